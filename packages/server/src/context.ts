@@ -1,0 +1,84 @@
+/**
+ * The per-request context: what the transport tells the engine about one incoming request,
+ * and what the engine gives a component handler.
+ */
+import type {
+  ClientCapabilities,
+  Implementation,
+  InputRequest,
+  JsonObject,
+  JsonRpcNotification,
+  LoggingLevel,
+  RequestId,
+} from '@mcp-cluster/protocol';
+
+export type Era = 'legacy' | 'modern';
+
+/** Who is calling. Authentication (a later layer) fills it; embedded default is anonymous. */
+export interface Principal {
+  readonly id: string;
+  readonly kind: 'anonymous' | 'user' | 'service';
+  readonly roles: readonly string[];
+  readonly claims?: Readonly<JsonObject>;
+}
+
+export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', kind: 'anonymous', roles: [] });
+
+/**
+ * Where messages related to one request go: the POST's SSE stream, the WebSocket, stdout.
+ * Provided by the transport.
+ */
+export interface Outbound {
+  /** Sends a notification tied to the current request (progress, logging). */
+  notify(notification: JsonRpcNotification): void;
+  /**
+   * Sends a server->client request and resolves with the client's `result`
+   * (rejects with a ProtocolError carrying the client's error). Legacy era only.
+   */
+  request(method: string, params: JsonObject | undefined, signal: AbortSignal): Promise<JsonObject>;
+}
+
+/** What the engine knows about a request before dispatching it. */
+export interface RequestContext {
+  readonly era: Era;
+  readonly protocolVersion: string;
+  readonly requestId: RequestId;
+  /** The client's capabilities: from the session (legacy) or this request's _meta (modern). */
+  readonly clientCapabilities: ClientCapabilities;
+  readonly clientInfo?: Implementation;
+  /** Legacy sessions only. */
+  readonly sessionId?: string;
+  readonly principal: Principal;
+  /** Aborted when the client cancels or disconnects. */
+  readonly signal: AbortSignal;
+  readonly outbound: Outbound;
+}
+
+/** What a component handler sees. */
+export interface HandlerContext {
+  readonly era: Era;
+  readonly protocolVersion: string;
+  readonly requestId: RequestId;
+  readonly clientCapabilities: ClientCapabilities;
+  readonly clientInfo?: Implementation;
+  readonly sessionId?: string;
+  readonly principal: Principal;
+  readonly signal: AbortSignal;
+  /** The request's `_meta` as sent (minus nothing). */
+  readonly meta: Readonly<JsonObject>;
+  /** Reports progress when the request carried a progressToken; ignored otherwise. */
+  progress(progress: number, total?: number, message?: string): void;
+  /** Logs to the client when its level (session-wide or per-request) admits `level`. */
+  log(level: LoggingLevel, data: unknown, logger?: string): void;
+  /**
+   * Asks the client for input (elicitation, sampling, roots). Legacy: real requests on the
+   * request's stream. Modern: answers from `inputResponses`, or an `input_required` result
+   * is returned for the missing keys and the handler runs again on the retry. Keys name
+   * the answers; they must be stable across runs of the same handler.
+   */
+  input<K extends string>(requests: Readonly<Record<K, InputRequest>>): Promise<Record<K, JsonObject>>;
+  /** Convenience wrappers over `input` with a single key. */
+  elicit(params: JsonObject, key?: string): Promise<JsonObject>;
+  sample(params: JsonObject, key?: string): Promise<JsonObject>;
+  listRoots(key?: string): Promise<JsonObject>;
+}

@@ -11,16 +11,36 @@ export const RpcError = {
   InvalidParams: { code: -32602, httpStatus: 400, retryable: false, message: 'Invalid params' },
   InternalError: { code: -32603, httpStatus: 500, retryable: true, message: 'Internal error' },
   /** Legacy sessions: the Mcp-Session-Id is unknown or ended. */
-  SessionNotFound: { code: -32001, httpStatus: 404, retryable: false, message: 'Session not found' },
+  SessionNotFound: {
+    code: -32001,
+    httpStatus: 404,
+    retryable: false,
+    message: 'Session not found',
+  },
   /** Legacy revisions (2024-11-05 .. 2025-11-25). 2026-07-28 uses InvalidParams instead. */
-  ResourceNotFound: { code: -32002, httpStatus: 404, retryable: false, message: 'Resource not found' },
+  ResourceNotFound: {
+    code: -32002,
+    httpStatus: 404,
+    retryable: false,
+    message: 'Resource not found',
+  },
   /** Implementation-defined range -32000..-32019. */
-  RequestCancelled: { code: -32010, httpStatus: 499, retryable: false, message: 'Request cancelled' },
+  RequestCancelled: {
+    code: -32010,
+    httpStatus: 499,
+    retryable: false,
+    message: 'Request cancelled',
+  },
   RequestTimeout: { code: -32011, httpStatus: 504, retryable: true, message: 'Request timed out' },
   RateLimited: { code: -32012, httpStatus: 429, retryable: true, message: 'Rate limit exceeded' },
   Unauthorized: { code: -32013, httpStatus: 401, retryable: false, message: 'Unauthorized' },
   Forbidden: { code: -32014, httpStatus: 403, retryable: false, message: 'Forbidden' },
-  PayloadTooLarge: { code: -32015, httpStatus: 413, retryable: false, message: 'Payload too large' },
+  PayloadTooLarge: {
+    code: -32015,
+    httpStatus: 413,
+    retryable: false,
+    message: 'Payload too large',
+  },
   Unavailable: { code: -32016, httpStatus: 503, retryable: true, message: 'Service unavailable' },
   /** 2026-07-28 header rules. */
   HeaderMismatch: { code: -32020, httpStatus: 400, retryable: false, message: 'Header mismatch' },

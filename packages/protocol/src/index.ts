@@ -11,7 +11,13 @@ export type {
 } from './jsonrpc.js';
 export { isNotification, isRequest, isResponse } from './jsonrpc.js';
 export type { RpcErrorCode, RpcErrorKind } from './errors.js';
-export { ProtocolError, RpcError, httpStatusForCode, isRetryableCode, toWireError } from './errors.js';
+export {
+  ProtocolError,
+  RpcError,
+  httpStatusForCode,
+  isRetryableCode,
+  toWireError,
+} from './errors.js';
 export type { LegacyVersion, ModernVersion, ProtocolVersion } from './versions.js';
 export {
   DEFAULT_HTTP_LEGACY_VERSION,

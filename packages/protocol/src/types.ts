@@ -116,7 +116,8 @@ export interface EmbeddedResource {
   annotations?: Annotations;
   _meta?: JsonObject;
 }
-export type ContentBlock = TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource;
+export type ContentBlock =
+  TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource;
 
 export interface ToolAnnotations {
   title?: string;

@@ -12,7 +12,29 @@ import type {
   LoggingLevel,
   ServerCapabilities,
 } from '@mcp-cluster/protocol';
+import type { ComponentPack } from './components.js';
 import type { Outbound, RequestContext } from './context.js';
+
+/** A secret that signs MRTR requestState; the first key signs, all keys verify (rotation). */
+export interface StateKey {
+  readonly id: string;
+  readonly secret: string;
+}
+
+/** Options of `createEngine` (see DEFAULT_ENGINE_OPTIONS in engine.ts for the defaults). */
+export interface EngineOptions {
+  readonly serverInfo: Implementation;
+  readonly instructions?: string;
+  readonly packs: readonly ComponentPack[];
+  /** Signing keys for MRTR requestState; a random per-process key when omitted. */
+  readonly stateKeys?: readonly StateKey[];
+  /** Legacy sessions idle longer than this are ended. */
+  readonly sessionIdleMs?: number;
+  /** Page size of tools/list, resources/list, prompts/list, ... */
+  readonly pageSize?: number;
+  /** Modern-wire caching hints on list/read/discover results. */
+  readonly listTtlMs?: number;
+}
 
 export interface Engine {
   /** Answers one request. Never rejects: every failure becomes a JSON-RPC error response. */

@@ -36,7 +36,12 @@ export interface ToolSpec {
    * (or opted in to the tasks extension), 'required' only as a task.
    */
   readonly taskSupport: 'forbidden' | 'optional' | 'required';
-  run(args: unknown, ctx: HandlerContext): Promise<ToolReturn> | ToolReturn;
+  /**
+   * Optional step run in the request itself before a task is created (so it can ask for
+   * input with MRTR / server->client requests). Its value is handed to `run` as `prepared`.
+   */
+  prepare?(args: unknown, ctx: HandlerContext): Promise<unknown>;
+  run(args: unknown, ctx: HandlerContext, prepared?: unknown): Promise<ToolReturn> | ToolReturn;
 }
 
 /** What a resource read may return: one text, bytes, or full contents. */
@@ -81,6 +86,17 @@ export interface PromptSpec {
 
 export type ComponentSpec = ToolSpec | ResourceSpec | ResourceTemplateSpec | PromptSpec;
 
+/**
+ * An extension method a pack serves (e.g. `skills/list`). Its result gets the era's envelope
+ * (`resultType`, and caching hints when `cacheable`) from the engine.
+ */
+export interface MethodSpec {
+  readonly method: string;
+  /** Adds `ttlMs`/`cacheScope` on the modern wire. */
+  readonly cacheable?: boolean;
+  run(params: JsonObject, ctx: HandlerContext): Promise<JsonObject> | JsonObject;
+}
+
 /** A pack: a named group of components loaded together (an ES module's default export). */
 export interface ComponentPack {
   readonly name: string;
@@ -89,4 +105,6 @@ export interface ComponentPack {
   readonly instructions?: string;
   /** Extra capability entries the pack needs declared (e.g. an extension it implements). */
   readonly capabilities?: JsonObject;
+  /** Extension methods served by this pack. */
+  readonly methods?: readonly MethodSpec[];
 }

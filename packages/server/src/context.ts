@@ -22,7 +22,18 @@ export interface Principal {
   readonly claims?: Readonly<JsonObject>;
 }
 
-export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', kind: 'anonymous', roles: [] });
+export const ANONYMOUS: Principal = Object.freeze({
+  id: 'anonymous',
+  kind: 'anonymous',
+  roles: [],
+});
+
+/** A change the cluster should tell subscribed clients about. */
+export type ChangeEvent =
+  | { readonly type: 'tools/list_changed' }
+  | { readonly type: 'prompts/list_changed' }
+  | { readonly type: 'resources/list_changed' }
+  | { readonly type: 'resources/updated'; readonly uri: string };
 
 /**
  * Where messages related to one request go: the POST's SSE stream, the WebSocket, stdout.
@@ -36,6 +47,11 @@ export interface Outbound {
    * (rejects with a ProtocolError carrying the client's error). Legacy era only.
    */
   request(method: string, params: JsonObject | undefined, signal: AbortSignal): Promise<JsonObject>;
+  /**
+   * Ends the response stream before the result (SEP-1699 polling): the client resumes with
+   * GET + Last-Event-ID and receives the rest there. Absent where the transport cannot.
+   */
+  closeStream?(): void;
 }
 
 /** What the engine knows about a request before dispatching it. */
@@ -76,9 +92,15 @@ export interface HandlerContext {
    * is returned for the missing keys and the handler runs again on the retry. Keys name
    * the answers; they must be stable across runs of the same handler.
    */
-  input<K extends string>(requests: Readonly<Record<K, InputRequest>>): Promise<Record<K, JsonObject>>;
+  input<K extends string>(
+    requests: Readonly<Record<K, InputRequest>>,
+  ): Promise<Record<K, JsonObject>>;
   /** Convenience wrappers over `input` with a single key. */
   elicit(params: JsonObject, key?: string): Promise<JsonObject>;
   sample(params: JsonObject, key?: string): Promise<JsonObject>;
   listRoots(key?: string): Promise<JsonObject>;
+  /** Announces a change (list_changed, resources/updated) to every subscribed client. */
+  emitChange(event: ChangeEvent): void;
+  /** Asks the transport to end the response stream now (SEP-1699); no-op where unsupported. */
+  closeStream(): void;
 }

@@ -1,0 +1,123 @@
+/**
+ * The one configuration of an mcp-cluster node: named defaults, one zod schema, and
+ * `resolveConfig` (normalize, merge over defaults, validate, freeze).
+ */
+import { z } from 'zod';
+
+/** Bind address; loopback unless configured (DNS-rebinding hygiene). */
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 3000;
+/** The Streamable HTTP endpoint. */
+export const DEFAULT_PATH = '/mcp';
+/** Hostnames accepted in `Host` (any port). `*` accepts every host. */
+export const DEFAULT_ALLOWED_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+/** Hostnames accepted in `Origin` (any scheme and port). `*` accepts every origin. */
+export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_JSON_DEPTH = 64;
+export const DEFAULT_SESSION_IDLE_MS = 30 * 60 * 1000;
+export const DEFAULT_LOG_LEVEL = 'info';
+export const DEFAULT_SERVER_NAME = 'mcp-cluster';
+export const DEFAULT_SERVER_VERSION = '0.1.0';
+/** `retry:` advertised on SSE streams of sessions at >= 2025-11-25. */
+export const DEFAULT_SSE_RETRY_MS = 5000;
+/** Events kept per SSE stream for Last-Event-ID replay. */
+export const DEFAULT_MAX_EVENT_LOG = 256;
+/** Keep-alive comment interval on long-lived SSE streams (GET, subscriptions/listen). */
+export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const hostname = z.string().trim().min(1).toLowerCase();
+
+const stateKey = z.object({
+  id: z.string().min(1),
+  secret: z.string().min(16, 'state key secrets must be at least 16 characters'),
+});
+
+export const ConfigSchema = z.strictObject({
+  host: z.string().trim().min(1).default(DEFAULT_HOST),
+  port: z.number().int().min(0).max(65535).default(DEFAULT_PORT),
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\-/]*$/, 'path must start with "/" and be URL-safe')
+    .default(DEFAULT_PATH),
+  packs: z.array(z.string().trim().min(1)).default([]),
+  allowedHosts: z
+    .array(hostname)
+    .min(1)
+    .default([...DEFAULT_ALLOWED_HOSTS]),
+  allowedOrigins: z
+    .array(hostname)
+    .min(1)
+    .default([...DEFAULT_ALLOWED_ORIGINS]),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(DEFAULT_BODY_LIMIT_BYTES),
+  maxJsonDepth: z.number().int().min(2).max(10_000).default(DEFAULT_MAX_JSON_DEPTH),
+  sessionIdleMs: z.number().int().min(1000).default(DEFAULT_SESSION_IDLE_MS),
+  stateKeys: z.array(stateKey).default([]),
+  logLevel: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL),
+  serverName: z.string().min(1).default(DEFAULT_SERVER_NAME),
+  serverVersion: z.string().min(1).default(DEFAULT_SERVER_VERSION),
+  sseRetryMs: z.number().int().min(0).default(DEFAULT_SSE_RETRY_MS),
+  maxEventLog: z.number().int().min(0).max(100_000).default(DEFAULT_MAX_EVENT_LOG),
+  keepAliveMs: z.number().int().min(100).default(DEFAULT_KEEP_ALIVE_MS),
+});
+
+/** What callers may pass: every field optional. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** The resolved, frozen configuration. */
+export type Config = Readonly<
+  Omit<z.output<typeof ConfigSchema>, 'packs' | 'allowedHosts' | 'allowedOrigins' | 'stateKeys'> & {
+    readonly packs: readonly string[];
+    readonly allowedHosts: readonly string[];
+    readonly allowedOrigins: readonly string[];
+    readonly stateKeys: readonly Readonly<{ id: string; secret: string }>[];
+  }
+>;
+
+/** A configuration that does not validate. `issues` are human-readable, one per problem. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  readonly issues: readonly string[];
+
+  constructor(issues: readonly string[], options?: { cause?: unknown }) {
+    super(`invalid configuration:\n  - ${issues.join('\n  - ')}`, options);
+    this.issues = issues;
+  }
+}
+
+/** Validates `input` over the defaults and returns a deeply frozen Config; throws ConfigError. */
+export function resolveConfig(input: ConfigInput = {}): Config {
+  const parsed = ConfigSchema.safeParse(dropUndefined(input));
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`,
+      ),
+      { cause: parsed.error },
+    );
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    ...c,
+    packs: Object.freeze([...c.packs]),
+    allowedHosts: Object.freeze([...new Set(c.allowedHosts)]),
+    allowedOrigins: Object.freeze([...new Set(c.allowedOrigins)]),
+    stateKeys: Object.freeze(c.stateKeys.map((k) => Object.freeze({ ...k }))),
+  });
+}
+
+/** Undefined means "not set", so it must not override a default or an earlier layer. */
+export function dropUndefined<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}

@@ -1,0 +1,139 @@
+/**
+ * Reads configuration sources once, at boot: JSON file < environment < explicit overrides
+ * (CLI flags), then `resolveConfig`.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ConfigError, dropUndefined, resolveConfig } from './config.js';
+import type { Config, ConfigInput } from './config.js';
+
+/** Environment variables and the field each one sets. */
+export const ENV_VARS = {
+  MCP_HOST: 'host',
+  MCP_PORT: 'port',
+  MCP_PATH: 'path',
+  MCP_PACKS: 'packs',
+  MCP_ALLOWED_HOSTS: 'allowedHosts',
+  MCP_ALLOWED_ORIGINS: 'allowedOrigins',
+  MCP_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  MCP_MAX_JSON_DEPTH: 'maxJsonDepth',
+  MCP_SESSION_IDLE_MS: 'sessionIdleMs',
+  MCP_STATE_KEYS: 'stateKeys',
+  MCP_LOG_LEVEL: 'logLevel',
+  MCP_SERVER_NAME: 'serverName',
+  MCP_SERVER_VERSION: 'serverVersion',
+  MCP_SSE_RETRY_MS: 'sseRetryMs',
+  MCP_MAX_EVENT_LOG: 'maxEventLog',
+  MCP_KEEP_ALIVE_MS: 'keepAliveMs',
+} as const satisfies Record<string, keyof ConfigInput>;
+
+/** Names the config file; `--config` wins over it. */
+export const CONFIG_FILE_ENV = 'MCP_CONFIG';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LIST_FIELDS = new Set<string>(['packs', 'allowedHosts', 'allowedOrigins']);
+const INT_FIELDS = new Set<string>([
+  'port',
+  'bodyLimitBytes',
+  'maxJsonDepth',
+  'sessionIdleMs',
+  'sseRetryMs',
+  'maxEventLog',
+  'keepAliveMs',
+]);
+
+/** Parses the `MCP_*` variables into a partial input; malformed values throw ConfigError. */
+export function configFromEnv(env: Env, cwd = process.cwd()): ConfigInput {
+  const out: Record<string, unknown> = {};
+  const issues: string[] = [];
+  for (const [name, field] of Object.entries(ENV_VARS)) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') continue;
+    if (INT_FIELDS.has(field)) {
+      if (!/^\d+$/.test(raw)) issues.push(`${name}: expected a non-negative integer, got "${raw}"`);
+      else out[field] = Number(raw);
+    } else if (LIST_FIELDS.has(field)) {
+      out[field] = splitList(raw);
+    } else if (field === 'stateKeys') {
+      const keys = parseStateKeys(raw);
+      if (keys === undefined) issues.push(`${name}: expected "id:secret,id:secret,..."`);
+      else out[field] = keys;
+    } else {
+      out[field] = raw;
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+  if (Array.isArray(out.packs)) out.packs = (out.packs as string[]).map((p) => resolvePack(p, cwd));
+  return out;
+}
+
+/** Reads a JSON config file; relative pack paths in it are relative to the file. */
+export function configFromFile(file: string): ConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError([`config file ${file}: cannot be read`], { cause });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError([`config file ${file}: not valid JSON`], { cause });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([`config file ${file}: must hold a JSON object`]);
+  }
+  const input = parsed as Record<string, unknown>;
+  if (Array.isArray(input.packs)) {
+    const base = dirname(resolve(file));
+    input.packs = input.packs.map((p: unknown) =>
+      typeof p === 'string' ? resolvePack(p, base) : p,
+    );
+  }
+  return input;
+}
+
+export interface LoadOptions {
+  readonly env?: Env;
+  /** Explicit config file (`--config`); falls back to `MCP_CONFIG`. */
+  readonly file?: string;
+  /** Highest-precedence values (CLI flags). Relative pack paths resolve against `cwd`. */
+  readonly overrides?: ConfigInput;
+  readonly cwd?: string;
+}
+
+/** file < env < overrides, then validated and frozen. Throws ConfigError. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.file ?? env[CONFIG_FILE_ENV];
+  const fromFile = file ? configFromFile(resolve(cwd, file)) : {};
+  const overrides = dropUndefined({ ...options.overrides });
+  if (overrides.packs) overrides.packs = overrides.packs.map((p) => resolvePack(p, cwd));
+  return resolveConfig({ ...fromFile, ...configFromEnv(env, cwd), ...overrides });
+}
+
+function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function parseStateKeys(raw: string): { id: string; secret: string }[] | undefined {
+  const keys: { id: string; secret: string }[] = [];
+  for (const entry of splitList(raw)) {
+    const colon = entry.indexOf(':');
+    if (colon <= 0 || colon === entry.length - 1) return undefined;
+    keys.push({ id: entry.slice(0, colon), secret: entry.slice(colon + 1) });
+  }
+  return keys;
+}
+
+/** Paths (./x, ../x, /x) become absolute; bare names stay module specifiers. */
+function resolvePack(ref: string, base: string): string {
+  if (ref.startsWith('.') || isAbsolute(ref)) return resolve(base, ref);
+  return ref;
+}

@@ -1,0 +1,20 @@
+export type { SchemaCheck, SchemaRevision, ValidateOptions } from './schema.js';
+export {
+  SCHEMA_REVISIONS,
+  expectValidMessage,
+  schemaDir,
+  schemaRevisionFor,
+  validateAgainstSchema,
+} from './schema.js';
+export type { RecordedMessage, RecordedViolation } from './recording.js';
+export { RecordingTransport, recordTransport } from './recording.js';
+export type { McpHttpResponse, ModernRequestOptions, ReadOptions } from './http.js';
+export {
+  DEFAULT_CLIENT_CAPABILITIES,
+  DEFAULT_CLIENT_INFO,
+  MODERN_VERSION,
+  findResponse,
+  modernRequest,
+  postMcp,
+  readMcpResponse,
+} from './http.js';

@@ -87,7 +87,7 @@ export function isRetryableCode(code: number): boolean {
  * becomes -32603 with a generic message (see `toWireError`).
  */
 export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
+  override readonly name: string = 'ProtocolError';
   readonly code: number;
   readonly data: unknown;
 

@@ -59,3 +59,31 @@ export type {
   ToolAnnotations,
 } from './types.js';
 export { LOGGING_LEVELS, isLoggingLevel, levelAtLeast } from './types.js';
+export type { BatchEntry, DecodeOptions, DecodedBody, ParseLimits } from './codec.js';
+export {
+  InvalidMessageError,
+  decodeBody,
+  decodeMessage,
+  encode,
+  isInvalidEntry,
+  parseJsonText,
+} from './codec.js';
+export type { ParamsEra } from './params.js';
+export { validateParams } from './params.js';
+export type { EraDecision, ModernMeta, PostInput } from './era.js';
+export {
+  REMOVED_IN_MODERN,
+  classifyPost,
+  isRemovedInModern,
+  readModernMeta,
+  replyIdOf,
+  sessionRequiredError,
+} from './era.js';
+export type { ParamHeader } from './headers.js';
+export {
+  decodeHeaderValue,
+  encodeHeaderValue,
+  paramHeadersOf,
+  validateRoutingHeaders,
+} from './headers.js';
+export { base64DecodeStrict, base64Encode, utf8Decode, utf8Encode } from './text.js';

@@ -1,0 +1,227 @@
+/**
+ * JSON-RPC 2.0 codec: text -> value with a depth limit, value -> typed message with precise
+ * -32600 errors. Runs on every incoming message, so it validates in place and returns the
+ * parsed object itself instead of copying it.
+ */
+import { ProtocolError, RpcError } from './errors.js';
+import type { JsonRpcMessage, RequestId } from './jsonrpc.js';
+
+/** Limits applied before JSON.parse. */
+export interface ParseLimits {
+  /** Deepest allowed nesting of arrays/objects; the top-level value is depth 1. */
+  readonly maxDepth: number;
+}
+
+/**
+ * An invalid JSON-RPC message (-32600). `requestId` is the message's id when it could be read
+ * and the message was not a response, so the transport can echo it; otherwise null (the
+ * JSON-RPC rule for unreadable ids). Invalid responses carry null: answering them with their
+ * own id would look like a failure of the peer's request of the same id.
+ */
+export class InvalidMessageError extends ProtocolError {
+  override readonly name: string = 'InvalidMessageError';
+  readonly requestId: RequestId | null;
+
+  constructor(message: string, requestId: RequestId | null) {
+    super(RpcError.InvalidRequest.code, message);
+    this.requestId = requestId;
+  }
+}
+
+const CH_QUOTE = 0x22;
+const CH_BACKSLASH = 0x5c;
+const CH_LBRACKET = 0x5b;
+const CH_RBRACKET = 0x5d;
+const CH_LBRACE = 0x7b;
+const CH_RBRACE = 0x7d;
+
+/**
+ * Nesting depth check by a linear scan of the text (brackets outside strings), so a hostile
+ * 1e6-deep payload is rejected before anything recurses over it. Returns true when the text
+ * stays within `maxDepth`. Malformed text is left for JSON.parse to reject.
+ */
+function withinDepth(text: string, maxDepth: number): boolean {
+  // A text shorter than the limit cannot nest deeper than it.
+  if (text.length <= maxDepth) return true;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0, n = text.length; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === CH_BACKSLASH) i++;
+      else if (c === CH_QUOTE) inString = false;
+    } else if (c === CH_QUOTE) {
+      inString = true;
+    } else if (c === CH_LBRACE || c === CH_LBRACKET) {
+      if (++depth > maxDepth) return false;
+    } else if (c === CH_RBRACE || c === CH_RBRACKET) {
+      depth--;
+    }
+  }
+  return true;
+}
+
+/**
+ * Parses one HTTP body / stdio line / WebSocket frame. Throws ProtocolError -32700 for
+ * malformed JSON and -32600 when nesting exceeds `limits.maxDepth` (checked first, without
+ * recursion). A leading UTF-8 BOM is ignored (RFC 8259 section 8.1).
+ */
+export function parseJsonText(text: string, limits: ParseLimits): unknown {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (!withinDepth(text, limits.maxDepth)) {
+    throw new ProtocolError(
+      RpcError.InvalidRequest.code,
+      `JSON nesting exceeds the depth limit of ${limits.maxDepth}`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    // The engine's text (e.g. "Unexpected token } in JSON at position 3") stays local.
+    throw new ProtocolError(RpcError.ParseError.code, RpcError.ParseError.message, undefined, {
+      cause: err,
+    });
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isValidId(v: unknown): v is RequestId {
+  return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/**
+ * Checks one parsed value against JSON-RPC 2.0 as MCP uses it and returns it typed (the same
+ * object, not a copy). Throws InvalidMessageError (-32600) with a precise message:
+ * not an object, `jsonrpc` not "2.0", id not a string or finite number, method not a
+ * string, params not an object (MCP params are always objects; arrays are rejected),
+ * a response with both or neither of result/error, a malformed error object.
+ * A failure response may have `id: null` (JSON-RPC: the peer could not read our id).
+ */
+export function decodeMessage(value: unknown): JsonRpcMessage {
+  if (!isPlainObject(value)) {
+    throw new InvalidMessageError('message must be a JSON object', null);
+  }
+  const hasMethod = 'method' in value;
+  const hasId = 'id' in value;
+  const id = value.id;
+  const idOk = hasId && isValidId(id);
+  const isResponseShape = !hasMethod && ('result' in value || 'error' in value);
+  // Echo the id only when this is (an attempt at) a request.
+  const echoId: RequestId | null = idOk && !isResponseShape ? id : null;
+
+  if (value.jsonrpc !== '2.0') {
+    throw new InvalidMessageError('jsonrpc must be "2.0"', echoId);
+  }
+
+  if (hasMethod) {
+    if (hasId && !idOk) {
+      throw new InvalidMessageError('id must be a string or a finite number', null);
+    }
+    if (typeof value.method !== 'string') {
+      throw new InvalidMessageError('method must be a string', echoId);
+    }
+    const params = value.params;
+    if (params !== undefined && !isPlainObject(params)) {
+      throw new InvalidMessageError('params must be an object', echoId);
+    }
+    return value as unknown as JsonRpcMessage;
+  }
+
+  const hasResult = 'result' in value;
+  const hasError = 'error' in value;
+  if (!hasResult && !hasError) {
+    throw new InvalidMessageError('message must have a method, a result or an error', echoId);
+  }
+  if (hasResult && hasError) {
+    throw new InvalidMessageError('response must not have both result and error', null);
+  }
+  if (hasResult) {
+    if (!idOk) throw new InvalidMessageError('id must be a string or a finite number', null);
+    if (!isPlainObject(value.result)) {
+      throw new InvalidMessageError('result must be an object', null);
+    }
+    return value as unknown as JsonRpcMessage;
+  }
+  if (!idOk && !(hasId && id === null)) {
+    throw new InvalidMessageError('id must be a string, a finite number or null', null);
+  }
+  const error = value.error;
+  if (!isPlainObject(error)) {
+    throw new InvalidMessageError('error must be an object', null);
+  }
+  if (typeof error.code !== 'number' || !Number.isInteger(error.code)) {
+    throw new InvalidMessageError('error.code must be an integer', null);
+  }
+  if (typeof error.message !== 'string') {
+    throw new InvalidMessageError('error.message must be a string', null);
+  }
+  return value as unknown as JsonRpcMessage;
+}
+
+/** One entry of a decoded batch: a message, or the error to answer for that entry. */
+export type BatchEntry = JsonRpcMessage | InvalidMessageError;
+
+/**
+ * A decoded body. A single message is returned as is (its own invalidity was thrown). In a
+ * batch each entry is decoded on its own, as JSON-RPC requires: the transport answers
+ * invalid entries with their error and dispatches the rest.
+ */
+export type DecodedBody =
+  | { readonly batch: false; readonly message: JsonRpcMessage }
+  | { readonly batch: true; readonly entries: readonly BatchEntry[] };
+
+export interface DecodeOptions {
+  /** True only where the revision allows batches (2025-03-26; see `allowsBatch`). */
+  readonly allowBatch: boolean;
+}
+
+/**
+ * Decodes a parsed body. Throws InvalidMessageError for an invalid single message, for an
+ * array when batches are not allowed, and for an empty array. `initialize` inside a batch is
+ * an invalid entry (it must be sent alone).
+ */
+export function decodeBody(value: unknown, opts: DecodeOptions): DecodedBody {
+  if (!Array.isArray(value)) {
+    return { batch: false, message: decodeMessage(value) };
+  }
+  if (!opts.allowBatch) {
+    throw new InvalidMessageError('batches are not supported in this revision', null);
+  }
+  if (value.length === 0) {
+    throw new InvalidMessageError('batch must not be empty', null);
+  }
+  const entries: BatchEntry[] = new Array<BatchEntry>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    entries[i] = decodeEntry(value[i]);
+  }
+  return { batch: true, entries };
+}
+
+function decodeEntry(value: unknown): BatchEntry {
+  try {
+    const message = decodeMessage(value);
+    if ('method' in message && message.method === 'initialize') {
+      return new InvalidMessageError(
+        'initialize must not be part of a batch',
+        'id' in message ? message.id : null,
+      );
+    }
+    return message;
+  } catch (err) {
+    if (err instanceof InvalidMessageError) return err;
+    throw err;
+  }
+}
+
+/** True for a batch entry that failed to decode. */
+export function isInvalidEntry(entry: BatchEntry): entry is InvalidMessageError {
+  return entry instanceof InvalidMessageError;
+}
+
+/** Serializes one message or a batch of responses. */
+export function encode(message: JsonRpcMessage | readonly JsonRpcMessage[]): string {
+  return JSON.stringify(message);
+}

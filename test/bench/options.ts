@@ -1,0 +1,75 @@
+/**
+ * Bench options: DEFAULT_* constants, then `resolveOptions(argv, env)` (flags win over env).
+ *   --duration <s>  BENCH_DURATION      measured seconds per target
+ *   --warmup <s>    BENCH_WARMUP        discarded seconds per target before measuring
+ *   --connections   BENCH_CONNECTIONS   concurrent keep-alive connections
+ *   --sessions <n>  BENCH_SESSIONS      idle legacy sessions opened for the RSS step
+ *   --targets a,b   BENCH_TARGETS       subset of targets a..e to load (default all)
+ */
+import { parseArgs } from 'node:util';
+
+export const DEFAULT_DURATION_S = 10;
+export const DEFAULT_WARMUP_S = 3;
+export const DEFAULT_CONNECTIONS = 50;
+export const DEFAULT_SESSIONS = 10_000;
+export const TARGET_IDS = ['a', 'b', 'c', 'd', 'e'] as const;
+export type TargetId = (typeof TARGET_IDS)[number];
+
+export interface BenchOptions {
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly connections: number;
+  readonly sessions: number;
+  readonly targets: readonly TargetId[];
+}
+
+function count(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function targetList(raw: string | undefined): readonly TargetId[] {
+  if (raw === undefined || raw === '') return TARGET_IDS;
+  const ids = raw.split(',').map((s) => s.trim());
+  for (const id of ids) {
+    if (!(TARGET_IDS as readonly string[]).includes(id)) {
+      throw new Error(
+        `unknown target ${JSON.stringify(id)} (expected some of ${TARGET_IDS.join(',')})`,
+      );
+    }
+  }
+  return TARGET_IDS.filter((id) => ids.includes(id));
+}
+
+export function resolveOptions(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      sessions: { type: 'string' },
+      targets: { type: 'string' },
+    },
+    strict: true,
+  });
+  return Object.freeze({
+    durationS: count('duration', values.duration ?? env.BENCH_DURATION, DEFAULT_DURATION_S, 1),
+    warmupS: count('warmup', values.warmup ?? env.BENCH_WARMUP, DEFAULT_WARMUP_S, 0),
+    connections: count(
+      'connections',
+      values.connections ?? env.BENCH_CONNECTIONS,
+      DEFAULT_CONNECTIONS,
+      1,
+    ),
+    sessions: count('sessions', values.sessions ?? env.BENCH_SESSIONS, DEFAULT_SESSIONS, 0),
+    targets: targetList(values.targets ?? env.BENCH_TARGETS),
+  });
+}

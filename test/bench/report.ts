@@ -1,0 +1,102 @@
+/** Formats the results table, the ratios and the PASS/FAIL lines of the issue's targets. */
+import type { TargetId } from './options.js';
+import type { LoadFigures } from './load.js';
+import type { MemoryFigures } from './sessions.js';
+
+export type Outcome =
+  | { readonly type: 'measured'; readonly figures: LoadFigures }
+  | { readonly type: 'skipped'; readonly reason: string };
+
+export interface Row {
+  readonly id: TargetId;
+  readonly label: string;
+  readonly outcome: Outcome;
+}
+
+/** The issue's bar: ours >= 5x the best SDK and >= 30% of the echo ceiling. */
+export const TARGET_SDK_RATIO = 5;
+export const TARGET_ECHO_RATIO = 0.3;
+
+const pad = (s: string, n: number): string => s.padEnd(n);
+const lpad = (s: string, n: number): string => s.padStart(n);
+
+function rpsOf(rows: readonly Row[], id: TargetId): number | undefined {
+  const row = rows.find((r) => r.id === id);
+  return row?.outcome.type === 'measured' ? row.outcome.figures.rps : undefined;
+}
+
+export function formatTable(rows: readonly Row[]): string {
+  const lines = [
+    `| ${pad('target', 38)} | ${lpad('req/s', 9)} | ${lpad('p50 ms', 7)} | ${lpad('p99 ms', 7)} | ${lpad('errors', 7)} |`,
+    `|${'-'.repeat(40)}|${'-'.repeat(10)}:|${'-'.repeat(8)}:|${'-'.repeat(8)}:|${'-'.repeat(8)}:|`,
+  ];
+  for (const row of rows) {
+    const name = `(${row.id}) ${row.label}`;
+    if (row.outcome.type === 'skipped') {
+      lines.push(
+        `| ${pad(name, 38)} | ${lpad('-', 9)} | ${lpad('-', 7)} | ${lpad('-', 7)} | ${lpad('-', 7)} |`,
+      );
+      continue;
+    }
+    const f = row.outcome.figures;
+    lines.push(
+      `| ${pad(name, 38)} | ${lpad(f.rps.toFixed(0), 9)} | ${lpad(f.p50Ms.toFixed(1), 7)} | ${lpad(f.p99Ms.toFixed(1), 7)} | ${lpad(String(f.errors), 7)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function formatSkips(rows: readonly Row[]): string[] {
+  return rows.flatMap((r) =>
+    r.outcome.type === 'skipped' ? [`(${r.id}) not measured: ${r.outcome.reason}`] : [],
+  );
+}
+
+/** Ratio lines and PASS/FAIL per target of ours; never fails the process. */
+export function formatVerdicts(rows: readonly Row[]): string[] {
+  const sdk = (['c', 'd'] as const)
+    .map((id) => ({ id, rps: rpsOf(rows, id) }))
+    .filter((x): x is { id: 'c' | 'd'; rps: number } => x.rps !== undefined)
+    .sort((x, y) => y.rps - x.rps)[0];
+  const echo = rpsOf(rows, 'e');
+  const out: string[] = [];
+  for (const id of ['a', 'b'] as const) {
+    const ours = rpsOf(rows, id);
+    if (ours === undefined) {
+      out.push(`ours(${id}): not measured`);
+      continue;
+    }
+    const parts: string[] = [];
+    let pass = true;
+    if (sdk !== undefined) {
+      const ratio = ours / sdk.rps;
+      pass &&= ratio >= TARGET_SDK_RATIO;
+      parts.push(
+        `ours(${id})/best-SDK(${sdk.id}) = ${ratio.toFixed(2)}x (target >= ${TARGET_SDK_RATIO}x)`,
+      );
+    } else {
+      pass = false;
+      parts.push('no SDK figure');
+    }
+    if (echo !== undefined) {
+      const ratio = ours / echo;
+      pass &&= ratio >= TARGET_ECHO_RATIO;
+      parts.push(
+        `ours(${id})/echo = ${(ratio * 100).toFixed(1)}% (target >= ${TARGET_ECHO_RATIO * 100}%)`,
+      );
+    } else {
+      pass = false;
+      parts.push('no echo figure');
+    }
+    out.push(`${pass ? 'PASS' : 'FAIL'} ours(${id}): ${parts.join('; ')}`);
+  }
+  return out;
+}
+
+export function formatMemory(m: MemoryFigures): string[] {
+  const perSession = ((m.afterMiB - m.idleMiB) * 1024 * 1024) / Math.max(1, m.sessions);
+  return [
+    `RSS of our embedded server: idle ${m.idleMiB.toFixed(1)} MiB; after ${m.sessions} idle legacy sessions ${m.afterMiB.toFixed(1)} MiB`,
+    `  (+${(m.afterMiB - m.idleMiB).toFixed(1)} MiB, ~${(perSession / 1024).toFixed(2)} KiB per session; sessions opened in ${m.openSeconds.toFixed(1)} s)`,
+  ];
+}

@@ -1,0 +1,132 @@
+/**
+ * `pnpm bench`: one run, one load generator (autocannon, in this process), loopback only.
+ * Each target runs in its own child process; each is verified before it is loaded (a wrong
+ * answer aborts the bench) and again after. Prints the table, the ratios with PASS/FAIL
+ * against the issue's targets (never failing the process for a missed target), and the RSS
+ * of our server idle and after N idle legacy sessions. Options: see options.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { measure } from './load.js';
+import { resolveOptions, type BenchOptions } from './options.js';
+import { formatMemory, formatSkips, formatTable, formatVerdicts, type Row } from './report.js';
+import { measureSessionMemory, type MemoryFigures } from './sessions.js';
+import { TargetStartError } from './spawn.js';
+import { launchOurs, TARGETS, WrongAnswerError, type TargetDef } from './targets.js';
+import { modernCall } from './wire.js';
+
+const progress = (line: string): void => {
+  process.stderr.write(`[bench] ${line}\n`);
+};
+
+function cpuModel(): string {
+  try {
+    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return match?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
+  progress(`(${def.id}) ${def.label}: starting`);
+  let proc;
+  try {
+    proc = await def.launch();
+  } catch (err) {
+    if (!(err instanceof TargetStartError)) throw err;
+    return { id: def.id, label: def.label, outcome: { type: 'skipped', reason: err.message } };
+  }
+  try {
+    const spec = await def.prepare(proc.url);
+    await def.verify(proc.url, spec);
+    progress(`(${def.id}) verified at ${proc.url}${proc.note ? ` [${proc.note}]` : ''}; loading`);
+    const figures = await measure(proc.url, spec, opts, def.verifyBody);
+    await def.verify(proc.url, spec);
+    progress(`(${def.id}) ${figures.rps.toFixed(0)} req/s, ${figures.detail}`);
+    return { id: def.id, label: def.label, outcome: { type: 'measured', figures } };
+  } catch (err) {
+    // The v2 SDK is optional by the issue's own words: say why and go on.
+    if (def.id === 'd') {
+      const reason = `${err instanceof Error ? err.message : String(err)}\n${proc.stderrTail()}`;
+      return { id: def.id, label: def.label, outcome: { type: 'skipped', reason } };
+    }
+    if (err instanceof WrongAnswerError) {
+      throw new WrongAnswerError(`(${def.id}) ${def.label}: ${err.message}\n${proc.stderrTail()}`);
+    }
+    throw err;
+  } finally {
+    await proc.stop();
+  }
+}
+
+async function memoryStep(opts: BenchOptions): Promise<MemoryFigures | string> {
+  progress(`RSS step: fresh server of ours, then ${opts.sessions} idle legacy sessions`);
+  let proc;
+  try {
+    proc = await launchOurs();
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+  try {
+    const ours = TARGETS.find((t) => t.id === 'a');
+    await ours?.verify(proc.url, modernCall);
+    return await measureSessionMemory(proc, opts.sessions, opts.connections);
+  } catch (err) {
+    return `${err instanceof Error ? err.message : String(err)}\n${proc.stderrTail()}`;
+  } finally {
+    await proc.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = resolveOptions(process.argv.slice(2), process.env);
+  const header = [
+    `mcp-cluster bench — ${new Date().toISOString()} — commit ${gitCommit()}`,
+    `machine: ${cpuModel()}, ${availableParallelism()} CPUs; node ${process.version}`,
+    `load: autocannon, ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured per target, POST tools/call "echo", loopback`,
+  ];
+  progress(header.join('\n[bench] '));
+
+  const rows: Row[] = [];
+  for (const def of TARGETS.filter((t) => opts.targets.includes(t.id))) {
+    rows.push(await benchTarget(def, opts));
+  }
+  const wantsOurs = opts.targets.includes('a') || opts.targets.includes('b');
+  const memory = wantsOurs && opts.sessions > 0 ? await memoryStep(opts) : undefined;
+
+  const out = [
+    '',
+    ...header,
+    '',
+    formatTable(rows),
+    '',
+    ...formatSkips(rows),
+    ...formatVerdicts(rows),
+    ...(memory === undefined
+      ? []
+      : typeof memory === 'string'
+        ? [`RSS step not measured: ${memory}`]
+        : formatMemory(memory)),
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(
+    `[bench] ABORTED: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}\n`,
+  );
+  process.exitCode = 1;
+}

@@ -1,0 +1,122 @@
+/**
+ * Target processes: each target runs in its own child (node --import tsx), so one target's
+ * GC and JIT state never touch another's. A child is ready when it prints its ready line on
+ * stdout, or (the CLI fallback) a stderr log line with "msg":"listening" and the url.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const STARTUP_TIMEOUT_MS = 60_000;
+const STDERR_TAIL_LINES = 20;
+
+export interface TargetProcess {
+  readonly url: string;
+  readonly pid: number;
+  readonly note: string | undefined;
+  /** The last stderr lines, for error reports. */
+  stderrTail(): string;
+  stop(): Promise<void>;
+}
+
+/** The child did not come up; `reason` is what it (or its exit) said. */
+export class TargetStartError extends Error {
+  override readonly name = 'TargetStartError';
+}
+
+interface ReadyMessage {
+  ready?: boolean;
+  url?: string;
+  note?: string;
+  reason?: string;
+  msg?: string;
+}
+
+function parseLine(line: string): ReadyMessage | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as ReadyMessage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `node --import tsx <args>` from the repo root and waits for its url. */
+export function startTarget(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<TargetProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const tail: string[] = [];
+  const stderrTail = (): string => tail.join('\n');
+
+  return new Promise<TargetProcess>((resolve, reject) => {
+    let settled = false;
+    const fail = (reason: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new TargetStartError(reason));
+    };
+    const ready = (message: ReadyMessage): void => {
+      if (settled || message.url === undefined) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({
+        url: message.url,
+        pid: child.pid ?? -1,
+        note: message.note,
+        stderrTail,
+        stop: () => stopChild(child),
+      });
+    };
+    const timer = setTimeout(
+      () => fail(`no ready line within ${STARTUP_TIMEOUT_MS} ms\n${stderrTail()}`),
+      STARTUP_TIMEOUT_MS,
+    );
+
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const message = parseLine(line);
+      if (message?.ready === true) ready(message);
+      else if (message?.ready === false) fail(message.reason ?? 'not ready');
+    });
+    // Drained continuously so a chatty child never blocks on a full pipe.
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      tail.push(line);
+      if (tail.length > STDERR_TAIL_LINES) tail.shift();
+      const message = parseLine(line);
+      if (message?.msg === 'listening') ready(message);
+    });
+    child.once('error', (err) => fail(`spawn failed: ${err.message}`));
+    child.once('exit', (code, signal) =>
+      fail(`exited (code ${code}, signal ${signal}) before ready\n${stderrTail()}`),
+    );
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Resident set size of a process in MiB, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (match?.[1] === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) / 1024;
+}

@@ -1,0 +1,157 @@
+/**
+ * The five targets as the parent sees them: how each is launched, the request it is loaded
+ * with, and how one answer is checked before (and after) the load.
+ */
+import { fileURLToPath } from 'node:url';
+import { post } from './client.js';
+import type { TargetId } from './options.js';
+import { startTarget, TargetStartError, type TargetProcess } from './spawn.js';
+import {
+  checkEchoResult,
+  echoCall,
+  INITIALIZE_HEADERS,
+  INITIALIZED_BODY,
+  initializeBody,
+  LEGACY_VERSION,
+  legacySessionCall,
+  looksLikeEcho,
+  modernCall,
+  statelessCall,
+  type RequestSpec,
+} from './wire.js';
+
+export const BENCH_PACK = fileURLToPath(new URL('./pack.ts', import.meta.url));
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+/** A target answered wrongly: the bench must not load it. */
+export class WrongAnswerError extends Error {
+  override readonly name = 'WrongAnswerError';
+}
+
+export interface TargetDef {
+  readonly id: TargetId;
+  readonly label: string;
+  launch(): Promise<TargetProcess>;
+  /** Per-process set-up (a session for (b)); returns the request to load with. */
+  prepare(url: string): Promise<RequestSpec>;
+  /** Throws WrongAnswerError unless one request gets the right answer. */
+  verify(url: string, spec: RequestSpec): Promise<void>;
+  readonly verifyBody: (body: string) => boolean;
+}
+
+/** Env for our server in either launch mode: long-lived sessions, quiet logs. */
+export const OURS_ENV: Readonly<Record<string, string>> = {
+  BENCH_SESSION_IDLE_MS: '3600000',
+  MCP_SESSION_IDLE_MS: '3600000',
+  MCP_LOG_LEVEL: 'warn',
+};
+
+let oursMode: 'embedded' | 'cli' | undefined;
+let embeddedFailure = '';
+
+/** Our server: startEmbedded when the CLI package exports it, else the `serve` command. */
+export async function launchOurs(): Promise<TargetProcess> {
+  if (oursMode !== 'cli') {
+    try {
+      const proc = await startTarget([here('./targets/ours.ts')], OURS_ENV);
+      oursMode = 'embedded';
+      return proc;
+    } catch (err) {
+      if (!(err instanceof TargetStartError) || oursMode === 'embedded') throw err;
+      embeddedFailure = err.message;
+      oursMode = 'cli';
+    }
+  }
+  try {
+    const args = ['services/cli/src/main.ts', 'serve', '--host', '127.0.0.1', '--port', '0'];
+    const proc = await startTarget([...args, '--pack', BENCH_PACK], OURS_ENV);
+    return {
+      ...proc,
+      note: `CLI serve (startEmbedded unavailable: ${embeddedFailure.split('\n')[0]})`,
+    };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new TargetStartError(`startEmbedded: ${embeddedFailure}\nCLI: ${reason}`);
+  }
+}
+
+async function verifyCall(url: string, spec: RequestSpec): Promise<void> {
+  const id = `verify-${Date.now()}`;
+  const answer = await post(url, spec.headers, spec.body(id));
+  if (answer.status !== 200) {
+    throw new WrongAnswerError(`HTTP ${answer.status}: ${answer.text.slice(0, 500)}`);
+  }
+  const problem = checkEchoResult(answer.messages, id);
+  if (problem !== undefined) throw new WrongAnswerError(problem);
+}
+
+/** initialize + notifications/initialized; returns the session id. */
+export async function openLegacySession(url: string, id: string): Promise<string> {
+  const init = await post(url, INITIALIZE_HEADERS, initializeBody(id));
+  const sessionId = init.headers.get('mcp-session-id');
+  if (init.status !== 200 || sessionId === null) {
+    throw new WrongAnswerError(
+      `initialize: HTTP ${init.status}, session ${sessionId}: ${init.text.slice(0, 500)}`,
+    );
+  }
+  return sessionId;
+}
+
+const noPrepare = (spec: RequestSpec) => (): Promise<RequestSpec> => Promise.resolve(spec);
+
+export const TARGETS: readonly TargetDef[] = [
+  {
+    id: 'a',
+    label: 'ours, modern 2026-07-28',
+    launch: launchOurs,
+    prepare: noPrepare(modernCall),
+    verify: verifyCall,
+    verifyBody: looksLikeEcho,
+  },
+  {
+    id: 'b',
+    label: `ours, legacy session ${LEGACY_VERSION}`,
+    launch: launchOurs,
+    async prepare(url) {
+      const sessionId = await openLegacySession(url, 'init-1');
+      const spec = legacySessionCall(sessionId);
+      const ack = await post(url, spec.headers, INITIALIZED_BODY);
+      if (ack.status !== 202) {
+        throw new WrongAnswerError(`notifications/initialized: HTTP ${ack.status} (want 202)`);
+      }
+      return spec;
+    },
+    verify: verifyCall,
+    verifyBody: looksLikeEcho,
+  },
+  {
+    id: 'c',
+    label: 'SDK v1 stateless (per-request)',
+    launch: () => startTarget([here('./targets/sdk-v1.ts')]),
+    prepare: noPrepare(statelessCall),
+    verify: verifyCall,
+    verifyBody: looksLikeEcho,
+  },
+  {
+    id: 'd',
+    label: 'SDK v2 createMcpHandler, modern',
+    launch: () => startTarget([here('./targets/sdk-v2.ts')]),
+    prepare: noPrepare(modernCall),
+    verify: verifyCall,
+    verifyBody: looksLikeEcho,
+  },
+  {
+    id: 'e',
+    label: 'fastify JSON echo (ceiling)',
+    launch: () => startTarget([here('./targets/echo.ts')]),
+    prepare: noPrepare(echoCall),
+    async verify(url, spec) {
+      const body = spec.body('verify-echo');
+      const answer = await post(url, spec.headers, body);
+      if (answer.status !== 200 || JSON.stringify(answer.messages[0]) !== body) {
+        throw new WrongAnswerError(`echo: HTTP ${answer.status}: ${answer.text.slice(0, 500)}`);
+      }
+    },
+    verifyBody: looksLikeEcho,
+  },
+];

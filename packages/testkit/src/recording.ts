@@ -21,6 +21,7 @@ export interface RecordedViolation extends RecordedMessage {
 }
 
 type Id = string | number;
+type Matcher = (message: JSONRPCMessage) => boolean;
 
 function idOf(m: JSONRPCMessage): Id | undefined {
   return 'id' in m && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : undefined;
@@ -40,6 +41,7 @@ export class RecordingTransport implements Transport {
   protocolVersion: string | undefined;
 
   private readonly pending = new Map<Id, string>();
+  private waiters: { sent: boolean; match: Matcher; resolve: (m: JSONRPCMessage) => void }[] = [];
 
   constructor(readonly inner: Transport) {
     inner.onmessage = (message, extra) => {
@@ -60,6 +62,7 @@ export class RecordingTransport implements Transport {
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     this.sent.push(message);
+    this.wake(true, message);
     const id = idOf(message);
     if (id !== undefined && 'method' in message) this.pending.set(id, message.method);
     return this.inner.send(message, options);
@@ -74,7 +77,38 @@ export class RecordingTransport implements Transport {
     this.inner.setProtocolVersion?.(version);
   }
 
+  /** Resolves with the first message the server sent (so far or later) that matches. */
+  waitForReceived(match: Matcher): Promise<JSONRPCMessage> {
+    return this.waitFor(false, match);
+  }
+
+  /** Resolves with the first message the client sent (so far or later) that matches. */
+  waitForSent(match: Matcher): Promise<JSONRPCMessage> {
+    return this.waitFor(true, match);
+  }
+
+  private waitFor(sent: boolean, match: Matcher): Promise<JSONRPCMessage> {
+    const seen = sent ? this.sent : this.received.map((r) => r.message);
+    const found = seen.find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve) => this.waiters.push({ sent, match, resolve }));
+  }
+
+  private wake(sent: boolean, message: JSONRPCMessage): void {
+    if (this.waiters.length === 0) return;
+    this.waiters = this.waiters.filter((w) => {
+      if (w.sent !== sent || !w.match(message)) return true;
+      w.resolve(message);
+      return false;
+    });
+  }
+
   private record(message: JSONRPCMessage): void {
+    this.doRecord(message);
+    this.wake(false, message);
+  }
+
+  private doRecord(message: JSONRPCMessage): void {
     const id = idOf(message);
     if (id !== undefined && !('method' in message)) {
       const method = this.pending.get(id);

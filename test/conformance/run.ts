@@ -243,7 +243,9 @@ function printTable(results: readonly RunResult[]): void {
     r.passed === null ? '?' : String(r.passed),
     r.failed === null ? '?' : String(r.failed),
     `${r.seconds}s`,
-    r.failingScenarios.join(' ') || '-',
+    r.failingScenarios.length <= 6
+      ? r.failingScenarios.join(' ') || '-'
+      : `${r.failingScenarios.slice(0, 6).join(' ')} (+${r.failingScenarios.length - 6} more)`,
   ]);
   const head = ['run', 'exit', 'passed', 'failed', 'time', 'failing scenarios'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -253,6 +255,12 @@ function printTable(results: readonly RunResult[]): void {
   console.log(fmt(head));
   console.log(fmt(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(fmt(r));
+  for (const r of results) {
+    if (r.failingScenarios.length > 6) {
+      console.log(`\n${r.name} failing scenarios: ${r.failingScenarios.join(' ')}`);
+    }
+  }
+  console.log('Details: .conformance-results/<run>/<scenario folder>/checks.json');
 }
 
 export interface Summary {

@@ -1,0 +1,19 @@
+/** @mcp-cluster/components: the API tools, resources, prompts and packs are written with. */
+export { defineTool } from './tool.js';
+export type { TaskSupport, ToolArgs, ToolDefinition, ToolResult } from './tool.js';
+export { defineResource, defineResourceTemplate } from './resource.js';
+export type { ResourceDefinition, ResourceTemplateDefinition } from './resource.js';
+export { definePrompt, userText } from './prompt.js';
+export type { PromptArgs, PromptArgumentsInput, PromptDefinition } from './prompt.js';
+export { definePack, isComponentPack } from './pack.js';
+export type { PackDefinition } from './pack.js';
+export { BUILTIN_PACKS, loadPacks } from './load.js';
+export type { LoadPacksOptions } from './load.js';
+export { ComponentError } from './errors.js';
+export { ToolError } from '@mcp-cluster/server';
+export type { ComponentErrorCode } from './errors.js';
+export { UriTemplate, expand, isTemplate } from './uri-template.js';
+export type { TemplateValue, TemplateVariables } from './uri-template.js';
+export type { Infer, JsonSchema, SchemaInput } from './schema.js';
+/** zod, re-exported so packs use the same instance the component API converts. */
+export { z } from 'zod';

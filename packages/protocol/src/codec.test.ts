@@ -61,6 +61,11 @@ describe('parseJsonText', () => {
     expect(parseJsonText(text, { maxDepth: 2 })).toEqual(JSON.parse(text));
   });
 
+  it('accepts many shallow siblings (more brackets than the limit, little depth)', () => {
+    const text = JSON.stringify({ a: Array.from({ length: 100 }, (_, i) => ({ i, v: [i] })) });
+    expect(parseJsonText(text, limits)).toEqual(JSON.parse(text));
+  });
+
   it('rejects a 1e6-deep payload quickly and without recursion', () => {
     const text = nested(1_000_000);
     const start = performance.now();

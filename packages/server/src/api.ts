@@ -11,9 +11,14 @@ import type {
   JsonRpcResponse,
   LoggingLevel,
   ServerCapabilities,
+  Tool,
 } from '@mcp-cluster/protocol';
+import type { ChangeFeed } from './changes.js';
 import type { ComponentPack } from './components.js';
 import type { Outbound, RequestContext } from './context.js';
+import type { Middleware, ParamsValidator, Stage } from './pipeline.js';
+import type { ComponentRegistry } from './registry.js';
+import type { TaskHost } from './tasks/api.js';
 
 /** A secret that signs MRTR requestState; the first key signs, all keys verify (rotation). */
 export interface StateKey {
@@ -34,6 +39,23 @@ export interface EngineOptions {
   readonly pageSize?: number;
   /** Modern-wire caching hints on list/read/discover results. */
   readonly listTtlMs?: number;
+  /** Modern-wire `ttlMs` of resources/read results (cacheScope "private"). */
+  readonly readTtlMs?: number;
+  /** How long an MRTR requestState stays valid. */
+  readonly stateTtlMs?: number;
+  /** Legacy server->client requests (sampling, elicitation, roots) give up after this. */
+  readonly clientRequestTimeoutMs?: number;
+  /** Task support; when absent no task capability is declared and tools run inline. */
+  readonly tasks?: TaskHost;
+  /** Where changes fan out; an in-memory feed when absent. */
+  readonly changes?: ChangeFeed;
+  /**
+   * Built-in first pipeline stage (params shape per method and era). Defaults to the
+   * engine's own minimal checks; handlers re-check what they read either way.
+   */
+  readonly validateParams?: ParamsValidator;
+  /** Observes unexpected (non-protocol) errors before they become -32603 on the wire. */
+  readonly onError?: (err: unknown, request: JsonRpcRequest, ctx: RequestContext) => void;
 }
 
 export interface Engine {
@@ -44,8 +66,17 @@ export interface Engine {
   /** Legacy sessions (2024-11-05 .. 2025-11-25); in memory in embedded mode. */
   readonly sessions: SessionManager;
   readonly serverInfo: Implementation;
+  /** What a legacy `initialize` at the newest legacy revision declares. */
   readonly capabilities: ServerCapabilities;
-  /** Stops timers and ends open streams. */
+  /** Tools, resources, prompts, methods served; add/remove at runtime announces list_changed. */
+  readonly registry: ComponentRegistry;
+  /** The change feed (list_changed, resources/updated fan-out). */
+  readonly changes: ChangeFeed;
+  /** A tool's listed descriptor (e.g. for routing-header checks); undefined when unknown. */
+  toolDescriptor(name: string): Tool | undefined;
+  /** Adds middleware at a pipeline stage (see pipeline.ts for the order). */
+  use(stage: Stage, middleware: Middleware): void;
+  /** Stops timers, aborts in-flight requests, ends listen streams and sessions. */
   close(): Promise<void>;
 }
 

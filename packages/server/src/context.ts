@@ -68,6 +68,11 @@ export interface RequestContext {
   /** Aborted when the client cancels or disconnects. */
   readonly signal: AbortSignal;
   readonly outbound: Outbound;
+  /**
+   * Modern era: the request's `_meta["io.modelcontextprotocol/logLevel"]`; no logs when absent.
+   * Legacy requests leave it unset (the session's `logging/setLevel` applies).
+   */
+  readonly logLevel?: LoggingLevel;
 }
 
 /** What a component handler sees. */

@@ -1,0 +1,261 @@
+/**
+ * createEngine: one engine for both protocol eras. Transports hand it decoded messages and a
+ * RequestContext; it answers through the pipeline (validation, middleware, dispatch).
+ */
+import { ProtocolError, toWireError } from '@mcp-cluster/protocol';
+import type {
+  JsonObject,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  Tool,
+} from '@mcp-cluster/protocol';
+import type { Engine, EngineOptions } from './api.js';
+import { createMemoryChangeFeed } from './changes.js';
+import type { ChangeFeed } from './changes.js';
+import { DEFAULT_CLIENT_REQUEST_TIMEOUT_MS } from './client-requests.js';
+import type { RequestContext } from './context.js';
+import { EMPTY_PARAMS, plainContext, sessionOf } from './core.js';
+import type { EngineCore, MethodHandler } from './core.js';
+import {
+  declareCapabilities,
+  discoverHandler,
+  initializeHandler,
+  ping,
+  setLevel,
+} from './lifecycle.js';
+import { ListenStreams, fanOutToSessions } from './listen.js';
+import { DEFAULT_STATE_TTL_MS, StateSigner } from './mrtr.js';
+import { Pipeline } from './pipeline.js';
+import type { Middleware, Stage } from './pipeline.js';
+import { completeArgument, getPrompt, listPrompts } from './prompts.js';
+import { MemoryRegistry } from './registry.js';
+import {
+  listResourceTemplates,
+  listResources,
+  readResource,
+  subscribe,
+  unsubscribe,
+} from './resources.js';
+import { DEFAULT_SESSION_IDLE_MS, MemorySessionManager } from './sessions.js';
+import { callTool, listTools } from './tools.js';
+
+/** Defaults of EngineOptions, written once. */
+export const DEFAULT_ENGINE_OPTIONS = Object.freeze({
+  sessionIdleMs: DEFAULT_SESSION_IDLE_MS,
+  pageSize: 100,
+  listTtlMs: 60_000,
+  readTtlMs: 0,
+  stateTtlMs: DEFAULT_STATE_TTL_MS,
+  clientRequestTimeoutMs: DEFAULT_CLIENT_REQUEST_TIMEOUT_MS,
+});
+
+/** Legacy-only methods; 2026-07-28 removed them (-32601 / HTTP 404 on the modern wire). */
+export const LEGACY_ONLY_METHODS: ReadonlySet<string> = new Set([
+  'initialize',
+  'ping',
+  'logging/setLevel',
+  'resources/subscribe',
+  'resources/unsubscribe',
+]);
+const MODERN_ONLY_METHODS: ReadonlySet<string> = new Set([
+  'server/discover',
+  'subscriptions/listen',
+]);
+
+/**
+ * A request aborted by the client (notifications/cancelled, closed stream) resolves with a
+ * -32010 error; the spec says no response is sent, so transports drop responses this matches.
+ */
+export function isCancelledResponse(response: JsonRpcResponse): boolean {
+  return 'error' in response && response.error.code === -32010;
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  return new McpEngine(options);
+}
+
+class McpEngine implements Engine {
+  readonly sessions: MemorySessionManager;
+  readonly serverInfo: EngineOptions['serverInfo'];
+  readonly capabilities: Engine['capabilities'];
+  readonly registry: MemoryRegistry;
+  readonly changes: ChangeFeed;
+  private readonly core: EngineCore;
+  private readonly pipeline: Pipeline;
+  private readonly handlers = new Map<string, MethodHandler>();
+  private readonly listen = new ListenStreams();
+  private readonly ownsFeed: boolean;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(private readonly options: EngineOptions) {
+    const tasks = options.tasks;
+    this.serverInfo = options.serverInfo;
+    this.ownsFeed = options.changes === undefined;
+    this.changes = options.changes ?? createMemoryChangeFeed();
+    this.sessions = new MemorySessionManager({
+      idleMs: options.sessionIdleMs ?? DEFAULT_ENGINE_OPTIONS.sessionIdleMs,
+      clientRequestTimeoutMs:
+        options.clientRequestTimeoutMs ?? DEFAULT_ENGINE_OPTIONS.clientRequestTimeoutMs,
+    });
+    this.registry = new MemoryRegistry(options.packs, tasks !== undefined, (e) =>
+      this.changes.publish(e),
+    );
+    const declared = declareCapabilities(options.packs, tasks !== undefined);
+    this.capabilities = tasks !== undefined ? declared.legacyTasks : declared.legacy;
+    const instructions = [options.instructions, ...options.packs.map((p) => p.instructions)]
+      .filter((s): s is string => typeof s === 'string' && s.length > 0)
+      .join('\n\n');
+    const info = {
+      capabilities: declared,
+      serverInfo: options.serverInfo,
+      instructions: instructions.length > 0 ? instructions : undefined,
+      withTasks: tasks !== undefined,
+    };
+    const listTtlMs = options.listTtlMs ?? DEFAULT_ENGINE_OPTIONS.listTtlMs;
+    this.core = {
+      registry: this.registry,
+      sessions: this.sessions,
+      changes: this.changes,
+      signer: new StateSigner(
+        options.stateKeys,
+        options.stateTtlMs ?? DEFAULT_ENGINE_OPTIONS.stateTtlMs,
+      ),
+      tasks,
+      serverInfo: options.serverInfo,
+      pageSize: options.pageSize ?? DEFAULT_ENGINE_OPTIONS.pageSize,
+      listTtlMs,
+      readTtlMs: options.readTtlMs ?? DEFAULT_ENGINE_OPTIONS.readTtlMs,
+    };
+    const h = this.handlers;
+    h.set('initialize', initializeHandler(info));
+    h.set('ping', ping);
+    h.set('logging/setLevel', setLevel);
+    h.set('server/discover', discoverHandler(info, listTtlMs));
+    h.set('subscriptions/listen', this.listen.handler);
+    h.set('tools/list', listTools);
+    h.set('tools/call', callTool);
+    h.set('resources/list', listResources);
+    h.set('resources/templates/list', listResourceTemplates);
+    h.set('resources/read', readResource);
+    h.set('resources/subscribe', subscribe);
+    h.set('resources/unsubscribe', unsubscribe);
+    h.set('prompts/list', listPrompts);
+    h.set('prompts/get', getPrompt);
+    h.set('completion/complete', completeArgument);
+    this.pipeline = new Pipeline((req, ctx) => this.dispatch(req, ctx), options.validateParams);
+    this.unsubscribe = this.changes.subscribe((event) => {
+      this.listen.publish(event);
+      fanOutToSessions(this.sessions, event);
+    });
+  }
+
+  async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
+    try {
+      const result = await this.pipeline.run(request, ctx);
+      return { jsonrpc: '2.0', id: request.id, result };
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) this.options.onError?.(err, request, ctx);
+      return { jsonrpc: '2.0', id: request.id, error: toWireError(err) };
+    }
+  }
+
+  handleNotification(notification: JsonRpcNotification, ctx: RequestContext): Promise<void> {
+    const session = sessionOf(this.core, ctx);
+    if (session === undefined) return Promise.resolve();
+    session.touch();
+    switch (notification.method) {
+      case 'notifications/initialized':
+        if (session.initializeDone) session.state.initialized = true;
+        break;
+      case 'notifications/cancelled': {
+        const id = notification.params?.['requestId'];
+        const reason = notification.params?.['reason'];
+        if (typeof id === 'string' || typeof id === 'number') {
+          session.cancel(id, typeof reason === 'string' ? reason : undefined);
+        }
+        break;
+      }
+      default:
+        // roots/list_changed and unknown notifications need no action here.
+        break;
+    }
+    return Promise.resolve();
+  }
+
+  toolDescriptor(name: string): Tool | undefined {
+    return this.registry.tool(name)?.descriptor;
+  }
+
+  use(stage: Stage, middleware: Middleware): void {
+    this.pipeline.use(stage, middleware);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.listen.closeAll();
+    this.sessions.close();
+    await this.options.tasks?.close();
+    if (this.ownsFeed) await this.changes.close();
+  }
+
+  private async dispatch(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonObject> {
+    if (this.closed) throw ProtocolError.of('Unavailable', 'Server is shutting down');
+    const method = request.method;
+    const params = request.params ?? EMPTY_PARAMS;
+    if (ctx.era === 'modern' ? LEGACY_ONLY_METHODS.has(method) : MODERN_ONLY_METHODS.has(method)) {
+      throw ProtocolError.of('MethodNotFound', `Method not found: ${method}`);
+    }
+    const session = ctx.era === 'legacy' ? sessionOf(this.core, ctx) : undefined;
+    if (session === undefined) return this.route(method, params, ctx, ctx.signal, request);
+    if (!session.initializeDone && method !== 'initialize' && method !== 'ping') {
+      throw ProtocolError.of('InvalidRequest', 'Session not initialized');
+    }
+    // Legacy: notifications/cancelled aborts this controller; so does the transport's signal.
+    const controller = new AbortController();
+    const forward = (): void => controller.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) forward();
+    else ctx.signal.addEventListener('abort', forward, { once: true });
+    session.track(request.id, controller);
+    try {
+      const result = await this.route(method, params, ctx, controller.signal, request);
+      if (controller.signal.aborted) throw ProtocolError.of('RequestCancelled');
+      return result;
+    } finally {
+      session.untrack(request.id, controller);
+      ctx.signal.removeEventListener('abort', forward);
+    }
+  }
+
+  private async route(
+    method: string,
+    params: JsonObject,
+    ctx: RequestContext,
+    signal: AbortSignal,
+    request: JsonRpcRequest,
+  ): Promise<JsonObject> {
+    const handler = this.handlers.get(method);
+    if (handler !== undefined) return handler(this.core, params, ctx, signal, request);
+    const tasks = this.core.tasks;
+    if (tasks !== undefined && tasks.handles(method, ctx)) {
+      const result = await tasks.handle(method, params, ctx);
+      return ctx.era === 'modern' && !('resultType' in result)
+        ? { ...result, resultType: 'complete' }
+        : result;
+    }
+    const extension = this.registry.method(method);
+    if (extension === undefined) {
+      throw ProtocolError.of('MethodNotFound', `Method not found: ${method}`);
+    }
+    const result = await extension.run(params, plainContext(this.core, params, ctx, signal));
+    if (ctx.era !== 'modern') return result;
+    return extension.cacheable === true
+      ? { ...result, resultType: 'complete', ttlMs: this.core.listTtlMs, cacheScope: 'public' }
+      : 'resultType' in result
+        ? result
+        : { ...result, resultType: 'complete' };
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The HandlerContext a component handler receives. One object per request, methods on the
+ * prototype (no per-request closures). Input comes from one of three places: the client's
+ * stream (legacy), the MRTR round (modern) or the task port (inside a task).
+ */
+import { ProtocolError, levelAtLeast } from '@mcp-cluster/protocol';
+import type {
+  ClientCapabilities,
+  Implementation,
+  InputRequest,
+  JsonObject,
+  LoggingLevel,
+  RequestId,
+} from '@mcp-cluster/protocol';
+import type { ChangeFeed } from './changes.js';
+import type {
+  ChangeEvent,
+  Era,
+  HandlerContext,
+  Outbound,
+  Principal,
+  RequestContext,
+} from './context.js';
+import type { MrtrRound } from './mrtr.js';
+import type { MemorySession } from './sessions.js';
+import type { TaskPort } from './tasks/api.js';
+
+/** Where `ctx.input` gets its answers. */
+export type InputSource =
+  | { readonly type: 'client'; readonly outbound: Outbound }
+  | { readonly type: 'mrtr'; readonly round: MrtrRound }
+  | { readonly type: 'task'; readonly port: TaskPort }
+  | { readonly type: 'none' };
+
+const NO_INPUT: InputSource = Object.freeze({ type: 'none' });
+const EMPTY_META: Readonly<JsonObject> = Object.freeze({});
+
+export interface HandlerContextInit {
+  readonly request: RequestContext;
+  readonly meta: Readonly<JsonObject> | undefined;
+  readonly signal: AbortSignal;
+  /** Notifications go here; undefined drops them (e.g. inside a task). */
+  readonly outbound: Outbound | undefined;
+  readonly session: MemorySession | undefined;
+  readonly input: InputSource | undefined;
+  readonly changes: ChangeFeed;
+}
+
+export class EngineHandlerContext implements HandlerContext {
+  readonly era: Era;
+  readonly protocolVersion: string;
+  readonly requestId: RequestId;
+  readonly clientCapabilities: ClientCapabilities;
+  readonly clientInfo?: Implementation;
+  readonly sessionId?: string;
+  readonly principal: Principal;
+  readonly signal: AbortSignal;
+  readonly meta: Readonly<JsonObject>;
+  private readonly outbound: Outbound | undefined;
+  private readonly session: MemorySession | undefined;
+  private readonly requestLogLevel: LoggingLevel | undefined;
+  private readonly source: InputSource;
+  private readonly changes: ChangeFeed;
+  private readonly progressToken: string | number | undefined;
+  private lastProgress = Number.NEGATIVE_INFINITY;
+
+  constructor(init: HandlerContextInit) {
+    const req = init.request;
+    this.era = req.era;
+    this.protocolVersion = req.protocolVersion;
+    this.requestId = req.requestId;
+    this.clientCapabilities = req.clientCapabilities;
+    if (req.clientInfo !== undefined) this.clientInfo = req.clientInfo;
+    if (req.sessionId !== undefined) this.sessionId = req.sessionId;
+    this.principal = req.principal;
+    this.signal = init.signal;
+    this.meta = init.meta ?? EMPTY_META;
+    this.outbound = init.outbound;
+    this.session = init.session;
+    this.requestLogLevel = req.logLevel;
+    this.source = init.input ?? NO_INPUT;
+    this.changes = init.changes;
+    const token = this.meta['progressToken'];
+    this.progressToken = typeof token === 'string' || typeof token === 'number' ? token : undefined;
+  }
+
+  progress(progress: number, total?: number, message?: string): void {
+    if (this.progressToken === undefined || this.outbound === undefined) return;
+    // The spec requires increasing values; a stale or repeated value is dropped, not sent.
+    if (!(progress > this.lastProgress)) return;
+    this.lastProgress = progress;
+    const params: JsonObject = { progressToken: this.progressToken, progress };
+    if (total !== undefined) params['total'] = total;
+    if (message !== undefined) params['message'] = message;
+    this.outbound.notify({ jsonrpc: '2.0', method: 'notifications/progress', params });
+  }
+
+  log(level: LoggingLevel, data: unknown, logger?: string): void {
+    if (this.outbound === undefined || !this.admits(level)) return;
+    const params: JsonObject = { level, data };
+    if (logger !== undefined) params['logger'] = logger;
+    this.outbound.notify({ jsonrpc: '2.0', method: 'notifications/message', params });
+  }
+
+  async input<K extends string>(
+    requests: Readonly<Record<K, InputRequest>>,
+  ): Promise<Record<K, JsonObject>> {
+    assertCapabilities(requests, this.clientCapabilities);
+    const source = this.source;
+    switch (source.type) {
+      case 'mrtr':
+        return source.round.take(requests);
+      case 'task':
+        return source.port.input(requests);
+      case 'client': {
+        const keys = Object.keys(requests) as K[];
+        const answers = await Promise.all(
+          keys.map((k) => {
+            const r = requests[k];
+            return source.outbound.request(r.method, r.params, this.signal);
+          }),
+        );
+        const out = {} as Record<K, JsonObject>;
+        keys.forEach((k, i) => {
+          out[k] = answers[i] as JsonObject;
+        });
+        return out;
+      }
+      case 'none':
+        throw ProtocolError.of('InvalidRequest', 'This request cannot ask the client for input');
+    }
+  }
+
+  async elicit(params: JsonObject, key = 'elicitation'): Promise<JsonObject> {
+    const answers = await this.input({ [key]: { method: 'elicitation/create', params } });
+    return answers[key] as JsonObject;
+  }
+
+  async sample(params: JsonObject, key = 'sampling'): Promise<JsonObject> {
+    const answers = await this.input({ [key]: { method: 'sampling/createMessage', params } });
+    return answers[key] as JsonObject;
+  }
+
+  async listRoots(key = 'roots'): Promise<JsonObject> {
+    const answers = await this.input({ [key]: { method: 'roots/list', params: {} } });
+    return answers[key] as JsonObject;
+  }
+
+  /** An MRTR round that already lacks answers: the result will be input_required. */
+  get inputPending(): boolean {
+    return this.source.type === 'mrtr' && this.source.round.missing !== undefined;
+  }
+
+  emitChange(event: ChangeEvent): void {
+    this.changes.publish(event);
+  }
+
+  closeStream(): void {
+    this.outbound?.closeStream?.();
+  }
+
+  /** Legacy: the session level (none set = everything). Modern: only the request's level. */
+  private admits(level: LoggingLevel): boolean {
+    if (this.era === 'modern') {
+      return this.requestLogLevel !== undefined && levelAtLeast(level, this.requestLogLevel);
+    }
+    const min = this.session?.state.logLevel;
+    return min === undefined || levelAtLeast(level, min);
+  }
+}
+
+/** -32021 unless the client declared what every request needs. */
+export function assertCapabilities(
+  requests: Readonly<Record<string, InputRequest>>,
+  caps: ClientCapabilities,
+): void {
+  let required: Record<string, JsonObject> | undefined;
+  for (const key in requests) {
+    const r = requests[key] as InputRequest;
+    switch (r.method) {
+      case 'sampling/createMessage':
+        if (caps.sampling === undefined) (required ??= {})['sampling'] = {};
+        break;
+      case 'roots/list':
+        if (caps.roots === undefined) (required ??= {})['roots'] = {};
+        break;
+      case 'elicitation/create':
+        if (caps.elicitation === undefined) {
+          (required ??= {})['elicitation'] = {};
+        } else if (r.params?.['mode'] === 'url' && caps.elicitation['url'] === undefined) {
+          (required ??= {})['elicitation'] = { url: {} };
+        }
+        break;
+      default:
+        throw ProtocolError.of('InternalError');
+    }
+  }
+  if (required !== undefined) {
+    throw ProtocolError.of('MissingCapability', undefined, { requiredCapabilities: required });
+  }
+}

@@ -1,0 +1,49 @@
+export type {
+  Engine,
+  EngineOptions,
+  LegacySession,
+  LegacySessionState,
+  MessageSink,
+  SessionManager,
+  StateKey,
+} from './api.js';
+export type {
+  ComponentPack,
+  ComponentSpec,
+  Completer,
+  MethodSpec,
+  PromptReturn,
+  PromptSpec,
+  ResourceReturn,
+  ResourceSpec,
+  ResourceTemplateSpec,
+  ToolReturn,
+  ToolSpec,
+  Validation,
+} from './components.js';
+export type {
+  ChangeEvent,
+  Era,
+  HandlerContext,
+  Outbound,
+  Principal,
+  RequestContext,
+} from './context.js';
+export { ANONYMOUS } from './context.js';
+export type { ChangeFeed, ChangeListener } from './changes.js';
+export { createMemoryChangeFeed } from './changes.js';
+export {
+  DEFAULT_ENGINE_OPTIONS,
+  LEGACY_ONLY_METHODS,
+  createEngine,
+  isCancelledResponse,
+} from './engine.js';
+export type { Middleware, Next, ParamsValidator, Stage } from './pipeline.js';
+export { STAGES } from './pipeline.js';
+export type { ComponentRegistry } from './registry.js';
+export { RegistryError } from './registry.js';
+export type { ModernRequestMeta } from './request-context.js';
+export { legacyRequestContext, modernOutbound, modernRequestContext } from './request-context.js';
+export { ToolError } from './tool-error.js';
+export { decodeCursor, encodeCursor } from './cursor.js';
+export type { TaskHost, TaskPort, TaskRun } from './tasks/api.js';

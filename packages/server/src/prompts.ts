@@ -1,0 +1,92 @@
+/** prompts/list, prompts/get and completion/complete. */
+import { ProtocolError } from '@mcp-cluster/protocol';
+import type { JsonObject } from '@mcp-cluster/protocol';
+import type { Completer } from './components.js';
+import { complete, optionalObject, requireString, withInput } from './core.js';
+import type { MethodHandler } from './core.js';
+import { paginate } from './cursor.js';
+import { isJsonObject } from './mrtr.js';
+import { normalizePromptReturn } from './normalize.js';
+
+const MAX_COMPLETIONS = 100;
+
+export const listPrompts: MethodHandler = (core, params, ctx) => {
+  const { page, nextCursor } = paginate(
+    core.registry.promptDescriptors,
+    params['cursor'],
+    core.pageSize,
+  );
+  const result: JsonObject = { prompts: page };
+  if (nextCursor !== undefined) result['nextCursor'] = nextCursor;
+  if (ctx.era === 'modern') {
+    result['resultType'] = 'complete';
+    result['ttlMs'] = core.listTtlMs;
+    result['cacheScope'] = 'public';
+  }
+  return result;
+};
+
+export const getPrompt: MethodHandler = (core, params, ctx, signal) => {
+  const name = requireString(params, 'name', 'prompts/get');
+  const spec = core.registry.prompt(name);
+  if (spec === undefined) throw ProtocolError.of('InvalidParams', `Unknown prompt: ${name}`);
+  const checked = spec.validateArguments(optionalObject(params, 'arguments', 'prompts/get'));
+  if (!checked.ok) {
+    throw ProtocolError.of(
+      'InvalidParams',
+      `Invalid arguments for prompt ${name}: ${checked.issues.join('; ')}`,
+    );
+  }
+  return withInput(
+    core,
+    params,
+    ctx,
+    signal,
+    { method: 'prompts/get', target: name, principal: ctx.principal.id },
+    async (hctx) => {
+      const value = await spec.get(checked.value, hctx);
+      return complete(
+        normalizePromptReturn(value, spec.descriptor.description) as unknown as JsonObject,
+        ctx,
+      );
+    },
+  );
+};
+
+export const completeArgument: MethodHandler = async (core, params, ctx) => {
+  const ref = params['ref'];
+  const argument = params['argument'];
+  if (!isJsonObject(ref) || !isJsonObject(argument)) {
+    throw ProtocolError.of('InvalidParams', 'completion/complete: ref and argument are required');
+  }
+  const argName = requireString(argument, 'name', 'completion/complete argument');
+  const value = requireString(argument, 'value', 'completion/complete argument');
+  let completer: Completer | undefined;
+  if (ref['type'] === 'ref/prompt') {
+    const name = requireString(ref, 'name', 'completion/complete ref');
+    const prompt = core.registry.prompt(name);
+    if (prompt === undefined) throw ProtocolError.of('InvalidParams', `Unknown prompt: ${name}`);
+    completer = prompt.complete?.[argName];
+  } else if (ref['type'] === 'ref/resource') {
+    const uri = requireString(ref, 'uri', 'completion/complete ref');
+    const template = core.registry.templateFor(uri);
+    if (template === undefined) {
+      throw ProtocolError.of('InvalidParams', `Unknown resource template: ${uri}`);
+    }
+    completer = template.complete?.[argName];
+  } else {
+    throw ProtocolError.of('InvalidParams', 'completion/complete: unknown ref type');
+  }
+  if (completer === undefined) {
+    return complete({ completion: { values: [], total: 0, hasMore: false } }, ctx);
+  }
+  const context = params['context'];
+  const given =
+    isJsonObject(context) && isJsonObject(context['arguments']) ? context['arguments'] : {};
+  const all = await completer(value, { arguments: given as Record<string, string> });
+  const values = all.length > MAX_COMPLETIONS ? all.slice(0, MAX_COMPLETIONS) : [...all];
+  return complete(
+    { completion: { values, total: all.length, hasMore: all.length > MAX_COMPLETIONS } },
+    ctx,
+  );
+};

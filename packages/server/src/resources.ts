@@ -1,0 +1,88 @@
+/** resources/list, resources/templates/list, resources/read, subscribe/unsubscribe (legacy). */
+import { ProtocolError } from '@mcp-cluster/protocol';
+import type { JsonObject, Resource } from '@mcp-cluster/protocol';
+import { plainContext, requireString, sessionOf, withInput } from './core.js';
+import type { MethodHandler } from './core.js';
+import { paginate } from './cursor.js';
+import { normalizeResourceReturn } from './normalize.js';
+
+export const listResources: MethodHandler = async (core, params, ctx, signal) => {
+  const registry = core.registry;
+  let all: readonly Resource[] = registry.resourceDescriptors;
+  const listing = registry.templates.filter((t) => t.list !== undefined);
+  if (listing.length > 0) {
+    // Templates that enumerate concrete resources add them after the static ones.
+    const hctx = plainContext(core, params, ctx, signal);
+    const extra = await Promise.all(listing.map(async (t) => (await t.list?.(hctx)) ?? []));
+    all = [...all, ...extra.flat()];
+  }
+  const { page, nextCursor } = paginate(all, params['cursor'], core.pageSize);
+  const result: JsonObject = { resources: page };
+  if (nextCursor !== undefined) result['nextCursor'] = nextCursor;
+  if (ctx.era === 'modern') {
+    result['resultType'] = 'complete';
+    result['ttlMs'] = core.listTtlMs;
+    result['cacheScope'] = 'public';
+  }
+  return result;
+};
+
+export const listResourceTemplates: MethodHandler = (core, params, ctx) => {
+  const { page, nextCursor } = paginate(
+    core.registry.templateDescriptors,
+    params['cursor'],
+    core.pageSize,
+  );
+  const result: JsonObject = { resourceTemplates: page };
+  if (nextCursor !== undefined) result['nextCursor'] = nextCursor;
+  if (ctx.era === 'modern') {
+    result['resultType'] = 'complete';
+    result['ttlMs'] = core.listTtlMs;
+    result['cacheScope'] = 'public';
+  }
+  return result;
+};
+
+export const readResource: MethodHandler = (core, params, ctx, signal) => {
+  const uri = requireString(params, 'uri', 'resources/read');
+  const binding = { method: 'resources/read', target: uri, principal: ctx.principal.id };
+  const wrap = (contents: unknown): JsonObject =>
+    ctx.era === 'modern'
+      ? { contents, resultType: 'complete', ttlMs: core.readTtlMs, cacheScope: 'private' }
+      : { contents };
+  const fixed = core.registry.resource(uri);
+  if (fixed !== undefined) {
+    return withInput(core, params, ctx, signal, binding, async (hctx) =>
+      wrap(normalizeResourceReturn(await fixed.read(uri, hctx), uri, fixed.descriptor.mimeType)),
+    );
+  }
+  for (const template of core.registry.templates) {
+    const vars = template.match(uri);
+    if (vars === undefined) continue;
+    return withInput(core, params, ctx, signal, binding, async (hctx) =>
+      wrap(
+        normalizeResourceReturn(
+          await template.read(uri, vars, hctx),
+          uri,
+          template.descriptor.mimeType,
+        ),
+      ),
+    );
+  }
+  // 2026-07-28 replaced the legacy -32002 with -32602; both carry the uri.
+  throw ctx.era === 'modern'
+    ? ProtocolError.of('InvalidParams', `Resource not found: ${uri}`, { uri })
+    : ProtocolError.of('ResourceNotFound', `Resource not found: ${uri}`, { uri });
+};
+
+export const subscribe: MethodHandler = (core, params, ctx) => {
+  const uri = requireString(params, 'uri', 'resources/subscribe');
+  sessionOf(core, ctx)?.state.subscriptions.add(uri);
+  return {};
+};
+
+export const unsubscribe: MethodHandler = (core, params, ctx) => {
+  const uri = requireString(params, 'uri', 'resources/unsubscribe');
+  sessionOf(core, ctx)?.state.subscriptions.delete(uri);
+  return {};
+};

@@ -1,0 +1,196 @@
+/**
+ * In-memory legacy sessions. Ids are 128 random bits, base64url (visible ASCII). Idle
+ * sessions (no stream attached, nothing in flight) expire after `idleMs`; an unref'd timer
+ * sweeps them so abandoned sessions do not leak.
+ */
+import { randomBytes } from 'node:crypto';
+import { LATEST_LEGACY_VERSION } from '@mcp-cluster/protocol';
+import type {
+  ClientCapabilities,
+  Implementation,
+  JsonRpcMessage,
+  JsonRpcResponse,
+  LoggingLevel,
+  RequestId,
+} from '@mcp-cluster/protocol';
+import type { LegacySession, LegacySessionState, MessageSink, SessionManager } from './api.js';
+import { ClientRequests } from './client-requests.js';
+import type { Outbound } from './context.js';
+
+export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
+const MAX_SWEEP_INTERVAL_MS = 60_000;
+
+interface MutableState {
+  protocolVersion: string;
+  clientCapabilities: ClientCapabilities;
+  clientInfo?: Implementation;
+  logLevel?: LoggingLevel;
+  initialized: boolean;
+  subscriptions: Set<string>;
+}
+
+export class MemorySession implements LegacySession {
+  readonly state: MutableState & LegacySessionState = {
+    protocolVersion: LATEST_LEGACY_VERSION,
+    clientCapabilities: {},
+    initialized: false,
+    subscriptions: new Set<string>(),
+  };
+  /** True once `initialize` succeeded (before `notifications/initialized`). */
+  initializeDone = false;
+  lastSeen = Date.now();
+  ended = false;
+  private readonly sinks: MessageSink[] = [];
+  private readonly inflight = new Map<RequestId, AbortController>();
+  private readonly clientRequests: ClientRequests;
+
+  constructor(
+    readonly id: string,
+    clientRequestTimeoutMs?: number,
+  ) {
+    this.clientRequests = new ClientRequests(clientRequestTimeoutMs);
+  }
+
+  attach(sink: MessageSink): () => void {
+    this.sinks.push(sink);
+    return () => {
+      const i = this.sinks.indexOf(sink);
+      if (i >= 0) this.sinks.splice(i, 1);
+      this.lastSeen = Date.now();
+    };
+  }
+
+  outbound(sink: MessageSink): Outbound {
+    return {
+      notify: (notification) => {
+        sink(notification);
+      },
+      request: (method, params, signal) => this.clientRequests.send(sink, method, params, signal),
+    };
+  }
+
+  deliverResponse(response: JsonRpcResponse): boolean {
+    this.lastSeen = Date.now();
+    return this.clientRequests.deliver(response);
+  }
+
+  touch(): void {
+    this.lastSeen = Date.now();
+  }
+
+  /** Writes to the standalone stream; false when none is attached or all refused. */
+  sendStandalone(message: JsonRpcMessage): boolean {
+    for (let i = this.sinks.length - 1; i >= 0; i--) {
+      const sink = this.sinks[i];
+      if (sink !== undefined && sink(message) !== false) return true;
+    }
+    return false;
+  }
+
+  /** Tracks an in-flight request so notifications/cancelled can abort it. */
+  track(requestId: RequestId, controller: AbortController): void {
+    this.inflight.set(requestId, controller);
+  }
+
+  untrack(requestId: RequestId, controller: AbortController): void {
+    if (this.inflight.get(requestId) === controller) this.inflight.delete(requestId);
+  }
+
+  cancel(requestId: RequestId, reason?: string): boolean {
+    const controller = this.inflight.get(requestId);
+    if (controller === undefined) return false;
+    this.inflight.delete(requestId);
+    controller.abort(reason ?? 'cancelled by client');
+    return true;
+  }
+
+  get busy(): boolean {
+    return this.sinks.length > 0 || this.inflight.size > 0 || this.clientRequests.size > 0;
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.clientRequests.end();
+    for (const controller of this.inflight.values()) controller.abort('session ended');
+    this.inflight.clear();
+    this.sinks.length = 0;
+  }
+}
+
+export interface SessionManagerOptions {
+  readonly idleMs?: number;
+  readonly clientRequestTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+export class MemorySessionManager implements SessionManager {
+  private readonly sessions = new Map<string, MemorySession>();
+  private readonly idleMs: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly options: SessionManagerOptions = {}) {
+    this.idleMs = options.idleMs ?? DEFAULT_SESSION_IDLE_MS;
+    this.timer = setInterval(() => this.sweep(), Math.min(this.idleMs, MAX_SWEEP_INTERVAL_MS));
+    this.timer.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  create(): MemorySession {
+    const session = new MemorySession(
+      randomBytes(16).toString('base64url'),
+      this.options.clientRequestTimeoutMs,
+    );
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  get(id: string): MemorySession | undefined {
+    const session = this.sessions.get(id);
+    if (session !== undefined && this.expired(session, this.now())) {
+      this.delete(id);
+      return undefined;
+    }
+    return session;
+  }
+
+  delete(id: string): boolean {
+    const session = this.sessions.get(id);
+    if (session === undefined) return false;
+    this.sessions.delete(id);
+    session.end();
+    return true;
+  }
+
+  values(): IterableIterator<MemorySession> {
+    return this.sessions.values();
+  }
+
+  /** Ends every session expired at `now`; returns how many. */
+  sweep(now: number = this.now()): number {
+    let n = 0;
+    for (const session of this.sessions.values()) {
+      if (this.expired(session, now)) {
+        this.delete(session.id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const id of [...this.sessions.keys()]) this.delete(id);
+  }
+
+  private expired(session: MemorySession, now: number): boolean {
+    return !session.busy && now - session.lastSeen > this.idleMs;
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+}

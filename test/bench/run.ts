@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { measure } from './load.js';
 import { resolveOptions, type BenchOptions } from './options.js';
 import { formatMemory, formatSkips, formatTable, formatVerdicts, type Row } from './report.js';
@@ -36,6 +36,14 @@ function gitCommit(): string {
     return 'unknown';
   }
 }
+
+const loadavgText = (): string =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
+
+const rpsOfRow = (row: Row): number =>
+  row.outcome.type === 'measured' ? row.outcome.figures.rps : -1;
 
 async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
   progress(`(${def.id}) ${def.label}: starting`);
@@ -93,14 +101,22 @@ async function main(): Promise<void> {
   const header = [
     `mcp-cluster bench — ${new Date().toISOString()} — commit ${gitCommit()}`,
     `machine: ${cpuModel()}, ${availableParallelism()} CPUs; node ${process.version}`,
-    `load: autocannon, ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured per target, POST tools/call "echo", loopback`,
+    `load: autocannon, ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured per target, ${opts.rounds} round(s) (best kept), POST tools/call "echo", loopback`,
+    `host load average at start: ${loadavgText()}`,
   ];
   progress(header.join('\n[bench] '));
 
-  const rows: Row[] = [];
-  for (const def of TARGETS.filter((t) => opts.targets.includes(t.id))) {
-    rows.push(await benchTarget(def, opts));
+  // Rounds interleave the targets so a load spike on a shared host hits all of them alike.
+  const best = new Map<string, Row>();
+  for (let round = 1; round <= opts.rounds; round++) {
+    if (opts.rounds > 1) progress(`round ${round} of ${opts.rounds}`);
+    for (const def of TARGETS.filter((t) => opts.targets.includes(t.id))) {
+      const row = await benchTarget(def, opts);
+      const previous = best.get(def.id);
+      if (previous === undefined || rpsOfRow(row) > rpsOfRow(previous)) best.set(def.id, row);
+    }
   }
+  const rows = [...best.values()];
   const wantsOurs = opts.targets.includes('a') || opts.targets.includes('b');
   const memory = wantsOurs && opts.sessions > 0 ? await memoryStep(opts) : undefined;
 
@@ -112,6 +128,7 @@ async function main(): Promise<void> {
     '',
     ...formatSkips(rows),
     ...formatVerdicts(rows),
+    `host load average at end: ${loadavgText()}`,
     ...(memory === undefined
       ? []
       : typeof memory === 'string'

@@ -16,8 +16,9 @@ type StartEmbedded = (config?: Record<string, unknown>) => Promise<Embedded>;
 const PACK = fileURLToPath(new URL('../pack.ts', import.meta.url));
 
 // A variable specifier keeps this file compiling while the CLI package is still being
-// written; the parent falls back to the CLI when the export is missing.
-const cliModule = '@mcp-cluster/cli';
+// written; the parent falls back to the CLI when the export is missing. BENCH_OURS_MODULE
+// points the bench at another module exporting startEmbedded (e.g. a local experiment).
+const cliModule = process.env.BENCH_OURS_MODULE ?? '@mcp-cluster/cli';
 let start: StartEmbedded | undefined;
 try {
   const mod = (await import(cliModule)) as { startEmbedded?: StartEmbedded };

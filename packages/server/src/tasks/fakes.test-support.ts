@@ -24,6 +24,7 @@ export function fakeCtx(
     capabilities?: JsonObject;
     principal?: Principal;
     sessionId?: string;
+    request?: Outbound['request'];
   } = {},
 ): FakeContext {
   const era = over.era ?? 'modern';
@@ -31,7 +32,8 @@ export function fakeCtx(
   const notifications: JsonRpcNotification[] = [];
   const outbound: Outbound = {
     notify: (n) => void notifications.push(n),
-    request: () => Promise.reject(new Error('no server->client requests in task tests')),
+    request:
+      over.request ?? (() => Promise.reject(new Error('no server->client requests in this test'))),
   };
   const ctx: FakeContext = {
     era,

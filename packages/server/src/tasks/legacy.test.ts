@@ -181,21 +181,86 @@ describe('2025-11-25 task methods', () => {
     expect(list.tasks).toEqual([]);
   });
 
-  it('input is not supported for legacy tasks: the task fails with -32601', async () => {
+  it('tasks/result sends pending input as server->client requests; answers resume the task', async () => {
     host = createMemoryTaskHost();
     const ctx = fakeCtx({ era: 'legacy', sessionId: 's1' });
     const { task } = await host.start(
       async (port) => {
-        await port.input({ k: { method: 'roots/list' } });
+        const a = await port.input({
+          name: { method: 'elicitation/create', params: { message: 'Name?', requestedSchema: {} } },
+          roots: { method: 'roots/list' },
+        });
+        return text(`${JSON.stringify(a.name)} ${JSON.stringify(a.roots)}`);
+      },
+      ctx,
+      {},
+    );
+    const taskId = (task as JsonObject).taskId as string;
+    expect((await host.handle('tasks/get', { taskId }, ctx)).status).toBe('input_required');
+
+    const sent: { method: string; params: JsonObject | undefined }[] = [];
+    const answers = [{ action: 'accept', content: { name: 'Ada' } }, { roots: [] }];
+    const caller = fakeCtx({
+      era: 'legacy',
+      sessionId: 's1',
+      request: (method, params) => {
+        sent.push({ method, params });
+        return Promise.resolve(answers[sent.length - 1] as JsonObject);
+      },
+    });
+    const result = await host.handle('tasks/result', { taskId }, caller);
+    expect(sent.map((r) => r.method)).toEqual(['elicitation/create', 'roots/list']);
+    for (const r of sent) expect(r.params?._meta).toEqual({ [MetaKey.RelatedTask]: { taskId } });
+    expect(sent[0]?.params?.message).toBe('Name?');
+    expect(result.content).toEqual(
+      text('{"action":"accept","content":{"name":"Ada"}} {"roots":[]}').content,
+    );
+    expect(ctx.notifications.map((n) => (n.params as JsonObject).status)).toEqual([
+      'input_required',
+      'working',
+      'completed',
+    ]);
+  });
+
+  it('a client error answer rejects the input call; a lost stream resends on the next tasks/result', async () => {
+    host = createMemoryTaskHost();
+    const ctx = fakeCtx({ era: 'legacy', sessionId: 's1' });
+    const { task } = await host.start(
+      async (port) => {
+        await port.input({ k: { method: 'sampling/createMessage', params: { messages: [] } } });
         return text('unreachable');
       },
       ctx,
       {},
     );
     const taskId = (task as JsonObject).taskId as string;
+
+    // First caller: the stream drops (not a protocol answer) and the call goes away.
+    const lost = fakeCtx({
+      era: 'legacy',
+      sessionId: 's1',
+      request: () => Promise.reject(new Error('stream closed')),
+    });
+    const first = rpcError(host.handle('tasks/result', { taskId }, lost));
     await flush();
+    lost.abort();
+    expect((await first).code).toBe(-32010);
+    expect((await host.handle('tasks/get', { taskId }, ctx)).status).toBe('input_required');
+
+    // Second caller: the client refuses; the tool does not catch it, so the task fails.
+    let calls = 0;
+    const refusing = fakeCtx({
+      era: 'legacy',
+      sessionId: 's1',
+      request: () => {
+        calls++;
+        return Promise.reject(new ProtocolError(-32600, 'sampling refused'));
+      },
+    });
+    const err = await rpcError(host.handle('tasks/result', { taskId }, refusing));
+    expect(calls).toBe(1);
+    expect([err.code, err.message]).toEqual([-32600, 'sampling refused']);
     expect((await host.handle('tasks/get', { taskId }, ctx)).status).toBe('failed');
-    expect((await rpcError(host.handle('tasks/result', { taskId }, ctx))).code).toBe(-32601);
   });
 
   it('reports status changes as notifications/tasks/status on the creating outbound', async () => {
@@ -206,9 +271,9 @@ describe('2025-11-25 task methods', () => {
     done.resolve(text('ok'));
     await flush();
     expect(ctx.notifications).toHaveLength(1);
-    const n = ctx.notifications[0]!;
+    const n = ctx.notifications[0];
     expectSchema('TaskStatusNotification', n);
-    expect(n.params).toMatchObject({ taskId: (task as JsonObject).taskId, status: 'completed' });
+    expect(n?.params).toMatchObject({ taskId: (task as JsonObject).taskId, status: 'completed' });
   });
 
   it('sends no status notifications when turned off, nor ever in the modern era', async () => {

@@ -40,6 +40,8 @@ export interface PendingInput {
   /** The key the tool used in its own `port.input` call. */
   readonly callerKey: string;
   readonly group: InputGroup;
+  /** 2025-11-25: already sent to the client on a `tasks/result` stream. */
+  dispatched: boolean;
 }
 
 export interface TaskRecord {
@@ -61,7 +63,7 @@ export interface TaskRecord {
   /** Minted key -> pending request; insertion order is the order the tool asked. */
   readonly pending: Map<string, PendingInput>;
   readonly controller: AbortController;
-  /** Resolvers of `tasks/result` calls waiting for a terminal status. */
+  /** Resolvers of `tasks/result` calls waiting for the next status change. */
   waiters: (() => void)[] | undefined;
   /** Where legacy `notifications/tasks/status` go; undefined when not reported. */
   outbound: Outbound | undefined;

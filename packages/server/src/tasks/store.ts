@@ -1,6 +1,6 @@
 /**
  * The in-memory task table: lifecycle (run, settle, cancel, expire), input parking and
- * waiting for a terminal status. The wire handlers (memory.ts) sit on top of it.
+ * waiting for status changes. The wire handlers (modern.ts, legacy.ts) sit on top of it.
  *
  * Retention: a task lives `ttlMs` from creation; reaching a terminal status restarts the
  * clock, so a result stays readable for `ttlMs` after it was produced. A task still running
@@ -141,8 +141,11 @@ export class TaskTable {
     return true;
   }
 
-  /** Resolves once `t` is terminal; rejects with -32010 if `signal` aborts first. */
-  waitTerminal(t: TaskRecord, signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves at `t`'s next status change (at once when terminal); rejects with -32010 if
+   * `signal` aborts first.
+   */
+  waitChange(t: TaskRecord, signal: AbortSignal): Promise<void> {
     if (isTerminal(t.status)) return Promise.resolve();
     if (signal.aborted) return Promise.reject(ProtocolError.of('RequestCancelled'));
     return new Promise<void>((resolve, reject) => {
@@ -157,6 +160,24 @@ export class TaskTable {
       (t.waiters ??= []).push(waiter);
       signal.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * The client answered a pending input with an error: the whole `port.input` call it
+   * belongs to rejects with it.
+   */
+  failInput(t: TaskRecord, key: string, err: unknown): void {
+    const entry = t.pending.get(key);
+    if (entry === undefined) return;
+    for (const [k, e] of t.pending) if (e.group === entry.group) t.pending.delete(k);
+    entry.group.reject(err);
+    if (t.pending.size === 0 && t.status === 'input_required') this.transition(t, 'working');
+  }
+
+  /** An input request did not reach the client (stream gone): the next tasks/result resends. */
+  releaseInput(t: TaskRecord, key: string): void {
+    const entry = t.pending.get(key);
+    if (entry !== undefined) entry.dispatched = false;
   }
 
   /** Drops expired tasks (cancelling any still running). Returns how many were dropped. */
@@ -201,15 +222,6 @@ export class TaskTable {
     t: TaskRecord,
     requests: Readonly<Record<string, InputRequest>>,
   ): Promise<Record<string, JsonObject>> {
-    if (t.era === 'legacy') {
-      // 2025-11-25 would need server->client requests routed through tasks/result; not built.
-      return Promise.reject(
-        new ProtocolError(
-          RpcError.MethodNotFound.code,
-          'Input requests are not supported for 2025-11-25 tasks',
-        ),
-      );
-    }
     if (isTerminal(t.status)) return Promise.reject(cancelledReason());
     const keys = Object.keys(requests);
     if (keys.length === 0) return Promise.resolve({});
@@ -218,12 +230,19 @@ export class TaskTable {
       for (const callerKey of keys) {
         let key = mintKey();
         while (t.pending.has(key)) key = mintKey();
-        t.pending.set(key, { request: requests[callerKey] as InputRequest, callerKey, group });
+        t.pending.set(key, {
+          request: requests[callerKey] as InputRequest,
+          callerKey,
+          group,
+          dispatched: false,
+        });
       }
     });
     // A tool that abandons its input promise must not crash the process when we reject it.
     promise.catch(noop);
-    this.transition(t, 'input_required');
+    // Already parked (a concurrent input call): still wake tasks/result to send the new entries.
+    if (t.status === 'input_required') this.wake(t);
+    else this.transition(t, 'input_required');
     return promise;
   }
 
@@ -231,7 +250,14 @@ export class TaskTable {
     if (t.status === status) return;
     t.status = status;
     this.touch(t);
+    this.wake(t);
     this.report(t);
+  }
+
+  private wake(t: TaskRecord): void {
+    const waiters = t.waiters;
+    t.waiters = undefined;
+    if (waiters !== undefined) for (const w of waiters) w();
   }
 
   private touch(t: TaskRecord): void {
@@ -259,9 +285,7 @@ export class TaskTable {
       t.pending.clear();
       for (const g of groups) g.reject(reason ?? cancelledReason());
     }
-    const waiters = t.waiters;
-    t.waiters = undefined;
-    if (waiters !== undefined) for (const w of waiters) w();
+    this.wake(t);
     this.report(t);
     t.outbound = undefined;
   }

@@ -1,7 +1,7 @@
 /** @mcp-cluster/components: the API tools, resources, prompts and packs are written with. */
 export { defineTool } from './tool.js';
 export type { TaskSupport, ToolArgs, ToolDefinition, ToolResult } from './tool.js';
-export { defineResource, defineResourceTemplate } from './resource.js';
+export { defineResource, defineResourceTemplate, resourceNotFound } from './resource.js';
 export type { ResourceDefinition, ResourceTemplateDefinition } from './resource.js';
 export { definePrompt, userText } from './prompt.js';
 export type { PromptArgs, PromptArgumentsInput, PromptDefinition } from './prompt.js';

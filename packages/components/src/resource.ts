@@ -6,6 +6,7 @@ import type {
   Resource,
   ResourceTemplate,
 } from '@mcp-cluster/protocol';
+import { ProtocolError } from '@mcp-cluster/protocol';
 import type {
   Completer,
   HandlerContext,
@@ -120,4 +121,14 @@ export function defineResourceTemplate(def: ResourceTemplateDefinition): Resourc
     ...(def.list !== undefined && { list: def.list }),
   };
   return Object.freeze(spec);
+}
+
+/**
+ * The error to throw from `read` when a URI names nothing: -32002 on legacy revisions,
+ * -32602 on 2026-07-28 (both with `data.uri`), as resources/read does for unknown URIs.
+ */
+export function resourceNotFound(uri: string, ctx: Pick<HandlerContext, 'era'>): ProtocolError {
+  return ctx.era === 'modern'
+    ? ProtocolError.of('InvalidParams', `Resource not found: ${uri}`, { uri })
+    : ProtocolError.of('ResourceNotFound', `Resource not found: ${uri}`, { uri });
 }

@@ -45,13 +45,16 @@ export interface EngineOptions {
   readonly stateTtlMs?: number;
   /** Legacy server->client requests (sampling, elicitation, roots) give up after this. */
   readonly clientRequestTimeoutMs?: number;
-  /** Task support; when absent no task capability is declared and tools run inline. */
-  readonly tasks?: TaskHost;
+  /**
+   * Task support. Absent: an in-memory host (createMemoryTaskHost()). `false`: no tasks; no
+   * task capability is declared and every tool runs inline.
+   */
+  readonly tasks?: TaskHost | false;
   /** Where changes fan out; an in-memory feed when absent. */
   readonly changes?: ChangeFeed;
   /**
-   * Built-in first pipeline stage (params shape per method and era). Defaults to the
-   * engine's own minimal checks; handlers re-check what they read either way.
+   * Built-in first pipeline stage (params shape per method and era). Defaults to
+   * `validateParams` of @mcp-cluster/protocol; handlers re-check what they read either way.
    */
   readonly validateParams?: ParamsValidator;
   /** Observes unexpected (non-protocol) errors before they become -32603 on the wire. */

@@ -2,7 +2,7 @@
  * createEngine: one engine for both protocol eras. Transports hand it decoded messages and a
  * RequestContext; it answers through the pipeline (validation, middleware, dispatch).
  */
-import { ProtocolError, toWireError } from '@mcp-cluster/protocol';
+import { ProtocolError, toWireError, validateParams } from '@mcp-cluster/protocol';
 import type {
   JsonObject,
   JsonRpcNotification,
@@ -38,6 +38,8 @@ import {
   unsubscribe,
 } from './resources.js';
 import { DEFAULT_SESSION_IDLE_MS, MemorySessionManager } from './sessions.js';
+import type { TaskHost } from './tasks/api.js';
+import { createMemoryTaskHost } from './tasks/memory.js';
 import { callTool, listTools } from './tools.js';
 
 /** Defaults of EngineOptions, written once. */
@@ -87,10 +89,13 @@ class McpEngine implements Engine {
   private readonly listen = new ListenStreams();
   private readonly ownsFeed: boolean;
   private readonly unsubscribe: () => void;
+  private readonly tasks: TaskHost | undefined;
   private closed = false;
 
   constructor(private readonly options: EngineOptions) {
-    const tasks = options.tasks;
+    const tasks =
+      options.tasks === false ? undefined : (options.tasks ?? createMemoryTaskHost());
+    this.tasks = tasks;
     this.serverInfo = options.serverInfo;
     this.ownsFeed = options.changes === undefined;
     this.changes = options.changes ?? createMemoryChangeFeed();
@@ -144,7 +149,10 @@ class McpEngine implements Engine {
     h.set('prompts/list', listPrompts);
     h.set('prompts/get', getPrompt);
     h.set('completion/complete', completeArgument);
-    this.pipeline = new Pipeline((req, ctx) => this.dispatch(req, ctx), options.validateParams);
+    this.pipeline = new Pipeline(
+      (req, ctx) => this.dispatch(req, ctx),
+      options.validateParams ?? validateParams,
+    );
     this.unsubscribe = this.changes.subscribe((event) => {
       this.listen.publish(event);
       fanOutToSessions(this.sessions, event);
@@ -198,7 +206,7 @@ class McpEngine implements Engine {
     this.unsubscribe();
     this.listen.closeAll();
     this.sessions.close();
-    await this.options.tasks?.close();
+    await this.tasks?.close();
     if (this.ownsFeed) await this.changes.close();
   }
 

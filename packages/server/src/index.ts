@@ -47,3 +47,5 @@ export { legacyRequestContext, modernOutbound, modernRequestContext } from './re
 export { ToolError } from './tool-error.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
 export type { TaskHost, TaskPort, TaskRun } from './tasks/api.js';
+export type { MemoryTaskHostOptions } from './tasks/index.js';
+export { createMemoryTaskHost } from './tasks/index.js';

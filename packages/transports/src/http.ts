@@ -1,0 +1,407 @@
+/**
+ * Streamable HTTP at one endpoint, both eras (conformance-fixtures 2.4): POST carries
+ * messages, GET opens / resumes a legacy session's SSE stream, DELETE ends a session.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  Header,
+  InvalidMessageError,
+  ProtocolError,
+  RpcError,
+  allowsBatch,
+  classifyPost,
+  decodeBody,
+  httpStatusForCode,
+  isInvalidEntry,
+  isLegacyVersion,
+  isModernVersion,
+  isResponse,
+  paramHeadersOf,
+  parseJsonText,
+  sessionRequiredError,
+  validateRoutingHeaders,
+} from '@mcp-cluster/protocol';
+import type {
+  JsonRpcMessage,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  ModernMeta,
+  ParamHeader,
+  Tool,
+} from '@mcp-cluster/protocol';
+import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
+import type { Engine, LegacySession, Outbound } from '@mcp-cluster/server';
+import { PostExchange } from './exchange.js';
+import type { TransportSettings } from './settings.js';
+import type { StreamRegistry } from './sse.js';
+import { STANDALONE_STREAM, SseWriter, parseEventId } from './sse.js';
+import {
+  errorResponse,
+  idOf,
+  isRemovedInModern,
+  removedMethodError,
+  toolLookupOf,
+} from './wire.js';
+import type { ToolLookup } from './wire.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** Sessions at or after this revision get the SSE priming event and `retry:`. */
+const PRIMING_SINCE = '2025-11-25';
+const NOTIFICATION_ID = '';
+
+type Headers = FastifyRequest['headers'];
+
+function header(h: Headers, name: string): string | undefined {
+  const v = h[name];
+  return typeof v === 'string' ? v : v?.[0];
+}
+
+function isJsonType(ct: string | undefined): boolean {
+  if (ct === undefined) return false;
+  const semi = ct.indexOf(';');
+  return (semi < 0 ? ct : ct.slice(0, semi)).trim().toLowerCase() === 'application/json';
+}
+
+/** What the client accepts; a missing Accept accepts everything. */
+function acceptOf(accept: string | undefined): { json: boolean; sse: boolean } {
+  if (accept === undefined || accept.includes('*/*')) return { json: true, sse: true };
+  const a = accept.toLowerCase();
+  return {
+    json: a.includes('application/json') || a.includes('application/*'),
+    sse: a.includes('text/event-stream') || a.includes('text/*'),
+  };
+}
+
+/** Ends the request with a JSON-RPC error body. */
+export function rejectJson(
+  reply: FastifyReply,
+  status: number,
+  id: JsonRpcRequest['id'] | null,
+  err: unknown,
+): void {
+  void reply
+    .code(status)
+    .header('content-type', JSON_TYPE)
+    .send(JSON.stringify(errorResponse(id, err)));
+}
+
+const sessionNotFound = (): ProtocolError => ProtocolError.of('SessionNotFound');
+
+/** Registers POST/GET/DELETE on `settings.path`. */
+export function registerStreamableHttp(
+  app: FastifyInstance,
+  engine: Engine,
+  settings: TransportSettings,
+  registry: StreamRegistry,
+): void {
+  const http = new StreamableHttp(engine, settings, registry);
+  app.post(settings.path, (req, reply) => {
+    http.post(req, reply).catch((err: unknown) => http.fail(req, reply, err));
+  });
+  app.get(settings.path, (req, reply) => http.get(req, reply));
+  app.delete(settings.path, (req, reply) => http.delete(req, reply));
+}
+
+class StreamableHttp {
+  private readonly tools: ToolLookup | undefined;
+  private readonly paramHeaderCache = new WeakMap<Tool, readonly ParamHeader[]>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly settings: TransportSettings,
+    private readonly registry: StreamRegistry,
+  ) {
+    this.tools = toolLookupOf(engine);
+  }
+
+  fail(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
+    req.log.error({ err }, 'mcp POST failed');
+    if (!reply.sent && !reply.raw.headersSent) rejectJson(reply, 500, null, err);
+    else reply.raw.end();
+  }
+
+  async post(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const h = req.headers;
+    if (!isJsonType(h['content-type'])) {
+      return rejectJson(reply, 415, null, invalid('Content-Type must be application/json'));
+    }
+    const accept = acceptOf(h.accept);
+    if (!accept.json && !accept.sse) {
+      return rejectJson(
+        reply,
+        406,
+        null,
+        invalid('Accept must include application/json or text/event-stream'),
+      );
+    }
+    let value: unknown;
+    try {
+      value = parseJsonText(req.body as string, { maxDepth: this.settings.maxJsonDepth });
+    } catch (err) {
+      return rejectJson(reply, 400, null, err);
+    }
+    const sessionId = header(h, Header.SessionId);
+    if (sessionId !== undefined) return this.postToSession(sessionId, value, req, reply, accept);
+
+    let message: JsonRpcMessage;
+    try {
+      const decoded = decodeBody(value, { allowBatch: false });
+      if (decoded.batch) throw sessionRequiredError();
+      message = decoded.message;
+    } catch (err) {
+      return rejectJson(reply, 400, err instanceof InvalidMessageError ? err.requestId : null, err);
+    }
+    const id = idOf(message);
+    let decision;
+    try {
+      decision = classifyPost({
+        protocolVersionHeader: header(h, Header.ProtocolVersion),
+        message,
+      });
+    } catch (err) {
+      return rejectJson(reply, statusOf(err), id, err);
+    }
+    if (decision.type === 'legacy-new') {
+      if (id === null || !('method' in message) || message.method !== 'initialize') {
+        return rejectJson(reply, 400, id, sessionRequiredError());
+      }
+      return this.initialize(message as JsonRpcRequest, reply, accept.sse);
+    }
+    if (decision.type === 'modern') return this.modern(message, decision.meta, req, reply, accept);
+    // classifyPost only answers legacy-session when a session id was given (handled above).
+    return rejectJson(reply, 400, id, sessionRequiredError());
+  }
+
+  /** Legacy `initialize` without a session: a new session, kept only if initialize succeeds. */
+  private async initialize(
+    message: JsonRpcRequest,
+    reply: FastifyReply,
+    sse: boolean,
+  ): Promise<void> {
+    const session = this.engine.sessions.create();
+    const headers: Record<string, string> = { [Header.SessionId]: session.id };
+    const ex = new PostExchange(reply, { sse, headers });
+    const ctx = legacyRequestContext(
+      session,
+      message.id,
+      new AbortController().signal,
+      session.outbound(ex.send),
+    );
+    const response = await this.engine.handleRequest(message, ctx);
+    if ('error' in response) {
+      this.engine.sessions.delete(session.id);
+      delete headers[Header.SessionId];
+    }
+    ex.finish(response);
+  }
+
+  private async postToSession(
+    sessionId: string,
+    value: unknown,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    accept: { json: boolean; sse: boolean },
+  ): Promise<void> {
+    const session = this.engine.sessions.get(sessionId);
+    if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
+    let decoded;
+    try {
+      decoded = decodeBody(value, { allowBatch: allowsBatch(session.state.protocolVersion) });
+    } catch (err) {
+      return rejectJson(reply, 400, err instanceof InvalidMessageError ? err.requestId : null, err);
+    }
+    const version = header(req.headers, Header.ProtocolVersion);
+    if (version !== undefined && !isLegacyVersion(version) && !isModernVersion(version)) {
+      const id = decoded.batch ? null : idOf(decoded.message);
+      return rejectJson(reply, 400, id, invalid(`Unsupported MCP-Protocol-Version: ${version}`));
+    }
+    session.touch();
+
+    if (!decoded.batch) {
+      const message = decoded.message;
+      if (isResponse(message)) {
+        session.deliverResponse(message);
+        return void reply.code(202).send();
+      }
+      if (!('id' in message)) {
+        await this.engine.handleNotification(
+          message,
+          legacyRequestContext(
+            session,
+            NOTIFICATION_ID,
+            new AbortController().signal,
+            session.outbound(this.standaloneSink(session)),
+          ),
+        );
+        return void reply.code(202).send();
+      }
+    }
+
+    const ex = new PostExchange(reply, {
+      sse: accept.sse,
+      streams: accept.sse ? this.registry.of(session) : undefined,
+      primeRetryMs:
+        session.state.protocolVersion >= PRIMING_SINCE ? this.settings.sseRetryMs : undefined,
+      fallback: this.standaloneSink(session),
+    });
+    const base = session.outbound(ex.send);
+    const outbound: Outbound = accept.sse ? { ...base, closeStream: ex.closeStream } : base;
+
+    if (!decoded.batch) {
+      ex.finish(await this.legacyRequest(session, decoded.message as JsonRpcRequest, outbound));
+      return;
+    }
+    const responses = await Promise.all(
+      decoded.entries.map(async (e): Promise<JsonRpcResponse | undefined> => {
+        if (isInvalidEntry(e)) return errorResponse(e.requestId, e);
+        if (isResponse(e)) {
+          session.deliverResponse(e);
+          return undefined;
+        }
+        if (!('id' in e)) {
+          await this.engine.handleNotification(
+            e,
+            legacyRequestContext(session, NOTIFICATION_ID, new AbortController().signal, outbound),
+          );
+          return undefined;
+        }
+        return this.legacyRequest(session, e, outbound);
+      }),
+    );
+    const out = responses.filter((r): r is JsonRpcResponse => r !== undefined);
+    ex.finish(out.length > 0 ? out : undefined);
+  }
+
+  private legacyRequest(
+    session: LegacySession,
+    message: JsonRpcRequest,
+    outbound: Outbound,
+  ): Promise<JsonRpcResponse> {
+    // A dropped POST is not a cancellation in the legacy era (the client may resume).
+    const ctx = legacyRequestContext(session, message.id, new AbortController().signal, outbound);
+    return this.engine.handleRequest(message, ctx);
+  }
+
+  /** Messages of a JSON-only request go to the session's standalone stream, if open. */
+  private standaloneSink(session: LegacySession): (message: JsonRpcMessage) => boolean {
+    return (message) => {
+      const s = this.registry.peek(session)?.get(STANDALONE_STREAM);
+      return s?.live !== undefined ? s.push(message) : false;
+    };
+  }
+
+  private async modern(
+    message: JsonRpcMessage,
+    meta: ModernMeta,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    accept: { json: boolean; sse: boolean },
+  ): Promise<void> {
+    if (isResponse(message)) return void reply.code(202).send();
+    const id = idOf(message);
+    try {
+      validateRoutingHeaders(
+        message,
+        (name) => header(req.headers, name),
+        message.method === 'tools/call' ? this.paramHeaders(message.params?.name) : undefined,
+      );
+      if (isRemovedInModern(message.method)) throw removedMethodError(message.method);
+    } catch (err) {
+      return rejectJson(reply, statusOf(err), id, err);
+    }
+    const ac = new AbortController();
+    if (!('id' in message)) {
+      await this.engine.handleNotification(
+        message,
+        modernRequestContext(meta, NOTIFICATION_ID, ac.signal, modernOutbound(noop)),
+      );
+      return void reply.code(202).send();
+    }
+    const ex = new PostExchange(reply, { sse: accept.sse });
+    // 2026-07-28: closing the response stream is the cancellation.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) ac.abort();
+    });
+    if (message.method === 'subscriptions/listen' && accept.sse) {
+      ex.openSse()?.startKeepAlive(this.settings.keepAliveMs);
+    }
+    const ctx = modernRequestContext(meta, message.id, ac.signal, modernOutbound(ex.send));
+    const response = await this.engine.handleRequest(message, ctx);
+    ex.finish(response, 'error' in response ? httpStatusForCode(response.error.code) : 200);
+  }
+
+  private paramHeaders(name: unknown): readonly ParamHeader[] | undefined {
+    if (typeof name !== 'string' || this.tools === undefined) return undefined;
+    const tool = this.tools.toolDescriptor(name);
+    if (tool === undefined) return undefined;
+    let ph = this.paramHeaderCache.get(tool);
+    if (ph === undefined) {
+      ph = paramHeadersOf(tool.inputSchema);
+      this.paramHeaderCache.set(tool, ph);
+    }
+    return ph;
+  }
+
+  /** GET: the session's standalone SSE stream, or a resumed stream (Last-Event-ID). */
+  get(req: FastifyRequest, reply: FastifyReply): void {
+    const h = req.headers;
+    const sessionId = header(h, Header.SessionId);
+    if (sessionId === undefined) {
+      reply.header('allow', 'POST');
+      return rejectJson(reply, 405, null, invalid('Method Not Allowed: GET needs a session'));
+    }
+    const session = this.engine.sessions.get(sessionId);
+    if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
+    if (!acceptOf(h.accept).sse) {
+      return rejectJson(reply, 406, null, invalid('Accept must include text/event-stream'));
+    }
+    session.touch();
+    const streams = this.registry.of(session);
+    const alive = (): boolean => this.engine.sessions.get(session.id) === session;
+    const last = parseEventId(header(h, Header.LastEventId));
+    const resumed = last === undefined ? undefined : streams.get(last.stream);
+
+    reply.hijack();
+    const writer = new SseWriter(reply.raw);
+    if (resumed !== undefined && last !== undefined && resumed.id !== STANDALONE_STREAM) {
+      resumed.replayAfter(last.seq, writer);
+      if (resumed.done) return writer.end();
+      resumed.attach(writer);
+      writer.startKeepAlive(this.settings.keepAliveMs, alive);
+      return;
+    }
+    const standalone = streams.standalone();
+    if (last !== undefined && resumed === standalone) standalone.replayAfter(last.seq, writer);
+    else if (session.state.protocolVersion >= PRIMING_SINCE) {
+      standalone.prime(writer, this.settings.sseRetryMs);
+    }
+    standalone.attach(writer);
+    const detach = session.attach((m) => standalone.push(m));
+    writer.onClose(detach);
+    writer.startKeepAlive(this.settings.keepAliveMs, alive);
+  }
+
+  /** DELETE: ends a legacy session. */
+  delete(req: FastifyRequest, reply: FastifyReply): void {
+    const sessionId = header(req.headers, Header.SessionId);
+    if (sessionId === undefined) {
+      reply.header('allow', 'POST');
+      return rejectJson(reply, 405, null, invalid('Method Not Allowed: DELETE needs a session'));
+    }
+    const session = this.engine.sessions.get(sessionId);
+    if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
+    this.registry.peek(session)?.endAll();
+    this.engine.sessions.delete(sessionId);
+    void reply.code(204).send();
+  }
+}
+
+function invalid(message: string): ProtocolError {
+  return new ProtocolError(RpcError.InvalidRequest.code, message);
+}
+
+function statusOf(err: unknown): number {
+  return err instanceof ProtocolError ? err.httpStatus : 500;
+}
+
+const noop = (): void => {};

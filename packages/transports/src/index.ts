@@ -1,0 +1,19 @@
+export type { ConnectionOptions, Send } from './connection.js';
+export { MessageConnection } from './connection.js';
+export type { MemoryClient } from './memory.js';
+export { connectInMemory } from './memory.js';
+export type { McpTransportsOptions } from './plugin.js';
+export { mcpTransports } from './plugin.js';
+export type { HostPolicy } from './security.js';
+export { checkHostAndOrigin, hostnameOf, originHostnameOf } from './security.js';
+export type { TransportSettings } from './settings.js';
+export { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
+export type { StdioOptions, StdioTransport } from './stdio.js';
+export { StdioFramer, serveStdio } from './stdio.js';
+export { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH } from './legacy-sse.js';
+export { WEBSOCKET_PATH } from './websocket.js';
+export type { ToolLookup } from './wire.js';
+// The CLI builds its app with the same fastify instance the plugin is typed against
+// (services/cli does not depend on fastify directly).
+export { default as Fastify, LogController } from 'fastify';
+export type { FastifyInstance, FastifyServerOptions } from 'fastify';

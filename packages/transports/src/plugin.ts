@@ -1,0 +1,71 @@
+/**
+ * The fastify plugin serving every HTTP-based MCP transport of a node: Streamable HTTP
+ * (both eras), legacy HTTP+SSE and WebSocket, behind Host/Origin validation and body limits.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import { ProtocolError } from '@mcp-cluster/protocol';
+import type { Engine } from '@mcp-cluster/server';
+import { registerStreamableHttp, rejectJson } from './http.js';
+import { registerLegacySse } from './legacy-sse.js';
+import { FORBIDDEN_STATUS, checkHostAndOrigin, forbiddenBody } from './security.js';
+import { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
+import type { TransportSettings } from './settings.js';
+import { StreamRegistry } from './sse.js';
+import { WEBSOCKET_PATH, registerWebSocket } from './websocket.js';
+
+export interface McpTransportsOptions {
+  readonly engine: Engine;
+  readonly settings?: Partial<TransportSettings>;
+  /** WebSocket path; false disables it. Default `/ws`. */
+  readonly websocketPath?: string | false;
+  /** Serve the 2024-11-05 HTTP+SSE transport at /sse + /messages. Default true. */
+  readonly legacySse?: boolean;
+}
+
+/** Registers the transports in an encapsulated context (its parsers and hooks stay inside). */
+export async function mcpTransports(
+  app: FastifyInstance,
+  options: McpTransportsOptions,
+): Promise<void> {
+  const settings: TransportSettings = { ...DEFAULT_TRANSPORT_SETTINGS, ...options.settings };
+  const { engine } = options;
+
+  // Bodies arrive as text: we parse with a depth limit and answer JSON-RPC errors ourselves.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'string', bodyLimit: settings.bodyLimitBytes },
+    (_req, body, done) => done(null, body),
+  );
+
+  app.addHook('onRequest', (req, reply, done) => {
+    const reason = checkHostAndOrigin(settings, req.headers.host, req.headers.origin);
+    if (reason === undefined) return done();
+    req.log.warn({ host: req.headers.host, origin: req.headers.origin }, reason);
+    void reply
+      .code(FORBIDDEN_STATUS)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify(forbiddenBody(reason)));
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 413) return rejectJson(reply, 413, null, ProtocolError.of('PayloadTooLarge'));
+    if (status >= 400 && status < 500) {
+      return rejectJson(reply, status, null, ProtocolError.of('InvalidRequest'));
+    }
+    req.log.error({ err }, 'request failed');
+    return rejectJson(reply, 500, null, err);
+  });
+
+  if (options.websocketPath !== false) {
+    await app.register(websocket, { options: { maxPayload: settings.bodyLimitBytes } });
+  }
+  const registry = new StreamRegistry(settings.maxEventLog);
+  registerStreamableHttp(app, engine, settings, registry);
+  if (options.legacySse !== false) registerLegacySse(app, engine, settings);
+  if (options.websocketPath !== false) {
+    registerWebSocket(app, engine, settings, options.websocketPath ?? WEBSOCKET_PATH);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Server-Sent Events plumbing: a writer over one HTTP response, and the per-stream replay
+ * log behind Last-Event-ID resumability (event ids are `<streamId>:<seq>`, so an id names
+ * its stream).
+ */
+import type { ServerResponse } from 'node:http';
+import type { JsonRpcMessage } from '@mcp-cluster/protocol';
+import type { LegacySession } from '@mcp-cluster/server';
+
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  // Reverse proxies (nginx) must not buffer: frames are read as they come.
+  'x-accel-buffering': 'no',
+});
+
+/** One SSE response. Writes go straight to the socket (no buffering on our side). */
+export class SseWriter {
+  private closed = false;
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    headers?: Readonly<Record<string, string>>,
+  ) {
+    res.writeHead(200, headers ? { ...SSE_HEADERS, ...headers } : SSE_HEADERS);
+    res.flushHeaders();
+    res.once('close', () => this.dispose());
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && !this.res.destroyed;
+  }
+
+  /** Writes a raw frame; false when the response is gone. */
+  write(frame: string): boolean {
+    if (!this.isOpen) return false;
+    this.res.write(frame);
+    return true;
+  }
+
+  /** Writes an id-less `data:` event (modern streams). */
+  send(message: JsonRpcMessage): boolean {
+    return this.write(`data: ${JSON.stringify(message)}\n\n`);
+  }
+
+  /** Keep-alive comments every `ms`; `alive()` returning false ends the stream instead. */
+  startKeepAlive(ms: number, alive?: () => boolean): void {
+    if (this.keepAlive !== undefined) return;
+    this.keepAlive = setInterval(() => {
+      if (alive !== undefined && !alive()) this.end();
+      else this.write(': keep-alive\n\n');
+    }, ms);
+    this.keepAlive.unref();
+  }
+
+  onClose(fn: () => void): void {
+    if (this.closed) fn();
+    else this.res.once('close', fn);
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.dispose();
+    if (!this.res.writableEnded) this.res.end();
+  }
+
+  private dispose(): void {
+    this.closed = true;
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+  }
+}
+
+interface LoggedEvent {
+  readonly seq: number;
+  readonly frame: string;
+}
+
+/**
+ * One resumable stream of a legacy session: the standalone GET stream ("0") or one POST's
+ * response stream. Events are logged (bounded) and written to the live connection, if any.
+ */
+export class EventStream {
+  private seq = 0;
+  private readonly log: LoggedEvent[] = [];
+  /** The connection currently carrying this stream; undefined while disconnected. */
+  live: SseWriter | undefined;
+  /** True once the stream's last message (the POST's response) was pushed. */
+  done = false;
+
+  constructor(
+    readonly id: string,
+    private readonly maxLog: number,
+  ) {}
+
+  /** Logs and writes one message; true when it reached a live connection. */
+  push(message: JsonRpcMessage): boolean {
+    const seq = ++this.seq;
+    const frame = `id: ${this.id}:${seq}\ndata: ${JSON.stringify(message)}\n\n`;
+    if (this.maxLog > 0) {
+      this.log.push({ seq, frame });
+      if (this.log.length > this.maxLog) this.log.shift();
+    }
+    return this.live?.write(frame) ?? false;
+  }
+
+  /** The priming event (an id and empty data) plus `retry:`, so a client can resume at once. */
+  prime(writer: SseWriter, retryMs: number): void {
+    writer.write(`id: ${this.id}:${this.seq}\nretry: ${retryMs}\ndata: \n\n`);
+  }
+
+  /** Writes every logged event after `seq` to `writer`. */
+  replayAfter(seq: number, writer: SseWriter): void {
+    for (const e of this.log) if (e.seq > seq) writer.write(e.frame);
+  }
+
+  /** Moves the stream onto a new connection (ending the previous one). */
+  attach(writer: SseWriter): void {
+    if (this.live !== undefined && this.live !== writer) this.live.end();
+    this.live = writer;
+    writer.onClose(() => {
+      if (this.live === writer) this.live = undefined;
+    });
+  }
+}
+
+/** Standalone GET stream id; POST streams count up from 1. */
+export const STANDALONE_STREAM = '0';
+
+/** Completed POST streams kept for replay per session (oldest dropped first). */
+const MAX_DONE_STREAMS = 32;
+
+/** The resumable streams of one legacy session. */
+export class SessionStreams {
+  private nextId = 1;
+  private readonly streams = new Map<string, EventStream>();
+
+  constructor(private readonly maxLog: number) {}
+
+  standalone(): EventStream {
+    let s = this.streams.get(STANDALONE_STREAM);
+    if (s === undefined) {
+      s = new EventStream(STANDALONE_STREAM, this.maxLog);
+      this.streams.set(STANDALONE_STREAM, s);
+    }
+    return s;
+  }
+
+  /** A new POST response stream. */
+  open(): EventStream {
+    const s = new EventStream(String(this.nextId++), this.maxLog);
+    this.streams.set(s.id, s);
+    return s;
+  }
+
+  get(id: string): EventStream | undefined {
+    return this.streams.get(id);
+  }
+
+  /** Called when a POST stream got its response: bounds how many finished logs are kept. */
+  finished(stream: EventStream): void {
+    stream.done = true;
+    let done = 0;
+    for (const s of this.streams.values()) if (s.done) done++;
+    if (done <= MAX_DONE_STREAMS) return;
+    for (const [id, s] of this.streams) {
+      if (s.done && s.live === undefined) {
+        this.streams.delete(id);
+        if (--done <= MAX_DONE_STREAMS) return;
+      }
+    }
+  }
+
+  /** Ends every live connection (session deleted). */
+  endAll(): void {
+    for (const s of this.streams.values()) s.live?.end();
+    this.streams.clear();
+  }
+}
+
+/**
+ * Replay state lives beside the engine's session, keyed weakly: it goes away with the
+ * session object, so no sweep is needed.
+ */
+export class StreamRegistry {
+  private readonly bySession = new WeakMap<LegacySession, SessionStreams>();
+
+  constructor(private readonly maxLog: number) {}
+
+  of(session: LegacySession): SessionStreams {
+    let s = this.bySession.get(session);
+    if (s === undefined) {
+      s = new SessionStreams(this.maxLog);
+      this.bySession.set(session, s);
+    }
+    return s;
+  }
+
+  peek(session: LegacySession): SessionStreams | undefined {
+    return this.bySession.get(session);
+  }
+}
+
+/** Parses `<streamId>:<seq>`; undefined when malformed. */
+export function parseEventId(raw: string | undefined): { stream: string; seq: number } | undefined {
+  if (raw === undefined) return undefined;
+  const colon = raw.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const seq = Number(raw.slice(colon + 1));
+  if (!Number.isSafeInteger(seq) || seq < 0) return undefined;
+  return { stream: raw.slice(0, colon), seq };
+}

@@ -1,0 +1,71 @@
+/**
+ * The embedded node as a process: config -> engine -> app -> listen, one `listening` log
+ * line, graceful shutdown on SIGINT/SIGTERM with a hard deadline.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Config } from '@mcp-cluster/config';
+import type { Engine } from '@mcp-cluster/server';
+import type { FastifyInstance } from '@mcp-cluster/transports';
+import { buildApp } from './app.js';
+import { createNodeEngine } from './engine.js';
+
+/** How long a graceful shutdown may take before the process exits anyway. */
+export const SHUTDOWN_DEADLINE_MS = 10_000;
+
+export interface RunningNode {
+  readonly url: string;
+  readonly engine: Engine;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** The URL clients use: `http://<host>:<port><path>` with IPv6 hosts bracketed. */
+export function urlOf(host: string, port: number, path: string): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${h}:${port}${path}`;
+}
+
+/** Starts an embedded node (HTTP + WebSocket) and returns once it listens. */
+export async function startNode(config: Config): Promise<RunningNode> {
+  const engine = await createNodeEngine(config);
+  const app = await buildApp(config, engine);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  const { port } = app.server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: urlOf(config.host, port, config.path),
+    engine,
+    app,
+    close: (): Promise<void> =>
+      (closing ??= (async () => {
+        // Engine first: it ends listen streams and sessions, so app.close() has nothing to wait on.
+        await engine.close();
+        await app.close();
+      })()),
+  };
+}
+
+/** Runs `close` on SIGINT/SIGTERM, then exits; a second signal or the deadline exits at once. */
+export function closeOnSignals(close: () => Promise<void>, onError: (err: unknown) => void): void {
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    const deadline = setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        onError(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

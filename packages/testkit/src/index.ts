@@ -18,3 +18,5 @@ export {
   postMcp,
   readMcpResponse,
 } from './http.js';
+export type { TestServer } from './embedded.js';
+export { CLI_MAIN, REPO_ROOT, cliStdioParams, startTestServer } from './embedded.js';

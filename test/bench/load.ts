@@ -18,6 +18,10 @@ export interface LoadFigures {
   readonly total: number;
   /** Socket errors + timeouts + non-2xx + answers that were not the echo result. */
   readonly errors: number;
+  /** CPU the target process used during the measured run, in cores (1 = one core busy). */
+  readonly serverCores: number;
+  /** Requests per CPU-second of the target: its efficiency, whatever the generator's share. */
+  readonly perCpuSecond: number;
   readonly detail: string;
 }
 
@@ -56,13 +60,18 @@ export async function measure(
   spec: RequestSpec,
   settings: LoadSettings,
   verifyBody: (body: string) => boolean,
+  cpuSeconds: () => number,
 ): Promise<LoadFigures> {
   if (settings.warmupS > 0) {
     await run(url, spec, settings.connections, settings.warmupS, verifyBody);
   }
+  const cpuBefore = cpuSeconds();
   const r = await run(url, spec, settings.connections, settings.durationS, verifyBody);
+  const cpu = cpuSeconds() - cpuBefore;
   const errors = r.errors + r.non2xx + r.mismatches;
   return {
+    serverCores: cpu / r.duration,
+    perCpuSecond: cpu > 0 ? r.requests.total / cpu : 0,
     rps: r.requests.total / r.duration,
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,

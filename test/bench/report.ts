@@ -25,22 +25,44 @@ function rpsOf(rows: readonly Row[], id: TargetId): number | undefined {
   return row?.outcome.type === 'measured' ? row.outcome.figures.rps : undefined;
 }
 
+const COLUMNS = [
+  ['target', 38],
+  ['req/s', 9],
+  ['p50 ms', 7],
+  ['p99 ms', 7],
+  ['errors', 7],
+  ['server CPU', 10],
+  ['req/CPU-s', 9],
+] as const;
+
+function tableLine(cells: readonly string[]): string {
+  const padded = cells.map((cell, i) => {
+    const width = COLUMNS[i]?.[1] ?? 0;
+    return i === 0 ? pad(cell, width) : lpad(cell, width);
+  });
+  return `| ${padded.join(' | ')} |`;
+}
+
 export function formatTable(rows: readonly Row[]): string {
-  const lines = [
-    `| ${pad('target', 38)} | ${lpad('req/s', 9)} | ${lpad('p50 ms', 7)} | ${lpad('p99 ms', 7)} | ${lpad('errors', 7)} |`,
-    `|${'-'.repeat(40)}|${'-'.repeat(10)}:|${'-'.repeat(8)}:|${'-'.repeat(8)}:|${'-'.repeat(8)}:|`,
-  ];
+  const rule = COLUMNS.map(([, w], i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`));
+  const lines = [tableLine(COLUMNS.map(([title]) => title)), `|${rule.join('|')}|`];
   for (const row of rows) {
     const name = `(${row.id}) ${row.label}`;
     if (row.outcome.type === 'skipped') {
-      lines.push(
-        `| ${pad(name, 38)} | ${lpad('-', 9)} | ${lpad('-', 7)} | ${lpad('-', 7)} | ${lpad('-', 7)} |`,
-      );
+      lines.push(tableLine([name, ...COLUMNS.slice(1).map(() => '-')]));
       continue;
     }
     const f = row.outcome.figures;
     lines.push(
-      `| ${pad(name, 38)} | ${lpad(f.rps.toFixed(0), 9)} | ${lpad(f.p50Ms.toFixed(1), 7)} | ${lpad(f.p99Ms.toFixed(1), 7)} | ${lpad(String(f.errors), 7)} |`,
+      tableLine([
+        name,
+        f.rps.toFixed(0),
+        f.p50Ms.toFixed(1),
+        f.p99Ms.toFixed(1),
+        String(f.errors),
+        `${(f.serverCores * 100).toFixed(0)}%`,
+        f.perCpuSecond.toFixed(0),
+      ]),
     );
   }
   return lines.join('\n');

@@ -12,7 +12,7 @@ import { measure } from './load.js';
 import { resolveOptions, type BenchOptions } from './options.js';
 import { formatMemory, formatSkips, formatTable, formatVerdicts, type Row } from './report.js';
 import { measureSessionMemory, type MemoryFigures } from './sessions.js';
-import { TargetStartError } from './spawn.js';
+import { cpuSeconds, TargetStartError } from './spawn.js';
 import { launchOurs, TARGETS, WrongAnswerError, type TargetDef } from './targets.js';
 import { modernCall } from './wire.js';
 
@@ -58,9 +58,12 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     const spec = await def.prepare(proc.url);
     await def.verify(proc.url, spec);
     progress(`(${def.id}) verified at ${proc.url}${proc.note ? ` [${proc.note}]` : ''}; loading`);
-    const figures = await measure(proc.url, spec, opts, def.verifyBody);
+    const pid = proc.pid;
+    const figures = await measure(proc.url, spec, opts, def.verifyBody, () => cpuSeconds(pid));
     await def.verify(proc.url, spec);
-    progress(`(${def.id}) ${figures.rps.toFixed(0)} req/s, ${figures.detail}`);
+    progress(
+      `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores, ${figures.detail}`,
+    );
     return { id: def.id, label: def.label, outcome: { type: 'measured', figures } };
   } catch (err) {
     // The v2 SDK is optional by the issue's own words: say why and go on.

@@ -27,7 +27,12 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
-const NODE22 = path.join(HERE, 'node_modules', 'node22', 'bin', 'node');
+/** The suite needs Node >= 22: the node22 package (linux-x64), else this Node if new enough. */
+const NODE22_PKG = path.join(HERE, 'node_modules', 'node22', 'bin', 'node');
+const NODE22 =
+  !existsSync(NODE22_PKG) && Number(process.versions.node.split('.')[0]) >= 22
+    ? process.execPath
+    : NODE22_PKG;
 const STABLE = path.join(HERE, 'node_modules', 'conformance-stable', 'dist', 'index.js');
 const ALPHA = path.join(HERE, 'node_modules', 'conformance-alpha', 'dist', 'index.js');
 const RESULTS = path.join(ROOT, '.conformance-results');

@@ -211,9 +211,9 @@ describe('legacy tools', () => {
     );
     expect(r['isError']).toBe(true);
     expect(JSON.stringify(r['content'])).toContain('x: expected number');
-    expect(
-      errorOf(await client.request('tools/call', { name: 'strict', arguments: 5 })).code,
-    ).toBe(-32602);
+    expect(errorOf(await client.request('tools/call', { name: 'strict', arguments: 5 })).code).toBe(
+      -32602,
+    );
     await engine.close();
   });
 

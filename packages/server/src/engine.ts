@@ -93,8 +93,7 @@ class McpEngine implements Engine {
   private closed = false;
 
   constructor(private readonly options: EngineOptions) {
-    const tasks =
-      options.tasks === false ? undefined : (options.tasks ?? createMemoryTaskHost());
+    const tasks = options.tasks === false ? undefined : (options.tasks ?? createMemoryTaskHost());
     this.tasks = tasks;
     this.serverInfo = options.serverInfo;
     this.ownsFeed = options.changes === undefined;

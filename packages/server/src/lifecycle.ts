@@ -7,11 +7,7 @@ import {
   isLoggingLevel,
   negotiateLegacyVersion,
 } from '@mcp-cluster/protocol';
-import type {
-  Implementation,
-  JsonObject,
-  ServerCapabilities,
-} from '@mcp-cluster/protocol';
+import type { Implementation, JsonObject, ServerCapabilities } from '@mcp-cluster/protocol';
 import type { ComponentPack } from './components.js';
 import { sessionOf } from './core.js';
 import type { MethodHandler } from './core.js';

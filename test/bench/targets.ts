@@ -41,7 +41,6 @@ export interface TargetDef {
 
 /** Env for our server in either launch mode: long-lived sessions, quiet logs. */
 export const OURS_ENV: Readonly<Record<string, string>> = {
-  BENCH_SESSION_IDLE_MS: '3600000',
   MCP_SESSION_IDLE_MS: '3600000',
   MCP_LOG_LEVEL: 'warn',
 };

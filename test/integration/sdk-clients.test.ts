@@ -25,6 +25,8 @@ import {
   type RecordingTransport,
   type TestServer,
 } from '../../packages/testkit/src/index.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocket as WsWebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -37,26 +39,32 @@ if (typeof globalThis.WebSocket === 'undefined') {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Loose = any;
 
+/** The fixture pack plus a trigger for resources/updated (test/integration/fixtures). */
+const PACKS = [
+  'builtin:conformance',
+  path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'update-pack.ts'),
+];
+
 interface TransportCase {
   readonly name: string;
   /** The transport, and a promise resolved once the session's standalone stream is open. */
   make(server: TestServer): { transport: Transport; standaloneStream: Promise<void> };
-  /** In-process server: the test can publish change events through the engine. */
-  readonly inProcess: boolean;
+  /** All server messages share one ordered stream (so absence can be observed). */
+  readonly singleStream: boolean;
 }
 
 const CASES: readonly TransportCase[] = [
   {
     name: 'stdio',
-    inProcess: false,
+    singleStream: true,
     make: () => ({
-      transport: new StdioClientTransport({ ...cliStdioParams(), stderr: 'ignore' }),
+      transport: new StdioClientTransport({ ...cliStdioParams(PACKS), stderr: 'ignore' }),
       standaloneStream: Promise.resolve(),
     }),
   },
   {
     name: 'streamable HTTP',
-    inProcess: true,
+    singleStream: false,
     make: (server) => {
       let opened!: () => void;
       const standaloneStream = new Promise<void>((resolve) => (opened = resolve));
@@ -74,7 +82,7 @@ const CASES: readonly TransportCase[] = [
   },
   {
     name: 'HTTP+SSE (2024-11-05 transport)',
-    inProcess: true,
+    singleStream: true,
     // The GET stream is the only stream; connect() waits for its `endpoint` event.
     make: (server) => ({
       transport: new SSEClientTransport(new URL(server.sseUrl)),
@@ -83,7 +91,7 @@ const CASES: readonly TransportCase[] = [
   },
   {
     name: 'WebSocket',
-    inProcess: true,
+    singleStream: true,
     make: (server) => ({
       transport: new WebSocketClientTransport(new URL(server.wsUrl)),
       standaloneStream: Promise.resolve(),
@@ -112,7 +120,7 @@ function textOf(result: unknown): string {
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ packs: PACKS });
 });
 
 afterAll(async () => {
@@ -282,17 +290,23 @@ describe.each(CASES)('SDK client over $name', (tc) => {
   });
 
   it('subscribes to a resource and receives its update', async () => {
-    await expect(client.subscribeResource({ uri: 'test://watched-resource' })).resolves.toEqual({});
-    if (tc.inProcess) {
-      await standaloneStream;
-      const got = new Promise<void>((resolve) => (onUpdate = resolve));
-      server.engine.changes.publish({ type: 'resources/updated', uri: 'test://watched-resource' });
-      await got;
-      expect(updates).toContain('test://watched-resource');
+    const uri = 'test://watched-resource';
+    await expect(client.subscribeResource({ uri })).resolves.toEqual({});
+    await standaloneStream;
+    const got = new Promise<void>((resolve) => (onUpdate = resolve));
+    const triggered = await client.callTool({
+      name: 'test_trigger_resource_update',
+      arguments: { uri },
+    });
+    expect(textOf(triggered)).toBe(`updated ${uri}`);
+    await got;
+    expect(updates).toEqual([uri]);
+    await expect(client.unsubscribeResource({ uri })).resolves.toEqual({});
+    if (tc.singleStream) {
+      // The update would be written before the trigger's result on the same stream.
+      await client.callTool({ name: 'test_trigger_resource_update', arguments: { uri } });
+      expect(updates).toEqual([uri]);
     }
-    await expect(client.unsubscribeResource({ uri: 'test://watched-resource' })).resolves.toEqual(
-      {},
-    );
   });
 
   it('sent only schema-valid messages', () => {

@@ -61,14 +61,14 @@ export async function startTestServer(
 }
 
 /** `command`/`args` that run the CLI's stdio mode (for the SDK's StdioClientTransport). */
-export function cliStdioParams(pack = 'builtin:conformance'): {
+export function cliStdioParams(packs: readonly string[] = ['builtin:conformance']): {
   command: string;
   args: string[];
   cwd: string;
 } {
   return {
     command: process.execPath,
-    args: ['--import', 'tsx', CLI_MAIN, 'stdio', '--pack', pack],
+    args: ['--import', 'tsx', CLI_MAIN, 'stdio', ...packs.flatMap((p) => ['--pack', p])],
     cwd: REPO_ROOT,
   };
 }

@@ -192,7 +192,7 @@ function expressionPattern(e: Expression): string {
   const single = e.vars.length === 1 && !(e.vars[0] as VarSpec).explode;
   switch (e.opChar) {
     case '':
-      return '([^/?#]*)';
+      return '([^/?#]*?)';
     case '+':
       return '(.*?)';
     case '#':

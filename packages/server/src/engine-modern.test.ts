@@ -178,6 +178,16 @@ describe('modern logging and progress', () => {
     await engine.close();
   });
 
+  it('reads the level from the request _meta when the transport did not pass it', async () => {
+    const engine = engineOf();
+    const { notes } = await modern(engine, 'tools/call', {
+      name: 'logs',
+      _meta: { 'io.modelcontextprotocol/logLevel': 'debug' },
+    });
+    expect(notes.map((n) => n.params?.['level'])).toEqual(['debug', 'warning']);
+    await engine.close();
+  });
+
   it('progress only with a progressToken, token type preserved', async () => {
     const engine = engineOf();
     expect((await modern(engine, 'tools/call', { name: 'progress' })).notes).toEqual([]);

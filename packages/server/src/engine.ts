@@ -218,6 +218,7 @@ class McpEngine implements Engine {
     }
     const session = ctx.era === 'legacy' ? sessionOf(this.core, ctx) : undefined;
     if (session === undefined) return this.route(method, params, ctx, ctx.signal, request);
+    session.lastSeen = Date.now();
     if (!session.initializeDone && method !== 'initialize' && method !== 'ping') {
       throw ProtocolError.of('InvalidRequest', 'Session not initialized');
     }

@@ -3,7 +3,7 @@
  * prototype (no per-request closures). Input comes from one of three places: the client's
  * stream (legacy), the MRTR round (modern) or the task port (inside a task).
  */
-import { ProtocolError, levelAtLeast } from '@mcp-cluster/protocol';
+import { MetaKey, ProtocolError, isLoggingLevel, levelAtLeast } from '@mcp-cluster/protocol';
 import type {
   ClientCapabilities,
   Implementation,
@@ -77,7 +77,9 @@ export class EngineHandlerContext implements HandlerContext {
     this.meta = init.meta ?? EMPTY_META;
     this.outbound = init.outbound;
     this.session = init.session;
-    this.requestLogLevel = req.logLevel;
+    // Transports pass the level they read; fall back to the request's own _meta.
+    const metaLevel = this.meta[MetaKey.LogLevel];
+    this.requestLogLevel = req.logLevel ?? (isLoggingLevel(metaLevel) ? metaLevel : undefined);
     this.source = init.input ?? NO_INPUT;
     this.changes = init.changes;
     const token = this.meta['progressToken'];

@@ -4,7 +4,7 @@ import type { LoadFigures } from './load.js';
 import type { MemoryFigures } from './sessions.js';
 
 export type Outcome =
-  | { readonly type: 'measured'; readonly figures: LoadFigures }
+  | { readonly type: 'measured'; readonly figures: LoadFigures; readonly note?: string }
   | { readonly type: 'skipped'; readonly reason: string };
 
 export interface Row {
@@ -68,10 +68,12 @@ export function formatTable(rows: readonly Row[]): string {
   return lines.join('\n');
 }
 
-export function formatSkips(rows: readonly Row[]): string[] {
-  return rows.flatMap((r) =>
-    r.outcome.type === 'skipped' ? [`(${r.id}) not measured: ${r.outcome.reason}`] : [],
-  );
+/** How each target was served (launch notes) and why any was not measured. */
+export function formatNotes(rows: readonly Row[]): string[] {
+  return rows.flatMap((r) => {
+    if (r.outcome.type === 'skipped') return [`(${r.id}) not measured: ${r.outcome.reason}`];
+    return r.outcome.note === undefined ? [] : [`(${r.id}) ${r.outcome.note}`];
+  });
 }
 
 /** Ratio lines and PASS/FAIL per target of ours; never fails the process. */

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { measure } from './load.js';
 import { resolveOptions, type BenchOptions } from './options.js';
-import { formatMemory, formatSkips, formatTable, formatVerdicts, type Row } from './report.js';
+import { formatMemory, formatNotes, formatTable, formatVerdicts, type Row } from './report.js';
 import { measureSessionMemory, type MemoryFigures } from './sessions.js';
 import { cpuSeconds, TargetStartError } from './spawn.js';
 import { launchOurs, TARGETS, WrongAnswerError, type TargetDef } from './targets.js';
@@ -64,7 +64,12 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     progress(
       `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores, ${figures.detail}`,
     );
-    return { id: def.id, label: def.label, outcome: { type: 'measured', figures } };
+    const outcome = {
+      type: 'measured',
+      figures,
+      ...(proc.note !== undefined && { note: proc.note }),
+    } as const;
+    return { id: def.id, label: def.label, outcome };
   } catch (err) {
     // The v2 SDK is optional by the issue's own words: say why and go on.
     if (def.id === 'd') {
@@ -129,7 +134,8 @@ async function main(): Promise<void> {
     '',
     formatTable(rows),
     '',
-    ...formatSkips(rows),
+    ...formatNotes(rows),
+    '',
     ...formatVerdicts(rows),
     `host load average at end: ${loadavgText()}`,
     ...(memory === undefined

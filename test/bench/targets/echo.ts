@@ -7,4 +7,8 @@ app.post('/echo', (request, reply) => reply.send(request.body));
 
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 exitOnSignals(() => app.close());
-announce({ ready: true, url: `${address}/echo` });
+announce({
+  ready: true,
+  url: `${address}/echo`,
+  note: 'fastify 5, logger off, default JSON parser',
+});

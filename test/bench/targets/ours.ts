@@ -18,4 +18,8 @@ const server = await startEmbedded({
   logLevel: 'warn',
 });
 exitOnSignals(() => server.close());
-announce({ ready: true, url: server.url, note: 'startEmbedded' });
+announce({
+  ready: true,
+  url: server.url,
+  note: 'startEmbedded (services/cli) with test/bench/pack.ts',
+});

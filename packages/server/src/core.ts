@@ -8,6 +8,7 @@ import type { ChangeFeed } from './changes.js';
 import type { RequestContext } from './context.js';
 import { EngineHandlerContext } from './handler-context.js';
 import type { InputSource } from './handler-context.js';
+import type { SignalSource } from './inflight.js';
 import { InputRequiredSignal, MrtrRound, readInputResponses } from './mrtr.js';
 import type { StateBinding, StateSigner } from './mrtr.js';
 import type { MemoryRegistry } from './registry.js';
@@ -26,12 +27,12 @@ export interface EngineCore {
   readonly readTtlMs: number;
 }
 
-/** One method: params (never undefined), the request context and the effective signal. */
+/** One method: params (never undefined), the request context and where its signal comes from. */
 export type MethodHandler = (
   core: EngineCore,
   params: JsonObject,
   ctx: RequestContext,
-  signal: AbortSignal,
+  abort: SignalSource,
   request: JsonRpcRequest,
 ) => Promise<JsonObject> | JsonObject;
 
@@ -76,12 +77,12 @@ export function plainContext(
   core: EngineCore,
   params: JsonObject,
   ctx: RequestContext,
-  signal: AbortSignal,
+  abort: SignalSource,
 ): EngineHandlerContext {
   return new EngineHandlerContext({
     request: ctx,
     meta: metaOf(params),
-    signal,
+    abort,
     outbound: ctx.outbound,
     session: ctx.era === 'legacy' ? sessionOf(core, ctx) : undefined,
     input: ctx.era === 'legacy' ? { type: 'client', outbound: ctx.outbound } : undefined,
@@ -101,11 +102,11 @@ export async function withInput(
   core: EngineCore,
   params: JsonObject,
   ctx: RequestContext,
-  signal: AbortSignal,
+  abort: SignalSource,
   binding: StateBinding,
   run: (hctx: EngineHandlerContext) => Promise<JsonObject>,
 ): Promise<JsonObject> {
-  if (ctx.era !== 'modern') return run(plainContext(core, params, ctx, signal));
+  if (ctx.era !== 'modern') return run(plainContext(core, params, ctx, abort));
   const responses = readInputResponses(params);
   const state = params['requestState'];
   const answers =
@@ -115,7 +116,7 @@ export async function withInput(
   const hctx = new EngineHandlerContext({
     request: ctx,
     meta: metaOf(params),
-    signal,
+    abort,
     outbound: ctx.outbound,
     session: undefined,
     input: source,

@@ -24,6 +24,8 @@ import {
   ping,
   setLevel,
 } from './lifecycle.js';
+import { InflightRequest } from './inflight.js';
+import type { SignalSource } from './inflight.js';
 import { ListenStreams, fanOutToSessions } from './listen.js';
 import { DEFAULT_STATE_TTL_MS, StateSigner } from './mrtr.js';
 import { Pipeline } from './pipeline.js';
@@ -217,24 +219,21 @@ class McpEngine implements Engine {
       throw ProtocolError.of('MethodNotFound', `Method not found: ${method}`);
     }
     const session = ctx.era === 'legacy' ? sessionOf(this.core, ctx) : undefined;
-    if (session === undefined) return this.route(method, params, ctx, ctx.signal, request);
+    if (session === undefined) return this.route(method, params, ctx, ctx, request);
     session.lastSeen = Date.now();
     if (!session.initializeDone && method !== 'initialize' && method !== 'ping') {
       throw ProtocolError.of('InvalidRequest', 'Session not initialized');
     }
-    // Legacy: notifications/cancelled aborts this controller; so does the transport's signal.
-    const controller = new AbortController();
-    const forward = (): void => controller.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) forward();
-    else ctx.signal.addEventListener('abort', forward, { once: true });
-    session.track(request.id, controller);
+    // Legacy: notifications/cancelled (or the transport's signal) aborts this request.
+    const inflight = new InflightRequest(ctx.signal);
+    session.track(request.id, inflight);
     try {
-      const result = await this.route(method, params, ctx, controller.signal, request);
-      if (controller.signal.aborted) throw ProtocolError.of('RequestCancelled');
+      const result = await this.route(method, params, ctx, inflight, request);
+      if (inflight.aborted) throw ProtocolError.of('RequestCancelled');
       return result;
     } finally {
-      session.untrack(request.id, controller);
-      ctx.signal.removeEventListener('abort', forward);
+      session.untrack(request.id, inflight);
+      inflight.dispose();
     }
   }
 
@@ -242,11 +241,11 @@ class McpEngine implements Engine {
     method: string,
     params: JsonObject,
     ctx: RequestContext,
-    signal: AbortSignal,
+    abort: SignalSource,
     request: JsonRpcRequest,
   ): Promise<JsonObject> {
     const handler = this.handlers.get(method);
-    if (handler !== undefined) return handler(this.core, params, ctx, signal, request);
+    if (handler !== undefined) return handler(this.core, params, ctx, abort, request);
     const tasks = this.core.tasks;
     if (tasks !== undefined && tasks.handles(method, ctx)) {
       const result = await tasks.handle(method, params, ctx);
@@ -258,7 +257,7 @@ class McpEngine implements Engine {
     if (extension === undefined) {
       throw ProtocolError.of('MethodNotFound', `Method not found: ${method}`);
     }
-    const result = await extension.run(params, plainContext(this.core, params, ctx, signal));
+    const result = await extension.run(params, plainContext(this.core, params, ctx, abort));
     if (ctx.era !== 'modern') return result;
     return extension.cacheable === true
       ? { ...result, resultType: 'complete', ttlMs: this.core.listTtlMs, cacheScope: 'public' }

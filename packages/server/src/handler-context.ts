@@ -21,6 +21,7 @@ import type {
   Principal,
   RequestContext,
 } from './context.js';
+import type { SignalSource } from './inflight.js';
 import type { MrtrRound } from './mrtr.js';
 import type { MemorySession } from './sessions.js';
 import type { TaskPort } from './tasks/api.js';
@@ -38,7 +39,8 @@ const EMPTY_META: Readonly<JsonObject> = Object.freeze({});
 export interface HandlerContextInit {
   readonly request: RequestContext;
   readonly meta: Readonly<JsonObject> | undefined;
-  readonly signal: AbortSignal;
+  /** Where the signal comes from (read lazily: see inflight.ts). */
+  readonly abort: SignalSource;
   /** Notifications go here; undefined drops them (e.g. inside a task). */
   readonly outbound: Outbound | undefined;
   readonly session: MemorySession | undefined;
@@ -54,8 +56,8 @@ export class EngineHandlerContext implements HandlerContext {
   readonly clientInfo?: Implementation;
   readonly sessionId?: string;
   readonly principal: Principal;
-  readonly signal: AbortSignal;
   readonly meta: Readonly<JsonObject>;
+  private readonly abort: SignalSource;
   private readonly outbound: Outbound | undefined;
   private readonly session: MemorySession | undefined;
   private readonly requestLogLevel: LoggingLevel | undefined;
@@ -73,7 +75,7 @@ export class EngineHandlerContext implements HandlerContext {
     if (req.clientInfo !== undefined) this.clientInfo = req.clientInfo;
     if (req.sessionId !== undefined) this.sessionId = req.sessionId;
     this.principal = req.principal;
-    this.signal = init.signal;
+    this.abort = init.abort;
     this.meta = init.meta ?? EMPTY_META;
     this.outbound = init.outbound;
     this.session = init.session;
@@ -84,6 +86,10 @@ export class EngineHandlerContext implements HandlerContext {
     this.changes = init.changes;
     const token = this.meta['progressToken'];
     this.progressToken = typeof token === 'string' || typeof token === 'number' ? token : undefined;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
   }
 
   progress(progress: number, total?: number, message?: string): void {

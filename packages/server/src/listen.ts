@@ -39,7 +39,9 @@ export class ListenStreams {
     return this.listeners.size;
   }
 
-  readonly handler: MethodHandler = (_core, params, ctx, signal, request) => {
+  readonly handler: MethodHandler = (_core, params, ctx, _abort, request) => {
+    // Modern only: the transport's signal is the stream's lifetime.
+    const signal = ctx.signal;
     const requested = params['notifications'];
     if (!isJsonObject(requested)) {
       throw ProtocolError.of(

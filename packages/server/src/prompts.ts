@@ -26,7 +26,7 @@ export const listPrompts: MethodHandler = (core, params, ctx) => {
   return result;
 };
 
-export const getPrompt: MethodHandler = (core, params, ctx, signal) => {
+export const getPrompt: MethodHandler = (core, params, ctx, abort) => {
   const name = requireString(params, 'name', 'prompts/get');
   const spec = core.registry.prompt(name);
   if (spec === undefined) throw ProtocolError.of('InvalidParams', `Unknown prompt: ${name}`);
@@ -41,7 +41,7 @@ export const getPrompt: MethodHandler = (core, params, ctx, signal) => {
     core,
     params,
     ctx,
-    signal,
+    abort,
     { method: 'prompts/get', target: name, principal: ctx.principal.id },
     async (hctx) => {
       const value = await spec.get(checked.value, hctx);

@@ -6,13 +6,13 @@ import type { MethodHandler } from './core.js';
 import { paginate } from './cursor.js';
 import { normalizeResourceReturn } from './normalize.js';
 
-export const listResources: MethodHandler = async (core, params, ctx, signal) => {
+export const listResources: MethodHandler = async (core, params, ctx, abort) => {
   const registry = core.registry;
   let all: readonly Resource[] = registry.resourceDescriptors;
   const listing = registry.templates.filter((t) => t.list !== undefined);
   if (listing.length > 0) {
     // Templates that enumerate concrete resources add them after the static ones.
-    const hctx = plainContext(core, params, ctx, signal);
+    const hctx = plainContext(core, params, ctx, abort);
     const extra = await Promise.all(listing.map(async (t) => (await t.list?.(hctx)) ?? []));
     all = [...all, ...extra.flat()];
   }
@@ -43,7 +43,7 @@ export const listResourceTemplates: MethodHandler = (core, params, ctx) => {
   return result;
 };
 
-export const readResource: MethodHandler = (core, params, ctx, signal) => {
+export const readResource: MethodHandler = (core, params, ctx, abort) => {
   const uri = requireString(params, 'uri', 'resources/read');
   const binding = { method: 'resources/read', target: uri, principal: ctx.principal.id };
   const wrap = (contents: unknown): JsonObject =>
@@ -52,14 +52,14 @@ export const readResource: MethodHandler = (core, params, ctx, signal) => {
       : { contents };
   const fixed = core.registry.resource(uri);
   if (fixed !== undefined) {
-    return withInput(core, params, ctx, signal, binding, async (hctx) =>
+    return withInput(core, params, ctx, abort, binding, async (hctx) =>
       wrap(normalizeResourceReturn(await fixed.read(uri, hctx), uri, fixed.descriptor.mimeType)),
     );
   }
   for (const template of core.registry.templates) {
     const vars = template.match(uri);
     if (vars === undefined) continue;
-    return withInput(core, params, ctx, signal, binding, async (hctx) =>
+    return withInput(core, params, ctx, abort, binding, async (hctx) =>
       wrap(
         normalizeResourceReturn(
           await template.read(uri, vars, hctx),

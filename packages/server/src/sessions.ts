@@ -16,6 +16,7 @@ import type {
 import type { LegacySession, LegacySessionState, MessageSink, SessionManager } from './api.js';
 import { ClientRequests } from './client-requests.js';
 import type { Outbound } from './context.js';
+import type { InflightRequest } from './inflight.js';
 
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 const MAX_SWEEP_INTERVAL_MS = 60_000;
@@ -41,7 +42,7 @@ export class MemorySession implements LegacySession {
   lastSeen = Date.now();
   ended = false;
   private readonly sinks: MessageSink[] = [];
-  private readonly inflight = new Map<RequestId, AbortController>();
+  private readonly inflight = new Map<RequestId, InflightRequest>();
   private readonly clientRequests: ClientRequests;
 
   constructor(
@@ -88,19 +89,19 @@ export class MemorySession implements LegacySession {
   }
 
   /** Tracks an in-flight request so notifications/cancelled can abort it. */
-  track(requestId: RequestId, controller: AbortController): void {
-    this.inflight.set(requestId, controller);
+  track(requestId: RequestId, request: InflightRequest): void {
+    this.inflight.set(requestId, request);
   }
 
-  untrack(requestId: RequestId, controller: AbortController): void {
-    if (this.inflight.get(requestId) === controller) this.inflight.delete(requestId);
+  untrack(requestId: RequestId, request: InflightRequest): void {
+    if (this.inflight.get(requestId) === request) this.inflight.delete(requestId);
   }
 
   cancel(requestId: RequestId, reason?: string): boolean {
-    const controller = this.inflight.get(requestId);
-    if (controller === undefined) return false;
+    const request = this.inflight.get(requestId);
+    if (request === undefined) return false;
     this.inflight.delete(requestId);
-    controller.abort(reason ?? 'cancelled by client');
+    request.cancel(reason ?? 'cancelled by client');
     return true;
   }
 
@@ -112,7 +113,7 @@ export class MemorySession implements LegacySession {
     if (this.ended) return;
     this.ended = true;
     this.clientRequests.end();
-    for (const controller of this.inflight.values()) controller.abort('session ended');
+    for (const request of this.inflight.values()) request.cancel('session ended');
     this.inflight.clear();
     this.sinks.length = 0;
   }

@@ -33,7 +33,7 @@ const TASKS_REQUIRED = {
   requiredCapabilities: { extensions: { [Extension.Tasks]: {} } },
 };
 
-export const callTool: MethodHandler = async (core, params, ctx, signal) => {
+export const callTool: MethodHandler = async (core, params, ctx, abort) => {
   const name = requireString(params, 'name', 'tools/call');
   const spec = core.registry.tool(name);
   if (spec === undefined) throw ProtocolError.of('InvalidParams', `Unknown tool: ${name}`);
@@ -58,7 +58,7 @@ export const callTool: MethodHandler = async (core, params, ctx, signal) => {
     core,
     params,
     ctx,
-    signal,
+    abort,
     { method: 'tools/call', target: name, principal: ctx.principal.id },
     async (hctx) => {
       const prepared = spec.prepare === undefined ? undefined : await spec.prepare(args, hctx);
@@ -166,7 +166,7 @@ function runInTask(
   const hctx = new EngineHandlerContext({
     request: ctx,
     meta: undefined,
-    signal: port.signal,
+    abort: port,
     // The creating request has been answered; its stream is not the task's to write on.
     outbound: undefined,
     session: undefined,

@@ -12,7 +12,7 @@ import { measure } from './load.js';
 import { resolveOptions, type BenchOptions } from './options.js';
 import { formatMemory, formatNotes, formatTable, formatVerdicts, type Row } from './report.js';
 import { measureSessionMemory, type MemoryFigures } from './sessions.js';
-import { cpuSeconds, TargetStartError } from './spawn.js';
+import { cpuSeconds, TargetStartError, type TargetProcess } from './spawn.js';
 import { launchOurs, TARGETS, WrongAnswerError, type TargetDef } from './targets.js';
 import { modernCall } from './wire.js';
 
@@ -47,7 +47,7 @@ const rpsOfRow = (row: Row): number =>
 
 async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
   progress(`(${def.id}) ${def.label}: starting`);
-  let proc;
+  let proc: TargetProcess;
   try {
     proc = await def.launch();
   } catch (err) {
@@ -87,7 +87,7 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
 
 async function memoryStep(opts: BenchOptions): Promise<MemoryFigures | string> {
   progress(`RSS step: fresh server of ours, then ${opts.sessions} idle legacy sessions`);
-  let proc;
+  let proc: TargetProcess;
   try {
     proc = await launchOurs();
   } catch (err) {

@@ -4,6 +4,7 @@ import type { CallToolResult, JsonObject } from '@mcp-cluster/protocol';
 import { createMemoryTaskHost } from './memory.js';
 import type { MemoryTaskHost } from './memory.js';
 import { deferred, fakeCtx, flush, schemaDef, user } from './fakes.test-support.js';
+import type { Deferred } from './fakes.test-support.js';
 
 const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 const never = (): Promise<CallToolResult> => new Promise(() => {});
@@ -220,6 +221,44 @@ describe('2025-11-25 task methods', () => {
       'working',
       'completed',
     ]);
+  });
+
+  it('an input asked while already parked is sent on the waiting tasks/result stream too', async () => {
+    host = createMemoryTaskHost();
+    const ctx = fakeCtx({ era: 'legacy', sessionId: 's1' });
+    const later = deferred<void>();
+    const { task } = await host.start(
+      async (port) => {
+        const first = port.input({ a: { method: 'roots/list' } });
+        await later.promise;
+        const second = await port.input({ b: { method: 'roots/list' } });
+        return text(`${JSON.stringify(await first)} ${JSON.stringify(second)}`);
+      },
+      ctx,
+      {},
+    );
+    const taskId = (task as JsonObject).taskId as string;
+    const replies: Deferred<JsonObject>[] = [];
+    const caller = fakeCtx({
+      era: 'legacy',
+      sessionId: 's1',
+      request: () => {
+        const d = deferred<JsonObject>();
+        replies.push(d);
+        return d.promise;
+      },
+    });
+    const result = host.handle('tasks/result', { taskId }, caller);
+    await flush();
+    expect(replies).toHaveLength(1);
+    later.resolve();
+    await flush();
+    expect(replies).toHaveLength(2);
+    replies[1]?.resolve({ roots: [{ uri: 'file:///b' }] });
+    replies[0]?.resolve({ roots: [] });
+    expect((await result).content).toEqual(
+      text('{"a":{"roots":[]}} {"b":{"roots":[{"uri":"file:///b"}]}}').content,
+    );
   });
 
   it('a client error answer rejects the input call; a lost stream resends on the next tasks/result', async () => {

@@ -317,6 +317,45 @@ describe('tasks extension: input_required and tasks/update', () => {
     expect((await host.handle('tasks/get', { taskId }, ctx)).status).toBe('completed');
   });
 
+  it('keeps concurrent input calls apart: each resolves with its own answers', async () => {
+    host = createMemoryTaskHost();
+    const ctx = fakeCtx();
+    const { taskId } = await host.start(
+      async (port) => {
+        const [x, y] = await Promise.all([
+          port.input({ same: elicit('x?') }),
+          port.input({ same: elicit('y?') }),
+        ]);
+        return text(`${JSON.stringify(x)} ${JSON.stringify(y)}`);
+      },
+      ctx,
+      {},
+    );
+    const requests = (await host.handle('tasks/get', { taskId }, ctx)).inputRequests as Record<
+      string,
+      JsonObject
+    >;
+    const keyOf = (message: string): string =>
+      Object.keys(requests).find(
+        (k) => (requests[k]?.params as JsonObject | undefined)?.message === message,
+      ) as string;
+    await host.handle(
+      'tasks/update',
+      { taskId, inputResponses: { [keyOf('y?')]: { v: 'y' } } },
+      ctx,
+    );
+    await flush();
+    expect((await host.handle('tasks/get', { taskId }, ctx)).status).toBe('input_required');
+    await host.handle(
+      'tasks/update',
+      { taskId, inputResponses: { [keyOf('x?')]: { v: 'x' } } },
+      ctx,
+    );
+    await flush();
+    const done = await host.handle('tasks/get', { taskId }, ctx);
+    expect(done.result).toEqual(text('{"same":{"v":"x"}} {"same":{"v":"y"}}'));
+  });
+
   it('CreateTaskResult may already say input_required, still without inputRequests', async () => {
     host = createMemoryTaskHost();
     const ctx = fakeCtx();

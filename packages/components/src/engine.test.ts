@@ -1,0 +1,120 @@
+/**
+ * The packs served by the real engine (modern era, in memory): guards the contract between
+ * the specs defined here and the engine that serves them.
+ */
+import { resolve } from 'node:path';
+import type { JsonObject, JsonRpcResponse } from '@mcp-cluster/protocol';
+import type { ComponentPack, Engine } from '@mcp-cluster/server';
+import { createEngine, modernRequestContext } from '@mcp-cluster/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPacks } from './load.js';
+
+const CAPS = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+
+function client(engine: Engine) {
+  let id = 0;
+  return async (method: string, params: JsonObject = {}): Promise<JsonRpcResponse> => {
+    id += 1;
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': CAPS,
+    };
+    const ctx = modernRequestContext(
+      { protocolVersion: '2026-07-28', clientCapabilities: CAPS },
+      id,
+      new AbortController().signal,
+      { notify: () => undefined, request: () => Promise.reject(new Error('stateless')) },
+    );
+    return engine.handleRequest(
+      { jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } },
+      ctx,
+    );
+  };
+}
+
+describe('packs served by the engine', () => {
+  let hello: ComponentPack;
+  let conformance: ComponentPack;
+  const engines: Engine[] = [];
+
+  beforeAll(async () => {
+    [hello, conformance] = (await loadPacks([
+      resolve(import.meta.dirname, '../../../examples/hello/pack.ts'),
+      'builtin:conformance',
+    ])) as [ComponentPack, ComponentPack];
+  });
+
+  afterAll(async () => {
+    await Promise.all(engines.map((e) => e.close()));
+  });
+
+  const serve = (pack: ComponentPack) => {
+    const engine = createEngine({ serverInfo: { name: 'test', version: '0' }, packs: [pack] });
+    engines.push(engine);
+    return client(engine);
+  };
+
+  it('serves the example pack: structured output, completion, not-found, prompt', async () => {
+    const rpc = serve(hello);
+    expect(
+      await rpc('tools/call', { name: 'greet', arguments: { name: 'Ada', excited: true } }),
+    ).toMatchObject({
+      result: { structuredContent: { greeting: 'Hello, Ada!' }, resultType: 'complete' },
+    });
+    expect(await rpc('tools/call', { name: 'add', arguments: { a: 'x', b: 1 } })).toMatchObject({
+      result: { isError: true },
+    });
+    expect(
+      await rpc('completion/complete', {
+        ref: { type: 'ref/resource', uri: 'notes://{id}' },
+        argument: { name: 'id', value: 'w' },
+      }),
+    ).toMatchObject({ result: { completion: { values: ['welcome'] } } });
+    expect(await rpc('resources/read', { uri: 'notes://todo' })).toMatchObject({
+      result: { contents: [{ uri: 'notes://todo', text: 'Write a tool of your own.' }] },
+    });
+    expect(await rpc('resources/read', { uri: 'notes://nope' })).toMatchObject({
+      error: { code: -32602, data: { uri: 'notes://nope' } },
+    });
+    expect(
+      await rpc('prompts/get', { name: 'summarize', arguments: { text: 'abc' } }),
+    ).toMatchObject({
+      result: { messages: [{ role: 'user', content: { type: 'text' } }] },
+    });
+  });
+
+  it('serves the conformance pack: first tool, MRTR rounds, skills method', async () => {
+    const rpc = serve(conformance);
+    const list = (await rpc('tools/list')) as unknown as { result: { tools: { name: string }[] } };
+    expect(list.result.tools[0]?.name).toBe('test_simple_text');
+
+    const name = 'test_input_required_result_multi_round';
+    const r1 = (await rpc('tools/call', { name })) as { result: JsonObject };
+    expect(r1.result).toMatchObject({ resultType: 'input_required', inputRequests: { step1: {} } });
+    const r2 = (await rpc('tools/call', {
+      name,
+      inputResponses: { step1: { action: 'accept', content: { name: 'Alice' } } },
+      requestState: r1.result['requestState'],
+    })) as { result: JsonObject };
+    expect(r2.result).toMatchObject({ resultType: 'input_required', inputRequests: { step2: {} } });
+    expect(r2.result['requestState']).not.toBe(r1.result['requestState']);
+    expect(
+      await rpc('tools/call', {
+        name,
+        inputResponses: { step2: { action: 'accept', content: { color: 'blue' } } },
+        requestState: r2.result['requestState'],
+      }),
+    ).toMatchObject({
+      result: {
+        content: [{ type: 'text', text: 'Multi-round complete for Alice who likes blue' }],
+      },
+    });
+
+    expect(await rpc('skills/get', { uri: 'skill://nope/SKILL.md' })).toMatchObject({
+      error: { code: -32602 },
+    });
+    expect(await rpc('skills/list')).toMatchObject({
+      result: { skills: [{ uri: 'skill://pdf-processing/SKILL.md' }], resultType: 'complete' },
+    });
+  });
+});

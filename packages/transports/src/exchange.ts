@@ -18,6 +18,8 @@ export interface ExchangeOptions {
   readonly primeRetryMs?: number | undefined;
   /** Extra headers on the response, whatever its form (e.g. Mcp-Session-Id). */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Open SSE writers of the plugin (shutdown ends them). */
+  readonly open: Set<SseWriter>;
   /** Where messages go when SSE is not possible (legacy: the session's standalone stream). */
   readonly fallback?: ((message: JsonRpcMessage) => boolean) | undefined;
 }
@@ -55,7 +57,7 @@ export class PostExchange {
     if (!this.committed) {
       this.committed = true;
       this.reply.hijack();
-      this.writer = new SseWriter(this.reply.raw, this.options.headers);
+      this.writer = new SseWriter(this.reply.raw, this.options.open, this.options.headers);
       const streams = this.options.streams;
       if (streams !== undefined) {
         this.stream = streams.open();

@@ -180,7 +180,7 @@ class StreamableHttp {
   ): Promise<void> {
     const session = this.engine.sessions.create();
     const headers: Record<string, string> = { [Header.SessionId]: session.id };
-    const ex = new PostExchange(reply, { sse, headers });
+    const ex = new PostExchange(reply, { sse, headers, open: this.registry.open });
     const ctx = legacyRequestContext(
       session,
       message.id,
@@ -239,6 +239,7 @@ class StreamableHttp {
 
     const ex = new PostExchange(reply, {
       sse: accept.sse,
+      open: this.registry.open,
       streams: accept.sse ? this.registry.of(session) : undefined,
       primeRetryMs:
         session.state.protocolVersion >= PRIMING_SINCE ? this.settings.sseRetryMs : undefined,
@@ -317,7 +318,7 @@ class StreamableHttp {
       );
       return void reply.code(202).send();
     }
-    const ex = new PostExchange(reply, { sse: accept.sse });
+    const ex = new PostExchange(reply, { sse: accept.sse, open: this.registry.open });
     // 2026-07-28: closing the response stream is the cancellation.
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) ac.abort();
@@ -362,7 +363,7 @@ class StreamableHttp {
     const resumed = last === undefined ? undefined : streams.get(last.stream);
 
     reply.hijack();
-    const writer = new SseWriter(reply.raw);
+    const writer = new SseWriter(reply.raw, this.registry.open);
     if (resumed !== undefined && last !== undefined && resumed.id !== STANDALONE_STREAM) {
       resumed.replayAfter(last.seq, writer);
       if (resumed.done) return writer.end();

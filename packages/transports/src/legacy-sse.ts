@@ -11,6 +11,7 @@ import { MessageConnection } from './connection.js';
 import { rejectJson } from './http.js';
 import type { TransportSettings } from './settings.js';
 import { SseWriter } from './sse.js';
+import type { StreamRegistry } from './sse.js';
 
 export const LEGACY_SSE_PATH = '/sse';
 export const LEGACY_MESSAGES_PATH = '/messages';
@@ -19,12 +20,13 @@ export function registerLegacySse(
   app: FastifyInstance,
   engine: Engine,
   settings: TransportSettings,
+  registry: StreamRegistry,
 ): void {
   const connections = new Map<string, MessageConnection>();
 
   app.get(LEGACY_SSE_PATH, (_req, reply) => {
     reply.hijack();
-    const writer = new SseWriter(reply.raw);
+    const writer = new SseWriter(reply.raw, registry.open);
     const session = engine.sessions.create();
     const send = (m: JsonRpcMessage | readonly JsonRpcMessage[]): void => {
       writer.write(`event: message\ndata: ${JSON.stringify(m)}\n\n`);

@@ -39,6 +39,12 @@ export async function mcpTransports(
     (_req, body, done) => done(null, body),
   );
 
+  // Registered before the Host/Origin hook so a refused upgrade's socket is still destroyed
+  // by the plugin's onResponse hook.
+  if (options.websocketPath !== false) {
+    await app.register(websocket, { options: { maxPayload: settings.bodyLimitBytes } });
+  }
+
   app.addHook('onRequest', (req, reply, done) => {
     const reason = checkHostAndOrigin(settings, req.headers.host, req.headers.origin);
     if (reason === undefined) return done();
@@ -59,12 +65,14 @@ export async function mcpTransports(
     return rejectJson(reply, 500, null, err);
   });
 
-  if (options.websocketPath !== false) {
-    await app.register(websocket, { options: { maxPayload: settings.bodyLimitBytes } });
-  }
   const registry = new StreamRegistry(settings.maxEventLog);
+  // Open SSE responses would hold server.close() forever: end them first.
+  app.addHook('preClose', (done) => {
+    registry.endAll();
+    done();
+  });
   registerStreamableHttp(app, engine, settings, registry);
-  if (options.legacySse !== false) registerLegacySse(app, engine, settings);
+  if (options.legacySse !== false) registerLegacySse(app, engine, settings, registry);
   if (options.websocketPath !== false) {
     registerWebSocket(app, engine, settings, options.websocketPath ?? WEBSOCKET_PATH);
   }

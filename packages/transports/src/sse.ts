@@ -20,12 +20,17 @@ export class SseWriter {
   private closed = false;
   private keepAlive: NodeJS.Timeout | undefined;
 
+  /**
+   * @param open every writer still open, so a shutdown can end them (see `mcpTransports`).
+   */
   constructor(
     private readonly res: ServerResponse,
+    private readonly open: Set<SseWriter>,
     headers?: Readonly<Record<string, string>>,
   ) {
     res.writeHead(200, headers ? { ...SSE_HEADERS, ...headers } : SSE_HEADERS);
     res.flushHeaders();
+    open.add(this);
     res.once('close', () => this.dispose());
   }
 
@@ -68,6 +73,7 @@ export class SseWriter {
 
   private dispose(): void {
     this.closed = true;
+    this.open.delete(this);
     if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
     this.keepAlive = undefined;
   }
@@ -186,6 +192,8 @@ export class SessionStreams {
  */
 export class StreamRegistry {
   private readonly bySession = new WeakMap<LegacySession, SessionStreams>();
+  /** Every SSE response currently open (any transport), ended on shutdown. */
+  readonly open = new Set<SseWriter>();
 
   constructor(private readonly maxLog: number) {}
 
@@ -200,6 +208,11 @@ export class StreamRegistry {
 
   peek(session: LegacySession): SessionStreams | undefined {
     return this.bySession.get(session);
+  }
+
+  /** Ends every open SSE response (server shutdown). */
+  endAll(): void {
+    for (const w of [...this.open]) w.end();
   }
 }
 

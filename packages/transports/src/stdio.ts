@@ -85,8 +85,12 @@ export class StdioFramer {
     }
     const nl = b.indexOf(NL);
     if (nl < 0) return this.tooLong(b.length);
-    const line = b.subarray(0, nl).toString('utf8');
     this.buf = b.subarray(nl + 1);
+    if (nl > this.maxBytes) {
+      this.onOversize();
+      return true;
+    }
+    const line = b.subarray(0, nl).toString('utf8');
     if (line.trim() !== '') this.onMessage(line);
     return true;
   }

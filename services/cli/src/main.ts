@@ -2,72 +2,14 @@
  * `mcp-cluster` command line: `serve` (embedded node, HTTP + WebSocket) and `stdio`.
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
  */
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@mcp-cluster/config';
-import type { Config, ConfigInput } from '@mcp-cluster/config';
+import type { Config } from '@mcp-cluster/config';
 import { serveStdio } from '@mcp-cluster/transports';
 import { createNodeEngine } from './engine.js';
 import { errorFields, processLogger } from './log.js';
 import { closeOnSignals, startNode } from './server.js';
-
-export const USAGE = `Usage:
-  mcp-cluster serve [--host <addr>] [--port <n>] [--pack <ref>]... [--config <file>]
-  mcp-cluster stdio [--pack <ref>]... [--config <file>]
-
-Settings also come from MCP_* environment variables and the JSON file named by
---config or MCP_CONFIG (see packages/config/README.md).
-`;
-
-export const EXIT_USAGE = 2;
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-interface Parsed {
-  readonly command: 'serve' | 'stdio';
-  readonly file: string | undefined;
-  readonly overrides: ConfigInput;
-}
-
-export function parseCommandLine(argv: readonly string[]): Parsed | 'help' {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        pack: { type: 'string', multiple: true },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-  if (values.help === true) return 'help';
-  const [command, ...rest] = positionals;
-  if (command !== 'serve' && command !== 'stdio') {
-    throw new UsageError(command === undefined ? 'missing command' : `unknown command ${command}`);
-  }
-  if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
-  if (command === 'stdio' && (values.host !== undefined || values.port !== undefined)) {
-    throw new UsageError('--host and --port apply to serve only');
-  }
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    if (!/^\d+$/.test(values.port)) throw new UsageError(`--port must be a number`);
-    port = Number(values.port);
-  }
-  return {
-    command,
-    file: values.config,
-    overrides: { host: values.host, port, packs: values.pack },
-  };
-}
+import { EXIT_USAGE, USAGE, UsageError, parseCommandLine } from './main-args.js';
+import type { Parsed } from './main-args.js';
 
 async function runServe(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);

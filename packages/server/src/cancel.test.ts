@@ -89,3 +89,18 @@ describe('cancellation', () => {
     await engine.close();
   });
 });
+
+describe('close', () => {
+  it('aborts in-flight modern handlers', async () => {
+    const w = abortable();
+    const engine = createEngine({
+      serverInfo: { name: 's', version: '1' },
+      packs: [{ name: 'c', components: [w.spec] }],
+    });
+    const pending = modern(engine, 'tools/call', { name: 'wait' });
+    await w.running;
+    await engine.close();
+    expect(isCancelledResponse((await pending).response)).toBe(true);
+    expect(w.aborted()).toBe(true);
+  });
+});

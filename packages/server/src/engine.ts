@@ -92,6 +92,8 @@ class McpEngine implements Engine {
   private readonly ownsFeed: boolean;
   private readonly unsubscribe: () => void;
   private readonly tasks: TaskHost | undefined;
+  /** Requests without a session (modern, or legacy without one) in flight. */
+  private readonly detached = new Set<InflightRequest>();
   private closed = false;
 
   constructor(private readonly options: EngineOptions) {
@@ -206,6 +208,7 @@ class McpEngine implements Engine {
     this.closed = true;
     this.unsubscribe();
     this.listen.closeAll();
+    for (const request of this.detached) request.cancel('server closing');
     this.sessions.close();
     await this.tasks?.close();
     if (this.ownsFeed) await this.changes.close();
@@ -219,7 +222,21 @@ class McpEngine implements Engine {
       throw ProtocolError.of('MethodNotFound', `Method not found: ${method}`);
     }
     const session = ctx.era === 'legacy' ? sessionOf(this.core, ctx) : undefined;
-    if (session === undefined) return this.route(method, params, ctx, ctx, request);
+    if (session === undefined) {
+      // Listen streams end through closeAll(); other session-less requests are tracked so
+      // close() can abort them.
+      if (method === 'subscriptions/listen') return this.route(method, params, ctx, ctx, request);
+      const detached = new InflightRequest(ctx.signal);
+      this.detached.add(detached);
+      try {
+        const result = await this.route(method, params, ctx, detached, request);
+        if (detached.aborted) throw ProtocolError.of('RequestCancelled');
+        return result;
+      } finally {
+        this.detached.delete(detached);
+        detached.dispose();
+      }
+    }
     session.lastSeen = Date.now();
     if (!session.initializeDone && method !== 'initialize' && method !== 'ping') {
       throw ProtocolError.of('InvalidRequest', 'Session not initialized');

@@ -19,6 +19,8 @@ export interface StateBinding {
 }
 
 interface Payload {
+  /** Issued at (ms); with `exp`, lets operators reason about a token's age. */
+  readonly iat: number;
   readonly m: string;
   readonly t: string;
   readonly p: string;
@@ -53,11 +55,13 @@ export class StateSigner {
   }
 
   sign(binding: StateBinding, answers: Record<string, JsonObject>): string {
+    const now = this.now();
     const payload: Payload = {
+      iat: now,
       m: binding.method,
       t: binding.target,
       p: binding.principal,
-      exp: this.now() + this.ttlMs,
+      exp: now + this.ttlMs,
       a: answers,
     };
     const body = `v1.${this.signingId}.${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')}`;

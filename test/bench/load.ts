@@ -22,6 +22,8 @@ export interface LoadFigures {
   readonly serverCores: number;
   /** Requests per CPU-second of the target: its efficiency, whatever the generator's share. */
   readonly perCpuSecond: number;
+  /** CPU the load generator (this process) used during the measured run, in cores. */
+  readonly generatorCores: number;
   readonly detail: string;
 }
 
@@ -66,11 +68,14 @@ export async function measure(
     await run(url, spec, settings.connections, settings.warmupS, verifyBody);
   }
   const cpuBefore = cpuSeconds();
+  const ownBefore = process.cpuUsage();
   const r = await run(url, spec, settings.connections, settings.durationS, verifyBody);
   const cpu = cpuSeconds() - cpuBefore;
+  const own = process.cpuUsage(ownBefore);
   const errors = r.errors + r.non2xx + r.mismatches;
   return {
     serverCores: cpu / r.duration,
+    generatorCores: (own.user + own.system) / 1e6 / r.duration,
     perCpuSecond: cpu > 0 ? r.requests.total / cpu : 0,
     rps: r.requests.total / r.duration,
     p50Ms: r.latency.p50,

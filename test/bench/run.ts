@@ -62,7 +62,7 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     const figures = await measure(proc.url, spec, opts, def.verifyBody, () => cpuSeconds(pid));
     await def.verify(proc.url, spec);
     progress(
-      `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores, ${figures.detail}`,
+      `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores, generator ${figures.generatorCores.toFixed(2)} cores, ${figures.detail}`,
     );
     const outcome = {
       type: 'measured',

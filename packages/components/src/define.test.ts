@@ -227,7 +227,23 @@ describe('defineTool: descriptor and run', () => {
         throw new ProtocolError(-32021, 'x');
       },
     });
-    await expect(crashing.run({}, stubContext())).rejects.toBeInstanceOf(ProtocolError);
+    expect(() => crashing.run({}, stubContext())).toThrow(ProtocolError);
+    const asyncFailing = defineTool({
+      name: 't',
+      description: 'd',
+      handler: () => Promise.reject(new ToolError('later')),
+    });
+    expect(await asyncFailing.run({}, stubContext())).toMatchObject({ isError: true });
+    const asyncCrashing = defineTool({
+      name: 't',
+      description: 'd',
+      handler: () => Promise.reject(new Error('internal')),
+    });
+    await expect(asyncCrashing.run({}, stubContext())).rejects.toThrow('internal');
+    // Sync handlers answer synchronously (no promise on the hot path).
+    expect(
+      defineTool({ name: 't', description: 'd', handler: () => 'x' }).run({}, stubContext()),
+    ).toBe('x');
   });
 
   it('hands prepare() its value to the handler', async () => {

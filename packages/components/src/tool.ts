@@ -94,7 +94,7 @@ export function defineTool<
   // The engine hands `run` the value returned by validateInput (zod defaults applied).
   type Args = ToolArgs<I>;
   const handler = def.handler;
-  const structured = output !== undefined;
+  const finish = output === undefined ? asIs : asStructured;
 
   const spec: ToolSpec = {
     kind: 'tool',
@@ -102,15 +102,16 @@ export function defineTool<
     taskSupport,
     // Missing `arguments` means {} (tools-call-simple-text omits it).
     validateInput: (args: unknown): Validation<unknown> => input.validate(args ?? {}),
-    async run(args: unknown, ctx: HandlerContext, prepared?: unknown): Promise<ToolReturn> {
-      // The engine also maps ToolError; doing it here keeps specs self-contained.
+    // Sync handlers stay sync (no extra promise on the hot path); the engine awaits either.
+    run(args: unknown, ctx: HandlerContext, prepared?: unknown): Promise<ToolReturn> | ToolReturn {
+      let r: unknown;
       try {
-        const r = await handler(args as Args, ctx, prepared as P);
-        return structured ? asStructured(r) : (r as ToolReturn);
+        r = handler(args as Args, ctx, prepared as P);
       } catch (err) {
-        if (err instanceof ToolError) return toolErrorResult(err);
-        throw err;
+        return fromThrown(err);
       }
+      if (r instanceof Promise) return r.then(finish, fromThrown);
+      return finish(r);
     },
   };
   if (output) {
@@ -123,9 +124,15 @@ export function defineTool<
   return Object.freeze(spec);
 }
 
-function toolErrorResult(err: ToolError): CallToolResult {
+/** The engine also maps ToolError; doing it here keeps specs self-contained. */
+function fromThrown(err: unknown): CallToolResult {
+  if (!(err instanceof ToolError)) throw err;
   const content: ContentBlock[] = [{ type: 'text', text: err.message }];
   return { content, isError: true };
+}
+
+function asIs(r: unknown): ToolReturn {
+  return r as ToolReturn;
 }
 
 /** A plain object that is not a CallToolResult is the tool's structured output. */

@@ -13,17 +13,11 @@
  *        [--timeout-min N]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { hasExpectedFailures, parseFailingScenarios, parseTotal } from './results.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -83,26 +77,6 @@ function parseArgs(argv: readonly string[]): {
     else throw new Error(`unknown argument ${a}`);
   }
   return { only, summary, timeoutMs };
-}
-
-/** True when the expected-failures file lists at least one entry under `server:`. */
-export function hasExpectedFailures(file: string): boolean {
-  if (!existsSync(file)) return false;
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .some((line) => /^\s*-\s*[^\s#]/.test(line));
-}
-
-/** `Total: N passed, M failed` (the suite's closing line; counts checks, not scenarios). */
-export function parseTotal(output: string): { passed: number; failed: number } | null {
-  const matches = [...output.matchAll(/Total:\s*(\d+)\s+passed,\s*(\d+)\s+failed/g)];
-  const last = matches.at(-1);
-  return last ? { passed: Number(last[1]), failed: Number(last[2]) } : null;
-}
-
-/** Scenario lines marked `✗ name: N passed, M failed`. */
-export function parseFailingScenarios(output: string): string[] {
-  return [...output.matchAll(/✗\s+([\w.:-]+):\s*\d+\s+passed,\s*\d+\s+failed/g)].map((m) => m[1]!);
 }
 
 const children = new Set<ChildProcess>();

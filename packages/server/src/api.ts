@@ -61,7 +61,7 @@ export interface EngineOptions {
   readonly onError?: (err: unknown, request: JsonRpcRequest, ctx: RequestContext) => void;
 }
 
-export interface Engine {
+export interface Engine extends AsyncDisposable {
   /** Answers one request. Never rejects: every failure becomes a JSON-RPC error response. */
   handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse>;
   /** Handles one client notification (initialized, cancelled, roots/list_changed, ...). */

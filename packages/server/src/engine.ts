@@ -214,6 +214,10 @@ class McpEngine implements Engine {
     if (this.ownsFeed) await this.changes.close();
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private async dispatch(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonObject> {
     if (this.closed) throw ProtocolError.of('Unavailable', 'Server is shutting down');
     const method = request.method;

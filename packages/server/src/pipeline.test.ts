@@ -68,3 +68,16 @@ describe('pipeline', () => {
     await engine.close();
   });
 });
+
+describe('disposal', () => {
+  it('an engine is AsyncDisposable', async () => {
+    let engineRef: ReturnType<typeof createEngine> | undefined;
+    {
+      await using engine = createEngine({ serverInfo: { name: 's', version: '1' }, packs: [] });
+      engineRef = engine;
+    }
+    const c = engineRef.sessions.create();
+    const r = await new LegacyClient(engineRef, c).request('ping');
+    expect(errorOf(r).code).toBe(-32016);
+  });
+});

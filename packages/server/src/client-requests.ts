@@ -63,7 +63,13 @@ export class ClientRequests {
         params === undefined
           ? { jsonrpc: '2.0' as const, id, method }
           : { jsonrpc: '2.0' as const, id, method, params };
-      if (sink(message) === false) {
+      let written: boolean | void;
+      try {
+        written = sink(message);
+      } catch {
+        written = false;
+      }
+      if (written === false) {
         this.pending.delete(id);
         cleanup();
         reject(ProtocolError.of('Unavailable', 'Client stream is closed'));

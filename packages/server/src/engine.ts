@@ -269,7 +269,9 @@ class McpEngine implements Engine {
     if (handler !== undefined) return handler(this.core, params, ctx, abort, request);
     const tasks = this.core.tasks;
     if (tasks !== undefined && tasks.handles(method, ctx)) {
-      const result = await tasks.handle(method, params, ctx);
+      // A blocking tasks/result must see notifications/cancelled too (legacy sessions).
+      const taskCtx = abort === ctx ? ctx : { ...ctx, signal: abort.signal };
+      const result = await tasks.handle(method, params, taskCtx);
       return ctx.era === 'modern' && !('resultType' in result)
         ? { ...result, resultType: 'complete' }
         : result;

@@ -51,7 +51,9 @@ export function declareCapabilities(
 function merge(into: JsonObject, from: JsonObject): void {
   for (const [key, value] of Object.entries(from)) {
     const current = into[key];
-    into[key] = isJsonObject(current) && isJsonObject(value) ? { ...current, ...value } : value;
+    // Cloned: the declared capabilities are frozen and must not freeze the pack's objects.
+    const copy: unknown = structuredClone(value);
+    into[key] = isJsonObject(current) && isJsonObject(copy) ? { ...current, ...copy } : copy;
   }
 }
 

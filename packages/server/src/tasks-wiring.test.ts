@@ -13,6 +13,14 @@ const pack: ComponentPack = {
   name: 'tasks',
   components: [
     tool('greet', (a) => `Hello, ${String((a as { name?: string }).name)}!`),
+    tool(
+      'slow',
+      (_a, ctx) =>
+        new Promise<string>((resolve) => {
+          ctx.signal.addEventListener('abort', () => resolve('stopped'));
+        }),
+      { taskSupport: 'optional' },
+    ),
     tool('quick', () => 'quick done', { taskSupport: 'optional' }),
     tool(
       'failing_job',
@@ -237,6 +245,19 @@ describe('tasks wiring (2025-11-25)', () => {
     expect(resultOf(await c.request('tools/call', { name: 'quick' }))).toEqual({
       content: [{ type: 'text', text: 'quick done' }],
     });
+    await engine.close();
+  });
+
+  it('notifications/cancelled ends a blocking tasks/result', async () => {
+    const engine = engineOf();
+    const c = await LegacyClient.connect(engine);
+    const task = resultOf(await c.request('tools/call', { name: 'slow', task: {} }))[
+      'task'
+    ] as JsonObject;
+    const waiting = c.request('tasks/result', { taskId: task['taskId'] as string }, { id: 'r1' });
+    await new Promise((resolve) => setImmediate(resolve));
+    await c.notify('notifications/cancelled', { requestId: 'r1' });
+    expect(errorOf(await waiting).code).toBe(-32010);
     await engine.close();
   });
 

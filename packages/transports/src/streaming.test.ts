@@ -1,6 +1,7 @@
 /** Real-socket tests: where streaming order, disconnects and resumption matter. */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Engine } from '@mcp-cluster/server';
 import WebSocket from 'ws';
 import {
   BASE_HEADERS,
@@ -13,10 +14,11 @@ import {
 } from './testing.js';
 
 let app: FastifyInstance;
+let engine: Engine;
 let base: string;
 
 beforeAll(async () => {
-  ({ app } = await testApp({ keepAliveMs: 200 }));
+  ({ app, engine } = await testApp({ keepAliveMs: 200 }));
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   base = address;
 });
@@ -255,6 +257,15 @@ describe('WebSocket', () => {
     } finally {
       ws.close();
     }
+  });
+
+  it('closing the socket ends its session', async () => {
+    const ws = await open();
+    ws.send(JSON.stringify(LEGACY_INIT));
+    await nextMessage(ws);
+    const before = engine.sessions.size;
+    ws.close();
+    await vi.waitFor(() => expect(engine.sessions.size).toBe(before - 1));
   });
 
   it('serves modern requests statelessly on the same socket', async () => {

@@ -186,9 +186,23 @@ export function assertCapabilities(
   for (const key in requests) {
     const r = requests[key] as InputRequest;
     switch (r.method) {
-      case 'sampling/createMessage':
-        if (caps.sampling === undefined) (required ??= {})['sampling'] = {};
+      case 'sampling/createMessage': {
+        const sampling = caps.sampling;
+        const p = r.params;
+        if (sampling === undefined) {
+          (required ??= {})['sampling'] = {};
+        } else if (p?.['tools'] !== undefined && sampling['tools'] === undefined) {
+          // 2025-11-25: tool use in sampling needs sampling.tools; context inclusion needs sampling.context.
+          (required ??= {})['sampling'] = { tools: {} };
+        } else if (
+          p?.['includeContext'] !== undefined &&
+          p['includeContext'] !== 'none' &&
+          sampling['context'] === undefined
+        ) {
+          (required ??= {})['sampling'] = { context: {} };
+        }
         break;
+      }
       case 'roots/list':
         if (caps.roots === undefined) (required ??= {})['roots'] = {};
         break;

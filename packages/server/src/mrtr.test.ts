@@ -222,6 +222,39 @@ describe('MRTR', () => {
     await engine.close();
   });
 
+  it('sampling with tools needs sampling.tools', async () => {
+    const engine = createEngine({
+      serverInfo: { name: 's', version: '1' },
+      packs: [
+        {
+          name: 't',
+          components: [
+            tool('tooly', async (_a, ctx) =>
+              JSON.stringify(await ctx.sample({ messages: [], maxTokens: 1, tools: [] })),
+            ),
+          ],
+        },
+      ],
+    });
+    const denied = await modern(
+      engine,
+      'tools/call',
+      { name: 'tooly' },
+      { caps: { sampling: {} } },
+    );
+    expect(errorOf(denied.response).data).toEqual({
+      requiredCapabilities: { sampling: { tools: {} } },
+    });
+    const ok = await modern(
+      engine,
+      'tools/call',
+      { name: 'tooly' },
+      { caps: { sampling: { tools: {} } } },
+    );
+    expect(resultOf(ok.response)['resultType']).toBe('input_required');
+    await engine.close();
+  });
+
   it('prompts/get and resources/read use MRTR too; lists never do', async () => {
     const engine = engineOf();
     const p1 = resultOf((await modern(engine, 'prompts/get', { name: 'ctx_prompt' })).response);

@@ -19,6 +19,7 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 export class SseWriter {
   private closed = false;
   private keepAlive: NodeJS.Timeout | undefined;
+  private closeListeners: (() => void)[] | undefined;
 
   /**
    * @param open every writer still open, so a shutdown can end them (see `mcpTransports`).
@@ -60,9 +61,10 @@ export class SseWriter {
     this.keepAlive.unref();
   }
 
+  /** Runs `fn` once when the stream ends, by either side (synchronously on `end()`). */
   onClose(fn: () => void): void {
     if (this.closed) fn();
-    else this.res.once('close', fn);
+    else (this.closeListeners ??= []).push(fn);
   }
 
   end(): void {
@@ -72,10 +74,14 @@ export class SseWriter {
   }
 
   private dispose(): void {
+    if (this.closed) return;
     this.closed = true;
     this.open.delete(this);
     if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
     this.keepAlive = undefined;
+    const listeners = this.closeListeners;
+    this.closeListeners = undefined;
+    if (listeners !== undefined) for (const fn of listeners) fn();
   }
 }
 

@@ -8,8 +8,10 @@ import {
   allowsBatch,
   decodeBody,
   isInvalidEntry,
+  isRemovedInModern,
   isResponse,
   parseJsonText,
+  replyIdOf,
 } from '@mcp-cluster/protocol';
 import type {
   JsonRpcMessage,
@@ -25,13 +27,7 @@ import {
   modernRequestContext,
 } from '@mcp-cluster/server';
 import type { Engine, LegacySession, MessageSink } from '@mcp-cluster/server';
-import {
-  errorResponse,
-  idOf,
-  isRemovedInModern,
-  modernMetaOf,
-  removedMethodError,
-} from './wire.js';
+import { errorResponse, modernMetaOf, removedMethodError } from './wire.js';
 
 /** Writes one message (or a batch of responses) to the peer. */
 export type Send = (message: JsonRpcMessage | readonly JsonRpcMessage[]) => void;
@@ -117,7 +113,7 @@ export class MessageConnection {
       if (meta !== undefined) return await this.modern(message, meta);
       return await this.legacy(message);
     } catch (err) {
-      const id = idOf(message);
+      const id = replyIdOf(message);
       return id === null ? undefined : errorResponse(id, err);
     }
   }

@@ -15,8 +15,10 @@ import {
   isInvalidEntry,
   isLegacyVersion,
   isModernVersion,
+  isRemovedInModern,
   isResponse,
   paramHeadersOf,
+  replyIdOf,
   parseJsonText,
   sessionRequiredError,
   validateRoutingHeaders,
@@ -35,14 +37,7 @@ import { PostExchange } from './exchange.js';
 import type { TransportSettings } from './settings.js';
 import type { StreamRegistry } from './sse.js';
 import { STANDALONE_STREAM, SseWriter, parseEventId } from './sse.js';
-import {
-  errorResponse,
-  idOf,
-  isRemovedInModern,
-  removedMethodError,
-  toolLookupOf,
-} from './wire.js';
-import type { ToolLookup } from './wire.js';
+import { errorResponse, removedMethodError, statusOf } from './wire.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Sessions at or after this revision get the SSE priming event and `retry:`. */
@@ -103,16 +98,13 @@ export function registerStreamableHttp(
 }
 
 class StreamableHttp {
-  private readonly tools: ToolLookup | undefined;
   private readonly paramHeaderCache = new WeakMap<Tool, readonly ParamHeader[]>();
 
   constructor(
     private readonly engine: Engine,
     private readonly settings: TransportSettings,
     private readonly registry: StreamRegistry,
-  ) {
-    this.tools = toolLookupOf(engine);
-  }
+  ) {}
 
   fail(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
     req.log.error({ err }, 'mcp POST failed');
@@ -151,7 +143,7 @@ class StreamableHttp {
     } catch (err) {
       return rejectJson(reply, 400, err instanceof InvalidMessageError ? err.requestId : null, err);
     }
-    const id = idOf(message);
+    const id = replyIdOf(message);
     let decision;
     try {
       decision = classifyPost({
@@ -212,7 +204,7 @@ class StreamableHttp {
     }
     const version = header(req.headers, Header.ProtocolVersion);
     if (version !== undefined && !isLegacyVersion(version) && !isModernVersion(version)) {
-      const id = decoded.batch ? null : idOf(decoded.message);
+      const id = decoded.batch ? null : replyIdOf(decoded.message);
       return rejectJson(reply, 400, id, invalid(`Unsupported MCP-Protocol-Version: ${version}`));
     }
     session.touch();
@@ -299,7 +291,7 @@ class StreamableHttp {
     accept: { json: boolean; sse: boolean },
   ): Promise<void> {
     if (isResponse(message)) return void reply.code(202).send();
-    const id = idOf(message);
+    const id = replyIdOf(message);
     try {
       validateRoutingHeaders(
         message,
@@ -332,8 +324,8 @@ class StreamableHttp {
   }
 
   private paramHeaders(name: unknown): readonly ParamHeader[] | undefined {
-    if (typeof name !== 'string' || this.tools === undefined) return undefined;
-    const tool = this.tools.toolDescriptor(name);
+    if (typeof name !== 'string') return undefined;
+    const tool = this.engine.toolDescriptor(name);
     if (tool === undefined) return undefined;
     let ph = this.paramHeaderCache.get(tool);
     if (ph === undefined) {
@@ -399,10 +391,6 @@ class StreamableHttp {
 
 function invalid(message: string): ProtocolError {
   return new ProtocolError(RpcError.InvalidRequest.code, message);
-}
-
-function statusOf(err: unknown): number {
-  return err instanceof ProtocolError ? err.httpStatus : 500;
 }
 
 const noop = (): void => {};

@@ -12,7 +12,6 @@ export type { StdioOptions, StdioTransport } from './stdio.js';
 export { StdioFramer, serveStdio } from './stdio.js';
 export { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH } from './legacy-sse.js';
 export { WEBSOCKET_PATH } from './websocket.js';
-export type { ToolLookup } from './wire.js';
 // The CLI builds its app with the same fastify instance the plugin is typed against
 // (services/cli does not depend on fastify directly).
 export { default as Fastify, LogController } from 'fastify';

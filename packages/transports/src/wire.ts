@@ -1,20 +1,6 @@
 /** Small helpers every transport shares: error replies and the era split for one message. */
-import {
-  MODERN_VERSIONS,
-  ProtocolError,
-  RpcError,
-  isRemovedInModern,
-  readModernMeta,
-  toWireError,
-} from '@mcp-cluster/protocol';
-import type {
-  JsonRpcFailure,
-  JsonRpcMessage,
-  ModernMeta,
-  RequestId,
-  Tool,
-} from '@mcp-cluster/protocol';
-import type { Engine } from '@mcp-cluster/server';
+import { ProtocolError, RpcError, readModernMeta, toWireError } from '@mcp-cluster/protocol';
+import type { JsonRpcFailure, JsonRpcMessage, ModernMeta, RequestId } from '@mcp-cluster/protocol';
 
 /** A JSON-RPC error response for any thrown value (never leaks non-protocol text). */
 export function errorResponse(id: RequestId | null, err: unknown): JsonRpcFailure {
@@ -24,11 +10,6 @@ export function errorResponse(id: RequestId | null, err: unknown): JsonRpcFailur
 /** The status of a transport-level rejection: the error table's, 500 for unknown errors. */
 export function statusOf(err: unknown): number {
   return err instanceof ProtocolError ? err.httpStatus : 500;
-}
-
-/** `id` of a request, else null. */
-export function idOf(message: JsonRpcMessage): RequestId | null {
-  return 'method' in message && 'id' in message ? message.id : null;
 }
 
 /** Modern-wire answer for a method 2026-07-28 removed: -32601. */
@@ -43,19 +24,4 @@ export function removedMethodError(method: string): ProtocolError {
 export function modernMetaOf(message: JsonRpcMessage): ModernMeta | undefined {
   if (!('method' in message)) return undefined;
   return readModernMeta(message.params);
-}
-
-export { isRemovedInModern, MODERN_VERSIONS };
-
-/**
- * An optional engine extension: the descriptor of a tool by name (the modern HTTP transport
- * needs a tool's `x-mcp-header` annotations to validate `Mcp-Param-*`).
- */
-export interface ToolLookup {
-  toolDescriptor(name: string): Tool | undefined;
-}
-
-export function toolLookupOf(engine: Engine): ToolLookup | undefined {
-  const candidate = engine as Engine & Partial<ToolLookup>;
-  return typeof candidate.toolDescriptor === 'function' ? candidate : undefined;
 }

@@ -68,6 +68,15 @@ describe('mcp-cluster CLI', () => {
     expect(err).toMatch(/MCP_PORT/);
   });
 
+  it('exits 2 when a pack cannot be loaded', async () => {
+    const child = run(['serve', '--port', '0', '--pack', './no-such-pack.ts']);
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(2);
+    expect(err).toMatch(/no-such-pack/);
+  });
+
   it('stdio: protocol on stdout only, clean exit on EOF', async () => {
     const child = run(['stdio'], { MCP_LOG_LEVEL: 'info' });
     let out = '';

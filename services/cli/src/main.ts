@@ -2,6 +2,7 @@
  * `mcp-cluster` command line: `serve` (embedded node, HTTP + WebSocket) and `stdio`.
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
  */
+import { ComponentError } from '@mcp-cluster/components';
 import { ConfigError, loadConfig } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
 import { serveStdio } from '@mcp-cluster/transports';
@@ -68,6 +69,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (parsed.command === 'serve') await runServe(config);
     else await runStdio(config);
   } catch (err) {
+    // A pack that cannot be found or loaded is a configuration problem, not a crash.
+    if (err instanceof ComponentError) {
+      process.stderr.write(`mcp-cluster: ${err.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
     processLogger(config.logLevel).error('failed to start', errorFields(err));
     process.exit(1);
   }

@@ -107,7 +107,10 @@ export class EventStream {
     private readonly maxLog: number,
   ) {}
 
-  /** Logs and writes one message; true when it reached a live connection. */
+  /**
+   * Logs and writes one message. True when it reached a live connection or was logged for a
+   * resume (a client that dropped the stream can still answer a server->client request).
+   */
   push(message: JsonRpcMessage): boolean {
     const seq = ++this.seq;
     const frame = `id: ${this.id}:${seq}\ndata: ${JSON.stringify(message)}\n\n`;
@@ -115,7 +118,8 @@ export class EventStream {
       this.log.push({ seq, frame });
       if (this.log.length > this.maxLog) this.log.shift();
     }
-    return this.live?.write(frame) ?? false;
+    const written = this.live?.write(frame) ?? false;
+    return written || this.maxLog > 0;
   }
 
   /** The priming event (an id and empty data) plus `retry:`, so a client can resume at once. */

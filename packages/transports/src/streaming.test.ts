@@ -99,6 +99,35 @@ describe('legacy Streamable HTTP over a socket', () => {
     expect(await resumed.next()).toBeUndefined();
   });
 
+  it('a client that dropped the POST stream resumes it and answers a pending request', async () => {
+    const h = await session();
+    const res = await post(call(5, 'ask'), h);
+    const sse = new SseReader(res.body!);
+    const priming = await sse.next();
+    expect(priming?.data).toBe('');
+    await sse.cancel(); // the connection drops before the client reads on
+
+    const get = await fetch(`${base}/mcp`, {
+      headers: { ...h, accept: 'text/event-stream', 'last-event-id': priming!.id! },
+    });
+    const resumed = new SseReader(get.body!);
+    const request = await resumed.nextMessage();
+    expect(request).toMatchObject({ method: 'sampling/createMessage' });
+    const answer = await post(
+      {
+        jsonrpc: '2.0',
+        id: request!.id,
+        result: { role: 'assistant', content: { type: 'text', text: 'late' }, model: 'm' },
+      },
+      h,
+    );
+    expect(answer.status).toBe(202);
+    expect(await resumed.nextMessage()).toMatchObject({
+      id: 5,
+      result: { content: [{ text: 'sampled: late' }] },
+    });
+  });
+
   it('delivers list_changed on the standalone GET stream', async () => {
     const h = await session();
     const get = await fetch(`${base}/mcp`, { headers: { ...h, accept: 'text/event-stream' } });

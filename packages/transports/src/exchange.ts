@@ -12,6 +12,8 @@ import { SseWriter } from './sse.js';
 export interface ExchangeOptions {
   /** The client accepts text/event-stream. */
   readonly sse: boolean;
+  /** The client accepts application/json (default true); false forces SSE for the response. */
+  readonly json?: boolean;
   /** Legacy: the session's resumable streams; modern POSTs have none. */
   readonly streams?: SessionStreams | undefined;
   /** Send the priming event + `retry:` when the stream opens (sessions >= 2025-11-25). */
@@ -89,6 +91,7 @@ export class PostExchange {
       body = undefined;
     }
     this.finished = true;
+    if (!this.committed && this.options.json === false && body !== undefined) this.openSse();
     if (!this.committed) {
       this.committed = true;
       if (this.options.headers !== undefined) this.reply.headers(this.options.headers);

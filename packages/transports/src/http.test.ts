@@ -240,6 +240,17 @@ describe('legacy sessions', () => {
     expect(res.json().result.content[0].text).toBe('progressed');
   });
 
+  it('answers SSE-only clients with SSE', async () => {
+    const sid = await initSession();
+    const res = await post(
+      { jsonrpc: '2.0', id: 4, method: 'ping' },
+      { ...BASE_HEADERS, accept: 'text/event-stream', 'mcp-session-id': sid },
+    );
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    const messages = parseSse(res.body).filter((e) => e.data !== '');
+    expect(JSON.parse(messages[0]!.data)).toEqual({ jsonrpc: '2.0', id: 4, result: {} });
+  });
+
   it('serves batches only in 2025-03-26 sessions', async () => {
     const batch = [
       { jsonrpc: '2.0', id: 10, method: 'ping' },

@@ -157,7 +157,7 @@ class StreamableHttp {
       if (id === null || !('method' in message) || message.method !== 'initialize') {
         return rejectJson(reply, 400, id, sessionRequiredError());
       }
-      return this.initialize(message as JsonRpcRequest, reply, accept.sse);
+      return this.initialize(message as JsonRpcRequest, reply, accept);
     }
     if (decision.type === 'modern') return this.modern(message, decision.meta, req, reply, accept);
     // classifyPost only answers legacy-session when a session id was given (handled above).
@@ -168,11 +168,16 @@ class StreamableHttp {
   private async initialize(
     message: JsonRpcRequest,
     reply: FastifyReply,
-    sse: boolean,
+    accept: { json: boolean; sse: boolean },
   ): Promise<void> {
     const session = this.engine.sessions.create();
     const headers: Record<string, string> = { [Header.SessionId]: session.id };
-    const ex = new PostExchange(reply, { sse, headers, open: this.registry.open });
+    const ex = new PostExchange(reply, {
+      sse: accept.sse,
+      json: accept.json,
+      headers,
+      open: this.registry.open,
+    });
     const ctx = legacyRequestContext(
       session,
       message.id,
@@ -231,6 +236,7 @@ class StreamableHttp {
 
     const ex = new PostExchange(reply, {
       sse: accept.sse,
+      json: accept.json,
       open: this.registry.open,
       streams: accept.sse ? this.registry.of(session) : undefined,
       primeRetryMs:
@@ -310,7 +316,11 @@ class StreamableHttp {
       );
       return void reply.code(202).send();
     }
-    const ex = new PostExchange(reply, { sse: accept.sse, open: this.registry.open });
+    const ex = new PostExchange(reply, {
+      sse: accept.sse,
+      json: accept.json,
+      open: this.registry.open,
+    });
     // 2026-07-28: closing the response stream is the cancellation.
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) ac.abort();

@@ -443,6 +443,20 @@ describe('modern wire (2026-07-28) ladder', () => {
     expect(messages[3]).toMatchObject({ id: 9, result: { resultType: 'complete' } });
   });
 
+  it('406 for subscriptions/listen without SSE in Accept', async () => {
+    const res = await post(
+      {
+        jsonrpc: '2.0',
+        id: 12,
+        method: 'subscriptions/listen',
+        params: { notifications: { toolsListChanged: true }, _meta: MODERN_META },
+      },
+      { ...modernHeaders('subscriptions/listen'), accept: 'application/json' },
+    );
+    expect(res.statusCode).toBe(406);
+    expect(res.json()).toMatchObject({ id: 12, error: { code: -32600 } });
+  });
+
   it('ignores Mcp-Session-Id-less GET/DELETE (405)', async () => {
     const res = await app.inject({
       method: 'GET',

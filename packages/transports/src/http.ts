@@ -325,7 +325,11 @@ class StreamableHttp {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) ac.abort();
     });
-    if (message.method === 'subscriptions/listen' && accept.sse) {
+    if (message.method === 'subscriptions/listen') {
+      // A listen stream is nothing but notifications: without SSE it could never say anything.
+      if (!accept.sse) {
+        return rejectJson(reply, 406, message.id, invalid('subscriptions/listen needs SSE'));
+      }
       ex.openSse()?.startKeepAlive(this.settings.keepAliveMs);
     }
     const ctx = modernRequestContext(meta, message.id, ac.signal, modernOutbound(ex.send));

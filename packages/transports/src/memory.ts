@@ -6,7 +6,7 @@ import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Engine } from '@mcp-cluster/server';
 import { MessageConnection } from './connection.js';
 
-export interface MemoryClient {
+export interface MemoryClient extends Disposable {
   /** Sends one message (or a batch) as the client. */
   send(message: unknown): void;
   /** Everything the server sent so far, in order (batches as arrays). */
@@ -44,6 +44,7 @@ export function connectInMemory(engine: Engine, maxJsonDepth = 64): MemoryClient
       }
     },
     close: () => conn.close(),
+    [Symbol.dispose]: () => conn.close(),
     get sessionId() {
       return conn.sessionId;
     },

@@ -18,7 +18,7 @@ export interface StdioOptions {
   readonly maxMessageBytes?: number;
 }
 
-export interface StdioTransport {
+export interface StdioTransport extends AsyncDisposable {
   /** Resolves when the input ended (or `close` was called) and the session is gone. */
   readonly closed: Promise<void>;
   close(): void;
@@ -143,5 +143,12 @@ export function serveStdio(engine: Engine, options: StdioOptions): StdioTranspor
   input.on('data', onData);
   input.once('end', close);
   input.once('close', close);
-  return { closed, close };
+  return {
+    closed,
+    close,
+    [Symbol.asyncDispose]: () => {
+      close();
+      return closed;
+    },
+  };
 }

@@ -7,6 +7,8 @@
  *   --targets a,b   BENCH_TARGETS       subset of targets a..e to load (default all)
  *   --rounds <n>    BENCH_ROUNDS        rounds over all targets (fresh processes each); the
  *                                       table keeps each target's best round (noisy hosts)
+ *   --pin           BENCH_PIN=1         pin the load generator to CPU 0 and each target to
+ *                                       CPU 1 (taskset; needs >= 2 CPUs)
  */
 import { parseArgs } from 'node:util';
 
@@ -24,6 +26,7 @@ export interface BenchOptions {
   readonly connections: number;
   readonly sessions: number;
   readonly rounds: number;
+  readonly pin: boolean;
   readonly targets: readonly TargetId[];
 }
 
@@ -62,6 +65,7 @@ export function resolveOptions(
       sessions: { type: 'string' },
       targets: { type: 'string' },
       rounds: { type: 'string' },
+      pin: { type: 'boolean' },
     },
     strict: true,
   });
@@ -75,6 +79,7 @@ export function resolveOptions(
       1,
     ),
     sessions: count('sessions', values.sessions ?? env.BENCH_SESSIONS, DEFAULT_SESSIONS, 0),
+    pin: values.pin ?? (env.BENCH_PIN === '1' || env.BENCH_PIN === 'true'),
     rounds: count('rounds', values.rounds ?? env.BENCH_ROUNDS, DEFAULT_ROUNDS, 1),
     targets: targetList(values.targets ?? env.BENCH_TARGETS),
   });

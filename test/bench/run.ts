@@ -12,7 +12,7 @@ import { measure } from './load.js';
 import { resolveOptions, type BenchOptions } from './options.js';
 import { formatMemory, formatNotes, formatTable, formatVerdicts, type Row } from './report.js';
 import { measureSessionMemory, type MemoryFigures } from './sessions.js';
-import { cpuSeconds, TargetStartError, type TargetProcess } from './spawn.js';
+import { cpuSeconds, pinSelf, pinTargets, TargetStartError, type TargetProcess } from './spawn.js';
 import { launchOurs, TARGETS, WrongAnswerError, type TargetDef } from './targets.js';
 import { modernCall } from './wire.js';
 
@@ -106,10 +106,17 @@ async function memoryStep(opts: BenchOptions): Promise<MemoryFigures | string> {
 
 async function main(): Promise<void> {
   const opts = resolveOptions(process.argv.slice(2), process.env);
+  // Read before pinning: a pinned process sees one CPU.
+  const cpus = availableParallelism();
+  if (opts.pin) {
+    if (cpus < 2) throw new Error('--pin needs at least 2 CPUs');
+    pinSelf(0);
+    pinTargets(1);
+  }
   const header = [
     `mcp-cluster bench — ${new Date().toISOString()} — commit ${gitCommit()}`,
-    `machine: ${cpuModel()}, ${availableParallelism()} CPUs; node ${process.version}`,
-    `load: autocannon, ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured per target, ${opts.rounds} round(s) (best kept), POST tools/call "echo", loopback`,
+    `machine: ${cpuModel()}, ${cpus} CPUs; node ${process.version}`,
+    `load: autocannon, ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured per target, ${opts.rounds} round(s) (best kept), ${opts.pin ? 'generator pinned to CPU 0 and targets to CPU 1' : 'no CPU pinning'}, POST tools/call "echo", loopback`,
     `host load average at start: ${loadavgText()}`,
   ];
   progress(header.join('\n[bench] '));

@@ -3,7 +3,7 @@
  * GC and JIT state never touch another's. A child is ready when it prints its ready line on
  * stdout, or (the CLI fallback) a stderr log line with "msg":"listening" and the url.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -43,12 +43,30 @@ function parseLine(line: string): ReadyMessage | undefined {
   }
 }
 
+let targetCpu: number | undefined;
+
+/** Pins every target started from now on to one CPU (taskset), or unpins with undefined. */
+export function pinTargets(cpu: number | undefined): void {
+  targetCpu = cpu;
+}
+
+/** Pins this process (all its threads: the load generator) to one CPU. */
+export function pinSelf(cpu: number): void {
+  execFileSync('taskset', ['-a', '-cp', String(cpu), String(process.pid)], { stdio: 'ignore' });
+}
+
 /** Runs `node --import tsx <args>` from the repo root and waits for its url. */
 export function startTarget(
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
 ): Promise<TargetProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const nodeArgs = ['--import', 'tsx', ...args];
+  // taskset execs node, so the child's pid is the server's pid (RSS and CPU read from it).
+  const [command, commandArgs] =
+    targetCpu === undefined
+      ? [process.execPath, nodeArgs]
+      : ['taskset', ['-c', String(targetCpu), process.execPath, ...nodeArgs]];
+  const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

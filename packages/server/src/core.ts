@@ -6,6 +6,7 @@ import { ProtocolError } from '@mcp-cluster/protocol';
 import type { Implementation, JsonObject, JsonRpcRequest } from '@mcp-cluster/protocol';
 import type { ChangeFeed } from './changes.js';
 import type { RequestContext } from './context.js';
+import { paginate } from './cursor.js';
 import { EngineHandlerContext } from './handler-context.js';
 import type { InputSource } from './handler-context.js';
 import type { SignalSource } from './inflight.js';
@@ -53,6 +54,28 @@ export function metaOf(params: JsonObject): JsonObject | undefined {
 export function complete(result: JsonObject, ctx: RequestContext): JsonObject {
   if (ctx.era !== 'modern' || 'resultType' in result) return result;
   return { ...result, resultType: 'complete' };
+}
+
+/**
+ * One page of a list method (`tools/list`, `prompts/list`, ...) under `key`, with the modern
+ * envelope and public caching hints on the 2026-07-28 wire.
+ */
+export function listPage(
+  core: EngineCore,
+  key: string,
+  items: readonly unknown[],
+  params: JsonObject,
+  ctx: RequestContext,
+): JsonObject {
+  const { page, nextCursor } = paginate(items, params['cursor'], core.pageSize);
+  const result: JsonObject = { [key]: page };
+  if (nextCursor !== undefined) result['nextCursor'] = nextCursor;
+  if (ctx.era === 'modern') {
+    result['resultType'] = 'complete';
+    result['ttlMs'] = core.listTtlMs;
+    result['cacheScope'] = 'public';
+  }
+  return result;
 }
 
 export function requireString(params: JsonObject, key: string, method: string): string {

@@ -2,28 +2,15 @@
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
 import type { Completer } from './components.js';
-import { complete, optionalObject, requireString, withInput } from './core.js';
+import { complete, listPage, optionalObject, requireString, withInput } from './core.js';
 import type { MethodHandler } from './core.js';
-import { paginate } from './cursor.js';
 import { isJsonObject } from './mrtr.js';
 import { normalizePromptReturn } from './normalize.js';
 
 const MAX_COMPLETIONS = 100;
 
 export const listPrompts: MethodHandler = (core, params, ctx) => {
-  const { page, nextCursor } = paginate(
-    core.registry.promptDescriptors,
-    params['cursor'],
-    core.pageSize,
-  );
-  const result: JsonObject = { prompts: page };
-  if (nextCursor !== undefined) result['nextCursor'] = nextCursor;
-  if (ctx.era === 'modern') {
-    result['resultType'] = 'complete';
-    result['ttlMs'] = core.listTtlMs;
-    result['cacheScope'] = 'public';
-  }
-  return result;
+  return listPage(core, 'prompts', core.registry.promptDescriptors, params, ctx);
 };
 
 export const getPrompt: MethodHandler = (core, params, ctx, abort) => {

@@ -1,9 +1,8 @@
 /** resources/list, resources/templates/list, resources/read, subscribe/unsubscribe (legacy). */
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { JsonObject, Resource } from '@mcp-cluster/protocol';
-import { plainContext, requireString, sessionOf, withInput } from './core.js';
+import { listPage, plainContext, requireString, sessionOf, withInput } from './core.js';
 import type { MethodHandler } from './core.js';
-import { paginate } from './cursor.js';
 import { normalizeResourceReturn } from './normalize.js';
 
 export const listResources: MethodHandler = async (core, params, ctx, abort) => {
@@ -16,31 +15,11 @@ export const listResources: MethodHandler = async (core, params, ctx, abort) => 
     const extra = await Promise.all(listing.map(async (t) => (await t.list?.(hctx)) ?? []));
     all = [...all, ...extra.flat()];
   }
-  const { page, nextCursor } = paginate(all, params['cursor'], core.pageSize);
-  const result: JsonObject = { resources: page };
-  if (nextCursor !== undefined) result['nextCursor'] = nextCursor;
-  if (ctx.era === 'modern') {
-    result['resultType'] = 'complete';
-    result['ttlMs'] = core.listTtlMs;
-    result['cacheScope'] = 'public';
-  }
-  return result;
+  return listPage(core, 'resources', all, params, ctx);
 };
 
 export const listResourceTemplates: MethodHandler = (core, params, ctx) => {
-  const { page, nextCursor } = paginate(
-    core.registry.templateDescriptors,
-    params['cursor'],
-    core.pageSize,
-  );
-  const result: JsonObject = { resourceTemplates: page };
-  if (nextCursor !== undefined) result['nextCursor'] = nextCursor;
-  if (ctx.era === 'modern') {
-    result['resultType'] = 'complete';
-    result['ttlMs'] = core.listTtlMs;
-    result['cacheScope'] = 'public';
-  }
-  return result;
+  return listPage(core, 'resourceTemplates', core.registry.templateDescriptors, params, ctx);
 };
 
 export const readResource: MethodHandler = (core, params, ctx, abort) => {

@@ -3,9 +3,15 @@ import { Extension, ProtocolError } from '@mcp-cluster/protocol';
 import type { CallToolResult, ContentBlock, JsonObject } from '@mcp-cluster/protocol';
 import type { ToolSpec } from './components.js';
 import type { RequestContext } from './context.js';
-import { INPUT_PENDING, complete, optionalObject, requireString, withInput } from './core.js';
+import {
+  complete,
+  INPUT_PENDING,
+  listPage,
+  optionalObject,
+  requireString,
+  withInput,
+} from './core.js';
 import type { EngineCore, MethodHandler } from './core.js';
-import { paginate } from './cursor.js';
 import { EngineHandlerContext } from './handler-context.js';
 import type { HandlerContext } from './context.js';
 import { isJsonObject } from './mrtr.js';
@@ -14,19 +20,7 @@ import type { TaskPort } from './tasks/api.js';
 import { ToolError } from './tool-error.js';
 
 export const listTools: MethodHandler = (core, params, ctx) => {
-  const { page, nextCursor } = paginate(
-    core.registry.toolDescriptors,
-    params['cursor'],
-    core.pageSize,
-  );
-  const result: JsonObject = { tools: page };
-  if (nextCursor !== undefined) result['nextCursor'] = nextCursor;
-  if (ctx.era === 'modern') {
-    result['resultType'] = 'complete';
-    result['ttlMs'] = core.listTtlMs;
-    result['cacheScope'] = 'public';
-  }
-  return result;
+  return listPage(core, 'tools', core.registry.toolDescriptors, params, ctx);
 };
 
 const TASKS_REQUIRED = {

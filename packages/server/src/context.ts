@@ -75,16 +75,18 @@ export interface RequestContext {
   readonly logLevel?: LoggingLevel;
 }
 
-/** What a component handler sees. */
-export interface HandlerContext {
-  readonly era: Era;
-  readonly protocolVersion: string;
-  readonly requestId: RequestId;
-  readonly clientCapabilities: ClientCapabilities;
-  readonly clientInfo?: Implementation;
-  readonly sessionId?: string;
-  readonly principal: Principal;
-  readonly signal: AbortSignal;
+/** What a component handler sees: the request's identity, plus what it may do. */
+export interface HandlerContext extends Pick<
+  RequestContext,
+  | 'era'
+  | 'protocolVersion'
+  | 'requestId'
+  | 'clientCapabilities'
+  | 'clientInfo'
+  | 'sessionId'
+  | 'principal'
+  | 'signal'
+> {
   /** The request's `_meta` as sent (minus nothing). */
   readonly meta: Readonly<JsonObject>;
   /** Reports progress when the request carried a progressToken; ignored otherwise. */

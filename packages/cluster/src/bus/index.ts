@@ -1,0 +1,16 @@
+export type { BusEvent, BusEventOf } from './subjects.js';
+export {
+  BUS_EVENT_TYPES,
+  BusEventType,
+  DEFAULT_SUBJECT_PREFIX,
+  busEventSchemas,
+  subjectFor,
+  subjectOf,
+  subjectToken,
+} from './subjects.js';
+export type { BusFilter, BusHandler, BusStats, BusSubscription, EventBus } from './types.js';
+export { MemoryEventBus } from './memory.js';
+export type { NatsEventBusOptions } from './nats.js';
+export { DEFAULT_NATS_BUS_OPTIONS, NatsEventBus } from './nats.js';
+export type { EventBusOptions } from './create.js';
+export { createEventBus } from './create.js';

@@ -1,0 +1,189 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
+import { filterTypes, invokeHandler } from './deliver.js';
+import type { BusEvent } from './subjects.js';
+import {
+  SESSION_EVENT_TYPES,
+  busEventSchemas,
+  resolvePrefix,
+  subjectFor,
+  subjectOf,
+} from './subjects.js';
+import type { BusFilter, BusHandler, BusStats, BusSubscription, EventBus } from './types.js';
+import { emptyStats } from './types.js';
+
+/** Reconnect forever, quickly: events are hints and the cluster must ride out NATS restarts. */
+export const DEFAULT_NATS_BUS_OPTIONS = {
+  maxReconnectAttempts: -1,
+  reconnectTimeWait: 250,
+  pingInterval: 10_000,
+  /** Events kept while disconnected and re-sent on reconnect; the oldest are dropped beyond. */
+  offlineBuffer: 1024,
+} as const;
+
+export interface NatsEventBusOptions {
+  readonly url: string;
+  /** Subject prefix; `mcp` by default, unique per test. */
+  readonly prefix?: string;
+  /** Connection name shown by the NATS server (e.g. `gateway-1`). */
+  readonly name?: string;
+  /** Overrides {@link DEFAULT_NATS_BUS_OPTIONS}.reconnectTimeWait (ms). */
+  readonly reconnectTimeWait?: number;
+  /** Told when the connection drops and comes back (for logs, metrics and tests). */
+  readonly onConnectionChange?: (state: 'disconnected' | 'reconnected') => void;
+  /** Overrides {@link DEFAULT_NATS_BUS_OPTIONS}.offlineBuffer (events). */
+  readonly offlineBuffer?: number;
+}
+
+/**
+ * Event bus on core NATS (at-most-once). Payloads are JSON, validated on receipt against
+ * the schema of the subject they arrived on; invalid ones are dropped and counted.
+ */
+export class NatsEventBus implements EventBus {
+  readonly kind = 'nats' as const;
+  readonly prefix: string;
+  readonly #nc: NatsConnection;
+  readonly #stats: BusStats = emptyStats();
+  readonly #watching: Promise<void>;
+
+  readonly #onChange: NatsEventBusOptions['onConnectionChange'];
+  readonly #offlineLimit: number;
+  /** Encoded [subject, payload] pairs published while disconnected. */
+  #offline: [string, string][] = [];
+
+  private constructor(nc: NatsConnection, prefix: string, options: NatsEventBusOptions) {
+    this.#nc = nc;
+    this.prefix = prefix;
+    this.#onChange = options.onConnectionChange;
+    this.#offlineLimit = options.offlineBuffer ?? DEFAULT_NATS_BUS_OPTIONS.offlineBuffer;
+    this.#watching = this.#watchStatus();
+  }
+
+  /** Connects (fails if the server is unreachable now); later outages are reconnected. */
+  static async connect(options: NatsEventBusOptions): Promise<NatsEventBus> {
+    const prefix = resolvePrefix(options.prefix);
+    const nc = await connect({
+      servers: options.url,
+      maxReconnectAttempts: DEFAULT_NATS_BUS_OPTIONS.maxReconnectAttempts,
+      reconnectTimeWait: DEFAULT_NATS_BUS_OPTIONS.reconnectTimeWait,
+      pingInterval: DEFAULT_NATS_BUS_OPTIONS.pingInterval,
+      ...(options.reconnectTimeWait === undefined
+        ? {}
+        : { reconnectTimeWait: options.reconnectTimeWait }),
+      ...(options.name === undefined ? {} : { name: options.name }),
+    });
+    return new NatsEventBus(nc, prefix, options);
+  }
+
+  /** True while the connection is up (not reconnecting, not closed). */
+  get connected(): boolean {
+    return !this.#nc.isClosed() && !this.#disconnected;
+  }
+  #disconnected = false;
+
+  async #watchStatus(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      if (s.type === 'disconnect') {
+        this.#disconnected = true;
+        this.#stats.disconnects++;
+        this.#onChange?.('disconnected');
+      } else if (s.type === 'reconnect') {
+        this.#disconnected = false;
+        this.#stats.reconnects++;
+        this.#replayOffline();
+        this.#onChange?.('reconnected');
+      }
+    }
+  }
+
+  publish(event: BusEvent): void {
+    const subject = subjectOf(this.prefix, event);
+    const payload = JSON.stringify(event);
+    if (this.#disconnected && !this.#nc.isClosed()) {
+      // nats.js discards its outbound buffer when it redials, so keep our own (bounded).
+      if (this.#offline.length >= this.#offlineLimit) {
+        this.#offline.shift();
+        this.#stats.publishFailed++;
+      }
+      this.#offline.push([subject, payload]);
+      return;
+    }
+    this.#send(subject, payload);
+  }
+
+  #send(subject: string, payload: string): void {
+    try {
+      this.#nc.publish(subject, payload);
+      this.#stats.published++;
+    } catch {
+      // Closed or draining connection: a lost hint, never an application error.
+      this.#stats.publishFailed++;
+    }
+  }
+
+  #replayOffline(): void {
+    const pending = this.#offline;
+    this.#offline = [];
+    for (const [subject, payload] of pending) this.#send(subject, payload);
+  }
+
+  async subscribe(filter: BusFilter, handler: BusHandler): Promise<BusSubscription> {
+    const subs: Subscription[] = [];
+    for (const type of filterTypes(filter)) {
+      const sessionId = SESSION_EVENT_TYPES.has(type) ? filter.sessionId : undefined;
+      const schema = busEventSchemas[type];
+      const stats = this.#stats;
+      subs.push(
+        this.#nc.subscribe(subjectFor(this.prefix, type, sessionId), {
+          callback: (err: Error | null, msg: Msg): void => {
+            if (err !== null) return;
+            let raw: unknown;
+            try {
+              raw = msg.json();
+            } catch {
+              stats.invalid++;
+              return;
+            }
+            const parsed = schema.safeParse(raw);
+            if (!parsed.success) {
+              stats.invalid++;
+              return;
+            }
+            invokeHandler(handler, parsed.data, stats);
+          },
+        }),
+      );
+    }
+    await this.#nc.flush();
+    let done = false;
+    const unsubscribe = async (): Promise<void> => {
+      if (done) return;
+      done = true;
+      for (const s of subs) s.unsubscribe();
+      if (!this.#nc.isClosed()) await this.#nc.flush().catch(() => undefined);
+    };
+    return { unsubscribe, [Symbol.asyncDispose]: unsubscribe };
+  }
+
+  async flush(): Promise<void> {
+    await this.#nc.flush();
+  }
+
+  stats(): Readonly<BusStats> {
+    return { ...this.#stats };
+  }
+
+  /** Drains (delivers what is in flight, then closes); idempotent. */
+  async close(): Promise<void> {
+    this.#stats.publishFailed += this.#offline.length;
+    this.#offline = [];
+    if (!this.#nc.isClosed()) {
+      await this.#nc.drain().catch(() => this.#nc.close());
+    }
+    await this.#watching.catch(() => undefined);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

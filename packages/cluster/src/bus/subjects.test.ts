@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BUS_EVENT_TYPES,
+  busEventSchemas,
+  resolvePrefix,
+  subjectFor,
+  subjectOf,
+  subjectToken,
+} from './subjects.js';
+
+describe('subjects', () => {
+  it('names every event type under the prefix, session events per session', () => {
+    expect(BUS_EVENT_TYPES.map((t) => subjectFor('mcp', t, 's1'))).toEqual([
+      'mcp.worker.up',
+      'mcp.worker.down',
+      'mcp.registry.changed',
+      'mcp.tools.list_changed',
+      'mcp.prompts.list_changed',
+      'mcp.resources.list_changed',
+      'mcp.resources.updated',
+      'mcp.session.deliver.s1',
+      'mcp.session.cancel.s1',
+    ]);
+    expect(subjectFor('t.x', 'session.deliver')).toBe('t.x.session.deliver.*');
+    expect(subjectOf('mcp', { type: 'session.cancel', sessionId: 'a.b', requestId: 1 })).toBe(
+      `mcp.session.cancel.~${Buffer.from('a.b').toString('base64url')}`,
+    );
+  });
+
+  it('keeps session ids that are safe tokens and encodes the rest into one token', () => {
+    expect(subjectToken('3f2a-B_9')).toBe('3f2a-B_9');
+    for (const id of ['a.b', '*', '>', 'a b', '~x', 'é']) {
+      expect(subjectToken(id)).toMatch(/^~[A-Za-z0-9_-]*$/);
+    }
+    expect(subjectToken('a.b')).not.toBe(subjectToken('a b'));
+  });
+
+  it('rejects prefixes that are not plain tokens', () => {
+    expect(resolvePrefix(undefined)).toBe('mcp');
+    expect(resolvePrefix('test.abc_1')).toBe('test.abc_1');
+    for (const p of ['', 'a.', '.a', 'a.*', 'a.>', 'a b']) expect(() => resolvePrefix(p)).toThrow();
+  });
+
+  it('payload schemas check the type tag and required fields', () => {
+    const deliver = busEventSchemas['session.deliver'];
+    expect(
+      deliver.safeParse({
+        type: 'session.deliver',
+        sessionId: 's',
+        message: { jsonrpc: '2.0', id: 1, result: {} },
+      }).success,
+    ).toBe(true);
+    expect(
+      deliver.safeParse({ type: 'session.deliver', sessionId: 's', message: {} }).success,
+    ).toBe(false);
+    expect(
+      busEventSchemas['resources.updated'].safeParse({ type: 'worker.up', uri: 'x' }).success,
+    ).toBe(false);
+    expect(
+      busEventSchemas['session.cancel'].safeParse({
+        type: 'session.cancel',
+        sessionId: 's',
+        requestId: 1.5,
+      }).success,
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/**
+ * The one module naming every NATS subject the cluster uses and the schema of each payload.
+ * Subjects are `<prefix>.<area>.<...>`; the prefix is `mcp` in production and unique per test.
+ */
+
+/** Default subject prefix (see {@link resolvePrefix}). */
+export const DEFAULT_SUBJECT_PREFIX = 'mcp';
+
+/** Every event type on the bus; fixed set, tagged union discriminant. */
+export const BusEventType = {
+  WorkerUp: 'worker.up',
+  WorkerDown: 'worker.down',
+  RegistryChanged: 'registry.changed',
+  ToolsListChanged: 'tools.list_changed',
+  PromptsListChanged: 'prompts.list_changed',
+  ResourcesListChanged: 'resources.list_changed',
+  ResourceUpdated: 'resources.updated',
+  SessionDeliver: 'session.deliver',
+  SessionCancel: 'session.cancel',
+} as const;
+export type BusEventType = (typeof BusEventType)[keyof typeof BusEventType];
+
+export const BUS_EVENT_TYPES: readonly BusEventType[] = Object.values(BusEventType);
+
+/** Event types addressed to one session (subject carries the session id). */
+export const SESSION_EVENT_TYPES: ReadonlySet<BusEventType> = new Set([
+  BusEventType.SessionDeliver,
+  BusEventType.SessionCancel,
+]);
+
+const id = z.string().min(1).max(512);
+const workerId = id;
+const sessionId = id;
+const requestId = z.union([z.string(), z.number().int()]);
+/** A JSON-RPC message as it crosses the bus; the gateway writes it to the client as-is. */
+const jsonRpcMessage = z.looseObject({ jsonrpc: z.literal('2.0') });
+
+export const busEventSchemas = {
+  [BusEventType.WorkerUp]: z.object({
+    type: z.literal(BusEventType.WorkerUp),
+    workerId,
+    url: z.string().optional(),
+  }),
+  [BusEventType.WorkerDown]: z.object({
+    type: z.literal(BusEventType.WorkerDown),
+    workerId,
+    reason: z.string().optional(),
+  }),
+  [BusEventType.RegistryChanged]: z.object({
+    type: z.literal(BusEventType.RegistryChanged),
+    workerId,
+  }),
+  [BusEventType.ToolsListChanged]: z.object({
+    type: z.literal(BusEventType.ToolsListChanged),
+    workerId: workerId.optional(),
+  }),
+  [BusEventType.PromptsListChanged]: z.object({
+    type: z.literal(BusEventType.PromptsListChanged),
+    workerId: workerId.optional(),
+  }),
+  [BusEventType.ResourcesListChanged]: z.object({
+    type: z.literal(BusEventType.ResourcesListChanged),
+    workerId: workerId.optional(),
+  }),
+  [BusEventType.ResourceUpdated]: z.object({
+    type: z.literal(BusEventType.ResourceUpdated),
+    uri: z.string().min(1),
+  }),
+  [BusEventType.SessionDeliver]: z.object({
+    type: z.literal(BusEventType.SessionDeliver),
+    sessionId,
+    message: jsonRpcMessage,
+  }),
+  [BusEventType.SessionCancel]: z.object({
+    type: z.literal(BusEventType.SessionCancel),
+    sessionId,
+    requestId,
+    reason: z.string().optional(),
+  }),
+} as const satisfies Record<BusEventType, z.ZodType>;
+
+type Schemas = typeof busEventSchemas;
+/** One event on the bus; exhaustive switches on `type`. */
+export type BusEvent = { [K in BusEventType]: z.infer<Schemas[K]> }[BusEventType];
+export type BusEventOf<T extends BusEventType> = Extract<BusEvent, { type: T }>;
+
+const PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/** Validates a prefix: dot-separated tokens without wildcards or spaces. */
+export function resolvePrefix(prefix: string | undefined): string {
+  const p = prefix ?? DEFAULT_SUBJECT_PREFIX;
+  if (!PREFIX_RE.test(p)) throw new TypeError(`invalid NATS subject prefix: ${JSON.stringify(p)}`);
+  return p;
+}
+
+const SAFE_TOKEN_RE = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Encodes an id as one NATS subject token. Safe ids pass unchanged; anything else
+ * (dots, wildcards, spaces) becomes `~` + base64url, which cannot collide with a safe id.
+ */
+export function subjectToken(value: string): string {
+  return SAFE_TOKEN_RE.test(value) ? value : `~${Buffer.from(value, 'utf8').toString('base64url')}`;
+}
+
+/** Subject for an event type; session events need the session id (or `*` for all sessions). */
+export function subjectFor(prefix: string, type: BusEventType, sessionId?: string): string {
+  if (!SESSION_EVENT_TYPES.has(type)) return `${prefix}.${type}`;
+  return `${prefix}.${type}.${sessionId === undefined ? '*' : subjectToken(sessionId)}`;
+}
+
+/** Subject an event is published on. */
+export function subjectOf(prefix: string, event: BusEvent): string {
+  return subjectFor(prefix, event.type, 'sessionId' in event ? event.sessionId : undefined);
+}

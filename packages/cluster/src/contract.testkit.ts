@@ -1,0 +1,196 @@
+/**
+ * Behaviour every implementation must share; run against memory (state.test.ts) and
+ * Redis (state.redis.test.ts). Implementation-specific checks (TTL, corruption) live there.
+ */
+import type { JsonRpcMessage } from '@mcp-cluster/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { ClusterStateError } from './errors.js';
+import type { ComponentRegistry, RegistryChange } from './registry.js';
+import type { ReplayLog } from './replay.js';
+import type { SessionStore } from './sessions.js';
+
+export interface ContractHarness {
+  sessions: SessionStore;
+  replay: ReplayLog;
+  registry: ComponentRegistry;
+  /** Makes a worker's heartbeat lapse, without sleeping. */
+  expireWorker(workerId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const init = {
+  protocolVersion: '2025-06-18',
+  clientCapabilities: { sampling: {} },
+  clientInfo: { name: 'client', version: '1.0.0' },
+  ownerId: 'alice',
+};
+
+const components = { tools: ['echo'], prompts: [], resources: ['res://a'], resourceTemplates: [] };
+
+function note(i: number): JsonRpcMessage {
+  return { jsonrpc: '2.0', method: 'notifications/message', params: { i } };
+}
+
+export function describeContract(name: string, make: () => Promise<ContractHarness>): void {
+  describe(`${name}: cluster state contract`, () => {
+    let h: ContractHarness;
+    beforeEach(async () => {
+      h = await make();
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    describe('SessionStore', () => {
+      it('creates, reads back and refuses a duplicate id', async () => {
+        const rec = await h.sessions.create('s1', init);
+        expect(rec).toMatchObject({ id: 's1', version: 1, subscriptions: [], initialized: false });
+        const got = await h.sessions.get('s1');
+        expect(got).toEqual({ status: 'live', session: rec });
+        await expect(h.sessions.create('s1', init)).rejects.toBeInstanceOf(ClusterStateError);
+        expect(await h.sessions.get('nope')).toEqual({ status: 'unknown' });
+      });
+
+      it('updates with compare-and-set on the version', async () => {
+        await h.sessions.create('s1', { ...init, logLevel: 'info' });
+        const ok = await h.sessions.update('s1', 1, {
+          subscriptions: ['res://a'],
+          initialized: true,
+          logLevel: undefined,
+        });
+        expect(ok.ok).toBe(true);
+        if (!ok.ok) return;
+        expect(ok.session.version).toBe(2);
+        expect(ok.session.subscriptions).toEqual(['res://a']);
+        expect(ok.session).not.toHaveProperty('logLevel');
+        expect(await h.sessions.update('s1', 1, { logLevel: 'debug' })).toEqual({
+          ok: false,
+          reason: 'conflict',
+        });
+        const got = await h.sessions.get('s1');
+        expect(got.status === 'live' && got.session).toEqual(ok.session);
+        expect(await h.sessions.update('nope', 1, {})).toEqual({ ok: false, reason: 'unknown' });
+      });
+
+      it('lets exactly one of two racing updates win', async () => {
+        await h.sessions.create('s1', init);
+        const results = await Promise.all([
+          h.sessions.update('s1', 1, { logLevel: 'debug' }),
+          h.sessions.update('s1', 1, { logLevel: 'error' }),
+        ]);
+        expect(results.filter((r) => r.ok)).toHaveLength(1);
+        expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, reason: 'conflict' }]);
+      });
+
+      it('keeps an ended session known as ended', async () => {
+        await h.sessions.create('s1', init);
+        expect(await h.sessions.touch('s1')).toBe(true);
+        await h.sessions.delete('s1');
+        await h.sessions.delete('s1');
+        expect(await h.sessions.get('s1')).toEqual({ status: 'ended' });
+        expect(await h.sessions.update('s1', 1, {})).toEqual({ ok: false, reason: 'ended' });
+        expect(await h.sessions.touch('s1')).toBe(false);
+        expect(await h.sessions.getPin('s1')).toBeUndefined();
+        expect(await h.sessions.setPin('s1', 'w1')).toBe(false);
+        await expect(h.sessions.create('s1', init)).rejects.toMatchObject({ kind: 'exists' });
+        expect(await h.sessions.touch('nope')).toBe(false);
+      });
+
+      it('pins with compare-and-set and records migrations', async () => {
+        await h.sessions.create('s1', init);
+        expect(await h.sessions.getPin('s1')).toBeUndefined();
+        expect(await h.sessions.setPin('s1', 'w1')).toBe(true);
+        expect(await h.sessions.setPin('s1', 'w2')).toBe(false);
+        expect(await h.sessions.setPin('s1', 'w2', 'w9')).toBe(false);
+        expect(await h.sessions.setPin('s1', 'w2', 'w1')).toBe(true);
+        expect(await h.sessions.getPin('s1')).toBe('w2');
+        const got = await h.sessions.get('s1');
+        if (got.status !== 'live') throw new Error('expected live');
+        expect(got.session.workerId).toBe('w2');
+        expect(got.session.migrations.map((m) => [m.from, m.to])).toEqual([
+          [undefined, 'w1'],
+          ['w1', 'w2'],
+        ]);
+        // Pin changes do not invalidate a state update in flight.
+        expect((await h.sessions.update('s1', got.session.version, { initialized: true })).ok).toBe(
+          true,
+        );
+        expect(await h.sessions.getPin('s1')).toBe('w2');
+        expect(await h.sessions.setPin('nope', 'w1')).toBe(false);
+      });
+
+      it('accepts an initial pin at creation', async () => {
+        const rec = await h.sessions.create('s2', { ...init, workerId: 'w3' });
+        expect(rec.workerId).toBe('w3');
+        expect(await h.sessions.getPin('s2')).toBe('w3');
+        expect(rec.migrations).toHaveLength(1);
+      });
+    });
+
+    describe('ReplayLog', () => {
+      it('replays what followed the last event id, in order', async () => {
+        const ids = [];
+        for (let i = 0; i < 4; i++) ids.push(await h.replay.append('st1', note(i)));
+        await h.replay.append('st2', note(99));
+        expect(new Set(ids).size).toBe(4);
+        const after = await h.replay.readAfter('st1', ids[1] ?? '');
+        expect(after?.map((e) => e.id)).toEqual(ids.slice(2));
+        expect(after?.map((e) => e.message)).toEqual([note(2), note(3)]);
+        expect(await h.replay.readAfter('st1', ids[3] ?? '')).toEqual([]);
+      });
+
+      it('refuses ids it cannot resume from', async () => {
+        const id = await h.replay.append('st1', note(0));
+        expect(await h.replay.readAfter('st2', id)).toBeUndefined();
+        expect(await h.replay.readAfter('st1', 'garbage')).toBeUndefined();
+        expect(await h.replay.readAfter('st1', 'st1:999999999-0')).toBeUndefined();
+        expect(await h.replay.readAfter('unknown', 'unknown:1')).toBeUndefined();
+      });
+    });
+
+    describe('ComponentRegistry', () => {
+      it('registers, lists, heartbeats and unregisters', async () => {
+        const changes: RegistryChange[] = [];
+        const off = h.registry.onChange((c) => changes.push(c));
+        const rev0 = await h.registry.revision();
+        await h.registry.register('w1', { url: 'http://a', components });
+        await h.registry.register('w2', { url: 'http://b', weight: 3, components });
+        expect(await h.registry.revision()).toBeGreaterThan(rev0);
+        const listed = (await h.registry.list()).sort((a, b) =>
+          a.workerId.localeCompare(b.workerId),
+        );
+        expect(listed).toMatchObject([
+          { workerId: 'w1', url: 'http://a', weight: 1, components },
+          { workerId: 'w2', url: 'http://b', weight: 3 },
+        ]);
+        expect(await h.registry.heartbeat('w1')).toBe(true);
+        await h.registry.unregister('w1');
+        await h.registry.unregister('w1');
+        expect((await h.registry.list()).map((w) => w.workerId)).toEqual(['w2']);
+        expect(await h.registry.heartbeat('w1')).toBe(false);
+        off();
+        await h.registry.unregister('w2');
+        expect(changes.map((c) => c.type)).toEqual(['registered', 'registered', 'unregistered']);
+      });
+
+      it('drops lapsed workers from list and sweeps them once', async () => {
+        await h.registry.register('w1', { url: 'http://a', components });
+        await h.registry.register('w2', { url: 'http://b', components });
+        const changes: RegistryChange[] = [];
+        h.registry.onChange((c) => changes.push(c));
+        await h.expireWorker('w1');
+        expect((await h.registry.list()).map((w) => w.workerId)).toEqual(['w2']);
+        expect(await h.registry.heartbeat('w1')).toBe(false);
+        const rev = await h.registry.revision();
+        expect(await h.registry.cleanup()).toEqual(['w1']);
+        expect(await h.registry.cleanup()).toEqual([]);
+        expect(await h.registry.revision()).toBeGreaterThan(rev);
+        expect(changes).toEqual([{ type: 'expired', workerId: 'w1' }]);
+        // A lapsed worker comes back by registering again.
+        await h.registry.register('w1', { url: 'http://a', components });
+        expect(await h.registry.list()).toHaveLength(2);
+      });
+    });
+  });
+}

@@ -1,0 +1,47 @@
+export type { ClusterKeys } from './keys.js';
+export {
+  DEFAULT_KEY_PREFIX,
+  REPLAY_MAX_LEN,
+  REPLAY_TTL_MS,
+  SESSION_TOMBSTONE_TTL_MS,
+  SESSION_TTL_MS,
+  WORKER_HEARTBEAT_TTL_MS,
+  clusterKeys,
+} from './keys.js';
+export type { ClusterStateErrorKind } from './errors.js';
+export { ClusterStateError } from './errors.js';
+export type {
+  NewSession,
+  PinStore,
+  SessionLookup,
+  SessionMigration,
+  SessionPatch,
+  SessionRecord,
+  SessionState,
+  SessionStore,
+  UpdateResult,
+} from './sessions.js';
+export type { MemoryStoreOptions } from './sessions-memory.js';
+export { MemorySessionStore } from './sessions-memory.js';
+export type { RedisSessionStoreOptions } from './sessions-redis.js';
+export { RedisSessionStore } from './sessions-redis.js';
+export type { ReplayEvent, ReplayLog } from './replay.js';
+export { parseEventId } from './replay.js';
+export type { MemoryReplayOptions } from './replay-memory.js';
+export { MemoryReplayLog } from './replay-memory.js';
+export type { RedisReplayOptions } from './replay-redis.js';
+export { RedisReplayLog } from './replay-redis.js';
+export type {
+  ComponentRegistry,
+  RegistryChange,
+  RegistryListener,
+  WorkerComponents,
+  WorkerInfo,
+  WorkerRegistration,
+} from './registry.js';
+export type { MemoryRegistryOptions } from './registry-memory.js';
+export { MemoryComponentRegistry } from './registry-memory.js';
+export type { RedisRegistryOptions } from './registry-redis.js';
+export { RedisComponentRegistry } from './registry-redis.js';
+export type { ClusterState, ClusterStateConfig } from './state.js';
+export { createClusterState } from './state.js';

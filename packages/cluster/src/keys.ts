@@ -1,0 +1,43 @@
+/**
+ * The one module naming every Redis key the cluster uses, and how long each lives.
+ * Everything that can go stale carries a TTL; a test passes its own prefix so parallel
+ * runs on a shared Redis never collide.
+ */
+
+export const DEFAULT_KEY_PREFIX = 'mcp';
+
+/** Idle lifetime of a legacy session; every touch/update slides it. */
+export const SESSION_TTL_MS = 30 * 60_000;
+/** How long an ended session stays known as ended (the gateway answers 404, not re-create). */
+export const SESSION_TOMBSTONE_TTL_MS = 60 * 60_000;
+/** How long an SSE replay stream outlives its last append. */
+export const REPLAY_TTL_MS = 10 * 60_000;
+/** Approximate bound on retained events per replay stream (XADD MAXLEN ~). */
+export const REPLAY_MAX_LEN = 1_000;
+/** A worker missing heartbeats for this long is considered gone. */
+export const WORKER_HEARTBEAT_TTL_MS = 15_000;
+
+export interface ClusterKeys {
+  readonly prefix: string;
+  /** Hash: state JSON, version counter, pin, migrations, ended flag. */
+  session(sessionId: string): string;
+  /** Stream of SSE events for one response / GET stream. */
+  replay(streamId: string): string;
+  /** String: worker record JSON; its TTL is the heartbeat. */
+  worker(workerId: string): string;
+  /** Set of registered worker ids (may hold stale ids until cleanup). */
+  workerIndex(): string;
+  /** Counter bumped on every registry change; pollers compare it. */
+  registryRevision(): string;
+}
+
+export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
+  return {
+    prefix,
+    session: (id) => `${prefix}:session:${id}`,
+    replay: (id) => `${prefix}:replay:${id}`,
+    worker: (id) => `${prefix}:registry:worker:${id}`,
+    workerIndex: () => `${prefix}:registry:workers`,
+    registryRevision: () => `${prefix}:registry:revision`,
+  };
+}

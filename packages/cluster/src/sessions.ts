@@ -1,0 +1,133 @@
+/**
+ * Legacy session state shared by every gateway. Only the serializable part lives here
+ * (revision, client capabilities/info, log level, subscriptions, pin, owner); attached
+ * streams and pending server->client requests stay in the gateway process holding them.
+ */
+import { z } from 'zod';
+
+import { ClusterStateError, parseStored } from './errors.js';
+
+const LOG_LEVELS = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+] as const;
+
+/** The mutable part a gateway changes through update(). */
+export const sessionStateSchema = z.object({
+  protocolVersion: z.string(),
+  clientCapabilities: z.record(z.string(), z.unknown()),
+  clientInfo: z.looseObject({ name: z.string(), version: z.string() }).optional(),
+  logLevel: z.enum(LOG_LEVELS).optional(),
+  subscriptions: z.array(z.string()),
+  /** True once `notifications/initialized` arrived. */
+  initialized: z.boolean(),
+  ownerId: z.string().optional(),
+  createdAt: z.number(),
+});
+export type SessionState = z.infer<typeof sessionStateSchema>;
+
+export const migrationSchema = z.object({
+  from: z.string().optional(),
+  to: z.string(),
+  at: z.number(),
+});
+export type SessionMigration = z.infer<typeof migrationSchema>;
+const migrationsSchema = z.array(migrationSchema);
+
+export interface SessionRecord extends SessionState {
+  readonly id: string;
+  /** Bumped on every update(); pass it back for compare-and-set. */
+  readonly version: number;
+  readonly workerId?: string;
+  readonly migrations: readonly SessionMigration[];
+}
+
+export type NewSession = Omit<SessionState, 'createdAt' | 'subscriptions' | 'initialized'> & {
+  subscriptions?: string[];
+  initialized?: boolean;
+  workerId?: string;
+};
+
+export type SessionPatch = Partial<Omit<SessionState, 'createdAt'>>;
+
+export type SessionLookup =
+  | { readonly status: 'live'; readonly session: SessionRecord }
+  | { readonly status: 'ended' }
+  | { readonly status: 'unknown' };
+
+export type UpdateResult =
+  | { readonly ok: true; readonly session: SessionRecord }
+  /** Someone else updated first: re-read, re-apply, retry. */
+  | { readonly ok: false; readonly reason: 'conflict' }
+  | { readonly ok: false; readonly reason: 'ended' | 'unknown' };
+
+/** What the router needs to keep a legacy session on one worker. */
+export interface PinStore {
+  getPin(sessionId: string): Promise<string | undefined>;
+  /**
+   * Compare-and-set: succeeds only when the current pin equals `previous` (undefined =
+   * currently unpinned). A changed pin is recorded in the migration history.
+   */
+  setPin(sessionId: string, workerId: string, previous?: string): Promise<boolean>;
+}
+
+export interface SessionStore extends PinStore {
+  /** Throws ClusterStateError('exists') if the id is live or ended. */
+  create(id: string, init: NewSession): Promise<SessionRecord>;
+  get(id: string): Promise<SessionLookup>;
+  update(id: string, expectedVersion: number, patch: SessionPatch): Promise<UpdateResult>;
+  /** Ends the session, leaving a tombstone; idempotent. */
+  delete(id: string): Promise<void>;
+  /** Slides the idle TTL; false when the session is not live. */
+  touch(id: string): Promise<boolean>;
+}
+
+export function initialState(init: NewSession, now: number): SessionState {
+  const state: SessionState = {
+    protocolVersion: init.protocolVersion,
+    clientCapabilities: init.clientCapabilities,
+    subscriptions: init.subscriptions ?? [],
+    initialized: init.initialized ?? false,
+    createdAt: now,
+  };
+  if (init.clientInfo !== undefined) state.clientInfo = init.clientInfo;
+  if (init.logLevel !== undefined) state.logLevel = init.logLevel;
+  if (init.ownerId !== undefined) state.ownerId = init.ownerId;
+  return state;
+}
+
+export function applyPatch(state: SessionState, patch: SessionPatch): SessionState {
+  const next: SessionState = { ...state };
+  for (const [k, v] of Object.entries(patch)) {
+    // `undefined` in a patch clears an optional field (e.g. logLevel).
+    if (v === undefined) delete (next as Record<string, unknown>)[k];
+    else (next as Record<string, unknown>)[k] = v;
+  }
+  return next;
+}
+
+export function decodeState(text: string, sessionId: string): SessionState {
+  const parsed = sessionStateSchema.safeParse(parseStored(text, `session ${sessionId}`));
+  if (!parsed.success) {
+    throw new ClusterStateError('corrupt', `session ${sessionId}: invalid stored state`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
+
+export function decodeMigrations(text: string, sessionId: string): SessionMigration[] {
+  const parsed = migrationsSchema.safeParse(parseStored(text, `session ${sessionId}`));
+  if (!parsed.success) {
+    throw new ClusterStateError('corrupt', `session ${sessionId}: invalid migration history`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { describeContract } from './contract.testkit.js';
+import { ClusterStateError } from './errors.js';
+import { clusterKeys, SESSION_TTL_MS, WORKER_HEARTBEAT_TTL_MS } from './keys.js';
+import { RedisComponentRegistry } from './registry-redis.js';
+import { RedisReplayLog } from './replay-redis.js';
+import { RedisSessionStore } from './sessions-redis.js';
+import { createClusterState } from './state.js';
+
+function redisUrl(): string {
+  const url = process.env.MCP_TEST_REDIS_URL;
+  // Never skip: a missing Redis must fail the run loudly.
+  if (url === undefined || url === '') throw new Error('MCP_TEST_REDIS_URL is not set');
+  return url;
+}
+
+/** Deletes every key under a test prefix. */
+async function purge(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+describeContract('redis', async () => {
+  const state = await createClusterState({
+    redisUrl: redisUrl(),
+    prefix: `test:${randomUUID()}`,
+  });
+  const raw = new Redis(redisUrl());
+  return {
+    sessions: state.sessions,
+    replay: state.replay,
+    registry: state.registry,
+    expireWorker: async (id) => {
+      await raw.del(state.keys.worker(id));
+    },
+    close: async () => {
+      await purge(raw, state.keys.prefix);
+      await raw.quit();
+      await state.close();
+    },
+  };
+});
+
+describe('redis specifics', () => {
+  const keys = clusterKeys(`test:${randomUUID()}`);
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(redisUrl());
+  });
+  afterAll(async () => {
+    await purge(redis, keys.prefix);
+    await redis.quit();
+  });
+
+  it('puts sliding TTLs on sessions, tombstones, replay streams and heartbeats', async () => {
+    const sessions = new RedisSessionStore(redis, keys, { ttlMs: 60_000, tombstoneTtlMs: 5_000 });
+    await sessions.create('t1', { protocolVersion: 'v', clientCapabilities: {} });
+    const k = keys.session('t1');
+    expect(await redis.pttl(k)).toBeGreaterThan(55_000);
+    await redis.pexpire(k, 1_000);
+    expect(await sessions.touch('t1')).toBe(true);
+    expect(await redis.pttl(k)).toBeGreaterThan(55_000);
+    await sessions.delete('t1');
+    const tomb = await redis.pttl(k);
+    expect(tomb).toBeGreaterThan(0);
+    expect(tomb).toBeLessThanOrEqual(5_000);
+
+    const replay = new RedisReplayLog(redis, keys, { ttlMs: 30_000 });
+    await replay.append('r1', { jsonrpc: '2.0', method: 'm' });
+    expect(await redis.pttl(keys.replay('r1'))).toBeGreaterThan(25_000);
+
+    const registry = new RedisComponentRegistry(redis, keys);
+    await registry.register('w1', {
+      url: 'http://a',
+      components: { tools: [], prompts: [], resources: [], resourceTemplates: [] },
+    });
+    expect(await redis.pttl(keys.worker('w1'))).toBeGreaterThan(WORKER_HEARTBEAT_TTL_MS - 2_000);
+    expect(SESSION_TTL_MS).toBeGreaterThan(0);
+  });
+
+  it('bounds the replay stream and refuses ids trimmed away', async () => {
+    const replay = new RedisReplayLog(redis, keys, { maxLen: 10 });
+    const first = await replay.append('big', { jsonrpc: '2.0', method: 'm', params: { i: 0 } });
+    let last = first;
+    for (let i = 1; i < 400; i++) {
+      last = await replay.append('big', { jsonrpc: '2.0', method: 'm', params: { i } });
+    }
+    // MAXLEN ~ trims whole stream nodes (100 entries by default), so the bound is approximate.
+    expect(await redis.xlen(keys.replay('big'))).toBeLessThan(250);
+    expect(await replay.readAfter('big', first)).toBeUndefined();
+    expect(await replay.readAfter('big', last)).toEqual([]);
+  });
+
+  it('turns corrupt stored values into typed errors', async () => {
+    const sessions = new RedisSessionStore(redis, keys);
+    await redis.hset(keys.session('bad1'), 's', 'not json', 'v', '1');
+    await expect(sessions.get('bad1')).rejects.toMatchObject({ kind: 'corrupt' });
+    await redis.hset(keys.session('bad2'), 's', JSON.stringify({ protocolVersion: 3 }), 'v', '1');
+    await expect(sessions.get('bad2')).rejects.toBeInstanceOf(ClusterStateError);
+    await redis.hset(
+      keys.session('bad3'),
+      's',
+      JSON.stringify({
+        protocolVersion: 'v',
+        clientCapabilities: {},
+        subscriptions: [],
+        initialized: false,
+        createdAt: 1,
+      }),
+      'v',
+      'x',
+    );
+    await expect(sessions.get('bad3')).rejects.toMatchObject({ kind: 'corrupt' });
+
+    const replay = new RedisReplayLog(redis, keys);
+    const id = await replay.append('c', { jsonrpc: '2.0', method: 'm' });
+    await redis.xadd(keys.replay('c'), '*', 'm', '{"no":"envelope"}');
+    await expect(replay.readAfter('c', id)).rejects.toMatchObject({ kind: 'corrupt' });
+
+    const registry = new RedisComponentRegistry(redis, keys);
+    await redis.sadd(keys.workerIndex(), 'wbad');
+    await redis.set(keys.worker('wbad'), '{"workerId":"wbad"}', 'PX', 60_000);
+    await expect(registry.list()).rejects.toMatchObject({ kind: 'corrupt' });
+  });
+
+  it('shares state between two independent connections (two gateways)', async () => {
+    const prefix = `test:${randomUUID()}`;
+    await using a = await createClusterState({ redisUrl: redisUrl(), prefix });
+    await using b = await createClusterState({ redisUrl: redisUrl(), prefix });
+    expect(a.kind).toBe('redis');
+    await a.sessions.create('s', { protocolVersion: 'v', clientCapabilities: {} });
+    expect(await b.sessions.setPin('s', 'w1')).toBe(true);
+    expect(await a.sessions.getPin('s')).toBe('w1');
+    const id = await a.replay.append('st', { jsonrpc: '2.0', method: 'x' });
+    await a.replay.append('st', { jsonrpc: '2.0', method: 'y' });
+    expect((await b.replay.readAfter('st', id))?.map((e) => e.message)).toEqual([
+      { jsonrpc: '2.0', method: 'y' },
+    ]);
+    await purge(redis, prefix);
+  });
+
+  it('fails at startup on an unreachable Redis', async () => {
+    await expect(createClusterState({ redisUrl: 'redis://127.0.0.1:1' })).rejects.toThrow();
+  });
+});

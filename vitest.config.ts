@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Real Redis and NATS for *.redis.test.ts / *.nats.test.ts (env URLs or spawned binaries).
+    globalSetup: ['packages/testkit/src/vitest-global-setup.ts'],
   },
 });

@@ -20,3 +20,5 @@ export {
 } from './http.js';
 export type { TestServer } from './embedded.js';
 export { CLI_MAIN, REPO_ROOT, cliStdioParams, startTestServer } from './embedded.js';
+export type { EnsureServicesOptions, TestServices } from './services.js';
+export { ServiceUnavailableError, ensureServices } from './services.js';

@@ -1,0 +1,66 @@
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ServiceUnavailableError, ensureServices } from './services.js';
+
+/** Resolves to true when something accepts TCP connections at the URL's host:port. */
+function accepts(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = connect(Number(u.port), u.hostname);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('ensureServices', () => {
+  it('spawns redis-server and nats-server on free ports when no URL is given, and stops them', async () => {
+    const services = await ensureServices({ env: {} });
+    try {
+      expect(services.source).toEqual({ redis: 'spawned', nats: 'spawned' });
+      expect(services.redisUrl).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+      expect(services.natsUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+      expect(await accepts(services.redisUrl)).toBe(true);
+      expect(await accepts(services.natsUrl)).toBe(true);
+    } finally {
+      await services.stop();
+    }
+    expect(await accepts(services.redisUrl)).toBe(false);
+    expect(await accepts(services.natsUrl)).toBe(false);
+    await services.stop(); // idempotent
+  });
+
+  it('uses REDIS_URL / NATS_URL when set (and checks they answer)', async () => {
+    // Servers spawned here stand in for ones an environment would name.
+    await using given = await ensureServices({ env: {} });
+    await using services = await ensureServices({
+      env: { REDIS_URL: given.redisUrl, NATS_URL: given.natsUrl },
+    });
+    expect(services.source).toEqual({ redis: 'env', nats: 'env' });
+    expect(services.redisUrl).toBe(given.redisUrl);
+    expect(services.natsUrl).toBe(given.natsUrl);
+    await services.stop();
+    expect(await accepts(given.redisUrl)).toBe(true); // never stops what it did not start
+  });
+
+  it('fails loudly, naming what to install, when a binary is missing', async () => {
+    const err = await ensureServices({
+      env: {},
+      binaries: { nats: 'no-such-nats-server-binary' },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect((err as Error).message).toMatch(/no-such-nats-server-binary not found.*nats-server/);
+  });
+
+  it('fails loudly when a given URL does not answer', async () => {
+    // Port 1 on loopback: nothing listens there.
+    const err = await ensureServices({
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+      readyTimeoutMs: 50,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect((err as Error).message).toMatch(/redis at 127\.0\.0\.1:1 did not answer/);
+  });
+});

@@ -1,0 +1,280 @@
+/**
+ * Real Redis and NATS for tests: from the environment when given, else local binaries
+ * spawned on free ports; never skipped — a missing service is a loud error.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface TestServices extends AsyncDisposable {
+  readonly redisUrl: string;
+  readonly natsUrl: string;
+  /** How each was obtained (for logs and the selection test). */
+  readonly source: { readonly redis: 'env' | 'spawned'; readonly nats: 'env' | 'spawned' };
+  /** Stops what was spawned (never touches servers given by the environment); idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface EnsureServicesOptions {
+  /** Where `REDIS_URL` / `NATS_URL` are read; `process.env` by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Binary names or paths; `redis-server` / `nats-server` by default. */
+  readonly binaries?: { readonly redis?: string; readonly nats?: string };
+  /** Total time to wait for each server to answer, in ms (default 10 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 10_000;
+
+/** Error naming what to install or set when a service cannot be provided. */
+export class ServiceUnavailableError extends Error {
+  override readonly name = 'ServiceUnavailableError';
+}
+
+/**
+ * Provides a Redis and a NATS server: `REDIS_URL` / `NATS_URL` when set, else spawned
+ * `redis-server` / `nats-server` on 127.0.0.1 and free ports. Resolves only once each answers
+ * a real PING. Throws {@link ServiceUnavailableError} when neither way works.
+ */
+export async function ensureServices(options: EnsureServicesOptions = {}): Promise<TestServices> {
+  const env = options.env ?? process.env;
+  const timeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async (): Promise<void> => {
+    const all = stops.splice(0);
+    await Promise.all(all.map((s) => s()));
+  };
+  try {
+    const redis = await provide(
+      'redis',
+      env.REDIS_URL,
+      options.binaries?.redis ?? 'redis-server',
+      timeoutMs,
+      stops,
+    );
+    const nats = await provide(
+      'nats',
+      env.NATS_URL,
+      options.binaries?.nats ?? 'nats-server',
+      timeoutMs,
+      stops,
+    );
+    return {
+      redisUrl: redis.url,
+      natsUrl: nats.url,
+      source: { redis: redis.source, nats: nats.source },
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+type Kind = 'redis' | 'nats';
+
+const INSTALL_HINT: Record<Kind, string> = {
+  redis: 'install redis-server (apt-get install -y redis-server) or set REDIS_URL',
+  nats: 'install nats-server (apt-get install -y nats-server) or set NATS_URL',
+};
+
+async function provide(
+  kind: Kind,
+  envUrl: string | undefined,
+  binary: string,
+  timeoutMs: number,
+  stops: (() => Promise<void>)[],
+): Promise<{ url: string; source: 'env' | 'spawned' }> {
+  if (envUrl !== undefined && envUrl !== '') {
+    const { host, port } = parseUrl(envUrl, kind);
+    await waitUntilAnswers(kind, host, port, timeoutMs, undefined);
+    return { url: envUrl, source: 'env' };
+  }
+  // A free port can be taken between our probe and the server's bind: retry a few times.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const dataDir = kind === 'nats' ? await mkdtemp(path.join(tmpdir(), 'mcp-nats-')) : undefined;
+    const args =
+      kind === 'redis'
+        ? ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
+        : ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir ?? ''];
+    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = watchProcess(child, binary, kind);
+    const stopChild = async (): Promise<void> => {
+      await proc.kill();
+      if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    };
+    try {
+      await waitUntilAnswers(kind, '127.0.0.1', port, timeoutMs, proc);
+      stops.push(stopChild);
+      const scheme = kind === 'redis' ? 'redis' : 'nats';
+      return { url: `${scheme}://127.0.0.1:${port}`, source: 'spawned' };
+    } catch (err) {
+      await stopChild();
+      if (err instanceof ServiceUnavailableError) throw err; // binary missing: no retry helps
+      lastError = err;
+    }
+  }
+  throw new ServiceUnavailableError(`${binary} did not start: ${INSTALL_HINT[kind]}`, {
+    cause: lastError,
+  });
+}
+
+interface WatchedProcess {
+  /** Rejects as soon as the process fails to start or exits. */
+  readonly exited: Promise<never>;
+  /** True once the process failed to start or exited. */
+  readonly dead: boolean;
+  kill(): Promise<void>;
+}
+
+function watchProcess(child: ChildProcess, binary: string, kind: Kind): WatchedProcess {
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  // The server must not outlive the test run, even when the runner exits abruptly.
+  const onExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', onExit);
+  let alive = true;
+  const gone = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      alive = false;
+      process.removeListener('exit', onExit);
+      resolve();
+    });
+    child.once('error', () => {
+      alive = false;
+      process.removeListener('exit', onExit);
+      resolve();
+    });
+  });
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'ENOENT'
+          ? new ServiceUnavailableError(`${binary} not found: ${INSTALL_HINT[kind]}`, {
+              cause: err,
+            })
+          : err,
+      );
+    });
+    child.once('exit', (code, signal) => {
+      reject(new Error(`${binary} exited (${code ?? signal}) before answering: ${stderr.trim()}`));
+    });
+  });
+  exited.catch(() => undefined); // observed through waitUntilAnswers only
+  return {
+    exited,
+    get dead(): boolean {
+      return !alive;
+    },
+    async kill(): Promise<void> {
+      if (!alive) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function parseUrl(url: string, kind: Kind): { host: string; port: number } {
+  const u = new URL(url);
+  const port = u.port === '' ? (kind === 'redis' ? 6379 : 4222) : Number(u.port);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Retries a real PING with growing backoff until it answers, the process dies, or time runs out. */
+async function waitUntilAnswers(
+  kind: Kind,
+  host: string,
+  port: number,
+  timeoutMs: number,
+  proc: WatchedProcess | undefined,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const ping = kind === 'redis' ? pingRedis(host, port) : pingNats(host, port);
+      await (proc === undefined ? ping : Promise.race([ping, proc.exited]));
+      return;
+    } catch (err) {
+      if (proc?.dead === true) throw err;
+      lastError = err;
+    }
+    if (Date.now() + delay > deadline) {
+      throw new ServiceUnavailableError(
+        `${kind} at ${host}:${port} did not answer within ${timeoutMs} ms: ${INSTALL_HINT[kind]}`,
+        { cause: lastError },
+      );
+    }
+    // Backoff between connection attempts, not a synchronisation sleep.
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+/** One request/response exchange over a fresh TCP connection; resolves when `done(reply)`. */
+function exchange(
+  host: string,
+  port: number,
+  onData: (received: string, write: (s: string) => void) => boolean,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, host);
+    let received = '';
+    const timer = setTimeout(() => finish(new Error('no answer within 1 s')), 1_000);
+    const finish = (err?: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    socket.setEncoding('utf8');
+    socket.once('error', finish);
+    socket.once('close', () => finish(new Error(`connection closed: ${received.slice(0, 200)}`)));
+    socket.on('data', (d: string) => {
+      received += d;
+      if (onData(received, (s) => socket.write(s))) finish();
+    });
+    socket.once('connect', () => onData('', (s) => socket.write(s)));
+  });
+}
+
+function pingRedis(host: string, port: number): Promise<void> {
+  return exchange(host, port, (received, write) => {
+    if (received === '') write('PING\r\n');
+    return received.includes('+PONG\r\n');
+  });
+}
+
+function pingNats(host: string, port: number): Promise<void> {
+  let sent = false;
+  return exchange(host, port, (received, write) => {
+    if (!sent && received.startsWith('INFO ') && received.includes('\r\n')) {
+      sent = true;
+      write('CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n');
+    }
+    return sent && received.includes('PONG\r\n');
+  });
+}

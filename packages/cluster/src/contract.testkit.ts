@@ -120,6 +120,17 @@ export function describeContract(name: string, make: () => Promise<ContractHarne
         expect(await h.sessions.setPin('nope', 'w1')).toBe(false);
       });
 
+      it('lets exactly one of two racing re-pins win', async () => {
+        await h.sessions.create('s1', { ...init, workerId: 'w1' });
+        const results = await Promise.all([
+          h.sessions.setPin('s1', 'w2', 'w1'),
+          h.sessions.setPin('s1', 'w3', 'w1'),
+        ]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const pin = await h.sessions.getPin('s1');
+        expect(pin).toBe(results[0] === true ? 'w2' : 'w3');
+      });
+
       it('accepts an initial pin at creation', async () => {
         const rec = await h.sessions.create('s2', { ...init, workerId: 'w3' });
         expect(rec.workerId).toBe('w3');

@@ -3,6 +3,8 @@ import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import { REPLAY_MAX_LEN, REPLAY_TTL_MS } from './keys.js';
 import { eventId, parseEventId, type ReplayEvent, type ReplayLog } from './replay.js';
 
+const SWEEP_INTERVAL_MS = 60_000;
+
 interface Stream {
   next: number;
   /** Sequence number of events[0]. */
@@ -22,6 +24,7 @@ export class MemoryReplayLog implements ReplayLog {
   private readonly maxLen: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private nextSweep = 0;
 
   constructor(options: MemoryReplayOptions = {}) {
     this.maxLen = options.maxLen ?? REPLAY_MAX_LEN;
@@ -38,9 +41,18 @@ export class MemoryReplayLog implements ReplayLog {
     return s;
   }
 
+  /** Drops idle streams nobody reads again; amortised over stream creation. */
+  private sweep(): void {
+    const now = this.now();
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + SWEEP_INTERVAL_MS;
+    for (const [id, s] of this.streams) if (s.expiresAt <= now) this.streams.delete(id);
+  }
+
   append(streamId: string, message: JsonRpcMessage): Promise<string> {
     let s = this.stream(streamId);
     if (s === undefined) {
+      this.sweep();
       s = { next: 1, first: 1, events: [], expiresAt: 0 };
       this.streams.set(streamId, s);
     }

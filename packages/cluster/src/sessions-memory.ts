@@ -13,6 +13,8 @@ import {
   type UpdateResult,
 } from './sessions.js';
 
+const SWEEP_INTERVAL_MS = 60_000;
+
 interface Entry {
   state: SessionState;
   version: number;
@@ -35,6 +37,7 @@ export class MemorySessionStore implements SessionStore {
   private readonly ttlMs: number;
   private readonly tombstoneTtlMs: number;
   private readonly now: () => number;
+  private nextSweep = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.ttlMs = options.ttlMs ?? SESSION_TTL_MS;
@@ -56,7 +59,15 @@ export class MemorySessionStore implements SessionStore {
     return e !== undefined && !e.ended ? e : undefined;
   }
 
+  /** Drops abandoned entries that nobody reads again; amortised over creates. */
+  private sweep(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + SWEEP_INTERVAL_MS;
+    for (const [id, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(id);
+  }
+
   create(id: string, init: NewSession): Promise<SessionRecord> {
+    this.sweep(this.now());
     if (this.entry(id) !== undefined) {
       return Promise.reject(new ClusterStateError('exists', `session ${id} already exists`));
     }

@@ -61,6 +61,20 @@ describe('memory TTLs', () => {
     expect(await log.readAfter('s', ids[3] ?? '')).toBeUndefined();
   });
 
+  it('sweeps abandoned sessions and streams so memory does not grow forever', async () => {
+    const c = clock();
+    const s = new MemorySessionStore({ now: c.now, ttlMs: 100 });
+    await s.create('old', { protocolVersion: 'v', clientCapabilities: {} });
+    c.advance(120_000);
+    await s.create('new', { protocolVersion: 'v', clientCapabilities: {} });
+    expect((s as unknown as { entries: Map<string, unknown> }).entries.size).toBe(1);
+    const log = new MemoryReplayLog({ now: c.now, ttlMs: 100 });
+    await log.append('old', { jsonrpc: '2.0', method: 'm' });
+    c.advance(120_000);
+    await log.append('new', { jsonrpc: '2.0', method: 'm' });
+    expect((log as unknown as { streams: Map<string, unknown> }).streams.size).toBe(1);
+  });
+
   it('returned records are copies', async () => {
     const s = new MemorySessionStore();
     const rec = await s.create('a', { protocolVersion: 'v', clientCapabilities: {} });

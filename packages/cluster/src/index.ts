@@ -45,3 +45,27 @@ export type { RedisRegistryOptions } from './registry-redis.js';
 export { RedisComponentRegistry } from './registry-redis.js';
 export type { ClusterState, ClusterStateConfig } from './state.js';
 export { createClusterState } from './state.js';
+export type {
+  BusEvent,
+  BusEventOf,
+  BusFilter,
+  BusHandler,
+  BusStats,
+  BusSubscription,
+  EventBus,
+  EventBusOptions,
+  NatsEventBusOptions,
+} from './bus/index.js';
+export {
+  BUS_EVENT_TYPES,
+  BusEventType,
+  DEFAULT_NATS_BUS_OPTIONS,
+  DEFAULT_SUBJECT_PREFIX,
+  MemoryEventBus,
+  NatsEventBus,
+  busEventSchemas,
+  createEventBus,
+  subjectFor,
+  subjectOf,
+  subjectToken,
+} from './bus/index.js';

@@ -3,6 +3,7 @@
  * (revision, client capabilities/info, log level, subscriptions, pin, owner); attached
  * streams and pending server->client requests stay in the gateway process holding them.
  */
+import type { ClientCapabilities, Implementation, LoggingLevel } from '@mcp-cluster/protocol';
 import { z } from 'zod';
 
 import { ClusterStateError, parseStored } from './errors.js';
@@ -16,21 +17,34 @@ const LOG_LEVELS = [
   'critical',
   'alert',
   'emergency',
-] as const;
+] as const satisfies readonly LoggingLevel[];
 
 /** The mutable part a gateway changes through update(). */
-export const sessionStateSchema = z.object({
+export interface SessionState {
+  protocolVersion: string;
+  clientCapabilities: ClientCapabilities;
+  clientInfo?: Implementation;
+  logLevel?: LoggingLevel;
+  subscriptions: string[];
+  /** True once `notifications/initialized` arrived. */
+  initialized: boolean;
+  /** Principal that created the session; other principals must not use it. */
+  ownerId?: string;
+  createdAt: number;
+}
+
+// Checks the envelope of what comes back from Redis; nested capability shapes were
+// validated when the client sent them, re-validating them on every read buys nothing.
+const sessionStateSchema = z.object({
   protocolVersion: z.string(),
-  clientCapabilities: z.record(z.string(), z.unknown()),
+  clientCapabilities: z.looseObject({}),
   clientInfo: z.looseObject({ name: z.string(), version: z.string() }).optional(),
   logLevel: z.enum(LOG_LEVELS).optional(),
   subscriptions: z.array(z.string()),
-  /** True once `notifications/initialized` arrived. */
   initialized: z.boolean(),
   ownerId: z.string().optional(),
   createdAt: z.number(),
 });
-export type SessionState = z.infer<typeof sessionStateSchema>;
 
 export const migrationSchema = z.object({
   from: z.string().optional(),
@@ -103,13 +117,14 @@ export function initialState(init: NewSession, now: number): SessionState {
 }
 
 export function applyPatch(state: SessionState, patch: SessionPatch): SessionState {
-  const next: SessionState = { ...state };
+  const next: Record<string, unknown> = { ...state };
   for (const [k, v] of Object.entries(patch)) {
     // `undefined` in a patch clears an optional field (e.g. logLevel).
-    if (v === undefined) delete (next as Record<string, unknown>)[k];
-    else (next as Record<string, unknown>)[k] = v;
+    if (v === undefined) delete next[k];
+    else next[k] = v;
   }
-  return next;
+  // Sound: every key written comes from SessionPatch, a subset of SessionState.
+  return next as unknown as SessionState;
 }
 
 export function decodeState(text: string, sessionId: string): SessionState {

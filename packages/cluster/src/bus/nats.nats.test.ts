@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createServer, connect as netConnect } from 'node:net';
 import { connect } from '@nats-io/transport-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from './create.js';
 import { NatsEventBus } from './nats.js';
 import type { BusEvent } from './subjects.js';
@@ -130,16 +130,13 @@ describe('NatsEventBus (real NATS)', () => {
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
     });
-    afterAll(
-      () =>
-        new Promise<void>((resolve) => {
-          for (const s of sockets) s.destroy();
-          proxy.close(() => resolve());
-        }),
-    );
+    beforeAll(() => new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r)));
+    afterAll(() => {
+      for (const s of sockets) s.destroy();
+      if (proxy.listening) proxy.close();
+    });
 
     it('publishing while disconnected does not throw, and delivery resumes after reconnect', async () => {
-      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
       const address = proxy.address();
       if (address === null || typeof address === 'string') throw new Error('no proxy port');
       const prefix = uniquePrefix();
@@ -163,6 +160,33 @@ describe('NatsEventBus (real NATS)', () => {
       expect(got.events).toEqual([{ type: 'worker.down', workerId: 'while-away' }]);
       expect(bus.connected).toBe(true);
       expect(bus.stats()).toMatchObject({ disconnects: 1, reconnects: 1 });
+    });
+
+    it('subscribe and close do not hang while NATS stays away', async () => {
+      const address = proxy.address();
+      if (address === null || typeof address === 'string') throw new Error('no proxy port');
+      let onDisconnect!: () => void;
+      const disconnected = new Promise<void>((r) => (onDisconnect = r));
+      const bus = await NatsEventBus.connect({
+        url: `nats://127.0.0.1:${address.port}`,
+        prefix: uniquePrefix(),
+        reconnectTimeWait: 20,
+        onConnectionChange: (s) => {
+          if (s === 'disconnected') onDisconnect();
+        },
+      });
+      // Stop accepting, then cut: every reconnect attempt now fails.
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await disconnected;
+      const sub = await bus.subscribe({}, () => undefined);
+      bus.publish({ type: 'tools.list_changed' });
+      await sub.unsubscribe();
+      await bus.close();
+      expect(bus.connected).toBe(false);
+      expect(bus.stats().publishFailed).toBe(1); // the buffered hint, dropped at close
     });
   });
 });

@@ -19,6 +19,8 @@ export const DEFAULT_NATS_BUS_OPTIONS = {
   pingInterval: 10_000,
   /** Events kept while disconnected and re-sent on reconnect; the oldest are dropped beyond. */
   offlineBuffer: 1024,
+  /** Longest `close()` waits for a drain before closing outright (ms). */
+  closeTimeoutMs: 2_000,
 } as const;
 
 export interface NatsEventBusOptions {
@@ -154,13 +156,16 @@ export class NatsEventBus implements EventBus {
         }),
       );
     }
-    await this.#nc.flush();
+    // Registered locally either way (and re-sent on reconnect): a blip must not fail this.
+    if (!this.#disconnected) await this.#nc.flush().catch(() => undefined);
     let done = false;
     const unsubscribe = async (): Promise<void> => {
       if (done) return;
       done = true;
       for (const s of subs) s.unsubscribe();
-      if (!this.#nc.isClosed()) await this.#nc.flush().catch(() => undefined);
+      if (!this.#nc.isClosed() && !this.#disconnected) {
+        await this.#nc.flush().catch(() => undefined);
+      }
     };
     return { unsubscribe, [Symbol.asyncDispose]: unsubscribe };
   }
@@ -173,12 +178,26 @@ export class NatsEventBus implements EventBus {
     return { ...this.#stats };
   }
 
-  /** Drains (delivers what is in flight, then closes); idempotent. */
+  /**
+   * Drains (delivers what is in flight, then closes), bounded by
+   * {@link DEFAULT_NATS_BUS_OPTIONS}.closeTimeoutMs; while NATS is away it just closes, so
+   * shutdown never waits for a server that may not come back. Idempotent.
+   */
   async close(): Promise<void> {
     this.#stats.publishFailed += this.#offline.length;
     this.#offline = [];
     if (!this.#nc.isClosed()) {
-      await this.#nc.drain().catch(() => this.#nc.close());
+      if (this.#disconnected) {
+        await this.#nc.close();
+      } else {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, DEFAULT_NATS_BUS_OPTIONS.closeTimeoutMs);
+        });
+        await Promise.race([this.#nc.drain().catch(() => undefined), timeout]);
+        clearTimeout(timer);
+        if (!this.#nc.isClosed()) await this.#nc.close();
+      }
     }
     await this.#watching.catch(() => undefined);
   }

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterStateError } from './errors.js';
 import type { ComponentRegistry, RegistryChange } from './registry.js';
 import type { ReplayLog } from './replay.js';
-import type { SessionStore } from './sessions.js';
+import { mutateSession, type SessionStore } from './sessions.js';
 
 export interface ContractHarness {
   sessions: SessionStore;
@@ -81,6 +81,28 @@ export function describeContract(name: string, make: () => Promise<ContractHarne
         ]);
         expect(results.filter((r) => r.ok)).toHaveLength(1);
         expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, reason: 'conflict' }]);
+      });
+
+      it('mutateSession retries lost races so no concurrent change is lost', async () => {
+        await h.sessions.create('s1', init);
+        const uris = ['a', 'b', 'c', 'd'];
+        const results = await Promise.all(
+          uris.map((u) =>
+            mutateSession(
+              h.sessions,
+              's1',
+              (s) => ({ subscriptions: [...s.subscriptions, u] }),
+              20,
+            ),
+          ),
+        );
+        expect(results.every((r) => r.ok)).toBe(true);
+        const got = await h.sessions.get('s1');
+        expect(got.status === 'live' && [...got.session.subscriptions].sort()).toEqual(uris);
+        expect(await mutateSession(h.sessions, 'nope', () => ({}))).toEqual({
+          ok: false,
+          reason: 'unknown',
+        });
       });
 
       it('keeps an ended session known as ended', async () => {

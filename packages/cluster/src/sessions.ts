@@ -146,3 +146,23 @@ export function decodeMigrations(text: string, sessionId: string): SessionMigrat
   }
   return parsed.data;
 }
+
+/**
+ * Read-modify-write with retry on version conflicts: `change` gets the current record and
+ * returns the patch to apply. Returns the lookup failure ('ended'/'unknown') or the result;
+ * gives up with 'conflict' after `attempts` lost races.
+ */
+export async function mutateSession(
+  store: SessionStore,
+  id: string,
+  change: (session: SessionRecord) => SessionPatch,
+  attempts = 5,
+): Promise<UpdateResult> {
+  for (let i = 0; i < attempts; i++) {
+    const current = await store.get(id);
+    if (current.status !== 'live') return { ok: false, reason: current.status };
+    const res = await store.update(id, current.session.version, change(current.session));
+    if (res.ok || res.reason !== 'conflict') return res;
+  }
+  return { ok: false, reason: 'conflict' };
+}

@@ -63,4 +63,16 @@ describe('ensureServices', () => {
     expect(err).toBeInstanceOf(ServiceUnavailableError);
     expect((err as Error).message).toMatch(/redis at 127\.0\.0\.1:1 did not answer/);
   });
+
+  it('sends the URL credentials and fails at once on an error reply', async () => {
+    await using given = await ensureServices({ env: {} });
+    const port = new URL(given.redisUrl).port;
+    // This redis has no password, so AUTH gets an error reply: no retrying until the timeout.
+    const err = await ensureServices({
+      env: { REDIS_URL: `redis://:secret@127.0.0.1:${port}`, NATS_URL: given.natsUrl },
+      readyTimeoutMs: 20_000,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect((err as Error).message).toMatch(/replied -ERR/);
+  });
 });

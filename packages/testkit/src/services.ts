@@ -90,8 +90,8 @@ async function provide(
   stops: (() => Promise<void>)[],
 ): Promise<{ url: string; source: 'env' | 'spawned' }> {
   if (envUrl !== undefined && envUrl !== '') {
-    const { host, port } = parseUrl(envUrl, kind);
-    await waitUntilAnswers(kind, host, port, timeoutMs, undefined);
+    const target = parseUrl(envUrl, kind);
+    await waitUntilAnswers(kind, target, timeoutMs, undefined);
     return { url: envUrl, source: 'env' };
   }
   // A free port can be taken between our probe and the server's bind: retry a few times.
@@ -110,7 +110,8 @@ async function provide(
       if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
     };
     try {
-      await waitUntilAnswers(kind, '127.0.0.1', port, timeoutMs, proc);
+      const local = { host: '127.0.0.1', port, user: '', password: '' };
+      await waitUntilAnswers(kind, local, timeoutMs, proc);
       stops.push(stopChild);
       const scheme = kind === 'redis' ? 'redis' : 'nats';
       return { url: `${scheme}://127.0.0.1:${port}`, source: 'spawned' };
@@ -184,10 +185,22 @@ function watchProcess(child: ChildProcess, binary: string, kind: Kind): WatchedP
   };
 }
 
-function parseUrl(url: string, kind: Kind): { host: string; port: number } {
+interface Target {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+}
+
+function parseUrl(url: string, kind: Kind): Target {
   const u = new URL(url);
   const port = u.port === '' ? (kind === 'redis' ? 6379 : 4222) : Number(u.port);
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port };
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  };
 }
 
 function freePort(): Promise<number> {
@@ -205,21 +218,22 @@ function freePort(): Promise<number> {
 /** Retries a real PING with growing backoff until it answers, the process dies, or time runs out. */
 async function waitUntilAnswers(
   kind: Kind,
-  host: string,
-  port: number,
+  target: Target,
   timeoutMs: number,
   proc: WatchedProcess | undefined,
 ): Promise<void> {
+  const { host, port } = target;
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   let lastError: unknown;
   for (;;) {
     try {
-      const ping = kind === 'redis' ? pingRedis(host, port) : pingNats(host, port);
+      const ping = kind === 'redis' ? pingRedis(target) : pingNats(target);
       await (proc === undefined ? ping : Promise.race([ping, proc.exited]));
       return;
     } catch (err) {
-      if (proc?.dead === true) throw err;
+      // A dead process or an error reply (auth, ...) will not get better by retrying.
+      if (proc?.dead === true || err instanceof ServiceUnavailableError) throw err;
       lastError = err;
     }
     if (Date.now() + delay > deadline) {
@@ -253,28 +267,49 @@ function exchange(
     socket.setEncoding('utf8');
     socket.once('error', finish);
     socket.once('close', () => finish(new Error(`connection closed: ${received.slice(0, 200)}`)));
-    socket.on('data', (d: string) => {
-      received += d;
-      if (onData(received, (s) => socket.write(s))) finish();
-    });
-    socket.once('connect', () => onData('', (s) => socket.write(s)));
+    const step = (data: string): void => {
+      try {
+        if (onData(data, (s) => socket.write(s))) finish();
+      } catch (err) {
+        finish(err as Error);
+      }
+    };
+    socket.on('data', (d: string) => step((received += d)));
+    socket.once('connect', () => step(''));
   });
 }
 
-function pingRedis(host: string, port: number): Promise<void> {
+/** RESP PING (after AUTH when the URL carries credentials); an error reply fails at once. */
+function pingRedis({ host, port, user, password }: Target): Promise<void> {
+  const resp = (...parts: string[]): string =>
+    `*${parts.length}\r\n${parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('')}`;
+  const auth =
+    password === '' ? '' : user === '' ? resp('AUTH', password) : resp('AUTH', user, password);
   return exchange(host, port, (received, write) => {
-    if (received === '') write('PING\r\n');
+    if (received === '') write(`${auth}PING\r\n`);
+    if (received.startsWith('-'))
+      throw new ServiceUnavailableError(
+        `redis at ${host}:${port} replied ${received.split('\r\n')[0]}`,
+      );
     return received.includes('+PONG\r\n');
   });
 }
 
-function pingNats(host: string, port: number): Promise<void> {
+/** NATS CONNECT + PING (with user/password or token from the URL); -ERR fails at once. */
+function pingNats({ host, port, user, password }: Target): Promise<void> {
+  const creds =
+    user === '' ? {} : password === '' ? { auth_token: user } : { user, pass: password };
+  const connect = JSON.stringify({ verbose: false, pedantic: false, ...creds });
   let sent = false;
   return exchange(host, port, (received, write) => {
     if (!sent && received.startsWith('INFO ') && received.includes('\r\n')) {
       sent = true;
-      write('CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n');
+      write(`CONNECT ${connect}\r\nPING\r\n`);
     }
+    if (received.includes('-ERR'))
+      throw new ServiceUnavailableError(
+        `nats at ${host}:${port} replied ${received.slice(received.indexOf('-ERR')).split('\r\n')[0]}`,
+      );
     return sent && received.includes('PONG\r\n');
   });
 }

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterStateError } from './errors.js';
 import type { ComponentRegistry, RegistryChange } from './registry.js';
 import type { ReplayLog } from './replay.js';
-import { mutateSession, type SessionStore } from './sessions.js';
+import { MAX_MIGRATIONS, mutateSession, type SessionStore } from './sessions.js';
 
 export interface ContractHarness {
   sessions: SessionStore;
@@ -151,6 +151,23 @@ export function describeContract(name: string, make: () => Promise<ContractHarne
         expect(results.filter(Boolean)).toHaveLength(1);
         const pin = await h.sessions.getPin('s1');
         expect(pin).toBe(results[0] === true ? 'w2' : 'w3');
+      });
+
+      it('keeps only the most recent migrations', async () => {
+        await h.sessions.create('s1', init);
+        let prev: string | undefined;
+        for (let i = 0; i < MAX_MIGRATIONS + 3; i++) {
+          expect(await h.sessions.setPin('s1', `w${i}`, prev)).toBe(true);
+          prev = `w${i}`;
+        }
+        const got = await h.sessions.get('s1');
+        if (got.status !== 'live') throw new Error('expected live');
+        expect(got.session.migrations).toHaveLength(MAX_MIGRATIONS);
+        expect(got.session.migrations.at(-1)).toMatchObject({
+          from: `w${MAX_MIGRATIONS + 1}`,
+          to: prev,
+        });
+        expect(got.session.migrations[0]?.to).toBe('w3');
       });
 
       it('accepts an initial pin at creation', async () => {

@@ -1,6 +1,7 @@
 import { SESSION_TOMBSTONE_TTL_MS, SESSION_TTL_MS } from './keys.js';
 import { ClusterStateError } from './errors.js';
 import {
+  MAX_MIGRATIONS,
   applyPatch,
   initialState,
   type NewSession,
@@ -138,6 +139,7 @@ export class MemorySessionStore implements SessionStore {
       const m: SessionMigration = { to: workerId, at: this.now() };
       if (previous !== undefined) m.from = previous;
       e.migrations.push(m);
+      if (e.migrations.length > MAX_MIGRATIONS) e.migrations.shift();
       e.workerId = workerId;
     }
     e.expiresAt = this.now() + this.ttlMs;

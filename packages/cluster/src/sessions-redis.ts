@@ -4,6 +4,7 @@ import { ClusterStateError } from './errors.js';
 import { type ClusterKeys, SESSION_TOMBSTONE_TTL_MS, SESSION_TTL_MS } from './keys.js';
 import { LuaScript } from './lua.js';
 import {
+  MAX_MIGRATIONS,
   applyPatch,
   decodeMigrations,
   decodeState,
@@ -58,9 +59,12 @@ if f[1] == '1' then return 0 end
 local cur = f[2] or ''
 if cur ~= ARGV[2] then return 0 end
 if ARGV[1] ~= cur then
-  local m = f[3] or '[]'
-  if m == '[]' then m = '[' .. ARGV[3] .. ']' else m = string.sub(m, 1, -2) .. ',' .. ARGV[3] .. ']' end
-  redis.call('HSET', KEYS[1], 'w', ARGV[1], 'm', m)
+  -- Never empty after the append, so cjson's empty-array-as-object quirk cannot bite;
+  -- 13-digit ms timestamps fit its 14-digit number precision.
+  local m = cjson.decode(f[3] or '[]')
+  table.insert(m, cjson.decode(ARGV[3]))
+  while #m > tonumber(ARGV[5]) do table.remove(m, 1) end
+  redis.call('HSET', KEYS[1], 'w', ARGV[1], 'm', cjson.encode(m))
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`);
@@ -170,7 +174,7 @@ export class RedisSessionStore implements SessionStore {
     const res = await SET_PIN.run(
       this.redis,
       [this.keys.session(id)],
-      [workerId, previous ?? '', JSON.stringify(m), this.ttlMs],
+      [workerId, previous ?? '', JSON.stringify(m), this.ttlMs, MAX_MIGRATIONS],
     );
     return res === 1;
   }

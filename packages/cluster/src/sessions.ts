@@ -46,6 +46,9 @@ const sessionStateSchema = z.object({
   createdAt: z.number(),
 });
 
+/** Migration history keeps the most recent entries only. */
+export const MAX_MIGRATIONS = 32;
+
 export const migrationSchema = z.object({
   from: z.string().optional(),
   to: z.string(),

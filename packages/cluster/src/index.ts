@@ -21,7 +21,7 @@ export type {
   SessionStore,
   UpdateResult,
 } from './sessions.js';
-export { mutateSession } from './sessions.js';
+export { MAX_MIGRATIONS, mutateSession } from './sessions.js';
 export type { MemoryStoreOptions } from './sessions-memory.js';
 export { MemorySessionStore } from './sessions-memory.js';
 export type { RedisSessionStoreOptions } from './sessions-redis.js';

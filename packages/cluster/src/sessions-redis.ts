@@ -132,7 +132,8 @@ export class RedisSessionStore implements SessionStore {
     const current = await this.get(id);
     if (current.status !== 'live') return { ok: false, reason: current.status };
     if (current.session.version !== expectedVersion) return { ok: false, reason: 'conflict' };
-    const { id: _id, version: _v, workerId: _w, migrations, ...base } = current.session;
+    // The pin is reported as read; a concurrent re-pin is not a conflict (getPin is the truth).
+    const { id: _id, version: _version, workerId, migrations, ...base } = current.session;
     const next = applyPatch(base, patch);
     const res = await UPDATE.run(
       this.redis,
@@ -149,7 +150,7 @@ export class RedisSessionStore implements SessionStore {
         id,
         version: res,
         migrations,
-        ...(_w !== undefined ? { workerId: _w } : {}),
+        ...(workerId !== undefined ? { workerId } : {}),
       },
     };
   }

@@ -1,0 +1,222 @@
+import type {
+  Clock,
+  HealthProbe,
+  PinStore,
+  RouteDecision,
+  RouteRequest,
+  TemplateMatcher,
+  WorkerId,
+  WorkerView,
+} from './types.js';
+import type { HealthOptions } from './health.js';
+import type { OwnerKind } from './pool.js';
+import type { Strategy } from './strategies.js';
+import type { WorkerState } from './worker.js';
+import { DEFAULT_HEALTH_OPTIONS, recordOutcome, recordProbe } from './health.js';
+import { WorkerPool } from './pool.js';
+import { createStrategy } from './strategies.js';
+import { RouterError, RouterErrorCode, noWorker } from './errors.js';
+
+/** Methods whose Mcp-Name selects the owner table; every other method goes to any worker. */
+const OWNER_KIND: ReadonlyMap<string, OwnerKind> = new Map<string, OwnerKind>([
+  ['tools/call', 'tool'],
+  ['prompts/get', 'prompt'],
+  ['resources/read', 'resource'],
+  ['resources/subscribe', 'resource'],
+  ['resources/unsubscribe', 'resource'],
+]);
+
+export interface RouterOptions {
+  /** A strategy name (see StrategyName) or an instance; default 'round-robin'. */
+  readonly strategy?: string | Strategy;
+  readonly clock?: Clock;
+  readonly pins?: PinStore;
+  readonly matchTemplate?: TemplateMatcher;
+  readonly probe?: HealthProbe;
+  readonly health?: Partial<HealthOptions>;
+  /** Called when a worker's health state changes (for logs/metrics). */
+  readonly onHealthChange?: (worker: WorkerView) => void;
+}
+
+const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    // Health checks must not keep the process alive.
+    t.unref();
+    return t;
+  },
+  clearTimeout: (h) => {
+    clearTimeout(h as ReturnType<typeof setTimeout>);
+  },
+};
+
+export function resolveHealthOptions(input?: Partial<HealthOptions>): HealthOptions {
+  const o: HealthOptions = { ...DEFAULT_HEALTH_OPTIONS, ...input };
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new RouterError(
+        RouterErrorCode.InvalidOptions,
+        `health.${k} must be a finite number >= 0`,
+      );
+    }
+  }
+  if (o.ewmaAlpha <= 0 || o.ewmaAlpha > 1 || o.errorRate > 1) {
+    throw new RouterError(
+      RouterErrorCode.InvalidOptions,
+      'health.ewmaAlpha must be in (0,1], errorRate in [0,1]',
+    );
+  }
+  return Object.freeze(o);
+}
+
+/**
+ * Chooses a worker for a request. Modern requests are routed from method + name alone;
+ * legacy sessions follow their pin, re-pinned when the pinned worker is gone or unhealthy.
+ */
+export class Router {
+  readonly pool: WorkerPool;
+  private readonly strategy: Strategy;
+  private readonly clock: Clock;
+  private readonly pins: PinStore | undefined;
+  private readonly probe: HealthProbe | undefined;
+  private readonly opts: HealthOptions;
+  private readonly onHealthChange: ((worker: WorkerView) => void) | undefined;
+  private timer: unknown;
+  private checking: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(options: RouterOptions = {}) {
+    const s = options.strategy ?? 'round-robin';
+    this.strategy = typeof s === 'string' ? createStrategy(s) : s;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.pins = options.pins;
+    this.probe = options.probe;
+    this.opts = resolveHealthOptions(options.health);
+    this.onHealthChange = options.onHealthChange;
+    this.pool = new WorkerPool(options.matchTemplate);
+  }
+
+  get strategyName(): string {
+    return this.strategy.name;
+  }
+
+  /** Removes a worker and forgets any affinity to it. */
+  removeWorker(id: WorkerId): boolean {
+    this.strategy.forget?.(id);
+    return this.pool.remove(id);
+  }
+
+  /**
+   * Synchronous pick for a stateless (modern) request. Throws RouterError NO_WORKER.
+   * The hot path: one Map lookup for owners, one in-place scan by the strategy.
+   */
+  pick(req: RouteRequest): WorkerView {
+    return this.pickState(req);
+  }
+
+  /** Picks a worker; legacy requests (with sessionId) go through the pin store. */
+  async route(req: RouteRequest): Promise<RouteDecision> {
+    if (req.sessionId === undefined || this.pins === undefined)
+      return { worker: this.pickState(req) };
+    return this.routeSession(req, req.sessionId, this.pins);
+  }
+
+  private pickState(req: RouteRequest): WorkerState {
+    const all = this.pool.workers();
+    if (all.length === 0) throw noWorker('empty-pool', req.method);
+    const kind = req.name === undefined ? undefined : OWNER_KIND.get(req.method);
+    const candidates =
+      kind === undefined || req.name === undefined ? all : this.pool.owners(kind, req.name);
+    if (candidates.length === 0) throw noWorker('no-owner', `${req.method} ${req.name ?? ''}`);
+    const w = this.strategy.pick(candidates, req.clientKey ?? req.sessionId, this.clock.now());
+    if (w === undefined) throw noWorker('no-healthy', req.method);
+    return w;
+  }
+
+  private async routeSession(
+    req: RouteRequest,
+    sessionId: string,
+    pins: PinStore,
+  ): Promise<RouteDecision> {
+    const now = this.clock.now();
+    let pinned = await pins.get(sessionId);
+    // Bounded: each lost compare-and-set means another gateway moved the pin; follow it.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (pinned !== undefined) {
+        const w = this.pool.state(pinned);
+        if (w?.available(now) === true) return { worker: w };
+      }
+      // No pin yet, or the pinned worker is gone/unhealthy: choose any healthy worker
+      // (a legacy session's worker serves all its methods, so ownership does not apply).
+      const chosen = this.pickState({ method: req.method, sessionId, clientKey: req.clientKey });
+      if (await pins.set(sessionId, chosen.id, pinned)) {
+        return pinned === undefined ? { worker: chosen } : { worker: chosen, migratedFrom: pinned };
+      }
+      pinned = await pins.get(sessionId);
+    }
+    throw noWorker('no-healthy', `session pin for ${req.method} (contended)`);
+  }
+
+  /** The gateway calls this when it dispatches to a worker. */
+  onStart(id: WorkerId): void {
+    const w = this.pool.state(id);
+    if (w === undefined) return;
+    w.inFlight++;
+    if (w.health === 'half-open') w.trialInFlight = true;
+  }
+
+  /** The gateway calls this when the dispatch ends (ok = the worker answered, even with a JSON-RPC error). */
+  onFinish(id: WorkerId, ok: boolean, latencyMs: number): void {
+    const w = this.pool.state(id);
+    if (w === undefined) return;
+    if (recordOutcome(w, ok, latencyMs, this.clock.now(), this.opts))
+      this.onHealthChange?.(w.view());
+  }
+
+  /** Runs one round of active probes over every worker (tests call it directly). */
+  async checkNow(): Promise<void> {
+    const probe = this.probe;
+    if (probe === undefined) return;
+    const workers = this.pool.workers();
+    const results = await Promise.all(
+      workers.map((w) =>
+        probe(w).then(
+          (ok) => ok,
+          () => false,
+        ),
+      ),
+    );
+    for (let i = 0; i < workers.length; i++) {
+      const w = workers[i];
+      // Skip workers removed while the probe ran.
+      if (w === undefined || this.pool.state(w.id) !== w) continue;
+      if (recordProbe(w, results[i] === true, this.opts)) this.onHealthChange?.(w.view());
+    }
+  }
+
+  /** Starts periodic active health checks on the injected timer. */
+  start(): void {
+    if (this.probe === undefined || !this.stopped) return;
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Stops health checks and waits for a round in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.checking;
+  }
+
+  private schedule(): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.checking = this.checkNow().finally(() => {
+        this.checking = undefined;
+        if (!this.stopped) this.schedule();
+      });
+    }, this.opts.probeIntervalMs);
+  }
+}

@@ -60,15 +60,16 @@ export function recordOutcome(
       restore(w);
       return true;
     }
-    return false;
-  }
-  w.windowFailures++;
-  w.consecutiveFailures++;
-  if (w.health === 'half-open' && wasTrial) {
-    eject(w, now, o);
-    return true;
+  } else {
+    w.windowFailures++;
+    w.consecutiveFailures++;
+    if (w.health === 'half-open' && wasTrial) {
+      eject(w, now, o);
+      return true;
+    }
   }
   if (w.health !== 'healthy') return false;
+  // Checked on successes too: the window may reach its minimum size on a success.
   const rateTripped =
     w.windowTotal >= o.errorRateMinRequests && w.windowFailures / w.windowTotal >= o.errorRate;
   if (w.consecutiveFailures >= o.consecutiveFailures || rateTripped) {

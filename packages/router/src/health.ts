@@ -99,11 +99,13 @@ export function restore(w: WorkerState): void {
 }
 
 /** Applies one active probe result. Returns true on a state change. */
-export function recordProbe(w: WorkerState, ok: boolean, o: HealthOptions): boolean {
+export function recordProbe(w: WorkerState, ok: boolean, now: number, o: HealthOptions): boolean {
   if (ok) {
     w.probeFailures = 0;
     w.probeSuccesses++;
-    // A probe success ends a passive ejection early, or lifts a down mark after enough successes.
+    // A passive ejection runs its backoff even if the worker answers probes (it may be alive
+    // but failing requests); once the backoff has expired a good probe serves as the trial.
+    if (w.health === 'ejected' && now < w.ejectedUntil) return false;
     if (w.health === 'down' && w.probeSuccesses < o.healthyThreshold) return false;
     if (w.health !== 'healthy') {
       restore(w);

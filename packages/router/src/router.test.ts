@@ -270,14 +270,35 @@ describe('active health checks', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('ends a passive ejection early when a probe succeeds', async () => {
+  it('keeps a passive ejection for its backoff, then a good probe closes it', async () => {
     const clock = new FakeClock();
     const r = new Router({ clock, probe: () => Promise.resolve(true) });
     r.pool.upsert(spec('a'));
     for (let i = 0; i < 5; i++) r.onFinish(wid('a'), false, 1);
     expect(r.pool.get(wid('a'))?.health).toBe('ejected');
     await r.checkNow();
+    expect(r.pool.get(wid('a'))?.health).toBe('ejected');
+    clock.advance(5_000);
+    await r.checkNow();
     expect(r.pool.get(wid('a'))?.health).toBe('healthy');
+  });
+
+  it('counts a rejected or throwing probe as a failure and ignores removed workers', async () => {
+    const clock = new FakeClock();
+    const r = new Router({
+      clock,
+      health: { unhealthyThreshold: 1 },
+      probe: (w) => {
+        if (w.id === 'b') r.removeWorker(w.id);
+        return w.id === 'a' ? Promise.reject(new Error('boom')) : Promise.resolve(false);
+      },
+    });
+    r.pool.upsert(spec('a'));
+    r.pool.upsert(spec('b'));
+    await r.checkNow();
+    expect(r.pool.get(wid('a'))?.health).toBe('down');
+    expect(r.pool.get(wid('b'))).toBeUndefined();
+    expect(r.pool.size).toBe(1);
   });
 });
 

@@ -191,7 +191,8 @@ export class Router {
       const w = workers[i];
       // Skip workers removed while the probe ran.
       if (w === undefined || this.pool.state(w.id) !== w) continue;
-      if (recordProbe(w, results[i] === true, this.opts)) this.onHealthChange?.(w.view());
+      if (recordProbe(w, results[i] === true, this.clock.now(), this.opts))
+        this.onHealthChange?.(w.view());
     }
   }
 

@@ -5,6 +5,7 @@ import { WorkerState } from './worker.js';
 export type OwnerKind = 'tool' | 'prompt' | 'resource';
 
 const EMPTY: readonly WorkerState[] = Object.freeze([]);
+const TEMPLATE_CACHE_MAX = 4096;
 
 /**
  * The set of workers and the name -> owners indexes. Indexes are rebuilt on membership
@@ -17,6 +18,8 @@ export class WorkerPool {
   private prompts = new Map<string, WorkerState[]>();
   private resources = new Map<string, WorkerState[]>();
   private templates: { template: string; owners: WorkerState[] }[] = [];
+  /** uri -> template owners; bounded, cleared on reindex, so repeated uris skip the matcher. */
+  private readonly templateCache = new Map<string, readonly WorkerState[]>();
 
   constructor(private readonly matchTemplate?: TemplateMatcher) {}
 
@@ -76,6 +79,15 @@ export class WorkerPool {
   private templateOwners(uri: string): readonly WorkerState[] {
     const match = this.matchTemplate;
     if (match === undefined) return EMPTY;
+    const cached = this.templateCache.get(uri);
+    if (cached !== undefined) return cached;
+    const owners = this.matchTemplates(match, uri);
+    if (this.templateCache.size >= TEMPLATE_CACHE_MAX) this.templateCache.clear();
+    this.templateCache.set(uri, owners);
+    return owners;
+  }
+
+  private matchTemplates(match: TemplateMatcher, uri: string): readonly WorkerState[] {
     let found: WorkerState[] | undefined;
     let merged = false;
     for (const t of this.templates) {
@@ -110,6 +122,7 @@ export class WorkerPool {
     this.prompts = prompts;
     this.resources = resources;
     this.templates = [...templates].map(([template, owners]) => ({ template, owners }));
+    this.templateCache.clear();
   }
 }
 

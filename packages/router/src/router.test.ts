@@ -53,6 +53,27 @@ describe('ownership routing', () => {
     expect(ids('resources/subscribe', 'mem://x')).toEqual(['c']);
   });
 
+  it('matches templates once per uri and rematches after the pool changes', () => {
+    let calls = 0;
+    const r = new Router({
+      clock: new FakeClock(),
+      matchTemplate: (t, u) => {
+        calls++;
+        return prefixMatcher(t, u);
+      },
+    });
+    r.pool.upsert(spec('a', { owns: { resourceTemplates: ['db://rows/{id}'] } }));
+    r.pick({ method: 'resources/read', name: 'db://rows/1' });
+    r.pick({ method: 'resources/read', name: 'db://rows/1' });
+    expect(calls).toBe(1);
+    r.pool.upsert(spec('b', { owns: { resourceTemplates: ['db://{x}'] } }));
+    const seen = new Set(
+      Array.from({ length: 4 }, () => r.pick({ method: 'resources/read', name: 'db://rows/1' }).id),
+    );
+    expect([...seen].sort()).toEqual(['a', 'b']);
+    expect(calls).toBe(3);
+  });
+
   it('sends methods that need no owner to any worker', () => {
     const r = ownershipRouter();
     const seen = new Set(Array.from({ length: 6 }, () => r.pick({ method: 'tools/list' }).id));

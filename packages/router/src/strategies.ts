@@ -54,10 +54,12 @@ export class RoundRobin implements Strategy {
   }
 }
 
-/** Fewest in-flight requests relative to weight; ties rotate so equal workers share load. */
-export class LeastConnections implements Strategy {
-  readonly name: StrategyName = StrategyName.LeastConnections;
+/** Picks the available worker with the lowest score; ties rotate so equal workers share load. */
+abstract class LowestScore implements Strategy {
+  abstract readonly name: StrategyName;
   private rotate = 0;
+
+  protected abstract score(w: WorkerState): number;
 
   pick(
     candidates: readonly WorkerState[],
@@ -71,13 +73,22 @@ export class LeastConnections implements Strategy {
     for (let i = 0; i < n; i++) {
       const w = candidates[(start + i) % n];
       if (w === undefined || !w.available(now)) continue;
-      const score = w.inFlight / w.weight;
+      const score = this.score(w);
       if (score < bestScore) {
         best = w;
         bestScore = score;
       }
     }
     return best;
+  }
+}
+
+/** Fewest in-flight requests relative to weight. */
+export class LeastConnections extends LowestScore {
+  readonly name: StrategyName = StrategyName.LeastConnections;
+
+  protected score(w: WorkerState): number {
+    return w.inFlight / w.weight;
   }
 }
 
@@ -107,29 +118,11 @@ export class WeightedRoundRobin implements Strategy {
  * Lowest expected wait: EWMA latency x (in-flight + 1). Workers with no sample yet score 0,
  * so new workers get tried first.
  */
-export class LeastResponseTime implements Strategy {
+export class LeastResponseTime extends LowestScore {
   readonly name: StrategyName = StrategyName.LeastResponseTime;
-  private rotate = 0;
 
-  pick(
-    candidates: readonly WorkerState[],
-    _key: string | undefined,
-    now: number,
-  ): WorkerState | undefined {
-    const n = candidates.length;
-    const start = this.rotate++ % Math.max(n, 1);
-    let best: WorkerState | undefined;
-    let bestScore = Infinity;
-    for (let i = 0; i < n; i++) {
-      const w = candidates[(start + i) % n];
-      if (w === undefined || !w.available(now)) continue;
-      const score = (w.latencyEwma * (w.inFlight + 1)) / w.weight;
-      if (score < bestScore) {
-        best = w;
-        bestScore = score;
-      }
-    }
-    return best;
+  protected score(w: WorkerState): number {
+    return (w.latencyEwma * (w.inFlight + 1)) / w.weight;
   }
 }
 

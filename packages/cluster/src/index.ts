@@ -70,3 +70,17 @@ export {
   subjectOf,
   subjectToken,
 } from './bus/index.js';
+export {
+  type DispatchEnvelope,
+  type EnvelopeEra,
+  type EnvelopeField,
+  type EnvelopePrincipal,
+  ENVELOPE_HEADER_PREFIX,
+  ENVELOPE_HEADERS,
+  ENVELOPE_LIMITS,
+  EnvelopeError,
+  decodeEnvelope,
+  encodeEnvelope,
+  remainingMs,
+  traceparentProblem,
+} from './envelope.js';

@@ -2,6 +2,7 @@
  * Hostile input over Streamable HTTP (issue 2, "Done when"): each case gets the exact HTTP
  * status and JSON-RPC code, the error is schema-valid, and the server keeps answering.
  */
+import { verifies } from '../../packages/testkit/src/requirements.js';
 import { request as httpRequest } from 'node:http';
 import {
   expectValidMessage,
@@ -170,7 +171,7 @@ describe('hostile input matrix (Streamable HTTP)', () => {
     expect(rpcError(legacy)).toMatchObject({ code: -32601, id: 10 });
   });
 
-  it('oversize body -> 413 / -32015', async () => {
+  it(verifies('R-BODY-SIZE-LIMIT', 'oversize body -> 413 / -32015'), async () => {
     const big = JSON.stringify({
       jsonrpc: '2.0',
       id: 11,
@@ -182,35 +183,41 @@ describe('hostile input matrix (Streamable HTTP)', () => {
     expect(rpcError(res).code).toBe(-32015);
   });
 
-  it('deep nesting beyond the limit -> 400 / -32600', async () => {
+  it(verifies('R-JSON-DEPTH-LIMIT', 'deep nesting beyond the limit -> 400 / -32600'), async () => {
     const deep = `{"jsonrpc":"2.0","id":12,"method":"ping","params":{"x":${'['.repeat(1000)}${']'.repeat(1000)}}}`;
     const res = await postMcp(server.url, deep);
     expect(res.status).toBe(400);
     expect(rpcError(res).code).toBe(-32600);
   });
 
-  it('bad Origin -> 403 / -32014', async () => {
+  it(verifies('R-ORIGIN-VALIDATION', 'bad Origin -> 403 / -32014'), async () => {
     const res = await postMcp(server.url, initializeBody, { origin: 'http://evil.example.com' });
     expect(res.status).toBe(403);
     expect(rpcError(res).code).toBe(-32014);
   });
 
-  it('bad Host (DNS rebinding) -> 403 / -32014; a localhost Host is fine', async () => {
-    const port = new URL(server.url).port;
-    const evil = await rawPost(
-      { host: 'evil.example.com', origin: 'http://evil.example.com' },
-      initializeBody,
-    );
-    expect(evil.status).toBe(403);
-    expect((JSON.parse(evil.text) as { error: { code: number } }).error.code).toBe(-32014);
-    const good = await rawPost(
-      { host: `localhost:${port}`, origin: `http://localhost:${port}` },
-      initializeBody,
-    );
-    expect(good.status).toBe(200);
-  });
+  it(
+    verifies(
+      'R-HOST-VALIDATION',
+      'bad Host (DNS rebinding) -> 403 / -32014; a localhost Host is fine',
+    ),
+    async () => {
+      const port = new URL(server.url).port;
+      const evil = await rawPost(
+        { host: 'evil.example.com', origin: 'http://evil.example.com' },
+        initializeBody,
+      );
+      expect(evil.status).toBe(403);
+      expect((JSON.parse(evil.text) as { error: { code: number } }).error.code).toBe(-32014);
+      const good = await rawPost(
+        { host: `localhost:${port}`, origin: `http://localhost:${port}` },
+        initializeBody,
+      );
+      expect(good.status).toBe(200);
+    },
+  );
 
-  it('unknown session id -> 404 / -32001', async () => {
+  it(verifies('R-SESSION-UNKNOWN-404', 'unknown session id -> 404 / -32001'), async () => {
     const res = await postMcp(
       server.url,
       { jsonrpc: '2.0', id: 13, method: 'tools/list', params: {} },
@@ -220,7 +227,7 @@ describe('hostile input matrix (Streamable HTTP)', () => {
     expect(rpcError(res).code).toBe(-32001);
   });
 
-  it('a deleted session -> 404 / -32001', async () => {
+  it(verifies('R-SESSION-ENDED-404', 'a deleted session -> 404 / -32001'), async () => {
     const sid = await openSession('2025-11-25');
     const del = await fetch(server.url, {
       method: 'DELETE',
@@ -248,7 +255,7 @@ describe('hostile input matrix (Streamable HTTP)', () => {
     expect(rpcError(res).code).toBe(-32600);
   });
 
-  it('batch on 2025-06-18 -> 400 / -32600', async () => {
+  it(verifies('R-BATCH-REJECTED-LATER', 'batch on 2025-06-18 -> 400 / -32600'), async () => {
     const sid = await openSession('2025-06-18');
     const res = await postMcp(
       server.url,
@@ -262,25 +269,28 @@ describe('hostile input matrix (Streamable HTTP)', () => {
     expect(rpcError(res).code).toBe(-32600);
   });
 
-  it('batch on 2025-03-26 -> accepted, one response per request', async () => {
-    const sid = await openSession('2025-03-26');
-    const res = await postMcp(
-      server.url,
-      [
-        { jsonrpc: '2.0', id: 18, method: 'ping' },
-        { jsonrpc: '2.0', id: 19, method: 'tools/list', params: {} },
-        { jsonrpc: '2.0', method: 'notifications/roots/list_changed' },
-      ],
-      { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-03-26' },
-    );
-    expect(res.status).toBe(200);
-    const responses = res.messages.flatMap((m) => (Array.isArray(m) ? m : [m])) as {
-      id: number;
-    }[];
-    expect(responses.map((r) => r.id).sort()).toEqual([18, 19]);
-    expectValidMessage('2025-03-26', findResponse(responses, 18), { method: 'ping' });
-    expectValidMessage('2025-03-26', findResponse(responses, 19), { method: 'tools/list' });
-  });
+  it(
+    verifies('R-BATCH-2025-03-26', 'batch on 2025-03-26 -> accepted, one response per request'),
+    async () => {
+      const sid = await openSession('2025-03-26');
+      const res = await postMcp(
+        server.url,
+        [
+          { jsonrpc: '2.0', id: 18, method: 'ping' },
+          { jsonrpc: '2.0', id: 19, method: 'tools/list', params: {} },
+          { jsonrpc: '2.0', method: 'notifications/roots/list_changed' },
+        ],
+        { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-03-26' },
+      );
+      expect(res.status).toBe(200);
+      const responses = res.messages.flatMap((m) => (Array.isArray(m) ? m : [m])) as {
+        id: number;
+      }[];
+      expect(responses.map((r) => r.id).sort()).toEqual([18, 19]);
+      expectValidMessage('2025-03-26', findResponse(responses, 18), { method: 'ping' });
+      expectValidMessage('2025-03-26', findResponse(responses, 19), { method: 'tools/list' });
+    },
+  );
 
   it('still answers normal requests afterwards', async () => {
     const { body, headers } = modernRequest('tools/list', {}, { id: 20 });

@@ -3,6 +3,7 @@
  * MRTR round trips, subscriptions/listen, and the header rules with their HTTP statuses.
  * Every message the server sends is validated against the 2026-07-28 schema.
  */
+import { verifies } from '../../packages/testkit/src/requirements.js';
 import {
   expectValidMessage,
   findResponse,
@@ -92,27 +93,30 @@ describe('modern era over raw HTTP', () => {
     });
   });
 
-  it('streams progress over SSE before the result', async () => {
-    const r = await call(
-      'tools/call',
-      { name: 'test_tool_with_progress', arguments: {} },
-      { meta: { progressToken: 'p-1' } },
-    );
-    expect(r.contentType).toContain('text/event-stream');
-    const progress = r.messages.filter(
-      (m): m is { params: { progressToken: unknown; progress: number } } =>
-        (m as { method?: string }).method === 'notifications/progress',
-    );
-    expect(progress.map((p) => p.params.progress)).toEqual([0, 50, 100]);
-    expect(progress.every((p) => p.params.progressToken === 'p-1')).toBe(true);
-    // The result is the last message on the stream.
-    expect(r.messages.at(-1)).toBe(r.response);
-    expect(result(r).content[0].text).toBe('p-1');
-    // No logging without a requested level.
-    expect(
-      r.messages.some((m) => (m as { method?: string }).method === 'notifications/message'),
-    ).toBe(false);
-  });
+  it(
+    verifies('R-PROGRESS-BEFORE-RESULT', 'streams progress over SSE before the result'),
+    async () => {
+      const r = await call(
+        'tools/call',
+        { name: 'test_tool_with_progress', arguments: {} },
+        { meta: { progressToken: 'p-1' } },
+      );
+      expect(r.contentType).toContain('text/event-stream');
+      const progress = r.messages.filter(
+        (m): m is { params: { progressToken: unknown; progress: number } } =>
+          (m as { method?: string }).method === 'notifications/progress',
+      );
+      expect(progress.map((p) => p.params.progress)).toEqual([0, 50, 100]);
+      expect(progress.every((p) => p.params.progressToken === 'p-1')).toBe(true);
+      // The result is the last message on the stream.
+      expect(r.messages.at(-1)).toBe(r.response);
+      expect(result(r).content[0].text).toBe('p-1');
+      // No logging without a requested level.
+      expect(
+        r.messages.some((m) => (m as { method?: string }).method === 'notifications/message'),
+      ).toBe(false);
+    },
+  );
 
   it('MRTR: input_required, then complete when the client answers', async () => {
     const name = 'test_input_required_result_elicitation';
@@ -210,76 +214,103 @@ describe('modern era over raw HTTP', () => {
 });
 
 describe('modern header rules', () => {
-  it('missing Mcp-Method -> 400 / -32020', async () => {
+  it(verifies('R-HDR-METHOD-MISSING', 'missing Mcp-Method -> 400 / -32020'), async () => {
     const r = await call('tools/list', {}, { headers: { 'mcp-method': null } });
     expect(r.status).toBe(400);
     expect(error(r).code).toBe(-32020);
   });
 
-  it('Mcp-Name that does not match the body -> 400 / -32020', async () => {
-    const r = await call(
-      'tools/call',
-      { name: 'test_simple_text', arguments: {} },
-      { headers: { 'mcp-name': 'wrong_tool_name' } },
-    );
-    expect(r.status).toBe(400);
-    expect(error(r).code).toBe(-32020);
-  });
+  it(
+    verifies('R-HDR-NAME-MISMATCH', 'Mcp-Name that does not match the body -> 400 / -32020'),
+    async () => {
+      const r = await call(
+        'tools/call',
+        { name: 'test_simple_text', arguments: {} },
+        { headers: { 'mcp-name': 'wrong_tool_name' } },
+      );
+      expect(r.status).toBe(400);
+      expect(error(r).code).toBe(-32020);
+    },
+  );
 
-  it('header version != _meta version -> 400 / -32020, checked before support', async () => {
-    const r = await call(
-      'server/discover',
-      {},
-      { meta: { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' } },
-    );
-    expect(r.status).toBe(400);
-    expect(error(r).code).toBe(-32020);
-  });
+  it(
+    verifies(
+      'R-HDR-VERSION-MISMATCH',
+      'header version != _meta version -> 400 / -32020, checked before support',
+    ),
+    async () => {
+      const r = await call(
+        'server/discover',
+        {},
+        { meta: { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' } },
+      );
+      expect(r.status).toBe(400);
+      expect(error(r).code).toBe(-32020);
+    },
+  );
 
-  it('unsupported version -> 400 / -32022 with supported and requested', async () => {
-    const r = await call(
-      'server/discover',
-      {},
-      {
-        meta: { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' },
-        headers: { 'mcp-protocol-version': 'v999.0.0' },
-      },
-    );
-    expect(r.status).toBe(400);
-    const e = error(r);
-    expect(e.code).toBe(-32022);
-    expect(e.data).toEqual({ supported: expect.arrayContaining([REV]), requested: 'v999.0.0' });
-  });
+  it(
+    verifies(
+      'R-HDR-UNSUPPORTED-VERSION',
+      'unsupported version -> 400 / -32022 with supported and requested',
+    ),
+    async () => {
+      const r = await call(
+        'server/discover',
+        {},
+        {
+          meta: { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' },
+          headers: { 'mcp-protocol-version': 'v999.0.0' },
+        },
+      );
+      expect(r.status).toBe(400);
+      const e = error(r);
+      expect(e.code).toBe(-32022);
+      expect(e.data).toEqual({ supported: expect.arrayContaining([REV]), requested: 'v999.0.0' });
+    },
+  );
 
-  it('a tool needing an undeclared capability -> 400 / -32021 with requiredCapabilities', async () => {
-    const r = await call(
-      'tools/call',
-      { name: 'test_missing_capability', arguments: {} },
-      { capabilities: {} },
-    );
-    expect(r.status).toBe(400);
-    const e = error(r);
-    expect(e.code).toBe(-32021);
-    expect(e.data.requiredCapabilities.sampling).toEqual({});
-  });
+  it(
+    verifies(
+      'R-HDR-MISSING-CAPABILITY',
+      'a tool needing an undeclared capability -> 400 / -32021 with requiredCapabilities',
+    ),
+    async () => {
+      const r = await call(
+        'tools/call',
+        { name: 'test_missing_capability', arguments: {} },
+        { capabilities: {} },
+      );
+      expect(r.status).toBe(400);
+      const e = error(r);
+      expect(e.code).toBe(-32021);
+      expect(e.data.requiredCapabilities.sampling).toEqual({});
+    },
+  );
 
-  it('missing _meta fields -> 400 / -32602, echoing the id', async () => {
-    const { body, headers } = modernRequest('server/discover', {}, { id: 101 });
-    (body.params as { _meta: Record<string, unknown> })._meta = {
-      'io.modelcontextprotocol/protocolVersion': REV,
-    };
-    const res = await postMcp(server.url, body, headers);
-    expect(res.status).toBe(400);
-    const response = findResponse(res.messages, 101);
-    expect((response?.error as { code?: number } | undefined)?.code).toBe(-32602);
-    expectValidMessage(REV, response);
-  });
+  it(
+    verifies('R-HDR-META-INCOMPLETE', 'missing _meta fields -> 400 / -32602, echoing the id'),
+    async () => {
+      const { body, headers } = modernRequest('server/discover', {}, { id: 101 });
+      (body.params as { _meta: Record<string, unknown> })._meta = {
+        'io.modelcontextprotocol/protocolVersion': REV,
+      };
+      const res = await postMcp(server.url, body, headers);
+      expect(res.status).toBe(400);
+      const response = findResponse(res.messages, 101);
+      expect((response?.error as { code?: number } | undefined)?.code).toBe(-32602);
+      expectValidMessage(REV, response);
+    },
+  );
 
-  it('unknown and removed methods -> 404 / -32601', async () => {
-    for (const method of ['unknown/method', 'ping', 'initialize', 'logging/setLevel']) {
-      const r = await call(method);
-      expect(r.status, method).toBe(404);
-      expect(error(r).code, method).toBe(-32601);
-    }
-  });
+  it(
+    verifies('R-MODERN-REMOVED-METHODS', 'unknown and removed methods -> 404 / -32601'),
+    async () => {
+      for (const method of ['unknown/method', 'ping', 'initialize', 'logging/setLevel']) {
+        const r = await call(method);
+        expect(r.status, method).toBe(404);
+        expect(error(r).code, method).toBe(-32601);
+      }
+    },
+  );
 });

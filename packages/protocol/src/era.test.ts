@@ -1,3 +1,4 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import { describe, expect, it } from 'vitest';
 import {
   classifyPost,
@@ -47,61 +48,85 @@ function modern(input: PostInput): Extract<EraDecision, { type: 'modern' }> {
 }
 
 describe('classifyPost: section 2.4 ladder', () => {
-  it('2.4 step 1: a session id means legacy, whatever else is sent', () => {
-    expect(
-      classifyPost({
-        sessionId: 'abc',
-        protocolVersionHeader: '2026-07-28',
-        message: request(1, 'tools/list', { _meta: validMeta }),
-      }),
-    ).toEqual({ type: 'legacy-session', sessionId: 'abc' });
-    expect(classifyPost({ sessionId: 'x', message: request(1, 'ping') })).toEqual({
-      type: 'legacy-session',
-      sessionId: 'x',
-    });
-  });
-
-  it('2.4 step 2: no header and no _meta is legacy-new (SDK initialize)', () => {
-    const init = request(1, 'initialize', {
-      protocolVersion: '2025-11-25',
-      capabilities: {},
-      clientInfo: { name: 'c', version: '1' },
-    });
-    expect(classifyPost({ message: init })).toEqual({ type: 'legacy-new' });
-    // Anything else without a session is the transport's 400.
-    expect(classifyPost({ message: request(2, 'tools/list') })).toEqual({ type: 'legacy-new' });
-    expect(
-      classifyPost({ message: { jsonrpc: '2.0', method: 'notifications/initialized' } }),
-    ).toEqual({
-      type: 'legacy-new',
-    });
-    const err = sessionRequiredError();
-    expect(err.code).toBe(-32600);
-    expect(err.httpStatus).toBe(400);
-  });
-
-  it('2.4 step 3: a legacy version header without _meta is legacy (DNS probe initialize)', () => {
-    for (const v of ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']) {
+  it(
+    verifies(
+      'R-ERA-SESSION-LEGACY',
+      '2.4 step 1: a session id means legacy, whatever else is sent',
+    ),
+    () => {
       expect(
-        classifyPost({ protocolVersionHeader: v, message: request(1, 'initialize', {}) }),
-      ).toEqual({ type: 'legacy-new' });
-    }
-  });
+        classifyPost({
+          sessionId: 'abc',
+          protocolVersionHeader: '2026-07-28',
+          message: request(1, 'tools/list', { _meta: validMeta }),
+        }),
+      ).toEqual({ type: 'legacy-session', sessionId: 'abc' });
+      expect(classifyPost({ sessionId: 'x', message: request(1, 'ping') })).toEqual({
+        type: 'legacy-session',
+        sessionId: 'x',
+      });
+    },
+  );
 
-  it('2.4 step 4.1: _meta without the header -> 400 / -32020', () => {
-    const err = rejection({ message: request(1, 'tools/list', { _meta: validMeta }) });
-    expect(err.code).toBe(-32020);
-    expect(err.httpStatus).toBe(400);
-  });
+  it(
+    verifies(
+      'R-ERA-BARE-LEGACY',
+      '2.4 step 2: no header and no _meta is legacy-new (SDK initialize)',
+    ),
+    () => {
+      const init = request(1, 'initialize', {
+        protocolVersion: '2025-11-25',
+        capabilities: {},
+        clientInfo: { name: 'c', version: '1' },
+      });
+      expect(classifyPost({ message: init })).toEqual({ type: 'legacy-new' });
+      // Anything else without a session is the transport's 400.
+      expect(classifyPost({ message: request(2, 'tools/list') })).toEqual({ type: 'legacy-new' });
+      expect(
+        classifyPost({ message: { jsonrpc: '2.0', method: 'notifications/initialized' } }),
+      ).toEqual({
+        type: 'legacy-new',
+      });
+      const err = sessionRequiredError();
+      expect(err.code).toBe(-32600);
+      expect(err.httpStatus).toBe(400);
+    },
+  );
 
-  it('2.4 step 4.2: modern header without _meta -> 400 / -32602', () => {
-    const err = rejection({
-      protocolVersionHeader: '2026-07-28',
-      message: request(1, 'tools/list', {}),
-    });
-    expect(err.code).toBe(-32602);
-    expect(err.httpStatus).toBe(400);
-  });
+  it(
+    verifies(
+      'R-ERA-LEGACY-HEADER',
+      '2.4 step 3: a legacy version header without _meta is legacy (DNS probe initialize)',
+    ),
+    () => {
+      for (const v of ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']) {
+        expect(
+          classifyPost({ protocolVersionHeader: v, message: request(1, 'initialize', {}) }),
+        ).toEqual({ type: 'legacy-new' });
+      }
+    },
+  );
+
+  it(
+    verifies('R-ERA-META-NO-HEADER', '2.4 step 4.1: _meta without the header -> 400 / -32020'),
+    () => {
+      const err = rejection({ message: request(1, 'tools/list', { _meta: validMeta }) });
+      expect(err.code).toBe(-32020);
+      expect(err.httpStatus).toBe(400);
+    },
+  );
+
+  it(
+    verifies('R-ERA-HEADER-NO-META', '2.4 step 4.2: modern header without _meta -> 400 / -32602'),
+    () => {
+      const err = rejection({
+        protocolVersionHeader: '2026-07-28',
+        message: request(1, 'tools/list', {}),
+      });
+      expect(err.code).toBe(-32602);
+      expect(err.httpStatus).toBe(400);
+    },
+  );
 
   it('2.4 step 4.2: an unknown header value without _meta is modern and -32602', () => {
     expect(
@@ -128,14 +153,20 @@ describe('classifyPost: section 2.4 ladder', () => {
     ).toBe(-32602);
   });
 
-  it('2.4 step 4.3: a legacy header with modern _meta is a mismatch -> -32020', () => {
-    const err = rejection({
-      protocolVersionHeader: '2025-11-25',
-      message: request(1, 'tools/list', { _meta: validMeta }),
-    });
-    expect(err.code).toBe(-32020);
-    expect(err.httpStatus).toBe(400);
-  });
+  it(
+    verifies(
+      'R-ERA-LEGACY-HEADER-MODERN-META',
+      '2.4 step 4.3: a legacy header with modern _meta is a mismatch -> -32020',
+    ),
+    () => {
+      const err = rejection({
+        protocolVersionHeader: '2025-11-25',
+        message: request(1, 'tools/list', { _meta: validMeta }),
+      });
+      expect(err.code).toBe(-32020);
+      expect(err.httpStatus).toBe(400);
+    },
+  );
 
   it('2.4 step 4: valid modern request -> modern with the typed meta', () => {
     const d = modern({

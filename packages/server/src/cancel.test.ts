@@ -1,3 +1,4 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import { describe, expect, it } from 'vitest';
 import type { ComponentPack } from './components.js';
 import { createEngine, isCancelledResponse } from './engine.js';
@@ -20,20 +21,26 @@ function abortable() {
 }
 
 describe('cancellation', () => {
-  it('legacy notifications/cancelled aborts the handler; the response is a -32010 marker', async () => {
-    const w = abortable();
-    const pack: ComponentPack = { name: 'c', components: [w.spec] };
-    const engine = createEngine({ serverInfo: { name: 's', version: '1' }, packs: [pack] });
-    const c = await LegacyClient.connect(engine);
-    const pending = c.request('tools/call', { name: 'wait' }, { id: 'call-1' });
-    await w.running;
-    await c.notify('notifications/cancelled', { requestId: 'call-1', reason: 'user' });
-    const res = await pending;
-    expect(w.aborted()).toBe(true);
-    expect(isCancelledResponse(res)).toBe(true);
-    expect(errorOf(res).code).toBe(-32010);
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-CANCEL-LEGACY',
+      'legacy notifications/cancelled aborts the handler; the response is a -32010 marker',
+    ),
+    async () => {
+      const w = abortable();
+      const pack: ComponentPack = { name: 'c', components: [w.spec] };
+      const engine = createEngine({ serverInfo: { name: 's', version: '1' }, packs: [pack] });
+      const c = await LegacyClient.connect(engine);
+      const pending = c.request('tools/call', { name: 'wait' }, { id: 'call-1' });
+      await w.running;
+      await c.notify('notifications/cancelled', { requestId: 'call-1', reason: 'user' });
+      const res = await pending;
+      expect(w.aborted()).toBe(true);
+      expect(isCancelledResponse(res)).toBe(true);
+      expect(errorOf(res).code).toBe(-32010);
+      await engine.close();
+    },
+  );
 
   it('cancelling an unknown or finished id is harmless', async () => {
     const engine = createEngine({ serverInfo: { name: 's', version: '1' }, packs: [] });
@@ -43,20 +50,23 @@ describe('cancellation', () => {
     await engine.close();
   });
 
-  it('modern: the transport aborting ctx.signal reaches the handler', async () => {
-    const w = abortable();
-    const engine = createEngine({
-      serverInfo: { name: 's', version: '1' },
-      packs: [{ name: 'c', components: [w.spec] }],
-    });
-    const controller = new AbortController();
-    const pending = modern(engine, 'tools/call', { name: 'wait' }, { signal: controller.signal });
-    await w.running;
-    controller.abort();
-    await pending;
-    expect(w.aborted()).toBe(true);
-    await engine.close();
-  });
+  it(
+    verifies('R-CANCEL-MODERN', 'modern: the transport aborting ctx.signal reaches the handler'),
+    async () => {
+      const w = abortable();
+      const engine = createEngine({
+        serverInfo: { name: 's', version: '1' },
+        packs: [{ name: 'c', components: [w.spec] }],
+      });
+      const controller = new AbortController();
+      const pending = modern(engine, 'tools/call', { name: 'wait' }, { signal: controller.signal });
+      await w.running;
+      controller.abort();
+      await pending;
+      expect(w.aborted()).toBe(true);
+      await engine.close();
+    },
+  );
 
   it('deleting a session aborts its in-flight handlers and pending client requests', async () => {
     const w = abortable();

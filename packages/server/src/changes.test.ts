@@ -1,3 +1,4 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import { describe, expect, it } from 'vitest';
 import type { JsonRpcNotification } from '@mcp-cluster/protocol';
 import { expectValidMessage } from '../../testkit/src/schema.js';
@@ -45,46 +46,52 @@ function listen(engine: ReturnType<typeof engineOf>, id: number | string, notifi
 }
 
 describe('subscriptions/listen', () => {
-  it('acknowledges the honoured filter, tags every frame, honours the filter', async () => {
-    const engine = engineOf();
-    const tools = listen(engine, 1700000000000, { toolsListChanged: true, bogus: true });
-    const prompts = listen(engine, 'p-1', { promptsListChanged: true });
-    await Promise.all([tools.ack, prompts.ack]);
-    expect(tools.frames[0]).toEqual({
-      jsonrpc: '2.0',
-      method: 'notifications/subscriptions/acknowledged',
-      params: {
+  it(
+    verifies(
+      'R-LISTEN-ACK-TAG',
+      'acknowledges the honoured filter, tags every frame, honours the filter',
+    ),
+    async () => {
+      const engine = engineOf();
+      const tools = listen(engine, 1700000000000, { toolsListChanged: true, bogus: true });
+      const prompts = listen(engine, 'p-1', { promptsListChanged: true });
+      await Promise.all([tools.ack, prompts.ack]);
+      expect(tools.frames[0]).toEqual({
+        jsonrpc: '2.0',
+        method: 'notifications/subscriptions/acknowledged',
+        params: {
+          _meta: { 'io.modelcontextprotocol/subscriptionId': 1700000000000 },
+          notifications: { toolsListChanged: true },
+        },
+      });
+      expectValidMessage('2026-07-28', tools.frames[0]);
+      await modern(engine, 'tools/call', { name: 'trigger_tools' });
+      expect(tools.frames[1]).toEqual({
+        jsonrpc: '2.0',
+        method: 'notifications/tools/list_changed',
+        params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 1700000000000 } },
+      });
+      expectValidMessage('2026-07-28', tools.frames[1]);
+      expect(prompts.frames.map((f) => f.method)).toEqual([
+        'notifications/subscriptions/acknowledged',
+      ]);
+      expect(prompts.frames[0]?.params?.['_meta'] as object).toEqual({
+        'io.modelcontextprotocol/subscriptionId': 'p-1',
+      });
+      tools.controller.abort();
+      prompts.controller.abort();
+      const closed = await tools.done;
+      expect(resultOf(closed.response)).toEqual({
+        resultType: 'complete',
         _meta: { 'io.modelcontextprotocol/subscriptionId': 1700000000000 },
-        notifications: { toolsListChanged: true },
-      },
-    });
-    expectValidMessage('2026-07-28', tools.frames[0]);
-    await modern(engine, 'tools/call', { name: 'trigger_tools' });
-    expect(tools.frames[1]).toEqual({
-      jsonrpc: '2.0',
-      method: 'notifications/tools/list_changed',
-      params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 1700000000000 } },
-    });
-    expectValidMessage('2026-07-28', tools.frames[1]);
-    expect(prompts.frames.map((f) => f.method)).toEqual([
-      'notifications/subscriptions/acknowledged',
-    ]);
-    expect(prompts.frames[0]?.params?.['_meta'] as object).toEqual({
-      'io.modelcontextprotocol/subscriptionId': 'p-1',
-    });
-    tools.controller.abort();
-    prompts.controller.abort();
-    const closed = await tools.done;
-    expect(resultOf(closed.response)).toEqual({
-      resultType: 'complete',
-      _meta: { 'io.modelcontextprotocol/subscriptionId': 1700000000000 },
-    });
-    await prompts.done;
-    // After the stream ended nothing more arrives.
-    await modern(engine, 'tools/call', { name: 'trigger_tools' });
-    expect(tools.frames.length).toBe(2);
-    await engine.close();
-  });
+      });
+      await prompts.done;
+      // After the stream ended nothing more arrives.
+      await modern(engine, 'tools/call', { name: 'trigger_tools' });
+      expect(tools.frames.length).toBe(2);
+      await engine.close();
+    },
+  );
 
   it('resource subscriptions only deliver updates for the listed uris', async () => {
     const engine = engineOf();

@@ -1,3 +1,4 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import { expectValidMessage } from '../../testkit/src/schema.js';
@@ -99,47 +100,59 @@ async function setup(version = '2025-11-25') {
 }
 
 describe('legacy lifecycle', () => {
-  it('initialize negotiates the version and declares capabilities', async () => {
-    const engine = createEngine({ serverInfo: { name: 'srv', version: '1' }, packs: [pack] });
-    const c = new LegacyClient(engine, engine.sessions.create());
-    const res = await c.request('initialize', {
-      protocolVersion: '2025-06-18',
-      capabilities: { roots: {} },
-      clientInfo: { name: 'x', version: '1' },
-    });
-    expectValidMessage('2025-06-18', res, { method: 'initialize' });
-    expect(resultOf(res)).toEqual({
-      protocolVersion: '2025-06-18',
-      capabilities: {
-        tools: { listChanged: true },
-        resources: { subscribe: true, listChanged: true },
-        prompts: { listChanged: true },
-        completions: {},
-        logging: {},
-      },
-      serverInfo: { name: 'srv', version: '1' },
-      instructions: 'Use the tools.',
-    });
-    expect(c.session.state.protocolVersion).toBe('2025-06-18');
-    expect(c.session.state.clientCapabilities).toEqual({ roots: {} });
-    expect(c.session.state.initialized).toBe(false);
-    await c.notify('notifications/initialized');
-    expect(c.session.state.initialized).toBe(true);
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-LEGACY-INIT-NEGOTIATE',
+      'initialize negotiates the version and declares capabilities',
+    ),
+    async () => {
+      const engine = createEngine({ serverInfo: { name: 'srv', version: '1' }, packs: [pack] });
+      const c = new LegacyClient(engine, engine.sessions.create());
+      const res = await c.request('initialize', {
+        protocolVersion: '2025-06-18',
+        capabilities: { roots: {} },
+        clientInfo: { name: 'x', version: '1' },
+      });
+      expectValidMessage('2025-06-18', res, { method: 'initialize' });
+      expect(resultOf(res)).toEqual({
+        protocolVersion: '2025-06-18',
+        capabilities: {
+          tools: { listChanged: true },
+          resources: { subscribe: true, listChanged: true },
+          prompts: { listChanged: true },
+          completions: {},
+          logging: {},
+        },
+        serverInfo: { name: 'srv', version: '1' },
+        instructions: 'Use the tools.',
+      });
+      expect(c.session.state.protocolVersion).toBe('2025-06-18');
+      expect(c.session.state.clientCapabilities).toEqual({ roots: {} });
+      expect(c.session.state.initialized).toBe(false);
+      await c.notify('notifications/initialized');
+      expect(c.session.state.initialized).toBe(true);
+      await engine.close();
+    },
+  );
 
-  it('answers an unknown version with the newest one and rejects a second initialize', async () => {
-    const engine = createEngine({ serverInfo: { name: 'srv', version: '1' }, packs: [] });
-    const c = new LegacyClient(engine, engine.sessions.create());
-    const init = {
-      protocolVersion: '1999-01-01',
-      capabilities: {},
-      clientInfo: { name: 'x', version: '1' },
-    };
-    expect(resultOf(await c.request('initialize', init))['protocolVersion']).toBe('2025-11-25');
-    expect(errorOf(await c.request('initialize', init)).code).toBe(-32600);
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-LEGACY-INIT-UNKNOWN-VERSION',
+      'answers an unknown version with the newest one and rejects a second initialize',
+    ),
+    async () => {
+      const engine = createEngine({ serverInfo: { name: 'srv', version: '1' }, packs: [] });
+      const c = new LegacyClient(engine, engine.sessions.create());
+      const init = {
+        protocolVersion: '1999-01-01',
+        capabilities: {},
+        clientInfo: { name: 'x', version: '1' },
+      };
+      expect(resultOf(await c.request('initialize', init))['protocolVersion']).toBe('2025-11-25');
+      expect(errorOf(await c.request('initialize', init)).code).toBe(-32600);
+      await engine.close();
+    },
+  );
 
   it('rejects requests before initialize (ping allowed)', async () => {
     const engine = createEngine({ serverInfo: { name: 'srv', version: '1' }, packs: [] });
@@ -149,7 +162,7 @@ describe('legacy lifecycle', () => {
     await engine.close();
   });
 
-  it('ping and logging/setLevel answer exactly {}', async () => {
+  it(verifies('R-PING-SETLEVEL-EMPTY', 'ping and logging/setLevel answer exactly {}'), async () => {
     const { engine, client } = await setup();
     expect(resultOf(await client.request('ping'))).toStrictEqual({});
     expect(resultOf(await client.request('logging/setLevel', { level: 'info' }))).toStrictEqual({});
@@ -228,39 +241,48 @@ describe('legacy tools', () => {
     await engine.close();
   });
 
-  it('logging: everything without a level, then only at or above the session level', async () => {
-    const { engine, client } = await setup();
-    await client.request('tools/call', { name: 'logs' });
-    const levels = () =>
-      client.stream.filter((m) => 'method' in m && m.method === 'notifications/message');
-    expect(levels().length).toBe(3);
-    for (const m of levels()) expectValidMessage('2025-11-25', m);
-    client.stream.length = 0;
-    await client.request('logging/setLevel', { level: 'warning' });
-    await client.request('tools/call', { name: 'logs' });
-    expect(levels().map((m) => ('params' in m ? m.params : undefined))).toEqual([
-      { level: 'error', data: 'e', logger: 'lg' },
-    ]);
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-LOG-LEGACY-GATING',
+      'logging: everything without a level, then only at or above the session level',
+    ),
+    async () => {
+      const { engine, client } = await setup();
+      await client.request('tools/call', { name: 'logs' });
+      const levels = () =>
+        client.stream.filter((m) => 'method' in m && m.method === 'notifications/message');
+      expect(levels().length).toBe(3);
+      for (const m of levels()) expectValidMessage('2025-11-25', m);
+      client.stream.length = 0;
+      await client.request('logging/setLevel', { level: 'warning' });
+      await client.request('tools/call', { name: 'logs' });
+      expect(levels().map((m) => ('params' in m ? m.params : undefined))).toEqual([
+        { level: 'error', data: 'e', logger: 'lg' },
+      ]);
+      await engine.close();
+    },
+  );
 
-  it('progress echoes the token exactly and only increases', async () => {
-    const { engine, client } = await setup();
-    await client.request('tools/call', { name: 'progress', _meta: { progressToken: 7 } });
-    const notes = client.stream.filter(
-      (m) => 'method' in m && m.method === 'notifications/progress',
-    );
-    expect(notes.map((m) => ('params' in m ? m.params : undefined))).toEqual([
-      { progressToken: 7, progress: 0, total: 100, message: 'start' },
-      { progressToken: 7, progress: 50, total: 100 },
-      { progressToken: 7, progress: 100, total: 100 },
-    ]);
-    for (const m of notes) expectValidMessage('2025-11-25', m);
-    client.stream.length = 0;
-    await client.request('tools/call', { name: 'progress' });
-    expect(client.stream).toEqual([]);
-    await engine.close();
-  });
+  it(
+    verifies('R-PROGRESS-TOKEN', 'progress echoes the token exactly and only increases'),
+    async () => {
+      const { engine, client } = await setup();
+      await client.request('tools/call', { name: 'progress', _meta: { progressToken: 7 } });
+      const notes = client.stream.filter(
+        (m) => 'method' in m && m.method === 'notifications/progress',
+      );
+      expect(notes.map((m) => ('params' in m ? m.params : undefined))).toEqual([
+        { progressToken: 7, progress: 0, total: 100, message: 'start' },
+        { progressToken: 7, progress: 50, total: 100 },
+        { progressToken: 7, progress: 100, total: 100 },
+      ]);
+      for (const m of notes) expectValidMessage('2025-11-25', m);
+      client.stream.length = 0;
+      await client.request('tools/call', { name: 'progress' });
+      expect(client.stream).toEqual([]);
+      await engine.close();
+    },
+  );
 
   it('sampling goes out as a real request on the call stream and its answer comes back', async () => {
     const { engine, client } = await setup();
@@ -284,28 +306,34 @@ describe('legacy tools', () => {
 });
 
 describe('legacy resources, prompts, completion', () => {
-  it('reads text, blob and template resources; unknown uri -> -32002 with uri', async () => {
-    const { engine, client } = await setup();
-    const t = await client.request('resources/read', { uri: 'test://text' });
-    expectValidMessage('2025-11-25', t, { method: 'resources/read' });
-    expect(resultOf(t)).toEqual({
-      contents: [{ uri: 'test://text', mimeType: 'text/plain', text: 'text body' }],
-    });
-    expect(resultOf(await client.request('resources/read', { uri: 'test://bin' }))).toEqual({
-      contents: [{ uri: 'test://bin', mimeType: 'image/png', blob: 'AQID' }],
-    });
-    expect(resultOf(await client.request('resources/read', { uri: 'test://t/42' }))).toEqual({
-      contents: [{ uri: 'test://t/42', mimeType: 'application/json', text: 'id=42' }],
-    });
-    expect(errorOf(await client.request('resources/read', { uri: 'test://none' }))).toEqual({
-      code: -32002,
-      message: 'Resource not found: test://none',
-      data: { uri: 'test://none' },
-    });
-    const lists = await client.request('resources/templates/list');
-    expectValidMessage('2025-11-25', lists, { method: 'resources/templates/list' });
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-RESOURCE-NOT-FOUND-LEGACY',
+      'reads text, blob and template resources; unknown uri -> -32002 with uri',
+    ),
+    async () => {
+      const { engine, client } = await setup();
+      const t = await client.request('resources/read', { uri: 'test://text' });
+      expectValidMessage('2025-11-25', t, { method: 'resources/read' });
+      expect(resultOf(t)).toEqual({
+        contents: [{ uri: 'test://text', mimeType: 'text/plain', text: 'text body' }],
+      });
+      expect(resultOf(await client.request('resources/read', { uri: 'test://bin' }))).toEqual({
+        contents: [{ uri: 'test://bin', mimeType: 'image/png', blob: 'AQID' }],
+      });
+      expect(resultOf(await client.request('resources/read', { uri: 'test://t/42' }))).toEqual({
+        contents: [{ uri: 'test://t/42', mimeType: 'application/json', text: 'id=42' }],
+      });
+      expect(errorOf(await client.request('resources/read', { uri: 'test://none' }))).toEqual({
+        code: -32002,
+        message: 'Resource not found: test://none',
+        data: { uri: 'test://none' },
+      });
+      const lists = await client.request('resources/templates/list');
+      expectValidMessage('2025-11-25', lists, { method: 'resources/templates/list' });
+      await engine.close();
+    },
+  );
 
   it('subscribe/unsubscribe answer {} and are recorded on the session', async () => {
     const { engine, client } = await setup();
@@ -335,42 +363,48 @@ describe('legacy resources, prompts, completion', () => {
     await engine.close();
   });
 
-  it('completion: prompt and template refs, cap at 100, unknown ref -> -32602', async () => {
-    const { engine, client } = await setup();
-    const p = resultOf(
-      await client.request('completion/complete', {
-        ref: { type: 'ref/prompt', name: 'args' },
-        argument: { name: 'a1', value: 'q' },
-        context: { arguments: { other: 'o' } },
-      }),
-    );
-    expect(p).toEqual({
-      completion: { values: ['q-x', '{"other":"o"}'], total: 2, hasMore: false },
-    });
-    const t = await client.request('completion/complete', {
-      ref: { type: 'ref/resource', uri: 'test://t/{id}' },
-      argument: { name: 'id', value: 'v' },
-    });
-    expectValidMessage('2025-11-25', t, { method: 'completion/complete' });
-    const c = resultOf(t)['completion'] as { values: string[]; total: number; hasMore: boolean };
-    expect(c.values.length).toBe(100);
-    expect(c.total).toBe(150);
-    expect(c.hasMore).toBe(true);
-    const none = resultOf(
-      await client.request('completion/complete', {
-        ref: { type: 'ref/prompt', name: 'simple' },
-        argument: { name: 'x', value: '' },
-      }),
-    );
-    expect(none).toEqual({ completion: { values: [], total: 0, hasMore: false } });
-    expect(
-      errorOf(
+  it(
+    verifies(
+      'R-COMPLETION-MAX-100',
+      'completion: prompt and template refs, cap at 100, unknown ref -> -32602',
+    ),
+    async () => {
+      const { engine, client } = await setup();
+      const p = resultOf(
         await client.request('completion/complete', {
-          ref: { type: 'ref/prompt', name: 'nope' },
+          ref: { type: 'ref/prompt', name: 'args' },
+          argument: { name: 'a1', value: 'q' },
+          context: { arguments: { other: 'o' } },
+        }),
+      );
+      expect(p).toEqual({
+        completion: { values: ['q-x', '{"other":"o"}'], total: 2, hasMore: false },
+      });
+      const t = await client.request('completion/complete', {
+        ref: { type: 'ref/resource', uri: 'test://t/{id}' },
+        argument: { name: 'id', value: 'v' },
+      });
+      expectValidMessage('2025-11-25', t, { method: 'completion/complete' });
+      const c = resultOf(t)['completion'] as { values: string[]; total: number; hasMore: boolean };
+      expect(c.values.length).toBe(100);
+      expect(c.total).toBe(150);
+      expect(c.hasMore).toBe(true);
+      const none = resultOf(
+        await client.request('completion/complete', {
+          ref: { type: 'ref/prompt', name: 'simple' },
           argument: { name: 'x', value: '' },
         }),
-      ).code,
-    ).toBe(-32602);
-    await engine.close();
-  });
+      );
+      expect(none).toEqual({ completion: { values: [], total: 0, hasMore: false } });
+      expect(
+        errorOf(
+          await client.request('completion/complete', {
+            ref: { type: 'ref/prompt', name: 'nope' },
+            argument: { name: 'x', value: '' },
+          }),
+        ).code,
+      ).toBe(-32602);
+      await engine.close();
+    },
+  );
 });

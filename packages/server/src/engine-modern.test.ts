@@ -1,3 +1,4 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import { describe, expect, it } from 'vitest';
 import { expectValidMessage } from '../../testkit/src/schema.js';
 import type { ComponentPack } from './components.js';
@@ -35,27 +36,33 @@ const engineOf = (opts: { tasks?: false } = {}) =>
   createEngine({ serverInfo: { name: 'srv', version: '9' }, packs: [pack], ...opts });
 
 describe('modern envelope', () => {
-  it('server/discover: versions, capabilities without logging, serverInfo in _meta', async () => {
-    const engine = engineOf();
-    const { response } = await modern(engine, 'server/discover');
-    expectValidMessage(V, response, { method: 'server/discover' });
-    const r = resultOf(response);
-    expect(r['supportedVersions']).toEqual([V]);
-    expect(r['resultType']).toBe('complete');
-    expect(r['cacheScope']).toBe('public');
-    expect(Number.isInteger(r['ttlMs'])).toBe(true);
-    expect(r['_meta']).toEqual({
-      'io.modelcontextprotocol/serverInfo': { name: 'srv', version: '9' },
-    });
-    const caps = r['capabilities'] as Record<string, unknown>;
-    expect(caps['logging']).toBeUndefined();
-    expect(caps['tasks']).toBeUndefined();
-    expect(caps['extensions']).toEqual({
-      'io.example/thing': { a: 1 },
-      'io.modelcontextprotocol/tasks': {},
-    });
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-MODERN-DISCOVER',
+      'server/discover: versions, capabilities without logging, serverInfo in _meta',
+    ),
+    async () => {
+      const engine = engineOf();
+      const { response } = await modern(engine, 'server/discover');
+      expectValidMessage(V, response, { method: 'server/discover' });
+      const r = resultOf(response);
+      expect(r['supportedVersions']).toEqual([V]);
+      expect(r['resultType']).toBe('complete');
+      expect(r['cacheScope']).toBe('public');
+      expect(Number.isInteger(r['ttlMs'])).toBe(true);
+      expect(r['_meta']).toEqual({
+        'io.modelcontextprotocol/serverInfo': { name: 'srv', version: '9' },
+      });
+      const caps = r['capabilities'] as Record<string, unknown>;
+      expect(caps['logging']).toBeUndefined();
+      expect(caps['tasks']).toBeUndefined();
+      expect(caps['extensions']).toEqual({
+        'io.example/thing': { a: 1 },
+        'io.modelcontextprotocol/tasks': {},
+      });
+      await engine.close();
+    },
+  );
 
   it('without a task host the tasks extension is not declared', async () => {
     const engine = engineOf({ tasks: false });
@@ -72,50 +79,65 @@ describe('modern envelope', () => {
     ['prompts/list', 'public'],
     ['resources/list', 'public'],
     ['resources/templates/list', 'public'],
-  ])('%s carries resultType, ttlMs and cacheScope', async (method, scope) => {
-    const engine = engineOf();
-    const { response } = await modern(engine, method);
-    expectValidMessage(V, response, { method });
-    expect(resultOf(response)).toMatchObject({ resultType: 'complete', cacheScope: scope });
-    expect(Number.isInteger(resultOf(response)['ttlMs'])).toBe(true);
-    await engine.close();
-  });
-
-  it('resources/read is private-cached; unknown uri -> -32602 with data.uri', async () => {
-    const engine = engineOf();
-    const { response } = await modern(engine, 'resources/read', { uri: 'test://r' });
-    expectValidMessage(V, response, { method: 'resources/read' });
-    expect(resultOf(response)).toMatchObject({
-      resultType: 'complete',
-      cacheScope: 'private',
-      ttlMs: 0,
-    });
-    const miss = await modern(engine, 'resources/read', { uri: 'test://missing' }, { id: 'x' });
-    expect(miss.response.id).toBe('x');
-    expect(errorOf(miss.response)).toEqual({
-      code: -32602,
-      message: 'Resource not found: test://missing',
-      data: { uri: 'test://missing' },
-    });
-    await engine.close();
-  });
-
-  it('tools/call, prompts/get, completion/complete carry resultType complete', async () => {
-    const engine = engineOf();
-    for (const [method, params] of [
-      ['tools/call', { name: 'simple' }],
-      ['prompts/get', { name: 'p' }],
-      [
-        'completion/complete',
-        { ref: { type: 'ref/prompt', name: 'p' }, argument: { name: 'a', value: '' } },
-      ],
-    ] as const) {
-      const { response } = await modern(engine, method, { ...params });
+  ])(
+    verifies('R-MODERN-CACHE-HINTS', '%s carries resultType, ttlMs and cacheScope'),
+    async (method, scope) => {
+      const engine = engineOf();
+      const { response } = await modern(engine, method);
       expectValidMessage(V, response, { method });
-      expect(resultOf(response)['resultType']).toBe('complete');
-    }
-    await engine.close();
-  });
+      expect(resultOf(response)).toMatchObject({ resultType: 'complete', cacheScope: scope });
+      expect(Number.isInteger(resultOf(response)['ttlMs'])).toBe(true);
+      await engine.close();
+    },
+  );
+
+  it(
+    verifies(
+      'R-RESOURCE-NOT-FOUND-MODERN',
+      'resources/read is private-cached; unknown uri -> -32602 with data.uri',
+    ),
+    async () => {
+      const engine = engineOf();
+      const { response } = await modern(engine, 'resources/read', { uri: 'test://r' });
+      expectValidMessage(V, response, { method: 'resources/read' });
+      expect(resultOf(response)).toMatchObject({
+        resultType: 'complete',
+        cacheScope: 'private',
+        ttlMs: 0,
+      });
+      const miss = await modern(engine, 'resources/read', { uri: 'test://missing' }, { id: 'x' });
+      expect(miss.response.id).toBe('x');
+      expect(errorOf(miss.response)).toEqual({
+        code: -32602,
+        message: 'Resource not found: test://missing',
+        data: { uri: 'test://missing' },
+      });
+      await engine.close();
+    },
+  );
+
+  it(
+    verifies(
+      'R-MODERN-RESULT-TYPE',
+      'tools/call, prompts/get, completion/complete carry resultType complete',
+    ),
+    async () => {
+      const engine = engineOf();
+      for (const [method, params] of [
+        ['tools/call', { name: 'simple' }],
+        ['prompts/get', { name: 'p' }],
+        [
+          'completion/complete',
+          { ref: { type: 'ref/prompt', name: 'p' }, argument: { name: 'a', value: '' } },
+        ],
+      ] as const) {
+        const { response } = await modern(engine, method, { ...params });
+        expectValidMessage(V, response, { method });
+        expect(resultOf(response)['resultType']).toBe('complete');
+      }
+      await engine.close();
+    },
+  );
 
   it('structuredContent may be any JSON in 2026-07-28 and is mirrored as text', async () => {
     const engine = engineOf();
@@ -167,16 +189,26 @@ describe('modern envelope', () => {
 });
 
 describe('modern logging and progress', () => {
-  it('no logs without a request logLevel; only at or above it when set', async () => {
-    const engine = engineOf();
-    const silent = await modern(engine, 'tools/call', { name: 'logs' });
-    expect(silent.notes).toEqual([]);
-    const loud = await modern(engine, 'tools/call', { name: 'logs' }, { logLevel: 'info' });
-    expect(loud.notes).toEqual([
-      { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'warning', data: 'w' } },
-    ]);
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-LOG-MODERN-GATING',
+      'no logs without a request logLevel; only at or above it when set',
+    ),
+    async () => {
+      const engine = engineOf();
+      const silent = await modern(engine, 'tools/call', { name: 'logs' });
+      expect(silent.notes).toEqual([]);
+      const loud = await modern(engine, 'tools/call', { name: 'logs' }, { logLevel: 'info' });
+      expect(loud.notes).toEqual([
+        {
+          jsonrpc: '2.0',
+          method: 'notifications/message',
+          params: { level: 'warning', data: 'w' },
+        },
+      ]);
+      await engine.close();
+    },
+  );
 
   it('reads the level from the request _meta when the transport did not pass it', async () => {
     const engine = engineOf();
@@ -206,31 +238,47 @@ describe('modern logging and progress', () => {
 });
 
 describe('pagination', () => {
-  it('pages with opaque cursors any engine decodes; bad cursor -> -32602', async () => {
-    const many: ComponentPack = {
-      name: 'many',
-      components: Array.from({ length: 5 }, (_, i) => tool(`t${i}`, () => 'x')),
-    };
-    const a = createEngine({ serverInfo: { name: 'a', version: '1' }, packs: [many], pageSize: 2 });
-    const b = createEngine({ serverInfo: { name: 'b', version: '1' }, packs: [many], pageSize: 2 });
-    const names: string[] = [];
-    let cursor: string | undefined;
-    let engine = a;
-    do {
-      const r = resultOf(
-        (await modern(engine, 'tools/list', cursor === undefined ? {} : { cursor })).response,
-      );
-      names.push(...(r['tools'] as { name: string }[]).map((t) => t.name));
-      cursor = r['nextCursor'] as string | undefined;
-      engine = engine === a ? b : a; // alternate replicas
-    } while (cursor !== undefined);
-    expect(names).toEqual(['t0', 't1', 't2', 't3', 't4']);
-    for (const bad of ['nope', 'djE6OTk5', '']) {
-      expect(errorOf((await modern(a, 'tools/list', { cursor: bad })).response).code).toBe(-32602);
-    }
-    await a.close();
-    await b.close();
-  });
+  it(
+    verifies(
+      'R-PAGINATION-CURSOR',
+      'pages with opaque cursors any engine decodes; bad cursor -> -32602',
+    ),
+    async () => {
+      const many: ComponentPack = {
+        name: 'many',
+        components: Array.from({ length: 5 }, (_, i) => tool(`t${i}`, () => 'x')),
+      };
+      const a = createEngine({
+        serverInfo: { name: 'a', version: '1' },
+        packs: [many],
+        pageSize: 2,
+      });
+      const b = createEngine({
+        serverInfo: { name: 'b', version: '1' },
+        packs: [many],
+        pageSize: 2,
+      });
+      const names: string[] = [];
+      let cursor: string | undefined;
+      let engine = a;
+      do {
+        const r = resultOf(
+          (await modern(engine, 'tools/list', cursor === undefined ? {} : { cursor })).response,
+        );
+        names.push(...(r['tools'] as { name: string }[]).map((t) => t.name));
+        cursor = r['nextCursor'] as string | undefined;
+        engine = engine === a ? b : a; // alternate replicas
+      } while (cursor !== undefined);
+      expect(names).toEqual(['t0', 't1', 't2', 't3', 't4']);
+      for (const bad of ['nope', 'djE6OTk5', '']) {
+        expect(errorOf((await modern(a, 'tools/list', { cursor: bad })).response).code).toBe(
+          -32602,
+        );
+      }
+      await a.close();
+      await b.close();
+    },
+  );
 });
 
 describe('capability gating', () => {

@@ -1,3 +1,4 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import { describe, expect, it } from 'vitest';
 import type { InputRequest, JsonObject } from '@mcp-cluster/protocol';
 import { expectValidMessage } from '../../testkit/src/schema.js';
@@ -72,28 +73,34 @@ const engineOf = (extra: object = {}) =>
   createEngine({ serverInfo: { name: 's', version: '1' }, packs: [pack], ...extra });
 
 describe('MRTR', () => {
-  it('single round: input_required with a signed state, then complete', async () => {
-    const engine = engineOf();
-    const r1 = await modern(engine, 'tools/call', { name: 'elicit', arguments: {} });
-    expectValidMessage(V, r1.response, { method: 'tools/call' });
-    const ir = resultOf(r1.response);
-    expect(ir['resultType']).toBe('input_required');
-    expect(ir['inputRequests']).toEqual({ user_name: nameReq });
-    expect(typeof ir['requestState']).toBe('string');
-    const r2 = await modern(engine, 'tools/call', {
-      name: 'elicit',
-      inputResponses: {
-        user_name: { action: 'accept', content: { name: 'Alice' } },
-        extra_key: { x: 1 },
-      },
-      requestState: ir['requestState'],
-    });
-    expect(resultOf(r2.response)).toEqual({
-      content: [{ type: 'text', text: 'Hello, Alice!' }],
-      resultType: 'complete',
-    });
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-MRTR-INPUT-REQUIRED',
+      'single round: input_required with a signed state, then complete',
+    ),
+    async () => {
+      const engine = engineOf();
+      const r1 = await modern(engine, 'tools/call', { name: 'elicit', arguments: {} });
+      expectValidMessage(V, r1.response, { method: 'tools/call' });
+      const ir = resultOf(r1.response);
+      expect(ir['resultType']).toBe('input_required');
+      expect(ir['inputRequests']).toEqual({ user_name: nameReq });
+      expect(typeof ir['requestState']).toBe('string');
+      const r2 = await modern(engine, 'tools/call', {
+        name: 'elicit',
+        inputResponses: {
+          user_name: { action: 'accept', content: { name: 'Alice' } },
+          extra_key: { x: 1 },
+        },
+        requestState: ir['requestState'],
+      });
+      expect(resultOf(r2.response)).toEqual({
+        content: [{ type: 'text', text: 'Hello, Alice!' }],
+        resultType: 'complete',
+      });
+      await engine.close();
+    },
+  );
 
   it('works without echoing the state; wrong keys re-request', async () => {
     const engine = engineOf();
@@ -122,63 +129,72 @@ describe('MRTR', () => {
     await engine.close();
   });
 
-  it('multi-round carries earlier answers in a new, different state', async () => {
-    const engine = engineOf();
-    const r1 = resultOf((await modern(engine, 'tools/call', { name: 'multi_round' })).response);
-    expect(Object.keys(r1['inputRequests'] as object)).toEqual(['step1']);
-    const r2 = resultOf(
-      (
-        await modern(engine, 'tools/call', {
-          name: 'multi_round',
-          inputResponses: { step1: { action: 'accept', content: { name: 'Alice' } } },
-          requestState: r1['requestState'],
-        })
-      ).response,
-    );
-    expect(r2['resultType']).toBe('input_required');
-    expect(Object.keys(r2['inputRequests'] as object)).toEqual(['step2']);
-    expect(r2['requestState']).not.toBe(r1['requestState']);
-    const r3 = resultOf(
-      (
-        await modern(engine, 'tools/call', {
-          name: 'multi_round',
-          inputResponses: { step2: { action: 'accept', content: { color: 'blue' } } },
-          requestState: r2['requestState'],
-        })
-      ).response,
-    );
-    expect(r3['content']).toEqual([{ type: 'text', text: 'Alice likes blue' }]);
-    await engine.close();
-  });
+  it(
+    verifies('R-MRTR-MULTI-ROUND', 'multi-round carries earlier answers in a new, different state'),
+    async () => {
+      const engine = engineOf();
+      const r1 = resultOf((await modern(engine, 'tools/call', { name: 'multi_round' })).response);
+      expect(Object.keys(r1['inputRequests'] as object)).toEqual(['step1']);
+      const r2 = resultOf(
+        (
+          await modern(engine, 'tools/call', {
+            name: 'multi_round',
+            inputResponses: { step1: { action: 'accept', content: { name: 'Alice' } } },
+            requestState: r1['requestState'],
+          })
+        ).response,
+      );
+      expect(r2['resultType']).toBe('input_required');
+      expect(Object.keys(r2['inputRequests'] as object)).toEqual(['step2']);
+      expect(r2['requestState']).not.toBe(r1['requestState']);
+      const r3 = resultOf(
+        (
+          await modern(engine, 'tools/call', {
+            name: 'multi_round',
+            inputResponses: { step2: { action: 'accept', content: { color: 'blue' } } },
+            requestState: r2['requestState'],
+          })
+        ).response,
+      );
+      expect(r3['content']).toEqual([{ type: 'text', text: 'Alice likes blue' }]);
+      await engine.close();
+    },
+  );
 
-  it('a tampered, foreign-bound or expired state is rejected with -32602', async () => {
-    const engine = engineOf();
-    const r1 = resultOf((await modern(engine, 'tools/call', { name: 'multi_round' })).response);
-    const answers = { step1: { action: 'accept', content: { name: 'A' } } };
-    const tampered = await modern(engine, 'tools/call', {
-      name: 'multi_round',
-      inputResponses: answers,
-      requestState: `${String(r1['requestState'])}-TAMPERED`,
-    });
-    expect(errorOf(tampered.response)).toEqual({
-      code: -32602,
-      message: 'requestState integrity check failed',
-    });
-    const foreign = await modern(engine, 'tools/call', {
-      name: 'elicit',
-      inputResponses: { user_name: { action: 'accept', content: { name: 'A' } } },
-      requestState: r1['requestState'],
-    });
-    expect(errorOf(foreign.response).code).toBe(-32602);
-    let now = 1_000;
-    const signer = new StateSigner([{ id: 'k', secret: 's' }], 100, () => now);
-    const binding = { method: 'tools/call', target: 't', principal: 'p' };
-    const token = signer.sign(binding, { a: { x: 1 } });
-    expect(signer.verify(token, binding)).toEqual({ a: { x: 1 } });
-    now = 2_000;
-    expect(() => signer.verify(token, binding)).toThrow('requestState integrity check failed');
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-MRTR-STATE-INTEGRITY',
+      'a tampered, foreign-bound or expired state is rejected with -32602',
+    ),
+    async () => {
+      const engine = engineOf();
+      const r1 = resultOf((await modern(engine, 'tools/call', { name: 'multi_round' })).response);
+      const answers = { step1: { action: 'accept', content: { name: 'A' } } };
+      const tampered = await modern(engine, 'tools/call', {
+        name: 'multi_round',
+        inputResponses: answers,
+        requestState: `${String(r1['requestState'])}-TAMPERED`,
+      });
+      expect(errorOf(tampered.response)).toEqual({
+        code: -32602,
+        message: 'requestState integrity check failed',
+      });
+      const foreign = await modern(engine, 'tools/call', {
+        name: 'elicit',
+        inputResponses: { user_name: { action: 'accept', content: { name: 'A' } } },
+        requestState: r1['requestState'],
+      });
+      expect(errorOf(foreign.response).code).toBe(-32602);
+      let now = 1_000;
+      const signer = new StateSigner([{ id: 'k', secret: 's' }], 100, () => now);
+      const binding = { method: 'tools/call', target: 't', principal: 'p' };
+      const token = signer.sign(binding, { a: { x: 1 } });
+      expect(signer.verify(token, binding)).toEqual({ a: { x: 1 } });
+      now = 2_000;
+      expect(() => signer.verify(token, binding)).toThrow('requestState integrity check failed');
+      await engine.close();
+    },
+  );
 
   it('key rotation: old keys verify, the first key signs', () => {
     const binding = { method: 'm', target: 't', principal: 'p' };

@@ -1,8 +1,9 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import { describe, expect, it } from 'vitest';
 import { MemorySessionManager } from './sessions.js';
 
 describe('MemorySessionManager', () => {
-  it('mints unique visible-ASCII ids', () => {
+  it(verifies('R-SESSION-ID-ASCII', 'mints unique visible-ASCII ids'), () => {
     const m = new MemorySessionManager();
     const ids = new Set<string>();
     for (let i = 0; i < 200; i++) ids.add(m.create().id);

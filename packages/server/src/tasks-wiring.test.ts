@@ -1,3 +1,4 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@mcp-cluster/protocol';
 import { expectValidMessage } from '../../testkit/src/schema.js';
@@ -102,16 +103,22 @@ describe('tasks wiring (modern)', () => {
     await engine.close();
   });
 
-  it('required tool without the extension -> -32021 with requiredCapabilities.extensions', async () => {
-    const engine = engineOf();
-    const r = await modern(engine, 'tools/call', { name: 'failing_job' }, { caps: {} });
-    expectValidMessage('2026-07-28', r.response);
-    expect(errorOf(r.response)).toMatchObject({
-      code: -32021,
-      data: { requiredCapabilities: { extensions: { 'io.modelcontextprotocol/tasks': {} } } },
-    });
-    await engine.close();
-  });
+  it(
+    verifies(
+      'R-TASKS-EXTENSION-REQUIRED',
+      'required tool without the extension -> -32021 with requiredCapabilities.extensions',
+    ),
+    async () => {
+      const engine = engineOf();
+      const r = await modern(engine, 'tools/call', { name: 'failing_job' }, { caps: {} });
+      expectValidMessage('2026-07-28', r.response);
+      expect(errorOf(r.response)).toMatchObject({
+        code: -32021,
+        data: { requiredCapabilities: { extensions: { 'io.modelcontextprotocol/tasks': {} } } },
+      });
+      await engine.close();
+    },
+  );
 
   it('a ToolError inside a task completes with isError', async () => {
     const engine = engineOf();

@@ -22,3 +22,5 @@ export type { TestServer } from './embedded.js';
 export { CLI_MAIN, REPO_ROOT, cliStdioParams, startTestServer } from './embedded.js';
 export type { EnsureServicesOptions, TestServices } from './services.js';
 export { ServiceUnavailableError, ensureServices } from './services.js';
+export type { Requirement, RequirementId } from './requirements.js';
+export { REQUIREMENTS, verifies } from './requirements.js';

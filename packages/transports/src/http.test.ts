@@ -1,3 +1,4 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -140,20 +141,23 @@ describe('legacy sessions', () => {
     });
   });
 
-  it('DELETE ends the session (204), later requests get 404', async () => {
-    const sid = await initSession();
-    const del = await app.inject({
-      method: 'DELETE',
-      url: '/mcp',
-      headers: { host: 'localhost', 'mcp-session-id': sid },
-    });
-    expect(del.statusCode).toBe(204);
-    const res = await post(
-      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
-      { ...BASE_HEADERS, 'mcp-session-id': sid },
-    );
-    expect(res.statusCode).toBe(404);
-  });
+  it(
+    verifies('R-SESSION-DELETE', 'DELETE ends the session (204), later requests get 404'),
+    async () => {
+      const sid = await initSession();
+      const del = await app.inject({
+        method: 'DELETE',
+        url: '/mcp',
+        headers: { host: 'localhost', 'mcp-session-id': sid },
+      });
+      expect(del.statusCode).toBe(204);
+      const res = await post(
+        { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+        { ...BASE_HEADERS, 'mcp-session-id': sid },
+      );
+      expect(res.statusCode).toBe(404);
+    },
+  );
 
   it('accepts any supported MCP-Protocol-Version inside a session, 400 for others', async () => {
     const sid = await initSession();
@@ -386,22 +390,25 @@ describe('modern wire (2026-07-28) ladder', () => {
     expect((await post(call, modernHeaders('tools/call', '  echo  '))).statusCode).toBe(200);
   });
 
-  it('validates Mcp-Param-* headers against x-mcp-header arguments', async () => {
-    const call = (region: unknown) => ({
-      jsonrpc: '2.0',
-      id: 7,
-      method: 'tools/call',
-      params: { name: 'region', arguments: { region }, _meta: MODERN_META },
-    });
-    const h = modernHeaders('tools/call', 'region');
-    const ok = await post(call('Hello'), { ...h, 'mcp-param-region': '=?base64?SGVsbG8=?=' });
-    expect(ok.json().result.content[0].text).toBe('region=Hello');
-    const bad = await post(call('Hello'), { ...h, 'mcp-param-region': '=?base64?SGVsbG8?=' });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.code).toBe(-32020);
-    const missing = await post(call('test-value'), h);
-    expect(missing.statusCode).toBe(400);
-  });
+  it(
+    verifies('R-HDR-PARAM-HEADERS', 'validates Mcp-Param-* headers against x-mcp-header arguments'),
+    async () => {
+      const call = (region: unknown) => ({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'region', arguments: { region }, _meta: MODERN_META },
+      });
+      const h = modernHeaders('tools/call', 'region');
+      const ok = await post(call('Hello'), { ...h, 'mcp-param-region': '=?base64?SGVsbG8=?=' });
+      expect(ok.json().result.content[0].text).toBe('region=Hello');
+      const bad = await post(call('Hello'), { ...h, 'mcp-param-region': '=?base64?SGVsbG8?=' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.code).toBe(-32020);
+      const missing = await post(call('test-value'), h);
+      expect(missing.statusCode).toBe(400);
+    },
+  );
 
   it('404 / -32601 for removed and unknown methods, echoing the id', async () => {
     for (const method of [

@@ -1,3 +1,4 @@
+import { verifies } from '../../testkit/src/requirements.js';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '@mcp-cluster/server';
@@ -38,7 +39,7 @@ const framed = (msg: unknown): string => {
 };
 
 describe('stdio', () => {
-  it('speaks newline-delimited JSON', async () => {
+  it(verifies('R-STDIO-NDJSON', 'speaks newline-delimited JSON'), async () => {
     const { input, read } = harness();
     input.write(`${JSON.stringify(LEGACY_INIT)}\n`);
     const [init] = await read(1);

@@ -1,4 +1,5 @@
 /** Real-socket tests: where streaming order, disconnects and resumption matter. */
+import { verifies } from '../../testkit/src/requirements.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Engine } from '@mcp-cluster/server';
@@ -75,29 +76,35 @@ describe('legacy Streamable HTTP over a socket', () => {
     expect(await sse.next()).toBeUndefined();
   });
 
-  it('closeStream ends the POST stream; GET + Last-Event-ID replays the rest', async () => {
-    const h = await session();
-    const res = await post(call(3, 'reconnect', { _meta: { progressToken: 'r' } }), h);
-    const sse = new SseReader(res.body!);
-    const priming = await sse.next();
-    expect(priming?.data).toBe('');
-    expect(priming?.retry).toBe(5000);
-    const first = await sse.next();
-    expect(JSON.parse(first!.data)).toMatchObject({ params: { progress: 1 } });
-    expect(await sse.next()).toBeUndefined(); // closed before the result
+  it(
+    verifies(
+      'R-SSE-RESUME',
+      'closeStream ends the POST stream; GET + Last-Event-ID replays the rest',
+    ),
+    async () => {
+      const h = await session();
+      const res = await post(call(3, 'reconnect', { _meta: { progressToken: 'r' } }), h);
+      const sse = new SseReader(res.body!);
+      const priming = await sse.next();
+      expect(priming?.data).toBe('');
+      expect(priming?.retry).toBe(5000);
+      const first = await sse.next();
+      expect(JSON.parse(first!.data)).toMatchObject({ params: { progress: 1 } });
+      expect(await sse.next()).toBeUndefined(); // closed before the result
 
-    const get = await fetch(`${base}/mcp`, {
-      headers: { ...h, accept: 'text/event-stream', 'last-event-id': first!.id! },
-    });
-    expect(get.status).toBe(200);
-    const resumed = new SseReader(get.body!);
-    expect(await resumed.nextMessage()).toMatchObject({ params: { progress: 2 } });
-    expect(await resumed.nextMessage()).toMatchObject({
-      id: 3,
-      result: { content: [{ text: 'resumed' }] },
-    });
-    expect(await resumed.next()).toBeUndefined();
-  });
+      const get = await fetch(`${base}/mcp`, {
+        headers: { ...h, accept: 'text/event-stream', 'last-event-id': first!.id! },
+      });
+      expect(get.status).toBe(200);
+      const resumed = new SseReader(get.body!);
+      expect(await resumed.nextMessage()).toMatchObject({ params: { progress: 2 } });
+      expect(await resumed.nextMessage()).toMatchObject({
+        id: 3,
+        result: { content: [{ text: 'resumed' }] },
+      });
+      expect(await resumed.next()).toBeUndefined();
+    },
+  );
 
   it('a client that dropped the POST stream resumes it and answers a pending request', async () => {
     const h = await session();

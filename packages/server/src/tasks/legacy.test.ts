@@ -1,3 +1,4 @@
+import { verifies } from '../../../testkit/src/requirements.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetaKey, ProtocolError } from '@mcp-cluster/protocol';
 import type { CallToolResult, JsonObject } from '@mcp-cluster/protocol';
@@ -29,28 +30,34 @@ function expectSchema(def: string, value: unknown): void {
 }
 
 describe('2025-11-25 task methods', () => {
-  it('returns {task} and Task views that match the official schema', async () => {
-    host = createMemoryTaskHost({ pollIntervalMs: 300 });
-    const ctx = fakeCtx({ era: 'legacy', sessionId: 's1' });
-    const done = deferred<CallToolResult>();
-    const created = await host.start(() => done.promise, ctx, { ttlMs: 30_000 });
-    expectSchema('CreateTaskResult', created);
-    const task = created.task as JsonObject;
-    expect(task).toMatchObject({ status: 'working', ttl: 30_000, pollInterval: 300 });
-    expect(created).not.toHaveProperty('resultType');
+  it(
+    verifies(
+      'R-TASKS-LEGACY-SHAPES',
+      'returns {task} and Task views that match the official schema',
+    ),
+    async () => {
+      host = createMemoryTaskHost({ pollIntervalMs: 300 });
+      const ctx = fakeCtx({ era: 'legacy', sessionId: 's1' });
+      const done = deferred<CallToolResult>();
+      const created = await host.start(() => done.promise, ctx, { ttlMs: 30_000 });
+      expectSchema('CreateTaskResult', created);
+      const task = created.task as JsonObject;
+      expect(task).toMatchObject({ status: 'working', ttl: 30_000, pollInterval: 300 });
+      expect(created).not.toHaveProperty('resultType');
 
-    const taskId = task.taskId as string;
-    const got = await host.handle('tasks/get', { taskId }, ctx);
-    expectSchema('GetTaskResult', got);
-    expect(got).toEqual(task);
+      const taskId = task.taskId as string;
+      const got = await host.handle('tasks/get', { taskId }, ctx);
+      expectSchema('GetTaskResult', got);
+      expect(got).toEqual(task);
 
-    done.resolve(text('legacy done'));
-    await flush();
-    const completed = await host.handle('tasks/get', { taskId }, ctx);
-    expectSchema('GetTaskResult', completed);
-    expect(completed.status).toBe('completed');
-    expect(completed).not.toHaveProperty('result');
-  });
+      done.resolve(text('legacy done'));
+      await flush();
+      const completed = await host.handle('tasks/get', { taskId }, ctx);
+      expectSchema('GetTaskResult', completed);
+      expect(completed.status).toBe('completed');
+      expect(completed).not.toHaveProperty('result');
+    },
+  );
 
   it('tasks/result blocks until the task is terminal, then returns the result with related-task', async () => {
     host = createMemoryTaskHost();

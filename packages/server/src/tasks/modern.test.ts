@@ -1,3 +1,4 @@
+import { verifies } from '../../../testkit/src/requirements.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Extension, MetaKey, ProtocolError } from '@mcp-cluster/protocol';
 import type { CallToolResult, JsonObject } from '@mcp-cluster/protocol';
@@ -37,38 +38,44 @@ const FORBIDDEN_ON_CREATE = [
 ];
 
 describe('tasks extension (2026-07-28): lifecycle', () => {
-  it('creates a flat CreateTaskResult, readable at once, then completed with the result', async () => {
-    host = createMemoryTaskHost({ pollIntervalMs: 250 });
-    const ctx = fakeCtx();
-    const done = deferred<CallToolResult>();
-    const created = await host.start(() => done.promise, ctx, { ttlMs: 60_000 });
+  it(
+    verifies(
+      'R-TASKS-MODERN-CREATE',
+      'creates a flat CreateTaskResult, readable at once, then completed with the result',
+    ),
+    async () => {
+      host = createMemoryTaskHost({ pollIntervalMs: 250 });
+      const ctx = fakeCtx();
+      const done = deferred<CallToolResult>();
+      const created = await host.start(() => done.promise, ctx, { ttlMs: 60_000 });
 
-    expect(created).toMatchObject({ resultType: 'task', status: 'working', ttlMs: 60_000 });
-    expect(created.pollIntervalMs).toBe(250);
-    expect(typeof created.taskId).toBe('string');
-    expect(created.taskId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
-    expect(Date.parse(created.createdAt as string)).not.toBeNaN();
-    expect(created.lastUpdatedAt).toBe(created.createdAt);
-    for (const key of FORBIDDEN_ON_CREATE) expect(created).not.toHaveProperty(key);
+      expect(created).toMatchObject({ resultType: 'task', status: 'working', ttlMs: 60_000 });
+      expect(created.pollIntervalMs).toBe(250);
+      expect(typeof created.taskId).toBe('string');
+      expect(created.taskId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+      expect(Date.parse(created.createdAt as string)).not.toBeNaN();
+      expect(created.lastUpdatedAt).toBe(created.createdAt);
+      for (const key of FORBIDDEN_ON_CREATE) expect(created).not.toHaveProperty(key);
 
-    const taskId = created.taskId as string;
-    const working = await host.handle('tasks/get', { taskId }, ctx);
-    expect(working).toMatchObject({ resultType: 'complete', taskId, status: 'working' });
-    expect(working).not.toHaveProperty('result');
-    expect(working).not.toHaveProperty('error');
-    expect(working).not.toHaveProperty('requestState');
+      const taskId = created.taskId as string;
+      const working = await host.handle('tasks/get', { taskId }, ctx);
+      expect(working).toMatchObject({ resultType: 'complete', taskId, status: 'working' });
+      expect(working).not.toHaveProperty('result');
+      expect(working).not.toHaveProperty('error');
+      expect(working).not.toHaveProperty('requestState');
 
-    done.resolve({
-      ...text('done'),
-      _meta: { [MetaKey.RelatedTask]: { taskId }, keep: 1 },
-    });
-    await flush();
-    const completed = await host.handle('tasks/get', { taskId }, ctx);
-    expect(completed).toMatchObject({ resultType: 'complete', taskId, status: 'completed' });
-    expect(completed.result).toEqual({ ...text('done'), _meta: { keep: 1 } });
-    expect(completed).not.toHaveProperty('error');
-    expect(completed).not.toHaveProperty('requestState');
-  });
+      done.resolve({
+        ...text('done'),
+        _meta: { [MetaKey.RelatedTask]: { taskId }, keep: 1 },
+      });
+      await flush();
+      const completed = await host.handle('tasks/get', { taskId }, ctx);
+      expect(completed).toMatchObject({ resultType: 'complete', taskId, status: 'completed' });
+      expect(completed.result).toEqual({ ...text('done'), _meta: { keep: 1 } });
+      expect(completed).not.toHaveProperty('error');
+      expect(completed).not.toHaveProperty('requestState');
+    },
+  );
 
   it('drops an emptied _meta when only the related-task key was there', async () => {
     host = createMemoryTaskHost();

@@ -3,21 +3,11 @@
  * (revision, client capabilities/info, log level, subscriptions, pin, owner); attached
  * streams and pending server->client requests stay in the gateway process holding them.
  */
+import { LOGGING_LEVELS } from '@mcp-cluster/protocol';
 import type { ClientCapabilities, Implementation, LoggingLevel } from '@mcp-cluster/protocol';
 import { z } from 'zod';
 
 import { ClusterStateError, parseStored } from './errors.js';
-
-const LOG_LEVELS = [
-  'debug',
-  'info',
-  'notice',
-  'warning',
-  'error',
-  'critical',
-  'alert',
-  'emergency',
-] as const satisfies readonly LoggingLevel[];
 
 /** The mutable part a gateway changes through update(). */
 export interface SessionState {
@@ -39,7 +29,7 @@ const sessionStateSchema = z.object({
   protocolVersion: z.string(),
   clientCapabilities: z.looseObject({}),
   clientInfo: z.looseObject({ name: z.string(), version: z.string() }).optional(),
-  logLevel: z.enum(LOG_LEVELS).optional(),
+  logLevel: z.enum(LOGGING_LEVELS).optional(),
   subscriptions: z.array(z.string()),
   initialized: z.boolean(),
   ownerId: z.string().optional(),

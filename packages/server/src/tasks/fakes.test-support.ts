@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { Extension } from '@mcp-cluster/protocol';
-import type { JsonObject, JsonRpcNotification } from '@mcp-cluster/protocol';
+import { expect } from 'vitest';
+import { Extension, ProtocolError } from '@mcp-cluster/protocol';
+import type { CallToolResult, JsonObject, JsonRpcNotification } from '@mcp-cluster/protocol';
 import { ANONYMOUS } from '../context.js';
 import type { Outbound, Principal, RequestContext } from '../context.js';
 
@@ -104,4 +105,17 @@ export function schemaDef(revision: string, def: string): ValidateFunction {
   const v = ajv.getSchema(`mcp-${revision}#/$defs/${def}`);
   if (v === undefined) throw new Error(`no ${def} in ${revision}`);
   return v;
+}
+
+/** A one-text-block tool result. */
+export const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
+
+/** Awaits a rejection and returns it, failing the test unless it is a ProtocolError. */
+export async function rpcError(p: Promise<unknown>): Promise<ProtocolError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ProtocolError);
+  return err as ProtocolError;
 }

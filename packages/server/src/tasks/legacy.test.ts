@@ -4,25 +4,15 @@ import { MetaKey, ProtocolError } from '@mcp-cluster/protocol';
 import type { CallToolResult, JsonObject } from '@mcp-cluster/protocol';
 import { createMemoryTaskHost } from './memory.js';
 import type { MemoryTaskHost } from './memory.js';
-import { deferred, fakeCtx, flush, schemaDef, user } from './fakes.test-support.js';
+import { deferred, fakeCtx, flush, rpcError, schemaDef, text, user } from './fakes.test-support.js';
 import type { Deferred } from './fakes.test-support.js';
 
-const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 const never = (): Promise<CallToolResult> => new Promise(() => {});
 
 let host: MemoryTaskHost;
 afterEach(async () => {
   await host.close();
 });
-
-async function rpcError(p: Promise<unknown>): Promise<ProtocolError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProtocolError);
-  return err as ProtocolError;
-}
 
 function expectSchema(def: string, value: unknown): void {
   const validate = schemaDef('2025-11-25', def);

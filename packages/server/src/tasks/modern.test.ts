@@ -5,9 +5,8 @@ import type { CallToolResult, JsonObject } from '@mcp-cluster/protocol';
 import type { TaskPort } from './api.js';
 import { createMemoryTaskHost } from './memory.js';
 import type { MemoryTaskHost } from './memory.js';
-import { deferred, fakeCtx, flush, user } from './fakes.test-support.js';
+import { deferred, fakeCtx, flush, rpcError, text, user } from './fakes.test-support.js';
 
-const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 const elicit = (message: string) => ({
   method: 'elicitation/create' as const,
   params: { message, requestedSchema: { type: 'object', properties: {} } },
@@ -17,15 +16,6 @@ let host: MemoryTaskHost;
 afterEach(async () => {
   await host.close();
 });
-
-async function rpcError(p: Promise<unknown>): Promise<ProtocolError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProtocolError);
-  return err as ProtocolError;
-}
 
 const FORBIDDEN_ON_CREATE = [
   'task',

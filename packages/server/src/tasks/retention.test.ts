@@ -5,9 +5,8 @@ import type { TaskPort } from './api.js';
 import { createMemoryTaskHost } from './memory.js';
 import type { MemoryTaskHost } from './memory.js';
 import { DEFAULT_TASK_HOST_OPTIONS, resolveTaskHostOptions } from './options.js';
-import { ManualClock, deferred, fakeCtx, flush } from './fakes.test-support.js';
+import { ManualClock, deferred, fakeCtx, flush, text } from './fakes.test-support.js';
 
-const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 const never = (): Promise<CallToolResult> => new Promise(() => {});
 
 let host: MemoryTaskHost;

@@ -18,7 +18,7 @@ import type { ComponentPack } from './components.js';
 import type { Outbound, RequestContext } from './context.js';
 import type { Middleware, ParamsValidator, Stage } from './pipeline.js';
 import type { ComponentRegistry } from './registry.js';
-import type { TaskHost } from './tasks/api.js';
+import type { TaskHost, TaskJob, TaskRun } from './tasks/api.js';
 
 /** A secret that signs MRTR requestState; the first key signs, all keys verify (rotation). */
 export interface StateKey {
@@ -31,6 +31,8 @@ export interface EngineOptions {
   readonly serverInfo: Implementation;
   readonly instructions?: string;
   readonly packs: readonly ComponentPack[];
+  /** Prefix of legacy server->client request ids (a cluster worker puts its id in it). */
+  readonly clientRequestIdPrefix?: string;
   /** Signing keys for MRTR requestState; a random per-process key when omitted. */
   readonly stateKeys?: readonly StateKey[];
   /** Legacy sessions idle longer than this are ended. */
@@ -77,6 +79,11 @@ export interface Engine extends AsyncDisposable {
   readonly changes: ChangeFeed;
   /** A tool's listed descriptor (e.g. for routing-header checks); undefined when unknown. */
   toolDescriptor(name: string): Tool | undefined;
+  /**
+   * Rebuilds a task's run from its TaskJob, for a durable task host resuming a task another
+   * node started; undefined when this node lacks the tool or the job is not resumable.
+   */
+  taskRun(job: TaskJob, ctx: RequestContext): TaskRun | undefined;
   /** Adds middleware at a pipeline stage (see pipeline.ts for the order). */
   use(stage: Stage, middleware: Middleware): void;
   /** Stops timers, aborts in-flight requests, ends listen streams and sessions. */
@@ -109,13 +116,21 @@ export interface LegacySession {
   /** Routes a client's response to the server->client request waiting for it. */
   deliverResponse(response: JsonRpcResponse): boolean;
   touch(): void;
+  /**
+   * Delivers a standalone-stream message when this process holds no stream for the session
+   * (a cluster gateway hands it to the gateway that does). Absent in embedded mode.
+   */
+  relay?(message: JsonRpcMessage): boolean;
 }
 
 export interface SessionManager {
   /** A new, not yet initialized session with a cryptographically random visible-ASCII id. */
   create(): LegacySession;
+  /** This process's copy of a session, if it has one (cheap, synchronous). */
   get(id: string): LegacySession | undefined;
+  /** The session wherever it is stored (a cluster reads the shared store); transports use this. */
+  load(id: string): Promise<LegacySession | undefined>;
   /** Ends a session: pending server->client requests reject, in-flight requests abort. */
-  delete(id: string): boolean;
+  delete(id: string): boolean | Promise<boolean>;
   readonly size: number;
 }

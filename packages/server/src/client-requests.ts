@@ -1,6 +1,6 @@
 /**
  * Server -> client requests of one legacy session (sampling, elicitation, roots): ids
- * "s-<n>", written to the originating request's stream, settled by the client's response.
+ * "<prefix><n>" ("s-<n>" by default), written to the originating request's stream, settled by the client's response.
  */
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { JsonObject, JsonRpcResponse, RequestId } from '@mcp-cluster/protocol';
@@ -19,7 +19,14 @@ export class ClientRequests {
   private readonly pending = new Map<RequestId, Pending>();
   private ended = false;
 
-  constructor(private readonly timeoutMs: number = DEFAULT_CLIENT_REQUEST_TIMEOUT_MS) {}
+  /**
+   * @param idPrefix prefix of the request ids; a cluster worker puts its id here so the
+   * client's answer can be routed back to it by whichever gateway receives it.
+   */
+  constructor(
+    private readonly timeoutMs: number = DEFAULT_CLIENT_REQUEST_TIMEOUT_MS,
+    private readonly idPrefix = 's-',
+  ) {}
 
   get size(): number {
     return this.pending.size;
@@ -34,7 +41,7 @@ export class ClientRequests {
   ): Promise<JsonObject> {
     if (this.ended) return Promise.reject(ProtocolError.of('SessionNotFound'));
     if (signal.aborted) return Promise.reject(ProtocolError.of('RequestCancelled'));
-    const id = `s-${++this.seq}`;
+    const id = `${this.idPrefix}${++this.seq}`;
     return new Promise<JsonObject>((resolve, reject) => {
       const onAbort = (): void => {
         if (!this.pending.delete(id)) return;

@@ -7,6 +7,7 @@ import type {
   Implementation,
   InputRequest,
   JsonObject,
+  JsonRpcMessage,
   JsonRpcNotification,
   LoggingLevel,
   RequestId,
@@ -52,6 +53,11 @@ export interface Outbound {
    * GET + Last-Event-ID and receives the rest there. Absent where the transport cannot.
    */
   closeStream?(): void;
+  /**
+   * Writes a message as-is on the request's stream (a cluster gateway relaying what a worker
+   * sent: its server->client requests keep the worker's ids). Absent where not needed.
+   */
+  forward?(message: JsonRpcMessage): boolean;
 }
 
 /** What the engine knows about a request before dispatching it. */

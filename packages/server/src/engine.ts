@@ -40,9 +40,9 @@ import {
   unsubscribe,
 } from './resources.js';
 import { DEFAULT_SESSION_IDLE_MS, MemorySessionManager } from './sessions.js';
-import type { TaskHost } from './tasks/api.js';
+import type { TaskHost, TaskJob, TaskRun } from './tasks/api.js';
 import { createMemoryTaskHost } from './tasks/memory.js';
-import { callTool, listTools } from './tools.js';
+import { callTool, listTools, resumableTaskRun } from './tools.js';
 
 /** Defaults of EngineOptions, written once. */
 export const DEFAULT_ENGINE_OPTIONS = Object.freeze({
@@ -75,7 +75,12 @@ export function isCancelledResponse(response: JsonRpcResponse): boolean {
   return 'error' in response && response.error.code === -32010;
 }
 
-export function createEngine(options: EngineOptions): Engine {
+/** The engine createEngine builds: its sessions live in this process (workers adopt them). */
+export interface LocalEngine extends Engine {
+  readonly sessions: MemorySessionManager;
+}
+
+export function createEngine(options: EngineOptions): LocalEngine {
   return new McpEngine(options);
 }
 
@@ -106,6 +111,9 @@ class McpEngine implements Engine {
       idleMs: options.sessionIdleMs ?? DEFAULT_ENGINE_OPTIONS.sessionIdleMs,
       clientRequestTimeoutMs:
         options.clientRequestTimeoutMs ?? DEFAULT_ENGINE_OPTIONS.clientRequestTimeoutMs,
+      ...(options.clientRequestIdPrefix === undefined
+        ? {}
+        : { clientRequestIdPrefix: options.clientRequestIdPrefix }),
     });
     this.registry = new MemoryRegistry(options.packs, tasks !== undefined, (e) =>
       this.changes.publish(e),
@@ -197,6 +205,10 @@ class McpEngine implements Engine {
 
   toolDescriptor(name: string): Tool | undefined {
     return this.registry.tool(name)?.descriptor;
+  }
+
+  taskRun(job: TaskJob, ctx: RequestContext): TaskRun | undefined {
+    return resumableTaskRun(this.core, job, ctx);
   }
 
   use(stage: Stage, middleware: Middleware): void {

@@ -32,6 +32,9 @@ export type {
 export { ANONYMOUS } from './context.js';
 export type { ChangeFeed, ChangeListener } from './changes.js';
 export { createMemoryChangeFeed } from './changes.js';
+export type { LocalEngine } from './engine.js';
+export type { MemorySession, MemorySessionManager } from './sessions.js';
+export { changeNotification } from './listen.js';
 export {
   DEFAULT_ENGINE_OPTIONS,
   LEGACY_ONLY_METHODS,
@@ -46,6 +49,6 @@ export type { ModernRequestMeta } from './request-context.js';
 export { legacyRequestContext, modernOutbound, modernRequestContext } from './request-context.js';
 export { ToolError } from './tool-error.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
-export type { TaskHost, TaskPort, TaskRun } from './tasks/api.js';
+export type { TaskHost, TaskJob, TaskPort, TaskRun } from './tasks/api.js';
 export type { MemoryTaskHostOptions } from './tasks/index.js';
 export { createMemoryTaskHost } from './tasks/index.js';

@@ -4,7 +4,7 @@
  * the client goes away or the engine closes. Also fans changes out to legacy sessions.
  */
 import { MetaKey, ProtocolError } from '@mcp-cluster/protocol';
-import type { JsonObject, RequestId } from '@mcp-cluster/protocol';
+import type { JsonObject, JsonRpcNotification, RequestId } from '@mcp-cluster/protocol';
 import type { ChangeEvent, Outbound } from './context.js';
 import type { MethodHandler } from './core.js';
 import { isJsonObject } from './mrtr.js';
@@ -121,12 +121,16 @@ function wants(l: Listener, event: ChangeEvent): boolean {
   }
 }
 
+/** The notification a client receives for a change. */
+export function changeNotification(event: ChangeEvent): JsonRpcNotification {
+  return event.type === 'resources/updated'
+    ? { jsonrpc: '2.0', method: METHOD[event.type], params: { uri: event.uri } }
+    : { jsonrpc: '2.0', method: METHOD[event.type] };
+}
+
 /** Legacy fan-out: list_changed to every initialized session, updates to subscribers only. */
 export function fanOutToSessions(sessions: MemorySessionManager, event: ChangeEvent): void {
-  const message =
-    event.type === 'resources/updated'
-      ? { jsonrpc: '2.0' as const, method: METHOD[event.type], params: { uri: event.uri } }
-      : { jsonrpc: '2.0' as const, method: METHOD[event.type] };
+  const message = changeNotification(event);
   for (const session of sessions.values()) {
     if (!session.initializeDone) continue;
     if (event.type === 'resources/updated' && !session.state.subscriptions.has(event.uri)) continue;

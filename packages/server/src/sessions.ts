@@ -48,8 +48,9 @@ export class MemorySession implements LegacySession {
   constructor(
     readonly id: string,
     clientRequestTimeoutMs?: number,
+    clientRequestIdPrefix?: string,
   ) {
-    this.clientRequests = new ClientRequests(clientRequestTimeoutMs);
+    this.clientRequests = new ClientRequests(clientRequestTimeoutMs, clientRequestIdPrefix);
   }
 
   attach(sink: MessageSink): () => void {
@@ -122,6 +123,8 @@ export class MemorySession implements LegacySession {
 export interface SessionManagerOptions {
   readonly idleMs?: number;
   readonly clientRequestTimeoutMs?: number;
+  /** Prefix of server->client request ids (see ClientRequests). */
+  readonly clientRequestIdPrefix?: string;
   readonly now?: () => number;
 }
 
@@ -141,9 +144,38 @@ export class MemorySessionManager implements SessionManager {
   }
 
   create(): MemorySession {
+    return this.add(randomBytes(16).toString('base64url'));
+  }
+
+  /**
+   * Holds a session whose state lives elsewhere (a cluster worker serving a session another
+   * node created): creates it under `id` when absent, then overwrites its state with `state`.
+   */
+  adopt(id: string, state: LegacySessionState, initializeDone: boolean): MemorySession {
+    const session = this.get(id) ?? this.add(id);
+    const s = session.state;
+    s.protocolVersion = state.protocolVersion;
+    s.clientCapabilities = state.clientCapabilities;
+    if (state.clientInfo === undefined) delete s.clientInfo;
+    else s.clientInfo = state.clientInfo;
+    if (state.logLevel === undefined) delete s.logLevel;
+    else s.logLevel = state.logLevel;
+    s.initialized = state.initialized;
+    s.subscriptions = new Set(state.subscriptions);
+    session.initializeDone = initializeDone;
+    session.touch();
+    return session;
+  }
+
+  load(id: string): Promise<MemorySession | undefined> {
+    return Promise.resolve(this.get(id));
+  }
+
+  private add(id: string): MemorySession {
     const session = new MemorySession(
-      randomBytes(16).toString('base64url'),
+      id,
       this.options.clientRequestTimeoutMs,
+      this.options.clientRequestIdPrefix,
     );
     this.sessions.set(session.id, session);
     return session;

@@ -16,7 +16,7 @@ import { EngineHandlerContext } from './handler-context.js';
 import type { HandlerContext } from './context.js';
 import { isJsonObject } from './mrtr.js';
 import { normalizeToolReturn } from './normalize.js';
-import type { TaskPort } from './tasks/api.js';
+import type { TaskJob, TaskPort, TaskRun } from './tasks/api.js';
 import { ToolError } from './tool-error.js';
 
 export const listTools: MethodHandler = (core, params, ctx) => {
@@ -58,11 +58,14 @@ export const callTool: MethodHandler = async (core, params, ctx, abort) => {
       const prepared = spec.prepare === undefined ? undefined : await spec.prepare(args, hctx);
       if (hctx.inputPending) throw INPUT_PENDING;
       if (asTask !== false && core.tasks !== undefined) {
-        return core.tasks.start(
-          (port) => runInTask(core, spec, args, prepared, port, ctx),
-          ctx,
-          asTask,
-        );
+        return core.tasks.start((port) => runInTask(core, spec, args, prepared, port, ctx), ctx, {
+          ...asTask,
+          job: {
+            tool: name,
+            arguments: isJsonObject(args) ? args : {},
+            resumable: spec.prepare === undefined,
+          },
+        });
       }
       const result = await invokeTool(spec, args, hctx, prepared);
       return ctx.era === 'modern'
@@ -147,6 +150,20 @@ function finishStructured(spec: ToolSpec, result: CallToolResult): CallToolResul
 
 function isText(block: ContentBlock): boolean {
   return block.type === 'text';
+}
+
+/**
+ * A task's run rebuilt from its TaskJob (a durable host resuming it on another node):
+ * undefined when this node does not serve the tool or the job is not resumable.
+ */
+export function resumableTaskRun(
+  core: EngineCore,
+  job: TaskJob,
+  ctx: RequestContext,
+): TaskRun | undefined {
+  const spec = core.registry.tool(job.tool);
+  if (spec === undefined || !job.resumable) return undefined;
+  return (port) => runInTask(core, spec, job.arguments, undefined, port, ctx);
 }
 
 function runInTask(

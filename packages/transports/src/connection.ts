@@ -125,7 +125,7 @@ export class MessageConnection {
     for (const ac of this.inflight) ac.abort();
     this.inflight.clear();
     this.detach?.();
-    if (this.session !== undefined) this.engine.sessions.delete(this.session.id);
+    if (this.session !== undefined) void this.engine.sessions.delete(this.session.id);
   }
 
   private readonly reply = (response: JsonRpcResponse | undefined): void => {

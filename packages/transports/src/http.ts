@@ -93,8 +93,12 @@ export function registerStreamableHttp(
   app.post(settings.path, (req, reply) => {
     http.post(req, reply).catch((err: unknown) => http.fail(req, reply, err));
   });
-  app.get(settings.path, (req, reply) => http.get(req, reply));
-  app.delete(settings.path, (req, reply) => http.delete(req, reply));
+  app.get(settings.path, (req, reply) => {
+    http.get(req, reply).catch((err: unknown) => http.fail(req, reply, err));
+  });
+  app.delete(settings.path, (req, reply) => {
+    http.delete(req, reply).catch((err: unknown) => http.fail(req, reply, err));
+  });
 }
 
 class StreamableHttp {
@@ -186,7 +190,7 @@ class StreamableHttp {
     );
     const response = await this.engine.handleRequest(message, ctx);
     if ('error' in response) {
-      this.engine.sessions.delete(session.id);
+      await this.engine.sessions.delete(session.id);
       delete headers[Header.SessionId];
     }
     ex.finish(response);
@@ -199,7 +203,7 @@ class StreamableHttp {
     reply: FastifyReply,
     accept: { json: boolean; sse: boolean },
   ): Promise<void> {
-    const session = this.engine.sessions.get(sessionId);
+    const session = await this.engine.sessions.load(sessionId);
     if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
     let decoded;
     try {
@@ -285,7 +289,7 @@ class StreamableHttp {
   private standaloneSink(session: LegacySession): (message: JsonRpcMessage) => boolean {
     return (message) => {
       const s = this.registry.peek(session)?.get(STANDALONE_STREAM);
-      return s?.live !== undefined ? s.push(message) : false;
+      return s?.live !== undefined ? s.push(message) : (session.relay?.(message) ?? false);
     };
   }
 
@@ -350,14 +354,14 @@ class StreamableHttp {
   }
 
   /** GET: the session's standalone SSE stream, or a resumed stream (Last-Event-ID). */
-  get(req: FastifyRequest, reply: FastifyReply): void {
+  async get(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const h = req.headers;
     const sessionId = header(h, Header.SessionId);
     if (sessionId === undefined) {
       reply.header('allow', 'POST');
       return rejectJson(reply, 405, null, invalid('Method Not Allowed: GET needs a session'));
     }
-    const session = this.engine.sessions.get(sessionId);
+    const session = await this.engine.sessions.load(sessionId);
     if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
     if (!acceptOf(h.accept).sse) {
       return rejectJson(reply, 406, null, invalid('Accept must include text/event-stream'));
@@ -389,16 +393,16 @@ class StreamableHttp {
   }
 
   /** DELETE: ends a legacy session. */
-  delete(req: FastifyRequest, reply: FastifyReply): void {
+  async delete(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const sessionId = header(req.headers, Header.SessionId);
     if (sessionId === undefined) {
       reply.header('allow', 'POST');
       return rejectJson(reply, 405, null, invalid('Method Not Allowed: DELETE needs a session'));
     }
-    const session = this.engine.sessions.get(sessionId);
+    const session = await this.engine.sessions.load(sessionId);
     if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
     this.registry.peek(session)?.endAll();
-    this.engine.sessions.delete(sessionId);
+    await this.engine.sessions.delete(sessionId);
     void reply.code(204).send();
   }
 }

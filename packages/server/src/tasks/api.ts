@@ -22,6 +22,17 @@ export interface TaskPort {
  */
 export type TaskRun = (port: TaskPort) => Promise<CallToolResult>;
 
+/**
+ * What a durable host needs to run a task again on another node after a crash: the tool and
+ * its validated arguments. `resumable` is false for tools with a `prepare` step (its value
+ * lives only in the creating process), which a durable host must not re-run elsewhere.
+ */
+export interface TaskJob {
+  readonly tool: string;
+  readonly arguments: JsonObject;
+  readonly resumable: boolean;
+}
+
 export interface TaskHost {
   /** True for the task methods this host serves in the given era. */
   handles(method: string, ctx: RequestContext): boolean;
@@ -35,7 +46,7 @@ export interface TaskHost {
   start(
     run: TaskRun,
     ctx: RequestContext,
-    options: { readonly ttlMs?: number },
+    options: { readonly ttlMs?: number; readonly job?: TaskJob },
   ): Promise<JsonObject>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-export type { TaskHost, TaskPort, TaskRun } from './api.js';
+export type { TaskHost, TaskJob, TaskPort, TaskRun } from './api.js';
 export type { MemoryTaskHost } from './memory.js';
 export { createMemoryTaskHost } from './memory.js';
 export type { MemoryTaskHostOptions, ResolvedTaskHostOptions } from './options.js';

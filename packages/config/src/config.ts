@@ -26,6 +26,17 @@ export const DEFAULT_MAX_EVENT_LOG = 256;
 /** Keep-alive comment interval on long-lived SSE streams (GET, subscriptions/listen). */
 export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 
+/** Key prefix in Redis and subject prefix on NATS (one cluster per prefix). */
+export const DEFAULT_CLUSTER_PREFIX = 'mcp';
+/** Router strategy of a gateway. */
+export const DEFAULT_STRATEGY = 'round-robin';
+/** How often a worker renews its registry record (the record lives 15 s). */
+export const DEFAULT_HEARTBEAT_MS = 3_000;
+/** How long a draining worker lets in-flight requests finish on SIGTERM. */
+export const DEFAULT_DRAIN_MS = 8_000;
+/** Upper bound a gateway gives one dispatch to a worker (the envelope's deadline). */
+export const DEFAULT_DISPATCH_TIMEOUT_MS = 300_000;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -67,6 +78,37 @@ export const ConfigSchema = z.strictObject({
   sseRetryMs: z.number().int().min(0).default(DEFAULT_SSE_RETRY_MS),
   maxEventLog: z.number().int().min(0).max(100_000).default(DEFAULT_MAX_EVENT_LOG),
   keepAliveMs: z.number().int().min(100).default(DEFAULT_KEEP_ALIVE_MS),
+  // --- cluster (gateway / worker); `serve` and `stdio` ignore these ---
+  /** redis://host:port; required by `gateway` and `worker`. */
+  redisUrl: z.string().trim().min(1).optional(),
+  /** nats://host:port; required by `gateway` and `worker`. */
+  natsUrl: z.string().trim().min(1).optional(),
+  clusterPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'clusterPrefix: letters, digits, _ and - only')
+    .default(DEFAULT_CLUSTER_PREFIX),
+  /** Gateway id or worker id; random when absent. Visible ASCII without spaces, ':' or '/'. */
+  nodeId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'nodeId: 1-64 of letters, digits, _ . -')
+    .optional(),
+  /** URL gateways use to reach this worker; http://<host>:<port> when absent. */
+  advertiseUrl: z.string().url().optional(),
+  strategy: z
+    .enum([
+      'round-robin',
+      'least-connections',
+      'weighted-round-robin',
+      'least-response-time',
+      'consistent-hash',
+      'client-affinity',
+    ])
+    .default(DEFAULT_STRATEGY),
+  /** Worker weight for weighted round robin. */
+  weight: z.number().int().min(1).max(1000).default(1),
+  heartbeatMs: z.number().int().min(100).default(DEFAULT_HEARTBEAT_MS),
+  drainMs: z.number().int().min(0).default(DEFAULT_DRAIN_MS),
+  dispatchTimeoutMs: z.number().int().min(100).default(DEFAULT_DISPATCH_TIMEOUT_MS),
 });
 
 /** What callers may pass: every field optional. */

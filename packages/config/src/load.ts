@@ -25,6 +25,17 @@ export const ENV_VARS = {
   MCP_SSE_RETRY_MS: 'sseRetryMs',
   MCP_MAX_EVENT_LOG: 'maxEventLog',
   MCP_KEEP_ALIVE_MS: 'keepAliveMs',
+  // The conventional names, unprefixed: what every Redis/NATS deployment already sets.
+  REDIS_URL: 'redisUrl',
+  NATS_URL: 'natsUrl',
+  MCP_CLUSTER_PREFIX: 'clusterPrefix',
+  MCP_NODE_ID: 'nodeId',
+  MCP_ADVERTISE_URL: 'advertiseUrl',
+  MCP_STRATEGY: 'strategy',
+  MCP_WEIGHT: 'weight',
+  MCP_HEARTBEAT_MS: 'heartbeatMs',
+  MCP_DRAIN_MS: 'drainMs',
+  MCP_DISPATCH_TIMEOUT_MS: 'dispatchTimeoutMs',
 } as const satisfies Record<string, keyof ConfigInput>;
 
 /** Names the config file; `--config` wins over it. */
@@ -41,6 +52,10 @@ const INT_FIELDS = new Set<string>([
   'sseRetryMs',
   'maxEventLog',
   'keepAliveMs',
+  'weight',
+  'heartbeatMs',
+  'drainMs',
+  'dispatchTimeoutMs',
 ]);
 
 /** Parses the `MCP_*` variables into a partial input; malformed values throw ConfigError. */

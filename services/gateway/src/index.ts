@@ -1,0 +1,2 @@
+export type { RunningGateway } from './gateway.js';
+export { startGateway } from './gateway.js';

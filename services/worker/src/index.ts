@@ -1,0 +1,2 @@
+export type { RunningWorker } from './worker.js';
+export { startWorker } from './worker.js';

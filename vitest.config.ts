@@ -6,6 +6,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'services/*/src/**/*.test.ts',
       'test/integration/**/*.test.ts',
+      'test/e2e/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

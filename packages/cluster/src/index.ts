@@ -45,7 +45,7 @@ export { MemoryComponentRegistry } from './registry-memory.js';
 export type { RedisRegistryOptions } from './registry-redis.js';
 export { RedisComponentRegistry } from './registry-redis.js';
 export type { ClusterState, ClusterStateConfig } from './state.js';
-export { createClusterState } from './state.js';
+export { SHARED_STATE_KEY_ID, createClusterState } from './state.js';
 export type {
   BusEvent,
   BusEventOf,
@@ -57,7 +57,9 @@ export type {
   EventBusOptions,
   NatsEventBusOptions,
 } from './bus/index.js';
+export type { BusChangeFeed, ClusterChange, ClusterChangeListener } from './bus/index.js';
 export {
+  createBusChangeFeed,
   BUS_EVENT_TYPES,
   BusEventType,
   DEFAULT_NATS_BUS_OPTIONS,
@@ -84,3 +86,15 @@ export {
   remainingMs,
   traceparentProblem,
 } from './envelope.js';
+export type { DispatchFailure } from './dispatch.js';
+export {
+  CLOSE_STREAM_LINE,
+  DISPATCH_HEADERS,
+  DISPATCH_PATH,
+  HEALTH_PATH,
+  NDJSON_TYPE,
+  clientRequestIdPrefix,
+  taskIdFor,
+  workerOfClientRequest,
+  workerOfTask,
+} from './dispatch.js';

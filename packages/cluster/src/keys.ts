@@ -29,6 +29,8 @@ export interface ClusterKeys {
   workerIndex(): string;
   /** Counter bumped on every registry change; pollers compare it. */
   registryRevision(): string;
+  /** String: the cluster-wide MRTR requestState signing secret when none is configured. */
+  stateKey(): string;
 }
 
 export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
@@ -39,5 +41,6 @@ export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
     worker: (id) => `${prefix}:registry:worker:${id}`,
     workerIndex: () => `${prefix}:registry:workers`,
     registryRevision: () => `${prefix}:registry:revision`,
+    stateKey: () => `${prefix}:cluster:state-key`,
   };
 }

@@ -2,6 +2,7 @@
  * The one wiring point: memory implementations when no Redis URL is configured (embedded
  * mode), Redis ones otherwise. Disposing closes the connection this created.
  */
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import { type ClusterKeys, clusterKeys } from './keys.js';
@@ -33,19 +34,31 @@ export interface ClusterState extends AsyncDisposable {
   readonly sessions: SessionStore;
   readonly replay: ReplayLog;
   readonly registry: ComponentRegistry;
+  /**
+   * The secret every node signs MRTR requestState with when no keys are configured: created
+   * once per cluster (first writer wins), so a retry may land on any worker.
+   */
+  sharedStateKey(): Promise<{ id: string; secret: string }>;
   close(): Promise<void>;
 }
+
+/** Id of the generated cluster state key (configured keys have their own ids). */
+export const SHARED_STATE_KEY_ID = 'cluster';
+
+const newSecret = (): string => randomBytes(32).toString('base64url');
 
 export async function createClusterState(config: ClusterStateConfig = {}): Promise<ClusterState> {
   const keys = clusterKeys(config.prefix);
   if (config.redisUrl === undefined || config.redisUrl === '') {
     const close = (): Promise<void> => Promise.resolve();
+    const secret = newSecret();
     return {
       kind: 'memory',
       keys,
       sessions: new MemorySessionStore(),
       replay: new MemoryReplayLog(),
       registry: new MemoryComponentRegistry(),
+      sharedStateKey: () => Promise.resolve({ id: SHARED_STATE_KEY_ID, secret }),
       close,
       [Symbol.asyncDispose]: close,
     };
@@ -72,6 +85,13 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
     sessions: new RedisSessionStore(redis, keys),
     replay: new RedisReplayLog(redis, keys),
     registry: new RedisComponentRegistry(redis, keys),
+    async sharedStateKey() {
+      // SET NX then GET: whoever wrote first, every node reads the same secret.
+      await redis.set(keys.stateKey(), newSecret(), 'NX');
+      const secret = await redis.get(keys.stateKey());
+      if (secret === null) throw new Error('cluster state key vanished');
+      return { id: SHARED_STATE_KEY_ID, secret };
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -163,3 +163,15 @@ export function dropUndefined<T extends object>(o: T): T {
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return out as T;
 }
+
+/** The cluster settings a gateway or worker cannot run without. */
+export function requireCluster(config: Config): { redisUrl: string; natsUrl: string } {
+  const missing = [
+    config.redisUrl === undefined ? 'redisUrl (REDIS_URL)' : undefined,
+    config.natsUrl === undefined ? 'natsUrl (NATS_URL)' : undefined,
+  ].filter((m): m is string => m !== undefined);
+  if (missing.length > 0 || config.redisUrl === undefined || config.natsUrl === undefined) {
+    throw new ConfigError(missing.map((m) => `${m}: required in cluster mode`));
+  }
+  return { redisUrl: config.redisUrl, natsUrl: config.natsUrl };
+}

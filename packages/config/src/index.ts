@@ -3,6 +3,11 @@ export {
   ConfigError,
   ConfigSchema,
   DEFAULT_ALLOWED_HOSTS,
+  DEFAULT_CLUSTER_PREFIX,
+  DEFAULT_DISPATCH_TIMEOUT_MS,
+  DEFAULT_DRAIN_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_STRATEGY,
   DEFAULT_ALLOWED_ORIGINS,
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_HOST,
@@ -18,6 +23,7 @@ export {
   DEFAULT_SSE_RETRY_MS,
   LOG_LEVELS,
   resolveConfig,
+  requireCluster,
 } from './config.js';
 export type { LoadOptions } from './load.js';
 export { CONFIG_FILE_ENV, ENV_VARS, configFromEnv, configFromFile, loadConfig } from './load.js';

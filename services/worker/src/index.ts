@@ -1,2 +1,2 @@
-export type { RunningWorker } from './worker.js';
+export type { RunningWorker, WorkerLog } from './worker.js';
 export { startWorker } from './worker.js';

@@ -1,14 +1,185 @@
-/** The worker process: packs -> engine -> dispatch endpoint. (Being built.) */
+/**
+ * The worker process: config -> packs -> engine -> dispatch endpoint -> registry. It owns the
+ * components it loaded, announces them (with heartbeats) in the distributed registry, serves
+ * dispatches from gateways, publishes changes on the bus, and drains on close.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  BusEventType,
+  DISPATCH_PATH,
+  HEALTH_PATH,
+  clientRequestIdPrefix,
+  createBusChangeFeed,
+  createClusterState,
+  createEventBus,
+  taskIdFor,
+} from '@mcp-cluster/cluster';
+import type { WorkerComponents } from '@mcp-cluster/cluster';
+import { loadPacks } from '@mcp-cluster/components';
+import { requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
+import { createEngine, createMemoryTaskHost } from '@mcp-cluster/server';
+import type { LocalEngine } from '@mcp-cluster/server';
+import { Dispatcher } from './dispatch.js';
 
 export interface RunningWorker {
   readonly id: string;
   /** Dispatch base URL, e.g. http://127.0.0.1:PORT */
   readonly url: string;
+  readonly engine: LocalEngine;
   /** Drains: stops taking work, finishes in-flight up to config.drainMs, unregisters. */
   close(): Promise<void>;
 }
 
-export function startWorker(_config: Config): Promise<RunningWorker> {
-  return Promise.reject(new Error('worker: not built yet'));
+export type WorkerLog = (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void;
+
+const stderrLog: WorkerLog = (level, msg, err) => {
+  if (level === 'info') return;
+  const detail = err instanceof Error ? { err: err.message } : {};
+  process.stderr.write(`${JSON.stringify({ level, time: Date.now(), msg, ...detail })}\n`);
+};
+
+function componentsOf(engine: LocalEngine): WorkerComponents {
+  const r = engine.registry;
+  return {
+    tools: r.toolDescriptors.map((t) => t.name),
+    prompts: r.promptDescriptors.map((p) => p.name),
+    resources: r.resourceDescriptors.map((x) => x.uri),
+    resourceTemplates: r.templateDescriptors.map((t) => t.uriTemplate),
+  };
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+export async function startWorker(
+  config: Config,
+  log: WorkerLog = stderrLog,
+): Promise<RunningWorker> {
+  const { redisUrl, natsUrl } = requireCluster(config);
+  const id = config.nodeId ?? `w-${randomBytes(4).toString('hex')}`;
+  const prefix = config.clusterPrefix;
+  const packs = await loadPacks(config.packs);
+  const state = await createClusterState({
+    redisUrl,
+    prefix,
+    onError: (err) => log('warn', 'redis error', err),
+  });
+  const cleanups: (() => Promise<void>)[] = [() => state.close()];
+  const cleanup = async (): Promise<void> => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const bus = await createEventBus({ natsUrl, prefix, name: `worker ${id}` });
+    cleanups.push(() => bus.close());
+    const changes = await createBusChangeFeed(bus, id);
+    cleanups.push(() => changes.close());
+    const stateKeys =
+      config.stateKeys.length > 0 ? config.stateKeys : [await state.sharedStateKey()];
+    const engine = createEngine({
+      serverInfo: { name: config.serverName, version: config.serverVersion },
+      packs,
+      stateKeys,
+      sessionIdleMs: config.sessionIdleMs,
+      changes,
+      clientRequestIdPrefix: clientRequestIdPrefix(id),
+      tasks: createMemoryTaskHost({
+        idFactory: () => taskIdFor(id, randomBytes(16).toString('base64url')),
+      }),
+    });
+    cleanups.push(() => engine.close());
+
+    const dispatcher = new Dispatcher({
+      workerId: id,
+      engine,
+      sessions: state.sessions,
+      bodyLimitBytes: config.bodyLimitBytes,
+      maxJsonDepth: config.maxJsonDepth,
+      onError: (err, what) => log('error', what, err),
+    });
+    const server = createServer((req, res) => {
+      const path = req.url?.split('?', 1)[0];
+      if (req.method === 'POST' && path === DISPATCH_PATH) {
+        void dispatcher.serve(req, res);
+      } else if (req.method === 'GET' && path === HEALTH_PATH) {
+        const ok = !dispatcher.draining;
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: ok ? 'ok' : 'draining', inFlight: dispatcher.inFlight }));
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const { port } = server.address() as AddressInfo;
+    const url = config.advertiseUrl ?? `http://${urlHost(config.host)}:${port}`;
+
+    // Legacy notifications/cancelled reach whichever worker runs the request, via the bus.
+    const cancels = await bus.subscribe({ types: [BusEventType.SessionCancel] }, (e) => {
+      if (e.type !== BusEventType.SessionCancel) return;
+      engine.sessions.get(e.sessionId)?.cancel(e.requestId, e.reason);
+    });
+    cleanups.push(() => cancels.unsubscribe());
+
+    let registered = componentsOf(engine);
+    const register = async (): Promise<void> => {
+      registered = componentsOf(engine);
+      await state.registry.register(id, { url, weight: config.weight, components: registered });
+      bus.publish({ type: BusEventType.RegistryChanged, workerId: id });
+    };
+    await register();
+    bus.publish({ type: BusEventType.WorkerUp, workerId: id, url });
+    // A component added or removed at runtime changes what this worker owns.
+    const stopWatch = changes.subscribe((event) => {
+      if (event.type === 'resources/updated') return;
+      if (JSON.stringify(componentsOf(engine)) === JSON.stringify(registered)) return;
+      register().catch((err: unknown) => log('warn', 're-register failed', err));
+    });
+    const heartbeat = setInterval(() => {
+      state.registry
+        .heartbeat(id)
+        .then((alive) => (alive ? undefined : register()))
+        .catch((err: unknown) => log('warn', 'heartbeat failed', err));
+    }, config.heartbeatMs);
+    heartbeat.unref();
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        clearInterval(heartbeat);
+        stopWatch();
+        dispatcher.draining = true;
+        // Gateways stop routing here first; then in-flight work gets its deadline.
+        await state.registry.unregister(id).catch(() => undefined);
+        bus.publish({ type: BusEventType.WorkerDown, workerId: id, reason: 'drain' });
+        await bus.flush().catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          dispatcher.idle(),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, config.drainMs);
+            timer.unref();
+          }),
+        ]);
+        clearTimeout(timer);
+        await cleanup();
+      })());
+    return { id, url, engine, close };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
 }

@@ -14,3 +14,5 @@ export type { NatsEventBusOptions } from './nats.js';
 export { DEFAULT_NATS_BUS_OPTIONS, NatsEventBus } from './nats.js';
 export type { EventBusOptions } from './create.js';
 export { createEventBus } from './create.js';
+export type { BusChangeFeed, ClusterChange, ClusterChangeListener } from './change-feed.js';
+export { createBusChangeFeed } from './change-feed.js';

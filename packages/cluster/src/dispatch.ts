@@ -1,0 +1,59 @@
+/**
+ * The gateway <-> worker dispatch wire, besides the envelope (envelope.ts): paths, extra
+ * headers, the streamed response format and how ids name the worker that minted them.
+ *
+ * One POST per client message. The worker answers:
+ * - 202, empty: the message was a notification or a client response;
+ * - 200 `application/json`: the JSON-RPC response alone (the common, cheap case);
+ * - 200 `application/x-ndjson`: a stream, one JSON value per line — notifications and
+ *   server->client requests as they happen, control lines, then the response last;
+ * - 4xx/5xx `application/json` `{ "error": { "code", "message" } }`: the dispatch itself
+ *   failed (bad envelope 400, unknown session 404, draining 503); nothing ran.
+ */
+
+export const DISPATCH_PATH = '/dispatch';
+export const HEALTH_PATH = '/healthz';
+
+export const DISPATCH_HEADERS = Object.freeze({
+  /** Legacy: the session's stored version, so a worker refreshes a stale cached copy. */
+  sessionVersion: 'x-mcp-cluster-session-version',
+  /** Legacy `initialize`: the session does not exist yet; the worker creates it on success. */
+  sessionNew: 'x-mcp-cluster-session-new',
+});
+
+export const NDJSON_TYPE = 'application/x-ndjson';
+
+/** Control line: the worker asks the gateway to end the client's response stream (SEP-1699). */
+export const CLOSE_STREAM_LINE = '{"mcpCluster":"close-stream"}';
+
+/** Separator between a worker id and its own counter in ids the worker mints. */
+const CLIENT_REQUEST_SEP = '/';
+const TASK_SEP = '~';
+
+/** Prefix of a worker's server->client request ids: the client's answer names the worker. */
+export function clientRequestIdPrefix(workerId: string): string {
+  return `${workerId}${CLIENT_REQUEST_SEP}`;
+}
+
+/** The worker that sent a server->client request, from the id the client answers with. */
+export function workerOfClientRequest(id: unknown): string | undefined {
+  if (typeof id !== 'string') return undefined;
+  const i = id.lastIndexOf(CLIENT_REQUEST_SEP);
+  return i > 0 ? id.slice(0, i) : undefined;
+}
+
+/** A task id that names the worker that started it (routing hint; the store is the truth). */
+export function taskIdFor(workerId: string, random: string): string {
+  return `${workerId}${TASK_SEP}${random}`;
+}
+
+export function workerOfTask(taskId: unknown): string | undefined {
+  if (typeof taskId !== 'string') return undefined;
+  const i = taskId.indexOf(TASK_SEP);
+  return i > 0 ? taskId.slice(0, i) : undefined;
+}
+
+/** Body of a failed dispatch (4xx/5xx). */
+export interface DispatchFailure {
+  readonly error: { readonly code: number; readonly message: string };
+}

@@ -1,0 +1,365 @@
+/**
+ * The worker's side of the dispatch wire (packages/cluster/src/dispatch.ts): one POST per
+ * client message, the context envelope in headers, the answer as JSON or an NDJSON stream.
+ *
+ * Legacy sessions live in Redis; the engine keeps a cached copy (sessions.adopt) that is
+ * refreshed whenever the gateway names a newer stored version, and every change a request
+ * makes (initialize, setLevel, subscribe, initialized) is written back before the response
+ * leaves, so the next request — on any worker — sees it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  CLOSE_STREAM_LINE,
+  DISPATCH_HEADERS,
+  EnvelopeError,
+  NDJSON_TYPE,
+  decodeEnvelope,
+  mutateSession,
+  remainingMs,
+} from '@mcp-cluster/cluster';
+import type {
+  DispatchEnvelope,
+  DispatchFailure,
+  SessionPatch,
+  SessionStore,
+} from '@mcp-cluster/cluster';
+import {
+  LATEST_LEGACY_VERSION,
+  ProtocolError,
+  RpcError,
+  classifyPost,
+  decodeBody,
+  isResponse,
+  parseJsonText,
+} from '@mcp-cluster/protocol';
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '@mcp-cluster/protocol';
+import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
+import type {
+  LegacySessionState,
+  LocalEngine,
+  MemorySession,
+  Outbound,
+  Principal,
+} from '@mcp-cluster/server';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const NOTIFICATION_ID = '';
+
+export interface DispatcherOptions {
+  readonly workerId: string;
+  readonly engine: LocalEngine;
+  readonly sessions: SessionStore;
+  readonly bodyLimitBytes: number;
+  readonly maxJsonDepth: number;
+  readonly onError: (err: unknown, what: string) => void;
+}
+
+/** The answer to one dispatch: JSON until something other than the response is sent. */
+class DispatchReply {
+  private streaming = false;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  get open(): boolean {
+    return !this.res.destroyed && !this.res.writableEnded;
+  }
+
+  /** A message before the response (notification, server->client request). */
+  readonly send = (message: JsonRpcMessage): boolean => this.line(JSON.stringify(message));
+
+  readonly closeStream = (): void => {
+    this.line(CLOSE_STREAM_LINE);
+  };
+
+  finish(response: JsonRpcResponse): void {
+    if (!this.open) return;
+    const text = JSON.stringify(response);
+    if (this.streaming) {
+      this.res.end(`${text}\n`);
+      return;
+    }
+    this.res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
+    this.res.end(text);
+  }
+
+  accepted(): void {
+    if (!this.open) return;
+    this.res.writeHead(202).end();
+  }
+
+  fail(status: number, code: number, message: string): void {
+    if (!this.open) return;
+    if (this.streaming) {
+      this.res.destroy();
+      return;
+    }
+    const body: DispatchFailure = { error: { code, message } };
+    this.res.writeHead(status, { 'content-type': JSON_TYPE }).end(JSON.stringify(body));
+  }
+
+  private line(text: string): boolean {
+    if (!this.open) return false;
+    if (!this.streaming) {
+      this.streaming = true;
+      this.res.writeHead(200, { 'content-type': NDJSON_TYPE, 'cache-control': 'no-cache' });
+    }
+    this.res.write(`${text}\n`);
+    return true;
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : v?.[0];
+}
+
+/** Reads the body up to `limit` bytes; undefined when it is larger. */
+async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > limit) return undefined;
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+type Snapshot = Omit<LegacySessionState, 'subscriptions'> & { subscriptions: string[] };
+
+function snapshot(session: MemorySession): Snapshot {
+  const s = session.state;
+  return {
+    protocolVersion: s.protocolVersion,
+    clientCapabilities: s.clientCapabilities,
+    initialized: s.initialized,
+    subscriptions: [...s.subscriptions].sort(),
+    ...(s.clientInfo === undefined ? {} : { clientInfo: s.clientInfo }),
+    ...(s.logLevel === undefined ? {} : { logLevel: s.logLevel }),
+  };
+}
+
+/** What changed between two snapshots, as a store patch (undefined clears a field). */
+function diff(before: Snapshot, after: Snapshot): SessionPatch | undefined {
+  const patch: Record<string, unknown> = {};
+  let changed = false;
+  for (const key of Object.keys({ ...before, ...after }) as (keyof Snapshot)[]) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      patch[key] = after[key];
+      changed = true;
+    }
+  }
+  // Sound: every key comes from Snapshot, a subset of SessionPatch's fields.
+  return changed ? (patch as SessionPatch) : undefined;
+}
+
+export class Dispatcher {
+  /** Stored session version each cached session was last refreshed from. */
+  private readonly versions = new Map<string, number>();
+  private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
+  draining = false;
+
+  constructor(private readonly o: DispatcherOptions) {}
+
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  /** Resolves when nothing is in flight. */
+  idle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply = new DispatchReply(res);
+    if (this.draining) {
+      return reply.fail(503, RpcError.Unavailable.code, 'Worker is draining');
+    }
+    this.inflight++;
+    try {
+      await this.handle(req, res, reply);
+    } catch (err) {
+      this.o.onError(err, 'dispatch failed');
+      reply.fail(500, RpcError.InternalError.code, RpcError.InternalError.message);
+    } finally {
+      if (--this.inflight === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reply: DispatchReply,
+  ): Promise<void> {
+    let envelope: DispatchEnvelope;
+    try {
+      envelope = decodeEnvelope((name) => header(req, name));
+    } catch (err) {
+      if (!(err instanceof EnvelopeError)) throw err;
+      return reply.fail(400, RpcError.InvalidRequest.code, err.message);
+    }
+    const text = await readBody(req, this.o.bodyLimitBytes);
+    if (text === undefined) {
+      return reply.fail(413, RpcError.PayloadTooLarge.code, RpcError.PayloadTooLarge.message);
+    }
+    let message: JsonRpcMessage;
+    try {
+      const decoded = decodeBody(parseJsonText(text, { maxDepth: this.o.maxJsonDepth }), {
+        allowBatch: false,
+      });
+      if (decoded.batch) throw ProtocolError.of('InvalidRequest', 'one message per dispatch');
+      message = decoded.message;
+    } catch (err) {
+      const e = err instanceof ProtocolError ? err : ProtocolError.of('ParseError');
+      return reply.fail(400, e.code, e.message);
+    }
+    // The deadline aborts the request; so does a gateway that hangs up on a modern request
+    // (closing the client's stream is the cancellation in 2026-07-28).
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), remainingMs(envelope));
+    timer.unref();
+    try {
+      if (envelope.era === 'modern') {
+        res.once('close', () => {
+          if (!res.writableFinished) ac.abort();
+        });
+        return await this.modern(message, envelope, ac.signal, reply);
+      }
+      return await this.legacy(req, message, envelope, ac.signal, reply);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async modern(
+    message: JsonRpcMessage,
+    envelope: DispatchEnvelope,
+    signal: AbortSignal,
+    reply: DispatchReply,
+  ): Promise<void> {
+    if (isResponse(message)) return reply.accepted();
+    const decision = classifyPost({ protocolVersionHeader: envelope.protocolVersion, message });
+    if (decision.type !== 'modern') {
+      return reply.fail(400, RpcError.InvalidRequest.code, 'not a modern request');
+    }
+    const principal = envelope.principal as Principal;
+    if (!('id' in message)) {
+      await this.o.engine.handleNotification(
+        message,
+        modernRequestContext(decision.meta, NOTIFICATION_ID, signal, modernOutbound(reply.send)),
+      );
+      return reply.accepted();
+    }
+    const ctx = modernRequestContext(
+      decision.meta,
+      message.id,
+      signal,
+      modernOutbound(reply.send, reply.closeStream),
+      principal,
+    );
+    reply.finish(await this.o.engine.handleRequest(message, ctx));
+  }
+
+  private async legacy(
+    req: IncomingMessage,
+    message: JsonRpcMessage,
+    envelope: DispatchEnvelope,
+    signal: AbortSignal,
+    reply: DispatchReply,
+  ): Promise<void> {
+    const sessionId = envelope.sessionId;
+    if (sessionId === undefined) {
+      return reply.fail(400, RpcError.InvalidRequest.code, 'legacy dispatch without a session');
+    }
+    const isNew = header(req, DISPATCH_HEADERS.sessionNew) === '1';
+    const session = isNew
+      ? this.o.engine.sessions.adopt(sessionId, freshState(), false)
+      : await this.session(sessionId, Number(header(req, DISPATCH_HEADERS.sessionVersion)));
+    if (session === undefined) {
+      return reply.fail(404, RpcError.SessionNotFound.code, RpcError.SessionNotFound.message);
+    }
+    const principal = envelope.principal as Principal;
+    const before = snapshot(session);
+    if (isResponse(message)) {
+      session.deliverResponse(message);
+      return reply.accepted();
+    }
+    const outbound: Outbound = { ...session.outbound(reply.send), closeStream: reply.closeStream };
+    if (!('id' in message)) {
+      await this.o.engine.handleNotification(
+        message,
+        legacyRequestContext(session, NOTIFICATION_ID, signal, outbound, principal),
+      );
+      await this.persist(session, before);
+      return reply.accepted();
+    }
+    const request = message as JsonRpcRequest;
+    const ctx = legacyRequestContext(session, request.id, signal, outbound, principal);
+    const response = await this.o.engine.handleRequest(request, ctx);
+    if (isNew) {
+      if ('error' in response) this.o.engine.sessions.delete(sessionId);
+      else await this.create(session, principal);
+    } else {
+      await this.persist(session, before);
+    }
+    reply.finish(response);
+  }
+
+  /** The cached session, refreshed from the store when the gateway saw a newer version. */
+  private async session(id: string, version: number): Promise<MemorySession | undefined> {
+    const cached = this.o.engine.sessions.get(id);
+    if (cached !== undefined && this.versions.get(id) === version) return cached;
+    const found = await this.o.sessions.get(id);
+    if (found.status !== 'live') {
+      if (cached !== undefined) this.o.engine.sessions.delete(id);
+      this.versions.delete(id);
+      return undefined;
+    }
+    const r = found.session;
+    const state: LegacySessionState = {
+      protocolVersion: r.protocolVersion,
+      clientCapabilities: r.clientCapabilities,
+      initialized: r.initialized,
+      subscriptions: new Set(r.subscriptions),
+      ...(r.clientInfo === undefined ? {} : { clientInfo: r.clientInfo }),
+      ...(r.logLevel === undefined ? {} : { logLevel: r.logLevel }),
+    };
+    this.versions.set(id, r.version);
+    return this.o.engine.sessions.adopt(id, state, true);
+  }
+
+  private async create(session: MemorySession, principal: Principal): Promise<void> {
+    const s = snapshot(session);
+    const record = await this.o.sessions.create(session.id, {
+      ...s,
+      workerId: this.o.workerId,
+      ...(principal.kind === 'anonymous' ? {} : { ownerId: principal.id }),
+    });
+    this.versions.set(session.id, record.version);
+  }
+
+  /** Writes what this request changed back to the store (retrying lost races). */
+  private async persist(session: MemorySession, before: Snapshot): Promise<void> {
+    const patch = diff(before, snapshot(session));
+    if (patch === undefined) return;
+    const res = await mutateSession(this.o.sessions, session.id, () => patch);
+    if (res.ok) this.versions.set(session.id, res.session.version);
+    else this.versions.delete(session.id);
+  }
+}
+
+function freshState(): LegacySessionState {
+  return {
+    protocolVersion: LATEST_LEGACY_VERSION,
+    clientCapabilities: {},
+    initialized: false,
+    subscriptions: new Set(),
+  };
+}

@@ -52,3 +52,25 @@ export { decodeCursor, encodeCursor } from './cursor.js';
 export type { TaskHost, TaskJob, TaskPort, TaskRun } from './tasks/api.js';
 export type { MemoryTaskHostOptions } from './tasks/index.js';
 export { createMemoryTaskHost } from './tasks/index.js';
+export type { ResolvedTaskHostOptions, TaskError } from './tasks/index.js';
+export {
+  CANCELLED_BY_CLIENT,
+  DEFAULT_TASK_HOST_OPTIONS,
+  LEGACY_TASKS_VERSION,
+  LEGACY_TASK_METHODS,
+  MODERN_TASK_METHODS,
+  TaskStatus,
+  clientSupportsTasks,
+  decodeTaskCursor,
+  effectiveTtl,
+  encodeTaskCursor,
+  invalidParams,
+  isJsonObject,
+  isTerminal,
+  missingTasksCapability,
+  ownerOf,
+  randomTaskId,
+  resolveTaskHostOptions,
+  stripRelatedTask,
+  taskIdOf,
+} from './tasks/index.js';

@@ -6,3 +6,13 @@ export { DEFAULT_TASK_HOST_OPTIONS, resolveTaskHostOptions } from './options.js'
 export { clientSupportsTasks, missingTasksCapability } from './capability.js';
 export type { TaskError } from './record.js';
 export { TaskStatus, isTerminal } from './record.js';
+export { effectiveTtl, randomTaskId } from './options.js';
+export {
+  decodeCursor as decodeTaskCursor,
+  encodeCursor as encodeTaskCursor,
+  ownerOf,
+  stripRelatedTask,
+} from './record.js';
+export { CANCELLED_BY_CLIENT, invalidParams, isJsonObject, taskIdOf } from './params.js';
+export { LEGACY_TASKS_VERSION, LEGACY_TASK_METHODS } from './legacy.js';
+export { MODERN_TASK_METHODS } from './modern.js';

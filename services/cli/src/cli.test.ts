@@ -100,7 +100,56 @@ describe('parseCommandLine', () => {
       overrides: { packs: ['a', 'b'], port: 0 },
     });
     expect(() => parseCommandLine(['bogus'])).toThrow(/unknown command/);
-    expect(() => parseCommandLine(['stdio', '--port', '1'])).toThrow(/serve only/);
+    expect(() => parseCommandLine(['stdio', '--port', '1'])).toThrow(/serve, gateway and worker/);
+  });
+
+  it('parses gateway and worker with their options', () => {
+    expect(parseCommandLine(['gateway', '--host', '0.0.0.0', '--port', '8080'])).toEqual({
+      command: 'gateway',
+      file: undefined,
+      overrides: { host: '0.0.0.0', port: 8080, packs: undefined },
+    });
+    expect(
+      parseCommandLine([
+        'worker',
+        '--pack',
+        'builtin:conformance',
+        '--pack',
+        './p.ts',
+        '--config',
+        'c.json',
+      ]),
+    ).toEqual({
+      command: 'worker',
+      file: 'c.json',
+      overrides: { host: undefined, port: undefined, packs: ['builtin:conformance', './p.ts'] },
+    });
+    expect(() => parseCommandLine(['gateway', '--pack', 'x'])).toThrow(/workers load the packs/);
+    expect(() => parseCommandLine(['worker', 'extra'])).toThrow(/unexpected argument extra/);
+  });
+});
+
+describe('cluster commands without Redis/NATS', () => {
+  for (const command of ['gateway', 'worker'] as const) {
+    it(`${command} exits 2 naming REDIS_URL and NATS_URL`, async () => {
+      const child = run([command, '--port', '0'], { REDIS_URL: '', NATS_URL: '' });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(2);
+      expect(err).toMatch(/REDIS_URL/);
+      expect(err).toMatch(/NATS_URL/);
+    });
+  }
+
+  it('worker exits 2 naming the one URL that is missing', async () => {
+    const child = run(['worker'], { REDIS_URL: 'redis://127.0.0.1:1', NATS_URL: '' });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(2);
+    expect(err).toMatch(/NATS_URL/);
+    expect(err).not.toMatch(/REDIS_URL/);
   });
 });
 

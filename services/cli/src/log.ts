@@ -44,3 +44,23 @@ export function errorFields(err: unknown): Record<string, unknown> {
     ? { err: { name: err.name, message: err.message, stack: err.stack } }
     : { err: String(err) };
 }
+
+/** What the `listening` line carries besides the fixed fields. */
+export interface ListeningFields {
+  readonly url: string;
+  readonly id?: string;
+  readonly role?: 'gateway' | 'worker';
+}
+
+/**
+ * The one `listening` line a node writes once it accepts connections. Always written,
+ * whatever the log level: tests, launchers and scripts wait for it and read `url` from it.
+ */
+export function writeListening(
+  fields: ListeningFields,
+  write: (line: string) => void = (l) => void process.stderr.write(l),
+): void {
+  write(
+    `${JSON.stringify({ level: RANK.info, time: Date.now(), pid: process.pid, msg: 'listening', ...fields })}\n`,
+  );
+}

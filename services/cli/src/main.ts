@@ -1,26 +1,49 @@
 /**
- * `mcp-cluster` command line: `serve` (embedded node, HTTP + WebSocket) and `stdio`.
+ * `mcp-cluster` command line: `serve` (embedded node, HTTP + WebSocket), `stdio`, and the
+ * cluster processes `gateway` and `worker`.
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
  */
 import { ComponentError } from '@mcp-cluster/components';
-import { ConfigError, loadConfig } from '@mcp-cluster/config';
+import { ConfigError, loadConfig, requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
+import { startGateway } from '@mcp-cluster/gateway';
 import { serveStdio } from '@mcp-cluster/transports';
+import { startWorker } from '@mcp-cluster/worker';
 import { createNodeEngine } from './engine.js';
-import { errorFields, processLogger } from './log.js';
+import { errorFields, processLogger, writeListening } from './log.js';
 import { closeOnSignals, startNode } from './server.js';
-import { EXIT_USAGE, USAGE, UsageError, parseCommandLine } from './main-args.js';
+import { CLUSTER_COMMANDS, EXIT_USAGE, USAGE, UsageError, parseCommandLine } from './main-args.js';
 import type { Parsed } from './main-args.js';
 
 async function runServe(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
   const node = await startNode(config);
-  // Always written (whatever the log level): tests and scripts wait for this line.
-  process.stderr.write(
-    `${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, msg: 'listening', url: node.url })}\n`,
-  );
+  writeListening({ url: node.url });
   closeOnSignals(
     () => node.close(),
+    (err) => log.error('shutdown failed', errorFields(err)),
+  );
+}
+
+async function runGateway(config: Config): Promise<void> {
+  const log = processLogger(config.logLevel);
+  const gateway = await startGateway(config);
+  writeListening({ url: gateway.url, id: gateway.id, role: 'gateway' });
+  closeOnSignals(
+    () => gateway.close(),
+    (err) => log.error('shutdown failed', errorFields(err)),
+  );
+}
+
+async function runWorker(config: Config): Promise<void> {
+  const log = processLogger(config.logLevel);
+  const worker = await startWorker(config, (level, msg, err) =>
+    log[level](msg, err === undefined ? undefined : errorFields(err)),
+  );
+  writeListening({ url: worker.url, id: worker.id, role: 'worker' });
+  // close() drains: in-flight dispatches get up to config.drainMs before the process exits.
+  closeOnSignals(
+    () => worker.close(),
     (err) => log.error('shutdown failed', errorFields(err)),
   );
 }
@@ -56,6 +79,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     config = loadConfig({ file: parsed.file, overrides: parsed.overrides });
+    // Checked here so a missing REDIS_URL/NATS_URL is a configuration error (exit 2).
+    if (CLUSTER_COMMANDS.has(parsed.command)) requireCluster(config);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(
@@ -66,8 +91,20 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   try {
-    if (parsed.command === 'serve') await runServe(config);
-    else await runStdio(config);
+    switch (parsed.command) {
+      case 'serve':
+        await runServe(config);
+        break;
+      case 'stdio':
+        await runStdio(config);
+        break;
+      case 'gateway':
+        await runGateway(config);
+        break;
+      case 'worker':
+        await runWorker(config);
+        break;
+    }
   } catch (err) {
     // A pack that cannot be found or loaded is a configuration problem, not a crash.
     if (err instanceof ComponentError) {

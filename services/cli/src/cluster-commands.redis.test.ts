@@ -1,0 +1,106 @@
+/**
+ * The real `mcp-cluster gateway` / `worker` processes against the test Redis and NATS: the
+ * listening line (url, id, role), and a clean exit 0 on SIGTERM (the worker drains).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));
+/** Bound on a node's start (tsx transpiles the sources on first load). */
+const START_TIMEOUT_MS = 20_000;
+
+function services(): { REDIS_URL: string; NATS_URL: string } {
+  const redis = process.env.MCP_TEST_REDIS_URL;
+  const nats = process.env.MCP_TEST_NATS_URL;
+  if (!redis || !nats) {
+    throw new Error(
+      'MCP_TEST_REDIS_URL / MCP_TEST_NATS_URL unset: run through vitest (global setup)',
+    );
+  }
+  return { REDIS_URL: redis, NATS_URL: nats };
+}
+
+interface Listening {
+  msg: string;
+  url: string;
+  id: string;
+  role: string;
+  pid: number;
+}
+
+function start(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...services(), MCP_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const listening = new Promise<Listening>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no listening line: ${stderr}`)),
+      START_TIMEOUT_MS,
+    );
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      for (const line of stderr.split('\n')) {
+        if (!line.includes('"msg":"listening"')) continue;
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as Listening);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${stderr}`));
+    });
+  });
+  return { child, listening };
+}
+
+describe('mcp-cluster gateway / worker processes', () => {
+  it('worker: listening line with url, id and role; SIGTERM drains and exits 0', async () => {
+    const prefix = `t${randomUUID().slice(0, 8)}`;
+    const { child, listening } = start(['worker', '--port', '0', '--pack', 'builtin:conformance'], {
+      MCP_CLUSTER_PREFIX: prefix,
+      MCP_NODE_ID: 'w-cli-test',
+      MCP_DRAIN_MS: '1000',
+    });
+    try {
+      const line = await listening;
+      expect(line).toMatchObject({
+        msg: 'listening',
+        id: 'w-cli-test',
+        role: 'worker',
+        pid: child.pid,
+      });
+      expect(line.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(line.url).not.toMatch(/:0$/);
+      const health = await fetch(`${line.url}/healthz`);
+      expect(health.status).toBeLessThan(500);
+    } finally {
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    }
+  });
+
+  it('gateway: listening line with the /mcp url, id and role; SIGTERM exits 0', async () => {
+    const prefix = `t${randomUUID().slice(0, 8)}`;
+    const { child, listening } = start(['gateway', '--port', '0'], {
+      MCP_CLUSTER_PREFIX: prefix,
+      MCP_NODE_ID: 'g-cli-test',
+    });
+    try {
+      const line = await listening;
+      expect(line).toMatchObject({ msg: 'listening', id: 'g-cli-test', role: 'gateway' });
+      expect(line.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) {
+        const [code] = (await once(child, 'exit')) as [number | null];
+        expect(code).toBe(0);
+      }
+    }
+  });
+});

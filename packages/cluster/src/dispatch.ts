@@ -19,6 +19,11 @@ export const DISPATCH_HEADERS = Object.freeze({
   sessionVersion: 'x-mcp-cluster-session-version',
   /** Legacy `initialize`: the session does not exist yet; the worker creates it on success. */
   sessionNew: 'x-mcp-cluster-session-new',
+  /**
+   * Modern tools/call: the gateway could not check Mcp-Param-* (it has no tool schemas); the
+   * worker checks the forwarded Mcp-Method / Mcp-Name / Mcp-Param-* headers against the body.
+   */
+  checkParams: 'x-mcp-cluster-check-params',
 });
 
 export const NDJSON_TYPE = 'application/x-ndjson';

@@ -79,6 +79,11 @@ export interface RequestContext {
    * Legacy requests leave it unset (the session's `logging/setLevel` applies).
    */
   readonly logLevel?: LoggingLevel;
+  /**
+   * Modern tools/call whose tool this process does not know (a cluster gateway): the
+   * request's `Mcp-Param-*` headers, lower-case names, for the worker to check (SEP-2243).
+   */
+  readonly paramHeaders?: Readonly<Record<string, string>>;
 }
 
 /** What a component handler sees: the request's identity, plus what it may do. */

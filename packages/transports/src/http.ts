@@ -337,7 +337,14 @@ class StreamableHttp {
       ex.openSse()?.startKeepAlive(this.settings.keepAliveMs);
     }
     const ctx = modernRequestContext(meta, message.id, ac.signal, modernOutbound(ex.send));
-    const response = await this.engine.handleRequest(message, ctx);
+    const unchecked =
+      message.method === 'tools/call' && this.paramHeaders(message.params?.name) === undefined
+        ? (paramHeadersIn(req.headers) ?? {})
+        : undefined;
+    const response = await this.engine.handleRequest(
+      message,
+      unchecked === undefined ? ctx : { ...ctx, paramHeaders: unchecked },
+    );
     ex.finish(response, 'error' in response ? httpStatusForCode(response.error.code) : 200);
   }
 
@@ -405,6 +412,18 @@ class StreamableHttp {
     await this.engine.sessions.delete(sessionId);
     void reply.code(204).send();
   }
+}
+
+const PARAM_HEADER_PREFIX = 'mcp-param-';
+
+/** The request's Mcp-Param-* headers; undefined when there are none. */
+function paramHeadersIn(h: Headers): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(h)) {
+    if (!name.startsWith(PARAM_HEADER_PREFIX) || value === undefined) continue;
+    (out ??= {})[name] = typeof value === 'string' ? value : value.join(', ');
+  }
+  return out;
 }
 
 function invalid(message: string): ProtocolError {

@@ -1,13 +1,221 @@
-/** The gateway process: transports -> router -> workers. (Being built.) */
+/**
+ * The gateway process: config -> Redis/NATS -> router + membership -> transports -> listen.
+ * Stateless: sessions live in Redis, workers in the registry; a restarted gateway rebuilds
+ * everything it needs from them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import {
+  BusEventType,
+  createBusChangeFeed,
+  createClusterState,
+  createEventBus,
+} from '@mcp-cluster/cluster';
+import type { SessionStore } from '@mcp-cluster/cluster';
+import { UriTemplate } from '@mcp-cluster/components';
+import { requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
+import { Router, asWorkerId } from '@mcp-cluster/router';
+import type { PinStore, WorkerId } from '@mcp-cluster/router';
+import {
+  changeNotification,
+  createEngine,
+  createMemoryChangeFeed,
+} from '@mcp-cluster/server';
+import type { ChangeEvent } from '@mcp-cluster/server';
+import { Fastify, LogController, mcpTransports } from '@mcp-cluster/transports';
+import type { FastifyInstance } from '@mcp-cluster/transports';
+import { GatewayEngine } from './engine.js';
+import { GatewaySessions } from './sessions.js';
+import type { GatewaySession } from './sessions.js';
+import { Membership, WorkerClients } from './workers.js';
 
 export interface RunningGateway {
   readonly id: string;
   /** Streamable HTTP endpoint, e.g. http://127.0.0.1:PORT/mcp */
   readonly url: string;
+  readonly app: FastifyInstance;
   close(): Promise<void>;
 }
 
-export function startGateway(_config: Config): Promise<RunningGateway> {
-  return Promise.reject(new Error('gateway: not built yet'));
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Bound on compiled uri templates kept for owner routing. */
+const MAX_TEMPLATES = 1_000;
+
+/**
+ * Pins through the session store. The record a request just loaded already names its worker,
+ * so the first read of a request is free; later reads (after a lost compare-and-set) go to Redis.
+ */
+function pinStore(store: SessionStore, sessions: GatewaySessions): PinStore {
+  return {
+    async get(sessionId): Promise<WorkerId | undefined> {
+      const s = sessions.get(sessionId);
+      if (s !== undefined && s.takeFreshPin()) {
+        return s.workerId === undefined ? undefined : asWorkerId(s.workerId);
+      }
+      const pin = await store.getPin(sessionId);
+      return pin === undefined ? undefined : asWorkerId(pin);
+    },
+    async set(sessionId, workerId, previous): Promise<boolean> {
+      const ok = await store.setPin(sessionId, workerId, previous);
+      const s = sessions.get(sessionId);
+      if (ok && s !== undefined) s.workerId = workerId;
+      return ok;
+    },
+  };
+}
+
+function templateMatcher(): (template: string, uri: string) => boolean {
+  const compiled = new Map<string, UriTemplate>();
+  return (template, uri) => {
+    let t = compiled.get(template);
+    if (t === undefined) {
+      if (compiled.size >= MAX_TEMPLATES) compiled.clear();
+      t = new UriTemplate(template);
+      compiled.set(template, t);
+    }
+    return t.match(uri) !== undefined;
+  };
+}
+
+/** Legacy fan-out: list_changed to sessions with a stream here; updates to subscribers only. */
+function fanOut(sessions: GatewaySessions, event: ChangeEvent, onError: (e: unknown) => void): void {
+  const message = changeNotification(event);
+  const targets: GatewaySession[] = [];
+  for (const s of sessions.values()) if (s.attached && !s.isNew) targets.push(s);
+  for (const s of targets) {
+    if (event.type !== 'resources/updated') {
+      s.sendLocal(message);
+      continue;
+    }
+    // Subscriptions change on workers; read them fresh before deciding.
+    sessions.reload(s).then((live) => {
+      if (live && s.state.subscriptions.has(event.uri)) s.sendLocal(message);
+    }, onError);
+  }
+}
+
+export async function startGateway(
+  config: Config,
+  log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void = (l, m, e) => {
+    if (l !== 'info') {
+      const detail = e instanceof Error ? { err: e.message } : {};
+      process.stderr.write(`${JSON.stringify({ level: l, time: Date.now(), msg: m, ...detail })}\n`);
+    }
+  },
+): Promise<RunningGateway> {
+  const { redisUrl, natsUrl } = requireCluster(config);
+  const id = config.nodeId ?? `g-${randomBytes(4).toString('hex')}`;
+  const prefix = config.clusterPrefix;
+  const onError = (err: unknown, what: string): void => log('warn', what, err);
+  const state = await createClusterState({
+    redisUrl,
+    prefix,
+    onError: (err) => log('warn', 'redis error', err),
+  });
+  const cleanups: (() => Promise<void>)[] = [() => state.close()];
+  const cleanup = async (): Promise<void> => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const bus = await createEventBus({ natsUrl, prefix, name: `gateway ${id}` });
+    cleanups.push(() => bus.close());
+    const clusterChanges = await createBusChangeFeed(bus);
+    cleanups.push(() => clusterChanges.close());
+    // Changes from workers (bus) and from membership (a worker came or went) meet here.
+    const changes = createMemoryChangeFeed();
+    clusterChanges.subscribe((e) => changes.publish(e));
+    const local = createEngine({
+      serverInfo: { name: config.serverName, version: config.serverVersion },
+      packs: [],
+      tasks: false,
+      changes,
+    });
+    const clients = new WorkerClients();
+    cleanups.push(() => clients.close());
+    // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other
+    let engine: GatewayEngine;
+    const sessions = new GatewaySessions(
+      state.sessions,
+      bus,
+      (session, response) => engine.routeResponse(session, response),
+      onError,
+    );
+    const router = new Router({
+      strategy: config.strategy,
+      pins: pinStore(state.sessions, sessions),
+      matchTemplate: templateMatcher(),
+      probe: (w) => clients.probe(w),
+      onHealthChange: (w) => log('info', `worker ${w.id} ${w.health}`),
+    });
+    const membership = new Membership(state.registry, router, clients, (kinds) => {
+      for (const kind of kinds) changes.publish({ type: `${kind}/list_changed` });
+    });
+    engine = new GatewayEngine({
+      gatewayId: id,
+      router,
+      clients,
+      membership,
+      sessions,
+      bus,
+      local,
+      dispatchTimeoutMs: config.dispatchTimeoutMs,
+      onError,
+    });
+    cleanups.push(() => engine.close());
+    changes.subscribe((event) => fanOut(sessions, event, (e) => onError(e, 'fan-out failed')));
+
+    await membership.sync();
+    const membershipEvents = await bus.subscribe(
+      { types: [BusEventType.WorkerUp, BusEventType.WorkerDown, BusEventType.RegistryChanged] },
+      () => membership.sync().catch((err: unknown) => onError(err, 'membership sync failed')),
+    );
+    cleanups.push(() => membershipEvents.unsubscribe());
+    // Events are hints: the registry is polled too, and lapsed workers are swept.
+    const poll = setInterval(() => {
+      state.registry
+        .cleanup()
+        .then(() => membership.sync())
+        .catch((err: unknown) => onError(err, 'registry poll failed'));
+    }, config.heartbeatMs);
+    poll.unref();
+    cleanups.push(() => {
+      clearInterval(poll);
+      return Promise.resolve();
+    });
+    router.start();
+    cleanups.push(() => router.stop());
+
+    const app = Fastify({
+      logger: { level: config.logLevel, stream: process.stderr },
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: config.bodyLimitBytes,
+      connectionTimeout: 0,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      forceCloseConnections: true,
+      return503OnClosing: true,
+    });
+    app.get('/healthz', (_req, reply) => reply.send({ status: 'ok', id }));
+    app.get('/readyz', (_req, reply) => {
+      const workers = router.pool.list().filter((w) => w.health !== 'down').length;
+      return reply.code(workers > 0 ? 200 : 503).send({ ready: workers > 0, workers, id });
+    });
+    await app.register(mcpTransports, { engine, settings: config });
+    await app.listen({ host: config.host, port: config.port });
+    cleanups.push(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    let closing: Promise<void> | undefined;
+    return {
+      id,
+      url: `http://${host}:${port}${config.path}`,
+      app,
+      close: () => (closing ??= cleanup()),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
 }

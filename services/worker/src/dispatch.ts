@@ -30,9 +30,18 @@ import {
   classifyPost,
   decodeBody,
   isResponse,
+  paramHeadersOf,
   parseJsonText,
+  toWireError,
+  validateRoutingHeaders,
 } from '@mcp-cluster/protocol';
-import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '@mcp-cluster/protocol';
+import type {
+  JsonRpcMessage,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  ParamHeader,
+  Tool,
+} from '@mcp-cluster/protocol';
 import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
 import type {
   LegacySessionState,
@@ -157,6 +166,7 @@ function diff(before: Snapshot, after: Snapshot): SessionPatch | undefined {
 export class Dispatcher {
   /** Stored session version each cached session was last refreshed from. */
   private readonly versions = new Map<string, number>();
+  private readonly paramHeaderCache = new WeakMap<Tool, readonly ParamHeader[]>();
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
   draining = false;
@@ -230,7 +240,7 @@ export class Dispatcher {
         res.once('close', () => {
           if (!res.writableFinished) ac.abort();
         });
-        return await this.modern(message, envelope, ac.signal, reply);
+        return await this.modern(req, message, envelope, ac.signal, reply);
       }
       return await this.legacy(req, message, envelope, ac.signal, reply);
     } finally {
@@ -239,6 +249,7 @@ export class Dispatcher {
   }
 
   private async modern(
+    req: IncomingMessage,
     message: JsonRpcMessage,
     envelope: DispatchEnvelope,
     signal: AbortSignal,
@@ -256,6 +267,14 @@ export class Dispatcher {
         modernRequestContext(decision.meta, NOTIFICATION_ID, signal, modernOutbound(reply.send)),
       );
       return reply.accepted();
+    }
+    if (message.method === 'tools/call' && header(req, DISPATCH_HEADERS.checkParams) === '1') {
+      try {
+        this.checkParamHeaders(req, message);
+      } catch (err) {
+        reply.finish({ jsonrpc: '2.0', id: message.id, error: toWireError(err) });
+        return;
+      }
     }
     const ctx = modernRequestContext(
       decision.meta,
@@ -310,6 +329,19 @@ export class Dispatcher {
       await this.persist(session, before);
     }
     reply.finish(response);
+  }
+
+  /** SEP-2243 Mcp-Param-* headers the gateway forwarded, against this worker's tool schema. */
+  private checkParamHeaders(req: IncomingMessage, message: JsonRpcRequest): void {
+    const name = message.params?.['name'];
+    const tool = typeof name === 'string' ? this.o.engine.toolDescriptor(name) : undefined;
+    if (tool === undefined) return;
+    let params = this.paramHeaderCache.get(tool);
+    if (params === undefined) {
+      params = paramHeadersOf(tool.inputSchema);
+      this.paramHeaderCache.set(tool, params);
+    }
+    validateRoutingHeaders(message, (h) => header(req, h), params);
   }
 
   /** The cached session, refreshed from the store when the gateway saw a newer version. */

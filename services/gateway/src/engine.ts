@@ -1,0 +1,368 @@
+/**
+ * The gateway's Engine: what the transports call, implemented by dispatching each client
+ * message through the router to a worker. Only `subscriptions/listen` is served here (a
+ * listen stream must outlive any one worker); everything else runs on workers.
+ */
+import {
+  BusEventType,
+  CLOSE_STREAM_LINE,
+  DISPATCH_HEADERS,
+  encodeEnvelope,
+  workerOfClientRequest,
+  workerOfTask,
+} from '@mcp-cluster/cluster';
+import type { EventBus } from '@mcp-cluster/cluster';
+import {
+  Header,
+  LATEST_LEGACY_VERSION,
+  encodeHeaderValue,
+  ProtocolError,
+  RpcError,
+  toWireError,
+} from '@mcp-cluster/protocol';
+import type {
+  JsonRpcMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  Tool,
+} from '@mcp-cluster/protocol';
+import { RouterError, asWorkerId } from '@mcp-cluster/router';
+import type { Router, WorkerView } from '@mcp-cluster/router';
+import type {
+  Engine,
+  LocalEngine,
+  Middleware,
+  RequestContext,
+  Stage,
+  TaskJob,
+  TaskRun,
+} from '@mcp-cluster/server';
+import type { GatewaySession, GatewaySessions } from './sessions.js';
+import type { Membership, WorkerClients } from './workers.js';
+
+/** Attempts at one dispatch when workers refuse or are gone before running anything. */
+const MAX_ATTEMPTS = 4;
+
+/** Which params field names the target of an owned method (for owner routing). */
+const TARGET_FIELD: ReadonlyMap<string, string> = new Map([
+  ['tools/call', 'name'],
+  ['prompts/get', 'name'],
+  ['resources/read', 'uri'],
+  ['resources/subscribe', 'uri'],
+  ['resources/unsubscribe', 'uri'],
+]);
+
+const OWNED_KIND: ReadonlyMap<string, 'tools' | 'prompts' | 'resources'> = new Map([
+  ['tools/call', 'tools'],
+  ['prompts/get', 'prompts'],
+  ['resources/read', 'resources'],
+  ['resources/subscribe', 'resources'],
+  ['resources/unsubscribe', 'resources'],
+]);
+
+export interface GatewayEngineOptions {
+  readonly gatewayId: string;
+  readonly router: Router;
+  readonly clients: WorkerClients;
+  readonly membership: Membership;
+  readonly sessions: GatewaySessions;
+  readonly bus: EventBus;
+  /** Serves subscriptions/listen and holds the gateway's change feed. */
+  readonly local: LocalEngine;
+  readonly dispatchTimeoutMs: number;
+  readonly onError: (err: unknown, what: string) => void;
+}
+
+function errorResponse(id: JsonRpcRequest['id'], err: unknown): JsonRpcResponse {
+  return { jsonrpc: '2.0', id, error: toWireError(err) };
+}
+
+function isFinal(message: JsonRpcMessage, id: JsonRpcRequest['id']): message is JsonRpcResponse {
+  return !('method' in message) && 'id' in message && message.id === id;
+}
+
+export class GatewayEngine implements Engine {
+  readonly sessions: GatewaySessions;
+  readonly serverInfo: Engine['serverInfo'];
+  readonly capabilities: Engine['capabilities'];
+  readonly registry: Engine['registry'];
+  readonly changes: Engine['changes'];
+  private closed = false;
+
+  constructor(private readonly o: GatewayEngineOptions) {
+    this.sessions = o.sessions;
+    this.serverInfo = o.local.serverInfo;
+    this.capabilities = o.local.capabilities;
+    this.registry = o.local.registry;
+    this.changes = o.local.changes;
+  }
+
+  async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
+    if (this.closed) return errorResponse(request.id, ProtocolError.of('Unavailable'));
+    if (ctx.era === 'modern' && request.method === 'subscriptions/listen') {
+      return this.o.local.handleRequest(request, ctx);
+    }
+    const session = this.sessionOf(ctx);
+    if (ctx.era === 'legacy' && session === undefined) {
+      return errorResponse(request.id, ProtocolError.of('SessionNotFound'));
+    }
+    const body = JSON.stringify(request);
+    let lastError: unknown = ProtocolError.of('Unavailable', 'No worker available');
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      let worker: WorkerView;
+      try {
+        worker = await this.pick(request, session);
+      } catch (err) {
+        if (err instanceof RouterError) {
+          return errorResponse(request.id, ProtocolError.of('Unavailable', 'No worker available'));
+        }
+        throw err;
+      }
+      const headers = this.headers(ctx, session, request);
+      const started = performance.now();
+      this.o.router.onStart(worker.id);
+      let ok = true;
+      try {
+        const outcome = await this.o.clients.dispatch(worker, body, headers, ctx.signal);
+        switch (outcome.kind) {
+          case 'not-sent':
+            ok = false;
+            this.o.membership.markDead(worker.id);
+            lastError = ProtocolError.of('Unavailable', 'Worker unreachable');
+            continue;
+          case 'refused':
+            if (outcome.status === 503) {
+              // Draining or overloaded: nothing ran, another worker may take it.
+              lastError = ProtocolError.of('Unavailable');
+              continue;
+            }
+            return errorResponse(
+              request.id,
+              new ProtocolError(outcome.failure.error.code, outcome.failure.error.message),
+            );
+          case 'accepted':
+            return errorResponse(request.id, ProtocolError.of('InternalError'));
+          case 'message':
+            return this.answered(outcome.message as JsonRpcResponse, session, worker);
+          case 'stream':
+            return this.answered(await this.relay(outcome.lines, request, ctx), session, worker);
+          case 'broken':
+            ok = false;
+            if (ctx.signal.aborted) return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
+            // The worker may have run it: never re-run silently; the client may retry.
+            this.o.onError(outcome.error, `dispatch to ${worker.id} broke`);
+            return errorResponse(
+              request.id,
+              ProtocolError.of('Unavailable', 'The worker failed while serving the request'),
+            );
+        }
+      } finally {
+        this.o.router.onFinish(worker.id, ok, performance.now() - started);
+      }
+    }
+    return errorResponse(request.id, lastError);
+  }
+
+  async handleNotification(notification: JsonRpcNotification, ctx: RequestContext): Promise<void> {
+    if (ctx.era !== 'legacy') return;
+    const session = this.sessionOf(ctx);
+    if (session === undefined) return;
+    if (notification.method === 'notifications/cancelled') {
+      const requestId = notification.params?.['requestId'];
+      const reason = notification.params?.['reason'];
+      if (typeof requestId === 'string' || typeof requestId === 'number') {
+        this.o.bus.publish({
+          type: BusEventType.SessionCancel,
+          sessionId: session.id,
+          requestId,
+          ...(typeof reason === 'string' ? { reason } : {}),
+        });
+      }
+      return;
+    }
+    await this.oneWay(session, notification, ctx);
+  }
+
+  /** A client's answer to a server->client request: to the worker that asked. */
+  routeResponse(session: GatewaySession, response: JsonRpcResponse): void {
+    const id = workerOfClientRequest(response.id);
+    const worker = id === undefined ? undefined : this.o.router.pool.get(asWorkerId(id));
+    if (worker === undefined) return;
+    const ctx = {
+      era: 'legacy',
+      protocolVersion: session.state.protocolVersion,
+      clientCapabilities: session.state.clientCapabilities,
+      principal: { id: 'anonymous', kind: 'anonymous', roles: [] },
+    } as const;
+    this.o.clients
+      .dispatch(worker, JSON.stringify(response), this.envelopeHeaders(ctx, session))
+      .catch((err: unknown) => this.o.onError(err, 'client response relay failed'));
+  }
+
+  toolDescriptor(_name: string): Tool | undefined {
+    // Workers own descriptors; they re-check Mcp-Param-* headers themselves.
+    return undefined;
+  }
+
+  taskRun(_job: TaskJob, _ctx: RequestContext): TaskRun | undefined {
+    return undefined;
+  }
+
+  use(stage: Stage, middleware: Middleware): void {
+    this.o.local.use(stage, middleware);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.o.sessions.close();
+    await this.o.local.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private answered(
+    response: JsonRpcResponse,
+    session: GatewaySession | undefined,
+    worker: WorkerView,
+  ): JsonRpcResponse {
+    if (session?.isNew === true && 'result' in response) session.created(worker.id);
+    return response;
+  }
+
+  private sessionOf(ctx: RequestContext): GatewaySession | undefined {
+    return ctx.sessionId === undefined ? undefined : this.o.sessions.get(ctx.sessionId);
+  }
+
+  private async oneWay(
+    session: GatewaySession,
+    message: JsonRpcMessage,
+    ctx: RequestContext,
+  ): Promise<void> {
+    let worker: WorkerView;
+    try {
+      worker = await this.pick({ jsonrpc: '2.0', id: 0, method: '' }, session);
+    } catch {
+      return;
+    }
+    const outcome = await this.o.clients.dispatch(
+      worker,
+      JSON.stringify(message),
+      this.headers(ctx, session, undefined),
+    );
+    if (outcome.kind === 'not-sent') this.o.membership.markDead(worker.id);
+  }
+
+  private async pick(request: JsonRpcRequest, session: GatewaySession | undefined): Promise<WorkerView> {
+    const router = this.o.router;
+    const params = request.params;
+    // Tasks: the worker that started one holds it (memory task host).
+    if (request.method.startsWith('tasks/')) {
+      const owner = workerOfTask(params?.['taskId']);
+      const w = owner === undefined ? undefined : router.pool.get(asWorkerId(owner));
+      if (w !== undefined && w.health !== 'down' && w.health !== 'ejected') return w;
+    }
+    const field = TARGET_FIELD.get(request.method);
+    const target = field === undefined ? undefined : params?.[field];
+    const name = typeof target === 'string' ? target : undefined;
+    if (session === undefined) return router.pick({ method: request.method, name });
+    if (session.isNew) return router.pick({ method: request.method, clientKey: session.id });
+    const decision = await router.route({ method: request.method, sessionId: session.id });
+    const kind = OWNED_KIND.get(request.method);
+    if (name !== undefined && kind !== undefined && !owns(router, decision.worker, kind, name)) {
+      // A session's worker serves everything except components it does not own.
+      try {
+        return router.pick({ method: request.method, name, clientKey: session.id });
+      } catch {
+        return decision.worker;
+      }
+    }
+    return decision.worker;
+  }
+
+  private headers(
+    ctx: RequestContext,
+    session: GatewaySession | undefined,
+    request: JsonRpcRequest | undefined,
+  ): Record<string, string> {
+    const h = this.envelopeHeaders(ctx, session);
+    if (session !== undefined) {
+      if (session.isNew) h[DISPATCH_HEADERS.sessionNew] = '1';
+      else h[DISPATCH_HEADERS.sessionVersion] = String(session.version);
+    }
+    if (ctx.paramHeaders !== undefined && request !== undefined) {
+      // Mcp-Method and Mcp-Name already matched the body here; the worker re-checks the rest.
+      Object.assign(h, ctx.paramHeaders);
+      h[DISPATCH_HEADERS.checkParams] = '1';
+      h[Header.Method] = request.method;
+      const name = request.params?.['name'];
+      if (typeof name === 'string') h[Header.Name] = encodeHeaderValue(name);
+    }
+    return h;
+  }
+
+  private envelopeHeaders(
+    ctx: Pick<RequestContext, 'era' | 'protocolVersion' | 'clientCapabilities' | 'principal'>,
+    session: GatewaySession | undefined,
+  ): Record<string, string> {
+    const legacy = ctx.era === 'legacy';
+    const version =
+      legacy && (session === undefined || session.isNew)
+        ? LATEST_LEGACY_VERSION
+        : ctx.protocolVersion;
+    return encodeEnvelope({
+      principal: ctx.principal,
+      ...(session === undefined ? {} : { sessionId: session.id }),
+      protocolVersion: version,
+      era: ctx.era,
+      clientCapabilities: ctx.clientCapabilities,
+      deadline: Date.now() + this.o.dispatchTimeoutMs,
+      gatewayId: this.o.gatewayId,
+    });
+  }
+
+  /** Relays a worker's NDJSON stream onto the client's stream; returns the final response. */
+  private async relay(
+    lines: AsyncIterable<string>,
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+  ): Promise<JsonRpcResponse> {
+    try {
+      for await (const line of lines) {
+        if (line === CLOSE_STREAM_LINE) {
+          ctx.outbound.closeStream?.();
+          continue;
+        }
+        const message = JSON.parse(line) as JsonRpcMessage;
+        if (isFinal(message, request.id)) return message;
+        if ('method' in message && 'id' in message) {
+          // A server->client request: the client answers with the worker's id.
+          ctx.outbound.forward?.(message);
+        } else if ('method' in message) {
+          ctx.outbound.notify(message);
+        }
+      }
+    } catch (err) {
+      if (ctx.signal.aborted) return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
+      this.o.onError(err, 'worker stream broke');
+    }
+    return errorResponse(
+      request.id,
+      new ProtocolError(RpcError.Unavailable.code, 'The worker failed while serving the request'),
+    );
+  }
+}
+
+const POOL_KIND = { tools: 'tool', prompts: 'prompt', resources: 'resource' } as const;
+
+function owns(
+  router: Router,
+  worker: WorkerView,
+  kind: 'tools' | 'prompts' | 'resources',
+  name: string,
+): boolean {
+  return router.pool.owners(POOL_KIND[kind], name).some((w) => w.id === worker.id);
+}

@@ -1,0 +1,277 @@
+/**
+ * Legacy sessions as a gateway sees them: the record lives in Redis (any gateway loads it);
+ * this process only holds the streams attached here and a short-lived cached copy.
+ *
+ * - Messages for the session's standalone stream raised elsewhere (another gateway's request,
+ *   a change fan-out) arrive on the bus (`session.deliver.<id>`) while a stream is attached.
+ * - A client's answer to a server->client request goes straight to the worker that asked: its
+ *   id names the worker (see clientRequestIdPrefix).
+ */
+import { randomBytes } from 'node:crypto';
+import { BusEventType } from '@mcp-cluster/cluster';
+import type { EventBus, SessionRecord, SessionStore } from '@mcp-cluster/cluster';
+import { ProtocolError } from '@mcp-cluster/protocol';
+import type { JsonRpcMessage, JsonRpcResponse } from '@mcp-cluster/protocol';
+import type {
+  LegacySession,
+  LegacySessionState,
+  MessageSink,
+  Outbound,
+  SessionManager,
+} from '@mcp-cluster/server';
+
+/** A cached session without streams is dropped after this long (it is reloaded on demand). */
+const IDLE_CACHE_MS = 60_000;
+/** Sliding the Redis TTL more often than this buys nothing. */
+const TOUCH_EVERY_MS = 10_000;
+
+const NOT_ON_GATEWAY = (): Promise<never> =>
+  Promise.reject(ProtocolError.of('InternalError', 'gateways send no server->client requests'));
+
+export type ResponseRouter = (session: GatewaySession, response: JsonRpcResponse) => void;
+
+function stateOf(record: SessionRecord): LegacySessionState {
+  return {
+    protocolVersion: record.protocolVersion,
+    clientCapabilities: record.clientCapabilities,
+    initialized: record.initialized,
+    subscriptions: new Set(record.subscriptions),
+    ...(record.clientInfo === undefined ? {} : { clientInfo: record.clientInfo }),
+    ...(record.logLevel === undefined ? {} : { logLevel: record.logLevel }),
+  };
+}
+
+const NEW_STATE: LegacySessionState = Object.freeze({
+  protocolVersion: '',
+  clientCapabilities: {},
+  initialized: false,
+  subscriptions: new Set<string>(),
+});
+
+export class GatewaySession implements LegacySession {
+  state: LegacySessionState;
+  /** Stored version (0 until initialize created the record). */
+  version = 0;
+  workerId: string | undefined;
+  /** True until `initialize` succeeded and the record exists in Redis. */
+  isNew: boolean;
+  lastSeen = Date.now();
+  private lastTouch = 0;
+  private pinFresh = false;
+  private readonly sinks: MessageSink[] = [];
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly owner: GatewaySessions,
+    record?: SessionRecord,
+  ) {
+    this.isNew = record === undefined;
+    this.state = NEW_STATE;
+    if (record !== undefined) this.refresh(record);
+  }
+
+  refresh(record: SessionRecord): void {
+    this.state = stateOf(record);
+    this.version = record.version;
+    this.workerId = record.workerId;
+    this.isNew = false;
+    this.pinFresh = true;
+  }
+
+  /** initialize succeeded on `workerId`, which stored the record; later loads read it. */
+  created(workerId: string): void {
+    this.isNew = false;
+    this.workerId = workerId;
+  }
+
+  /** True once after each refresh: the pin just read from the store may be used once. */
+  takeFreshPin(): boolean {
+    const fresh = this.pinFresh;
+    this.pinFresh = false;
+    return fresh;
+  }
+
+  get attached(): boolean {
+    return this.sinks.length > 0;
+  }
+
+  attach(sink: MessageSink): () => void {
+    this.sinks.push(sink);
+    if (this.sinks.length === 1) this.unsubscribe = this.owner.listen(this);
+    return () => {
+      const i = this.sinks.indexOf(sink);
+      if (i >= 0) this.sinks.splice(i, 1);
+      this.lastSeen = Date.now();
+      if (this.sinks.length === 0) {
+        this.unsubscribe?.();
+        this.unsubscribe = undefined;
+      }
+    };
+  }
+
+  outbound(sink: MessageSink): Outbound {
+    return { notify: (n) => void sink(n), request: NOT_ON_GATEWAY, forward: (m) => sink(m) !== false };
+  }
+
+  deliverResponse(response: JsonRpcResponse): boolean {
+    this.lastSeen = Date.now();
+    this.owner.routeResponse(this, response);
+    return true;
+  }
+
+  touch(): void {
+    const now = Date.now();
+    this.lastSeen = now;
+    if (this.isNew || now - this.lastTouch < TOUCH_EVERY_MS) return;
+    this.lastTouch = now;
+    this.owner.touch(this.id);
+  }
+
+  /** Writes to a stream attached here; false when none took it. */
+  sendLocal(message: JsonRpcMessage): boolean {
+    for (let i = this.sinks.length - 1; i >= 0; i--) {
+      const sink = this.sinks[i];
+      if (sink !== undefined && sink(message) !== false) return true;
+    }
+    return false;
+  }
+
+  /** No stream here: hand the message to whichever gateway holds one. */
+  relay(message: JsonRpcMessage): boolean {
+    this.owner.publish(this.id, message);
+    return true;
+  }
+
+  end(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.sinks.length = 0;
+  }
+}
+
+export class GatewaySessions implements SessionManager {
+  private readonly cache = new Map<string, GatewaySession>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly bus: EventBus,
+    readonly routeResponse: ResponseRouter,
+    private readonly onError: (err: unknown, what: string) => void,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), IDLE_CACHE_MS);
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  values(): IterableIterator<GatewaySession> {
+    return this.cache.values();
+  }
+
+  create(): GatewaySession {
+    const session = new GatewaySession(randomBytes(16).toString('base64url'), this);
+    this.cache.set(session.id, session);
+    return session;
+  }
+
+  get(id: string): GatewaySession | undefined {
+    return this.cache.get(id);
+  }
+
+  /** Always asks the store: another gateway may have ended or changed the session. */
+  async load(id: string): Promise<GatewaySession | undefined> {
+    const cached = this.cache.get(id);
+    if (cached?.isNew === true) return cached;
+    const found = await this.store.get(id);
+    if (found.status !== 'live') {
+      if (cached !== undefined) this.drop(cached);
+      return undefined;
+    }
+    if (cached !== undefined) {
+      cached.refresh(found.session);
+      return cached;
+    }
+    const session = new GatewaySession(id, this, found.session);
+    this.cache.set(id, session);
+    return session;
+  }
+
+  /** Re-reads one cached session (e.g. before a resources/updated fan-out). */
+  async reload(session: GatewaySession): Promise<boolean> {
+    const found = await this.store.get(session.id);
+    if (found.status !== 'live') {
+      this.drop(session);
+      return false;
+    }
+    session.refresh(found.session);
+    return true;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const cached = this.cache.get(id);
+    if (cached !== undefined) this.drop(cached);
+    // A session whose initialize failed never reached the store.
+    if (cached?.isNew === true) return true;
+    try {
+      await this.store.delete(id);
+      return true;
+    } catch (err) {
+      this.onError(err, 'session delete failed');
+      return false;
+    }
+  }
+
+  touch(id: string): void {
+    this.store.touch(id).catch((err: unknown) => this.onError(err, 'session touch failed'));
+  }
+
+  publish(sessionId: string, message: JsonRpcMessage): void {
+    // The bus schema checks only the JSON-RPC envelope of a relayed message.
+    const relayed = message as unknown as { jsonrpc: '2.0'; [key: string]: unknown };
+    this.bus.publish({ type: BusEventType.SessionDeliver, sessionId, message: relayed });
+  }
+
+  /** Subscribes a session with an attached stream to its bus deliveries. */
+  listen(session: GatewaySession): () => void {
+    let stopped = false;
+    let stop: (() => Promise<void>) | undefined;
+    this.bus
+      .subscribe({ types: [BusEventType.SessionDeliver], sessionId: session.id }, (e) => {
+        if (e.type === BusEventType.SessionDeliver) {
+          session.sendLocal(e.message as unknown as JsonRpcMessage);
+        }
+      })
+      .then(
+        (sub) => {
+          if (stopped) void sub.unsubscribe();
+          else stop = () => sub.unsubscribe();
+        },
+        (err: unknown) => this.onError(err, 'session subscribe failed'),
+      );
+    return () => {
+      stopped = true;
+      void stop?.();
+    };
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const s of this.cache.values()) s.end();
+    this.cache.clear();
+  }
+
+  private drop(session: GatewaySession): void {
+    session.end();
+    if (this.cache.get(session.id) === session) this.cache.delete(session.id);
+  }
+
+  private sweep(now = Date.now()): void {
+    for (const s of this.cache.values()) {
+      if (!s.attached && now - s.lastSeen > IDLE_CACHE_MS) this.drop(s);
+    }
+  }
+}

@@ -24,3 +24,17 @@ export type { EnsureServicesOptions, TestServices } from './services.js';
 export { ServiceUnavailableError, ensureServices } from './services.js';
 export type { Requirement, RequirementId } from './requirements.js';
 export { REQUIREMENTS, verifies } from './requirements.js';
+export type { ClusterNode, ClusterOptions, TestCluster } from './cluster.js';
+export {
+  CLUSTER_HEARTBEAT_MS,
+  ClusterNodeError,
+  DEFAULT_CLUSTER_GATEWAYS,
+  DEFAULT_CLUSTER_PACKS,
+  DEFAULT_CLUSTER_WORKERS,
+  DEFAULT_WAIT_FOR_WORKERS_MS,
+  NODE_START_TIMEOUT_MS,
+  NODE_STOP_GRACE_MS,
+  STDERR_TAIL_CHARS,
+  deleteRedisKeys,
+  startCluster,
+} from './cluster.js';

@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+// Relative: the testkit depends on this package, not the other way round.
+import { deleteRedisKeys } from '../../../packages/testkit/src/cluster.js';
 
 const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));
 /** Bound on a node's start (tsx transpiles the sources on first load). */
@@ -58,9 +60,20 @@ function start(args: string[], env: Record<string, string>) {
   return { child, listening };
 }
 
+const prefixes: string[] = [];
+const newPrefix = (): string => {
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  prefixes.push(prefix);
+  return prefix;
+};
+
+afterAll(async () => {
+  for (const p of prefixes) await deleteRedisKeys(services().REDIS_URL, `${p}:*`);
+});
+
 describe('mcp-cluster gateway / worker processes', () => {
   it('worker: listening line with url, id and role; SIGTERM drains and exits 0', async () => {
-    const prefix = `t${randomUUID().slice(0, 8)}`;
+    const prefix = newPrefix();
     const { child, listening } = start(['worker', '--port', '0', '--pack', 'builtin:conformance'], {
       MCP_CLUSTER_PREFIX: prefix,
       MCP_NODE_ID: 'w-cli-test',
@@ -86,7 +99,7 @@ describe('mcp-cluster gateway / worker processes', () => {
   });
 
   it('gateway: listening line with the /mcp url, id and role; SIGTERM exits 0', async () => {
-    const prefix = `t${randomUUID().slice(0, 8)}`;
+    const prefix = newPrefix();
     const { child, listening } = start(['gateway', '--port', '0'], {
       MCP_CLUSTER_PREFIX: prefix,
       MCP_NODE_ID: 'g-cli-test',

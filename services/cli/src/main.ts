@@ -11,6 +11,7 @@ import { serveStdio } from '@mcp-cluster/transports';
 import { startWorker } from '@mcp-cluster/worker';
 import { createNodeEngine } from './engine.js';
 import { errorFields, processLogger, writeListening } from './log.js';
+import type { ProcessLogger } from './log.js';
 import { closeOnSignals, startNode } from './server.js';
 import { CLUSTER_COMMANDS, EXIT_USAGE, USAGE, UsageError, parseCommandLine } from './main-args.js';
 import type { Parsed } from './main-args.js';
@@ -25,9 +26,15 @@ async function runServe(config: Config): Promise<void> {
   );
 }
 
+/** The `(level, msg, err)` logger gateway and worker take, over the process logger. */
+function nodeLog(log: ProcessLogger) {
+  return (level: 'info' | 'warn' | 'error', msg: string, err?: unknown): void =>
+    log[level](msg, err === undefined ? undefined : errorFields(err));
+}
+
 async function runGateway(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
-  const gateway = await startGateway(config);
+  const gateway = await startGateway(config, nodeLog(log));
   writeListening({ url: gateway.url, id: gateway.id, role: 'gateway' });
   closeOnSignals(
     () => gateway.close(),
@@ -37,9 +44,7 @@ async function runGateway(config: Config): Promise<void> {
 
 async function runWorker(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
-  const worker = await startWorker(config, (level, msg, err) =>
-    log[level](msg, err === undefined ? undefined : errorFields(err)),
-  );
+  const worker = await startWorker(config, nodeLog(log));
   writeListening({ url: worker.url, id: worker.id, role: 'worker' });
   // close() drains: in-flight dispatches get up to config.drainMs before the process exits.
   closeOnSignals(

@@ -98,3 +98,5 @@ export {
   workerOfClientRequest,
   workerOfTask,
 } from './dispatch.js';
+export type { StreamMirror } from './stream-mirror.js';
+export { RedisStreamMirror } from './stream-mirror.js';

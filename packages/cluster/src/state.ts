@@ -15,6 +15,8 @@ import { RedisReplayLog } from './replay-redis.js';
 import type { SessionStore } from './sessions.js';
 import { MemorySessionStore } from './sessions-memory.js';
 import { RedisSessionStore } from './sessions-redis.js';
+import type { StreamMirror } from './stream-mirror.js';
+import { RedisStreamMirror } from './stream-mirror.js';
 
 export interface ClusterStateConfig {
   /** e.g. redis://127.0.0.1:6379; absent = in-memory (single process). */
@@ -34,6 +36,8 @@ export interface ClusterState extends AsyncDisposable {
   readonly sessions: SessionStore;
   readonly replay: ReplayLog;
   readonly registry: ComponentRegistry;
+  /** Resumable SSE streams shared between gateways (absent in memory: one process). */
+  readonly mirror?: StreamMirror;
   /**
    * The secret every node signs MRTR requestState with when no keys are configured: created
    * once per cluster (first writer wins), so a retry may land on any worker.
@@ -85,6 +89,9 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
     sessions: new RedisSessionStore(redis, keys),
     replay: new RedisReplayLog(redis, keys),
     registry: new RedisComponentRegistry(redis, keys),
+    mirror: new RedisStreamMirror(redis, keys, (err) =>
+      onError?.(err instanceof Error ? err : new Error(String(err))),
+    ),
     async sharedStateKey() {
       // SET NX then GET: whoever wrote first, every node reads the same secret.
       await redis.set(keys.stateKey(), newSecret(), 'NX');

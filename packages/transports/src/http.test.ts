@@ -301,7 +301,7 @@ describe('legacy sessions', () => {
       });
       const sid = res.headers['mcp-session-id'] as string;
       // Expire it the way the idle sweep does.
-      engine.sessions.delete(sid);
+      await engine.sessions.delete(sid);
       const after = await short.inject({
         method: 'POST',
         url: '/mcp',

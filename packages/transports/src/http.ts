@@ -36,13 +36,15 @@ import type { Engine, LegacySession, Outbound } from '@mcp-cluster/server';
 import { PostExchange } from './exchange.js';
 import type { TransportSettings } from './settings.js';
 import type { StreamRegistry } from './sse.js';
-import { STANDALONE_STREAM, SseWriter, parseEventId } from './sse.js';
+import { SseWriter, eventFrame, isStandaloneStreamId, parseEventId } from './sse.js';
 import { errorResponse, removedMethodError, statusOf } from './wire.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Sessions at or after this revision get the SSE priming event and `retry:`. */
 const PRIMING_SINCE = '2025-11-25';
 const NOTIFICATION_ID = '';
+/** How long a GET follows a stream another gateway is still serving. */
+const MAX_FOLLOW_MS = 10 * 60_000;
 
 type Headers = FastifyRequest['headers'];
 
@@ -288,7 +290,7 @@ class StreamableHttp {
   /** Messages of a JSON-only request go to the session's standalone stream, if open. */
   private standaloneSink(session: LegacySession): (message: JsonRpcMessage) => boolean {
     return (message) => {
-      const s = this.registry.peek(session)?.get(STANDALONE_STREAM);
+      const s = this.registry.peek(session)?.peekStandalone();
       return s?.live !== undefined ? s.push(message) : (session.relay?.(message) ?? false);
     };
   }
@@ -381,7 +383,26 @@ class StreamableHttp {
 
     reply.hijack();
     const writer = new SseWriter(reply.raw, this.registry.open);
-    if (resumed !== undefined && last !== undefined && resumed.id !== STANDALONE_STREAM) {
+    const shared = this.registry.shared;
+    let replayed = false;
+    if (last !== undefined && resumed === undefined && shared !== undefined) {
+      // A stream another gateway held: replay it from the mirror (and follow it if it runs on).
+      const ac = new AbortController();
+      writer.onClose(() => ac.abort());
+      writer.startKeepAlive(this.settings.keepAliveMs, alive);
+      const outcome = await shared.mirror.resume(
+        session.id,
+        last.stream,
+        last.seq,
+        (seq, message) => writer.write(eventFrame(last.stream, seq, message)),
+        ac.signal,
+        MAX_FOLLOW_MS,
+      );
+      if (outcome !== 'unknown' && !isStandaloneStreamId(last.stream)) return writer.end();
+      replayed = outcome !== 'unknown';
+      if (!writer.isOpen) return;
+    }
+    if (resumed !== undefined && last !== undefined && resumed !== streams.peekStandalone()) {
       resumed.replayAfter(last.seq, writer);
       if (resumed.done) return writer.end();
       resumed.attach(writer);
@@ -390,7 +411,7 @@ class StreamableHttp {
     }
     const standalone = streams.standalone();
     if (last !== undefined && resumed === standalone) standalone.replayAfter(last.seq, writer);
-    else if (session.state.protocolVersion >= PRIMING_SINCE) {
+    else if (!replayed && session.state.protocolVersion >= PRIMING_SINCE) {
       standalone.prime(writer, this.settings.sseRetryMs);
     }
     standalone.attach(writer);

@@ -11,6 +11,8 @@ export { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
 export type { StdioOptions, StdioTransport } from './stdio.js';
 export { StdioFramer, serveStdio } from './stdio.js';
 export { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH } from './legacy-sse.js';
+export type { SharedStreams, StreamMirror } from './sse.js';
+export { STREAM_ID_SEPARATOR } from './sse.js';
 export { WEBSOCKET_PATH } from './websocket.js';
 // The CLI builds its app with the same fastify instance the plugin is typed against
 // (services/cli does not depend on fastify directly).

@@ -12,6 +12,7 @@ import { FORBIDDEN_STATUS, checkHostAndOrigin, forbiddenBody } from './security.
 import { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
 import type { TransportSettings } from './settings.js';
 import { StreamRegistry } from './sse.js';
+import type { SharedStreams } from './sse.js';
 import { WEBSOCKET_PATH, registerWebSocket } from './websocket.js';
 
 export interface McpTransportsOptions {
@@ -21,6 +22,8 @@ export interface McpTransportsOptions {
   readonly websocketPath?: string | false;
   /** Serve the 2024-11-05 HTTP+SSE transport at /sse + /messages. Default true. */
   readonly legacySse?: boolean;
+  /** Cluster gateways: resumable streams shared with the other gateways. */
+  readonly sharedStreams?: SharedStreams;
 }
 
 /** Registers the transports in an encapsulated context (its parsers and hooks stay inside). */
@@ -65,7 +68,7 @@ export async function mcpTransports(
     return rejectJson(reply, 500, null, err);
   });
 
-  const registry = new StreamRegistry(settings.maxEventLog);
+  const registry = new StreamRegistry(settings.maxEventLog, options.sharedStreams);
   // Open SSE responses would hold server.close() forever: end them first.
   app.addHook('preClose', (done) => {
     registry.endAll();

@@ -94,6 +94,41 @@ interface LoggedEvent {
  * One resumable stream of a legacy session: the standalone GET stream ("0") or one POST's
  * response stream. Events are logged (bounded) and written to the live connection, if any.
  */
+/**
+ * Where a cluster gateway mirrors its resumable streams so another gateway can resume them
+ * (implemented by @mcp-cluster/cluster's RedisStreamMirror). `message` undefined = stream ended.
+ */
+export interface StreamMirror {
+  record(
+    sessionId: string,
+    streamId: string,
+    seq: number,
+    message: JsonRpcMessage | undefined,
+  ): void;
+  resume(
+    sessionId: string,
+    streamId: string,
+    afterSeq: number,
+    write: (seq: number, message: JsonRpcMessage) => boolean,
+    signal: AbortSignal,
+    maxMs: number,
+  ): Promise<'unknown' | 'ended' | 'open'>;
+}
+
+/**
+ * Stream ids unique across gateways (`<idPrefix><n>`, idPrefix ending in STREAM_ID_SEPARATOR),
+ * mirrored for resumption anywhere.
+ */
+export interface SharedStreams {
+  readonly idPrefix: string;
+  readonly mirror: StreamMirror;
+}
+
+/** The SSE frame of one logged event. */
+export function eventFrame(streamId: string, seq: number, message: JsonRpcMessage): string {
+  return `id: ${streamId}:${seq}\ndata: ${JSON.stringify(message)}\n\n`;
+}
+
 export class EventStream {
   private seq = 0;
   private readonly log: LoggedEvent[] = [];
@@ -105,6 +140,7 @@ export class EventStream {
   constructor(
     readonly id: string,
     private readonly maxLog: number,
+    private readonly mirror?: { readonly sessionId: string; readonly to: StreamMirror },
   ) {}
 
   /**
@@ -113,13 +149,20 @@ export class EventStream {
    */
   push(message: JsonRpcMessage): boolean {
     const seq = ++this.seq;
-    const frame = `id: ${this.id}:${seq}\ndata: ${JSON.stringify(message)}\n\n`;
+    const frame = eventFrame(this.id, seq, message);
+    this.mirror?.to.record(this.mirror.sessionId, this.id, seq, message);
     if (this.maxLog > 0) {
       this.log.push({ seq, frame });
       if (this.log.length > this.maxLog) this.log.shift();
     }
     const written = this.live?.write(frame) ?? false;
-    return written || this.maxLog > 0;
+    return written || this.maxLog > 0 || this.mirror !== undefined;
+  }
+
+  /** The stream got its last message (its POST's response). */
+  end(): void {
+    this.done = true;
+    this.mirror?.to.record(this.mirror.sessionId, this.id, this.seq, undefined);
   }
 
   /** The priming event (an id and empty data) plus `retry:`, so a client can resume at once. */
@@ -144,6 +187,12 @@ export class EventStream {
 
 /** Standalone GET stream id; POST streams count up from 1. */
 export const STANDALONE_STREAM = '0';
+/** Ends a SharedStreams idPrefix, so a stream id says whether it is a standalone stream. */
+export const STREAM_ID_SEPARATOR = '~';
+
+export function isStandaloneStreamId(id: string): boolean {
+  return id === STANDALONE_STREAM || id.endsWith(`${STREAM_ID_SEPARATOR}${STANDALONE_STREAM}`);
+}
 
 /** Completed POST streams kept for replay per session (oldest dropped first). */
 const MAX_DONE_STREAMS = 32;
@@ -152,21 +201,39 @@ const MAX_DONE_STREAMS = 32;
 export class SessionStreams {
   private nextId = 1;
   private readonly streams = new Map<string, EventStream>();
+  private readonly mirror: { readonly sessionId: string; readonly to: StreamMirror } | undefined;
+  readonly standaloneId: string;
 
-  constructor(private readonly maxLog: number) {}
+  constructor(
+    private readonly maxLog: number,
+    sessionId = '',
+    private readonly shared?: SharedStreams,
+  ) {
+    this.mirror = shared === undefined ? undefined : { sessionId, to: shared.mirror };
+    this.standaloneId = `${shared?.idPrefix ?? ''}${STANDALONE_STREAM}`;
+  }
 
   standalone(): EventStream {
-    let s = this.streams.get(STANDALONE_STREAM);
+    let s = this.streams.get(this.standaloneId);
     if (s === undefined) {
-      s = new EventStream(STANDALONE_STREAM, this.maxLog);
-      this.streams.set(STANDALONE_STREAM, s);
+      s = new EventStream(this.standaloneId, this.maxLog, this.mirror);
+      this.streams.set(this.standaloneId, s);
     }
     return s;
   }
 
+  /** The standalone stream if it exists. */
+  peekStandalone(): EventStream | undefined {
+    return this.streams.get(this.standaloneId);
+  }
+
   /** A new POST response stream. */
   open(): EventStream {
-    const s = new EventStream(String(this.nextId++), this.maxLog);
+    const s = new EventStream(
+      `${this.shared?.idPrefix ?? ''}${this.nextId++}`,
+      this.maxLog,
+      this.mirror,
+    );
     this.streams.set(s.id, s);
     return s;
   }
@@ -177,7 +244,7 @@ export class SessionStreams {
 
   /** Called when a POST stream got its response: bounds how many finished logs are kept. */
   finished(stream: EventStream): void {
-    stream.done = true;
+    stream.end();
     let done = 0;
     for (const s of this.streams.values()) if (s.done) done++;
     if (done <= MAX_DONE_STREAMS) return;
@@ -205,12 +272,16 @@ export class StreamRegistry {
   /** Every SSE response currently open (any transport), ended on shutdown. */
   readonly open = new Set<SseWriter>();
 
-  constructor(private readonly maxLog: number) {}
+  constructor(
+    private readonly maxLog: number,
+    /** Set on cluster gateways: ids unique across gateways, streams mirrored. */
+    readonly shared?: SharedStreams,
+  ) {}
 
   of(session: LegacySession): SessionStreams {
     let s = this.bySession.get(session);
     if (s === undefined) {
-      s = new SessionStreams(this.maxLog);
+      s = new SessionStreams(this.maxLog, session.id, this.shared);
       this.bySession.set(session, s);
     }
     return s;

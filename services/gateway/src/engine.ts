@@ -149,7 +149,8 @@ export class GatewayEngine implements Engine {
             return this.answered(await this.relay(outcome.lines, request, ctx), session, worker);
           case 'broken':
             ok = false;
-            if (ctx.signal.aborted) return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
+            if (ctx.signal.aborted)
+              return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
             // The worker may have run it: never re-run silently; the client may retry.
             this.o.onError(outcome.error, `dispatch to ${worker.id} broke`);
             return errorResponse(
@@ -256,7 +257,10 @@ export class GatewayEngine implements Engine {
     if (outcome.kind === 'not-sent') this.o.membership.markDead(worker.id);
   }
 
-  private async pick(request: JsonRpcRequest, session: GatewaySession | undefined): Promise<WorkerView> {
+  private async pick(
+    request: JsonRpcRequest,
+    session: GatewaySession | undefined,
+  ): Promise<WorkerView> {
     const router = this.o.router;
     const params = request.params;
     // Tasks: the worker that started one holds it (memory task host).
@@ -346,7 +350,8 @@ export class GatewayEngine implements Engine {
         }
       }
     } catch (err) {
-      if (ctx.signal.aborted) return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
+      if (ctx.signal.aborted)
+        return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
       this.o.onError(err, 'worker stream broke');
     }
     return errorResponse(

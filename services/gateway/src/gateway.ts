@@ -17,13 +17,14 @@ import { requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
 import { Router, asWorkerId } from '@mcp-cluster/router';
 import type { PinStore, WorkerId } from '@mcp-cluster/router';
-import {
-  changeNotification,
-  createEngine,
-  createMemoryChangeFeed,
-} from '@mcp-cluster/server';
+import { changeNotification, createEngine, createMemoryChangeFeed } from '@mcp-cluster/server';
 import type { ChangeEvent } from '@mcp-cluster/server';
-import { Fastify, LogController, mcpTransports } from '@mcp-cluster/transports';
+import {
+  Fastify,
+  LogController,
+  STREAM_ID_SEPARATOR,
+  mcpTransports,
+} from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
 import { GatewayEngine } from './engine.js';
 import { GatewaySessions } from './sessions.js';
@@ -80,7 +81,11 @@ function templateMatcher(): (template: string, uri: string) => boolean {
 }
 
 /** Legacy fan-out: list_changed to sessions with a stream here; updates to subscribers only. */
-function fanOut(sessions: GatewaySessions, event: ChangeEvent, onError: (e: unknown) => void): void {
+function fanOut(
+  sessions: GatewaySessions,
+  event: ChangeEvent,
+  onError: (e: unknown) => void,
+): void {
   const message = changeNotification(event);
   const targets: GatewaySession[] = [];
   for (const s of sessions.values()) if (s.attached && !s.isNew) targets.push(s);
@@ -101,7 +106,9 @@ export async function startGateway(
   log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void = (l, m, e) => {
     if (l !== 'info') {
       const detail = e instanceof Error ? { err: e.message } : {};
-      process.stderr.write(`${JSON.stringify({ level: l, time: Date.now(), msg: m, ...detail })}\n`);
+      process.stderr.write(
+        `${JSON.stringify({ level: l, time: Date.now(), msg: m, ...detail })}\n`,
+      );
     }
   },
 ): Promise<RunningGateway> {
@@ -202,7 +209,13 @@ export async function startGateway(
       const workers = router.pool.list().filter((w) => w.health !== 'down').length;
       return reply.code(workers > 0 ? 200 : 503).send({ ready: workers > 0, workers, id });
     });
-    await app.register(mcpTransports, { engine, settings: config });
+    await app.register(mcpTransports, {
+      engine,
+      settings: config,
+      ...(state.mirror === undefined
+        ? {}
+        : { sharedStreams: { idPrefix: `${id}${STREAM_ID_SEPARATOR}`, mirror: state.mirror } }),
+    });
     await app.listen({ host: config.host, port: config.port });
     cleanups.push(() => app.close());
     const { port } = app.server.address() as AddressInfo;

@@ -111,7 +111,11 @@ export class GatewaySession implements LegacySession {
   }
 
   outbound(sink: MessageSink): Outbound {
-    return { notify: (n) => void sink(n), request: NOT_ON_GATEWAY, forward: (m) => sink(m) !== false };
+    return {
+      notify: (n) => void sink(n),
+      request: NOT_ON_GATEWAY,
+      forward: (m) => sink(m) !== false,
+    };
   }
 
   deliverResponse(response: JsonRpcResponse): boolean {

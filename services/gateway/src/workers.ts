@@ -168,7 +168,9 @@ export class Membership {
     private readonly router: Router,
     private readonly clients: WorkerClients,
     /** Called with the kinds whose union changed (tools/prompts/resources). */
-    private readonly onCatalogChange: (changed: readonly ('tools' | 'prompts' | 'resources')[]) => void,
+    private readonly onCatalogChange: (
+      changed: readonly ('tools' | 'prompts' | 'resources')[],
+    ) => void,
   ) {}
 
   get size(): number {
@@ -231,7 +233,11 @@ export class Membership {
   }
 
   private updateCatalog(): void {
-    const next = { tools: new Set<string>(), prompts: new Set<string>(), resources: new Set<string>() };
+    const next = {
+      tools: new Set<string>(),
+      prompts: new Set<string>(),
+      resources: new Set<string>(),
+    };
     for (const w of this.router.pool.list()) {
       for (const t of w.owns.tools ?? []) next.tools.add(t);
       for (const p of w.owns.prompts ?? []) next.prompts.add(p);

@@ -87,7 +87,10 @@ class DispatchReply {
       this.res.end(`${text}\n`);
       return;
     }
-    this.res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
+    this.res.writeHead(200, {
+      'content-type': JSON_TYPE,
+      'content-length': Buffer.byteLength(text),
+    });
     this.res.end(text);
   }
 
@@ -160,7 +163,7 @@ function diff(before: Snapshot, after: Snapshot): SessionPatch | undefined {
     }
   }
   // Sound: every key comes from Snapshot, a subset of SessionPatch's fields.
-  return changed ? (patch as SessionPatch) : undefined;
+  return changed ? (patch) : undefined;
 }
 
 export class Dispatcher {
@@ -260,7 +263,7 @@ export class Dispatcher {
     if (decision.type !== 'modern') {
       return reply.fail(400, RpcError.InvalidRequest.code, 'not a modern request');
     }
-    const principal = envelope.principal as Principal;
+    const principal = envelope.principal;
     if (!('id' in message)) {
       await this.o.engine.handleNotification(
         message,
@@ -304,7 +307,7 @@ export class Dispatcher {
     if (session === undefined) {
       return reply.fail(404, RpcError.SessionNotFound.code, RpcError.SessionNotFound.message);
     }
-    const principal = envelope.principal as Principal;
+    const principal = envelope.principal;
     const before = snapshot(session);
     if (isResponse(message)) {
       session.deliverResponse(message);
@@ -319,7 +322,7 @@ export class Dispatcher {
       await this.persist(session, before);
       return reply.accepted();
     }
-    const request = message as JsonRpcRequest;
+    const request = message;
     const ctx = legacyRequestContext(session, request.id, signal, outbound, principal);
     const response = await this.o.engine.handleRequest(request, ctx);
     if (isNew) {

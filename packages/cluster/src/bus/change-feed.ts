@@ -64,10 +64,7 @@ function fromBus(event: BusEvent): ClusterChange | undefined {
  * Subscribes to the change subjects once and fans out to local listeners. `origin` (a worker
  * id) is stamped on list_changed events so a gateway can tell who changed.
  */
-export async function createBusChangeFeed(
-  bus: EventBus,
-  origin?: string,
-): Promise<BusChangeFeed> {
+export async function createBusChangeFeed(bus: EventBus, origin?: string): Promise<BusChangeFeed> {
   const listeners = new Set<ClusterChangeListener>();
   const subscription: BusSubscription = await bus.subscribe({ types: CHANGE_TYPES }, (e) => {
     const change = fromBus(e);

@@ -1,0 +1,115 @@
+/**
+ * Mirrors a gateway's resumable SSE streams into Redis so a client can resume one with
+ * `Last-Event-ID` on ANY gateway: the events it missed are replayed, and a stream still
+ * running elsewhere (its request is being served through another gateway) is followed until
+ * its final response.
+ *
+ * Entries use the gateway's own sequence numbers as Redis stream ids (`<seq>-1`), so the SSE
+ * event id `<streamId>:<seq>` maps to an entry without a lookup table.
+ */
+import type { JsonRpcMessage } from '@mcp-cluster/protocol';
+import type { Redis } from 'ioredis';
+
+import { type ClusterKeys, REPLAY_MAX_LEN, REPLAY_TTL_MS } from './keys.js';
+import { decodeMessage } from './replay.js';
+
+export interface StreamMirror {
+  /**
+   * Records one event (fire and forget; per-stream order is kept). `message` undefined marks
+   * the end of the stream after event `seq`.
+   */
+  record(
+    sessionId: string,
+    streamId: string,
+    seq: number,
+    message: JsonRpcMessage | undefined,
+  ): void;
+  /**
+   * Writes the events after `afterSeq` of a stream recorded elsewhere, then follows it until
+   * its last event, `signal` aborts or `maxMs` passes. Resolves 'unknown' when nothing was
+   * recorded for it, 'ended' when its last event was written, 'open' otherwise.
+   */
+  resume(
+    sessionId: string,
+    streamId: string,
+    afterSeq: number,
+    write: (seq: number, message: JsonRpcMessage) => boolean,
+    signal: AbortSignal,
+    maxMs: number,
+  ): Promise<'unknown' | 'ended' | 'open'>;
+}
+
+const BLOCK_MS = 1_000;
+type Entry = [id: string, fields: string[]];
+
+export class RedisStreamMirror implements StreamMirror {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: ClusterKeys,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
+
+  private key(sessionId: string, streamId: string): string {
+    return this.keys.replay(`${sessionId}/${streamId}`);
+  }
+
+  record(
+    sessionId: string,
+    streamId: string,
+    seq: number,
+    message: JsonRpcMessage | undefined,
+  ): void {
+    const key = this.key(sessionId, streamId);
+    // The end marker sorts after event `seq` (`<seq>-2` > `<seq>-1`).
+    const [id, fields] =
+      message === undefined
+        ? [`${seq}-2`, ['end', '1']]
+        : [`${seq}-1`, ['m', JSON.stringify(message)]];
+    this.redis
+      .pipeline()
+      .xadd(key, 'MAXLEN', '~', REPLAY_MAX_LEN, id, ...fields)
+      .pexpire(key, REPLAY_TTL_MS)
+      .exec()
+      .then((res) => {
+        const failure = res?.find(([err]) => err !== null)?.[0];
+        if (failure) this.onError(failure);
+      }, this.onError);
+  }
+
+  async resume(
+    sessionId: string,
+    streamId: string,
+    afterSeq: number,
+    write: (seq: number, message: JsonRpcMessage) => boolean,
+    signal: AbortSignal,
+    maxMs: number,
+  ): Promise<'unknown' | 'ended' | 'open'> {
+    const key = this.key(sessionId, streamId);
+    if ((await this.redis.exists(key)) === 0) return 'unknown';
+    let cursor = `${afterSeq}-1`;
+    const emit = (entries: readonly Entry[]): boolean => {
+      let ended = false;
+      for (const [id, fields] of entries) {
+        cursor = id;
+        const i = fields.indexOf('m');
+        const m = i >= 0 ? fields[i + 1] : undefined;
+        if (m !== undefined) write(Number(id.split('-')[0]), decodeMessage(m, id));
+        if (fields[0] === 'end') ended = true;
+      }
+      return ended;
+    };
+    if (emit((await this.redis.xrange(key, `(${cursor}`, '+')))) return 'ended';
+    // Follow on a connection of its own: XREAD BLOCK holds the connection while it waits.
+    const follower = this.redis.duplicate();
+    const deadline = Date.now() + maxMs;
+    try {
+      while (!signal.aborted && Date.now() < deadline) {
+        const res = (await follower.xread('BLOCK', BLOCK_MS, 'STREAMS', key, cursor));
+        if (res !== null && emit(res[0]?.[1] ?? [])) return 'ended';
+      }
+      return 'open';
+    } finally {
+      follower.disconnect();
+    }
+  }
+}

@@ -19,11 +19,12 @@ import type { Parsed } from './main-args.js';
 async function runServe(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
   const node = await startNode(config);
-  writeListening({ url: node.url });
   closeOnSignals(
     () => node.close(),
     (err) => log.error('shutdown failed', errorFields(err)),
   );
+  // After the signal handlers: whoever reads this line may signal at once.
+  writeListening({ url: node.url });
 }
 
 /** The `(level, msg, err)` logger gateway and worker take, over the process logger. */
@@ -35,22 +36,22 @@ function nodeLog(log: ProcessLogger) {
 async function runGateway(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
   const gateway = await startGateway(config, nodeLog(log));
-  writeListening({ url: gateway.url, id: gateway.id, role: 'gateway' });
   closeOnSignals(
     () => gateway.close(),
     (err) => log.error('shutdown failed', errorFields(err)),
   );
+  writeListening({ url: gateway.url, id: gateway.id, role: 'gateway' });
 }
 
 async function runWorker(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
   const worker = await startWorker(config, nodeLog(log));
-  writeListening({ url: worker.url, id: worker.id, role: 'worker' });
   // close() drains: in-flight dispatches get up to config.drainMs before the process exits.
   closeOnSignals(
     () => worker.close(),
     (err) => log.error('shutdown failed', errorFields(err)),
   );
+  writeListening({ url: worker.url, id: worker.id, role: 'worker' });
 }
 
 async function runStdio(config: Config): Promise<void> {

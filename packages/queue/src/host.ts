@@ -1,0 +1,435 @@
+/**
+ * The durable TaskHost: task records in Redis (every node reads the same truth), durable
+ * runs as BullMQ jobs any node may take, and changes fanned out over Redis pub/sub.
+ *
+ * Two kinds of task:
+ * - `start` with a resumable job: the record is written and a job enqueued (job id = task
+ *   id). Whichever node's worker takes it rebuilds the run with `resolveRun(job, ctx)`; the
+ *   `run` passed to `start` is not used. If that node dies the job is taken over (see
+ *   jobs.ts) and the run starts again: resumable tools must be idempotent.
+ * - `start` without a job, or with `resumable: false` (a tool with a `prepare` step): `run`
+ *   runs here, on the creating node. Not durable: if this node dies the task stays
+ *   `working` until its TTL lapses. The record is still in Redis, so any node can read,
+ *   answer and cancel it.
+ */
+import { Redis } from 'ioredis';
+import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
+import type { JsonObject } from '@mcp-cluster/protocol';
+import type { Outbound, RequestContext, TaskHost, TaskJob, TaskRun } from '@mcp-cluster/server';
+import {
+  LEGACY_TASKS_VERSION,
+  LEGACY_TASK_METHODS,
+  MODERN_TASK_METHODS,
+  effectiveTtl,
+  isTerminal,
+  ownerOf,
+} from '@mcp-cluster/server';
+import { TaskEvents } from './events.js';
+import { Execution } from './execution.js';
+import type { ExecutionDeps } from './execution.js';
+import { handleLegacy, handleModern, taskNotFound } from './handlers.js';
+import type { HandlerHost } from './handlers.js';
+import { TaskJobs } from './jobs.js';
+import type { JobOutcome } from './jobs.js';
+import { taskKeys } from './keys.js';
+import { resolveDurableOptions } from './options.js';
+import type { DurableTaskHostOptions, ResolvedDurableOptions } from './options.js';
+import { legacyTask, modernCreateResult } from './record.js';
+import type { StoredContext, TaskEvent, TaskSnapshot } from './record.js';
+import { TaskStore } from './store.js';
+
+/** A TaskHost plus what tests and operators need. */
+export interface DurableTaskHost extends TaskHost {
+  readonly nodeId: string;
+  /** Runs this node is executing now (local closures and durable jobs). */
+  readonly running: number;
+  /**
+   * Simulates a crash (tests, fault injection): the worker stops renewing its job locks and
+   * every connection drops; nothing is completed, failed or cancelled. Durable tasks it was
+   * running are taken over by another node once their lock lapses.
+   */
+  kill(): Promise<void>;
+}
+
+const SHUTDOWN_MESSAGE = 'The server is shutting down.';
+const NO_OUTBOUND: Outbound = {
+  notify: () => undefined,
+  request: () =>
+    Promise.reject(ProtocolError.of('InternalError', 'No client stream for a resumed task')),
+};
+
+function handles(method: string, ctx: RequestContext): boolean {
+  if (ctx.era === 'modern') return MODERN_TASK_METHODS.has(method);
+  return ctx.protocolVersion === LEGACY_TASKS_VERSION && LEGACY_TASK_METHODS.has(method);
+}
+
+/** What a node keeps to rebuild the request context of a durable job (no signal/outbound). */
+function storedContext(ctx: RequestContext): StoredContext {
+  const p = ctx.principal;
+  return {
+    era: ctx.era,
+    protocolVersion: ctx.protocolVersion,
+    principal: { id: p.id, kind: p.kind, roles: [...p.roles] },
+    ...(p.claims !== undefined ? { principalClaims: { ...p.claims } } : {}),
+    ...(ctx.sessionId !== undefined ? { sessionId: ctx.sessionId } : {}),
+    clientCapabilities: ctx.clientCapabilities,
+    ...(ctx.clientInfo !== undefined
+      ? { clientInfo: ctx.clientInfo as unknown as JsonObject }
+      : {}),
+  };
+}
+
+function rebuiltContext(t: TaskSnapshot, signal: AbortSignal): RequestContext {
+  const c = t.context;
+  const ctx: RequestContext = {
+    era: c.era,
+    protocolVersion: c.protocolVersion,
+    requestId: `task:${t.id}`,
+    clientCapabilities: c.clientCapabilities,
+    principal: {
+      ...c.principal,
+      ...(c.principalClaims !== undefined ? { claims: c.principalClaims } : {}),
+    },
+    signal,
+    outbound: NO_OUTBOUND,
+  };
+  return {
+    ...ctx,
+    ...(c.sessionId !== undefined ? { sessionId: c.sessionId } : {}),
+    ...(c.clientInfo !== undefined
+      ? { clientInfo: c.clientInfo as unknown as NonNullable<RequestContext['clientInfo']> }
+      : {}),
+  };
+}
+
+/** Where a legacy task's status notifications go (the creating request's outbound). */
+interface Reporter {
+  readonly outbound: Outbound;
+  readonly createdAt: string;
+  readonly ttlMs: number;
+}
+
+class DurableHost implements DurableTaskHost, HandlerHost {
+  private readonly executions = new Map<string, Execution>();
+  private readonly reporters = new Map<string, Reporter>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly offReports: () => void;
+  jobs!: TaskJobs;
+
+  constructor(
+    readonly options: ResolvedDurableOptions,
+    private readonly redis: Redis,
+    readonly store: TaskStore,
+    readonly events: TaskEvents,
+  ) {
+    this.offReports = events.onAny((e) => this.report(e));
+    this.sweepTimer = setInterval(() => void this.sweepReporters(), options.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  get running(): number {
+    return this.executions.size;
+  }
+
+  handles(method: string, ctx: RequestContext): boolean {
+    return handles(method, ctx);
+  }
+
+  async handle(method: string, params: JsonObject, ctx: RequestContext): Promise<JsonObject> {
+    if (!handles(method, ctx)) throw ProtocolError.of('MethodNotFound');
+    return ctx.era === 'legacy'
+      ? handleLegacy(this, method, params, ctx)
+      : handleModern(this, method, params, ctx);
+  }
+
+  async start(
+    run: TaskRun,
+    ctx: RequestContext,
+    opts: { readonly ttlMs?: number; readonly job?: TaskJob },
+  ): Promise<JsonObject> {
+    if (this.closed) throw ProtocolError.of('Unavailable');
+    const o = this.options;
+    const durable = opts.job?.resumable === true;
+    const nowMs = o.now();
+    const createdAt = new Date(nowMs).toISOString();
+    const ttlMs = effectiveTtl(opts.ttlMs, o);
+    const owner = ownerOf(ctx.era, ctx.principal.id, ctx.sessionId);
+    const id = await this.create(ctx, {
+      owner,
+      createdAt,
+      ttlMs,
+      expiresAt: nowMs + ttlMs,
+      job: durable ? opts.job : undefined,
+    });
+    if (ctx.era === 'legacy' && o.statusNotifications) {
+      this.reporters.set(id, { outbound: ctx.outbound, createdAt, ttlMs });
+    }
+    let view = { status: 'working' as const, updated: createdAt } as {
+      status: TaskSnapshot['status'];
+      updated: string;
+    };
+    if (durable) {
+      await this.jobs.add(id);
+    } else {
+      const exec = this.track(new Execution(this.deps(), id, owner, ttlMs, ''));
+      exec.start(run);
+      await exec.flushWrites();
+      view = exec.view ?? view;
+    }
+    const t = { id, status: view.status, createdAt, lastUpdatedAt: view.updated, ttlMs };
+    const poll = o.pollIntervalMs;
+    return ctx.era === 'modern'
+      ? modernCreateResult({ ...t, statusMessage: undefined }, poll)
+      : { task: legacyTask({ ...t, statusMessage: undefined }, poll) };
+  }
+
+  async lookup(taskId: string, ctx: RequestContext): Promise<TaskSnapshot> {
+    const t = await this.store.read(taskId);
+    if (t === undefined || t.owner !== ownerOf(ctx.era, ctx.principal.id, ctx.sessionId)) {
+      throw taskNotFound();
+    }
+    if (t.expiresAt <= this.options.now()) {
+      // Past its TTL by our clock before Redis dropped it: gone now, runner told.
+      await this.store.expire(t.id, new Date(this.options.now()).toISOString());
+      throw taskNotFound();
+    }
+    return t;
+  }
+
+  async cancel(t: TaskSnapshot, message: string): Promise<boolean> {
+    const code = await this.store.settle(t.id, t.owner, t.ttlMs, {
+      status: 'cancelled',
+      token: '',
+      nowMs: this.options.now(),
+      message,
+    });
+    // A run on this node stops now; elsewhere it stops on the published event.
+    if (code === 1) this.executions.get(t.id)?.end('cancelled');
+    return code === 1;
+  }
+
+  /** A durable job this node's worker took: run it here, or decline it. */
+  async process(taskId: string, token: string): Promise<JobOutcome> {
+    if (this.closed) return { type: 'requeue' };
+    const t = await this.store.read(taskId);
+    if (t === undefined || isTerminal(t.status) || t.job === undefined) return { type: 'done' };
+    const controller = new AbortController();
+    const run = this.options.resolveRun(t.job, rebuiltContext(t, controller.signal));
+    if (run === undefined) return this.decline(t);
+    const nowIso = new Date(this.options.now()).toISOString();
+    if ((await this.store.begin(taskId, token, this.nodeId, nowIso)) !== 1) return { type: 'done' };
+    const exec = this.track(
+      new Execution(this.deps(), taskId, t.owner, t.ttlMs, token, controller),
+    );
+    exec.start(run);
+    switch (await exec.done) {
+      case 'requeue':
+        return { type: 'requeue' };
+      case 'crashed':
+        return { type: 'crash' };
+      case 'abandoned':
+        throw new Error(`task ${taskId}: the run's writes failed`);
+      default:
+        return { type: 'done' };
+    }
+  }
+
+  /** A job no node completed (stalled too often, or its processing threw). */
+  jobFailed(taskId: string, err: Error): void {
+    void this.store
+      .read(taskId)
+      .then((t) =>
+        t === undefined
+          ? undefined
+          : this.store.settle(t.id, t.owner, t.ttlMs, {
+              status: 'failed',
+              token: '',
+              nowMs: this.options.now(),
+              error: { code: RpcError.InternalError.code, message: RpcError.InternalError.message },
+            }),
+      )
+      .catch((e: unknown) => this.options.onError(e, `failing task ${taskId}`));
+    this.options.onError(err, `task job ${taskId} failed`);
+  }
+
+  close(): Promise<void> {
+    return (this.closing ??= this.shutDown());
+  }
+
+  async kill(): Promise<void> {
+    this.closed = true;
+    const killing = this.jobs.kill();
+    for (const exec of this.executions.values()) exec.end('crashed');
+    await killing;
+    this.stopTimers();
+    this.events.kill();
+    this.redis.disconnect();
+  }
+
+  private async shutDown(): Promise<void> {
+    this.closed = true;
+    const jobsClosed = this.jobs.close(this.options.closeTimeoutMs);
+    const unavailable = ProtocolError.of('Unavailable', SHUTDOWN_MESSAGE);
+    const local: Promise<unknown>[] = [];
+    for (const exec of this.executions.values()) {
+      if (exec.token !== '') {
+        // Durable: back to the queue for another node; the record stays as it is.
+        exec.end('requeue', unavailable);
+        continue;
+      }
+      // A local run cannot outlive this process: cancel it like the memory host does.
+      local.push(
+        this.store
+          .settle(exec.taskId, exec.owner, exec.ttlMs, {
+            status: 'cancelled',
+            token: '',
+            nowMs: this.options.now(),
+            message: SHUTDOWN_MESSAGE,
+          })
+          .catch((err: unknown) => this.options.onError(err, `cancelling ${exec.taskId}`)),
+      );
+      exec.end('cancelled');
+    }
+    await Promise.all([jobsClosed, ...local]);
+    this.stopTimers();
+    await this.events.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private stopTimers(): void {
+    clearInterval(this.sweepTimer);
+    this.offReports();
+    this.reporters.clear();
+  }
+
+  private async create(
+    ctx: RequestContext,
+    t: {
+      owner: string;
+      createdAt: string;
+      ttlMs: number;
+      expiresAt: number;
+      job: TaskJob | undefined;
+    },
+  ): Promise<string> {
+    for (let i = 0; i < 4; i++) {
+      const id = this.options.idFactory();
+      const seq = await this.store.create({
+        ...t,
+        id,
+        era: ctx.era,
+        kind: t.job !== undefined ? 'job' : 'local',
+        context: storedContext(ctx),
+        node: this.nodeId,
+      });
+      if (seq !== undefined) return id;
+    }
+    // A broken idFactory is a local fault; the engine maps it to -32603.
+    throw new Error('task idFactory keeps returning ids in use');
+  }
+
+  private async decline(t: TaskSnapshot): Promise<JobOutcome> {
+    const declined = await this.store.countUnresolved(t.id);
+    if (declined < this.options.maxUnresolved) return { type: 'decline' };
+    await this.store.settle(t.id, t.owner, t.ttlMs, {
+      status: 'failed',
+      token: '',
+      nowMs: this.options.now(),
+      error: {
+        code: RpcError.InternalError.code,
+        message: `No node can run tool ${t.job?.tool ?? ''}`,
+      },
+    });
+    return { type: 'done' };
+  }
+
+  private track(exec: Execution): Execution {
+    this.executions.set(exec.taskId, exec);
+    void exec.done.then(() => {
+      if (this.executions.get(exec.taskId) === exec) this.executions.delete(exec.taskId);
+    });
+    return exec;
+  }
+
+  private deps(): ExecutionDeps {
+    const o = this.options;
+    return {
+      store: this.store,
+      events: this.events,
+      now: o.now,
+      recheckMs: o.recheckMs,
+      onError: o.onError,
+    };
+  }
+
+  /** Legacy status notifications, in the order the changes happened (one channel). */
+  private report(e: TaskEvent): void {
+    const r = this.reporters.get(e.id);
+    if (r === undefined || !e.transition) return;
+    if (isTerminal(e.status)) this.reporters.delete(e.id);
+    const view = {
+      id: e.id,
+      status: e.status,
+      createdAt: r.createdAt,
+      lastUpdatedAt: e.lastUpdatedAt,
+      ttlMs: r.ttlMs,
+      statusMessage: e.statusMessage,
+    };
+    try {
+      r.outbound.notify({
+        jsonrpc: '2.0',
+        method: 'notifications/tasks/status',
+        params: legacyTask(view, this.options.pollIntervalMs),
+      });
+    } catch {
+      // Best effort: the creating request's stream may be gone.
+      this.reporters.delete(e.id);
+    }
+  }
+
+  /** Forgets reporters of tasks whose record is gone (expired without a final event). */
+  private async sweepReporters(): Promise<void> {
+    for (const id of [...this.reporters.keys()]) {
+      try {
+        if (!(await this.store.exists(id))) this.reporters.delete(id);
+      } catch (err) {
+        this.options.onError(err, 'sweeping task reporters');
+        return;
+      }
+    }
+  }
+}
+
+/** Creates the durable task host and connects it (Redis, events, BullMQ worker). */
+export async function createDurableTaskHost(
+  input: DurableTaskHostOptions,
+): Promise<DurableTaskHost> {
+  const o = resolveDurableOptions(input);
+  const keys = taskKeys(o.prefix);
+  const redis = new Redis(o.redisUrl, { lazyConnect: true });
+  redis.on('error', (err: unknown) => o.onError(err, 'task store'));
+  let events: TaskEvents | undefined;
+  try {
+    await redis.connect();
+    events = await TaskEvents.open(o.redisUrl, keys.events(), o.onError);
+    // Owner indexes outlive any task in them: a task lives at most maxTtl running + maxTtl kept.
+    const host = new DurableHost(o, redis, new TaskStore(redis, keys, 2 * o.maxTtlMs), events);
+    host.jobs = await TaskJobs.open(
+      o,
+      keys,
+      (taskId, token) => host.process(taskId, token),
+      (taskId, err) => host.jobFailed(taskId, err),
+    );
+    return host;
+  } catch (err) {
+    await events?.close();
+    redis.disconnect();
+    throw err;
+  }
+}

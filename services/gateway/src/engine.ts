@@ -272,7 +272,7 @@ export class GatewayEngine implements Engine {
     const field = TARGET_FIELD.get(request.method);
     const target = field === undefined ? undefined : params?.[field];
     const name = typeof target === 'string' ? target : undefined;
-    if (session === undefined) return router.pick({ method: request.method, name });
+    if (session === undefined) return pickOwner(router, request.method, name);
     if (session.isNew) return router.pick({ method: request.method, clientKey: session.id });
     const decision = await router.route({ method: request.method, sessionId: session.id });
     const kind = OWNED_KIND.get(request.method);
@@ -281,6 +281,7 @@ export class GatewayEngine implements Engine {
       try {
         return router.pick({ method: request.method, name, clientKey: session.id });
       } catch {
+        // Nobody owns it: the session's worker answers the precise "not found".
         return decision.worker;
       }
     }
@@ -358,6 +359,19 @@ export class GatewayEngine implements Engine {
       request.id,
       new ProtocolError(RpcError.Unavailable.code, 'The worker failed while serving the request'),
     );
+  }
+}
+
+/**
+ * An owner of `name`, or any worker when nobody owns it: a worker answers an unknown tool,
+ * prompt or resource with the precise protocol error (e.g. -32602 with the uri), not 503.
+ */
+function pickOwner(router: Router, method: string, name: string | undefined): WorkerView {
+  try {
+    return router.pick({ method, name });
+  } catch (err) {
+    if (name === undefined || !(err instanceof RouterError) || err.reason !== 'no-owner') throw err;
+    return router.pick({ method });
   }
 }
 

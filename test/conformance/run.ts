@@ -17,6 +17,7 @@ import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureServices, startCluster } from '@mcp-cluster/testkit';
 import { hasExpectedFailures, parseFailingScenarios, parseTotal } from './results.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -56,12 +57,20 @@ export interface RunResult {
   readonly seconds: number;
 }
 
+/**
+ * Where the suites run: the embedded node, and each gateway of a real cluster (2 gateways,
+ * 2 workers, Redis, NATS), which must pass exactly like the embedded node.
+ */
+const TARGETS: readonly string[] = ['embedded', 'g1', 'g2'];
+
 function parseArgs(argv: readonly string[]): {
   only: Set<string> | undefined;
+  targets: Set<string>;
   summary: string | undefined;
   timeoutMs: number;
 } {
   let only: Set<string> | undefined;
+  let targets: Set<string> = new Set(TARGETS);
   let summary: string | undefined;
   let timeoutMs = 15 * 60_000;
   for (let i = 0; i < argv.length; i++) {
@@ -72,11 +81,13 @@ function parseArgs(argv: readonly string[]): {
       return v;
     };
     if (a === '--only') only = new Set(next().split(','));
+    else if (a === '--targets') targets = new Set(next().split(','));
     else if (a === '--summary') summary = path.resolve(next());
     else if (a === '--timeout-min') timeoutMs = Number(next()) * 60_000;
     else throw new Error(`unknown argument ${a}`);
   }
-  return { only, summary, timeoutMs };
+  for (const t of targets) if (!TARGETS.includes(t)) throw new Error(`unknown target ${t}`);
+  return { only, targets, summary, timeoutMs };
 }
 
 const children = new Set<ChildProcess>();
@@ -160,6 +171,7 @@ async function runSuite(
   url: string,
   outDir: string,
   timeoutMs: number,
+  label: string = spec.name,
 ): Promise<RunResult> {
   const expected = path.join(HERE, `expected-failures-${spec.name}.yaml`);
   const args = [spec.suite, 'server', '--url', url, '--suite', 'all', ...spec.extraArgs];
@@ -168,7 +180,7 @@ async function runSuite(
   const command = [NODE22, ...args]
     .map((a) => (path.isAbsolute(a) ? path.relative(ROOT, a) : a))
     .join(' ');
-  console.log(`\n=== conformance ${spec.name}: ${command}`);
+  console.log(`\n=== conformance ${label}: ${command}`);
   const started = Date.now();
   const child = spawn(NODE22, args, {
     cwd: ROOT,
@@ -204,7 +216,7 @@ async function runSuite(
   log.end();
   const total = parseTotal(output);
   return {
-    name: spec.name,
+    name: label,
     command,
     exitCode: timedOut ? null : exitCode,
     timedOut,
@@ -265,45 +277,82 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+type RunAll = (target: string, url: string, alive: () => boolean) => Promise<void>;
+
+/** dns-rebinding-protection only passes against a localhost URL (fixtures doc 10.1). */
+const suiteUrl = (url: string): string => url.replace('//127.0.0.1:', '//localhost:');
+
+async function runEmbedded(runAll: RunAll): Promise<void> {
+  const { child: server, url: serverUrl } = await startServer(path.join(RESULTS, 'server.log'));
+  console.log(`embedded server listening at ${serverUrl}; suite URL ${suiteUrl(serverUrl)}`);
+  try {
+    await runAll(
+      'embedded',
+      suiteUrl(serverUrl),
+      () => server.exitCode === null && server.signalCode === null,
+    );
+  } finally {
+    await stop(server);
+  }
+}
+
+/** A real cluster (processes), Redis and NATS from the environment or spawned binaries. */
+async function runCluster(gateways: readonly string[], runAll: RunAll): Promise<void> {
+  await using services = await ensureServices();
+  process.env.MCP_TEST_REDIS_URL = services.redisUrl;
+  process.env.MCP_TEST_NATS_URL = services.natsUrl;
+  await using cluster = await startCluster({
+    gateways: 2,
+    workers: 2,
+    packs: ['builtin:conformance'],
+  });
+  await cluster.waitForWorkers(2);
+  for (const target of gateways) {
+    const node = cluster.gateways.find((g) => g.id === target);
+    if (node === undefined) throw new Error(`no gateway ${target}`);
+    console.log(`gateway ${target} at ${node.url}; suite URL ${suiteUrl(node.url)}`);
+    const alive = (): boolean =>
+      cluster.gateways.every((g) => g.running) && cluster.workers.every((w) => w.running);
+    await runAll(target, suiteUrl(node.url), alive);
+  }
+}
+
 async function main(): Promise<number> {
-  const { only, summary, timeoutMs } = parseArgs(process.argv.slice(2));
+  const { only, targets, summary, timeoutMs } = parseArgs(process.argv.slice(2));
   for (const f of [NODE22, STABLE, ALPHA]) {
     if (!existsSync(f)) throw new Error(`missing ${f}: run \`pnpm install\` first`);
   }
   const runs = RUNS.filter((r) => !only || only.has(r.name));
   mkdirSync(RESULTS, { recursive: true });
-  let started: Awaited<ReturnType<typeof startServer>>;
-  try {
-    started = await startServer(path.join(RESULTS, 'server.log'));
-  } catch (err) {
-    writeSummary(summary, { ok: false, passed: 0, failed: runs.length, runs: [] });
-    throw err;
-  }
-  const { child: server, url: serverUrl } = started;
-  // dns-rebinding-protection only passes against a localhost URL (fixtures doc 10.1).
-  const url = serverUrl.replace('//127.0.0.1:', '//localhost:');
-  console.log(`server listening at ${serverUrl}; suite URL ${url}`);
   const results: RunResult[] = [];
-  try {
+  const expectedRuns = runs.length * targets.size;
+  const runAll = async (target: string, url: string, alive: () => boolean): Promise<void> => {
     for (const spec of runs) {
-      const outDir = path.join(RESULTS, spec.name);
+      const label = target === 'embedded' ? spec.name : `${target}-${spec.name}`;
+      const outDir = path.join(RESULTS, label);
       rmSync(outDir, { recursive: true, force: true });
       mkdirSync(outDir, { recursive: true });
-      results.push(await runSuite(spec, url, outDir, timeoutMs));
-      if (server.exitCode !== null || server.signalCode !== null) {
-        console.error('!!! the server died during the run; see .conformance-results/server.log');
-        break;
+      results.push(await runSuite(spec, url, outDir, timeoutMs, label));
+      if (!alive()) {
+        console.error(`!!! ${target} died during the run; see .conformance-results/*.log`);
+        return;
       }
     }
-  } finally {
-    await stop(server);
+  };
+  try {
+    if (targets.has('embedded')) await runEmbedded(runAll);
+    const gateways = [...targets].filter((t) => t !== 'embedded');
+    if (gateways.length > 0) await runCluster(gateways, runAll);
+  } catch (err) {
+    writeSummary(summary, { ok: false, passed: 0, failed: expectedRuns, runs: results });
+    throw err;
   }
   printTable(results);
   const passed = results.reduce((n, r) => n + (r.passed ?? 0), 0);
   // A run that printed no Total line (crash, timeout) still counts as one failure.
   const failed = results.reduce((n, r) => n + (r.failed ?? 1), 0);
   const ok =
-    results.length === runs.length && results.every((r) => r.exitCode === 0 && !r.timedOut);
+    results.length === expectedRuns && results.every((r) => r.exitCode === 0 && !r.timedOut);
   writeSummary(summary, { ok, passed, failed, runs: results });
   console.log(`\nconformance: ${passed} checks passed, ${failed} failed — ${ok ? 'OK' : 'FAILED'}`);
   return ok ? 0 : 1;

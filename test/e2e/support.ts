@@ -119,7 +119,7 @@ export class SseReader {
     for (;;) {
       const event = await this.next(timeoutMs);
       if (event === undefined) return undefined;
-      if (event.data !== '') return JSON.parse(event.data) as Loose;
+      if (event.data !== '') return JSON.parse(event.data);
     }
   }
 
@@ -133,7 +133,7 @@ export class SseReader {
       const event = await this.next(Math.max(1, deadline - Date.now()));
       if (event === undefined) throw new Error('stream ended before the expected message');
       if (event.data === '') continue;
-      const message = JSON.parse(event.data) as Loose;
+      const message = JSON.parse(event.data);
       if (match(message)) return { message, id: event.id };
     }
   }
@@ -302,7 +302,7 @@ export function alternatingFetch(gateways: readonly ClusterNode[]): {
     target.host = gateway.host;
     let rpc = '';
     if (typeof init?.body === 'string') {
-      const body = JSON.parse(init.body) as Loose;
+      const body = JSON.parse(init.body);
       rpc = typeof body.method === 'string' ? body.method : 'response';
     }
     routed.push({ gateway: index, httpMethod: init?.method ?? 'GET', rpc });

@@ -9,12 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createClusterState } from '../../packages/cluster/src/index.js';
 import type { ClusterState } from '../../packages/cluster/src/index.js';
-import {
-  findResponse,
-  modernRequest,
-  postMcp,
-  readMcpResponse,
-} from '../../packages/testkit/src/index.js';
+import { findResponse, modernRequest, postMcp } from '../../packages/testkit/src/index.js';
 import type {
   ClusterNode,
   McpHttpResponse,
@@ -171,6 +166,26 @@ export class SseReader {
   }
 }
 
+/**
+ * Every JSON-RPC message of a response: the JSON body, or each SSE event with data. (The
+ * testkit's readMcpResponse cannot parse the empty `data:` of priming events.)
+ */
+export async function readAll(res: Response): Promise<Loose[]> {
+  const type = res.headers.get('content-type') ?? '';
+  if (!type.includes('text/event-stream')) {
+    const text = await res.text();
+    return text.trim() === '' ? [] : [JSON.parse(text)];
+  }
+  const reader = new SseReader(res);
+  const messages: Loose[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const m: Loose = await reader.nextMessage();
+    if (m === undefined) return messages;
+    messages.push(m);
+  }
+  throw new Error('more than 10000 messages in one response');
+}
+
 let nextId = 1;
 
 /**
@@ -229,25 +244,26 @@ export class LegacySession {
     });
   }
 
-  /** A request through `url`; resolves with its JSON-RPC response and everything around it. */
+  /** A request through `url`; resolves with its JSON-RPC response and every message around it. */
   async request(
     url: string,
     method: string,
     params: Record<string, unknown> = {},
-  ): Promise<{ response: Loose; all: McpHttpResponse }> {
+  ): Promise<{ response: Loose; all: { status: number; messages: Loose[] } }> {
     const id = nextId++;
     const res = await within(
       STEP_TIMEOUT_MS,
       `${method} through ${url}`,
-      this.post(url, { jsonrpc: '2.0', id, method, params }).then((r) => readMcpResponse(r)),
+      this.post(url, { jsonrpc: '2.0', id, method, params }),
     );
-    const response = findResponse(res.messages, id);
+    const messages = await readAll(res);
+    const response = findResponse(messages, id);
     if (response === undefined) {
       throw new Error(
-        `${method} through ${url}: no response (${res.status}) ${res.text.slice(0, 500)}`,
+        `${method} through ${url}: no response (${res.status}) ${JSON.stringify(messages).slice(0, 500)}`,
       );
     }
-    return { response, all: res };
+    return { response, all: { status: res.status, messages } };
   }
 
   /** A request that must succeed; its result. */

@@ -44,6 +44,21 @@ import type { Membership, WorkerClients } from './workers.js';
 /** Attempts at one dispatch when workers refuse or are gone before running anything. */
 const MAX_ATTEMPTS = 4;
 
+/** Methods without side effects: a dispatch whose connection reset may be sent again. */
+const SAFE_TO_RETRY: ReadonlySet<string> = new Set([
+  'ping',
+  'server/discover',
+  'tools/list',
+  'prompts/list',
+  'prompts/get',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'completion/complete',
+  'tasks/get',
+  'tasks/list',
+]);
+
 /** Which params field names the target of an owned method (for owner routing). */
 const TARGET_FIELD: ReadonlyMap<string, string> = new Map([
   ['tools/call', 'name'],
@@ -131,6 +146,17 @@ export class GatewayEngine implements Engine {
             this.o.membership.markDead(worker.id);
             lastError = ProtocolError.of('Unavailable', 'Worker unreachable');
             continue;
+          case 'reset':
+            ok = false;
+            // Retried only when running it twice is harmless (the worker may have got it).
+            if (SAFE_TO_RETRY.has(request.method)) {
+              lastError = ProtocolError.of('Unavailable', 'Worker connection reset');
+              continue;
+            }
+            return errorResponse(
+              request.id,
+              ProtocolError.of('Unavailable', 'The worker failed while serving the request'),
+            );
           case 'refused':
             if (outcome.status === 503) {
               // Draining or overloaded: nothing ran, another worker may take it.

@@ -15,8 +15,10 @@ const PROBE_TIMEOUT_MS = 2_000;
 
 /** How a dispatch ended. */
 export type DispatchOutcome =
-  /** The worker never got the request (refused, reset before sending): safe to retry. */
+  /** The worker never got the request (connection refused): safe to retry anywhere. */
   | { readonly kind: 'not-sent'; readonly error: unknown }
+  /** The connection was reset before any answer: the worker may or may not have got it. */
+  | { readonly kind: 'reset'; readonly error: unknown }
   /** 202: accepted, nothing to return. */
   | { readonly kind: 'accepted' }
   /** The worker refused the dispatch before running anything (4xx/5xx with a failure body). */
@@ -28,7 +30,8 @@ export type DispatchOutcome =
   /** The connection broke after the request was sent: the worker may have run it. */
   | { readonly kind: 'broken'; readonly error: unknown };
 
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EHOSTUNREACH']);
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
 
 function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
@@ -91,10 +94,9 @@ export class WorkerClients {
         ...(signal === undefined ? {} : { signal }),
       });
     } catch (error) {
-      const code = errorCode(error);
-      return code !== undefined && NOT_SENT_CODES.has(code)
-        ? { kind: 'not-sent', error }
-        : { kind: 'broken', error };
+      const code = errorCode(error) ?? '';
+      if (NOT_SENT_CODES.has(code)) return { kind: 'not-sent', error };
+      return RESET_CODES.has(code) ? { kind: 'reset', error } : { kind: 'broken', error };
     }
     const type = String(res.headers['content-type'] ?? '');
     try {

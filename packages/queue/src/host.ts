@@ -15,7 +15,7 @@
 import { Redis } from 'ioredis';
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
-import type { Outbound, RequestContext, TaskHost, TaskJob, TaskRun } from '@mcp-cluster/server';
+import type { RequestContext, TaskHost, TaskJob, TaskRun } from '@mcp-cluster/server';
 import {
   LEGACY_TASKS_VERSION,
   LEGACY_TASK_METHODS,
@@ -24,6 +24,7 @@ import {
   isTerminal,
   ownerOf,
 } from '@mcp-cluster/server';
+import { rebuiltContext, storedContext } from './context.js';
 import { TaskEvents } from './events.js';
 import { Execution } from './execution.js';
 import type { ExecutionDeps } from './execution.js';
@@ -35,7 +36,8 @@ import { taskKeys } from './keys.js';
 import { resolveDurableOptions } from './options.js';
 import type { DurableTaskHostOptions, ResolvedDurableOptions } from './options.js';
 import { legacyTask, modernCreateResult } from './record.js';
-import type { StoredContext, TaskEvent, TaskSnapshot } from './record.js';
+import type { TaskSnapshot } from './record.js';
+import { StatusReporters } from './reporters.js';
 import { TaskStore } from './store.js';
 
 /** A TaskHost plus what tests and operators need. */
@@ -52,66 +54,15 @@ export interface DurableTaskHost extends TaskHost {
 }
 
 const SHUTDOWN_MESSAGE = 'The server is shutting down.';
-const NO_OUTBOUND: Outbound = {
-  notify: () => undefined,
-  request: () =>
-    Promise.reject(ProtocolError.of('InternalError', 'No client stream for a resumed task')),
-};
 
 function handles(method: string, ctx: RequestContext): boolean {
   if (ctx.era === 'modern') return MODERN_TASK_METHODS.has(method);
   return ctx.protocolVersion === LEGACY_TASKS_VERSION && LEGACY_TASK_METHODS.has(method);
 }
 
-/** What a node keeps to rebuild the request context of a durable job (no signal/outbound). */
-function storedContext(ctx: RequestContext): StoredContext {
-  const p = ctx.principal;
-  return {
-    era: ctx.era,
-    protocolVersion: ctx.protocolVersion,
-    principal: { id: p.id, kind: p.kind, roles: [...p.roles] },
-    ...(p.claims !== undefined ? { principalClaims: { ...p.claims } } : {}),
-    ...(ctx.sessionId !== undefined ? { sessionId: ctx.sessionId } : {}),
-    clientCapabilities: ctx.clientCapabilities,
-    ...(ctx.clientInfo !== undefined
-      ? { clientInfo: ctx.clientInfo as unknown as JsonObject }
-      : {}),
-  };
-}
-
-function rebuiltContext(t: TaskSnapshot, signal: AbortSignal): RequestContext {
-  const c = t.context;
-  const ctx: RequestContext = {
-    era: c.era,
-    protocolVersion: c.protocolVersion,
-    requestId: `task:${t.id}`,
-    clientCapabilities: c.clientCapabilities,
-    principal: {
-      ...c.principal,
-      ...(c.principalClaims !== undefined ? { claims: c.principalClaims } : {}),
-    },
-    signal,
-    outbound: NO_OUTBOUND,
-  };
-  return {
-    ...ctx,
-    ...(c.sessionId !== undefined ? { sessionId: c.sessionId } : {}),
-    ...(c.clientInfo !== undefined
-      ? { clientInfo: c.clientInfo as unknown as NonNullable<RequestContext['clientInfo']> }
-      : {}),
-  };
-}
-
-/** Where a legacy task's status notifications go (the creating request's outbound). */
-interface Reporter {
-  readonly outbound: Outbound;
-  readonly createdAt: string;
-  readonly ttlMs: number;
-}
-
 class DurableHost implements DurableTaskHost, HandlerHost {
   private readonly executions = new Map<string, Execution>();
-  private readonly reporters = new Map<string, Reporter>();
+  private readonly reporters: StatusReporters;
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly sweepTimer: NodeJS.Timeout;
@@ -124,8 +75,12 @@ class DurableHost implements DurableTaskHost, HandlerHost {
     readonly store: TaskStore,
     readonly events: TaskEvents,
   ) {
-    this.offReports = events.onAny((e) => this.report(e));
-    this.sweepTimer = setInterval(() => void this.sweepReporters(), options.sweepIntervalMs);
+    const reporters = new StatusReporters(options.pollIntervalMs);
+    this.reporters = reporters;
+    this.offReports = events.onAny((e) => reporters.report(e));
+    this.sweepTimer = setInterval(() => {
+      reporters.sweep(store).catch((err: unknown) => options.onError(err, 'sweeping reporters'));
+    }, options.sweepIntervalMs);
     this.sweepTimer.unref();
   }
 
@@ -168,14 +123,21 @@ class DurableHost implements DurableTaskHost, HandlerHost {
       job: durable ? opts.job : undefined,
     });
     if (ctx.era === 'legacy' && o.statusNotifications) {
-      this.reporters.set(id, { outbound: ctx.outbound, createdAt, ttlMs });
+      this.reporters.add(id, { outbound: ctx.outbound, createdAt, ttlMs });
     }
     let view = { status: 'working' as const, updated: createdAt } as {
       status: TaskSnapshot['status'];
       updated: string;
     };
     if (durable) {
-      await this.jobs.add(id);
+      try {
+        await this.jobs.add(id);
+      } catch (err) {
+        // No job, no run: drop the record rather than leave it `working` until its TTL.
+        this.reporters.delete(id);
+        await this.store.expire(id, createdAt).catch(() => undefined);
+        throw err;
+      }
     } else {
       const exec = this.track(new Execution(this.deps(), id, owner, ttlMs, ''));
       exec.start(run);
@@ -336,6 +298,7 @@ class DurableHost implements DurableTaskHost, HandlerHost {
 
   private async decline(t: TaskSnapshot): Promise<JobOutcome> {
     const declined = await this.store.countUnresolved(t.id);
+    if (declined < 0) return { type: 'done' };
     if (declined < this.options.maxUnresolved) return { type: 'decline' };
     await this.store.settle(t.id, t.owner, t.ttlMs, {
       status: 'failed',
@@ -366,43 +329,6 @@ class DurableHost implements DurableTaskHost, HandlerHost {
       recheckMs: o.recheckMs,
       onError: o.onError,
     };
-  }
-
-  /** Legacy status notifications, in the order the changes happened (one channel). */
-  private report(e: TaskEvent): void {
-    const r = this.reporters.get(e.id);
-    if (r === undefined || !e.transition) return;
-    if (isTerminal(e.status)) this.reporters.delete(e.id);
-    const view = {
-      id: e.id,
-      status: e.status,
-      createdAt: r.createdAt,
-      lastUpdatedAt: e.lastUpdatedAt,
-      ttlMs: r.ttlMs,
-      statusMessage: e.statusMessage,
-    };
-    try {
-      r.outbound.notify({
-        jsonrpc: '2.0',
-        method: 'notifications/tasks/status',
-        params: legacyTask(view, this.options.pollIntervalMs),
-      });
-    } catch {
-      // Best effort: the creating request's stream may be gone.
-      this.reporters.delete(e.id);
-    }
-  }
-
-  /** Forgets reporters of tasks whose record is gone (expired without a final event). */
-  private async sweepReporters(): Promise<void> {
-    for (const id of [...this.reporters.keys()]) {
-      try {
-        if (!(await this.store.exists(id))) this.reporters.delete(id);
-      } catch (err) {
-        this.options.onError(err, 'sweeping task reporters');
-        return;
-      }
-    }
   }
 }
 

@@ -163,6 +163,11 @@ if s ~= 'working' then
 end
 return 1`);
 
+/** Counts one refusal by `resolveRun`, never resurrecting a record that is gone. */
+export const COUNT_UNRESOLVED = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HINCRBY', KEYS[1], 'miss', 1)`);
+
 /** Claims an input key for sending on one tasks/result stream. ARGV[4] key. */
 export const CLAIM_SENT = script(`
 if redis.call('HEXISTS', KEYS[2], ARGV[4]) == 0 then return 0 end

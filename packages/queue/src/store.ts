@@ -12,6 +12,7 @@ import {
   ANSWER,
   BEGIN,
   CLAIM_SENT,
+  COUNT_UNRESOLVED,
   CREATE,
   DROP_INPUT,
   EXPIRE,
@@ -190,9 +191,9 @@ export class TaskStore {
     await this.redis.hdel(this.keys.sent(id), key);
   }
 
-  /** Counts one refusal by `resolveRun`; returns the total so far. */
+  /** Counts one refusal by `resolveRun`; returns the total so far (-1: record gone). */
   async countUnresolved(id: string): Promise<number> {
-    return this.redis.hincrby(this.keys.record(id), 'miss', 1);
+    return Number(await COUNT_UNRESOLVED.run(this.redis, [this.keys.record(id)], []));
   }
 
   async expire(id: string, nowIso: string): Promise<void> {

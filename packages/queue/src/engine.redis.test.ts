@@ -1,0 +1,126 @@
+/**
+ * The durable host behind two real engines ("nodes" on one Redis prefix), wired as a worker
+ * wires it: `resolveRun` is the engine's `taskRun`. Every emitted message is validated
+ * against the official schema.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Extension } from '@mcp-cluster/protocol';
+import type { ClientCapabilities, JsonObject } from '@mcp-cluster/protocol';
+import { createEngine } from '@mcp-cluster/server';
+import type { ComponentPack, Engine } from '@mcp-cluster/server';
+import { expectValidMessage } from '../../testkit/src/schema.js';
+import {
+  LegacyClient,
+  MODERN_CAPS,
+  modern,
+  resultOf,
+  tool,
+} from '../../server/src/test-harness.js';
+import { createDurableTaskHost } from './host.js';
+import { purge, redisUrl, testPrefix, until } from './durable.test-support.js';
+
+const V = '2026-07-28';
+const WITH_EXT: ClientCapabilities = { ...MODERN_CAPS, extensions: { [Extension.Tasks]: {} } };
+
+const pack: ComponentPack = {
+  name: 'durable-it',
+  components: [
+    tool(
+      'confirm_delete',
+      async (_a, ctx) => {
+        const answer = await ctx.elicit({
+          message: 'Delete?',
+          requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean' } } },
+        });
+        return `answer: ${JSON.stringify(answer)}`;
+      },
+      { taskSupport: 'optional' },
+    ),
+  ],
+};
+
+let prefix = testPrefix();
+const engines: Engine[] = [];
+
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+  await purge(prefix);
+  prefix = testPrefix();
+});
+
+async function newEngine(nodeId: string): Promise<Engine> {
+  // The host exists before its engine: resolve runs through a late-bound reference.
+  const late: { engine?: Engine } = {};
+  const tasks = await createDurableTaskHost({
+    redisUrl: redisUrl(),
+    prefix,
+    nodeId,
+    lockDurationMs: 1_000,
+    resolveRun: (job, ctx) => late.engine?.taskRun(job, ctx),
+  });
+  const engine = createEngine({ serverInfo: { name: 'srv', version: '1' }, packs: [pack], tasks });
+  late.engine = engine;
+  engines.push(engine);
+  return engine;
+}
+
+async function call(engine: Engine, method: string, params: JsonObject) {
+  const { response } = await modern(engine, method, params, { caps: WITH_EXT });
+  expectValidMessage(V, response, { method });
+  return resultOf(response);
+}
+
+describe('durable tasks through two engines', () => {
+  it('modern: tools/call as a task on A; input, update and result through B', async () => {
+    const a = await newEngine('A');
+    const b = await newEngine('B');
+    const created = await call(a, 'tools/call', { name: 'confirm_delete', arguments: {} });
+    expect(created).toMatchObject({ resultType: 'task', status: 'working' });
+    const taskId = created.taskId as string;
+
+    await until(
+      async () => (await call(b, 'tasks/get', { taskId })).status === 'input_required',
+      'parked for input',
+    );
+    const parked = await call(b, 'tasks/get', { taskId });
+    const [key] = Object.keys(parked.inputRequests as JsonObject);
+    await expect(
+      call(b, 'tasks/update', {
+        taskId,
+        inputResponses: { [key as string]: { action: 'accept', content: { confirm: true } } },
+      }),
+    ).resolves.toEqual({ resultType: 'complete' });
+    await until(
+      async () => (await call(a, 'tasks/get', { taskId })).status === 'completed',
+      'completed',
+    );
+    const done = await call(a, 'tasks/get', { taskId });
+    expect(JSON.stringify(done.result)).toContain('confirm');
+  });
+
+  it('2025-11-25: task-augmented tools/call and tasks/result with elicitation on its stream', async () => {
+    const engine = await newEngine('A');
+    const client = await LegacyClient.connect(engine);
+    client.onRequest = (method) =>
+      method === 'elicitation/create'
+        ? { action: 'accept', content: { confirm: true } }
+        : undefined;
+
+    const res = await client.request('tools/call', {
+      name: 'confirm_delete',
+      arguments: {},
+      task: { ttl: 60_000 },
+    });
+    expectValidMessage('2025-11-25', res, { method: 'tools/call' });
+    const task = resultOf(res).task as JsonObject;
+    expect(task).toMatchObject({ status: 'working', ttl: 60_000 });
+    const taskId = task.taskId as string;
+
+    const result = await client.request('tasks/result', { taskId });
+    expectValidMessage('2025-11-25', result, { method: 'tasks/result' });
+    expect(JSON.stringify(resultOf(result).content)).toContain('confirm');
+    const sent = client.stream.filter((m) => 'method' in m && m.method === 'elicitation/create');
+    expect(sent).toHaveLength(1);
+    for (const m of client.stream) expectValidMessage('2025-11-25', m);
+  });
+});

@@ -59,6 +59,22 @@ const SAFE_TO_RETRY: ReadonlySet<string> = new Set([
   'tasks/list',
 ]);
 
+/** List methods: the result field and each item's key, for merging lists of several workers. */
+const LISTS: ReadonlyMap<
+  string,
+  { kind: 'tools' | 'prompts' | 'resources' | 'resourceTemplates'; field: string; key: string }
+> = new Map([
+  ['tools/list', { kind: 'tools', field: 'tools', key: 'name' }],
+  ['prompts/list', { kind: 'prompts', field: 'prompts', key: 'name' }],
+  ['resources/list', { kind: 'resources', field: 'resources', key: 'uri' }],
+  [
+    'resources/templates/list',
+    { kind: 'resourceTemplates', field: 'resourceTemplates', key: 'uriTemplate' },
+  ],
+]);
+/** Pages followed per worker when merging lists (bounds a misbehaving worker). */
+const MAX_LIST_PAGES = 100;
+
 /** Which params field names the target of an owned method (for owner routing). */
 const TARGET_FIELD: ReadonlyMap<string, string> = new Map([
   ['tools/call', 'name'],
@@ -121,6 +137,11 @@ export class GatewayEngine implements Engine {
     const session = this.sessionOf(ctx);
     if (ctx.era === 'legacy' && session === undefined) {
       return errorResponse(request.id, ProtocolError.of('SessionNotFound'));
+    }
+    const list = LISTS.get(request.method);
+    if (list !== undefined && request.params?.['cursor'] === undefined) {
+      const workers = this.o.membership.representatives(list.kind);
+      if (workers.length > 1) return this.mergedList(request, ctx, session, workers, list);
     }
     const body = JSON.stringify(request);
     let lastError: unknown = ProtocolError.of('Unavailable', 'No worker available');
@@ -249,6 +270,81 @@ export class GatewayEngine implements Engine {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /**
+   * Workers serve different components: every distinct set is listed (all pages) and merged
+   * into one page, first occurrence of a name winning. A worker that fails is left out.
+   */
+  private async mergedList(
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+    session: GatewaySession | undefined,
+    workers: readonly WorkerView[],
+    list: { field: string; key: string },
+  ): Promise<JsonRpcResponse> {
+    const seen = new Set<unknown>();
+    const items: unknown[] = [];
+    let first: Record<string, unknown> | undefined;
+    const pages = await Promise.all(
+      workers.map((w) => this.allPages(w, request, ctx, session, list.field)),
+    );
+    for (const page of pages) {
+      if (page === undefined) continue;
+      first ??= page.result;
+      for (const item of page.items) {
+        const key = (item as Record<string, unknown> | null)?.[list.key];
+        if (seen.has(key)) continue;
+        seen.add(key);
+        items.push(item);
+      }
+    }
+    if (first === undefined) {
+      return errorResponse(request.id, ProtocolError.of('Unavailable', 'No worker available'));
+    }
+    const result: Record<string, unknown> = { ...first, [list.field]: items };
+    delete result['nextCursor'];
+    // Sound: every value came from a worker's JSON result.
+    return { jsonrpc: '2.0', id: request.id, result: result };
+  }
+
+  private async allPages(
+    worker: WorkerView,
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+    session: GatewaySession | undefined,
+    field: string,
+  ): Promise<{ result: Record<string, unknown>; items: unknown[] } | undefined> {
+    const items: unknown[] = [];
+    let result: Record<string, unknown> | undefined;
+    let cursor: unknown;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const params = cursor === undefined ? request.params : { ...request.params, cursor };
+      const body = JSON.stringify({ ...request, ...(params === undefined ? {} : { params }) });
+      const outcome = await this.o.clients.dispatch(
+        worker,
+        body,
+        this.headers(ctx, session, request),
+        ctx.signal,
+      );
+      const response =
+        outcome.kind === 'message'
+          ? (outcome.message as JsonRpcResponse)
+          : outcome.kind === 'stream'
+            ? await this.relay(outcome.lines, request, ctx)
+            : undefined;
+      if (response === undefined || !('result' in response)) {
+        if (outcome.kind === 'not-sent') this.o.membership.markDead(worker.id);
+        return undefined;
+      }
+      const r = response.result as Record<string, unknown>;
+      result ??= r;
+      const got = r[field];
+      if (Array.isArray(got)) items.push(...(got as unknown[]));
+      cursor = r['nextCursor'];
+      if (typeof cursor !== 'string') break;
+    }
+    return result === undefined ? undefined : { result, items };
   }
 
   private answered(

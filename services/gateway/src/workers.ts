@@ -191,6 +191,21 @@ export class Membership {
 
   private readonly registeredAt = new Map<string, number>();
 
+  /**
+   * One routable worker per distinct set of `kind` components: a single entry when every
+   * worker serves the same ones (any of them can answer a list alone).
+   */
+  representatives(kind: 'tools' | 'prompts' | 'resources' | 'resourceTemplates'): WorkerView[] {
+    const groups = new Map<string, WorkerView>();
+    for (const w of this.router.pool.list()) {
+      if (w.health === 'down' || w.health === 'ejected') continue;
+      const key = JSON.stringify([...(w.owns[kind] ?? [])].sort());
+      const current = groups.get(key);
+      if (current === undefined || w.id < current.id) groups.set(key, w);
+    }
+    return [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
   /** Re-reads the registry; concurrent calls coalesce into one more run. */
   sync(): Promise<void> {
     if (this.syncing !== undefined) {

@@ -91,6 +91,7 @@ export class Execution {
 
   /** Calls `run` now (synchronously up to its first await) and settles the record after it. */
   start(run: TaskRun): void {
+    if (this.ended !== undefined) return;
     const port: TaskPort = {
       taskId: this.taskId,
       signal: this.controller.signal,

@@ -15,7 +15,7 @@
 import { Redis } from 'ioredis';
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
-import type { RequestContext, TaskHost, TaskJob, TaskRun } from '@mcp-cluster/server';
+import type { RequestContext, TaskHost, TaskJob, TaskRun, TaskStatus } from '@mcp-cluster/server';
 import {
   LEGACY_TASKS_VERSION,
   LEGACY_TASK_METHODS,
@@ -125,10 +125,7 @@ class DurableHost implements DurableTaskHost, HandlerHost {
     if (ctx.era === 'legacy' && o.statusNotifications) {
       this.reporters.add(id, { outbound: ctx.outbound, createdAt, ttlMs });
     }
-    let view = { status: 'working' as const, updated: createdAt } as {
-      status: TaskSnapshot['status'];
-      updated: string;
-    };
+    let view: { status: TaskStatus; updated: string } = { status: 'working', updated: createdAt };
     if (durable) {
       try {
         await this.jobs.add(id);
@@ -184,12 +181,25 @@ class DurableHost implements DurableTaskHost, HandlerHost {
     const controller = new AbortController();
     const run = this.options.resolveRun(t.job, rebuiltContext(t, controller.signal));
     if (run === undefined) return this.decline(t);
+    // Listening before taking the task over, so a cancel right after cannot slip past.
+    const exec = new Execution(this.deps(), taskId, t.owner, t.ttlMs, token, controller);
     const nowIso = new Date(this.options.now()).toISOString();
-    if ((await this.store.begin(taskId, token, this.nodeId, nowIso)) !== 1) return { type: 'done' };
-    const exec = this.track(
-      new Execution(this.deps(), taskId, t.owner, t.ttlMs, token, controller),
-    );
-    exec.start(run);
+    const begun = await this.store
+      .begin(taskId, token, this.nodeId, nowIso)
+      .catch((err: unknown) => {
+        exec.end('abandoned');
+        throw err;
+      });
+    if (begun !== 1) {
+      exec.end('cancelled');
+      return { type: 'done' };
+    }
+    if (this.closed) {
+      // close() began while we were taking it: hand it straight back.
+      exec.end('requeue');
+      return { type: 'requeue' };
+    }
+    this.track(exec).start(run);
     switch (await exec.done) {
       case 'requeue':
         return { type: 'requeue' };

@@ -36,6 +36,8 @@ export const DEFAULT_HEARTBEAT_MS = 3_000;
 export const DEFAULT_DRAIN_MS = 8_000;
 /** Upper bound a gateway gives one dispatch to a worker (the envelope's deadline). */
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 300_000;
+/** BullMQ lock of a running task: a crashed worker's task is taken over after this long. */
+export const DEFAULT_TASK_LOCK_MS = 10_000;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -109,6 +111,8 @@ export const ConfigSchema = z.strictObject({
   heartbeatMs: z.number().int().min(100).default(DEFAULT_HEARTBEAT_MS),
   drainMs: z.number().int().min(0).default(DEFAULT_DRAIN_MS),
   dispatchTimeoutMs: z.number().int().min(100).default(DEFAULT_DISPATCH_TIMEOUT_MS),
+  /** Worker: how long a task of a crashed worker waits before another worker takes it over. */
+  taskLockMs: z.number().int().min(500).default(DEFAULT_TASK_LOCK_MS),
 });
 
 /** What callers may pass: every field optional. */

@@ -36,6 +36,7 @@ export const ENV_VARS = {
   MCP_HEARTBEAT_MS: 'heartbeatMs',
   MCP_DRAIN_MS: 'drainMs',
   MCP_DISPATCH_TIMEOUT_MS: 'dispatchTimeoutMs',
+  MCP_TASK_LOCK_MS: 'taskLockMs',
 } as const satisfies Record<string, keyof ConfigInput>;
 
 /** Names the config file; `--config` wins over it. */
@@ -56,6 +57,7 @@ const INT_FIELDS = new Set<string>([
   'heartbeatMs',
   'drainMs',
   'dispatchTimeoutMs',
+  'taskLockMs',
 ]);
 
 /** Parses the `MCP_*` variables into a partial input; malformed values throw ConfigError. */

@@ -20,7 +20,8 @@ import type { WorkerComponents } from '@mcp-cluster/cluster';
 import { loadPacks } from '@mcp-cluster/components';
 import { requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
-import { createEngine, createMemoryTaskHost } from '@mcp-cluster/server';
+import { createDurableTaskHost } from '@mcp-cluster/queue';
+import { createEngine } from '@mcp-cluster/server';
 import type { LocalEngine } from '@mcp-cluster/server';
 import { Dispatcher } from './dispatch.js';
 
@@ -79,6 +80,19 @@ export async function startWorker(
     cleanups.push(() => changes.close());
     const stateKeys =
       config.stateKeys.length > 0 ? config.stateKeys : [await state.sharedStateKey()];
+    // Durable tasks: records in Redis, runs as BullMQ jobs any worker can take over.
+    // The host needs the engine (to rebuild runs) and the engine the host: bound late.
+    const late: { engine?: LocalEngine } = {};
+    const tasks = await createDurableTaskHost({
+      redisUrl,
+      prefix,
+      nodeId: id,
+      resolveRun: (job, ctx) => late.engine?.taskRun(job, ctx),
+      lockDurationMs: config.taskLockMs,
+      idFactory: () => taskIdFor(id, randomBytes(16).toString('base64url')),
+      onError: (err, what) => log('warn', what, err),
+    });
+    cleanups.push(() => tasks.close());
     const engine = createEngine({
       serverInfo: { name: config.serverName, version: config.serverVersion },
       packs,
@@ -86,10 +100,9 @@ export async function startWorker(
       sessionIdleMs: config.sessionIdleMs,
       changes,
       clientRequestIdPrefix: clientRequestIdPrefix(id),
-      tasks: createMemoryTaskHost({
-        idFactory: () => taskIdFor(id, randomBytes(16).toString('base64url')),
-      }),
+      tasks,
     });
+    late.engine = engine;
     cleanups.push(() => engine.close());
 
     const dispatcher = new Dispatcher({

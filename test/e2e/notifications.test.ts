@@ -1,0 +1,174 @@
+/**
+ * Scenarios 4 and 5: notifications across processes. A resource update raised on one worker
+ * reaches a client subscribed through gateway 2 (legacy subscribe + GET stream, modern
+ * subscriptions/listen); a worker joining with a new tool makes open streams hear
+ * notifications/tools/list_changed, and the tool is callable through both gateways.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modernRequest } from '../../packages/testkit/src/index.js';
+import { startCluster } from '../../packages/testkit/src/index.js';
+import type { TestCluster } from '../../packages/testkit/src/index.js';
+import {
+  LATE_PACK,
+  LegacySession,
+  PACKS,
+  SCENARIO_TIMEOUT_MS,
+  SseReader,
+  modern,
+  textOf,
+  type Loose,
+} from './support.js';
+
+const WATCHED = 'test://watched-resource';
+const OTHER = 'test://static-text';
+
+let cluster: TestCluster;
+let g1: string;
+let g2: string;
+
+beforeAll(async () => {
+  cluster = await startCluster({ packs: PACKS });
+  await cluster.waitForWorkers(3);
+  [g1, g2] = cluster.gateways.map((g) => g.url) as [string, string];
+}, SCENARIO_TIMEOUT_MS);
+
+afterAll(async () => {
+  await cluster?.close();
+}, SCENARIO_TIMEOUT_MS);
+
+/** Opens `subscriptions/listen` on `url` and waits for its acknowledgement. */
+async function listen(
+  url: string,
+  notifications: Record<string, unknown>,
+): Promise<{ stream: SseReader; close: () => Promise<void> }> {
+  const { body, headers } = modernRequest('subscriptions/listen', { notifications });
+  const controller = new AbortController();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+    signal: controller.signal,
+  });
+  expect(res.status).toBe(200);
+  const stream = new SseReader(res);
+  await stream.until((m: Loose) => m?.method === 'notifications/subscriptions/acknowledged');
+  return {
+    stream,
+    close: async () => {
+      controller.abort();
+      await stream.cancel();
+    },
+  };
+}
+
+const isUpdate = (m: Loose): boolean => m?.method === 'notifications/resources/updated';
+const isToolsChanged = (m: Loose): boolean => m?.method === 'notifications/tools/list_changed';
+
+describe('scenario 4: resources/updated across workers and gateways', () => {
+  it(
+    'legacy: subscribed via g2, GET stream on g2, update raised through g1 on some worker',
+    async () => {
+      const session = await LegacySession.open(g1);
+      try {
+        await session.call(g2, 'resources/subscribe', { uri: WATCHED });
+        const stream = await session.openGetStream(g2);
+        // An update of a URI the session did not subscribe to is not delivered...
+        await session.call(g1, 'tools/call', {
+          name: 'e2e_trigger_resource_update',
+          arguments: { uri: OTHER },
+        });
+        const raisedOn = textOf(
+          await session.call(g1, 'tools/call', {
+            name: 'e2e_trigger_resource_update',
+            arguments: { uri: WATCHED },
+          }),
+        );
+        expect(raisedOn).toMatch(/^w\d$/);
+        // ...so the first update on the stream is the subscribed one.
+        const { message } = await stream.until(isUpdate);
+        expect(message.params).toMatchObject({ uri: WATCHED });
+        await stream.cancel();
+      } finally {
+        await session.close(g1);
+      }
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'modern: subscriptions/listen on g2 hears an update raised through g1',
+    async () => {
+      const listener = await listen(g2, { resourceSubscriptions: [WATCHED] });
+      try {
+        const other = await modern(g1, 'tools/call', {
+          name: 'e2e_trigger_resource_update',
+          arguments: { uri: OTHER },
+        });
+        expect(other.response.error).toBeUndefined();
+        const raised = await modern(g1, 'tools/call', {
+          name: 'e2e_trigger_resource_update',
+          arguments: { uri: WATCHED },
+        });
+        expect(textOf(raised.response.result)).toMatch(/^w\d$/);
+        const { message } = await listener.stream.until(isUpdate);
+        expect(message.params).toMatchObject({ uri: WATCHED });
+      } finally {
+        await listener.close();
+      }
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+});
+
+describe('scenario 5: a worker joins with a new tool', () => {
+  it(
+    'open streams hear tools/list_changed; the tool is callable through both gateways',
+    async () => {
+      const session = await LegacySession.open(g1);
+      const legacyStream = await session.openGetStream(g1);
+      const listener = await listen(g2, { toolsListChanged: true });
+      try {
+        const before = await session.call(g1, 'tools/list');
+        expect(before.tools.map((t: Loose) => t.name)).not.toContain('e2e_late_tool');
+
+        const late = await cluster.addWorker({ packs: [LATE_PACK] });
+        expect(late.id).toBe('w4');
+        await legacyStream.until(isToolsChanged);
+        await listener.stream.until(isToolsChanged);
+
+        // A client re-lists on list_changed: the list it then gets should hold the new tool.
+        // Soft, so the callability checks below still run when this lags.
+        for (const url of [g1, g2]) {
+          const listed = await session.call(url, 'tools/list');
+          expect
+            .soft(
+              listed.tools.map((t: Loose) => t.name),
+              `tools/list via ${url} right after list_changed`,
+            )
+            .toContain('e2e_late_tool');
+        }
+
+        await cluster.waitForWorkers(4);
+        for (const url of [g1, g2]) {
+          const listed = await session.call(url, 'tools/list');
+          expect(listed.tools.map((t: Loose) => t.name)).toContain('e2e_late_tool');
+          const legacy = await session.call(url, 'tools/call', {
+            name: 'e2e_late_tool',
+            arguments: { text: 'legacy' },
+          });
+          expect(textOf(legacy)).toBe('late: legacy (w4)');
+          const viaModern = await modern(url, 'tools/call', {
+            name: 'e2e_late_tool',
+            arguments: { text: 'modern' },
+          });
+          expect(textOf(viaModern.response.result)).toBe('late: modern (w4)');
+        }
+      } finally {
+        await listener.close();
+        await legacyStream.cancel();
+        await session.close(g1);
+      }
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+});

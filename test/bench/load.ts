@@ -1,6 +1,7 @@
 /**
  * The load generator: autocannon in the parent process, the same settings for every
- * target. A warm-up run is discarded; the measured run follows on fresh connections.
+ * target. A warm-up run is discarded; the measured run follows on fresh connections, once
+ * `beforeMeasuring` (the caller's check that the target answers right) has resolved.
  */
 import autocannon, { type Result } from 'autocannon';
 import { ID_PLACEHOLDER, type RequestSpec } from './wire.js';
@@ -63,10 +64,12 @@ export async function measure(
   settings: LoadSettings,
   verifyBody: (body: string) => boolean,
   cpuSeconds: () => number,
+  beforeMeasuring: () => Promise<void>,
 ): Promise<LoadFigures> {
   if (settings.warmupS > 0) {
     await run(url, spec, settings.connections, settings.warmupS, verifyBody);
   }
+  await beforeMeasuring();
   const cpuBefore = cpuSeconds();
   const ownBefore = process.cpuUsage();
   const r = await run(url, spec, settings.connections, settings.durationS, verifyBody);

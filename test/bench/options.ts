@@ -4,11 +4,12 @@
  *   --warmup <s>    BENCH_WARMUP        discarded seconds per target before measuring
  *   --connections   BENCH_CONNECTIONS   concurrent keep-alive connections
  *   --sessions <n>  BENCH_SESSIONS      idle legacy sessions opened for the RSS step
- *   --targets a,b   BENCH_TARGETS       subset of targets a..e to load (default all)
+ *   --targets a,b   BENCH_TARGETS       subset of targets a..g to load (default all)
  *   --rounds <n>    BENCH_ROUNDS        rounds over all targets (fresh processes each); the
  *                                       table keeps each target's best round (noisy hosts)
  *   --pin           BENCH_PIN=1         pin the load generator to CPU 0 and each target to
- *                                       CPU 1 (taskset; needs >= 2 CPUs)
+ *                                       CPU 1 (taskset; needs >= 2 CPUs); a cluster target's
+ *                                       gateway and workers all share CPU 1
  */
 import { parseArgs } from 'node:util';
 
@@ -17,7 +18,7 @@ export const DEFAULT_WARMUP_S = 3;
 export const DEFAULT_CONNECTIONS = 50;
 export const DEFAULT_SESSIONS = 10_000;
 export const DEFAULT_ROUNDS = 1;
-export const TARGET_IDS = ['a', 'b', 'c', 'd', 'e'] as const;
+export const TARGET_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 export interface BenchOptions {

@@ -16,14 +16,19 @@ export interface Row {
 /** The issue's bar: ours >= 5x the best SDK and >= 30% of the echo ceiling. */
 export const TARGET_SDK_RATIO = 5;
 export const TARGET_ECHO_RATIO = 0.3;
+/** The cluster's bar: >= 3x the best SDK, and the gateway hop adds <= 1 ms at p50. */
+export const TARGET_CLUSTER_SDK_RATIO = 3;
+export const TARGET_HOP_P50_MS = 1;
 
 const pad = (s: string, n: number): string => s.padEnd(n);
 const lpad = (s: string, n: number): string => s.padStart(n);
 
-function rpsOf(rows: readonly Row[], id: TargetId): number | undefined {
+function figuresOf(rows: readonly Row[], id: TargetId): LoadFigures | undefined {
   const row = rows.find((r) => r.id === id);
-  return row?.outcome.type === 'measured' ? row.outcome.figures.rps : undefined;
+  return row?.outcome.type === 'measured' ? row.outcome.figures : undefined;
 }
+
+const rpsOf = (rows: readonly Row[], id: TargetId): number | undefined => figuresOf(rows, id)?.rps;
 
 const COLUMNS = [
   ['target', 38],
@@ -76,12 +81,26 @@ export function formatNotes(rows: readonly Row[]): string[] {
   });
 }
 
-/** Ratio lines and PASS/FAIL per target of ours; never fails the process. */
-export function formatVerdicts(rows: readonly Row[]): string[] {
-  const sdk = (['c', 'd'] as const)
+interface SdkFigure {
+  readonly id: 'c' | 'd';
+  readonly rps: number;
+}
+
+/** The better of the two SDK targets, by req/s. */
+function bestSdk(rows: readonly Row[]): SdkFigure | undefined {
+  return (['c', 'd'] as const)
     .map((id) => ({ id, rps: rpsOf(rows, id) }))
-    .filter((x): x is { id: 'c' | 'd'; rps: number } => x.rps !== undefined)
+    .filter((x): x is SdkFigure => x.rps !== undefined)
     .sort((x, y) => y.rps - x.rps)[0];
+}
+
+/** Ratio lines and PASS/FAIL per target of ours, then of the cluster; never fails the process. */
+export function formatVerdicts(rows: readonly Row[]): string[] {
+  return [...embeddedVerdicts(rows), ...clusterVerdicts(rows)];
+}
+
+function embeddedVerdicts(rows: readonly Row[]): string[] {
+  const sdk = bestSdk(rows);
   const echo = rpsOf(rows, 'e');
   const out: string[] = [];
   for (const id of ['a', 'b'] as const) {
@@ -113,6 +132,52 @@ export function formatVerdicts(rows: readonly Row[]): string[] {
       parts.push('no echo figure');
     }
     out.push(`${pass ? 'PASS' : 'FAIL'} ours(${id}): ${parts.join('; ')}`);
+  }
+  return out;
+}
+
+/** Each cluster target with the embedded target it adds the gateway hop to. */
+const CLUSTER_PAIRS = [
+  { cluster: 'f', embedded: 'a', era: 'modern' },
+  { cluster: 'g', embedded: 'b', era: 'legacy' },
+] as const;
+
+/**
+ * For each cluster target that was asked for: throughput against the best SDK, then the
+ * gateway hop at p50 against the embedded server of the same era (autocannon's p50 has 1 ms
+ * resolution).
+ */
+function clusterVerdicts(rows: readonly Row[]): string[] {
+  const sdk = bestSdk(rows);
+  const out: string[] = [];
+  for (const { cluster: id, embedded, era } of CLUSTER_PAIRS) {
+    if (!rows.some((r) => r.id === id)) continue;
+    const f = figuresOf(rows, id);
+    const base = figuresOf(rows, embedded);
+    if (f === undefined) {
+      out.push(`cluster(${id}): not measured`);
+      continue;
+    }
+    const versus =
+      base === undefined
+        ? ''
+        : `; cluster(${id})/ours(${embedded}) = ${(f.rps / base.rps).toFixed(2)}x`;
+    if (sdk === undefined) {
+      out.push(`FAIL cluster(${id}): no SDK figure${versus}`);
+    } else {
+      const ratio = f.rps / sdk.rps;
+      out.push(
+        `${ratio >= TARGET_CLUSTER_SDK_RATIO ? 'PASS' : 'FAIL'} cluster(${id}): cluster(${id})/best-SDK(${sdk.id}) = ${ratio.toFixed(2)}x (target >= ${TARGET_CLUSTER_SDK_RATIO}x)${versus}`,
+      );
+    }
+    if (base === undefined) {
+      out.push(`gateway hop, ${era}: not measured (needs ours(${embedded}))`);
+      continue;
+    }
+    const hop = f.p50Ms - base.p50Ms;
+    out.push(
+      `${hop <= TARGET_HOP_P50_MS ? 'PASS' : 'FAIL'} gateway hop, ${era}: p50 cluster(${id}) - ours(${embedded}) = ${f.p50Ms.toFixed(1)} - ${base.p50Ms.toFixed(1)} = ${hop.toFixed(1)} ms (target <= ${TARGET_HOP_P50_MS} ms)`,
+    );
   }
   return out;
 }

@@ -1,17 +1,20 @@
 /**
  * `pnpm bench`: one run, one load generator (autocannon, in this process), loopback only.
- * Each target runs in its own child process; each is verified before it is loaded (a wrong
- * answer aborts the bench) and again after. Prints the table, the ratios with PASS/FAIL
+ * Each target runs in its own child process (a cluster target: its own gateway and worker
+ * processes); each is verified before it is loaded (a wrong answer aborts the bench) and
+ * again after. Prints the table, the ratios with PASS/FAIL
  * against the issue's targets (never failing the process for a missed target), and the RSS
  * of our server idle and after N idle legacy sessions. Options: see options.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { stopClusterServices } from './cluster.js';
 import { measure } from './load.js';
 import { resolveOptions, type BenchOptions } from './options.js';
 import { formatMemory, formatNotes, formatTable, formatVerdicts, type Row } from './report.js';
 import { measureSessionMemory, type MemoryFigures } from './sessions.js';
+import { describeSettle, settle } from './settle.js';
 import { cpuSeconds, pinSelf, pinTargets, TargetStartError, type TargetProcess } from './spawn.js';
 import { launchOurs, TARGETS, WrongAnswerError, type TargetDef } from './targets.js';
 import { modernCall } from './wire.js';
@@ -58,16 +61,28 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     const spec = await def.prepare(proc.url);
     await def.verify(proc.url, spec);
     progress(`(${def.id}) verified at ${proc.url}${proc.note ? ` [${proc.note}]` : ''}; loading`);
-    const pid = proc.pid;
-    const figures = await measure(proc.url, spec, opts, def.verifyBody, () => cpuSeconds(pid));
-    await def.verify(proc.url, spec);
+    const pids = proc.pids;
+    const serverCpu = (): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    // After a load run the target must answer right again before it is measured or passed.
+    const waits: string[] = [];
+    const settled = async (when: string): Promise<void> => {
+      const line = describeSettle(when, await settle(() => def.verify(proc.url, spec)));
+      if (line === undefined) return;
+      waits.push(line);
+      progress(`(${def.id}) ${line}`);
+    };
+    const figures = await measure(proc.url, spec, opts, def.verifyBody, serverCpu, () =>
+      opts.warmupS > 0 ? settled('after the warm-up') : Promise.resolve(),
+    );
     progress(
       `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores, generator ${figures.generatorCores.toFixed(2)} cores, ${figures.detail}`,
     );
+    await settled('after the measured run');
+    const notes = [...(proc.note === undefined ? [] : [proc.note]), ...waits];
     const outcome = {
       type: 'measured',
       figures,
-      ...(proc.note !== undefined && { note: proc.note }),
+      ...(notes.length > 0 && { note: notes.join('\n    ') }),
     } as const;
     return { id: def.id, label: def.label, outcome };
   } catch (err) {
@@ -123,13 +138,17 @@ async function main(): Promise<void> {
 
   // Rounds interleave the targets so a load spike on a shared host hits all of them alike.
   const best = new Map<string, Row>();
-  for (let round = 1; round <= opts.rounds; round++) {
-    if (opts.rounds > 1) progress(`round ${round} of ${opts.rounds}`);
-    for (const def of TARGETS.filter((t) => opts.targets.includes(t.id))) {
-      const row = await benchTarget(def, opts);
-      const previous = best.get(def.id);
-      if (previous === undefined || rpsOfRow(row) > rpsOfRow(previous)) best.set(def.id, row);
+  try {
+    for (let round = 1; round <= opts.rounds; round++) {
+      if (opts.rounds > 1) progress(`round ${round} of ${opts.rounds}`);
+      for (const def of TARGETS.filter((t) => opts.targets.includes(t.id))) {
+        const row = await benchTarget(def, opts);
+        const previous = best.get(def.id);
+        if (previous === undefined || rpsOfRow(row) > rpsOfRow(previous)) best.set(def.id, row);
+      }
     }
+  } finally {
+    await stopClusterServices();
   }
   const rows = [...best.values()];
   const wantsOurs = opts.targets.includes('a') || opts.targets.includes('b');

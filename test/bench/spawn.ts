@@ -14,7 +14,10 @@ const STDERR_TAIL_LINES = 20;
 
 export interface TargetProcess {
   readonly url: string;
+  /** The process that takes the requests (RSS is read from it). */
   readonly pid: number;
+  /** Every process that serves the target (a cluster: gateway and workers); CPU is their sum. */
+  readonly pids: readonly number[];
   readonly note: string | undefined;
   /** The last stderr lines, for error reports. */
   stderrTail(): string;
@@ -48,6 +51,15 @@ let targetCpu: number | undefined;
 /** Pins every target started from now on to one CPU (taskset), or unpins with undefined. */
 export function pinTargets(cpu: number | undefined): void {
   targetCpu = cpu;
+}
+
+/**
+ * Pins an already running process (all its threads) to the target CPU when pinning is on,
+ * for targets whose processes are spawned by someone else (the cluster launcher).
+ */
+export function pinToTargetCpu(pid: number): void {
+  if (targetCpu === undefined) return;
+  execFileSync('taskset', ['-a', '-cp', String(targetCpu), String(pid)], { stdio: 'ignore' });
 }
 
 /** Pins this process (all its threads: the load generator) to one CPU. */
@@ -87,9 +99,11 @@ export function startTarget(
       if (settled || message.url === undefined) return;
       settled = true;
       clearTimeout(timer);
+      const pid = child.pid ?? -1;
       resolve({
         url: message.url,
-        pid: child.pid ?? -1,
+        pid,
+        pids: [pid],
         note: message.note,
         stderrTail,
         stop: () => stopChild(child),

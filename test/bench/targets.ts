@@ -1,9 +1,10 @@
 /**
- * The five targets as the parent sees them: how each is launched, the request it is loaded
+ * The seven targets as the parent sees them: how each is launched, the request it is loaded
  * with, and how one answer is checked before (and after) the load.
  */
 import { fileURLToPath } from 'node:url';
 import { post } from './client.js';
+import { launchCluster } from './cluster.js';
 import type { TargetId } from './options.js';
 import { startTarget, TargetStartError, type TargetProcess } from './spawn.js';
 import {
@@ -98,6 +99,20 @@ export async function openLegacySession(url: string, id: string): Promise<string
 
 const noPrepare = (spec: RequestSpec) => (): Promise<RequestSpec> => Promise.resolve(spec);
 
+/** (b), (g): one legacy session for every connection, initialized before the load. */
+async function prepareLegacySession(url: string): Promise<RequestSpec> {
+  const sessionId = await openLegacySession(url, 'init-1');
+  const spec = legacySessionCall(sessionId);
+  const ack = await post(url, spec.headers, INITIALIZED_BODY);
+  if (ack.status !== 202) {
+    throw new WrongAnswerError(`notifications/initialized: HTTP ${ack.status} (want 202)`);
+  }
+  return spec;
+}
+
+/** (f), (g): 1 gateway + 2 workers with the bench pack; ours' env on every node. */
+const launchBenchCluster = (): Promise<TargetProcess> => launchCluster(BENCH_PACK, OURS_ENV);
+
 export const TARGETS: readonly TargetDef[] = [
   {
     id: 'a',
@@ -111,15 +126,7 @@ export const TARGETS: readonly TargetDef[] = [
     id: 'b',
     label: `ours, legacy session ${LEGACY_VERSION}`,
     launch: launchOurs,
-    async prepare(url) {
-      const sessionId = await openLegacySession(url, 'init-1');
-      const spec = legacySessionCall(sessionId);
-      const ack = await post(url, spec.headers, INITIALIZED_BODY);
-      if (ack.status !== 202) {
-        throw new WrongAnswerError(`notifications/initialized: HTTP ${ack.status} (want 202)`);
-      }
-      return spec;
-    },
+    prepare: prepareLegacySession,
     verify: verifyCall,
     verifyBody: looksLikeEcho,
   },
@@ -151,6 +158,22 @@ export const TARGETS: readonly TargetDef[] = [
         throw new WrongAnswerError(`echo: HTTP ${answer.status}: ${answer.text.slice(0, 500)}`);
       }
     },
+    verifyBody: looksLikeEcho,
+  },
+  {
+    id: 'f',
+    label: 'cluster, modern 2026-07-28',
+    launch: launchBenchCluster,
+    prepare: noPrepare(modernCall),
+    verify: verifyCall,
+    verifyBody: looksLikeEcho,
+  },
+  {
+    id: 'g',
+    label: `cluster, legacy session ${LEGACY_VERSION}`,
+    launch: launchBenchCluster,
+    prepare: prepareLegacySession,
+    verify: verifyCall,
     verifyBody: looksLikeEcho,
   },
 ];

@@ -5,7 +5,6 @@
  * notifications/tools/list_changed, and the tool is callable through both gateways.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modernRequest } from '../../packages/testkit/src/index.js';
 import { startCluster } from '../../packages/testkit/src/index.js';
 import type { TestCluster } from '../../packages/testkit/src/index.js';
 import {
@@ -13,7 +12,7 @@ import {
   LegacySession,
   PACKS,
   SCENARIO_TIMEOUT_MS,
-  SseReader,
+  listen,
   modern,
   textOf,
   type Loose,
@@ -35,31 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.close();
 }, SCENARIO_TIMEOUT_MS);
-
-/** Opens `subscriptions/listen` on `url` and waits for its acknowledgement. */
-async function listen(
-  url: string,
-  notifications: Record<string, unknown>,
-): Promise<{ stream: SseReader; close: () => Promise<void> }> {
-  const { body, headers } = modernRequest('subscriptions/listen', { notifications });
-  const controller = new AbortController();
-  const res = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify(body),
-    signal: controller.signal,
-  });
-  expect(res.status).toBe(200);
-  const stream = new SseReader(res);
-  await stream.until((m: Loose) => m?.method === 'notifications/subscriptions/acknowledged');
-  return {
-    stream,
-    close: async () => {
-      controller.abort();
-      await stream.cancel();
-    },
-  };
-}
 
 const isUpdate = (m: Loose): boolean => m?.method === 'notifications/resources/updated';
 const isToolsChanged = (m: Loose): boolean => m?.method === 'notifications/tools/list_changed';

@@ -367,6 +367,31 @@ export async function modern(
   return { response, all };
 }
 
+/** Opens `subscriptions/listen` on `url` and waits for its acknowledgement. */
+export async function listen(
+  url: string,
+  notifications: Record<string, unknown>,
+): Promise<{ stream: SseReader; close: () => Promise<void> }> {
+  const { body, headers } = modernRequest('subscriptions/listen', { notifications });
+  const controller = new AbortController();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+    signal: controller.signal,
+  });
+  if (res.status !== 200) throw new Error(`subscriptions/listen on ${url}: ${res.status}`);
+  const stream = new SseReader(res);
+  await stream.until((m: Loose) => m?.method === 'notifications/subscriptions/acknowledged');
+  return {
+    stream,
+    close: async () => {
+      controller.abort();
+      await stream.cancel();
+    },
+  };
+}
+
 /** The cluster's Redis state (sessions, pins, registry) under its prefix; close it after use. */
 export function clusterState(cluster: TestCluster): Promise<ClusterState> {
   return createClusterState({ redisUrl: cluster.redisUrl, prefix: cluster.prefix });

@@ -1,17 +1,18 @@
 /**
  * Scenario 6: a task (modern tasks extension) started on a worker that is then SIGKILLed
- * completes on another worker. Needs durable tasks (packages/queue); with tasks held in
- * worker memory the task is lost with its worker.
+ * completes on another worker: durable tasks (packages/queue, BullMQ) are taken over once the
+ * dead worker's lock lapses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerOfTask } from '../../packages/cluster/src/index.js';
 import { DEFAULT_CLIENT_CAPABILITIES, startCluster } from '../../packages/testkit/src/index.js';
 import type { TestCluster } from '../../packages/testkit/src/index.js';
+import { taskStartedUri } from './fixtures/e2e-pack.js';
 import {
   PACKS,
   SCENARIO_TIMEOUT_MS,
   TASKS_EXTENSION,
   eventually,
+  listen,
   modern,
   textOf,
   workerById,
@@ -22,12 +23,16 @@ import {
 const TASK_MS = 2_000;
 /** Bound on the task finishing elsewhere (re-queue, stalled-job detection, the run). */
 const COMPLETION_TIMEOUT_MS = 40_000;
+/** Task lock of the workers: a dead worker's task is taken over once it lapses. */
+const TASK_LOCK_MS = 2_000;
 const WITH_TASKS = { ...DEFAULT_CLIENT_CAPABILITIES, extensions: { [TASKS_EXTENSION]: {} } };
+
+const isUpdate = (m: Loose): boolean => m?.method === 'notifications/resources/updated';
 
 let cluster: TestCluster;
 
 beforeAll(async () => {
-  cluster = await startCluster({ packs: PACKS });
+  cluster = await startCluster({ packs: PACKS, env: { MCP_TASK_LOCK_MS: String(TASK_LOCK_MS) } });
   await cluster.waitForWorkers(3);
 }, SCENARIO_TIMEOUT_MS);
 
@@ -40,39 +45,52 @@ describe('scenario 6: durable tasks survive their worker', () => {
     'a task whose worker is SIGKILLed mid-run completes on another worker',
     async () => {
       const [g1, g2] = cluster.gateways.map((g) => g.url) as [string, string];
-      const created = await modern(
-        g1,
-        'tools/call',
-        { name: 'e2e_slow_task', arguments: { ms: TASK_MS } },
-        { capabilities: WITH_TASKS },
-      );
-      expect(created.response.error).toBeUndefined();
-      const task: Loose = created.response.result;
-      expect(task).toMatchObject({ resultType: 'task', status: 'working' });
-      const taskId = task.taskId as string;
+      // Each run of the fixture task announces the worker it started on.
+      const started = await listen(g2, {
+        resourceSubscriptions: cluster.workers.map((w) => taskStartedUri(w.id)),
+      });
+      try {
+        const created = await modern(
+          g1,
+          'tools/call',
+          { name: 'e2e_slow_task', arguments: { ms: TASK_MS } },
+          { capabilities: WITH_TASKS },
+        );
+        expect(created.response.error).toBeUndefined();
+        const task: Loose = created.response.result;
+        expect(task).toMatchObject({ resultType: 'task', status: 'working' });
+        const taskId = task.taskId as string;
 
-      const first = await modern(g2, 'tasks/get', { taskId }, { capabilities: WITH_TASKS });
-      expect(first.response.result).toMatchObject({ taskId, status: 'working' });
+        const { message } = await started.stream.until(isUpdate);
+        const runner = String(message.params.uri).slice(taskStartedUri('').length);
+        expect(runner).toMatch(/^w\d$/);
+        const first = await modern(g2, 'tasks/get', { taskId }, { capabilities: WITH_TASKS });
+        expect(first.response.result).toMatchObject({ taskId, status: 'working' });
 
-      const owner = workerOfTask(taskId);
-      expect(owner).toMatch(/^w\d$/);
-      await workerById(cluster, owner!).kill('SIGKILL');
+        await workerById(cluster, runner).kill('SIGKILL');
 
-      const done: Loose = await eventually(
-        COMPLETION_TIMEOUT_MS,
-        `task ${taskId} completed`,
-        async () => {
-          const r = await modern(g2, 'tasks/get', { taskId }, { capabilities: WITH_TASKS });
-          const result: Loose = r.response.result;
-          if (r.response.error !== undefined) throw new Error(JSON.stringify(r.response.error));
-          return result?.status === 'working' ? undefined : result;
-        },
-        250,
-      );
-      expect(done.status).toBe('completed');
-      const text = textOf(done.result);
-      expect(text).toMatch(/^finished on w\d$/);
-      expect(text).not.toBe(`finished on ${owner}`);
+        // Another worker takes the run over once the dead one's lock lapses...
+        const { message: again } = await started.stream.until(isUpdate, COMPLETION_TIMEOUT_MS);
+        expect(again.params.uri).not.toBe(taskStartedUri(runner));
+        // ...and the task completes there, readable through either gateway.
+        const done: Loose = await eventually(
+          COMPLETION_TIMEOUT_MS,
+          `task ${taskId} completed`,
+          async () => {
+            const r = await modern(g1, 'tasks/get', { taskId }, { capabilities: WITH_TASKS });
+            if (r.response.error !== undefined) throw new Error(JSON.stringify(r.response.error));
+            const result: Loose = r.response.result;
+            return result?.status === 'working' ? undefined : result;
+          },
+          250,
+        );
+        expect(done.status).toBe('completed');
+        const text = textOf(done.result);
+        expect(text).toMatch(/^finished on w\d$/);
+        expect(text).not.toBe(`finished on ${runner}`);
+      } finally {
+        await started.close();
+      }
     },
     SCENARIO_TIMEOUT_MS,
   );

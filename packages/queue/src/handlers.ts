@@ -3,6 +3,7 @@
  * tasks/cancel) and the 2025-11-25 methods (tasks/get, tasks/result, tasks/list,
  * tasks/cancel). Same results as the in-memory host's modern.ts / legacy.ts, from any node.
  */
+import { randomUUID } from 'node:crypto';
 import { MetaKey, ProtocolError, RpcError, toWireError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
 import type { RequestContext } from '@mcp-cluster/server';
@@ -24,8 +25,13 @@ import { legacyTask, modernGetResult } from './record.js';
 import type { StoredAnswer, TaskSnapshot } from './record.js';
 import type { TaskStore } from './store.js';
 
-/** Index entries read per round of legacy tasks/list, and how many rounds at most. */
+/** Index rounds of legacy tasks/list at most (each reads up to a page + 1 of ids). */
 const LIST_ROUNDS = 8;
+/**
+ * A tasks/result call holds its claim on an input it sent for this many recheck periods;
+ * it refreshes the claim every round, so only a claimant that died lets it lapse.
+ */
+const CLAIM_RECHECKS = 3;
 
 /** What the handlers need from the host. */
 export interface HandlerHost {
@@ -128,7 +134,12 @@ async function taskResult(
   const off = h.events.on(first.id, (e) => {
     if (isTerminal(e.status)) taskOver.abort();
   });
-  const signal = AbortSignal.any([ctx.signal, taskOver.signal]);
+  const call: ResultCall = {
+    claimant: `${h.options.nodeId}:${randomUUID()}`,
+    claimMs: CLAIM_RECHECKS * h.options.recheckMs,
+    held: new Set(),
+    signal: AbortSignal.any([ctx.signal, taskOver.signal]),
+  };
   try {
     let t: TaskSnapshot | undefined = first;
     while (t !== undefined && !isTerminal(t.status)) {
@@ -136,7 +147,8 @@ async function taskResult(
       try {
         t = await h.store.read(first.id);
         if (t === undefined || isTerminal(t.status)) break;
-        if (t.status === 'input_required') await dispatchInput(h, t, ctx, signal);
+        await h.store.refreshSent(t.id, call.claimant, [...call.held], call.claimMs);
+        if (t.status === 'input_required') await dispatchInput(h, t, ctx, call);
         await watch.wait(ctx.signal);
       } finally {
         watch.close();
@@ -156,15 +168,26 @@ async function taskResult(
   }
 }
 
-/** Sends each pending input not yet sent on some stream; a lost stream releases it. */
+/** One tasks/result call: who it is when claiming inputs, and what it holds. */
+interface ResultCall {
+  readonly claimant: string;
+  readonly claimMs: number;
+  /** Input keys sent on this call's stream and not answered yet. */
+  readonly held: Set<string>;
+  /** The call's signal, or the task going terminal. */
+  readonly signal: AbortSignal;
+}
+
+/** Sends each pending input no live claim covers; a lost stream releases it. */
 async function dispatchInput(
   h: HandlerHost,
   t: TaskSnapshot,
   ctx: RequestContext,
-  signal: AbortSignal,
+  call: ResultCall,
 ): Promise<void> {
   for (const [key, request] of t.inputs) {
-    if (!(await h.store.claimSent(t.id, key))) continue;
+    if (call.held.has(key)) continue;
+    if (!(await h.store.claimSent(t.id, key, call.claimant, call.claimMs))) continue;
     const { method, params } = request;
     const tagged: JsonObject = {
       ...params,
@@ -175,11 +198,12 @@ async function dispatchInput(
     };
     let sent: Promise<JsonObject>;
     try {
-      sent = ctx.outbound.request(method, tagged, signal);
+      sent = ctx.outbound.request(method, tagged, call.signal);
     } catch {
-      await h.store.releaseSent(t.id, key);
+      await h.store.releaseSent(t.id, key, call.claimant);
       continue;
     }
+    call.held.add(key);
     sent
       .then<unknown, unknown>(
         (answer) => h.store.answer(t.id, { [key]: { ok: answer } }, nowIso(h)),
@@ -187,9 +211,10 @@ async function dispatchInput(
           // The client's own error answers the input; a lost stream means "send it again later".
           err instanceof ProtocolError && !ctx.signal.aborted
             ? h.store.answer(t.id, { [key]: { err: toWireError(err) } }, nowIso(h))
-            : h.store.releaseSent(t.id, key),
+            : h.store.releaseSent(t.id, key, call.claimant),
       )
-      .catch((err: unknown) => h.options.onError(err, `answering input of task ${t.id}`));
+      .catch((err: unknown) => h.options.onError(err, `answering input of task ${t.id}`))
+      .finally(() => call.held.delete(key));
   }
 }
 

@@ -281,6 +281,43 @@ describe('2025-11-25 task methods over Redis: lists, versions, owners', () => {
     expect((await waiting).code).toBe(-32010);
   });
 
+  it('an input sent on the stream of a node that died is sent again by the next tasks/result', async () => {
+    const [na, nb] = await nodes();
+    const ctx = legacy();
+    const { task } = await na.host.start(
+      async (port) => {
+        const answers = await port.input({ r: { method: 'roots/list' } });
+        return text(JSON.stringify(answers.r));
+      },
+      ctx,
+      {},
+    );
+    const taskId = (task as JsonObject).taskId as string;
+    let sentOnB = 0;
+    const onB = legacy('s1', {
+      request: () => {
+        sentOnB++;
+        return new Promise<JsonObject>(() => {});
+      },
+    });
+    void nb.host.handle('tasks/result', { taskId }, onB).catch(() => undefined);
+    await until(() => sentOnB === 1, 'sent on B');
+    await nb.host.kill();
+    b = undefined;
+
+    let sentOnA = 0;
+    const onA = legacy('s1', {
+      request: () => {
+        sentOnA++;
+        return Promise.resolve({ roots: [{ uri: 'file:///a' }] });
+      },
+    });
+    // B's claim lapses (it no longer refreshes it); A's call then sends the request itself.
+    const result = await na.host.handle('tasks/result', { taskId }, onA);
+    expect(result.content).toEqual(text('{"roots":[{"uri":"file:///a"}]}').content);
+    expect([sentOnB, sentOnA]).toEqual([1, 1]);
+  });
+
   it('tasks/list pages over the caller session tasks with an opaque cursor, from any node', async () => {
     const [na, nb] = await nodes({ pageSize: 2 });
     const mine = legacy('mine');

@@ -168,11 +168,40 @@ export const COUNT_UNRESOLVED = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HINCRBY', KEYS[1], 'miss', 1)`);
 
-/** Claims an input key for sending on one tasks/result stream. ARGV[4] key. */
+/**
+ * Claims an input key for sending on one tasks/result stream. A claim is
+ * `claimant|expiresAtMs`: a claimant that died stops refreshing it, and once it lapses the
+ * next tasks/result (any node) sends the request again. ARGV[4] key, ARGV[5] claimant,
+ * ARGV[6] now ms, ARGV[7] claim ms.
+ */
 export const CLAIM_SENT = script(`
 if redis.call('HEXISTS', KEYS[2], ARGV[4]) == 0 then return 0 end
-if redis.call('HSETNX', KEYS[4], ARGV[4], '1') == 0 then return 0 end
+local cur = redis.call('HGET', KEYS[4], ARGV[4])
+if cur then
+  local exp = string.match(cur, '|(%d+)$')
+  if exp and tonumber(exp) > tonumber(ARGV[6]) then return 0 end
+end
+redis.call('HSET', KEYS[4], ARGV[4], ARGV[5] .. '|' .. (tonumber(ARGV[6]) + tonumber(ARGV[7])))
 follow(KEYS[4])
+return 1`);
+
+/** Extends this claimant's claims. ARGV[4] claimant, ARGV[5] new expiry ms, ARGV[6..] keys. */
+export const REFRESH_SENT = script(`
+local prefix = ARGV[4] .. '|'
+for i = 6, #ARGV do
+  local cur = redis.call('HGET', KEYS[4], ARGV[i])
+  if cur and string.sub(cur, 1, #prefix) == prefix then
+    redis.call('HSET', KEYS[4], ARGV[i], prefix .. ARGV[5])
+  end
+end
+return 1`);
+
+/** Gives up this claimant's claim on a key (its stream is gone). ARGV[4] claimant, ARGV[5] key. */
+export const RELEASE_SENT = script(`
+local cur = redis.call('HGET', KEYS[4], ARGV[5])
+if cur and string.sub(cur, 1, #ARGV[4] + 1) == ARGV[4] .. '|' then
+  redis.call('HDEL', KEYS[4], ARGV[5])
+end
 return 1`);
 
 /** A task past its TTL by the host's clock: gone, and its runner told (as cancelled). */

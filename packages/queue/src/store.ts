@@ -16,6 +16,8 @@ import {
   CREATE,
   DROP_INPUT,
   EXPIRE,
+  REFRESH_SENT,
+  RELEASE_SENT,
   REQUEST_INPUT,
   SETTLE,
 } from './scripts.js';
@@ -183,12 +185,24 @@ export class TaskStore {
     return Number(await this.run(BEGIN, id, nowIso, [token, node]));
   }
 
-  async claimSent(id: string, key: string): Promise<boolean> {
-    return Number(await this.run(CLAIM_SENT, id, '', [key])) === 1;
+  /** Claims `key` for `claimant` for `claimMs` unless someone else holds a live claim. */
+  async claimSent(id: string, key: string, claimant: string, claimMs: number): Promise<boolean> {
+    const args = [key, claimant, String(Date.now()), String(claimMs)];
+    return Number(await this.run(CLAIM_SENT, id, '', args)) === 1;
   }
 
-  async releaseSent(id: string, key: string): Promise<void> {
-    await this.redis.hdel(this.keys.sent(id), key);
+  async refreshSent(
+    id: string,
+    claimant: string,
+    keys: readonly string[],
+    claimMs: number,
+  ): Promise<void> {
+    if (keys.length === 0) return;
+    await this.run(REFRESH_SENT, id, '', [claimant, String(Date.now() + claimMs), ...keys]);
+  }
+
+  async releaseSent(id: string, key: string, claimant: string): Promise<void> {
+    await this.run(RELEASE_SENT, id, '', [claimant, key]);
   }
 
   /** Counts one refusal by `resolveRun`; returns the total so far (-1: record gone). */

@@ -145,13 +145,7 @@ describe('worker cancellation', () => {
     expect(text).not.toContain('Computed');
   });
 
-  // BUG (packages/server/src/engine.ts, McpEngine.dispatch, legacy branch): when a handler
-  // rejects on abort (the usual `sleep(ms, { signal })`), route() throws before the
-  // `inflight.aborted` check, so the answer is -32603 "Internal error" instead of the -32010
-  // marker transports drop (the spec: no response to a cancelled request). The gateway then
-  // forwards "Internal error" to the client. cancel.test.ts only covers a handler that
-  // resolves on abort.
-  it.fails('the cancelled request answers the -32010 marker, not -32603', async () => {
+  it('the cancelled request answers the -32010 marker, not -32603', async () => {
     await using cluster = new TestCluster();
     const { text } = await cancelOverBus(cluster);
     const response = JSON.parse(text) as { error?: { code: number } };
@@ -166,33 +160,10 @@ describe('worker cancellation', () => {
 async function cancelOverBus(cluster: TestCluster): Promise<{ status: number; text: string }> {
   const worker = await cluster.worker();
   const sessionId = `s-${randomUUID()}`;
-  const legacy = (extra: Record<string, string>) => ({
-    'content-type': 'application/json',
-    ...envelopeHeaders({ era: 'legacy', protocolVersion: LEGACY_VERSION, sessionId }),
-    ...extra,
-  });
-  const init = await fetch(`${worker.url}${DISPATCH_PATH}`, {
-    method: 'POST',
-    headers: legacy({ [DISPATCH_HEADERS.sessionNew]: '1' }),
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: LEGACY_VERSION,
-        capabilities: {},
-        clientInfo: { name: 'worker-test', version: '1.0.0' },
-      },
-    }),
-  });
-  expect(init.status).toBe(200);
-  await init.body?.cancel();
-  const state = await cluster.state();
-  const found = await state.sessions.get(sessionId);
-  if (found.status !== 'live') throw new Error(`session ${sessionId} is ${found.status}`);
+  const version = await openLegacySession(cluster, worker, sessionId);
   const call = fetch(`${worker.url}${DISPATCH_PATH}`, {
     method: 'POST',
-    headers: legacy({ [DISPATCH_HEADERS.sessionVersion]: String(found.session.version) }),
+    headers: legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionVersion]: version }),
     body: JSON.stringify({
       jsonrpc: '2.0',
       id: 'slow-1',
@@ -272,6 +243,44 @@ describe('worker drain on close()', () => {
     }
   });
 
+  it('while draining, a client answer to in-flight sampling is still accepted', async () => {
+    await using cluster = new TestCluster();
+    const worker = await cluster.worker({ drainMs: 3_000 });
+    const sessionId = `s-${randomUUID()}`;
+    const version = await openLegacySession(cluster, worker, sessionId, { sampling: {} });
+    const res = await fetch(`${worker.url}${DISPATCH_PATH}`, {
+      method: 'POST',
+      headers: legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionVersion]: version }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'call-1',
+        method: 'tools/call',
+        params: { name: 'test_sampling', arguments: { prompt: 'during drain' } },
+      }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const lines = ndjsonLines(res);
+    const sampling = await within(10_000, 'the sampling request', lines.next());
+    expect(sampling.value).toMatchObject({ method: 'sampling/createMessage' });
+    const closing = worker.close();
+    try {
+      const answer = await fetch(`${worker.url}${DISPATCH_PATH}`, {
+        method: 'POST',
+        headers: legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionVersion]: version }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: (sampling.value as { id: unknown }).id,
+          result: { role: 'assistant', model: 'm', content: { type: 'text', text: 'ok' } },
+        }),
+      });
+      expect(answer.status).toBe(202);
+      const final = await within(10_000, 'the tool result', lines.next());
+      expect(textOf((final.value as { result?: unknown }).result)).toBe('LLM response: ok');
+    } finally {
+      await closing;
+    }
+  });
+
   it('work that outlives drainMs is cut off: close() still returns within the bound', async () => {
     await using cluster = new TestCluster();
     const drainMs = 300;
@@ -294,3 +303,55 @@ describe('worker drain on close()', () => {
     }
   });
 });
+
+function legacyHeaders(sessionId: string, extra: Record<string, string>): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    ...envelopeHeaders({ era: 'legacy', protocolVersion: LEGACY_VERSION, sessionId }),
+    ...extra,
+  };
+}
+
+/** initialize through the worker with the session-new header; returns the stored version. */
+async function openLegacySession(
+  cluster: TestCluster,
+  worker: RunningWorker,
+  sessionId: string,
+  capabilities: Record<string, unknown> = {},
+): Promise<string> {
+  const init = await fetch(`${worker.url}${DISPATCH_PATH}`, {
+    method: 'POST',
+    headers: legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionNew]: '1' }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: LEGACY_VERSION,
+        capabilities,
+        clientInfo: { name: 'worker-test', version: '1.0.0' },
+      },
+    }),
+  });
+  expect(init.status).toBe(200);
+  await init.body?.cancel();
+  const state = await cluster.state();
+  const found = await state.sessions.get(sessionId);
+  if (found.status !== 'live') throw new Error(`session ${sessionId} is ${found.status}`);
+  return String(found.session.version);
+}
+
+/** The JSON values of an NDJSON response body, one per line, as they arrive. */
+async function* ndjsonLines(res: Response): AsyncGenerator<unknown, void> {
+  if (res.body === null) return;
+  const decoder = new TextDecoder();
+  let rest = '';
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    rest += decoder.decode(chunk, { stream: true });
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
+      const line = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      if (line.trim() !== '') yield JSON.parse(line) as unknown;
+    }
+  }
+}

@@ -177,3 +177,23 @@ export function textOf(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] } | undefined)?.content;
   return (content ?? []).map((c) => (c.type === 'text' ? (c.text ?? '') : '')).join('');
 }
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly workers: number;
+  readonly id: string;
+}
+
+/** A gateway's GET /readyz (`gatewayUrl` is its MCP endpoint; the path is replaced). */
+export async function readyz(gatewayUrl: string): Promise<{ status: number; body: Readiness }> {
+  const res = await fetch(new URL('/readyz', gatewayUrl), { signal: AbortSignal.timeout(5_000) });
+  return { status: res.status, body: (await res.json()) as Readiness };
+}
+
+/** Waits until the gateway's /readyz counts exactly `n` routable workers. */
+export function workersReady(gatewayUrl: string, n: number): Promise<Readiness> {
+  return eventually(`readyz reports ${n} workers`, async () => {
+    const r = await readyz(gatewayUrl);
+    return r.body.workers === n ? r.body : undefined;
+  });
+}

@@ -1,0 +1,177 @@
+/**
+ * Routing through a real gateway to in-process workers (real Redis + NATS): calls go to the
+ * worker that owns the component, an unknown component gets the worker's precise error, and
+ * a legacy session survives its pinned worker going away (drained, or refusing connections).
+ */
+import { createServer } from 'node:net';
+import { RpcError } from '@mcp-cluster/protocol';
+import { describe, expect, it } from 'vitest';
+import { ALPHA_TOOL } from './test-fixtures/alpha-pack.js';
+import { BETA_TOOL } from './test-fixtures/beta-pack.js';
+import {
+  ALPHA_PACK,
+  BETA_PACK,
+  TestCluster,
+  textOf,
+  workersReady,
+} from './test-fixtures/cluster.js';
+import { LegacySession, modernCall } from './test-fixtures/legacy.js';
+
+/** Enough calls that round robin over two workers would hit both. */
+const CALLS_PER_CHECK = 6;
+
+/** A URL nothing listens on: the OS hands out a port, which is closed again at once. */
+async function refusingUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+const logMessages = (messages: readonly unknown[]): unknown[] =>
+  messages.filter((m) => (m as { method?: unknown }).method === 'notifications/message');
+
+describe('gateway routing by ownership', () => {
+  it('modern calls go to the owner; an unknown tool is the worker error, not 503', async () => {
+    await using cluster = new TestCluster();
+    const gateway = await cluster.gateway();
+    await cluster.worker({ nodeId: 'w-alpha', packs: ['builtin:conformance', ALPHA_PACK] });
+    await cluster.worker({ nodeId: 'w-beta', packs: ['builtin:conformance', BETA_PACK] });
+    await workersReady(gateway.url, 2);
+
+    for (let i = 0; i < CALLS_PER_CHECK; i++) {
+      for (const [tool, answer] of [
+        [ALPHA_TOOL, 'alpha'],
+        [BETA_TOOL, 'beta'],
+      ] as const) {
+        const { status, response } = await modernCall(gateway.url, 'tools/call', {
+          name: tool,
+          arguments: {},
+        });
+        expect(status).toBe(200);
+        expect(textOf(response?.['result'])).toBe(answer);
+      }
+    }
+
+    const unknown = await modernCall(gateway.url, 'tools/call', {
+      name: 'no_such_tool',
+      arguments: {},
+    });
+    expect(unknown.status).not.toBe(503);
+    expect(unknown.response?.['error']).toMatchObject({ code: RpcError.InvalidParams.code });
+    expect(JSON.stringify(unknown.response?.['error'])).toContain('no_such_tool');
+  });
+
+  it('a legacy session pinned to one worker reaches a tool only another owns', async () => {
+    await using cluster = new TestCluster();
+    const gateway = await cluster.gateway();
+    // Only w-alpha runs first, so the session is pinned to it.
+    await cluster.worker({ nodeId: 'w-alpha', packs: ['builtin:conformance', ALPHA_PACK] });
+    await workersReady(gateway.url, 1);
+    const session = await LegacySession.open(gateway.url);
+    const state = await cluster.state();
+    expect(await state.sessions.getPin(session.id)).toBe('w-alpha');
+
+    await cluster.worker({ nodeId: 'w-beta', packs: ['builtin:conformance', BETA_PACK] });
+    await workersReady(gateway.url, 2);
+    for (let i = 0; i < CALLS_PER_CHECK; i++) {
+      const beta = await session.call('tools/call', { name: BETA_TOOL, arguments: {} });
+      expect(textOf(beta)).toBe('beta');
+      const alpha = await session.call('tools/call', { name: ALPHA_TOOL, arguments: {} });
+      expect(textOf(alpha)).toBe('alpha');
+    }
+    // Borrowing another worker for one call does not move the session.
+    expect(await state.sessions.getPin(session.id)).toBe('w-alpha');
+  });
+});
+
+describe('gateway: workers going away', () => {
+  it('the pinned worker drains away: the next request re-pins, session state intact', async () => {
+    await using cluster = new TestCluster();
+    const gateway = await cluster.gateway();
+    const w1 = await cluster.worker({ nodeId: 'w-1' });
+    await workersReady(gateway.url, 1);
+    const session = await LegacySession.open(gateway.url);
+    const state = await cluster.state();
+    expect(await state.sessions.getPin(session.id)).toBe('w-1');
+    await session.call('logging/setLevel', { level: 'error' });
+    await cluster.worker({ nodeId: 'w-2' });
+    await workersReady(gateway.url, 2);
+
+    await w1.close();
+    const after = await session.request('tools/call', {
+      name: 'test_tool_with_logging',
+      arguments: {},
+    });
+    expect(after.response?.['error']).toBeUndefined();
+    expect(textOf(after.response?.['result'])).toBe('Tool with logging executed successfully');
+    // logging/setLevel travelled with the session: the info-level logs stay filtered.
+    expect(logMessages(after.all.messages)).toEqual([]);
+    expect(await state.sessions.getPin(session.id)).toBe('w-2');
+    const found = await state.sessions.get(session.id);
+    expect(found).toMatchObject({
+      status: 'live',
+      session: {
+        logLevel: 'error',
+        initialized: true,
+        migrations: expect.arrayContaining([expect.objectContaining({ from: 'w-1', to: 'w-2' })]),
+      },
+    });
+  });
+
+  it('a registered worker that refuses connections is marked dead; calls fail over', async () => {
+    await using cluster = new TestCluster();
+    const gateway = await cluster.gateway();
+    const real = await cluster.worker({ nodeId: 'w-real' });
+    await workersReady(gateway.url, 1);
+    const state = await cluster.state();
+    const [info] = await state.registry.list();
+    if (info === undefined) throw new Error('w-real is not registered');
+    // A worker that registered, then stopped listening (its record has not lapsed yet).
+    await state.registry.register('w-ghost', {
+      url: await refusingUrl(),
+      components: info.components,
+    });
+    await workersReady(gateway.url, 2);
+
+    // A legacy session pinned to the ghost, and modern calls round-robined onto it.
+    const session = await LegacySession.open(gateway.url);
+    await session.call('logging/setLevel', { level: 'error' });
+    const pin = await state.sessions.getPin(session.id);
+    expect(await state.sessions.setPin(session.id, 'w-ghost', pin)).toBe(true);
+
+    const legacy = await session.request('tools/call', {
+      name: 'test_tool_with_logging',
+      arguments: {},
+    });
+    expect(textOf(legacy.response?.['result'])).toBe('Tool with logging executed successfully');
+    expect(logMessages(legacy.all.messages)).toEqual([]);
+    expect(await state.sessions.getPin(session.id)).toBe(real.id);
+    for (let i = 0; i < CALLS_PER_CHECK; i++) {
+      const { response } = await modernCall(gateway.url, 'tools/call', {
+        name: 'test_simple_text',
+        arguments: {},
+      });
+      expect(response?.['error']).toBeUndefined();
+    }
+
+    // Out of the pool at once, and kept out by later registry syncs while its record lives:
+    // a third worker showing up proves a sync ran after the ghost was marked dead.
+    expect((await workersReady(gateway.url, 1)).workers).toBe(1);
+    await cluster.worker({ nodeId: 'w-late' });
+    await workersReady(gateway.url, 2);
+    expect((await state.registry.list()).map((w) => w.workerId).sort()).toEqual([
+      'w-ghost',
+      'w-late',
+      'w-real',
+    ]);
+    // Registering again (a restarted worker) brings it back.
+    await state.registry.register('w-ghost', { url: info.url, components: info.components });
+    await workersReady(gateway.url, 3);
+  });
+});

@@ -80,6 +80,22 @@ export interface LocalEngine extends Engine {
   readonly sessions: MemorySessionManager;
 }
 
+/**
+ * The outcome of an abortable request: once aborted, whatever the handler did (returned, or
+ * rejected because its signal fired) becomes RequestCancelled, which transports drop.
+ */
+async function settle(request: InflightRequest, run: Promise<JsonObject>): Promise<JsonObject> {
+  let result: JsonObject;
+  try {
+    result = await run;
+  } catch (err) {
+    if (request.aborted) throw ProtocolError.of('RequestCancelled');
+    throw err;
+  }
+  if (request.aborted) throw ProtocolError.of('RequestCancelled');
+  return result;
+}
+
 export function createEngine(options: EngineOptions): LocalEngine {
   return new McpEngine(options);
 }
@@ -245,9 +261,7 @@ class McpEngine implements Engine {
       const detached = new InflightRequest(ctx.signal);
       this.detached.add(detached);
       try {
-        const result = await this.route(method, params, ctx, detached, request);
-        if (detached.aborted) throw ProtocolError.of('RequestCancelled');
-        return result;
+        return await settle(detached, this.route(method, params, ctx, detached, request));
       } finally {
         this.detached.delete(detached);
         detached.dispose();
@@ -261,9 +275,7 @@ class McpEngine implements Engine {
     const inflight = new InflightRequest(ctx.signal);
     session.track(request.id, inflight);
     try {
-      const result = await this.route(method, params, ctx, inflight, request);
-      if (inflight.aborted) throw ProtocolError.of('RequestCancelled');
-      return result;
+      return await settle(inflight, this.route(method, params, ctx, inflight, request));
     } finally {
       session.untrack(request.id, inflight);
       inflight.dispose();

@@ -230,10 +230,7 @@ describe('worker dispatch: hostile input', () => {
     });
   });
 
-  // BUG (services/worker/src/dispatch.ts, Dispatcher.modern): classifyPost throws a
-  // ProtocolError (-32602 missing _meta, -32020 version mismatch) that nothing catches, so the
-  // worker answers 500 -32603 "Internal error" and logs it at error level as "dispatch failed".
-  it.fails('a modern request without _meta -> a precise -32602, not 500 -32603', async () => {
+  it('a modern request without _meta -> a precise -32602, not 500 -32603', async () => {
     const before = cluster.errors().length;
     const answer = await dispatch(call, envelopeHeaders());
     expect(answer.status).toBeLessThan(500);

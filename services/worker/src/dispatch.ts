@@ -29,6 +29,7 @@ import {
   RpcError,
   classifyPost,
   decodeBody,
+  httpStatusForCode,
   isResponse,
   paramHeadersOf,
   parseJsonText,
@@ -163,7 +164,7 @@ function diff(before: Snapshot, after: Snapshot): SessionPatch | undefined {
     }
   }
   // Sound: every key comes from Snapshot, a subset of SessionPatch's fields.
-  return changed ? (patch) : undefined;
+  return changed ? patch : undefined;
 }
 
 export class Dispatcher {
@@ -188,9 +189,6 @@ export class Dispatcher {
 
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reply = new DispatchReply(res);
-    if (this.draining) {
-      return reply.fail(503, RpcError.Unavailable.code, 'Worker is draining');
-    }
     this.inflight++;
     try {
       await this.handle(req, res, reply);
@@ -233,6 +231,11 @@ export class Dispatcher {
       const e = err instanceof ProtocolError ? err : ProtocolError.of('ParseError');
       return reply.fail(400, e.code, e.message);
     }
+    // Draining: no new work, but answers and notifications for work in flight (a client's
+    // reply to sampling, a cancellation) still reach it.
+    if (this.draining && 'method' in message && 'id' in message) {
+      return reply.fail(503, RpcError.Unavailable.code, 'Worker is draining');
+    }
     // The deadline aborts the request; so does a gateway that hangs up on a modern request
     // (closing the client's stream is the cancellation in 2026-07-28).
     const ac = new AbortController();
@@ -259,7 +262,13 @@ export class Dispatcher {
     reply: DispatchReply,
   ): Promise<void> {
     if (isResponse(message)) return reply.accepted();
-    const decision = classifyPost({ protocolVersionHeader: envelope.protocolVersion, message });
+    let decision;
+    try {
+      decision = classifyPost({ protocolVersionHeader: envelope.protocolVersion, message });
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return reply.fail(httpStatusForCode(err.code), err.code, err.message);
+    }
     if (decision.type !== 'modern') {
       return reply.fail(400, RpcError.InvalidRequest.code, 'not a modern request');
     }

@@ -43,11 +43,15 @@ export interface ClusterState extends AsyncDisposable {
    * once per cluster (first writer wins), so a retry may land on any worker.
    */
   sharedStateKey(): Promise<{ id: string; secret: string }>;
+  /** True when the store answers within `timeoutMs` (readiness checks). */
+  ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
 /** Id of the generated cluster state key (configured keys have their own ids). */
 export const SHARED_STATE_KEY_ID = 'cluster';
+
+const PING_TIMEOUT_MS = 1_000;
 
 const newSecret = (): string => randomBytes(32).toString('base64url');
 
@@ -63,6 +67,7 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       replay: new MemoryReplayLog(),
       registry: new MemoryComponentRegistry(),
       sharedStateKey: () => Promise.resolve({ id: SHARED_STATE_KEY_ID, secret }),
+      ping: () => Promise.resolve(true),
       close,
       [Symbol.asyncDispose]: close,
     };
@@ -92,6 +97,23 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
     mirror: new RedisStreamMirror(redis, keys, (err) =>
       onError?.(err instanceof Error ? err : new Error(String(err))),
     ),
+    async ping(timeoutMs = PING_TIMEOUT_MS) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      try {
+        return await Promise.race([
+          redis.ping().then(
+            (r) => r === 'PONG',
+            () => false,
+          ),
+          timeout,
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async sharedStateKey() {
       // SET NX then GET: whoever wrote first, every node reads the same secret.
       await redis.set(keys.stateKey(), newSecret(), 'NX');

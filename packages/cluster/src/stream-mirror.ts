@@ -98,13 +98,13 @@ export class RedisStreamMirror implements StreamMirror {
       }
       return ended;
     };
-    if (emit((await this.redis.xrange(key, `(${cursor}`, '+')))) return 'ended';
+    if (emit(await this.redis.xrange(key, `(${cursor}`, '+'))) return 'ended';
     // Follow on a connection of its own: XREAD BLOCK holds the connection while it waits.
     const follower = this.redis.duplicate();
     const deadline = Date.now() + maxMs;
     try {
       while (!signal.aborted && Date.now() < deadline) {
-        const res = (await follower.xread('BLOCK', BLOCK_MS, 'STREAMS', key, cursor));
+        const res = await follower.xread('BLOCK', BLOCK_MS, 'STREAMS', key, cursor);
         if (res !== null && emit(res[0]?.[1] ?? [])) return 'ended';
       }
       return 'open';

@@ -205,9 +205,14 @@ export async function startGateway(
       return503OnClosing: true,
     });
     app.get('/healthz', (_req, reply) => reply.send({ status: 'ok', id }));
-    app.get('/readyz', (_req, reply) => {
+    // Ready = something to route to, and Redis and NATS reachable (a load balancer stops
+    // sending new clients here while either is down; everything recovers by itself).
+    app.get('/readyz', async (_req, reply) => {
       const workers = router.pool.list().filter((w) => w.health !== 'down').length;
-      return reply.code(workers > 0 ? 200 : 503).send({ ready: workers > 0, workers, id });
+      const redis = await state.ping();
+      const nats = bus.connected;
+      const ready = workers > 0 && redis && nats;
+      return reply.code(ready ? 200 : 503).send({ ready, workers, redis, nats, id });
     });
     await app.register(mcpTransports, {
       engine,

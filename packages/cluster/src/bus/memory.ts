@@ -11,6 +11,10 @@ import { emptyStats } from './types.js';
  */
 export class MemoryEventBus implements EventBus {
   readonly kind = 'memory' as const;
+  /** In-process: connected until closed. */
+  get connected(): boolean {
+    return !this.#closed;
+  }
   /** Key: event type, or `type\0sessionId` for session-scoped subscriptions. */
   readonly #handlers = new Map<string, Set<BusHandler>>();
   readonly #stats: BusStats = emptyStats();

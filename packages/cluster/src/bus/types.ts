@@ -34,6 +34,8 @@ export interface BusStats {
  */
 export interface EventBus extends AsyncDisposable {
   readonly kind: 'memory' | 'nats';
+  /** False while the connection is down (events published meanwhile are buffered or lost). */
+  readonly connected: boolean;
   /** Best effort: never throws, even while disconnected or after close. */
   publish(event: BusEvent): void;
   /** Resolves once the subscription is active on the server. */

@@ -115,6 +115,30 @@ describe('crash takeover', () => {
   });
 });
 
+describe('a run that keeps killing its node', () => {
+  it('ends failed once its job stalled more than maxStalledCount times', async () => {
+    const over = { maxStalledCount: 1 };
+    const a = await node('A', over);
+    const ctx = fakeCtx();
+    let runs = 0;
+    const job = jobFor(() => {
+      runs++;
+      return never();
+    });
+    const { taskId } = await a.host.start(never, ctx, { job });
+    const id = taskId as string;
+    await until(() => runs === 1, 'first run on A');
+    const b = await node('B', over);
+    await a.host.kill();
+    await until(() => runs === 2, 'second run on B', 10_000);
+    const c = await node('C', over);
+    await b.host.kill();
+    await until(async () => (await get(c, id)).status === 'failed', 'failed', 10_000);
+    expect((await get(c, id)).error).toEqual({ code: -32603, message: 'Internal error' });
+    expect(runs).toBe(2);
+  });
+});
+
 describe('jobs a node cannot run', () => {
   it('a node lacking the tool declines it and a node that has it runs it', async () => {
     const a = await node('A', { canRun: () => false, unresolvedRetryMs: 50 });

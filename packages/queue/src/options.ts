@@ -8,6 +8,11 @@ import type {
 } from '@mcp-cluster/server';
 import { resolveTaskHostOptions } from '@mcp-cluster/server';
 
+/**
+ * The memory host's options (TTLs, poll interval, page size, ids, `now`) plus the cluster's.
+ * `now` drives task timestamps and expiry checks; BullMQ delays and input claims use the
+ * wall clock.
+ */
 export interface DurableTaskHostOptions extends Omit<MemoryTaskHostOptions, 'sweepIntervalMs'> {
   /** Redis this host connects to; it creates and owns its connections. */
   readonly redisUrl: string;
@@ -37,9 +42,15 @@ export interface DurableTaskHostOptions extends Omit<MemoryTaskHostOptions, 'swe
    * lost (reconnect); pub/sub is the fast path.
    */
   readonly recheckMs?: number;
-  /** How often this node checks that its local runs' records still exist (TTL lapse). */
+  /**
+   * How often this node forgets status reporters of tasks whose record is gone. (Its runs
+   * notice a lapsed record on their own, every `recheckMs`.)
+   */
   readonly sweepIntervalMs?: number;
-  /** Upper bound on close() waiting for in-flight jobs to hand back; then it forces. */
+  /**
+   * Upper bound on close() waiting for in-flight jobs to hand back; after it close() returns
+   * and the worker finishes closing in the background.
+   */
   readonly closeTimeoutMs?: number;
   /** Where background failures go (Redis errors in event handlers); silent by default. */
   readonly onError?: (err: unknown, what: string) => void;

@@ -98,5 +98,6 @@ export {
   workerOfClientRequest,
   workerOfTask,
 } from './dispatch.js';
-export type { StreamMirror } from './stream-mirror.js';
 export { RedisStreamMirror } from './stream-mirror.js';
+export type { ClusterConnections, ClusterConnectionsOptions } from './connections.js';
+export { openClusterConnections } from './connections.js';

@@ -15,7 +15,6 @@ import { RedisReplayLog } from './replay-redis.js';
 import type { SessionStore } from './sessions.js';
 import { MemorySessionStore } from './sessions-memory.js';
 import { RedisSessionStore } from './sessions-redis.js';
-import type { StreamMirror } from './stream-mirror.js';
 import { RedisStreamMirror } from './stream-mirror.js';
 
 export interface ClusterStateConfig {
@@ -37,7 +36,7 @@ export interface ClusterState extends AsyncDisposable {
   readonly replay: ReplayLog;
   readonly registry: ComponentRegistry;
   /** Resumable SSE streams shared between gateways (absent in memory: one process). */
-  readonly mirror?: StreamMirror;
+  readonly mirror?: RedisStreamMirror;
   /**
    * The secret every node signs MRTR requestState with when no keys are configured: created
    * once per cluster (first writer wins), so a retry may land on any worker.

@@ -13,36 +13,16 @@ import type { Redis } from 'ioredis';
 import { type ClusterKeys, REPLAY_MAX_LEN, REPLAY_TTL_MS } from './keys.js';
 import { decodeMessage } from './replay.js';
 
-export interface StreamMirror {
-  /**
-   * Records one event (fire and forget; per-stream order is kept). `message` undefined marks
-   * the end of the stream after event `seq`.
-   */
-  record(
-    sessionId: string,
-    streamId: string,
-    seq: number,
-    message: JsonRpcMessage | undefined,
-  ): void;
-  /**
-   * Writes the events after `afterSeq` of a stream recorded elsewhere, then follows it until
-   * its last event, `signal` aborts or `maxMs` passes. Resolves 'unknown' when nothing was
-   * recorded for it, 'ended' when its last event was written, 'open' otherwise.
-   */
-  resume(
-    sessionId: string,
-    streamId: string,
-    afterSeq: number,
-    write: (seq: number, message: JsonRpcMessage) => boolean,
-    signal: AbortSignal,
-    maxMs: number,
-  ): Promise<'unknown' | 'ended' | 'open'>;
-}
-
 const BLOCK_MS = 1_000;
 type Entry = [id: string, fields: string[]];
 
-export class RedisStreamMirror implements StreamMirror {
+/**
+ * Implements the StreamMirror contract of @mcp-cluster/transports (structurally: this package
+ * does not depend on the transports). `record` with `message` undefined marks the end of the
+ * stream after event `seq`; `resume` writes the events after `afterSeq`, then follows the
+ * stream until its end, `signal` or `maxMs`: 'unknown' when nothing was recorded for it.
+ */
+export class RedisStreamMirror {
   constructor(
     private readonly redis: Redis,
     private readonly keys: ClusterKeys,

@@ -1,3 +1,5 @@
+export type { HttpAppOptions } from './app.js';
+export { KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, createHttpApp } from './app.js';
 export type { ConnectionOptions, Send } from './connection.js';
 export { MessageConnection } from './connection.js';
 export type { MemoryClient } from './memory.js';

@@ -5,12 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import {
-  BusEventType,
-  createBusChangeFeed,
-  createClusterState,
-  createEventBus,
-} from '@mcp-cluster/cluster';
+import { BusEventType, createBusChangeFeed, openClusterConnections } from '@mcp-cluster/cluster';
 import type { SessionStore } from '@mcp-cluster/cluster';
 import { UriTemplate } from '@mcp-cluster/components';
 import { requireCluster } from '@mcp-cluster/config';
@@ -19,12 +14,7 @@ import { Router, asWorkerId } from '@mcp-cluster/router';
 import type { PinStore, WorkerId } from '@mcp-cluster/router';
 import { changeNotification, createEngine, createMemoryChangeFeed } from '@mcp-cluster/server';
 import type { ChangeEvent } from '@mcp-cluster/server';
-import {
-  Fastify,
-  LogController,
-  STREAM_ID_SEPARATOR,
-  mcpTransports,
-} from '@mcp-cluster/transports';
+import { STREAM_ID_SEPARATOR, createHttpApp, mcpTransports } from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
 import { GatewayEngine } from './engine.js';
 import { GatewaySessions } from './sessions.js';
@@ -39,8 +29,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-const KEEP_ALIVE_TIMEOUT_MS = 72_000;
-const REQUEST_TIMEOUT_MS = 30_000;
 /** Bound on compiled uri templates kept for owner routing. */
 const MAX_TEMPLATES = 1_000;
 
@@ -116,20 +104,17 @@ export async function startGateway(
   const id = config.nodeId ?? `g-${randomBytes(4).toString('hex')}`;
   const prefix = config.clusterPrefix;
   const onError = (err: unknown, what: string): void => log('warn', what, err);
-  const state = await createClusterState({
+  const node = await openClusterConnections({
     redisUrl,
+    natsUrl,
     prefix,
+    name: `gateway ${id}`,
     onError: (err) => log('warn', 'redis error', err),
   });
-  const cleanups: (() => Promise<void>)[] = [() => state.close()];
-  const cleanup = async (): Promise<void> => {
-    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
-  };
+  const { state, bus } = node;
   try {
-    const bus = await createEventBus({ natsUrl, prefix, name: `gateway ${id}` });
-    cleanups.push(() => bus.close());
     const clusterChanges = await createBusChangeFeed(bus);
-    cleanups.push(() => clusterChanges.close());
+    node.defer(() => clusterChanges.close());
     // Changes from workers (bus) and from membership (a worker came or went) meet here.
     const changes = createMemoryChangeFeed();
     clusterChanges.subscribe((e) => changes.publish(e));
@@ -140,7 +125,7 @@ export async function startGateway(
       changes,
     });
     const clients = new WorkerClients();
-    cleanups.push(() => clients.close());
+    node.defer(() => clients.close());
     // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other
     let engine: GatewayEngine;
     const sessions = new GatewaySessions(
@@ -170,7 +155,7 @@ export async function startGateway(
       dispatchTimeoutMs: config.dispatchTimeoutMs,
       onError,
     });
-    cleanups.push(() => engine.close());
+    node.defer(() => engine.close());
     changes.subscribe((event) => fanOut(sessions, event, (e) => onError(e, 'fan-out failed')));
 
     await membership.sync();
@@ -178,7 +163,7 @@ export async function startGateway(
       { types: [BusEventType.WorkerUp, BusEventType.WorkerDown, BusEventType.RegistryChanged] },
       () => membership.sync().catch((err: unknown) => onError(err, 'membership sync failed')),
     );
-    cleanups.push(() => membershipEvents.unsubscribe());
+    node.defer(() => membershipEvents.unsubscribe());
     // Events are hints: the registry is polled too, and lapsed workers are swept.
     const poll = setInterval(() => {
       state.registry
@@ -187,23 +172,14 @@ export async function startGateway(
         .catch((err: unknown) => onError(err, 'registry poll failed'));
     }, config.heartbeatMs);
     poll.unref();
-    cleanups.push(() => {
+    node.defer(() => {
       clearInterval(poll);
       return Promise.resolve();
     });
     router.start();
-    cleanups.push(() => router.stop());
+    node.defer(() => router.stop());
 
-    const app = Fastify({
-      logger: { level: config.logLevel, stream: process.stderr },
-      logController: new LogController({ disableRequestLogging: true }),
-      bodyLimit: config.bodyLimitBytes,
-      connectionTimeout: 0,
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      forceCloseConnections: true,
-      return503OnClosing: true,
-    });
+    const app = createHttpApp(config);
     app.get('/healthz', (_req, reply) => reply.send({ status: 'ok', id }));
     // Ready = something to route to, and Redis and NATS reachable (a load balancer stops
     // sending new clients here while either is down; everything recovers by itself).
@@ -222,18 +198,17 @@ export async function startGateway(
         : { sharedStreams: { idPrefix: `${id}${STREAM_ID_SEPARATOR}`, mirror: state.mirror } }),
     });
     await app.listen({ host: config.host, port: config.port });
-    cleanups.push(() => app.close());
+    node.defer(() => app.close());
     const { port } = app.server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    let closing: Promise<void> | undefined;
     return {
       id,
       url: `http://${host}:${port}${config.path}`,
       app,
-      close: () => (closing ??= cleanup()),
+      close: () => node.close(),
     };
   } catch (err) {
-    await cleanup();
+    await node.close();
     throw err;
   }
 }

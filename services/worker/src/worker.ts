@@ -12,8 +12,7 @@ import {
   HEALTH_PATH,
   clientRequestIdPrefix,
   createBusChangeFeed,
-  createClusterState,
-  createEventBus,
+  openClusterConnections,
   taskIdFor,
 } from '@mcp-cluster/cluster';
 import type { WorkerComponents } from '@mcp-cluster/cluster';
@@ -64,20 +63,17 @@ export async function startWorker(
   const id = config.nodeId ?? `w-${randomBytes(4).toString('hex')}`;
   const prefix = config.clusterPrefix;
   const packs = await loadPacks(config.packs);
-  const state = await createClusterState({
+  const node = await openClusterConnections({
     redisUrl,
+    natsUrl,
     prefix,
+    name: `worker ${id}`,
     onError: (err) => log('warn', 'redis error', err),
   });
-  const cleanups: (() => Promise<void>)[] = [() => state.close()];
-  const cleanup = async (): Promise<void> => {
-    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
-  };
+  const { state, bus } = node;
   try {
-    const bus = await createEventBus({ natsUrl, prefix, name: `worker ${id}` });
-    cleanups.push(() => bus.close());
     const changes = await createBusChangeFeed(bus, id);
-    cleanups.push(() => changes.close());
+    node.defer(() => changes.close());
     const stateKeys =
       config.stateKeys.length > 0 ? config.stateKeys : [await state.sharedStateKey()];
     // Durable tasks: records in Redis, runs as BullMQ jobs any worker can take over.
@@ -92,7 +88,7 @@ export async function startWorker(
       idFactory: () => taskIdFor(id, randomBytes(16).toString('base64url')),
       onError: (err, what) => log('warn', what, err),
     });
-    cleanups.push(() => tasks.close());
+    node.defer(() => tasks.close());
     const engine = createEngine({
       serverInfo: { name: config.serverName, version: config.serverVersion },
       packs,
@@ -103,7 +99,7 @@ export async function startWorker(
       tasks,
     });
     late.engine = engine;
-    cleanups.push(() => engine.close());
+    node.defer(() => engine.close());
 
     const dispatcher = new Dispatcher({
       workerId: id,
@@ -130,7 +126,7 @@ export async function startWorker(
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
-    cleanups.push(
+    node.defer(
       () =>
         new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -145,7 +141,7 @@ export async function startWorker(
       if (e.type !== BusEventType.SessionCancel) return;
       engine.sessions.get(e.sessionId)?.cancel(e.requestId, e.reason);
     });
-    cleanups.push(() => cancels.unsubscribe());
+    node.defer(() => cancels.unsubscribe());
 
     let registered = componentsOf(engine);
     const register = async (): Promise<void> => {
@@ -188,11 +184,11 @@ export async function startWorker(
           }),
         ]);
         clearTimeout(timer);
-        await cleanup();
+        await node.close();
       })());
     return { id, url, engine, close };
   } catch (err) {
-    await cleanup();
+    await node.close();
     throw err;
   }
 }

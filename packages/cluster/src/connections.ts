@@ -1,0 +1,58 @@
+/**
+ * What every cluster process (gateway, worker) opens first — the Redis state and the NATS
+ * bus — and one place to register what must close, in reverse order of opening.
+ */
+import { createEventBus } from './bus/create.js';
+import type { EventBus } from './bus/types.js';
+import { createClusterState } from './state.js';
+import type { ClusterState } from './state.js';
+
+export interface ClusterConnectionsOptions {
+  readonly redisUrl: string;
+  readonly natsUrl: string;
+  /** Redis key prefix and NATS subject prefix. */
+  readonly prefix: string;
+  /** Connection name (NATS monitoring). */
+  readonly name: string;
+  /** Redis connection errors after startup (ioredis reconnects by itself). */
+  readonly onError: (err: Error) => void;
+}
+
+export interface ClusterConnections {
+  readonly state: ClusterState;
+  readonly bus: EventBus;
+  /** Registers a closer; close() runs them last-registered first, before the connections. */
+  defer(closer: () => Promise<void>): void;
+  /** Idempotent; a failing closer does not stop the others. */
+  close(): Promise<void>;
+}
+
+export async function openClusterConnections(
+  o: ClusterConnectionsOptions,
+): Promise<ClusterConnections> {
+  const state = await createClusterState({
+    redisUrl: o.redisUrl,
+    prefix: o.prefix,
+    onError: o.onError,
+  });
+  let bus: EventBus;
+  try {
+    bus = await createEventBus({ natsUrl: o.natsUrl, prefix: o.prefix, name: o.name });
+  } catch (err) {
+    await state.close();
+    throw err;
+  }
+  const closers: (() => Promise<void>)[] = [() => state.close(), () => bus.close()];
+  let closing: Promise<void> | undefined;
+  return {
+    state,
+    bus,
+    defer: (closer) => {
+      closers.push(closer);
+    },
+    close: () =>
+      (closing ??= (async () => {
+        for (const closer of closers.reverse()) await closer().catch(() => undefined);
+      })()),
+  };
+}

@@ -15,7 +15,7 @@ describe('gateway readiness', () => {
   it('/readyz is 503 without workers, 200 once one registered, 503 again after it left', async () => {
     await using cluster = new TestCluster();
     const gateway = await cluster.gateway({ nodeId: 'g-ready' });
-    expect(await readyz(gateway.url)).toEqual({
+    expect(await readyz(gateway.url)).toMatchObject({
       status: 503,
       body: { ready: false, workers: 0, id: 'g-ready' },
     });
@@ -27,10 +27,16 @@ describe('gateway readiness', () => {
     expect(early.response?.['error']).toMatchObject({ code: RpcError.Unavailable.code });
 
     const worker = await cluster.worker();
-    expect(await workersReady(gateway.url, 1)).toEqual({ ready: true, workers: 1, id: 'g-ready' });
+    expect(await workersReady(gateway.url, 1)).toMatchObject({
+      ready: true,
+      workers: 1,
+      redis: true,
+      nats: true,
+      id: 'g-ready',
+    });
     expect((await readyz(gateway.url)).status).toBe(200);
     const healthz = await fetch(new URL('/healthz', gateway.url));
-    expect(await healthz.json()).toEqual({ status: 'ok', id: 'g-ready' });
+    expect(await healthz.json()).toMatchObject({ status: 'ok', id: 'g-ready' });
 
     await worker.close();
     await workersReady(gateway.url, 0);
@@ -95,6 +101,33 @@ describe('gateway with the official SDK client', () => {
 });
 
 describe('gateway: hostile session use', () => {
+  it.each([
+    ['very long', 'x'.repeat(5_000)],
+    ['with a space', 'a b'],
+    ['path-like', '../../etc/passwd'],
+    ['a Redis key pattern', '*'],
+  ])('a session id %s is 404 Session not found', async (_, sessionId) => {
+    await using cluster = new TestCluster();
+    const gateway = await cluster.gateway();
+    const res = await fetch(gateway.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': sessionId,
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: RpcError.SessionNotFound.code, message: RpcError.SessionNotFound.message },
+    });
+    expect(cluster.errors()).toEqual([]);
+  });
+
   it('an unknown session id is 404; a DELETEd session is 404 when reused', async () => {
     await using cluster = new TestCluster();
     const gateway = await cluster.gateway();

@@ -12,6 +12,7 @@ import {
   ALPHA_PACK,
   BETA_PACK,
   TestCluster,
+  eventually,
   textOf,
   workersReady,
 } from './test-fixtures/cluster.js';
@@ -31,6 +32,12 @@ async function refusingUrl(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return `http://127.0.0.1:${address.port}`;
+}
+
+/** A worker's in-flight dispatch count, from its /healthz. */
+async function inFlight(workerUrl: string): Promise<number> {
+  const res = await fetch(`${workerUrl}/healthz`, { signal: AbortSignal.timeout(5_000) });
+  return ((await res.json()) as { inFlight: number }).inFlight;
 }
 
 const logMessages = (messages: readonly unknown[]): unknown[] =>
@@ -122,6 +129,34 @@ describe('gateway: workers going away', () => {
         migrations: expect.arrayContaining([expect.objectContaining({ from: 'w-1', to: 'w-2' })]),
       },
     });
+  });
+
+  it('a worker that dies mid-call fails the call retryably; it is not re-run elsewhere', async () => {
+    await using cluster = new TestCluster();
+    const gateway = await cluster.gateway();
+    // A short drain: close() cuts the running call off, as a crash would.
+    const workers = [
+      await cluster.worker({ nodeId: 'w-1', drainMs: 200 }),
+      await cluster.worker({ nodeId: 'w-2', drainMs: 200 }),
+    ];
+    await workersReady(gateway.url, 2);
+    const call = modernCall(gateway.url, 'tools/call', {
+      name: 'slow_compute',
+      arguments: { seconds: 30 },
+    });
+    const busy = await eventually('one worker runs the call', async () => {
+      for (const w of workers) if ((await inFlight(w.url)) === 1) return w;
+      return undefined;
+    });
+    const idle = workers.find((w) => w !== busy);
+    await busy.close();
+    const { response } = await call;
+    expect(response?.['error']).toMatchObject({
+      code: RpcError.Unavailable.code,
+      message: 'The worker failed while serving the request',
+    });
+    // Nothing was silently retried on the other worker.
+    expect(await inFlight(idle?.url ?? '')).toBe(0);
   });
 
   it('a registered worker that refuses connections is marked dead; calls fail over', async () => {

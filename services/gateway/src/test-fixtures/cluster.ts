@@ -181,6 +181,8 @@ export function textOf(result: unknown): string {
 export interface Readiness {
   readonly ready: boolean;
   readonly workers: number;
+  readonly redis?: boolean;
+  readonly nats?: boolean;
   readonly id: string;
 }
 

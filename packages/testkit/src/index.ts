@@ -20,8 +20,13 @@ export {
 } from './http.js';
 export type { TestServer } from './embedded.js';
 export { CLI_MAIN, REPO_ROOT, cliStdioParams, startTestServer } from './embedded.js';
-export type { EnsureServicesOptions, TestServices } from './services.js';
-export { ServiceUnavailableError, ensureServices } from './services.js';
+export type { EnsureServicesOptions, Source, TestServices } from './services.js';
+export {
+  CONTAINER_IMAGES,
+  ServiceUnavailableError,
+  dockerDaemonAnswers,
+  ensureServices,
+} from './services.js';
 export type { Requirement, RequirementId } from './requirements.js';
 export { REQUIREMENTS, verifies } from './requirements.js';
 export type { ClusterNode, ClusterOptions, TestCluster } from './cluster.js';

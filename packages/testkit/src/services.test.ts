@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ServiceUnavailableError, ensureServices } from './services.js';
+import { ServiceUnavailableError, dockerDaemonAnswers, ensureServices } from './services.js';
 
 /** Resolves to true when something accepts TCP connections at the URL's host:port. */
 function accepts(url: string): Promise<boolean> {
@@ -45,13 +45,38 @@ describe('ensureServices', () => {
     expect(await accepts(given.redisUrl)).toBe(true); // never stops what it did not start
   });
 
-  it('fails loudly, naming what to install, when a binary is missing', async () => {
+  it('fails loudly, naming what to install, when a binary is missing and no Docker daemon answers', async () => {
+    let asked = 0;
     const err = await ensureServices({
       env: {},
       binaries: { nats: 'no-such-nats-server-binary' },
+      dockerAvailable: () => {
+        asked++;
+        return Promise.resolve(false);
+      },
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ServiceUnavailableError);
     expect((err as Error).message).toMatch(/no-such-nats-server-binary not found.*nats-server/);
+    expect((err as Error).message).toMatch(/no Docker daemon answered/);
+    expect(asked).toBe(1); // only for the missing one: redis-server was found
+  });
+
+  it('falls back to a container only when Docker answers (here: the real probe)', async () => {
+    // This machine has the docker CLI but no daemon: the real probe must say so, and the error
+    // must still be the loud one. Where a daemon runs, this starts a NATS container instead.
+    const docker = await dockerDaemonAnswers();
+    const result = await ensureServices({
+      env: {},
+      binaries: { nats: 'no-such-nats-server-binary' },
+    }).catch((e: unknown) => e);
+    if (docker) {
+      const services = result as Awaited<ReturnType<typeof ensureServices>>;
+      expect(services.source.nats).toBe('container');
+      await services.stop();
+    } else {
+      expect(result).toBeInstanceOf(ServiceUnavailableError);
+      expect((result as Error).message).toMatch(/no Docker daemon answered/);
+    }
   });
 
   it('fails loudly when a given URL does not answer', async () => {

@@ -3,17 +3,20 @@
  * spawned on free ports; never skipped — a missing service is a loud error.
  */
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+/** How a server was obtained: the environment's URL, a spawned binary, or a container. */
+export type Source = 'env' | 'spawned' | 'container';
+
 export interface TestServices extends AsyncDisposable {
   readonly redisUrl: string;
   readonly natsUrl: string;
   /** How each was obtained (for logs and the selection test). */
-  readonly source: { readonly redis: 'env' | 'spawned'; readonly nats: 'env' | 'spawned' };
+  readonly source: { readonly redis: Source; readonly nats: Source };
   /** Stops what was spawned (never touches servers given by the environment); idempotent. */
   stop(): Promise<void>;
 }
@@ -25,6 +28,25 @@ export interface EnsureServicesOptions {
   readonly binaries?: { readonly redis?: string; readonly nats?: string };
   /** Total time to wait for each server to answer, in ms (default 10 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Whether a Docker daemon answers (the last resort: testcontainers). Default: `docker info`
+   * succeeds within a few seconds. Tests inject it.
+   */
+  readonly dockerAvailable?: () => Promise<boolean>;
+}
+
+/** Images of the container fallback (NATS with JetStream, like the spawned binary). */
+export const CONTAINER_IMAGES = Object.freeze({ redis: 'redis:7-alpine', nats: 'nats:2-alpine' });
+const DOCKER_PROBE_TIMEOUT_MS = 5_000;
+const CONTAINER_START_TIMEOUT_MS = 120_000;
+
+/** True when `docker info` succeeds: a daemon answers (the CLI alone is not enough). */
+export function dockerDaemonAnswers(): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('docker', ['info'], { timeout: DOCKER_PROBE_TIMEOUT_MS }, (err) =>
+      resolve(err === null),
+    );
+  });
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 10_000;
@@ -36,8 +58,9 @@ export class ServiceUnavailableError extends Error {
 
 /**
  * Provides a Redis and a NATS server: `REDIS_URL` / `NATS_URL` when set, else spawned
- * `redis-server` / `nats-server` on 127.0.0.1 and free ports. Resolves only once each answers
- * a real PING. Throws {@link ServiceUnavailableError} when neither way works.
+ * `redis-server` / `nats-server` on 127.0.0.1 and free ports, else containers (testcontainers)
+ * when a Docker daemon answers. Resolves only once each answers a real PING. Throws
+ * {@link ServiceUnavailableError}, naming what to install, when none of these works.
  */
 export async function ensureServices(options: EnsureServicesOptions = {}): Promise<TestServices> {
   const env = options.env ?? process.env;
@@ -48,12 +71,14 @@ export async function ensureServices(options: EnsureServicesOptions = {}): Promi
     await Promise.all(all.map((s) => s()));
   };
   try {
+    const docker = options.dockerAvailable ?? dockerDaemonAnswers;
     const redis = await provide(
       'redis',
       env.REDIS_URL,
       options.binaries?.redis ?? 'redis-server',
       timeoutMs,
       stops,
+      docker,
     );
     const nats = await provide(
       'nats',
@@ -61,6 +86,7 @@ export async function ensureServices(options: EnsureServicesOptions = {}): Promi
       options.binaries?.nats ?? 'nats-server',
       timeoutMs,
       stops,
+      docker,
     );
     return {
       redisUrl: redis.url,
@@ -88,12 +114,72 @@ async function provide(
   binary: string,
   timeoutMs: number,
   stops: (() => Promise<void>)[],
-): Promise<{ url: string; source: 'env' | 'spawned' }> {
+  docker: () => Promise<boolean>,
+): Promise<{ url: string; source: Source }> {
   if (envUrl !== undefined && envUrl !== '') {
     const target = parseUrl(envUrl, kind);
     await waitUntilAnswers(kind, target, timeoutMs, undefined);
     return { url: envUrl, source: 'env' };
   }
+  try {
+    return await spawnBinary(kind, binary, timeoutMs, stops);
+  } catch (err) {
+    if (!(err instanceof BinaryMissingError)) throw err;
+    if (!(await docker())) {
+      throw new ServiceUnavailableError(
+        `${err.message}; no Docker daemon answered either (testcontainers fallback)`,
+        { cause: err },
+      );
+    }
+    return startContainer(kind, timeoutMs, stops);
+  }
+}
+
+/** The binary is not installed: the container fallback may still help. */
+class BinaryMissingError extends ServiceUnavailableError {}
+
+/**
+ * The last resort when neither a URL nor a binary is available: a container through
+ * testcontainers (loaded only here, so machines without Docker never pay for it).
+ */
+async function startContainer(
+  kind: Kind,
+  timeoutMs: number,
+  stops: (() => Promise<void>)[],
+): Promise<{ url: string; source: Source }> {
+  const { GenericContainer } = await import('testcontainers');
+  const port = kind === 'redis' ? 6379 : 4222;
+  let spec = new GenericContainer(CONTAINER_IMAGES[kind])
+    .withExposedPorts(port)
+    .withStartupTimeout(CONTAINER_START_TIMEOUT_MS);
+  if (kind === 'nats') spec = spec.withCommand(['-js']);
+  const container = await spec.start();
+  const stop = async (): Promise<void> => {
+    await container.stop();
+  };
+  try {
+    const host = container.getHost();
+    const mapped = container.getMappedPort(port);
+    await waitUntilAnswers(
+      kind,
+      { host, port: mapped, user: '', password: '' },
+      timeoutMs,
+      undefined,
+    );
+    stops.push(stop);
+    return { url: `${kind}://${host}:${mapped}`, source: 'container' };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function spawnBinary(
+  kind: Kind,
+  binary: string,
+  timeoutMs: number,
+  stops: (() => Promise<void>)[],
+): Promise<{ url: string; source: Source }> {
   // A free port can be taken between our probe and the server's bind: retry a few times.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -159,7 +245,7 @@ function watchProcess(child: ChildProcess, binary: string, kind: Kind): WatchedP
     child.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'ENOENT'
-          ? new ServiceUnavailableError(`${binary} not found: ${INSTALL_HINT[kind]}`, {
+          ? new BinaryMissingError(`${binary} not found: ${INSTALL_HINT[kind]}`, {
               cause: err,
             })
           : err,

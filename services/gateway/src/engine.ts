@@ -138,6 +138,9 @@ export class GatewayEngine implements Engine {
     if (ctx.era === 'legacy' && session === undefined) {
       return errorResponse(request.id, ProtocolError.of('SessionNotFound'));
     }
+    if (session?.stale === true && !(await this.o.sessions.reload(session))) {
+      return errorResponse(request.id, ProtocolError.of('SessionNotFound'));
+    }
     const list = LISTS.get(request.method);
     if (list !== undefined && request.params?.['cursor'] === undefined) {
       const workers = this.o.membership.representatives(list.kind);
@@ -435,17 +438,20 @@ export class GatewayEngine implements Engine {
     ctx: Pick<RequestContext, 'era' | 'protocolVersion' | 'clientCapabilities' | 'principal'>,
     session: GatewaySession | undefined,
   ): Record<string, string> {
+    // Legacy: the session's stored revision and capabilities (the transport's context may
+    // come from a copy made before initialize); before initialize, placeholders.
     const legacy = ctx.era === 'legacy';
-    const version =
-      legacy && (session === undefined || session.isNew)
-        ? LATEST_LEGACY_VERSION
-        : ctx.protocolVersion;
+    const known = legacy && session !== undefined && !session.isNew;
     return encodeEnvelope({
       principal: ctx.principal,
       ...(session === undefined ? {} : { sessionId: session.id }),
-      protocolVersion: version,
+      protocolVersion: known
+        ? session.state.protocolVersion
+        : legacy
+          ? LATEST_LEGACY_VERSION
+          : ctx.protocolVersion,
       era: ctx.era,
-      clientCapabilities: ctx.clientCapabilities,
+      clientCapabilities: known ? session.state.clientCapabilities : ctx.clientCapabilities,
       deadline: Date.now() + this.o.dispatchTimeoutMs,
       gatewayId: this.o.gatewayId,
     });

@@ -77,13 +77,21 @@ export class GatewaySession implements LegacySession {
     this.workerId = record.workerId;
     this.isNew = false;
     this.pinFresh = true;
+    this.stale = false;
   }
 
   /** initialize succeeded on `workerId`, which stored the record; later loads read it. */
   created(workerId: string): void {
     this.isNew = false;
     this.workerId = workerId;
+    this.stale = true;
   }
+
+  /**
+   * True while this copy has never been read from the store (a session created here whose
+   * transport — WebSocket, HTTP+SSE — keeps using the same object without reloading it).
+   */
+  stale = false;
 
   /** True once after each refresh: the pin just read from the store may be used once. */
   takeFreshPin(): boolean {

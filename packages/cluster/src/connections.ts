@@ -12,6 +12,8 @@ export interface ClusterConnectionsOptions {
   readonly natsUrl: string;
   /** Redis key prefix and NATS subject prefix. */
   readonly prefix: string;
+  /** Idle lifetime of a legacy session in Redis. */
+  readonly sessionTtlMs?: number;
   /** Connection name (NATS monitoring). */
   readonly name: string;
   /** Redis connection errors after startup (ioredis reconnects by itself). */
@@ -34,6 +36,7 @@ export async function openClusterConnections(
     redisUrl: o.redisUrl,
     prefix: o.prefix,
     onError: o.onError,
+    ...(o.sessionTtlMs === undefined ? {} : { sessionTtlMs: o.sessionTtlMs }),
   });
   let bus: EventBus;
   try {

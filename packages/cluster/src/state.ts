@@ -22,6 +22,8 @@ export interface ClusterStateConfig {
   redisUrl?: string;
   /** Key prefix (default `mcp`); tests pass a unique one. */
   prefix?: string;
+  /** Idle lifetime of a legacy session (default SESSION_TTL_MS). */
+  sessionTtlMs?: number;
   /**
    * Connection errors after startup (ioredis reconnects on its own). Without a listener
    * ioredis would print them itself; library code stays quiet unless the caller wants them.
@@ -90,7 +92,11 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
   return {
     kind: 'redis',
     keys,
-    sessions: new RedisSessionStore(redis, keys),
+    sessions: new RedisSessionStore(
+      redis,
+      keys,
+      config.sessionTtlMs === undefined ? {} : { ttlMs: config.sessionTtlMs },
+    ),
     replay: new RedisReplayLog(redis, keys),
     registry: new RedisComponentRegistry(redis, keys),
     mirror: new RedisStreamMirror(redis, keys, (err) =>

@@ -108,6 +108,7 @@ export async function startGateway(
     redisUrl,
     natsUrl,
     prefix,
+    sessionTtlMs: config.sessionIdleMs,
     name: `gateway ${id}`,
     onError: (err) => log('warn', 'redis error', err),
   });

@@ -67,6 +67,7 @@ export async function startWorker(
     redisUrl,
     natsUrl,
     prefix,
+    sessionTtlMs: config.sessionIdleMs,
     name: `worker ${id}`,
     onError: (err) => log('warn', 'redis error', err),
   });

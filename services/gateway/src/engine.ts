@@ -183,7 +183,8 @@ export class GatewayEngine implements Engine {
             );
           case 'refused':
             if (outcome.status === 503) {
-              // Draining or overloaded: nothing ran, another worker may take it.
+              // Draining: nothing ran; take it out so the retry (and a pinned session) moves on.
+              this.o.membership.markDead(worker.id);
               lastError = ProtocolError.of('Unavailable');
               continue;
             }

@@ -195,13 +195,7 @@ describe('gateway: workers going away', () => {
     expect(await inFlight(idle?.url ?? '')).toBe(0);
   });
 
-  // BUG (services/gateway/src/workers.ts): when the registry sync finds a worker gone (a
-  // draining worker unregisters first), Membership.apply calls clients.forget(), which
-  // destroy()s the undici pool and with it every request still running on that worker. The
-  // worker would finish them within drainMs (see services/worker drain tests); the client gets
-  // -32016 "The worker failed while serving the request" instead. pool.close() (or forgetting
-  // the pool once it is idle) would let them finish.
-  it.fails('in-flight calls on a draining worker finish through the gateway', async () => {
+  it('in-flight calls on a draining worker finish through the gateway', async () => {
     await using cluster = new TestCluster();
     const gateway = await cluster.gateway();
     const workers = [
@@ -245,42 +239,32 @@ describe('gateway: workers going away', () => {
     expect(draining.dispatches()).toBeGreaterThan(0); // it was tried, and nothing failed
   });
 
-  // BUG (services/gateway/src/engine.ts, handleRequest): after a 503 from the pinned worker
-  // the retry loop asks router.route() again, which returns the same pin, so a legacy session
-  // whose worker is draining (or overloaded) fails with -32016 "Service unavailable" after
-  // MAX_ATTEMPTS, until the gateway's registry sync happens to drop the worker. With a real
-  // drain the window is short (the worker unregisters first) but it is hit: 2 of 15 runs of
-  // "request while the pinned worker drains" saw it. A 503 from the pinned worker should
-  // re-pin the session (nothing ran there).
-  it.fails(
-    'a legacy session pinned to a worker answering 503 moves to another worker',
-    async () => {
-      await using cluster = new TestCluster();
-      await using draining = await drainingWorker();
-      const gateway = await cluster.gateway();
-      const real = await cluster.worker({ nodeId: 'w-real' });
-      await workersReady(gateway.url, 1);
-      const state = await cluster.state();
-      const [info] = await state.registry.list();
-      if (info === undefined) throw new Error('w-real is not registered');
-      await state.registry.register('w-draining', {
-        url: draining.url,
-        components: info.components,
-      });
-      await workersReady(gateway.url, 2);
-      const session = await LegacySession.open(gateway.url);
-      const pin = await state.sessions.getPin(session.id);
-      expect(await state.sessions.setPin(session.id, 'w-draining', pin)).toBe(true);
+  it('a legacy session pinned to a worker answering 503 moves to another worker', async () => {
+    await using cluster = new TestCluster();
+    await using draining = await drainingWorker();
+    const gateway = await cluster.gateway();
+    const real = await cluster.worker({ nodeId: 'w-real' });
+    await workersReady(gateway.url, 1);
+    const state = await cluster.state();
+    const [info] = await state.registry.list();
+    if (info === undefined) throw new Error('w-real is not registered');
+    await state.registry.register('w-draining', {
+      url: draining.url,
+      components: info.components,
+    });
+    await workersReady(gateway.url, 2);
+    const session = await LegacySession.open(gateway.url);
+    const pin = await state.sessions.getPin(session.id);
+    expect(await state.sessions.setPin(session.id, 'w-draining', pin)).toBe(true);
 
-      const { response } = await session.request('tools/call', {
-        name: 'test_simple_text',
-        arguments: {},
-      });
-      expect(draining.dispatches()).toBeGreaterThan(0);
-      expect(response?.['error']).toBeUndefined();
-      expect(await state.sessions.getPin(session.id)).toBe(real.id);
-    },
-  );
+    const { response } = await session.request('tools/call', {
+      name: 'test_simple_text',
+      arguments: {},
+    });
+    expect(draining.dispatches()).toBeGreaterThan(0);
+    expect(response?.['error']).toBeUndefined();
+    expect(await state.sessions.getPin(session.id)).toBe(real.id);
+  });
 
   it('a registered worker that refuses connections is marked dead; calls fail over', async () => {
     await using cluster = new TestCluster();

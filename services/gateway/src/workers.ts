@@ -128,10 +128,14 @@ export class WorkerClients {
     return res.statusCode === 200;
   }
 
+  /**
+   * Stops using a worker's pool. Requests still running on it finish (a draining worker
+   * completes its in-flight work); the connections close once they are idle.
+   */
   forget(id: string): void {
     const current = this.pools.get(id);
     this.pools.delete(id);
-    if (current !== undefined) void current.pool.destroy();
+    if (current !== undefined) current.pool.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -179,7 +183,10 @@ export class Membership {
     return this.router.pool.size;
   }
 
-  /** Marks a worker dead now (it refused a connection); sync keeps it out until it re-registers. */
+  /**
+   * Takes a worker out now — it refused a connection, or answered 503 (draining) — and keeps
+   * it out until it registers again. Its legacy sessions re-pin on their next request.
+   */
   markDead(id: WorkerId): void {
     const info = this.router.pool.get(id);
     if (info === undefined) return;

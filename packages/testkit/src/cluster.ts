@@ -192,7 +192,8 @@ class ProcessNode implements ClusterNode {
         reject(this.error(why));
       };
       child.once('error', (err) => fail(`cannot be spawned: ${err.message}`));
-      child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before listening`));
+      // 'close', not 'exit': by then all of stderr has been read into the tail.
+      child.once('close', (code, signal) => fail(`exited (${code ?? signal}) before listening`));
       onLine = (line) => {
         const parsed = parseListening(line);
         if (parsed === undefined) return;

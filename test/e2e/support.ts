@@ -9,10 +9,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createClusterState } from '../../packages/cluster/src/index.js';
 import type { ClusterState } from '../../packages/cluster/src/index.js';
-import { findResponse, modernRequest, postMcp } from '../../packages/testkit/src/index.js';
+import { findResponse, modernRequest } from '../../packages/testkit/src/index.js';
 import type {
   ClusterNode,
-  McpHttpResponse,
   ModernRequestOptions,
   TestCluster,
 } from '../../packages/testkit/src/index.js';
@@ -202,21 +201,35 @@ export class LegacySession {
     url: string,
     capabilities: Record<string, unknown> = { sampling: {}, elicitation: {} },
   ): Promise<LegacySession> {
-    const init = await postMcp(url, {
-      jsonrpc: '2.0',
-      id: nextId++,
-      method: 'initialize',
-      params: {
-        protocolVersion: LEGACY_VERSION,
-        capabilities,
-        clientInfo: { name: 'e2e', version: '1.0.0' },
-      },
-    });
+    const init = await within(
+      STEP_TIMEOUT_MS,
+      `initialize through ${url}`,
+      fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: nextId++,
+          method: 'initialize',
+          params: {
+            protocolVersion: LEGACY_VERSION,
+            capabilities,
+            clientInfo: { name: 'e2e', version: '1.0.0' },
+          },
+        }),
+      }),
+    );
     const id = init.headers.get('mcp-session-id');
+    const messages = await readAll(init);
     if (init.status !== 200 || id === null) {
-      throw new Error(`initialize failed (${init.status}): ${init.text.slice(0, 500)}`);
+      throw new Error(
+        `initialize failed (${init.status}): ${JSON.stringify(messages).slice(0, 500)}`,
+      );
     }
-    const version = (findResponse(init.messages) as Loose)?.result?.protocolVersion as string;
+    const version = (findResponse(messages) as Loose)?.result?.protocolVersion as string;
     const session = new LegacySession(id, version);
     const ack = await session.post(url, { jsonrpc: '2.0', method: 'notifications/initialized' });
     await ack.text();
@@ -351,20 +364,21 @@ export async function modern(
   method: string,
   params: Record<string, unknown> = {},
   options: ModernRequestOptions = {},
-): Promise<{ response: Loose; all: McpHttpResponse }> {
+): Promise<{ response: Loose; all: { status: number; messages: Loose[] } }> {
   const { body, headers } = modernRequest(method, params, options);
-  const all = await within(
+  const res = await within(
     STEP_TIMEOUT_MS,
     `${method} through ${url}`,
-    postMcp(url, body, headers),
+    fetch(url, { method: 'POST', headers, body: JSON.stringify(body) }),
   );
-  const response = findResponse(all.messages, body.id as string | number);
+  const messages = await readAll(res);
+  const response = findResponse(messages, body.id as string | number);
   if (response === undefined) {
     throw new Error(
-      `${method} through ${url}: no response (${all.status}) ${all.text.slice(0, 500)}`,
+      `${method} through ${url}: no response (${res.status}) ${JSON.stringify(messages).slice(0, 500)}`,
     );
   }
-  return { response, all };
+  return { response, all: { status: res.status, messages } };
 }
 
 /** Opens `subscriptions/listen` on `url` and waits for its acknowledgement. */

@@ -9,9 +9,10 @@ import {
   ElicitRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../packages/testkit/src/index.js';
+import { expectValidMessage, startCluster } from '../../packages/testkit/src/index.js';
 import type { TestCluster } from '../../packages/testkit/src/index.js';
 import {
+  LEGACY_VERSION,
   LegacySession,
   PACKS,
   SCENARIO_TIMEOUT_MS,
@@ -110,6 +111,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
         expect(res.headers.get('content-type')).toContain('text/event-stream');
         const stream = new SseReader(res);
         const { message: sampling } = await stream.until(isRequest('sampling/createMessage'));
+        expectValidMessage(LEGACY_VERSION, sampling);
         const answer = await session.post(g2, {
           jsonrpc: '2.0',
           id: sampling.id,
@@ -122,6 +124,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
         await answer.text();
         expect(answer.status).toBe(202);
         const { message: result } = await stream.until(isResponse(101));
+        expectValidMessage(LEGACY_VERSION, result, { method: 'tools/call' });
         expect(textOf(result.result)).toBe('LLM response: answered via g2');
 
         // Elicitation, the other way round: streamed by g2, answered through g1.
@@ -133,6 +136,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
         });
         const stream2 = new SseReader(res2);
         const { message: elicit } = await stream2.until(isRequest('elicitation/create'));
+        expectValidMessage(LEGACY_VERSION, elicit);
         const answer2 = await session.post(g1, {
           jsonrpc: '2.0',
           id: elicit.id,
@@ -189,6 +193,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
         await answer.text();
         expect(answer.status).toBe(202);
         const { message: result } = await resumed.until(isResponse(201));
+        expectValidMessage(LEGACY_VERSION, result, { method: 'tools/call' });
         expect(textOf(result.result)).toBe('LLM response: after resumption');
         await resumed.cancel();
       } finally {

@@ -5,10 +5,15 @@
  * notifications/tools/list_changed, and the tool is callable through both gateways.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../packages/testkit/src/index.js';
+import {
+  MODERN_VERSION,
+  expectValidMessage,
+  startCluster,
+} from '../../packages/testkit/src/index.js';
 import type { TestCluster } from '../../packages/testkit/src/index.js';
 import {
   LATE_PACK,
+  LEGACY_VERSION,
   LegacySession,
   PACKS,
   SCENARIO_TIMEOUT_MS,
@@ -60,6 +65,7 @@ describe('scenario 4: resources/updated across workers and gateways', () => {
         expect(raisedOn).toMatch(/^w\d$/);
         // ...so the first update on the stream is the subscribed one.
         const { message } = await stream.until(isUpdate);
+        expectValidMessage(LEGACY_VERSION, message);
         expect(message.params).toMatchObject({ uri: WATCHED });
         await stream.cancel();
       } finally {
@@ -85,6 +91,7 @@ describe('scenario 4: resources/updated across workers and gateways', () => {
         });
         expect(textOf(raised.response.result)).toMatch(/^w\d$/);
         const { message } = await listener.stream.until(isUpdate);
+        expectValidMessage(MODERN_VERSION, message);
         expect(message.params).toMatchObject({ uri: WATCHED });
       } finally {
         await listener.close();
@@ -107,8 +114,8 @@ describe('scenario 5: a worker joins with a new tool', () => {
 
         const late = await cluster.addWorker({ packs: [LATE_PACK] });
         expect(late.id).toBe('w4');
-        await legacyStream.until(isToolsChanged);
-        await listener.stream.until(isToolsChanged);
+        expectValidMessage(LEGACY_VERSION, (await legacyStream.until(isToolsChanged)).message);
+        expectValidMessage(MODERN_VERSION, (await listener.stream.until(isToolsChanged)).message);
 
         // A client re-lists on list_changed: the list it then gets should hold the new tool.
         // Soft, so the callability checks below still run when this lags.

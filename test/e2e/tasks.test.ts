@@ -4,7 +4,12 @@
  * dead worker's lock lapses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CLIENT_CAPABILITIES, startCluster } from '../../packages/testkit/src/index.js';
+import {
+  DEFAULT_CLIENT_CAPABILITIES,
+  MODERN_VERSION,
+  expectValidMessage,
+  startCluster,
+} from '../../packages/testkit/src/index.js';
 import type { TestCluster } from '../../packages/testkit/src/index.js';
 import { taskStartedUri } from './fixtures/e2e-pack.js';
 import {
@@ -57,6 +62,7 @@ describe('scenario 6: durable tasks survive their worker', () => {
           { capabilities: WITH_TASKS },
         );
         expect(created.response.error).toBeUndefined();
+        expectValidMessage(MODERN_VERSION, created.response, { method: 'tools/call' });
         const task: Loose = created.response.result;
         expect(task).toMatchObject({ resultType: 'task', status: 'working' });
         const taskId = task.taskId as string;
@@ -80,7 +86,9 @@ describe('scenario 6: durable tasks survive their worker', () => {
             const r = await modern(g1, 'tasks/get', { taskId }, { capabilities: WITH_TASKS });
             if (r.response.error !== undefined) throw new Error(JSON.stringify(r.response.error));
             const result: Loose = r.response.result;
-            return result?.status === 'working' ? undefined : result;
+            if (result?.status === 'working') return undefined;
+            expectValidMessage(MODERN_VERSION, r.response, { method: 'tasks/get' });
+            return result;
           },
           250,
         );

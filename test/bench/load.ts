@@ -13,33 +13,38 @@ export interface LoadSettings {
 }
 
 export interface LoadFigures {
+  /** Right answers per second: an error answer is not throughput. */
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Every response (right or not). */
   readonly total: number;
-  /** Socket errors + timeouts + non-2xx + answers that were not the echo result. */
+  /** Socket errors and timeouts + responses that were not the echo result (non-2xx included). */
   readonly errors: number;
   /** CPU the target process used during the measured run, in cores (1 = one core busy). */
   readonly serverCores: number;
-  /** Requests per CPU-second of the target: its efficiency, whatever the generator's share. */
+  /** Right answers per CPU-second of the target: its efficiency, whatever the generator's share. */
   readonly perCpuSecond: number;
   /** CPU the load generator (this process) used during the measured run, in cores. */
   readonly generatorCores: number;
   readonly detail: string;
 }
 
-function run(
+/** One autocannon run and the number of responses whose body passed `verifyBody`. */
+async function run(
   url: string,
   spec: RequestSpec,
   connections: number,
   durationS: number,
   verifyBody: (body: string) => boolean,
-): PromiseLike<Result> {
+): Promise<{ result: Result; right: number }> {
   // A fresh id per request, spliced into the body text once serialized. (autocannon's own
   // idReplacement sends a wrong Content-Length with its hyperids, so it is not used.)
   const [head, tail] = spec.body(ID_PLACEHOLDER).split(ID_PLACEHOLDER) as [string, string];
   let seq = 0;
-  return autocannon({
+  // autocannon calls verifyBody for every response it reads, whatever the status.
+  let right = 0;
+  const result = await autocannon({
     url,
     method: 'POST',
     headers: { ...spec.headers },
@@ -54,8 +59,13 @@ function run(
     connections,
     duration: durationS,
     timeout: 10,
-    verifyBody,
+    verifyBody: (body) => {
+      const ok = verifyBody(body);
+      if (ok) right++;
+      return ok;
+    },
   });
+  return { result, right };
 }
 
 export async function measure(
@@ -72,21 +82,28 @@ export async function measure(
   await beforeMeasuring();
   const cpuBefore = cpuSeconds();
   const ownBefore = process.cpuUsage();
-  const r = await run(url, spec, settings.connections, settings.durationS, verifyBody);
+  const { result: r, right } = await run(
+    url,
+    spec,
+    settings.connections,
+    settings.durationS,
+    verifyBody,
+  );
   const cpu = cpuSeconds() - cpuBefore;
   const own = process.cpuUsage(ownBefore);
-  const errors = r.errors + r.non2xx + r.mismatches;
+  // Each wrong response once (a non-2xx is also a body mismatch), plus socket errors/timeouts.
+  const errors = r.errors + Math.max(0, r.requests.total - right);
   return {
     serverCores: cpu / r.duration,
     generatorCores: (own.user + own.system) / 1e6 / r.duration,
-    perCpuSecond: cpu > 0 ? r.requests.total / cpu : 0,
-    rps: r.requests.total / r.duration,
+    perCpuSecond: cpu > 0 ? right / cpu : 0,
+    rps: right / r.duration,
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
     total: r.requests.total,
     errors,
     detail:
-      `errors=${r.errors} timeouts=${r.timeouts} non2xx=${r.non2xx} mismatches=${r.mismatches}` +
+      `responses=${r.requests.total} right=${right} errors=${r.errors} timeouts=${r.timeouts} non2xx=${r.non2xx} mismatches=${r.mismatches}` +
       ` status=${JSON.stringify(Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, v.count])))}`,
   };
 }

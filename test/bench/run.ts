@@ -14,7 +14,7 @@ import { measure } from './load.js';
 import { resolveOptions, type BenchOptions } from './options.js';
 import { formatMemory, formatNotes, formatTable, formatVerdicts, type Row } from './report.js';
 import { measureSessionMemory, type MemoryFigures } from './sessions.js';
-import { describeSettle, settle } from './settle.js';
+import { describeSettle, settle, SETTLE_STABLE_MS } from './settle.js';
 import { cpuSeconds, pinSelf, pinTargets, TargetStartError, type TargetProcess } from './spawn.js';
 import { launchOurs, TARGETS, WrongAnswerError, type TargetDef } from './targets.js';
 import { modernCall } from './wire.js';
@@ -65,19 +65,20 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     const serverCpu = (): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     // After a load run the target must answer right again before it is measured or passed.
     const waits: string[] = [];
-    const settled = async (when: string): Promise<void> => {
-      const line = describeSettle(when, await settle(() => def.verify(proc.url, spec)));
+    const settled = async (when: string, stableMs: number): Promise<void> => {
+      const result = await settle(() => def.verify(proc.url, spec), { stableMs });
+      const line = describeSettle(when, result);
       if (line === undefined) return;
       waits.push(line);
       progress(`(${def.id}) ${line}`);
     };
     const figures = await measure(proc.url, spec, opts, def.verifyBody, serverCpu, () =>
-      opts.warmupS > 0 ? settled('after the warm-up') : Promise.resolve(),
+      opts.warmupS > 0 ? settled('after the warm-up', SETTLE_STABLE_MS) : Promise.resolve(),
     );
     progress(
       `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores, generator ${figures.generatorCores.toFixed(2)} cores, ${figures.detail}`,
     );
-    await settled('after the measured run');
+    await settled('after the measured run', 0);
     const notes = [...(proc.note === undefined ? [] : [proc.note]), ...waits];
     const outcome = {
       type: 'measured',

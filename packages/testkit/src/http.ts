@@ -103,7 +103,9 @@ function parseFrame(frame: string, sse: boolean): unknown {
     .split('\n')
     .filter((l) => l.startsWith('data:'))
     .map((l) => l.slice(5).replace(/^ /, ''));
-  return data.length === 0 ? undefined : (JSON.parse(data.join('\n')) as unknown);
+  // A priming event (SEP-1699) has an id and empty data: no message.
+  const text = data.join('\n');
+  return text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
 }
 
 /**

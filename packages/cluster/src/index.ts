@@ -1,12 +1,14 @@
-export type { ClusterKeys } from './keys.js';
+export type { ClusterKeys, TaskKeys } from './keys.js';
 export {
   DEFAULT_KEY_PREFIX,
   REPLAY_MAX_LEN,
   REPLAY_TTL_MS,
   SESSION_TOMBSTONE_TTL_MS,
   SESSION_TTL_MS,
+  QUEUE_NAME,
   WORKER_HEARTBEAT_TTL_MS,
   clusterKeys,
+  taskKeys,
 } from './keys.js';
 export type { ClusterStateErrorKind } from './errors.js';
 export { ClusterStateError } from './errors.js';

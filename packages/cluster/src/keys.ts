@@ -4,6 +4,8 @@
  * runs on a shared Redis never collide.
  */
 
+import { createHash } from 'node:crypto';
+
 export const DEFAULT_KEY_PREFIX = 'mcp';
 
 /** Idle lifetime of a legacy session; every touch/update slides it. */
@@ -42,5 +44,46 @@ export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
     workerIndex: () => `${prefix}:registry:workers`,
     registryRevision: () => `${prefix}:registry:revision`,
     stateKey: () => `${prefix}:cluster:state-key`,
+  };
+}
+
+// --- Durable tasks (packages/queue). Records expire with each task's own TTL. ---
+
+/** BullMQ queue name (BullMQ forbids ':' in it; the prefix namespaces it instead). */
+export const QUEUE_NAME = 'tasks';
+
+export interface TaskKeys {
+  readonly prefix: string;
+  /** Hash: the task record (status, timestamps, result, stored context...). */
+  record(taskId: string): string;
+  /** Hash: pending input requests, minted key -> `{n, r}` JSON. */
+  inputs(taskId: string): string;
+  /** Hash: answers not yet consumed by the running node, minted key -> `{ok}|{err}` JSON. */
+  answers(taskId: string): string;
+  /** Hash: input keys already sent to the client on a 2025-11-25 tasks/result stream. */
+  sent(taskId: string): string;
+  /** Sorted set: one owner's task ids scored by creation sequence (legacy tasks/list). */
+  ownerIndex(owner: string): string;
+  /** Counter: creation sequence numbers. */
+  sequence(): string;
+  /** Pub/sub channel: every status or input change of every task under the prefix. */
+  events(): string;
+  /** BullMQ key prefix (its keys are `${queuePrefix}:${QUEUE_NAME}:…`). */
+  readonly queuePrefix: string;
+}
+
+export function taskKeys(prefix: string): TaskKeys {
+  return {
+    prefix,
+    record: (id) => `${prefix}:task:${id}`,
+    inputs: (id) => `${prefix}:task:${id}:input`,
+    answers: (id) => `${prefix}:task:${id}:answers`,
+    sent: (id) => `${prefix}:task:${id}:sent`,
+    // Owners embed principal ids and NULs: hash them into a fixed, key-safe shape.
+    ownerIndex: (owner) =>
+      `${prefix}:tasks:owner:${createHash('sha256').update(owner).digest('base64url')}`,
+    sequence: () => `${prefix}:tasks:seq`,
+    events: () => `${prefix}:tasks:events`,
+    queuePrefix: `${prefix}:queue`,
   };
 }

@@ -101,7 +101,7 @@ export async function launchCluster(
       pids: running,
       note:
         `${BENCH_CLUSTER_GATEWAYS} gateway + ${BENCH_CLUSTER_WORKERS} workers (mcp-cluster gateway/worker, tsx) with test/bench/pack.ts; ` +
-        `Redis ${s.source.redis === 'env' ? 'from REDIS_URL' : 'spawned'}, NATS ${s.source.nats === 'env' ? 'from NATS_URL' : 'spawned'}; server CPU = gateway + workers`,
+        `Redis ${s.source.redis === 'env' ? 'from REDIS_URL' : 'spawned'}, NATS ${s.source.nats === 'env' ? 'from NATS_URL' : 'spawned'}; server CPU = ${nodes.map((n) => n.id).join(' + ')}`,
       stderrTail: () => stderrTail(nodes),
       stop: () => cluster.close(),
     };

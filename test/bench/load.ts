@@ -23,6 +23,8 @@ export interface LoadFigures {
   readonly errors: number;
   /** CPU the target process used during the measured run, in cores (1 = one core busy). */
   readonly serverCores: number;
+  /** The same per target process, in the order of the target's pids (a cluster: g1, w1, w2). */
+  readonly processCores: readonly number[];
   /** Right answers per CPU-second of the target: its efficiency, whatever the generator's share. */
   readonly perCpuSecond: number;
   /** CPU the load generator (this process) used during the measured run, in cores. */
@@ -73,7 +75,8 @@ export async function measure(
   spec: RequestSpec,
   settings: LoadSettings,
   verifyBody: (body: string) => boolean,
-  cpuSeconds: () => number,
+  /** CPU seconds used so far by each process of the target. */
+  cpuSeconds: () => readonly number[],
   beforeMeasuring: () => Promise<void>,
 ): Promise<LoadFigures> {
   if (settings.warmupS > 0) {
@@ -89,12 +92,15 @@ export async function measure(
     settings.durationS,
     verifyBody,
   );
-  const cpu = cpuSeconds() - cpuBefore;
+  const cpuAfter = cpuSeconds();
+  const processCpu = cpuAfter.map((s, i) => s - (cpuBefore[i] ?? 0));
+  const cpu = processCpu.reduce((sum, s) => sum + s, 0);
   const own = process.cpuUsage(ownBefore);
   // Each wrong response once (a non-2xx is also a body mismatch), plus socket errors/timeouts.
   const errors = r.errors + Math.max(0, r.requests.total - right);
   return {
     serverCores: cpu / r.duration,
+    processCores: processCpu.map((s) => s / r.duration),
     generatorCores: (own.user + own.system) / 1e6 / r.duration,
     perCpuSecond: cpu > 0 ? right / cpu : 0,
     rps: right / r.duration,

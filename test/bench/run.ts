@@ -62,7 +62,7 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     await def.verify(proc.url, spec);
     progress(`(${def.id}) verified at ${proc.url}${proc.note ? ` [${proc.note}]` : ''}; loading`);
     const pids = proc.pids;
-    const serverCpu = (): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const serverCpu = (): number[] => pids.map(cpuSeconds);
     // After a load run the target must answer right again before it is measured or passed.
     const waits: string[] = [];
     const settled = async (when: string, stableMs: number): Promise<void> => {
@@ -75,11 +75,20 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     const figures = await measure(proc.url, spec, opts, def.verifyBody, serverCpu, () =>
       opts.warmupS > 0 ? settled('after the warm-up', SETTLE_STABLE_MS) : Promise.resolve(),
     );
+    // Where a multi-process target spends its CPU (which node is the bottleneck).
+    const perProcess =
+      pids.length > 1
+        ? `server CPU per process: ${figures.processCores.map((c) => `${(c * 100).toFixed(0)}%`).join(' + ')}`
+        : undefined;
     progress(
-      `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores, generator ${figures.generatorCores.toFixed(2)} cores, ${figures.detail}`,
+      `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores${perProcess === undefined ? '' : ` (${perProcess})`}, generator ${figures.generatorCores.toFixed(2)} cores, ${figures.detail}`,
     );
     await settled('after the measured run', 0);
-    const notes = [...(proc.note === undefined ? [] : [proc.note]), ...waits];
+    const notes = [
+      ...(proc.note === undefined ? [] : [proc.note]),
+      ...(perProcess === undefined ? [] : [perProcess]),
+      ...waits,
+    ];
     const outcome = {
       type: 'measured',
       figures,

@@ -10,6 +10,7 @@ export {
   clusterKeys,
   taskKeys,
 } from './keys.js';
+export { LuaScript } from './lua.js';
 export type { ClusterStateErrorKind } from './errors.js';
 export { ClusterStateError } from './errors.js';
 export type {

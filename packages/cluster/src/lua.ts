@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 
 import type { Redis } from 'ioredis';
 
-/** A Lua script run by EVALSHA, loaded on first NOSCRIPT (so the body is not resent each call). */
+/**
+ * A Lua script run by EVALSHA, loaded on first NOSCRIPT (so the body is not resent each
+ * call). The one copy for every Redis-backed store (cluster state, durable task queue).
+ */
 export class LuaScript {
   private readonly sha: string;
 
@@ -18,6 +21,7 @@ export class LuaScript {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
+      // ioredis surfaces the server's reply text only; NOSCRIPT is its documented prefix.
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       return redis.eval(this.body, keys.length, ...keys, ...args);
     }

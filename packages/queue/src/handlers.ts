@@ -1,27 +1,17 @@
 /**
- * The task methods over the Redis record: the 2026-07-28 extension (tasks/get, tasks/update,
- * tasks/cancel) and the 2025-11-25 methods (tasks/get, tasks/result, tasks/list,
- * tasks/cancel). Same results as the in-memory host's modern.ts / legacy.ts, from any node.
+ * The durable host as a TaskBackend: @mcp-cluster/server serves the task methods of both eras
+ * (the same code as the in-memory host), over the Redis record, from any node. What is this
+ * host's own: answers and cancels go through scripts, a 2025-11-25 input is claimed per
+ * tasks/result stream (one stream sends it; a dead stream's claim lapses), and tasks/list
+ * walks the owner index.
  */
 import { randomUUID } from 'node:crypto';
-import { MetaKey, ProtocolError, RpcError, toWireError } from '@mcp-cluster/protocol';
+import { ProtocolError, toWireError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
-import type { RequestContext } from '@mcp-cluster/server';
-import {
-  CANCELLED_BY_CLIENT,
-  clientSupportsTasks,
-  decodeTaskCursor,
-  encodeTaskCursor,
-  invalidParams,
-  isJsonObject,
-  isTerminal,
-  missingTasksCapability,
-  ownerOf,
-  taskIdOf,
-} from '@mcp-cluster/server';
+import type { RequestContext, TaskBackend } from '@mcp-cluster/server';
+import { isTerminal, ownerOf, withRelatedTask } from '@mcp-cluster/server';
 import type { TaskEvents } from './events.js';
 import type { ResolvedDurableOptions } from './options.js';
-import { legacyTask, modernGetResult } from './record.js';
 import type { StoredAnswer, TaskSnapshot } from './record.js';
 import type { TaskStore } from './store.js';
 
@@ -44,91 +34,40 @@ export interface HandlerHost {
   cancel(t: TaskSnapshot, message: string): Promise<boolean>;
 }
 
-export function taskNotFound(): ProtocolError {
-  return new ProtocolError(RpcError.InvalidParams.code, 'Task not found');
-}
-
 function nowIso(h: HandlerHost): string {
   return new Date(h.options.now()).toISOString();
 }
 
-async function reread(h: HandlerHost, t: TaskSnapshot): Promise<TaskSnapshot> {
-  return (await h.store.read(t.id)) ?? t;
-}
-
-export async function handleModern(
-  h: HandlerHost,
-  method: string,
-  params: JsonObject,
-  ctx: RequestContext,
-): Promise<JsonObject> {
-  // Gate on this request's capabilities before anything else, unknown ids included.
-  if (!clientSupportsTasks(ctx.clientCapabilities)) throw missingTasksCapability();
-  const t = await h.lookup(taskIdOf(params), ctx);
-  switch (method) {
-    case 'tasks/get':
-      return modernGetResult(t, h.options.pollIntervalMs);
-    case 'tasks/update': {
-      const responses = params.inputResponses;
-      if (!isJsonObject(responses)) throw invalidParams('inputResponses must be an object');
-      const pending = new Set(t.inputs.map(([key]) => key));
+/** The task methods' view of the durable host. */
+export function durableBackend(h: HandlerHost): TaskBackend<TaskSnapshot> {
+  return {
+    pollIntervalMs: h.options.pollIntervalMs,
+    pageSize: h.options.pageSize,
+    lookup: (taskId, ctx) => h.lookup(taskId, ctx),
+    reread: async (t) => (await h.store.read(t.id)) ?? t,
+    pendingInputs: (t) => t.inputs,
+    async answer(t, responses) {
       const answers: Record<string, StoredAnswer> = {};
-      for (const [key, value] of Object.entries(responses)) {
-        if (!isJsonObject(value)) {
-          if (pending.has(key)) throw invalidParams('each input response must be an object');
-          continue;
-        }
-        answers[key] = { ok: value };
-      }
+      for (const [key, value] of Object.entries(responses)) answers[key] = { ok: value };
       if (Object.keys(answers).length > 0) await h.store.answer(t.id, answers, nowIso(h));
-      return { resultType: 'complete' };
-    }
-    case 'tasks/cancel':
-      // Idempotent: a terminal task gets the same acknowledgement.
-      await h.cancel(t, CANCELLED_BY_CLIENT);
-      return { resultType: 'complete' };
-    default:
-      throw ProtocolError.of('MethodNotFound');
-  }
-}
-
-export async function handleLegacy(
-  h: HandlerHost,
-  method: string,
-  params: JsonObject,
-  ctx: RequestContext,
-): Promise<JsonObject> {
-  const poll = h.options.pollIntervalMs;
-  if (method === 'tasks/list') return listLegacy(h, params, ctx);
-  const t = await h.lookup(taskIdOf(params), ctx);
-  switch (method) {
-    case 'tasks/get':
-      return legacyTask(t, poll);
-    case 'tasks/cancel': {
-      // 2025-11-25: cancelling a terminal task is -32602.
-      if (!(await h.cancel(t, CANCELLED_BY_CLIENT))) {
-        const now = await reread(h, t);
-        throw invalidParams(`Cannot cancel a task in terminal status ${now.status}`);
-      }
-      return legacyTask(await reread(h, t), poll);
-    }
-    case 'tasks/result':
-      return taskResult(h, t, ctx);
-    default:
-      throw ProtocolError.of('MethodNotFound');
-  }
+    },
+    cancel: (t, message) => h.cancel(t, message),
+    settled: (t, ctx) => settled(h, t, ctx),
+    listOwned: (ctx, afterSeq, limit) => listOwned(h, ctx, afterSeq, limit),
+  };
 }
 
 /**
- * Waits for a terminal status, sending pending input requests on this call's stream
- * meanwhile. Each round registers for the task's next event before re-reading, so a change
- * in between is never missed; the recheck timer covers a lost event.
+ * 2025-11-25 tasks/result: waits for a terminal status (undefined: the record is gone),
+ * sending pending input requests on this call's stream meanwhile. Each round registers for
+ * the task's next event before re-reading, so a change in between is never missed; the
+ * recheck timer covers a lost event.
  */
-async function taskResult(
+async function settled(
   h: HandlerHost,
   first: TaskSnapshot,
   ctx: RequestContext,
-): Promise<JsonObject> {
+): Promise<TaskSnapshot | undefined> {
   // Outstanding client requests stop when the task goes terminal (cancel elsewhere).
   const taskOver = new AbortController();
   const off = h.events.on(first.id, (e) => {
@@ -154,15 +93,7 @@ async function taskResult(
         watch.close();
       }
     }
-    if (t?.status === 'completed' && t.result !== undefined) {
-      const result = t.result;
-      return { ...result, _meta: { ...result._meta, [MetaKey.RelatedTask]: { taskId: t.id } } };
-    }
-    if (t?.status === 'failed' && t.error !== undefined) {
-      throw new ProtocolError(t.error.code, t.error.message, t.error.data);
-    }
-    // Cancelled, or gone while we waited (its TTL lapsed: the memory host cancels it too).
-    throw new ProtocolError(RpcError.RequestCancelled.code, 'Task cancelled');
+    return t;
   } finally {
     off();
   }
@@ -189,16 +120,9 @@ async function dispatchInput(
     if (call.held.has(key)) continue;
     if (!(await h.store.claimSent(t.id, key, call.claimant, call.claimMs))) continue;
     const { method, params } = request;
-    const tagged: JsonObject = {
-      ...params,
-      _meta: {
-        ...(isJsonObject(params?._meta) ? params._meta : {}),
-        [MetaKey.RelatedTask]: { taskId: t.id },
-      },
-    };
     let sent: Promise<JsonObject>;
     try {
-      sent = ctx.outbound.request(method, tagged, call.signal);
+      sent = ctx.outbound.request(method, withRelatedTask(params, t.id), call.signal);
     } catch {
       await h.store.releaseSent(t.id, key, call.claimant);
       continue;
@@ -218,23 +142,18 @@ async function dispatchInput(
   }
 }
 
-async function listLegacy(
+/** The caller's live tasks after `afterSeq` from its owner index, pruning ids whose record is gone. */
+async function listOwned(
   h: HandlerHost,
-  params: JsonObject,
   ctx: RequestContext,
-): Promise<JsonObject> {
-  const cursor = params.cursor;
-  let after = 0;
-  if (cursor !== undefined) {
-    const seq = typeof cursor === 'string' ? decodeTaskCursor(cursor) : undefined;
-    if (seq === undefined) throw invalidParams('Invalid cursor');
-    after = seq;
-  }
+  afterSeq: number,
+  limit: number,
+): Promise<TaskSnapshot[]> {
   const owner = ownerOf(ctx.era, ctx.principal.id, ctx.sessionId);
-  const limit = h.options.pageSize;
   const page: TaskSnapshot[] = [];
   const stale: string[] = [];
   const nowMs = h.options.now();
+  let after = afterSeq;
   for (let round = 0; round < LIST_ROUNDS && page.length <= limit; round++) {
     const want = limit + 1 - page.length;
     const ids = await h.store.ownedAfter(owner, after, want);
@@ -248,11 +167,5 @@ async function listLegacy(
     if (ids.length < want) break;
   }
   await h.store.unindex(owner, stale);
-  const more = page.length > limit;
-  if (more) page.length = limit;
-  const poll = h.options.pollIntervalMs;
-  const out: JsonObject = { tasks: page.map((t) => legacyTask(t, poll)) };
-  const last = page[page.length - 1];
-  if (more && last !== undefined) out.nextCursor = encodeTaskCursor(last.seq);
-  return out;
+  return page;
 }

@@ -15,27 +15,34 @@
 import { Redis } from 'ioredis';
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
-import type { RequestContext, TaskHost, TaskJob, TaskRun, TaskStatus } from '@mcp-cluster/server';
+import type {
+  RequestContext,
+  TaskBackend,
+  TaskHost,
+  TaskJob,
+  TaskRun,
+  TaskStatus,
+} from '@mcp-cluster/server';
 import {
-  LEGACY_TASKS_VERSION,
-  LEGACY_TASK_METHODS,
-  MODERN_TASK_METHODS,
+  createTaskResult,
   effectiveTtl,
+  handleTaskMethod,
   isTerminal,
   ownerOf,
+  servesTaskMethod,
+  taskNotFound,
 } from '@mcp-cluster/server';
 import { rebuiltContext, storedContext } from './context.js';
 import { TaskEvents } from './events.js';
 import { Execution } from './execution.js';
 import type { ExecutionDeps } from './execution.js';
-import { handleLegacy, handleModern, taskNotFound } from './handlers.js';
+import { durableBackend } from './handlers.js';
 import type { HandlerHost } from './handlers.js';
 import { TaskJobs } from './jobs.js';
 import type { JobOutcome } from './jobs.js';
 import { taskKeys } from './keys.js';
 import { resolveDurableOptions } from './options.js';
 import type { DurableTaskHostOptions, ResolvedDurableOptions } from './options.js';
-import { legacyTask, modernCreateResult } from './record.js';
 import type { TaskSnapshot } from './record.js';
 import { StatusReporters } from './reporters.js';
 import { TaskStore } from './store.js';
@@ -55,11 +62,6 @@ export interface DurableTaskHost extends TaskHost {
 
 const SHUTDOWN_MESSAGE = 'The server is shutting down.';
 
-function handles(method: string, ctx: RequestContext): boolean {
-  if (ctx.era === 'modern') return MODERN_TASK_METHODS.has(method);
-  return ctx.protocolVersion === LEGACY_TASKS_VERSION && LEGACY_TASK_METHODS.has(method);
-}
-
 class DurableHost implements DurableTaskHost, HandlerHost {
   private readonly executions = new Map<string, Execution>();
   private readonly reporters: StatusReporters;
@@ -67,6 +69,7 @@ class DurableHost implements DurableTaskHost, HandlerHost {
   private closing: Promise<void> | undefined;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly offReports: () => void;
+  private readonly methods: TaskBackend<TaskSnapshot>;
   jobs!: TaskJobs;
 
   constructor(
@@ -75,6 +78,7 @@ class DurableHost implements DurableTaskHost, HandlerHost {
     readonly store: TaskStore,
     readonly events: TaskEvents,
   ) {
+    this.methods = durableBackend(this);
     const reporters = new StatusReporters(options.pollIntervalMs);
     this.reporters = reporters;
     this.offReports = events.onAny((e) => reporters.report(e));
@@ -93,14 +97,11 @@ class DurableHost implements DurableTaskHost, HandlerHost {
   }
 
   handles(method: string, ctx: RequestContext): boolean {
-    return handles(method, ctx);
+    return servesTaskMethod(method, ctx);
   }
 
-  async handle(method: string, params: JsonObject, ctx: RequestContext): Promise<JsonObject> {
-    if (!handles(method, ctx)) throw ProtocolError.of('MethodNotFound');
-    return ctx.era === 'legacy'
-      ? handleLegacy(this, method, params, ctx)
-      : handleModern(this, method, params, ctx);
+  handle(method: string, params: JsonObject, ctx: RequestContext): Promise<JsonObject> {
+    return handleTaskMethod(this.methods, method, params, ctx);
   }
 
   async start(
@@ -141,11 +142,15 @@ class DurableHost implements DurableTaskHost, HandlerHost {
       await exec.flushWrites();
       view = exec.view ?? view;
     }
-    const t = { id, status: view.status, createdAt, lastUpdatedAt: view.updated, ttlMs };
-    const poll = o.pollIntervalMs;
-    return ctx.era === 'modern'
-      ? modernCreateResult({ ...t, statusMessage: undefined }, poll)
-      : { task: legacyTask({ ...t, statusMessage: undefined }, poll) };
+    const t = {
+      id,
+      status: view.status,
+      createdAt,
+      lastUpdatedAt: view.updated,
+      ttlMs,
+      statusMessage: undefined,
+    };
+    return createTaskResult(ctx.era, t, o.pollIntervalMs);
   }
 
   async lookup(taskId: string, ctx: RequestContext): Promise<TaskSnapshot> {

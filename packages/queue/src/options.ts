@@ -6,7 +6,7 @@ import type {
   TaskJob,
   TaskRun,
 } from '@mcp-cluster/server';
-import { resolveTaskHostOptions } from '@mcp-cluster/server';
+import { requirePositiveIntegers, resolveTaskHostOptions } from '@mcp-cluster/server';
 
 /**
  * The memory host's options (TTLs, poll interval, page size, ids, `now`) plus the cluster's.
@@ -114,7 +114,7 @@ export function resolveDurableOptions(input: DurableTaskHostOptions): ResolvedDu
     closeTimeoutMs: input.closeTimeoutMs ?? d.closeTimeoutMs,
     onError: input.onError ?? (() => undefined),
   };
-  for (const key of [
+  requirePositiveIntegers('durable task host', o, [
     'lockDurationMs',
     'stalledIntervalMs',
     'maxStalledCount',
@@ -123,10 +123,6 @@ export function resolveDurableOptions(input: DurableTaskHostOptions): ResolvedDu
     'maxUnresolved',
     'recheckMs',
     'closeTimeoutMs',
-  ] as const) {
-    if (!Number.isSafeInteger(o[key]) || o[key] <= 0) {
-      throw new RangeError(`durable task host option ${key} must be a positive integer`);
-    }
-  }
+  ]);
   return Object.freeze(o);
 }

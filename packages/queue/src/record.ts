@@ -1,10 +1,10 @@
 /**
- * The task record as stored in Redis (one hash), its validated decoding, and its wire views.
- * The views are the exact shapes of the in-memory host (packages/server/src/tasks/record.ts).
+ * The task record as stored in Redis (one hash) and its validated decoding. A snapshot is a
+ * `StoredTaskView`, so the in-memory host's wire views (@mcp-cluster/server) serve it as is.
  */
 import { z } from 'zod';
 import type { CallToolResult, InputRequest, JsonObject } from '@mcp-cluster/protocol';
-import type { Era, TaskError, TaskJob, TaskStatus } from '@mcp-cluster/server';
+import type { Era, StoredTaskView, TaskError, TaskJob, TaskStatus } from '@mcp-cluster/server';
 
 /** Local error: a stored value failed validation. Never crosses the wire as such. */
 export class TaskStoreError extends Error {
@@ -81,19 +81,13 @@ export interface TaskEvent {
   readonly transition: boolean;
 }
 
-export interface TaskSnapshot {
-  readonly id: string;
+/** A decoded record: the fields the wire views read (StoredTaskView) plus the host's own. */
+export interface TaskSnapshot extends StoredTaskView {
+  /** Who may see the task (`ownerOf`). */
   readonly owner: string;
   readonly era: Era;
-  readonly seq: number;
-  readonly createdAt: string;
-  readonly ttlMs: number;
-  readonly status: TaskStatus;
-  readonly statusMessage: string | undefined;
-  readonly lastUpdatedAt: string;
+  /** Epoch ms after which the task is gone, by the host's clock. */
   readonly expiresAt: number;
-  readonly result: CallToolResult | undefined;
-  readonly error: TaskError | undefined;
   readonly kind: TaskKind;
   readonly context: StoredContext;
   readonly job: TaskJob | undefined;
@@ -195,70 +189,4 @@ export function decodeEvent(text: string): TaskEvent | undefined {
     statusMessage: e.data.m,
     transition: e.data.x === 1,
   };
-}
-
-/** The fields common to every view. */
-interface ViewBase {
-  readonly id: string;
-  readonly status: TaskStatus;
-  readonly createdAt: string;
-  readonly lastUpdatedAt: string;
-  readonly ttlMs: number;
-  readonly statusMessage: string | undefined;
-}
-
-export function modernCreateResult(t: ViewBase, pollIntervalMs: number): JsonObject {
-  return {
-    resultType: 'task',
-    taskId: t.id,
-    status: t.status,
-    createdAt: t.createdAt,
-    lastUpdatedAt: t.lastUpdatedAt,
-    ttlMs: t.ttlMs,
-    pollIntervalMs,
-  };
-}
-
-export function modernGetResult(t: TaskSnapshot, pollIntervalMs: number): JsonObject {
-  const out: JsonObject = {
-    resultType: 'complete',
-    taskId: t.id,
-    status: t.status,
-    createdAt: t.createdAt,
-    lastUpdatedAt: t.lastUpdatedAt,
-    ttlMs: t.ttlMs,
-    pollIntervalMs,
-  };
-  if (t.statusMessage !== undefined) out.statusMessage = t.statusMessage;
-  switch (t.status) {
-    case 'input_required': {
-      const map: JsonObject = {};
-      for (const [key, request] of t.inputs) map[key] = request;
-      out.inputRequests = map;
-      break;
-    }
-    case 'completed':
-      out.result = t.result;
-      break;
-    case 'failed':
-      out.error = t.error;
-      break;
-    case 'working':
-    case 'cancelled':
-      break;
-  }
-  return out;
-}
-
-export function legacyTask(t: ViewBase, pollIntervalMs: number): JsonObject {
-  const out: JsonObject = {
-    taskId: t.id,
-    status: t.status,
-    createdAt: t.createdAt,
-    lastUpdatedAt: t.lastUpdatedAt,
-    ttl: t.ttlMs,
-    pollInterval: pollIntervalMs,
-  };
-  if (t.statusMessage !== undefined) out.statusMessage = t.statusMessage;
-  return out;
 }

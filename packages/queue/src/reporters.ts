@@ -4,8 +4,7 @@
  * channel, in the order they happened (scripts publish from inside Redis).
  */
 import type { Outbound } from '@mcp-cluster/server';
-import { isTerminal } from '@mcp-cluster/server';
-import { legacyTask } from './record.js';
+import { isTerminal, legacyTask } from '@mcp-cluster/server';
 import type { TaskEvent } from './record.js';
 import type { TaskStore } from './store.js';
 

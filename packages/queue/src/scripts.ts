@@ -7,35 +7,11 @@
  * ARGV[1] events channel, ARGV[2] task id, ARGV[3] now (ISO). Results: -1 record gone,
  * -2 already terminal, -3 fenced (another run owns the task now).
  */
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { LuaScript } from '@mcp-cluster/cluster';
 
 export const GONE = -1;
 export const TERMINAL = -2;
 export const FENCED = -3;
-
-/** A script run by EVALSHA, loaded on first NOSCRIPT so the body is not resent each call. */
-export class LuaScript {
-  private readonly sha: string;
-
-  constructor(private readonly body: string) {
-    this.sha = createHash('sha1').update(body).digest('hex');
-  }
-
-  async run(
-    redis: Redis,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-  ): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      // ioredis surfaces the server's reply text only; NOSCRIPT is its documented prefix.
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(this.body, keys.length, ...keys, ...args);
-    }
-  }
-}
 
 const PRELUDE = `
 local function terminal(s) return s == 'completed' or s == 'failed' or s == 'cancelled' end

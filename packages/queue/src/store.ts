@@ -3,6 +3,7 @@
  * scripts.ts (atomic, published); reads are one MULTI so a record and its inputs agree.
  */
 import type { Redis } from 'ioredis';
+import type { LuaScript } from '@mcp-cluster/cluster';
 import type { CallToolResult, InputRequest } from '@mcp-cluster/protocol';
 import type { TaskError, TaskJob, TaskStatus } from '@mcp-cluster/server';
 import type { TaskKeys } from './keys.js';
@@ -21,7 +22,6 @@ import {
   REQUEST_INPUT,
   SETTLE,
 } from './scripts.js';
-import type { LuaScript } from './scripts.js';
 
 export interface NewTask {
   readonly id: string;

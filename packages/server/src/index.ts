@@ -52,7 +52,13 @@ export { decodeCursor, encodeCursor } from './cursor.js';
 export type { TaskHost, TaskJob, TaskPort, TaskRun } from './tasks/api.js';
 export type { MemoryTaskHostOptions } from './tasks/index.js';
 export { createMemoryTaskHost } from './tasks/index.js';
-export type { ResolvedTaskHostOptions, TaskError } from './tasks/index.js';
+export type {
+  ResolvedTaskHostOptions,
+  StoredTaskView,
+  TaskBackend,
+  TaskError,
+  TaskView,
+} from './tasks/index.js';
 export {
   CANCELLED_BY_CLIENT,
   DEFAULT_TASK_HOST_OPTIONS,
@@ -61,16 +67,21 @@ export {
   MODERN_TASK_METHODS,
   TaskStatus,
   clientSupportsTasks,
-  decodeTaskCursor,
+  createTaskResult,
   effectiveTtl,
-  encodeTaskCursor,
+  handleTaskMethod,
   invalidParams,
   isJsonObject,
   isTerminal,
+  legacyTask,
   missingTasksCapability,
   ownerOf,
   randomTaskId,
+  requirePositiveIntegers,
   resolveTaskHostOptions,
+  servesTaskMethod,
   stripRelatedTask,
   taskIdOf,
+  taskNotFound,
+  withRelatedTask,
 } from './tasks/index.js';

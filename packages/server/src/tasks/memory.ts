@@ -1,17 +1,17 @@
 /**
- * In-memory TaskHost: the 2026-07-28 `io.modelcontextprotocol/tasks` extension (modern.ts)
- * and the 2025-11-25 experimental task methods (legacy.ts). Lifecycle and retention live in
- * store.ts.
+ * In-memory TaskHost: the 2026-07-28 `io.modelcontextprotocol/tasks` extension and the
+ * 2025-11-25 experimental task methods (methods.ts) over the in-memory table. Lifecycle and
+ * retention live in store.ts.
  */
-import { ProtocolError } from '@mcp-cluster/protocol';
-import type { RequestContext } from '../context.js';
 import type { TaskHost, TaskRun } from './api.js';
-import { LEGACY_TASKS_VERSION, LEGACY_TASK_METHODS, handleLegacy } from './legacy.js';
-import { MODERN_TASK_METHODS, handleModern } from './modern.js';
+import { settledInMemory } from './memory-result.js';
+import { handleTaskMethod, servesTaskMethod } from './methods.js';
+import type { TaskBackend } from './methods.js';
 import type { MemoryTaskHostOptions } from './options.js';
 import { resolveTaskHostOptions } from './options.js';
-import { legacyTask, modernCreateResult } from './record.js';
+import type { TaskRecord } from './record.js';
 import { TaskTable } from './store.js';
+import { createTaskResult } from './wire.js';
 
 /** A TaskHost plus what tests and operators of the in-memory host need. */
 export interface MemoryTaskHost extends TaskHost {
@@ -21,32 +21,34 @@ export interface MemoryTaskHost extends TaskHost {
   readonly size: number;
 }
 
-function handles(method: string, ctx: RequestContext): boolean {
-  if (ctx.era === 'modern') return MODERN_TASK_METHODS.has(method);
-  return ctx.protocolVersion === LEGACY_TASKS_VERSION && LEGACY_TASK_METHODS.has(method);
+/** The table as the task methods see it; its records are live, so a re-read is the record. */
+function tableBackend(table: TaskTable): TaskBackend<TaskRecord> {
+  return {
+    pollIntervalMs: table.options.pollIntervalMs,
+    pageSize: table.options.pageSize,
+    lookup: (taskId, ctx) => table.lookup(taskId, ctx),
+    reread: (t) => t,
+    *pendingInputs(t) {
+      for (const [key, entry] of t.pending) yield [key, entry.request] as const;
+    },
+    answer: (t, responses) => void table.answer(t, responses),
+    cancel: (t, message) => table.cancel(t, message),
+    settled: (t, ctx) => settledInMemory(table, t, ctx),
+    listOwned: (ctx, afterSeq, limit) => table.listOwned(ctx, afterSeq, limit),
+  };
 }
 
 /** Creates the in-memory task host (see DEFAULT_TASK_HOST_OPTIONS for the defaults). */
 export function createMemoryTaskHost(options?: MemoryTaskHostOptions): MemoryTaskHost {
   const table = new TaskTable(resolveTaskHostOptions(options));
+  const backend = tableBackend(table);
   return {
-    handles,
-    handle(method, params, ctx) {
-      if (!handles(method, ctx)) return Promise.reject(ProtocolError.of('MethodNotFound'));
-      if (ctx.era === 'legacy') return handleLegacy(table, method, params, ctx);
-      try {
-        return Promise.resolve(handleModern(table, method, params, ctx));
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error('task method failed'));
-      }
-    },
-    start(run: TaskRun, ctx: RequestContext, opts: { readonly ttlMs?: number }) {
+    handles: servesTaskMethod,
+    handle: (method, params, ctx) => handleTaskMethod(backend, method, params, ctx),
+    start(run: TaskRun, ctx, opts) {
       try {
         const t = table.create(run, ctx, opts.ttlMs);
-        const poll = table.options.pollIntervalMs;
-        return Promise.resolve(
-          ctx.era === 'modern' ? modernCreateResult(t, poll) : { task: legacyTask(t, poll) },
-        );
+        return Promise.resolve(createTaskResult(ctx.era, t, table.options.pollIntervalMs));
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error('task start failed'));
       }

@@ -56,21 +56,31 @@ export function resolveTaskHostOptions(
     now: input.now ?? d.now,
     idFactory: input.idFactory ?? d.idFactory,
   };
-  for (const key of [
+  requirePositiveIntegers('task host', o, [
     'defaultTtlMs',
     'maxTtlMs',
     'minTtlMs',
     'pollIntervalMs',
     'pageSize',
     'sweepIntervalMs',
-  ] as const) {
-    if (!Number.isSafeInteger(o[key]) || o[key] <= 0) {
-      throw new RangeError(`task host option ${key} must be a positive integer`);
-    }
-  }
+  ]);
   if (o.minTtlMs > o.maxTtlMs) throw new RangeError('task host minTtlMs exceeds maxTtlMs');
   o.defaultTtlMs = Math.min(Math.max(o.defaultTtlMs, o.minTtlMs), o.maxTtlMs);
   return Object.freeze(o);
+}
+
+/** RangeError `${owner} option ${key} must be a positive integer` for the first key that is not. */
+export function requirePositiveIntegers<K extends string>(
+  owner: string,
+  options: Readonly<Record<K, number>>,
+  keys: readonly K[],
+): void {
+  for (const key of keys) {
+    const v = options[key];
+    if (!Number.isSafeInteger(v) || v <= 0) {
+      throw new RangeError(`${owner} option ${key} must be a positive integer`);
+    }
+  }
 }
 
 /** The TTL a task gets: the request's, clamped to [minTtlMs, maxTtlMs]; the default when absent. */

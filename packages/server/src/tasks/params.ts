@@ -1,4 +1,4 @@
-/** Shared parameter checks of the task methods. */
+/** Shared parameter checks and errors of the task methods. */
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
 
@@ -12,6 +12,11 @@ export function taskIdOf(params: JsonObject): string {
 
 export function invalidParams(message: string): ProtocolError {
   return new ProtocolError(RpcError.InvalidParams.code, message);
+}
+
+/** Unknown, expired and foreign task ids all get this one answer, so none leaks. */
+export function taskNotFound(): ProtocolError {
+  return invalidParams('Task not found');
 }
 
 export function isJsonObject(v: unknown): v is JsonObject {

@@ -1,8 +1,7 @@
 /**
- * The in-memory task record and its wire views: the 2026-07-28 tasks extension (flat,
- * `resultType`, `ttlMs`) and the 2025-11-25 experimental `Task` object (`ttl`, `pollInterval`).
+ * Task statuses and the in-memory task record. Its wire views live in wire.ts, typed against
+ * the fields they read, so the durable host serves them from its own record.
  */
-import { MetaKey } from '@mcp-cluster/protocol';
 import type { CallToolResult, InputRequest, JsonObject } from '@mcp-cluster/protocol';
 import type { Era, Outbound } from '../context.js';
 
@@ -77,89 +76,4 @@ export function ownerOf(era: Era, principalId: string, sessionId: string | undef
   return era === 'modern'
     ? `m\u0000${principalId}`
     : `l\u0000${principalId}\u0000${sessionId ?? ''}`;
-}
-
-/** The tool result as stored: without the related-task `_meta` key (tasks ext 8.1). */
-export function stripRelatedTask(result: CallToolResult): CallToolResult {
-  const meta = result._meta;
-  if (meta === undefined || !(MetaKey.RelatedTask in meta)) return result;
-  const { [MetaKey.RelatedTask]: _dropped, ...rest } = meta;
-  const copy: CallToolResult = { ...result };
-  if (Object.keys(rest).length > 0) copy._meta = rest;
-  else delete copy._meta;
-  return copy;
-}
-
-/** Modern CreateTaskResult: flat, and nothing beyond the task's identity and timing. */
-export function modernCreateResult(t: TaskRecord, pollIntervalMs: number): JsonObject {
-  return {
-    resultType: 'task',
-    taskId: t.id,
-    status: t.status,
-    createdAt: t.createdAt,
-    lastUpdatedAt: t.lastUpdatedAt,
-    ttlMs: t.ttlMs,
-    pollIntervalMs,
-  };
-}
-
-/** Modern `tasks/get`: status-dependent payload; never `requestState`. */
-export function modernGetResult(t: TaskRecord, pollIntervalMs: number): JsonObject {
-  const out: JsonObject = {
-    resultType: 'complete',
-    taskId: t.id,
-    status: t.status,
-    createdAt: t.createdAt,
-    lastUpdatedAt: t.lastUpdatedAt,
-    ttlMs: t.ttlMs,
-    pollIntervalMs,
-  };
-  if (t.statusMessage !== undefined) out.statusMessage = t.statusMessage;
-  switch (t.status) {
-    case 'input_required':
-      out.inputRequests = pendingRequests(t);
-      break;
-    case 'completed':
-      out.result = t.result;
-      break;
-    case 'failed':
-      out.error = t.error;
-      break;
-    case 'working':
-    case 'cancelled':
-      break;
-  }
-  return out;
-}
-
-function pendingRequests(t: TaskRecord): JsonObject {
-  const map: JsonObject = {};
-  for (const [key, entry] of t.pending) map[key] = entry.request;
-  return map;
-}
-
-/** 2025-11-25 `Task` (also the body of tasks/get, tasks/cancel and the status notification). */
-export function legacyTask(t: TaskRecord, pollIntervalMs: number): JsonObject {
-  const out: JsonObject = {
-    taskId: t.id,
-    status: t.status,
-    createdAt: t.createdAt,
-    lastUpdatedAt: t.lastUpdatedAt,
-    ttl: t.ttlMs,
-    pollInterval: pollIntervalMs,
-  };
-  if (t.statusMessage !== undefined) out.statusMessage = t.statusMessage;
-  return out;
-}
-
-/** Opaque `tasks/list` cursor: the creation sequence number of the last task served. */
-export function encodeCursor(seq: number): string {
-  return Buffer.from(`t${seq}`, 'utf8').toString('base64url');
-}
-
-/** The sequence number inside a cursor, or undefined when it is not one of ours. */
-export function decodeCursor(cursor: string): number | undefined {
-  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^t\d{1,15}$/.test(raw)) return undefined;
-  return Number(raw.slice(1));
 }

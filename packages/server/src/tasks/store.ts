@@ -1,6 +1,6 @@
 /**
  * The in-memory task table: lifecycle (run, settle, cancel, expire), input parking and
- * waiting for status changes. The wire handlers (modern.ts, legacy.ts) sit on top of it.
+ * waiting for status changes. The task methods (methods.ts) sit on top of it (memory.ts).
  *
  * Retention: a task lives `ttlMs` from creation; reaching a terminal status restarts the
  * clock, so a result stays readable for `ttlMs` after it was produced. A task still running
@@ -13,14 +13,10 @@ import type { RequestContext } from '../context.js';
 import type { TaskPort, TaskRun } from './api.js';
 import type { ResolvedTaskHostOptions } from './options.js';
 import { effectiveTtl } from './options.js';
-import { isTerminal, legacyTask, ownerOf, stripRelatedTask } from './record.js';
+import { taskNotFound } from './params.js';
+import { isTerminal, ownerOf } from './record.js';
 import type { InputGroup, TaskError, TaskRecord, TaskStatus } from './record.js';
-
-const TASK_NOT_FOUND = 'Task not found';
-
-export function taskNotFound(): ProtocolError {
-  return new ProtocolError(RpcError.InvalidParams.code, TASK_NOT_FOUND);
-}
+import { legacyTask, stripRelatedTask } from './wire.js';
 
 function cancelledReason(): ProtocolError {
   return new ProtocolError(RpcError.RequestCancelled.code, 'Task cancelled');

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { CallToolResult, JsonObject } from '@mcp-cluster/protocol';
-import type { TaskPort } from '@mcp-cluster/server';
+import type { TaskJob, TaskPort } from '@mcp-cluster/server';
 import {
   ManualClock,
   deferred,
@@ -34,6 +34,27 @@ afterEach(async () => {
   prefix = testPrefix();
 });
 
+/**
+ * A durable job whose first run never ends (its port is handed out, to watch it being
+ * aborted); every later run completes with `finish(run number)`.
+ */
+function parksFirstRun(finish: (run: number) => string): {
+  job: TaskJob;
+  firstRun: Promise<TaskPort>;
+} {
+  let calls = 0;
+  const firstRun = deferred<TaskPort>();
+  const job = jobFor((port) => {
+    calls++;
+    if (calls === 1) {
+      firstRun.resolve(port);
+      return never();
+    }
+    return Promise.resolve(text(finish(calls)));
+  });
+  return { job, firstRun: firstRun.promise };
+}
+
 async function get(n: Node, taskId: string, ctx = fakeCtx()): Promise<JsonObject> {
   return n.host.handle('tasks/get', { taskId }, ctx);
 }
@@ -42,19 +63,10 @@ describe('crash takeover', () => {
   it('a durable task whose node dies is run again on another node and completes there', async () => {
     const a = await node('A');
     const ctx = fakeCtx({ principal: user('alice') });
-    let calls = 0;
-    const firstRun = deferred<TaskPort>();
-    const job = jobFor((port) => {
-      calls++;
-      if (calls === 1) {
-        firstRun.resolve(port);
-        return never();
-      }
-      return Promise.resolve(text(`done on run ${calls}`));
-    });
+    const { job, firstRun } = parksFirstRun((run) => `done on run ${run}`);
     const created = await a.host.start(never, ctx, { job });
     const taskId = created.taskId as string;
-    await firstRun.promise;
+    await firstRun;
     expect(a.resolved).toHaveLength(1);
 
     const b = await node('B');
@@ -185,18 +197,9 @@ describe('close', () => {
     const over = { lockDurationMs: 60_000 };
     const a = await node('A', over);
     const ctx = fakeCtx();
-    let calls = 0;
-    const firstRun = deferred<TaskPort>();
-    const job = jobFor((port) => {
-      calls++;
-      if (calls === 1) {
-        firstRun.resolve(port);
-        return never();
-      }
-      return Promise.resolve(text('finished after hand-back'));
-    });
+    const { job, firstRun } = parksFirstRun(() => 'finished after hand-back');
     const { taskId } = await a.host.start(never, ctx, { job });
-    const port = await firstRun.promise;
+    const port = await firstRun;
     await a.host.close();
     expect(port.signal.aborted).toBe(true);
 

@@ -4,40 +4,21 @@
  * against the official schema.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Extension } from '@mcp-cluster/protocol';
-import type { ClientCapabilities, JsonObject } from '@mcp-cluster/protocol';
+import type { JsonObject } from '@mcp-cluster/protocol';
 import { createEngine } from '@mcp-cluster/server';
 import type { ComponentPack, Engine } from '@mcp-cluster/server';
 import { expectValidMessage } from '../../testkit/src/schema.js';
 import {
-  LegacyClient,
-  MODERN_CAPS,
-  modern,
-  resultOf,
-  tool,
-} from '../../server/src/test-harness.js';
+  WITH_TASKS_EXT,
+  confirmDeleteTool,
+  expectLegacyInputOnResultStream,
+} from '../../server/src/tasks/engine.test-support.js';
+import { modern, resultOf } from '../../server/src/test-harness.js';
 import { createDurableTaskHost } from './host.js';
 import { purge, redisUrl, testPrefix, until } from './durable.test-support.js';
 
 const V = '2026-07-28';
-const WITH_EXT: ClientCapabilities = { ...MODERN_CAPS, extensions: { [Extension.Tasks]: {} } };
-
-const pack: ComponentPack = {
-  name: 'durable-it',
-  components: [
-    tool(
-      'confirm_delete',
-      async (_a, ctx) => {
-        const answer = await ctx.elicit({
-          message: 'Delete?',
-          requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean' } } },
-        });
-        return `answer: ${JSON.stringify(answer)}`;
-      },
-      { taskSupport: 'optional' },
-    ),
-  ],
-};
+const pack: ComponentPack = { name: 'durable-it', components: [confirmDeleteTool()] };
 
 let prefix = testPrefix();
 const engines: Engine[] = [];
@@ -65,7 +46,7 @@ async function newEngine(nodeId: string): Promise<Engine> {
 }
 
 async function call(engine: Engine, method: string, params: JsonObject) {
-  const { response } = await modern(engine, method, params, { caps: WITH_EXT });
+  const { response } = await modern(engine, method, params, { caps: WITH_TASKS_EXT });
   expectValidMessage(V, response, { method });
   return resultOf(response);
 }
@@ -99,28 +80,6 @@ describe('durable tasks through two engines', () => {
   });
 
   it('2025-11-25: task-augmented tools/call and tasks/result with elicitation on its stream', async () => {
-    const engine = await newEngine('A');
-    const client = await LegacyClient.connect(engine);
-    client.onRequest = (method) =>
-      method === 'elicitation/create'
-        ? { action: 'accept', content: { confirm: true } }
-        : undefined;
-
-    const res = await client.request('tools/call', {
-      name: 'confirm_delete',
-      arguments: {},
-      task: { ttl: 60_000 },
-    });
-    expectValidMessage('2025-11-25', res, { method: 'tools/call' });
-    const task = resultOf(res).task as JsonObject;
-    expect(task).toMatchObject({ status: 'working', ttl: 60_000 });
-    const taskId = task.taskId as string;
-
-    const result = await client.request('tasks/result', { taskId });
-    expectValidMessage('2025-11-25', result, { method: 'tasks/result' });
-    expect(JSON.stringify(resultOf(result).content)).toContain('confirm');
-    const sent = client.stream.filter((m) => 'method' in m && m.method === 'elicitation/create');
-    expect(sent).toHaveLength(1);
-    for (const m of client.stream) expectValidMessage('2025-11-25', m);
+    await expectLegacyInputOnResultStream(await newEngine('A'));
   });
 });

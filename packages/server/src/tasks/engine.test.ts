@@ -4,18 +4,22 @@
  * the tasks/result stream. Every emitted message is validated against the official schema.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Extension, ProtocolError } from '@mcp-cluster/protocol';
+import { ProtocolError } from '@mcp-cluster/protocol';
 import type { ClientCapabilities, JsonObject } from '@mcp-cluster/protocol';
 import { expectValidMessage } from '../../../testkit/src/schema.js';
 import type { Engine } from '../api.js';
 import type { ComponentPack } from '../components.js';
 import { createEngine } from '../engine.js';
-import { LegacyClient, MODERN_CAPS, errorOf, modern, resultOf, tool } from '../test-harness.js';
+import { MODERN_CAPS, errorOf, modern, resultOf, tool } from '../test-harness.js';
 import { createMemoryTaskHost } from './memory.js';
+import {
+  WITH_TASKS_EXT,
+  confirmDeleteTool,
+  expectLegacyInputOnResultStream,
+} from './engine.test-support.js';
 import { flush } from './fakes.test-support.js';
 
 const V = '2026-07-28';
-const WITH_EXT: ClientCapabilities = { ...MODERN_CAPS, extensions: { [Extension.Tasks]: {} } };
 
 const pack: ComponentPack = {
   name: 'tasks-it',
@@ -38,17 +42,7 @@ const pack: ComponentPack = {
       },
       { taskSupport: 'required' },
     ),
-    tool(
-      'confirm_delete',
-      async (_a, ctx) => {
-        const answer = await ctx.elicit({
-          message: 'Delete?',
-          requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean' } } },
-        });
-        return `answer: ${JSON.stringify(answer)}`;
-      },
-      { taskSupport: 'optional' },
-    ),
+    confirmDeleteTool(),
   ],
 };
 
@@ -66,7 +60,7 @@ function newEngine(): Engine {
   return engine;
 }
 
-async function call(method: string, params: JsonObject, caps: ClientCapabilities = WITH_EXT) {
+async function call(method: string, params: JsonObject, caps: ClientCapabilities = WITH_TASKS_EXT) {
   const { response } = await modern(engine, method, params, { caps });
   expectValidMessage(V, response, { method });
   return response;
@@ -90,7 +84,7 @@ describe('tasks extension through the engine', () => {
     expect(resultOf(await call('tasks/get', { taskId }))['status']).toBe('cancelled');
     for (const method of ['tasks/result', 'tasks/list']) {
       expect(
-        errorOf((await modern(engine, method, { taskId }, { caps: WITH_EXT })).response).code,
+        errorOf((await modern(engine, method, { taskId }, { caps: WITH_TASKS_EXT })).response).code,
       ).toBe(-32601);
     }
     const gated = errorOf(await call('tasks/get', { taskId: 'gate-test' }, MODERN_CAPS));
@@ -100,31 +94,6 @@ describe('tasks extension through the engine', () => {
 
 describe('2025-11-25 tasks through the engine', () => {
   it('task-augmented tools/call, tasks/get, and tasks/result with elicitation on its stream', async () => {
-    newEngine();
-    const client = await LegacyClient.connect(engine);
-    client.onRequest = (method) =>
-      method === 'elicitation/create'
-        ? { action: 'accept', content: { confirm: true } }
-        : undefined;
-
-    const res = await client.request('tools/call', {
-      name: 'confirm_delete',
-      arguments: { filename: 'a.txt' },
-      task: { ttl: 60_000 },
-    });
-    expectValidMessage('2025-11-25', res, { method: 'tools/call' });
-    const task = resultOf(res)['task'] as JsonObject;
-    expect(task).toMatchObject({ status: expect.any(String), ttl: 60_000 });
-    const taskId = task['taskId'] as string;
-
-    const got = await client.request('tasks/get', { taskId });
-    expectValidMessage('2025-11-25', got, { method: 'tasks/get' });
-
-    const result = await client.request('tasks/result', { taskId });
-    expectValidMessage('2025-11-25', result, { method: 'tasks/result' });
-    expect(JSON.stringify(resultOf(result)['content'])).toContain('confirm');
-    const sent = client.stream.filter((m) => 'method' in m && m.method === 'elicitation/create');
-    expect(sent).toHaveLength(1);
-    for (const m of client.stream) expectValidMessage('2025-11-25', m);
+    await expectLegacyInputOnResultStream(newEngine());
   });
 });

@@ -79,15 +79,8 @@ export function modernGetResult(
   pending: Iterable<readonly [string, InputRequest]>,
   pollIntervalMs: number,
 ): JsonObject {
-  const out: JsonObject = {
-    resultType: 'complete',
-    taskId: t.id,
-    status: t.status,
-    createdAt: t.createdAt,
-    lastUpdatedAt: t.lastUpdatedAt,
-    ttlMs: t.ttlMs,
-    pollIntervalMs,
-  };
+  // The create result's fields in the same order; only the result type differs.
+  const out: JsonObject = { ...modernCreateResult(t, pollIntervalMs), resultType: 'complete' };
   if (t.statusMessage !== undefined) out.statusMessage = t.statusMessage;
   switch (t.status) {
     case 'input_required': {

@@ -82,7 +82,8 @@ export class ClusterNodeError extends Error {
   override readonly name = 'ClusterNodeError';
 }
 
-function testServices(): { redisUrl: string; natsUrl: string } {
+/** The test Redis and NATS URLs (vitest global setup); a missing one is a loud error, never a skip. */
+export function testServices(): { redisUrl: string; natsUrl: string } {
   const redisUrl = process.env.MCP_TEST_REDIS_URL;
   const natsUrl = process.env.MCP_TEST_NATS_URL;
   if (!redisUrl || !natsUrl) {

@@ -3,6 +3,7 @@
  * modern-wire request builders and a reader for JSON, SSE and newline-delimited JSON bodies.
  */
 import { MetaKey } from '@mcp-cluster/protocol';
+import { parseSseEvent } from './sse.js';
 
 export const MODERN_VERSION = '2026-07-28';
 
@@ -99,12 +100,8 @@ function takeFrames(buffer: string, sse: boolean): { frames: string[]; rest: str
 
 function parseFrame(frame: string, sse: boolean): unknown {
   if (!sse) return frame.trim() === '' ? undefined : (JSON.parse(frame) as unknown);
-  const data = frame
-    .split('\n')
-    .filter((l) => l.startsWith('data:'))
-    .map((l) => l.slice(5).replace(/^ /, ''));
-  // A priming event (SEP-1699) has an id and empty data: no message.
-  const text = data.join('\n');
+  // A priming event (SEP-1699) has an id and empty data, a keep-alive no fields: no message.
+  const text = parseSseEvent(frame)?.data ?? '';
   return text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
 }
 

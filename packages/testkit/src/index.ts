@@ -42,4 +42,35 @@ export {
   STDERR_TAIL_CHARS,
   deleteRedisKeys,
   startCluster,
+  testServices,
 } from './cluster.js';
+export type { EventuallyOptions } from './wait.js';
+export {
+  DEFAULT_EVENTUALLY_TIMEOUT_MS,
+  DEFAULT_POLL_MS,
+  WaitTimeoutError,
+  eventually,
+  within,
+} from './wait.js';
+export type { SseEvent } from './sse.js';
+export { DEFAULT_SSE_READ_TIMEOUT_MS, SseReader, parseSseEvent } from './sse.js';
+export { textOf } from './results.js';
+export type { Exchange } from './legacy-client.js';
+export {
+  DEFAULT_LEGACY_CAPABILITIES,
+  LEGACY_VERSION,
+  LegacySession,
+  STEP_TIMEOUT_MS,
+  modernCall,
+} from './legacy-client.js';
+export type { LogEntry, Readiness } from './in-process.js';
+export {
+  ANONYMOUS,
+  DISPATCH_DEADLINE_MS,
+  IN_PROCESS_DRAIN_MS,
+  IN_PROCESS_HEARTBEAT_MS,
+  InProcessCluster,
+  envelopeHeaders,
+  readyz,
+  workersReady,
+} from './in-process.js';

@@ -8,12 +8,21 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { RpcError } from '@mcp-cluster/protocol';
 import { describe, expect, it } from 'vitest';
-import { TestCluster, readyz, textOf, within, workersReady } from './test-fixtures/cluster.js';
-import { LegacySession, STEP_TIMEOUT_MS, modernCall } from './test-fixtures/legacy.js';
+// Relative: the services do not depend on the testkit as a package (it depends on them).
+import {
+  InProcessCluster,
+  LegacySession,
+  STEP_TIMEOUT_MS,
+  modernCall,
+  readyz,
+  textOf,
+  within,
+  workersReady,
+} from '../../../packages/testkit/src/index.js';
 
 describe('gateway readiness', () => {
   it('/readyz is 503 without workers, 200 once one registered, 503 again after it left', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway({ nodeId: 'g-ready' });
     expect(await readyz(gateway.url)).toMatchObject({
       status: 503,
@@ -46,7 +55,7 @@ describe('gateway readiness', () => {
 
 describe('gateway with the official SDK client', () => {
   it('initialize, tools/list, tools/call and a sampling round trip', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     await cluster.worker();
     await workersReady(gateway.url, 1);
@@ -107,7 +116,7 @@ describe('gateway: hostile session use', () => {
     ['path-like', '../../etc/passwd'],
     ['a Redis key pattern', '*'],
   ])('a session id %s is 404 Session not found', async (_, sessionId) => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     const res = await fetch(gateway.url, {
       method: 'POST',
@@ -129,7 +138,7 @@ describe('gateway: hostile session use', () => {
   });
 
   it('an unknown session id is 404; a DELETEd session is 404 when reused', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     await cluster.worker();
     await workersReady(gateway.url, 1);

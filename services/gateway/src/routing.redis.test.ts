@@ -10,15 +10,16 @@ import { RpcError } from '@mcp-cluster/protocol';
 import { describe, expect, it } from 'vitest';
 import { ALPHA_TOOL } from './test-fixtures/alpha-pack.js';
 import { BETA_TOOL } from './test-fixtures/beta-pack.js';
+// Relative: the services do not depend on the testkit as a package (it depends on them).
 import {
-  ALPHA_PACK,
-  BETA_PACK,
-  TestCluster,
+  InProcessCluster,
+  LegacySession,
   eventually,
+  modernCall,
   textOf,
   workersReady,
-} from './test-fixtures/cluster.js';
-import { LegacySession, modernCall } from './test-fixtures/legacy.js';
+} from '../../../packages/testkit/src/index.js';
+import { ALPHA_PACK, BETA_PACK } from './test-fixtures/packs.js';
 
 /** Enough calls that round robin over two workers would hit both. */
 const CALLS_PER_CHECK = 6;
@@ -81,7 +82,7 @@ const logMessages = (messages: readonly unknown[]): unknown[] =>
 
 describe('gateway routing by ownership', () => {
   it('modern calls go to the owner; an unknown tool is the worker error, not 503', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     await cluster.worker({ nodeId: 'w-alpha', packs: ['builtin:conformance', ALPHA_PACK] });
     await cluster.worker({ nodeId: 'w-beta', packs: ['builtin:conformance', BETA_PACK] });
@@ -111,7 +112,7 @@ describe('gateway routing by ownership', () => {
   });
 
   it('a legacy session pinned to one worker reaches a tool only another owns', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     // Only w-alpha runs first, so the session is pinned to it.
     await cluster.worker({ nodeId: 'w-alpha', packs: ['builtin:conformance', ALPHA_PACK] });
@@ -135,7 +136,7 @@ describe('gateway routing by ownership', () => {
 
 describe('gateway: workers going away', () => {
   it('the pinned worker drains away: the next request re-pins, session state intact', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     const w1 = await cluster.worker({ nodeId: 'w-1' });
     await workersReady(gateway.url, 1);
@@ -168,7 +169,7 @@ describe('gateway: workers going away', () => {
   });
 
   it('a worker that dies mid-call fails the call retryably; it is not re-run elsewhere', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     // A short drain: close() cuts the running call off, as a crash would.
     const workers = [
@@ -196,7 +197,7 @@ describe('gateway: workers going away', () => {
   });
 
   it('in-flight calls on a draining worker finish through the gateway', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     const workers = [
       await cluster.worker({ nodeId: 'w-1', drainMs: 5_000 }),
@@ -219,7 +220,7 @@ describe('gateway: workers going away', () => {
   });
 
   it('a registered worker answering 503 (draining) is skipped by modern calls', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     await using draining = await drainingWorker();
     const gateway = await cluster.gateway();
     await cluster.worker({ nodeId: 'w-real' });
@@ -240,7 +241,7 @@ describe('gateway: workers going away', () => {
   });
 
   it('a legacy session pinned to a worker answering 503 moves to another worker', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     await using draining = await drainingWorker();
     const gateway = await cluster.gateway();
     const real = await cluster.worker({ nodeId: 'w-real' });
@@ -267,7 +268,7 @@ describe('gateway: workers going away', () => {
   });
 
   it('a registered worker that refuses connections is marked dead; calls fail over', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     const real = await cluster.worker({ nodeId: 'w-real' });
     await workersReady(gateway.url, 1);

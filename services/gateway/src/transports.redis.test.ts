@@ -13,12 +13,17 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TestCluster, textOf, within, workersReady } from './test-fixtures/cluster.js';
+// Relative: the services do not depend on the testkit as a package (it depends on them).
+import {
+  InProcessCluster,
+  STEP_TIMEOUT_MS,
+  textOf,
+  within,
+  workersReady,
+} from '../../../packages/testkit/src/index.js';
 
 // The SDK's WebSocket client expects the browser global (Node 20 has none).
 (globalThis as unknown as { WebSocket: unknown }).WebSocket = WebSocket;
-
-const STEP_MS = 15_000;
 
 const TRANSPORTS: readonly [string, (gatewayUrl: string) => Transport][] = [
   [
@@ -30,7 +35,7 @@ const TRANSPORTS: readonly [string, (gatewayUrl: string) => Transport][] = [
 
 describe.each(TRANSPORTS)('%s through a gateway', (_name, makeTransport) => {
   it('initialize, tools/list, logging at the level set, and a sampling round trip', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway();
     await cluster.worker();
     await workersReady(gateway.url, 1);
@@ -48,7 +53,7 @@ describe.each(TRANSPORTS)('%s through a gateway', (_name, makeTransport) => {
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       logs.push(n.params.level);
     });
-    await within(STEP_MS, 'connect', client.connect(makeTransport(gateway.url)));
+    await within(STEP_TIMEOUT_MS, 'connect', client.connect(makeTransport(gateway.url)));
     try {
       const tools = await client.listTools();
       expect(tools.tools.map((t) => t.name)).toContain('test_sampling');
@@ -60,7 +65,7 @@ describe.each(TRANSPORTS)('%s through a gateway', (_name, makeTransport) => {
       expect(logs).toEqual([]);
 
       const sampled = await within(
-        STEP_MS,
+        STEP_TIMEOUT_MS,
         'sampling call',
         client.callTool({ name: 'test_sampling', arguments: { prompt: 'hi' } }),
       );

@@ -15,13 +15,14 @@ import {
 import type { ClusterState, DispatchEnvelope } from '@mcp-cluster/cluster';
 import { MetaKey, RpcError } from '@mcp-cluster/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Relative: the services do not depend on the testkit as a package (it depends on them).
 import {
+  InProcessCluster,
   LEGACY_VERSION,
-  TestCluster,
   envelopeHeaders,
+  modernRequest,
   textOf,
-} from '../../gateway/src/test-fixtures/cluster.js';
-import { modernRequest } from '../../../packages/testkit/src/http.js';
+} from '../../../packages/testkit/src/index.js';
 import type { RunningWorker } from './index.js';
 
 /** Small enough to exceed cheaply; the config minimum is 1 KiB. */
@@ -38,12 +39,12 @@ interface Failure {
   error: { code: number; message: string };
 }
 
-let cluster: TestCluster;
+let cluster: InProcessCluster;
 let worker: RunningWorker;
 let state: ClusterState;
 
 beforeAll(async () => {
-  cluster = new TestCluster();
+  cluster = new InProcessCluster();
   worker = await cluster.worker({
     nodeId: 'w-dispatch',
     bodyLimitBytes: BODY_LIMIT_BYTES,

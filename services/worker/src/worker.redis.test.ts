@@ -17,17 +17,18 @@ import type { BusEvent } from '@mcp-cluster/cluster';
 import { RpcError } from '@mcp-cluster/protocol';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+// Relative: the services do not depend on the testkit as a package (it depends on them).
 import {
-  CONDITION_TIMEOUT_MS,
+  DEFAULT_EVENTUALLY_TIMEOUT_MS,
+  InProcessCluster,
   LEGACY_VERSION,
-  TestCluster,
   envelopeHeaders,
   eventually,
+  modernRequest,
   testServices,
   textOf,
   within,
-} from '../../gateway/src/test-fixtures/cluster.js';
-import { modernRequest } from '../../../packages/testkit/src/http.js';
+} from '../../../packages/testkit/src/index.js';
 import type { RunningWorker } from './index.js';
 
 /** Slack on top of drainMs for the rest of close() (unregister, bus flush, socket close). */
@@ -64,7 +65,7 @@ const inFlight = (worker: RunningWorker, n: number) => async () =>
 
 describe('worker registration', () => {
   it('lists itself in the registry with its url, weight and component names', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const worker = await cluster.worker({ nodeId: 'w-reg', weight: 3 });
     const state = await cluster.state();
     const [info, ...others] = await state.registry.list();
@@ -82,7 +83,7 @@ describe('worker registration', () => {
   });
 
   it('heartbeats renew the record TTL, and a lapsed record is registered again', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const worker = await cluster.worker();
     const key = clusterKeys(cluster.prefix).worker(worker.id);
     const redis = new Redis(testServices().redisUrl);
@@ -115,7 +116,7 @@ describe('worker registration', () => {
 
 describe('worker /healthz and unknown routes', () => {
   it('answers 200 ok with nothing in flight; other paths are 404', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const worker = await cluster.worker();
     expect(await health(worker)).toEqual({ status: 200, body: { status: 'ok', inFlight: 0 } });
     expect((await fetch(`${worker.url}/nope`)).status).toBe(404);
@@ -126,7 +127,7 @@ describe('worker /healthz and unknown routes', () => {
 
 describe('worker cancellation', () => {
   it('a gateway hanging up on a modern request aborts the handler', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const worker = await cluster.worker();
     const ac = new AbortController();
     const call = callTool(worker, 'slow_compute', { seconds: 30 }, ac.signal);
@@ -135,18 +136,18 @@ describe('worker cancellation', () => {
     ac.abort();
     await expect(call).rejects.toThrow();
     // Well before the tool's 30 s: the abort reached the handler.
-    await eventually('the aborted call leaves', inFlight(worker, 0), 5_000);
+    await eventually('the aborted call leaves', inFlight(worker, 0), { timeoutMs: 5_000 });
   });
 
   it('a legacy notifications/cancelled published on the bus aborts the running request', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const { text } = await cancelOverBus(cluster);
     // The dispatch ends long before the tool's 30 s, without the tool's result.
     expect(text).not.toContain('Computed');
   });
 
   it('the cancelled request answers the -32010 marker, not -32603', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const { text } = await cancelOverBus(cluster);
     const response = JSON.parse(text) as { error?: { code: number } };
     expect(response.error?.code).toBe(RpcError.RequestCancelled.code);
@@ -157,7 +158,7 @@ describe('worker cancellation', () => {
  * A legacy session on a fresh worker, a 30 s slow_compute in flight, and the bus event a
  * gateway publishes for the client's notifications/cancelled. Returns the dispatch's body.
  */
-async function cancelOverBus(cluster: TestCluster): Promise<{ status: number; text: string }> {
+async function cancelOverBus(cluster: InProcessCluster): Promise<{ status: number; text: string }> {
   const worker = await cluster.worker();
   const sessionId = `s-${randomUUID()}`;
   const version = await openLegacySession(cluster, worker, sessionId);
@@ -185,7 +186,7 @@ async function cancelOverBus(cluster: TestCluster): Promise<{ status: number; te
     await bus.flush();
     const res = await within(10_000, 'the cancelled call ends', call);
     const text = await res.text();
-    await eventually('nothing left in flight', inFlight(worker, 0), 5_000);
+    await eventually('nothing left in flight', inFlight(worker, 0), { timeoutMs: 5_000 });
     return { status: res.status, text };
   } finally {
     await bus.close();
@@ -194,7 +195,7 @@ async function cancelOverBus(cluster: TestCluster): Promise<{ status: number; te
 
 describe('worker drain on close()', () => {
   it('healthz 503 and dispatches 503 while draining; in-flight work finishes; unregisters', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const drainMs = 5_000;
     const worker = await cluster.worker({ nodeId: 'w-drain', drainMs });
     const state = await cluster.state();
@@ -225,7 +226,7 @@ describe('worker drain on close()', () => {
       await eventually('the registry drops the worker', async () =>
         (await state.registry.list()).length === 0 ? true : undefined,
       );
-      expect(await within(CONDITION_TIMEOUT_MS, 'WorkerDown on the bus', down)).toEqual({
+      expect(await within(DEFAULT_EVENTUALLY_TIMEOUT_MS, 'WorkerDown on the bus', down)).toEqual({
         type: BusEventType.WorkerDown,
         workerId: 'w-drain',
         reason: 'drain',
@@ -244,7 +245,7 @@ describe('worker drain on close()', () => {
   });
 
   it('while draining, a client answer to in-flight sampling is still accepted', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const worker = await cluster.worker({ drainMs: 3_000 });
     const sessionId = `s-${randomUUID()}`;
     const version = await openLegacySession(cluster, worker, sessionId, { sampling: {} });
@@ -282,7 +283,7 @@ describe('worker drain on close()', () => {
   });
 
   it('work that outlives drainMs is cut off: close() still returns within the bound', async () => {
-    await using cluster = new TestCluster();
+    await using cluster = new InProcessCluster();
     const drainMs = 300;
     const worker = await cluster.worker({ drainMs });
     const held = callTool(worker, 'slow_compute', { seconds: 30 });
@@ -314,7 +315,7 @@ function legacyHeaders(sessionId: string, extra: Record<string, string>): Record
 
 /** initialize through the worker with the session-new header; returns the stored version. */
 async function openLegacySession(
-  cluster: TestCluster,
+  cluster: InProcessCluster,
   worker: RunningWorker,
   sessionId: string,
   capabilities: Record<string, unknown> = {},

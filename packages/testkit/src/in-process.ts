@@ -1,0 +1,145 @@
+/**
+ * An in-process cluster for the gateway and worker service tests: workers and gateways
+ * started in this process against the test Redis and NATS, under one key/subject prefix per
+ * cluster, with their logs kept. Disposing closes them and deletes the prefix's keys.
+ *
+ * Services are imported by source path: they do not depend on the testkit (the testkit
+ * depends on them, through the CLI).
+ */
+import { randomUUID } from 'node:crypto';
+import { createClusterState, encodeEnvelope } from '../../cluster/src/index.js';
+import type { ClusterState, DispatchEnvelope } from '../../cluster/src/index.js';
+import { resolveConfig } from '../../config/src/index.js';
+import type { ConfigInput } from '../../config/src/index.js';
+import { startGateway } from '../../../services/gateway/src/index.js';
+import type { RunningGateway } from '../../../services/gateway/src/index.js';
+import { startWorker } from '../../../services/worker/src/index.js';
+import type { RunningWorker } from '../../../services/worker/src/index.js';
+import { deleteRedisKeys, testServices } from './cluster.js';
+import { MODERN_VERSION } from './http.js';
+import { eventually } from './wait.js';
+
+/** Heartbeat (and gateway registry poll) interval: small, so membership converges fast. */
+export const IN_PROCESS_HEARTBEAT_MS = 200;
+/** Drain of in-process nodes unless a test sets its own: short, so close() is quick. */
+export const IN_PROCESS_DRAIN_MS = 2_000;
+/** Deadline of a dispatch a test sends by hand ({@link envelopeHeaders}). */
+export const DISPATCH_DEADLINE_MS = 30_000;
+/** Bound on one GET /readyz. */
+const READYZ_TIMEOUT_MS = 5_000;
+
+/** The principal of an unauthenticated client, as a gateway puts it in the envelope. */
+export const ANONYMOUS = Object.freeze({
+  id: 'anonymous',
+  kind: 'anonymous',
+  roles: [],
+} as const satisfies DispatchEnvelope['principal']);
+
+export interface LogEntry {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly msg: string;
+  readonly err?: unknown;
+}
+
+/**
+ * One test's cluster: a unique prefix, the nodes started under it, and their logs. Disposing
+ * closes every node still open (workers first), then deletes the prefix's Redis keys.
+ */
+export class InProcessCluster implements AsyncDisposable {
+  readonly prefix = `t${randomUUID().slice(0, 8)}`;
+  readonly logs: LogEntry[] = [];
+  private readonly workers: RunningWorker[] = [];
+  private readonly gateways: RunningGateway[] = [];
+  private readonly states: ClusterState[] = [];
+
+  /** The config a node of this cluster gets; `overrides` win. */
+  config(overrides: ConfigInput = {}): ReturnType<typeof resolveConfig> {
+    return resolveConfig({
+      ...testServices(),
+      clusterPrefix: this.prefix,
+      host: '127.0.0.1',
+      port: 0,
+      packs: ['builtin:conformance'],
+      heartbeatMs: IN_PROCESS_HEARTBEAT_MS,
+      logLevel: 'silent',
+      drainMs: IN_PROCESS_DRAIN_MS,
+      ...overrides,
+    });
+  }
+
+  async worker(overrides: ConfigInput = {}): Promise<RunningWorker> {
+    const worker = await startWorker(this.config(overrides), this.log);
+    this.workers.push(worker);
+    return worker;
+  }
+
+  async gateway(overrides: ConfigInput = {}): Promise<RunningGateway> {
+    const gateway = await startGateway(this.config(overrides), this.log);
+    this.gateways.push(gateway);
+    return gateway;
+  }
+
+  /** A separate view of this cluster's Redis state (sessions, pins, registry). */
+  async state(): Promise<ClusterState> {
+    const state = await createClusterState({
+      redisUrl: testServices().redisUrl,
+      prefix: this.prefix,
+    });
+    this.states.push(state);
+    return state;
+  }
+
+  /** Logged errors (a service's `log('error', ...)`): a crash that was swallowed. */
+  errors(): LogEntry[] {
+    return this.logs.filter((l) => l.level === 'error');
+  }
+
+  readonly log = (level: LogEntry['level'], msg: string, err?: unknown): void => {
+    this.logs.push(err === undefined ? { level, msg } : { level, msg, err });
+  };
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    // Idempotent closes: a test may have closed some nodes already.
+    for (const w of this.workers.splice(0)) await w.close().catch(() => undefined);
+    for (const g of this.gateways.splice(0)) await g.close().catch(() => undefined);
+    for (const s of this.states.splice(0)) await s.close().catch(() => undefined);
+    await deleteRedisKeys(testServices().redisUrl, `${this.prefix}:*`);
+  }
+}
+
+/** Dispatch headers for a hand-made envelope (modern, anonymous, 30 s deadline by default). */
+export function envelopeHeaders(over: Partial<DispatchEnvelope> = {}): Record<string, string> {
+  return encodeEnvelope({
+    principal: ANONYMOUS,
+    protocolVersion: MODERN_VERSION,
+    era: 'modern',
+    clientCapabilities: {},
+    deadline: Date.now() + DISPATCH_DEADLINE_MS,
+    gatewayId: 'g-test',
+    ...over,
+  });
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly workers: number;
+  readonly redis?: boolean;
+  readonly nats?: boolean;
+  readonly id: string;
+}
+
+/** A gateway's GET /readyz (`gatewayUrl` is its MCP endpoint; the path is replaced). */
+export async function readyz(gatewayUrl: string): Promise<{ status: number; body: Readiness }> {
+  const res = await fetch(new URL('/readyz', gatewayUrl), {
+    signal: AbortSignal.timeout(READYZ_TIMEOUT_MS),
+  });
+  return { status: res.status, body: (await res.json()) as Readiness };
+}
+
+/** Waits until the gateway's /readyz counts exactly `n` routable workers. */
+export function workersReady(gatewayUrl: string, n: number): Promise<Readiness> {
+  return eventually(`readyz reports ${n} workers`, async () => {
+    const r = await readyz(gatewayUrl);
+    return r.body.workers === n ? r.body : undefined;
+  });
+}

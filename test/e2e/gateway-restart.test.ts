@@ -2,28 +2,17 @@
  * Scenario 3: restarting a gateway (SIGTERM + restart, SIGKILL + restart) loses no session.
  * Sessions live in Redis; a restarted gateway on the same port serves them as before.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../packages/testkit/src/index.js';
-import type { TestCluster } from '../../packages/testkit/src/index.js';
+import { describe, expect, it } from 'vitest';
+import { LegacySession, textOf } from '../../packages/testkit/src/index.js';
 import {
-  LegacySession,
-  PACKS,
   SCENARIO_TIMEOUT_MS,
+  SCENARIO_WORKERS,
   alternatingClient,
-  textOf,
+  useScenarioCluster,
   type Loose,
 } from './support.js';
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  cluster = await startCluster({ packs: PACKS });
-  await cluster.waitForWorkers(3);
-}, SCENARIO_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.close();
-}, SCENARIO_TIMEOUT_MS);
+const scenario = useScenarioCluster();
 
 const logMessages = (messages: readonly unknown[]): Loose[] =>
   messages.filter((m) => (m as Loose)?.method === 'notifications/message');
@@ -32,14 +21,15 @@ describe('scenario 3: gateway restarts lose no session', () => {
   it(
     'raw session: SIGTERM + restart of g1, then SIGKILL + restart of g2',
     async () => {
+      const { cluster } = scenario;
       const [gw1, gw2] = cluster.gateways as [
         (typeof cluster.gateways)[0],
         (typeof cluster.gateways)[0],
       ];
       const session = await LegacySession.open(gw1.url);
-      await session.call(gw1.url, 'logging/setLevel', { level: 'error' });
+      await session.via(gw1.url).call('logging/setLevel', { level: 'error' });
       expect(
-        textOf(await session.call(gw2.url, 'tools/call', { name: 'test_simple_text' })),
+        textOf(await session.via(gw2.url).call('tools/call', { name: 'test_simple_text' })),
       ).toMatch(/simple text/i);
 
       for (const [node, signal] of [
@@ -50,17 +40,17 @@ describe('scenario 3: gateway restarts lose no session', () => {
         await node.kill(signal);
         await node.restart();
         expect(node.url).toBe(url);
-        await cluster.waitForWorkers(3);
-        const r = await session.request(url, 'tools/call', {
+        await cluster.waitForWorkers(SCENARIO_WORKERS);
+        const r = await session.via(url).request('tools/call', {
           name: 'test_tool_with_logging',
           arguments: {},
         });
         expect(r.all.status).toBe(200);
-        expect(r.response.error).toBeUndefined();
-        expect(textOf(r.response.result)).toBe('Tool with logging executed successfully');
+        expect(r.response?.error).toBeUndefined();
+        expect(textOf(r.response?.result)).toBe('Tool with logging executed successfully');
         expect(logMessages(r.all.messages)).toHaveLength(0); // the session's level is intact
       }
-      await session.close(gw1.url);
+      await session.via(gw1.url).close();
     },
     SCENARIO_TIMEOUT_MS,
   );
@@ -68,6 +58,7 @@ describe('scenario 3: gateway restarts lose no session', () => {
   it(
     'SDK client keeps its session across a restart of each gateway',
     async () => {
+      const { cluster } = scenario;
       const { client } = await alternatingClient(cluster);
       try {
         expect((await client.listTools()).tools.length).toBeGreaterThan(0);
@@ -78,7 +69,7 @@ describe('scenario 3: gateway restarts lose no session', () => {
           const node = cluster.gateways[i]!;
           await node.kill(signal);
           await node.restart();
-          await cluster.waitForWorkers(3);
+          await cluster.waitForWorkers(SCENARIO_WORKERS);
           // Two calls: one lands on each gateway, the restarted one included.
           for (let k = 0; k < 2; k++) {
             const r = await client.callTool({ name: 'test_simple_text', arguments: {} });

@@ -8,33 +8,22 @@ import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectValidMessage, startCluster } from '../../packages/testkit/src/index.js';
-import type { TestCluster } from '../../packages/testkit/src/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   LEGACY_VERSION,
   LegacySession,
-  PACKS,
-  SCENARIO_TIMEOUT_MS,
   SseReader,
-  alternatingClient,
+  expectValidMessage,
   textOf,
+} from '../../packages/testkit/src/index.js';
+import {
+  SCENARIO_TIMEOUT_MS,
+  alternatingClient,
+  useScenarioCluster,
   type Loose,
 } from './support.js';
 
-let cluster: TestCluster;
-let g1: string;
-let g2: string;
-
-beforeAll(async () => {
-  cluster = await startCluster({ packs: PACKS });
-  await cluster.waitForWorkers(3);
-  [g1, g2] = cluster.gateways.map((g) => g.url) as [string, string];
-}, SCENARIO_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.close();
-}, SCENARIO_TIMEOUT_MS);
+const scenario = useScenarioCluster();
 
 const isRequest = (method: string) => (m: Loose) => m?.method === method && m?.id !== undefined;
 const isResponse = (id: number) => (m: Loose) =>
@@ -44,6 +33,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
   it(
     'SDK client: requests alternate g1/g2 end to end, with sampling and elicitation',
     async () => {
+      const { cluster } = scenario;
       const { client, routed } = await alternatingClient(cluster, (c) => {
         c.setRequestHandler(CreateMessageRequestSchema, (req) => ({
           role: 'assistant',
@@ -99,10 +89,11 @@ describe('scenario 1: a legacy session across two gateways', () => {
   it(
     'raw: sampling and elicitation streamed by g1 are answered through g2',
     async () => {
+      const { g1, g2 } = scenario;
       const session = await LegacySession.open(g1);
       try {
         // Sampling: the request arrives on g1's POST stream; the answer goes to g2.
-        const res = await session.post(g1, {
+        const res = await session.via(g1).post({
           jsonrpc: '2.0',
           id: 101,
           method: 'tools/call',
@@ -112,7 +103,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
         const stream = new SseReader(res);
         const { message: sampling } = await stream.until(isRequest('sampling/createMessage'));
         expectValidMessage(LEGACY_VERSION, sampling);
-        const answer = await session.post(g2, {
+        const answer = await session.via(g2).post({
           jsonrpc: '2.0',
           id: sampling.id,
           result: {
@@ -128,7 +119,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
         expect(textOf(result.result)).toBe('LLM response: answered via g2');
 
         // Elicitation, the other way round: streamed by g2, answered through g1.
-        const res2 = await session.post(g2, {
+        const res2 = await session.via(g2).post({
           jsonrpc: '2.0',
           id: 102,
           method: 'tools/call',
@@ -137,7 +128,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
         const stream2 = new SseReader(res2);
         const { message: elicit } = await stream2.until(isRequest('elicitation/create'));
         expectValidMessage(LEGACY_VERSION, elicit);
-        const answer2 = await session.post(g1, {
+        const answer2 = await session.via(g1).post({
           jsonrpc: '2.0',
           id: elicit.id,
           result: { action: 'accept', content: { response: 'via-g1' } },
@@ -149,7 +140,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
           'User response: action=accept, content={"response":"via-g1"}',
         );
       } finally {
-        await session.close(g1);
+        await session.via(g1).close();
       }
     },
     SCENARIO_TIMEOUT_MS,
@@ -158,11 +149,11 @@ describe('scenario 1: a legacy session across two gateways', () => {
   it(
     'raw: a POST stream read partly on g1 is resumed on g2 with Last-Event-ID',
     async () => {
+      const { g1, g2 } = scenario;
       const session = await LegacySession.open(g1);
       try {
         const controller = new AbortController();
-        const res = await session.post(
-          g1,
+        const res = await session.via(g1).post(
           {
             jsonrpc: '2.0',
             id: 201,
@@ -179,9 +170,9 @@ describe('scenario 1: a legacy session across two gateways', () => {
         controller.abort();
         await stream.cancel();
 
-        const resumed = await session.openGetStream(g2, { 'last-event-id': priming!.id! });
+        const resumed = await session.via(g2).openGetStream({ 'last-event-id': priming!.id! });
         const { message: sampling } = await resumed.until(isRequest('sampling/createMessage'));
-        const answer = await session.post(g1, {
+        const answer = await session.via(g1).post({
           jsonrpc: '2.0',
           id: sampling.id,
           result: {
@@ -197,7 +188,7 @@ describe('scenario 1: a legacy session across two gateways', () => {
         expect(textOf(result.result)).toBe('LLM response: after resumption');
         await resumed.cancel();
       } finally {
-        await session.close(g1);
+        await session.via(g1).close();
       }
     },
     SCENARIO_TIMEOUT_MS,
@@ -206,9 +197,10 @@ describe('scenario 1: a legacy session across two gateways', () => {
   it(
     'raw: a stream the server closed early (test_reconnection) resumes on the other gateway',
     async () => {
+      const { g1, g2 } = scenario;
       const session = await LegacySession.open(g2);
       try {
-        const res = await session.post(g2, {
+        const res = await session.via(g2).post({
           jsonrpc: '2.0',
           id: 301,
           method: 'tools/call',
@@ -222,12 +214,12 @@ describe('scenario 1: a legacy session across two gateways', () => {
           if (event.id !== undefined) lastId = event.id;
         }
         expect(lastId).toBeTruthy();
-        const resumed = await session.openGetStream(g1, { 'last-event-id': lastId! });
+        const resumed = await session.via(g1).openGetStream({ 'last-event-id': lastId! });
         const { message: result } = await resumed.until(isResponse(301));
         expect(textOf(result.result)).toMatch(/^Reconnection test completed successfully/);
         await resumed.cancel();
       } finally {
-        await session.close(g2);
+        await session.via(g2).close();
       }
     },
     SCENARIO_TIMEOUT_MS,

@@ -4,41 +4,27 @@
  * subscriptions/listen); a worker joining with a new tool makes open streams hear
  * notifications/tools/list_changed, and the tool is callable through both gateways.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  MODERN_VERSION,
-  expectValidMessage,
-  startCluster,
-} from '../../packages/testkit/src/index.js';
-import type { TestCluster } from '../../packages/testkit/src/index.js';
-import {
-  LATE_PACK,
   LEGACY_VERSION,
   LegacySession,
-  PACKS,
+  MODERN_VERSION,
+  expectValidMessage,
+  textOf,
+} from '../../packages/testkit/src/index.js';
+import {
+  LATE_PACK,
   SCENARIO_TIMEOUT_MS,
   listen,
   modern,
-  textOf,
+  useScenarioCluster,
   type Loose,
 } from './support.js';
 
 const WATCHED = 'test://watched-resource';
 const OTHER = 'test://static-text';
 
-let cluster: TestCluster;
-let g1: string;
-let g2: string;
-
-beforeAll(async () => {
-  cluster = await startCluster({ packs: PACKS });
-  await cluster.waitForWorkers(3);
-  [g1, g2] = cluster.gateways.map((g) => g.url) as [string, string];
-}, SCENARIO_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.close();
-}, SCENARIO_TIMEOUT_MS);
+const scenario = useScenarioCluster();
 
 const isUpdate = (m: Loose): boolean => m?.method === 'notifications/resources/updated';
 const isToolsChanged = (m: Loose): boolean => m?.method === 'notifications/tools/list_changed';
@@ -47,17 +33,18 @@ describe('scenario 4: resources/updated across workers and gateways', () => {
   it(
     'legacy: subscribed via g2, GET stream on g2, update raised through g1 on some worker',
     async () => {
+      const { g1, g2 } = scenario;
       const session = await LegacySession.open(g1);
       try {
-        await session.call(g2, 'resources/subscribe', { uri: WATCHED });
-        const stream = await session.openGetStream(g2);
+        await session.via(g2).call('resources/subscribe', { uri: WATCHED });
+        const stream = await session.via(g2).openGetStream();
         // An update of a URI the session did not subscribe to is not delivered...
-        await session.call(g1, 'tools/call', {
+        await session.via(g1).call('tools/call', {
           name: 'e2e_trigger_resource_update',
           arguments: { uri: OTHER },
         });
         const raisedOn = textOf(
-          await session.call(g1, 'tools/call', {
+          await session.via(g1).call('tools/call', {
             name: 'e2e_trigger_resource_update',
             arguments: { uri: WATCHED },
           }),
@@ -69,7 +56,7 @@ describe('scenario 4: resources/updated across workers and gateways', () => {
         expect(message.params).toMatchObject({ uri: WATCHED });
         await stream.cancel();
       } finally {
-        await session.close(g1);
+        await session.via(g1).close();
       }
     },
     SCENARIO_TIMEOUT_MS,
@@ -78,6 +65,7 @@ describe('scenario 4: resources/updated across workers and gateways', () => {
   it(
     'modern: subscriptions/listen on g2 hears an update raised through g1',
     async () => {
+      const { g1, g2 } = scenario;
       const listener = await listen(g2, { resourceSubscriptions: [WATCHED] });
       try {
         const other = await modern(g1, 'tools/call', {
@@ -105,11 +93,12 @@ describe('scenario 5: a worker joins with a new tool', () => {
   it(
     'open streams hear tools/list_changed; the tool is callable through both gateways',
     async () => {
+      const { cluster, g1, g2 } = scenario;
       const session = await LegacySession.open(g1);
-      const legacyStream = await session.openGetStream(g1);
+      const legacyStream = await session.via(g1).openGetStream();
       const listener = await listen(g2, { toolsListChanged: true });
       try {
-        const before = await session.call(g1, 'tools/list');
+        const before = await session.via(g1).call<Loose>('tools/list');
         expect(before.tools.map((t: Loose) => t.name)).not.toContain('e2e_late_tool');
 
         const late = await cluster.addWorker({ packs: [LATE_PACK] });
@@ -120,7 +109,7 @@ describe('scenario 5: a worker joins with a new tool', () => {
         // A client re-lists on list_changed: the list it then gets should hold the new tool.
         // Soft, so the callability checks below still run when this lags.
         for (const url of [g1, g2]) {
-          const listed = await session.call(url, 'tools/list');
+          const listed = await session.via(url).call<Loose>('tools/list');
           expect
             .soft(
               listed.tools.map((t: Loose) => t.name),
@@ -131,9 +120,9 @@ describe('scenario 5: a worker joins with a new tool', () => {
 
         await cluster.waitForWorkers(4);
         for (const url of [g1, g2]) {
-          const listed = await session.call(url, 'tools/list');
+          const listed = await session.via(url).call<Loose>('tools/list');
           expect(listed.tools.map((t: Loose) => t.name)).toContain('e2e_late_tool');
-          const legacy = await session.call(url, 'tools/call', {
+          const legacy = await session.via(url).call('tools/call', {
             name: 'e2e_late_tool',
             arguments: { text: 'legacy' },
           });
@@ -147,7 +136,7 @@ describe('scenario 5: a worker joins with a new tool', () => {
       } finally {
         await listener.close();
         await legacyStream.cancel();
-        await session.close(g1);
+        await session.via(g1).close();
       }
     },
     SCENARIO_TIMEOUT_MS,

@@ -3,23 +3,21 @@
  * completes on another worker: durable tasks (packages/queue, BullMQ) are taken over once the
  * dead worker's lock lapses.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_CLIENT_CAPABILITIES,
   MODERN_VERSION,
+  eventually,
   expectValidMessage,
-  startCluster,
+  textOf,
 } from '../../packages/testkit/src/index.js';
-import type { TestCluster } from '../../packages/testkit/src/index.js';
 import { taskStartedUri } from './fixtures/e2e-pack.js';
 import {
-  PACKS,
   SCENARIO_TIMEOUT_MS,
   TASKS_EXTENSION,
-  eventually,
   listen,
   modern,
-  textOf,
+  useScenarioCluster,
   workerById,
   type Loose,
 } from './support.js';
@@ -34,22 +32,13 @@ const WITH_TASKS = { ...DEFAULT_CLIENT_CAPABILITIES, extensions: { [TASKS_EXTENS
 
 const isUpdate = (m: Loose): boolean => m?.method === 'notifications/resources/updated';
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  cluster = await startCluster({ packs: PACKS, env: { MCP_TASK_LOCK_MS: String(TASK_LOCK_MS) } });
-  await cluster.waitForWorkers(3);
-}, SCENARIO_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.close();
-}, SCENARIO_TIMEOUT_MS);
+const scenario = useScenarioCluster({ env: { MCP_TASK_LOCK_MS: String(TASK_LOCK_MS) } });
 
 describe('scenario 6: durable tasks survive their worker', () => {
   it(
     'a task whose worker is SIGKILLed mid-run completes on another worker',
     async () => {
-      const [g1, g2] = cluster.gateways.map((g) => g.url) as [string, string];
+      const { cluster, g1, g2 } = scenario;
       // Each run of the fixture task announces the worker it started on.
       const started = await listen(g2, {
         resourceSubscriptions: cluster.workers.map((w) => taskStartedUri(w.id)),
@@ -80,7 +69,6 @@ describe('scenario 6: durable tasks survive their worker', () => {
         expect(again.params.uri).not.toBe(taskStartedUri(runner));
         // ...and the task completes there, readable through either gateway.
         const done: Loose = await eventually(
-          COMPLETION_TIMEOUT_MS,
           `task ${taskId} completed`,
           async () => {
             const r = await modern(g1, 'tasks/get', { taskId }, { capabilities: WITH_TASKS });
@@ -90,7 +78,7 @@ describe('scenario 6: durable tasks survive their worker', () => {
             expectValidMessage(MODERN_VERSION, r.response, { method: 'tasks/get' });
             return result;
           },
-          250,
+          { timeoutMs: COMPLETION_TIMEOUT_MS, pollMs: 250 },
         );
         expect(done.status).toBe('completed');
         const text = textOf(done.result);

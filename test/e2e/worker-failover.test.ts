@@ -6,33 +6,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterState } from '../../packages/cluster/src/index.js';
-import { startCluster } from '../../packages/testkit/src/index.js';
-import type { TestCluster } from '../../packages/testkit/src/index.js';
+import { LegacySession, textOf } from '../../packages/testkit/src/index.js';
 import {
-  LegacySession,
-  PACKS,
   SCENARIO_TIMEOUT_MS,
   clusterState,
   pinOf,
-  textOf,
+  useScenarioCluster,
   workerById,
   type Loose,
 } from './support.js';
 
 const WATCHED = 'test://watched-resource';
 
-let cluster: TestCluster;
+const scenario = useScenarioCluster();
 let state: ClusterState;
 
 beforeAll(async () => {
-  cluster = await startCluster({ packs: PACKS });
-  await cluster.waitForWorkers(3);
-  state = await clusterState(cluster);
+  state = await clusterState(scenario.cluster);
 }, SCENARIO_TIMEOUT_MS);
 
 afterAll(async () => {
   await state?.close();
-  await cluster?.close();
 }, SCENARIO_TIMEOUT_MS);
 
 const logMessages = (messages: readonly unknown[]): Loose[] =>
@@ -42,45 +36,45 @@ describe('scenario 2: the pinned worker dies mid-session', () => {
   it(
     'the next request re-pins to another worker with log level and subscriptions intact',
     async () => {
-      const [g1, g2] = cluster.gateways.map((g) => g.url) as [string, string];
+      const { cluster, g1, g2 } = scenario;
       const session = await LegacySession.open(g1);
       try {
         // Before the kill: default level (everything) -> the tool's info logs arrive.
-        const before = await session.request(g2, 'tools/call', {
+        const before = await session.via(g2).request('tools/call', {
           name: 'test_tool_with_logging',
           arguments: {},
         });
         expect(logMessages(before.all.messages)).toHaveLength(3);
-        await session.call(g2, 'logging/setLevel', { level: 'error' });
-        await session.call(g1, 'resources/subscribe', { uri: WATCHED });
-        const served = textOf(await session.call(g1, 'tools/call', { name: 'e2e_whoami' }));
+        await session.via(g2).call('logging/setLevel', { level: 'error' });
+        await session.via(g1).call('resources/subscribe', { uri: WATCHED });
+        const served = textOf(await session.via(g1).call('tools/call', { name: 'e2e_whoami' }));
         const pinned = await pinOf(state, session.id);
         expect(pinned).toBe(served);
-        const filtered = await session.request(g1, 'tools/call', {
+        const filtered = await session.via(g1).request('tools/call', {
           name: 'test_tool_with_logging',
           arguments: {},
         });
         expect(logMessages(filtered.all.messages)).toHaveLength(0);
 
-        const updates = await session.openGetStream(g2);
+        const updates = await session.via(g2).openGetStream();
         await workerById(cluster, pinned!).kill('SIGKILL');
 
         // The very next request, through the other gateway than the last one.
-        const after = await session.request(g2, 'tools/call', {
+        const after = await session.via(g2).request('tools/call', {
           name: 'test_tool_with_logging',
           arguments: {},
         });
-        expect(after.response.error).toBeUndefined();
-        expect(textOf(after.response.result)).toBe('Tool with logging executed successfully');
+        expect(after.response?.error).toBeUndefined();
+        expect(textOf(after.response?.result)).toBe('Tool with logging executed successfully');
         expect(logMessages(after.all.messages)).toHaveLength(0); // setLevel survived
 
-        const now = textOf(await session.call(g1, 'tools/call', { name: 'e2e_whoami' }));
+        const now = textOf(await session.via(g1).call('tools/call', { name: 'e2e_whoami' }));
         expect(now).not.toBe(pinned);
         expect(await pinOf(state, session.id)).toBe(now);
 
         // The subscription survived: an update raised on a live worker reaches the GET stream.
         const raisedOn = textOf(
-          await session.call(g1, 'tools/call', {
+          await session.via(g1).call('tools/call', {
             name: 'e2e_trigger_resource_update',
             arguments: { uri: WATCHED },
           }),
@@ -92,7 +86,7 @@ describe('scenario 2: the pinned worker dies mid-session', () => {
         expect(message.params).toMatchObject({ uri: WATCHED });
         await updates.cancel();
       } finally {
-        await session.close(g1);
+        await session.via(g1).close();
       }
     },
     SCENARIO_TIMEOUT_MS,

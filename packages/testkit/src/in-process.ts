@@ -19,6 +19,8 @@ import { deleteRedisKeys, testServices } from './cluster.js';
 import { MODERN_VERSION } from './http.js';
 import { eventually } from './wait.js';
 
+export type { RunningGateway, RunningWorker };
+
 /** Heartbeat (and gateway registry poll) interval: small, so membership converges fast. */
 export const IN_PROCESS_HEARTBEAT_MS = 200;
 /** Drain of in-process nodes unless a test sets its own: short, so close() is quick. */
@@ -77,6 +79,16 @@ export class InProcessCluster implements AsyncDisposable {
     const gateway = await startGateway(this.config(overrides), this.log);
     this.gateways.push(gateway);
     return gateway;
+  }
+
+  /** A gateway with one worker behind it, once the gateway counts that worker routable. */
+  async gatewayWithWorker(
+    overrides: { gateway?: ConfigInput; worker?: ConfigInput } = {},
+  ): Promise<{ gateway: RunningGateway; worker: RunningWorker }> {
+    const gateway = await this.gateway(overrides.gateway);
+    const worker = await this.worker(overrides.worker);
+    await workersReady(gateway.url, 1);
+    return { gateway, worker };
   }
 
   /** A separate view of this cluster's Redis state (sessions, pins, registry). */

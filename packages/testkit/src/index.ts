@@ -63,7 +63,7 @@ export {
   STEP_TIMEOUT_MS,
   modernCall,
 } from './legacy-client.js';
-export type { LogEntry, Readiness } from './in-process.js';
+export type { LogEntry, Readiness, RunningGateway, RunningWorker } from './in-process.js';
 export {
   ANONYMOUS,
   DISPATCH_DEADLINE_MS,

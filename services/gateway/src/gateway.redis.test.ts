@@ -56,9 +56,7 @@ describe('gateway readiness', () => {
 describe('gateway with the official SDK client', () => {
   it('initialize, tools/list, tools/call and a sampling round trip', async () => {
     await using cluster = new InProcessCluster();
-    const gateway = await cluster.gateway();
-    await cluster.worker();
-    await workersReady(gateway.url, 1);
+    const { gateway } = await cluster.gatewayWithWorker();
 
     const client = new Client(
       { name: 'gateway-sdk-test', version: '1.0.0' },
@@ -139,9 +137,7 @@ describe('gateway: hostile session use', () => {
 
   it('an unknown session id is 404; a DELETEd session is 404 when reused', async () => {
     await using cluster = new InProcessCluster();
-    const gateway = await cluster.gateway();
-    await cluster.worker();
-    await workersReady(gateway.url, 1);
+    const { gateway } = await cluster.gatewayWithWorker();
 
     const unknown = await fetch(gateway.url, {
       method: 'POST',

@@ -4,8 +4,10 @@
  * a legacy session survives its pinned worker going away (drained, or refusing connections).
  */
 import { createServer as createHttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
+import type { ClusterState, WorkerInfo } from '@mcp-cluster/cluster';
 import { RpcError } from '@mcp-cluster/protocol';
 import { describe, expect, it } from 'vitest';
 import { ALPHA_TOOL } from './test-fixtures/alpha-pack.js';
@@ -19,22 +21,29 @@ import {
   textOf,
   workersReady,
 } from '../../../packages/testkit/src/index.js';
+import type { Exchange, RunningWorker } from '../../../packages/testkit/src/index.js';
+import type { RunningGateway } from './gateway.js';
 import { ALPHA_PACK, BETA_PACK } from './test-fixtures/packs.js';
 
 /** Enough calls that round robin over two workers would hit both. */
 const CALLS_PER_CHECK = 6;
 
-/** A URL nothing listens on: the OS hands out a port, which is closed again at once. */
-async function refusingUrl(): Promise<string> {
-  const server = createServer();
+/** Listens on a port the OS hands out; the server's base URL. */
+async function listenOnFreePort(server: Server | HttpServer): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const address = server.address();
+  const { port } = server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A URL nothing listens on: the OS hands out a port, which is closed again at once. */
+async function refusingUrl(): Promise<string> {
+  const server = createServer();
+  const url = await listenOnFreePort(server);
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `http://127.0.0.1:${address.port}`;
+  return url;
 }
 
 /**
@@ -55,13 +64,9 @@ async function drainingWorker(): Promise<
       res.writeHead(503, { 'content-type': 'application/json' }).end(body);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listenOnFreePort(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     dispatches: () => dispatches,
     [Symbol.asyncDispose]: () =>
       new Promise<void>((resolve) => {
@@ -75,6 +80,56 @@ async function drainingWorker(): Promise<
 async function inFlight(workerUrl: string): Promise<number> {
   const res = await fetch(`${workerUrl}/healthz`, { signal: AbortSignal.timeout(5_000) });
   return ((await res.json()) as { inFlight: number }).inFlight;
+}
+
+/**
+ * A gateway and two workers (w-1, w-2, with `drainMs`), and a slow_compute call with `args`
+ * sent through the gateway; resolves once one worker runs it.
+ */
+async function slowCallOnOneOfTwo(
+  cluster: InProcessCluster,
+  drainMs: number,
+  args: Record<string, unknown>,
+): Promise<{ call: Promise<Exchange>; busy: RunningWorker; idle: RunningWorker }> {
+  const gateway = await cluster.gateway();
+  const workers = [
+    await cluster.worker({ nodeId: 'w-1', drainMs }),
+    await cluster.worker({ nodeId: 'w-2', drainMs }),
+  ];
+  await workersReady(gateway.url, 2);
+  const call = modernCall(gateway.url, 'tools/call', { name: 'slow_compute', arguments: args });
+  const busy = await eventually('one worker runs the call', async () => {
+    for (const w of workers) if ((await inFlight(w.url)) === 1) return w;
+    return undefined;
+  });
+  const idle = workers.find((w) => w !== busy);
+  if (idle === undefined) throw new Error('both workers are the busy one');
+  return { call, busy, idle };
+}
+
+/**
+ * A gateway and one real worker (w-real), then `impostorId` registered at `impostorUrl` with
+ * the real worker's components, so the gateway routes to it as to an owner.
+ */
+async function realAndImpostor(
+  cluster: InProcessCluster,
+  impostorId: string,
+  impostorUrl: string,
+): Promise<{
+  gateway: RunningGateway;
+  real: RunningWorker;
+  state: ClusterState;
+  info: WorkerInfo;
+}> {
+  const gateway = await cluster.gateway();
+  const real = await cluster.worker({ nodeId: 'w-real' });
+  await workersReady(gateway.url, 1);
+  const state = await cluster.state();
+  const [info] = await state.registry.list();
+  if (info === undefined) throw new Error('w-real is not registered');
+  await state.registry.register(impostorId, { url: impostorUrl, components: info.components });
+  await workersReady(gateway.url, 2);
+  return { gateway, real, state, info };
 }
 
 const logMessages = (messages: readonly unknown[]): unknown[] =>
@@ -170,22 +225,8 @@ describe('gateway: workers going away', () => {
 
   it('a worker that dies mid-call fails the call retryably; it is not re-run elsewhere', async () => {
     await using cluster = new InProcessCluster();
-    const gateway = await cluster.gateway();
     // A short drain: close() cuts the running call off, as a crash would.
-    const workers = [
-      await cluster.worker({ nodeId: 'w-1', drainMs: 200 }),
-      await cluster.worker({ nodeId: 'w-2', drainMs: 200 }),
-    ];
-    await workersReady(gateway.url, 2);
-    const call = modernCall(gateway.url, 'tools/call', {
-      name: 'slow_compute',
-      arguments: { seconds: 30 },
-    });
-    const busy = await eventually('one worker runs the call', async () => {
-      for (const w of workers) if ((await inFlight(w.url)) === 1) return w;
-      return undefined;
-    });
-    const idle = workers.find((w) => w !== busy);
+    const { call, busy, idle } = await slowCallOnOneOfTwo(cluster, 200, { seconds: 30 });
     await busy.close();
     const { response } = await call;
     expect(response?.['error']).toMatchObject({
@@ -193,25 +234,12 @@ describe('gateway: workers going away', () => {
       message: 'The worker failed while serving the request',
     });
     // Nothing was silently retried on the other worker.
-    expect(await inFlight(idle?.url ?? '')).toBe(0);
+    expect(await inFlight(idle.url)).toBe(0);
   });
 
   it('in-flight calls on a draining worker finish through the gateway', async () => {
     await using cluster = new InProcessCluster();
-    const gateway = await cluster.gateway();
-    const workers = [
-      await cluster.worker({ nodeId: 'w-1', drainMs: 5_000 }),
-      await cluster.worker({ nodeId: 'w-2', drainMs: 5_000 }),
-    ];
-    await workersReady(gateway.url, 2);
-    const call = modernCall(gateway.url, 'tools/call', {
-      name: 'slow_compute',
-      arguments: { seconds: 1, label: 'held' },
-    });
-    const busy = await eventually('one worker runs the call', async () => {
-      for (const w of workers) if ((await inFlight(w.url)) === 1) return w;
-      return undefined;
-    });
+    const { call, busy } = await slowCallOnOneOfTwo(cluster, 5_000, { seconds: 1, label: 'held' });
     const closing = busy.close();
     const { response } = await call;
     await closing;
@@ -222,14 +250,7 @@ describe('gateway: workers going away', () => {
   it('a registered worker answering 503 (draining) is skipped by modern calls', async () => {
     await using cluster = new InProcessCluster();
     await using draining = await drainingWorker();
-    const gateway = await cluster.gateway();
-    await cluster.worker({ nodeId: 'w-real' });
-    await workersReady(gateway.url, 1);
-    const state = await cluster.state();
-    const [info] = await state.registry.list();
-    if (info === undefined) throw new Error('w-real is not registered');
-    await state.registry.register('w-draining', { url: draining.url, components: info.components });
-    await workersReady(gateway.url, 2);
+    const { gateway } = await realAndImpostor(cluster, 'w-draining', draining.url);
     for (let i = 0; i < CALLS_PER_CHECK; i++) {
       const { response } = await modernCall(gateway.url, 'tools/call', {
         name: 'test_simple_text',
@@ -243,17 +264,7 @@ describe('gateway: workers going away', () => {
   it('a legacy session pinned to a worker answering 503 moves to another worker', async () => {
     await using cluster = new InProcessCluster();
     await using draining = await drainingWorker();
-    const gateway = await cluster.gateway();
-    const real = await cluster.worker({ nodeId: 'w-real' });
-    await workersReady(gateway.url, 1);
-    const state = await cluster.state();
-    const [info] = await state.registry.list();
-    if (info === undefined) throw new Error('w-real is not registered');
-    await state.registry.register('w-draining', {
-      url: draining.url,
-      components: info.components,
-    });
-    await workersReady(gateway.url, 2);
+    const { gateway, real, state } = await realAndImpostor(cluster, 'w-draining', draining.url);
     const session = await LegacySession.open(gateway.url);
     const pin = await state.sessions.getPin(session.id);
     expect(await state.sessions.setPin(session.id, 'w-draining', pin)).toBe(true);
@@ -269,18 +280,12 @@ describe('gateway: workers going away', () => {
 
   it('a registered worker that refuses connections is marked dead; calls fail over', async () => {
     await using cluster = new InProcessCluster();
-    const gateway = await cluster.gateway();
-    const real = await cluster.worker({ nodeId: 'w-real' });
-    await workersReady(gateway.url, 1);
-    const state = await cluster.state();
-    const [info] = await state.registry.list();
-    if (info === undefined) throw new Error('w-real is not registered');
     // A worker that registered, then stopped listening (its record has not lapsed yet).
-    await state.registry.register('w-ghost', {
-      url: await refusingUrl(),
-      components: info.components,
-    });
-    await workersReady(gateway.url, 2);
+    const { gateway, real, state, info } = await realAndImpostor(
+      cluster,
+      'w-ghost',
+      await refusingUrl(),
+    );
 
     // A legacy session pinned to the ghost, and modern calls round-robined onto it.
     const session = await LegacySession.open(gateway.url);

@@ -19,7 +19,6 @@ import {
   STEP_TIMEOUT_MS,
   textOf,
   within,
-  workersReady,
 } from '../../../packages/testkit/src/index.js';
 
 // The SDK's WebSocket client expects the browser global (Node 20 has none).
@@ -36,9 +35,7 @@ const TRANSPORTS: readonly [string, (gatewayUrl: string) => Transport][] = [
 describe.each(TRANSPORTS)('%s through a gateway', (_name, makeTransport) => {
   it('initialize, tools/list, logging at the level set, and a sampling round trip', async () => {
     await using cluster = new InProcessCluster();
-    const gateway = await cluster.gateway();
-    await cluster.worker();
-    await workersReady(gateway.url, 1);
+    const { gateway } = await cluster.gatewayWithWorker();
 
     const client = new Client(
       { name: 'gw-transport-test', version: '1.0.0' },

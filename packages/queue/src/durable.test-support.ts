@@ -10,6 +10,8 @@ import { createDurableTaskHost } from './host.js';
 import type { DurableTaskHost } from './host.js';
 import type { DurableTaskHostOptions } from './options.js';
 
+export { until } from '../../server/src/tasks/host-harness.test-support.js';
+
 export function redisUrl(): string {
   const url = process.env.MCP_TEST_REDIS_URL;
   // Never skip: a missing Redis must fail the run loudly.
@@ -34,20 +36,6 @@ export async function purge(prefix: string): Promise<void> {
     }
   } finally {
     await redis.quit();
-  }
-}
-
-/** Resolves once `check` holds; fails after `timeoutMs`. Polls at a short interval. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

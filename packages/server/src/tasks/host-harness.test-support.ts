@@ -1,0 +1,63 @@
+/**
+ * What the shared task-host suites (modern-contract, legacy-contract) drive: one harness per
+ * host. The in-memory host is one object; the durable host (@mcp-cluster/queue) starts tasks
+ * on one node and serves the methods from another, so its harness spans two nodes.
+ */
+import type { JsonObject } from '@mcp-cluster/protocol';
+import type { RequestContext } from '../context.js';
+import type { TaskRun } from './api.js';
+import { flush } from './fakes.test-support.js';
+
+export interface TaskHostHarness {
+  /** Starts a task on the creating node. */
+  start(run: TaskRun, ctx: RequestContext, opts: { ttlMs?: number }): Promise<JsonObject>;
+  /** Serves a task method (on another node where there are several). */
+  handle(method: string, params: JsonObject, ctx: RequestContext): Promise<JsonObject>;
+  handles(method: string, ctx: RequestContext): boolean;
+  /**
+   * Resolves once `check` holds. The memory host settles within one macrotask turn, so its
+   * harness checks once after it (`settlesInOneTurn`); the durable host polls, bounded.
+   */
+  until(check: () => boolean | Promise<boolean>, what: string): Promise<void>;
+  /** Resolves once the host's background work after a change is done (no run held). */
+  quiesce(): Promise<void>;
+}
+
+/** `until` of a host that settles within one macrotask turn: one turn, then it must hold. */
+export async function settlesInOneTurn(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+): Promise<void> {
+  await flush();
+  if (!(await check())) throw new Error(`not within one turn: ${what}`);
+}
+
+/** Polls `check` every 10 ms until it holds; fails after `timeoutMs`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** tasks/get through the harness. */
+export function getTask(h: TaskHostHarness, taskId: string, ctx: RequestContext) {
+  return h.handle('tasks/get', { taskId }, ctx);
+}
+
+/** Waits until tasks/get reports `status` (modern `status`), then returns that view. */
+export async function statusBecomes(
+  h: TaskHostHarness,
+  taskId: string,
+  ctx: RequestContext,
+  status: string,
+): Promise<JsonObject> {
+  await h.until(async () => (await getTask(h, taskId, ctx)).status === status, `status ${status}`);
+  return getTask(h, taskId, ctx);
+}

@@ -34,30 +34,26 @@ describe('scenario 4: resources/updated across workers and gateways', () => {
     'legacy: subscribed via g2, GET stream on g2, update raised through g1 on some worker',
     async () => {
       const { g1, g2 } = scenario;
-      const session = await LegacySession.open(g1);
-      try {
-        await session.via(g2).call('resources/subscribe', { uri: WATCHED });
-        const stream = await session.via(g2).openGetStream();
-        // An update of a URI the session did not subscribe to is not delivered...
+      await using session = await LegacySession.open(g1);
+      await session.via(g2).call('resources/subscribe', { uri: WATCHED });
+      const stream = await session.via(g2).openGetStream();
+      // An update of a URI the session did not subscribe to is not delivered...
+      await session.via(g1).call('tools/call', {
+        name: 'e2e_trigger_resource_update',
+        arguments: { uri: OTHER },
+      });
+      const raisedOn = textOf(
         await session.via(g1).call('tools/call', {
           name: 'e2e_trigger_resource_update',
-          arguments: { uri: OTHER },
-        });
-        const raisedOn = textOf(
-          await session.via(g1).call('tools/call', {
-            name: 'e2e_trigger_resource_update',
-            arguments: { uri: WATCHED },
-          }),
-        );
-        expect(raisedOn).toMatch(/^w\d$/);
-        // ...so the first update on the stream is the subscribed one.
-        const { message } = await stream.until(isUpdate);
-        expectValidMessage(LEGACY_VERSION, message);
-        expect(message.params).toMatchObject({ uri: WATCHED });
-        await stream.cancel();
-      } finally {
-        await session.via(g1).close();
-      }
+          arguments: { uri: WATCHED },
+        }),
+      );
+      expect(raisedOn).toMatch(/^w\d$/);
+      // ...so the first update on the stream is the subscribed one.
+      const { message } = await stream.until(isUpdate);
+      expectValidMessage(LEGACY_VERSION, message);
+      expect(message.params).toMatchObject({ uri: WATCHED });
+      await stream.cancel();
     },
     SCENARIO_TIMEOUT_MS,
   );

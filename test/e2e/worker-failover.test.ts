@@ -37,57 +37,53 @@ describe('scenario 2: the pinned worker dies mid-session', () => {
     'the next request re-pins to another worker with log level and subscriptions intact',
     async () => {
       const { cluster, g1, g2 } = scenario;
-      const session = await LegacySession.open(g1);
-      try {
-        // Before the kill: default level (everything) -> the tool's info logs arrive.
-        const before = await session.via(g2).request('tools/call', {
-          name: 'test_tool_with_logging',
-          arguments: {},
-        });
-        expect(logMessages(before.all.messages)).toHaveLength(3);
-        await session.via(g2).call('logging/setLevel', { level: 'error' });
-        await session.via(g1).call('resources/subscribe', { uri: WATCHED });
-        const served = textOf(await session.via(g1).call('tools/call', { name: 'e2e_whoami' }));
-        const pinned = await pinOf(state, session.id);
-        expect(pinned).toBe(served);
-        const filtered = await session.via(g1).request('tools/call', {
-          name: 'test_tool_with_logging',
-          arguments: {},
-        });
-        expect(logMessages(filtered.all.messages)).toHaveLength(0);
+      await using session = await LegacySession.open(g1);
+      // Before the kill: default level (everything) -> the tool's info logs arrive.
+      const before = await session.via(g2).request('tools/call', {
+        name: 'test_tool_with_logging',
+        arguments: {},
+      });
+      expect(logMessages(before.all.messages)).toHaveLength(3);
+      await session.via(g2).call('logging/setLevel', { level: 'error' });
+      await session.via(g1).call('resources/subscribe', { uri: WATCHED });
+      const served = textOf(await session.via(g1).call('tools/call', { name: 'e2e_whoami' }));
+      const pinned = await pinOf(state, session.id);
+      expect(pinned).toBe(served);
+      const filtered = await session.via(g1).request('tools/call', {
+        name: 'test_tool_with_logging',
+        arguments: {},
+      });
+      expect(logMessages(filtered.all.messages)).toHaveLength(0);
 
-        const updates = await session.via(g2).openGetStream();
-        await workerById(cluster, pinned!).kill('SIGKILL');
+      const updates = await session.via(g2).openGetStream();
+      await workerById(cluster, pinned!).kill('SIGKILL');
 
-        // The very next request, through the other gateway than the last one.
-        const after = await session.via(g2).request('tools/call', {
-          name: 'test_tool_with_logging',
-          arguments: {},
-        });
-        expect(after.response?.error).toBeUndefined();
-        expect(textOf(after.response?.result)).toBe('Tool with logging executed successfully');
-        expect(logMessages(after.all.messages)).toHaveLength(0); // setLevel survived
+      // The very next request, through the other gateway than the last one.
+      const after = await session.via(g2).request('tools/call', {
+        name: 'test_tool_with_logging',
+        arguments: {},
+      });
+      expect(after.response?.error).toBeUndefined();
+      expect(textOf(after.response?.result)).toBe('Tool with logging executed successfully');
+      expect(logMessages(after.all.messages)).toHaveLength(0); // setLevel survived
 
-        const now = textOf(await session.via(g1).call('tools/call', { name: 'e2e_whoami' }));
-        expect(now).not.toBe(pinned);
-        expect(await pinOf(state, session.id)).toBe(now);
+      const now = textOf(await session.via(g1).call('tools/call', { name: 'e2e_whoami' }));
+      expect(now).not.toBe(pinned);
+      expect(await pinOf(state, session.id)).toBe(now);
 
-        // The subscription survived: an update raised on a live worker reaches the GET stream.
-        const raisedOn = textOf(
-          await session.via(g1).call('tools/call', {
-            name: 'e2e_trigger_resource_update',
-            arguments: { uri: WATCHED },
-          }),
-        );
-        expect(raisedOn).not.toBe(pinned);
-        const { message } = await updates.until(
-          (m: Loose) => m?.method === 'notifications/resources/updated',
-        );
-        expect(message.params).toMatchObject({ uri: WATCHED });
-        await updates.cancel();
-      } finally {
-        await session.via(g1).close();
-      }
+      // The subscription survived: an update raised on a live worker reaches the GET stream.
+      const raisedOn = textOf(
+        await session.via(g1).call('tools/call', {
+          name: 'e2e_trigger_resource_update',
+          arguments: { uri: WATCHED },
+        }),
+      );
+      expect(raisedOn).not.toBe(pinned);
+      const { message } = await updates.until(
+        (m: Loose) => m?.method === 'notifications/resources/updated',
+      );
+      expect(message.params).toMatchObject({ uri: WATCHED });
+      await updates.cancel();
     },
     SCENARIO_TIMEOUT_MS,
   );

@@ -17,7 +17,6 @@ import {
   LATEST_LEGACY_VERSION,
   encodeHeaderValue,
   ProtocolError,
-  RpcError,
   toWireError,
 } from '@mcp-cluster/protocol';
 import type {
@@ -147,7 +146,8 @@ export class GatewayEngine implements Engine {
       if (workers.length > 1) return this.mergedList(request, ctx, session, workers, list);
     }
     const body = JSON.stringify(request);
-    let lastError: unknown = ProtocolError.of('Unavailable', 'No worker available');
+    // Why the last attempt failed (built only when one did: this loop is the hot path).
+    let lastError: string | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       let worker: WorkerView;
       try {
@@ -168,24 +168,21 @@ export class GatewayEngine implements Engine {
           case 'not-sent':
             ok = false;
             this.o.membership.markDead(worker.id);
-            lastError = ProtocolError.of('Unavailable', 'Worker unreachable');
+            lastError = 'Worker unreachable';
             continue;
           case 'reset':
             ok = false;
             // Retried only when running it twice is harmless (the worker may have got it).
             if (SAFE_TO_RETRY.has(request.method)) {
-              lastError = ProtocolError.of('Unavailable', 'Worker connection reset');
+              lastError = 'Worker connection reset';
               continue;
             }
-            return errorResponse(
-              request.id,
-              ProtocolError.of('Unavailable', 'The worker failed while serving the request'),
-            );
+            return errorResponse(request.id, workerFailed());
           case 'refused':
             if (outcome.status === 503) {
               // Draining: nothing ran; take it out so the retry (and a pinned session) moves on.
               this.o.membership.markDead(worker.id);
-              lastError = ProtocolError.of('Unavailable');
+              lastError = 'Worker draining';
               continue;
             }
             return errorResponse(
@@ -196,24 +193,30 @@ export class GatewayEngine implements Engine {
             return errorResponse(request.id, ProtocolError.of('InternalError'));
           case 'message':
             return this.answered(outcome.message as JsonRpcResponse, session, worker);
-          case 'stream':
-            return this.answered(await this.relay(outcome.lines, request, ctx), session, worker);
-          case 'broken':
+          case 'stream': {
+            const relayed = await this.relay(outcome.lines, request, ctx);
+            if (relayed !== undefined) return this.answered(relayed, session, worker);
             ok = false;
-            if (ctx.signal.aborted)
+            return errorResponse(request.id, workerFailed());
+          }
+          case 'broken':
+            // A client that went away is not the worker's fault (no ejection for it).
+            if (ctx.signal.aborted) {
               return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
+            }
+            ok = false;
             // The worker may have run it: never re-run silently; the client may retry.
             this.o.onError(outcome.error, `dispatch to ${worker.id} broke`);
-            return errorResponse(
-              request.id,
-              ProtocolError.of('Unavailable', 'The worker failed while serving the request'),
-            );
+            return errorResponse(request.id, workerFailed());
         }
       } finally {
         this.o.router.onFinish(worker.id, ok, performance.now() - started);
       }
     }
-    return errorResponse(request.id, lastError);
+    return errorResponse(
+      request.id,
+      ProtocolError.of('Unavailable', lastError ?? 'No worker available'),
+    );
   }
 
   async handleNotification(notification: JsonRpcNotification, ctx: RequestContext): Promise<void> {
@@ -463,7 +466,7 @@ export class GatewayEngine implements Engine {
     lines: AsyncIterable<string>,
     request: JsonRpcRequest,
     ctx: RequestContext,
-  ): Promise<JsonRpcResponse> {
+  ): Promise<JsonRpcResponse | undefined> {
     try {
       for await (const line of lines) {
         if (line === CLOSE_STREAM_LINE) {
@@ -484,11 +487,14 @@ export class GatewayEngine implements Engine {
         return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
       this.o.onError(err, 'worker stream broke');
     }
-    return errorResponse(
-      request.id,
-      new ProtocolError(RpcError.Unavailable.code, 'The worker failed while serving the request'),
-    );
+    // The stream ended (or broke) without the response: the worker failed.
+    return undefined;
   }
+}
+
+/** A worker lost mid-request: retryable, and nothing is re-run behind the client's back. */
+function workerFailed(): ProtocolError {
+  return ProtocolError.of('Unavailable', 'The worker failed while serving the request');
 }
 
 /**

@@ -10,7 +10,13 @@ import { createDurableTaskHost } from './host.js';
 import type { DurableTaskHost } from './host.js';
 import type { DurableTaskHostOptions } from './options.js';
 
-export { until } from '../../server/src/tasks/host-harness.test-support.js';
+import { until } from '../../server/src/tasks/host-harness.test-support.js';
+import type {
+  HostNode,
+  TaskHostHarness,
+} from '../../server/src/tasks/host-harness.test-support.js';
+
+export { until };
 
 export function redisUrl(): string {
   const url = process.env.MCP_TEST_REDIS_URL;
@@ -91,4 +97,23 @@ export function starter(
 ): (run: TaskRun, ctx: RequestContext, opts: { ttlMs?: number }) => Promise<JsonObject> {
   return (run, ctx, opts) =>
     host.start(run, ctx, mode === 'job' ? { ...opts, job: jobFor(run) } : opts);
+}
+
+/** One node as the shared task-host suites drive it; `mode` says how its tasks run. */
+function hostNode(n: Node, mode: Mode): HostNode {
+  return {
+    start: starter(n.host, mode),
+    handle: (method, params, ctx) => n.host.handle(method, params, ctx),
+    handles: (method, ctx) => n.host.handles(method, ctx),
+  };
+}
+
+/** Tasks start on `a`; every other call is served by `b`, so each check crosses nodes. */
+export function twoNodeHarness(a: Node, b: Node, mode: Mode): TaskHostHarness {
+  return {
+    ...hostNode(b, mode),
+    creator: hostNode(a, mode),
+    until,
+    quiesce: () => until(() => a.host.running + b.host.running === 0, 'no node holds a run'),
+  };
 }

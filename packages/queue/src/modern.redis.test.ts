@@ -10,7 +10,7 @@ import {
   modernGatingTests,
   modernLifecycleTests,
 } from '../../server/src/tasks/modern-contract.test-support.js';
-import { purge, startNode, starter, testPrefix, until } from './durable.test-support.js';
+import { purge, startNode, testPrefix, twoNodeHarness } from './durable.test-support.js';
 import type { Mode, Node } from './durable.test-support.js';
 
 let prefix: string;
@@ -30,15 +30,8 @@ afterEach(async () => {
   await purge(prefix);
 });
 
-/** Starts on A (a local run, or a job either node may take); every method is served by B. */
 function harness(mode: Mode): () => TaskHostHarness {
-  return () => ({
-    start: starter(a.host, mode),
-    handle: (method, params, ctx) => b.host.handle(method, params, ctx),
-    handles: (method, ctx) => b.host.handles(method, ctx),
-    until,
-    quiesce: () => until(() => a.host.running + b.host.running === 0, 'no node holds a run'),
-  });
+  return () => twoNodeHarness(a, b, mode);
 }
 
 describe.each<Mode>(['local', 'job'])('tasks extension over Redis (%s runs)', (mode) => {

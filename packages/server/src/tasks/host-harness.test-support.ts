@@ -8,12 +8,20 @@ import type { RequestContext } from '../context.js';
 import type { TaskRun } from './api.js';
 import { flush } from './fakes.test-support.js';
 
-export interface TaskHostHarness {
-  /** Starts a task on the creating node. */
+/** One node of a host, as a test drives it. */
+export interface HostNode {
+  /** Starts a task on this node (a local run, or a job any node may take). */
   start(run: TaskRun, ctx: RequestContext, opts: { ttlMs?: number }): Promise<JsonObject>;
-  /** Serves a task method (on another node where there are several). */
   handle(method: string, params: JsonObject, ctx: RequestContext): Promise<JsonObject>;
   handles(method: string, ctx: RequestContext): boolean;
+}
+
+/**
+ * The harness is the reading node: `start` creates on `creator`, everything else is served
+ * here, so for the durable host every check crosses nodes. For the memory host both are it.
+ */
+export interface TaskHostHarness extends HostNode {
+  readonly creator: HostNode;
   /**
    * Resolves once `check` holds. The memory host settles within one macrotask turn, so its
    * harness checks once after it (`settlesInOneTurn`); the durable host polls, bounded.
@@ -21,6 +29,19 @@ export interface TaskHostHarness {
   until(check: () => boolean | Promise<boolean>, what: string): Promise<void>;
   /** Resolves once the host's background work after a change is done (no run held). */
   quiesce(): Promise<void>;
+}
+
+/** A harness over one host object (the memory host): it creates and reads. */
+export function singleNodeHarness(
+  node: HostNode,
+  rest: Pick<TaskHostHarness, 'until' | 'quiesce'>,
+): TaskHostHarness {
+  const view: HostNode = {
+    start: (run, ctx, opts) => node.start(run, ctx, opts),
+    handle: (method, params, ctx) => node.handle(method, params, ctx),
+    handles: (method, ctx) => node.handles(method, ctx),
+  };
+  return { ...view, creator: view, ...rest };
 }
 
 /** `until` of a host that settles within one macrotask turn: one turn, then it must hold. */

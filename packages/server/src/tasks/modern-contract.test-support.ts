@@ -49,7 +49,7 @@ export function modernLifecycleTests(
     const h = harness();
     const ctx = fakeCtx();
     const done = deferred<CallToolResult>();
-    const created = await h.start(() => done.promise, ctx, { ttlMs: 60_000 });
+    const created = await h.creator.start(() => done.promise, ctx, { ttlMs: 60_000 });
 
     expect(created).toMatchObject({ resultType: 'task', status: 'working', ttlMs: 60_000 });
     expect(created.pollIntervalMs).toBe(250);
@@ -80,7 +80,7 @@ export function modernLifecycleTests(
   it('drops an emptied _meta when only the related-task key was there', async () => {
     const h = harness();
     const ctx = fakeCtx();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       (port) =>
         Promise.resolve({
           ...text('x'),
@@ -96,7 +96,7 @@ export function modernLifecycleTests(
   it('a tool error (isError: true) is completed, not failed', async () => {
     const h = harness();
     const ctx = fakeCtx();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       () => Promise.resolve({ ...text('boom'), isError: true }),
       ctx,
       {},
@@ -109,7 +109,7 @@ export function modernLifecycleTests(
   it('a ProtocolError is failed with its code and message (and data) and no result', async () => {
     const h = harness();
     const ctx = fakeCtx();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       () => Promise.reject(new ProtocolError(-32050, 'upstream refused')),
       ctx,
       {},
@@ -118,7 +118,7 @@ export function modernLifecycleTests(
     expect(got.error).toEqual({ code: -32050, message: 'upstream refused' });
     expect(got).not.toHaveProperty('result');
 
-    const withData = await h.start(
+    const withData = await h.creator.start(
       () => Promise.reject(new ProtocolError(-32602, 'bad', { field: 'x' })),
       ctx,
       {},
@@ -130,7 +130,7 @@ export function modernLifecycleTests(
   it('any other throw is failed -32603 with a generic message (no internal text)', async () => {
     const h = harness();
     const ctx = fakeCtx();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       () => {
         throw new Error('secret db password in stack');
       },
@@ -147,7 +147,7 @@ export function modernLifecycleTests(
     const ctx = fakeCtx();
     const gotPort = deferred<TaskPort>();
     const done = deferred<CallToolResult>();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       (p) => {
         gotPort.resolve(p);
         return done.promise;
@@ -167,7 +167,7 @@ export function modernLifecycleTests(
     const ctx = fakeCtx();
     const gotPort = deferred<TaskPort>();
     // A run that never finishes on its own and ignores its signal.
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       (port) => {
         gotPort.resolve(port);
         return never();
@@ -192,7 +192,7 @@ export function modernLifecycleTests(
     const ctx = fakeCtx();
     const started = deferred<void>();
     const rejected = deferred<void>();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       (port) =>
         new Promise<CallToolResult>((_, reject) => {
           started.resolve();
@@ -214,7 +214,7 @@ export function modernLifecycleTests(
   it('acks a cancel on a completed task and leaves it completed', async () => {
     const h = harness();
     const ctx = fakeCtx();
-    const { taskId } = await h.start(() => Promise.resolve(text('fast')), ctx, {});
+    const { taskId } = await h.creator.start(() => Promise.resolve(text('fast')), ctx, {});
     await statusBecomes(h, taskId as string, ctx, 'completed');
     expect(await h.handle('tasks/cancel', { taskId }, ctx)).toEqual({ resultType: 'complete' });
     expect((await getTask(h, taskId as string, ctx)).status).toBe('completed');
@@ -224,7 +224,7 @@ export function modernLifecycleTests(
     const h = harness();
     const ctx = fakeCtx();
     const inputOutcome = deferred<unknown>();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       async (port) => {
         try {
           await port.input({ ok: elicit('sure?') });
@@ -248,7 +248,7 @@ export function modernLifecycleTests(
   it('parks with opaque keys, resumes only when every key is answered', async () => {
     const h = harness();
     const ctx = fakeCtx();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       async (port) => {
         const answers = await port.input({ first: elicit('one?'), second: elicit('two?') });
         return text(`${JSON.stringify(answers.first)}|${JSON.stringify(answers.second)}`);
@@ -297,7 +297,7 @@ export function modernLifecycleTests(
     const h = harness();
     const ctx = fakeCtx();
     const between = deferred<void>();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       async (port) => {
         await port.input({ a: elicit('a?') });
         await between.promise;
@@ -324,7 +324,7 @@ export function modernLifecycleTests(
   it('keeps concurrent input calls apart: each resolves with its own answers', async () => {
     const h = harness();
     const ctx = fakeCtx();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       async (port) => {
         const [x, y] = await Promise.all([
           port.input({ same: elicit('x?') }),
@@ -355,7 +355,7 @@ export function modernLifecycleTests(
   it('rejects malformed inputResponses with -32602', async () => {
     const h = harness();
     const ctx = fakeCtx();
-    const { taskId } = await h.start(
+    const { taskId } = await h.creator.start(
       async (port) => {
         await port.input({ k: elicit('?') });
         return text('ok');
@@ -377,7 +377,7 @@ export function modernLifecycleTests(
     const h = harness();
     const alice = fakeCtx({ principal: user('alice') });
     const bob = fakeCtx({ principal: user('bob') });
-    const { taskId } = await h.start(never, alice, {});
+    const { taskId } = await h.creator.start(never, alice, {});
     for (const method of ['tasks/get', 'tasks/cancel', 'tasks/update']) {
       const err = await rpcError(h.handle(method, { taskId, inputResponses: {} }, bob));
       expect(err.code).toBe(-32602);
@@ -389,7 +389,7 @@ export function modernLifecycleTests(
     it('CreateTaskResult may already say input_required, still without inputRequests', async () => {
       const h = harness();
       const ctx = fakeCtx();
-      const created = await h.start(
+      const created = await h.creator.start(
         async (port) => {
           await port.input({ k: elicit('now?') });
           return text('ok');
@@ -431,7 +431,7 @@ export function modernGatingTests(harness: () => TaskHostHarness): void {
 
   it('gates per request: a task created with the extension is invisible to a request without it', async () => {
     const h = harness();
-    const { taskId } = await h.start(never, fakeCtx(), {});
+    const { taskId } = await h.creator.start(never, fakeCtx(), {});
     const err = await rpcError(h.handle('tasks/get', { taskId }, fakeCtx({ capabilities: {} })));
     expect(err.code).toBe(-32021);
     // Another sessionless request of the same principal, with the extension, sees it.

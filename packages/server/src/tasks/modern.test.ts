@@ -6,7 +6,7 @@
 import { verifies } from '../../../testkit/src/requirements.js';
 import { afterEach, beforeEach, describe } from 'vitest';
 import { flush } from './fakes.test-support.js';
-import { settlesInOneTurn } from './host-harness.test-support.js';
+import { settlesInOneTurn, singleNodeHarness } from './host-harness.test-support.js';
 import type { TaskHostHarness } from './host-harness.test-support.js';
 import { createMemoryTaskHost } from './memory.js';
 import type { MemoryTaskHost } from './memory.js';
@@ -20,13 +20,8 @@ afterEach(async () => {
   await host.close();
 });
 
-const harness = (): TaskHostHarness => ({
-  start: (run, ctx, opts) => host.start(run, ctx, opts),
-  handle: (method, params, ctx) => host.handle(method, params, ctx),
-  handles: (method, ctx) => host.handles(method, ctx),
-  until: settlesInOneTurn,
-  quiesce: flush,
-});
+const harness = (): TaskHostHarness =>
+  singleNodeHarness(host, { until: settlesInOneTurn, quiesce: flush });
 
 describe('tasks extension (2026-07-28) in memory: lifecycle, cancel, input', () => {
   modernLifecycleTests(harness, {

@@ -6,10 +6,8 @@
  */
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { TaskHostHarness } from '../../server/src/tasks/host-harness.test-support.js';
-import {
-  modernGatingTests,
-  modernLifecycleTests,
-} from '../../server/src/tasks/modern-contract.test-support.js';
+import { modernLifecycleTests } from '../../server/src/tasks/modern-contract.test-support.js';
+import { modernGatingTests } from '../../server/src/tasks/modern-gating.test-support.js';
 import { purge, startNode, testPrefix, twoNodeHarness } from './durable.test-support.js';
 import type { Mode, Node } from './durable.test-support.js';
 

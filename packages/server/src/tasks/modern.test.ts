@@ -10,7 +10,8 @@ import { settlesInOneTurn, singleNodeHarness } from './host-harness.test-support
 import type { TaskHostHarness } from './host-harness.test-support.js';
 import { createMemoryTaskHost } from './memory.js';
 import type { MemoryTaskHost } from './memory.js';
-import { modernGatingTests, modernLifecycleTests } from './modern-contract.test-support.js';
+import { modernLifecycleTests } from './modern-contract.test-support.js';
+import { modernGatingTests } from './modern-gating.test-support.js';
 
 let host: MemoryTaskHost;
 beforeEach(() => {

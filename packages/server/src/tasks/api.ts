@@ -1,7 +1,8 @@
 /**
  * The contract between the engine and task support (2025-11-25 experimental task methods
- * and the 2026-07-28 `io.modelcontextprotocol/tasks` extension). In memory for now; a later
- * issue makes it durable (BullMQ) behind the same interface.
+ * and the 2026-07-28 `io.modelcontextprotocol/tasks` extension). The in-memory host
+ * (memory.ts) and the durable host (@mcp-cluster/queue) implement it; both serve the task
+ * methods through methods.ts.
  */
 import type { CallToolResult, InputRequest, JsonObject } from '@mcp-cluster/protocol';
 import type { RequestContext } from '../context.js';

@@ -4,6 +4,7 @@
  * on one node and serves the methods from another, so its harness spans two nodes.
  */
 import type { JsonObject } from '@mcp-cluster/protocol';
+import { eventually } from '../../../testkit/src/wait.js';
 import type { RequestContext } from '../context.js';
 import type { TaskRun } from './api.js';
 import { flush } from './fakes.test-support.js';
@@ -53,18 +54,16 @@ export async function settlesInOneTurn(
   if (!(await check())) throw new Error(`not within one turn: ${what}`);
 }
 
-/** Polls `check` every 10 ms until it holds; fails after `timeoutMs`. */
+/** Polls `check` until it holds (testkit's `eventually`); fails after `timeoutMs`. */
 export async function until(
   check: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 10_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(what, async () => ((await check()) ? true : undefined), {
+    timeoutMs,
+    pollMs: 10,
+  });
 }
 
 /** tasks/get through the harness. */

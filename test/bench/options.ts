@@ -10,6 +10,12 @@
  *   --pin           BENCH_PIN=1         pin the load generator to CPU 0 and each target to
  *                                       CPU 1 (taskset; needs >= 2 CPUs); a cluster target's
  *                                       gateway and workers all share CPU 1
+ *   --latency-requests <n>                 timed requests per latency step for (a), (b), (e),
+ *                 BENCH_LATENCY_REQUESTS   (f), (g), after their load (0: no latency step)
+ *   --latency-warmup <n>                   untimed requests before them
+ *                 BENCH_LATENCY_WARMUP
+ *   --latency-connections <n>              connections of the second latency step (closed
+ *                 BENCH_LATENCY_CONNECTIONS  loop); the first always has 1 (1: no second step)
  */
 import { parseArgs } from 'node:util';
 
@@ -18,6 +24,11 @@ export const DEFAULT_WARMUP_S = 3;
 export const DEFAULT_CONNECTIONS = 50;
 export const DEFAULT_SESSIONS = 10_000;
 export const DEFAULT_ROUNDS = 1;
+/** 2,000 timed answers give a p99 from the 20 slowest; a step takes ~1 s on a cluster target. */
+export const DEFAULT_LATENCY_REQUESTS = 2_000;
+export const DEFAULT_LATENCY_WARMUP = 500;
+/** A few requests overlapping, far from the saturation the load's 50 connections reach. */
+export const DEFAULT_LATENCY_CONNECTIONS = 4;
 export const TARGET_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
@@ -29,6 +40,9 @@ export interface BenchOptions {
   readonly rounds: number;
   readonly pin: boolean;
   readonly targets: readonly TargetId[];
+  readonly latencyRequests: number;
+  readonly latencyWarmup: number;
+  readonly latencyConnections: number;
 }
 
 function count(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -67,6 +81,9 @@ export function resolveOptions(
       targets: { type: 'string' },
       rounds: { type: 'string' },
       pin: { type: 'boolean' },
+      'latency-requests': { type: 'string' },
+      'latency-warmup': { type: 'string' },
+      'latency-connections': { type: 'string' },
     },
     strict: true,
   });
@@ -83,5 +100,23 @@ export function resolveOptions(
     pin: values.pin ?? (env.BENCH_PIN === '1' || env.BENCH_PIN === 'true'),
     rounds: count('rounds', values.rounds ?? env.BENCH_ROUNDS, DEFAULT_ROUNDS, 1),
     targets: targetList(values.targets ?? env.BENCH_TARGETS),
+    latencyRequests: count(
+      'latency-requests',
+      values['latency-requests'] ?? env.BENCH_LATENCY_REQUESTS,
+      DEFAULT_LATENCY_REQUESTS,
+      0,
+    ),
+    latencyWarmup: count(
+      'latency-warmup',
+      values['latency-warmup'] ?? env.BENCH_LATENCY_WARMUP,
+      DEFAULT_LATENCY_WARMUP,
+      0,
+    ),
+    latencyConnections: count(
+      'latency-connections',
+      values['latency-connections'] ?? env.BENCH_LATENCY_CONNECTIONS,
+      DEFAULT_LATENCY_CONNECTIONS,
+      1,
+    ),
   });
 }

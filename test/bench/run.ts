@@ -2,17 +2,26 @@
  * `pnpm bench`: one run, one load generator (autocannon, in this process), loopback only.
  * Each target runs in its own child process (a cluster target: its own gateway and worker
  * processes); each is verified before it is loaded (a wrong answer aborts the bench) and
- * again after. Prints the table, the ratios with PASS/FAIL
- * against the issue's targets (never failing the process for a missed target), and the RSS
- * of our server idle and after N idle legacy sessions. Options: see options.ts.
+ * again after. After its load, each of (a), (b), (e), (f), (g) gets the latency step
+ * (latency.ts: µs round trips on 1 and on a few connections). Prints the tables, the ratios
+ * with PASS/FAIL against the issue's targets (never failing the process for a missed target),
+ * and the RSS of our server idle and after N idle legacy sessions. Options: see options.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { stopClusterServices } from './cluster.js';
+import { describeLatency, measureLatencies, type LatencyResult } from './latency.js';
 import { measure } from './load.js';
-import { resolveOptions, type BenchOptions } from './options.js';
-import { formatMemory, formatNotes, formatTable, formatVerdicts, type Row } from './report.js';
+import { resolveOptions, type BenchOptions, type TargetId } from './options.js';
+import {
+  formatLatencyTable,
+  formatMemory,
+  formatNotes,
+  formatTable,
+  formatVerdicts,
+  type Row,
+} from './report.js';
 import { measureSessionMemory, type MemoryFigures } from './sessions.js';
 import { describeSettle, settle, SETTLE_STABLE_MS } from './settle.js';
 import { cpuSeconds, pinSelf, pinTargets, TargetStartError, type TargetProcess } from './spawn.js';
@@ -47,6 +56,21 @@ const loadavgText = (): string =>
 
 const rpsOfRow = (row: Row): number =>
   row.outcome.type === 'measured' ? row.outcome.figures.rps : -1;
+
+/**
+ * Targets that get the latency step: the two embedded and the two cluster targets (the hop is
+ * their difference) and the echo, the floor of one loopback HTTP round trip.
+ */
+const LATENCY_TARGETS: ReadonlySet<TargetId> = new Set(['a', 'b', 'e', 'f', 'g']);
+
+const latencyOfRow = (row: Row): LatencyResult | undefined =>
+  row.outcome.type === 'measured' ? row.outcome.latency : undefined;
+
+/** With several rounds the lowest unloaded p50 of each target is kept, like its best req/s. */
+function withLatency(row: Row, latency: LatencyResult | undefined): Row {
+  if (row.outcome.type !== 'measured' || latency === undefined) return row;
+  return { ...row, outcome: { ...row.outcome, latency } };
+}
 
 async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
   progress(`(${def.id}) ${def.label}: starting`);
@@ -84,6 +108,17 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
       `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores${perProcess === undefined ? '' : ` (${perProcess})`}, generator ${figures.generatorCores.toFixed(2)} cores, ${figures.detail}`,
     );
     await settled('after the measured run', 0);
+    let latency: LatencyResult | undefined;
+    if (LATENCY_TARGETS.has(def.id) && opts.latencyRequests > 0) {
+      latency = await measureLatencies(proc.url, spec, def.verifyBody, {
+        requests: opts.latencyRequests,
+        warmup: opts.latencyWarmup,
+        connections: opts.latencyConnections,
+      });
+      for (const f of [latency.unloaded, latency.concurrent]) {
+        if (f !== undefined) progress(`(${def.id}) latency, ${describeLatency(f)}`);
+      }
+    }
     const notes = [
       ...(proc.note === undefined ? [] : [proc.note]),
       ...(perProcess === undefined ? [] : [perProcess]),
@@ -93,6 +128,7 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
       type: 'measured',
       figures,
       ...(notes.length > 0 && { note: notes.join('\n    ') }),
+      ...(latency !== undefined && { latency }),
     } as const;
     return { id: def.id, label: def.label, outcome };
   } catch (err) {
@@ -109,6 +145,9 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     await proc.stop();
   }
 }
+
+const withBlankAfter = (lines: readonly string[]): string[] =>
+  lines.length === 0 ? [] : [...lines, ''];
 
 async function memoryStep(opts: BenchOptions): Promise<MemoryFigures | string> {
   progress(`RSS step: fresh server of ours, then ${opts.sessions} idle legacy sessions`);
@@ -142,12 +181,16 @@ async function main(): Promise<void> {
     `mcp-cluster bench — ${new Date().toISOString()} — commit ${gitCommit()}`,
     `machine: ${cpuModel()}, ${cpus} CPUs; node ${process.version}`,
     `load: autocannon, ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured per target, ${opts.rounds} round(s) (best kept), ${opts.pin ? 'generator pinned to CPU 0 and targets to CPU 1' : 'no CPU pinning'}, POST tools/call "echo", loopback`,
+    opts.latencyRequests > 0
+      ? `latency step (a, b, e, f, g, after their load): node:http keep-alive, closed loop, ${opts.latencyWarmup} untimed + ${opts.latencyRequests} timed requests on 1 connection${opts.latencyConnections > 1 ? ` and again on ${opts.latencyConnections}` : ''}, performance.now()`
+      : 'latency step: off',
     `host load average at start: ${loadavgText()}`,
   ];
   progress(header.join('\n[bench] '));
 
   // Rounds interleave the targets so a load spike on a shared host hits all of them alike.
   const best = new Map<string, Row>();
+  const bestLatency = new Map<string, LatencyResult>();
   try {
     for (let round = 1; round <= opts.rounds; round++) {
       if (opts.rounds > 1) progress(`round ${round} of ${opts.rounds}`);
@@ -155,12 +198,20 @@ async function main(): Promise<void> {
         const row = await benchTarget(def, opts);
         const previous = best.get(def.id);
         if (previous === undefined || rpsOfRow(row) > rpsOfRow(previous)) best.set(def.id, row);
+        const latency = latencyOfRow(row);
+        const kept = bestLatency.get(def.id);
+        if (
+          latency !== undefined &&
+          !(kept !== undefined && kept.unloaded.p50Us <= latency.unloaded.p50Us)
+        ) {
+          bestLatency.set(def.id, latency);
+        }
       }
     }
   } finally {
     await stopClusterServices();
   }
-  const rows = [...best.values()];
+  const rows = [...best.values()].map((r) => withLatency(r, bestLatency.get(r.id)));
   const wantsOurs = opts.targets.includes('a') || opts.targets.includes('b');
   const memory = wantsOurs && opts.sessions > 0 ? await memoryStep(opts) : undefined;
 
@@ -172,7 +223,8 @@ async function main(): Promise<void> {
     '',
     ...formatNotes(rows),
     '',
-    ...formatVerdicts(rows),
+    ...withBlankAfter(formatLatencyTable(rows)),
+    ...formatVerdicts(rows, opts.connections),
     `host load average at end: ${loadavgText()}`,
     ...(memory === undefined
       ? []

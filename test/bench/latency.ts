@@ -1,0 +1,189 @@
+/**
+ * The latency step: round-trip times of the load's own request, timed with
+ * `performance.now()` (microseconds) instead of autocannon's whole milliseconds, on a closed
+ * loop of a few keep-alive connections: one (no queueing anywhere: what a request costs) and
+ * a small fixed number (some overlap, far from saturation). This is what the gateway hop is
+ * judged on; the load's p50 at 50 connections mostly measures queueing at a saturated server.
+ *
+ * The client is `node:http` with a keep-alive Agent of `connections` sockets (undici is not a
+ * dependency of the bench; the client's own cost is the same for every target and cancels in
+ * a difference of two targets).
+ */
+import { Agent, request, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { ID_PLACEHOLDER, type RequestSpec } from './wire.js';
+
+/** Bound on one request; past it the request counts as an error (autocannon's own is 10 s). */
+export const LATENCY_REQUEST_TIMEOUT_MS = 10_000;
+
+export interface LatencySettings {
+  /** Timed requests (right answers and errors alike), after the warm-up. */
+  readonly requests: number;
+  /** Untimed requests sent first on the same connections (JIT, pools, caches). */
+  readonly warmup: number;
+  /** Keep-alive connections, each sending its next request when its answer is in. */
+  readonly connections: number;
+}
+
+export interface LatencyFigures {
+  readonly connections: number;
+  /** Right answers timed; the percentiles are over these only (as autocannon's over 2xx). */
+  readonly samples: number;
+  readonly p50Us: number;
+  readonly p90Us: number;
+  readonly p99Us: number;
+  /** Timed requests whose answer was not the echo result (status, body, socket, timeout). */
+  readonly errors: number;
+  /** The first of those errors, for the report. */
+  readonly firstError: string | undefined;
+  /** Distinct sockets used: more than `connections` means a connection broke and was redone. */
+  readonly sockets: number;
+}
+
+/** Nearest-rank percentile `p` (0 < p <= 100) of ascending `sorted`; NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
+}
+
+type Outcome = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    res.on('end', () => resolve(body));
+    res.on('error', reject);
+  });
+}
+
+/**
+ * Sends `settings.warmup + settings.requests` requests of `spec` to `url`, each with a fresh
+ * id, over `settings.connections` keep-alive connections in a closed loop, and returns the
+ * percentiles of the timed right answers. Every answer is checked with `verifyBody` (the
+ * load's check) and must be HTTP 200. Bounded: a fixed number of requests, each with a timeout.
+ */
+export async function measureLatency(
+  url: string,
+  spec: RequestSpec,
+  verifyBody: (body: string) => boolean,
+  settings: LatencySettings,
+): Promise<LatencyFigures> {
+  const [head, tail] = spec.body(ID_PLACEHOLDER).split(ID_PLACEHOLDER) as [string, string];
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: settings.connections,
+    maxFreeSockets: settings.connections,
+  });
+  const sockets = new Set<Socket>();
+  const target = new URL(url);
+
+  const send = (id: string): Promise<Outcome> =>
+    new Promise((resolve) => {
+      const body = `${head}${id}${tail}`;
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: { ...spec.headers, 'content-length': Buffer.byteLength(body) },
+          timeout: LATENCY_REQUEST_TIMEOUT_MS,
+        },
+        (res) => {
+          readBody(res).then(
+            (text) => {
+              if (res.statusCode !== 200) {
+                resolve({ ok: false, reason: `HTTP ${res.statusCode}: ${text.slice(0, 200)}` });
+              } else if (!verifyBody(text)) {
+                resolve({ ok: false, reason: `not the echo result: ${text.slice(0, 200)}` });
+              } else {
+                resolve({ ok: true });
+              }
+            },
+            (err: unknown) => resolve({ ok: false, reason: `reading the body: ${String(err)}` }),
+          );
+        },
+      );
+      req.on('socket', (socket) => {
+        if (sockets.has(socket)) return;
+        sockets.add(socket);
+        // A small request written in one piece must not wait for Nagle on any target.
+        socket.setNoDelay(true);
+      });
+      req.on('timeout', () => {
+        req.destroy(new Error(`no answer within ${LATENCY_REQUEST_TIMEOUT_MS} ms`));
+      });
+      req.on('error', (err) => resolve({ ok: false, reason: err.message }));
+      req.end(body);
+    });
+
+  const total = settings.warmup + settings.requests;
+  const timesUs: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  let next = 0;
+  const loop = async (): Promise<void> => {
+    while (next < total) {
+      const n = next++;
+      const started = performance.now();
+      const outcome = await send(`lat-${n}`);
+      const elapsedUs = (performance.now() - started) * 1000;
+      if (n < settings.warmup) continue;
+      if (outcome.ok) {
+        timesUs.push(elapsedUs);
+      } else {
+        errors++;
+        firstError ??= outcome.reason;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: settings.connections }, loop));
+  } finally {
+    agent.destroy();
+  }
+  timesUs.sort((x, y) => x - y);
+  return {
+    connections: settings.connections,
+    samples: timesUs.length,
+    p50Us: percentile(timesUs, 50),
+    p90Us: percentile(timesUs, 90),
+    p99Us: percentile(timesUs, 99),
+    errors,
+    firstError,
+    sockets: sockets.size,
+  };
+}
+
+/** The step for one target: one connection, then (when asked for) a few in a closed loop. */
+export interface LatencyResult {
+  readonly unloaded: LatencyFigures;
+  readonly concurrent: LatencyFigures | undefined;
+}
+
+export async function measureLatencies(
+  url: string,
+  spec: RequestSpec,
+  verifyBody: (body: string) => boolean,
+  opts: { readonly requests: number; readonly warmup: number; readonly connections: number },
+): Promise<LatencyResult> {
+  const base = { requests: opts.requests, warmup: opts.warmup };
+  const unloaded = await measureLatency(url, spec, verifyBody, { ...base, connections: 1 });
+  const concurrent =
+    opts.connections > 1
+      ? await measureLatency(url, spec, verifyBody, { ...base, connections: opts.connections })
+      : undefined;
+  return { unloaded, concurrent };
+}
+
+/** One progress/report line for a measured step. */
+export function describeLatency(f: LatencyFigures): string {
+  const us = (n: number): string => n.toFixed(0);
+  const broken = f.sockets > f.connections ? `, ${f.sockets} sockets used` : '';
+  const errs = f.errors > 0 ? `, ${f.errors} errors (first: ${f.firstError ?? '-'})` : '';
+  return `${f.connections} conn: p50 ${us(f.p50Us)} µs, p90 ${us(f.p90Us)} µs, p99 ${us(f.p99Us)} µs over ${f.samples} answers${broken}${errs}`;
+}

@@ -27,7 +27,7 @@ interface Seen {
 
 /** A loopback server answering the echo result for the request's id, or `answer`'s choice. */
 async function echoServer(
-  answer: (n: number) => 'right' | 'wrong' | 'status503' = () => 'right',
+  answer: (id: string) => 'right' | 'wrong' | 'status503' = () => 'right',
 ): Promise<{ url: string; seen: Seen; server: Server }> {
   const seen: Seen = { ids: [], sockets: new Set() };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -38,7 +38,7 @@ async function echoServer(
     req.on('end', () => {
       const { id } = JSON.parse(body) as { id: string };
       seen.ids.push(id);
-      const kind = answer(seen.ids.length);
+      const kind = answer(id);
       const result = { content: [{ type: 'text', text: kind === 'wrong' ? 'nope' : ECHO_TEXT }] };
       res.statusCode = kind === 'status503' ? 503 : 200;
       res.setHeader('content-type', 'application/json');
@@ -64,13 +64,14 @@ describe('measureLatency', () => {
     servers.push(server);
     const f = await measureLatency(url, modernCall, looksLikeEcho, {
       requests: 200,
-      warmup: 50,
+      warmupMs: 50,
       connections: 1,
     });
     expect(f).toMatchObject({ connections: 1, samples: 200, errors: 0, sockets: 1 });
     expect(f.firstError).toBeUndefined();
-    expect(seen.ids).toHaveLength(250);
-    expect(new Set(seen.ids).size).toBe(250);
+    expect(f.warmupRequests).toBeGreaterThan(0);
+    expect(seen.ids).toHaveLength(f.warmupRequests + 200);
+    expect(new Set(seen.ids).size).toBe(seen.ids.length);
     expect(seen.sockets.size).toBe(1);
     expect(f.p50Us).toBeGreaterThan(0);
     expect(f.p50Us).toBeLessThanOrEqual(f.p90Us);
@@ -82,7 +83,7 @@ describe('measureLatency', () => {
     servers.push(server);
     const f = await measureLatency(url, modernCall, looksLikeEcho, {
       requests: 400,
-      warmup: 0,
+      warmupMs: 0,
       connections: 4,
     });
     expect(f).toMatchObject({ connections: 4, samples: 400, errors: 0 });
@@ -91,14 +92,14 @@ describe('measureLatency', () => {
   });
 
   it('counts wrong bodies and non-200 answers as errors, not samples', async () => {
-    // Warm-up answers 1..10 are right; of the 30 timed, #11 is wrong and #12 a 503.
-    const { url, server } = await echoServer((n) =>
-      n === 11 ? 'wrong' : n === 12 ? 'status503' : 'right',
+    // Of the 30 timed requests (ids lat-0..lat-29), lat-3 gets a wrong body and lat-4 a 503.
+    const { url, server } = await echoServer((id) =>
+      id === 'lat-3' ? 'wrong' : id === 'lat-4' ? 'status503' : 'right',
     );
     servers.push(server);
     const f = await measureLatency(url, modernCall, looksLikeEcho, {
       requests: 30,
-      warmup: 10,
+      warmupMs: 10,
       connections: 1,
     });
     expect(f).toMatchObject({ samples: 28, errors: 2 });
@@ -106,14 +107,17 @@ describe('measureLatency', () => {
   });
 
   it('does not count errors during the warm-up', async () => {
-    const { url, server } = await echoServer((n) => (n <= 5 ? 'status503' : 'right'));
+    const { url, server } = await echoServer((id) =>
+      id.startsWith('lat-w') ? 'status503' : 'right',
+    );
     servers.push(server);
     const f = await measureLatency(url, modernCall, looksLikeEcho, {
       requests: 20,
-      warmup: 5,
+      warmupMs: 20,
       connections: 1,
     });
     expect(f).toMatchObject({ samples: 20, errors: 0 });
+    expect(f.warmupRequests).toBeGreaterThan(0);
   });
 
   it('reports a refused connection as errors', async () => {
@@ -121,7 +125,7 @@ describe('measureLatency', () => {
     await new Promise((resolve) => server.close(resolve));
     const f = await measureLatency(url, modernCall, looksLikeEcho, {
       requests: 3,
-      warmup: 0,
+      warmupMs: 0,
       connections: 1,
     });
     expect(f).toMatchObject({ samples: 0, errors: 3 });
@@ -136,14 +140,14 @@ describe('measureLatencies', () => {
     servers.push(server);
     const both = await measureLatencies(url, modernCall, looksLikeEcho, {
       requests: 20,
-      warmup: 0,
+      warmupMs: 0,
       connections: 3,
     });
     expect(both.unloaded.connections).toBe(1);
     expect(both.concurrent?.connections).toBe(3);
     const one = await measureLatencies(url, modernCall, looksLikeEcho, {
       requests: 20,
-      warmup: 0,
+      warmupMs: 0,
       connections: 1,
     });
     expect(one.concurrent).toBeUndefined();

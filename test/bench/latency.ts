@@ -19,14 +19,20 @@ export const LATENCY_REQUEST_TIMEOUT_MS = 10_000;
 export interface LatencySettings {
   /** Timed requests (right answers and errors alike), after the warm-up. */
   readonly requests: number;
-  /** Untimed requests sent first on the same connections (JIT, pools, caches). */
-  readonly warmup: number;
+  /**
+   * Untimed requests come first, on the same connections, for this long. Time, not a count:
+   * right after a load run a server is slow for a while (0.5 s for ours, 1.5 s for the
+   * cluster on the bench host), however few requests that is.
+   */
+  readonly warmupMs: number;
   /** Keep-alive connections, each sending its next request when its answer is in. */
   readonly connections: number;
 }
 
 export interface LatencyFigures {
   readonly connections: number;
+  /** Untimed requests sent in the warm-up (all connections). */
+  readonly warmupRequests: number;
   /** Right answers timed; the percentiles are over these only (as autocannon's over 2xx). */
   readonly samples: number;
   readonly p50Us: number;
@@ -62,10 +68,11 @@ function readBody(res: IncomingMessage): Promise<string> {
 }
 
 /**
- * Sends `settings.warmup + settings.requests` requests of `spec` to `url`, each with a fresh
- * id, over `settings.connections` keep-alive connections in a closed loop, and returns the
- * percentiles of the timed right answers. Every answer is checked with `verifyBody` (the
- * load's check) and must be HTTP 200. Bounded: a fixed number of requests, each with a timeout.
+ * Sends requests of `spec` to `url`, each with a fresh id, over `settings.connections`
+ * keep-alive connections in a closed loop: untimed for `settings.warmupMs`, then
+ * `settings.requests` timed ones, and returns the percentiles of the timed right answers.
+ * Every answer is checked with `verifyBody` (the load's check) and must be HTTP 200. Bounded:
+ * a warm-up time, a fixed number of timed requests, and a timeout on each request.
  */
 export async function measureLatency(
   url: string,
@@ -121,18 +128,20 @@ export async function measureLatency(
       req.end(body);
     });
 
-  const total = settings.warmup + settings.requests;
   const timesUs: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
+  let warmupSent = 0;
   let next = 0;
+  const warmupEnd = performance.now() + settings.warmupMs;
   const loop = async (): Promise<void> => {
-    while (next < total) {
+    // Warm-up answers are not checked: a wrong one still shows in the timed part if it lasts.
+    while (performance.now() < warmupEnd) await send(`lat-w${warmupSent++}`);
+    while (next < settings.requests) {
       const n = next++;
       const started = performance.now();
       const outcome = await send(`lat-${n}`);
       const elapsedUs = (performance.now() - started) * 1000;
-      if (n < settings.warmup) continue;
       if (outcome.ok) {
         timesUs.push(elapsedUs);
       } else {
@@ -149,6 +158,7 @@ export async function measureLatency(
   timesUs.sort((x, y) => x - y);
   return {
     connections: settings.connections,
+    warmupRequests: warmupSent,
     samples: timesUs.length,
     p50Us: percentile(timesUs, 50),
     p90Us: percentile(timesUs, 90),
@@ -169,9 +179,9 @@ export async function measureLatencies(
   url: string,
   spec: RequestSpec,
   verifyBody: (body: string) => boolean,
-  opts: { readonly requests: number; readonly warmup: number; readonly connections: number },
+  opts: LatencySettings,
 ): Promise<LatencyResult> {
-  const base = { requests: opts.requests, warmup: opts.warmup };
+  const base = { requests: opts.requests, warmupMs: opts.warmupMs };
   const unloaded = await measureLatency(url, spec, verifyBody, { ...base, connections: 1 });
   const concurrent =
     opts.connections > 1
@@ -185,5 +195,5 @@ export function describeLatency(f: LatencyFigures): string {
   const us = (n: number): string => n.toFixed(0);
   const broken = f.sockets > f.connections ? `, ${f.sockets} sockets used` : '';
   const errs = f.errors > 0 ? `, ${f.errors} errors (first: ${f.firstError ?? '-'})` : '';
-  return `${f.connections} conn: p50 ${us(f.p50Us)} µs, p90 ${us(f.p90Us)} µs, p99 ${us(f.p99Us)} µs over ${f.samples} answers${broken}${errs}`;
+  return `${f.connections} conn: p50 ${us(f.p50Us)} µs, p90 ${us(f.p90Us)} µs, p99 ${us(f.p99Us)} µs over ${f.samples} answers (after ${f.warmupRequests} untimed)${broken}${errs}`;
 }

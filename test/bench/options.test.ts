@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_LATENCY_CONNECTIONS,
   DEFAULT_LATENCY_REQUESTS,
-  DEFAULT_LATENCY_WARMUP,
+  DEFAULT_LATENCY_WARMUP_MS,
   resolveOptions,
 } from './options.js';
 
@@ -11,7 +11,7 @@ describe('resolveOptions: the latency step', () => {
     const o = resolveOptions([], {});
     expect(o).toMatchObject({
       latencyRequests: DEFAULT_LATENCY_REQUESTS,
-      latencyWarmup: DEFAULT_LATENCY_WARMUP,
+      latencyWarmupMs: DEFAULT_LATENCY_WARMUP_MS,
       latencyConnections: DEFAULT_LATENCY_CONNECTIONS,
     });
   });
@@ -24,12 +24,12 @@ describe('resolveOptions: the latency step', () => {
     };
     expect(resolveOptions([], env)).toMatchObject({
       latencyRequests: 100,
-      latencyWarmup: 10,
+      latencyWarmupMs: 10,
       latencyConnections: 2,
     });
     expect(
       resolveOptions(['--latency-requests', '0', '--latency-connections', '1'], env),
-    ).toMatchObject({ latencyRequests: 0, latencyWarmup: 10, latencyConnections: 1 });
+    ).toMatchObject({ latencyRequests: 0, latencyWarmupMs: 10, latencyConnections: 1 });
   });
 
   it('rejects a connection count under 1 and a negative request count', () => {

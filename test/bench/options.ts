@@ -12,7 +12,7 @@
  *                                       gateway and workers all share CPU 1
  *   --latency-requests <n>                 timed requests per latency step for (a), (b), (e),
  *                 BENCH_LATENCY_REQUESTS   (f), (g), after their load (0: no latency step)
- *   --latency-warmup <n>                   untimed requests before them
+ *   --latency-warmup <ms>                  untimed requests for this long before them
  *                 BENCH_LATENCY_WARMUP
  *   --latency-connections <n>              connections of the second latency step (closed
  *                 BENCH_LATENCY_CONNECTIONS  loop); the first always has 1 (1: no second step)
@@ -24,9 +24,13 @@ export const DEFAULT_WARMUP_S = 3;
 export const DEFAULT_CONNECTIONS = 50;
 export const DEFAULT_SESSIONS = 10_000;
 export const DEFAULT_ROUNDS = 1;
-/** 2,000 timed answers give a p99 from the 20 slowest; a step takes ~1 s on a cluster target. */
-export const DEFAULT_LATENCY_REQUESTS = 2_000;
-export const DEFAULT_LATENCY_WARMUP = 500;
+/**
+ * 5,000 timed answers: a p99 from the 50 slowest, and a window of 0.5-2 s, long enough that
+ * one burst of other work on a shared host does not decide the p50.
+ */
+export const DEFAULT_LATENCY_REQUESTS = 5_000;
+/** Outlasts the slow spell right after a load run (~1.5 s for the cluster on the bench host). */
+export const DEFAULT_LATENCY_WARMUP_MS = 2_000;
 /** A few requests overlapping, far from the saturation the load's 50 connections reach. */
 export const DEFAULT_LATENCY_CONNECTIONS = 4;
 export const TARGET_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
@@ -41,7 +45,7 @@ export interface BenchOptions {
   readonly pin: boolean;
   readonly targets: readonly TargetId[];
   readonly latencyRequests: number;
-  readonly latencyWarmup: number;
+  readonly latencyWarmupMs: number;
   readonly latencyConnections: number;
 }
 
@@ -106,10 +110,10 @@ export function resolveOptions(
       DEFAULT_LATENCY_REQUESTS,
       0,
     ),
-    latencyWarmup: count(
+    latencyWarmupMs: count(
       'latency-warmup',
       values['latency-warmup'] ?? env.BENCH_LATENCY_WARMUP,
-      DEFAULT_LATENCY_WARMUP,
+      DEFAULT_LATENCY_WARMUP_MS,
       0,
     ),
     latencyConnections: count(

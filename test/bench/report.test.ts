@@ -20,6 +20,7 @@ const load = (rps: number, p50Ms: number): LoadFigures => ({
 const lat = (connections: number, p50Us: number, extra: Partial<LatencyFigures> = {}) =>
   ({
     connections,
+    warmupRequests: 5000,
     samples: 2000,
     p50Us,
     p90Us: p50Us * 1.5,

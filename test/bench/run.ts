@@ -112,7 +112,7 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     if (LATENCY_TARGETS.has(def.id) && opts.latencyRequests > 0) {
       latency = await measureLatencies(proc.url, spec, def.verifyBody, {
         requests: opts.latencyRequests,
-        warmup: opts.latencyWarmup,
+        warmupMs: opts.latencyWarmupMs,
         connections: opts.latencyConnections,
       });
       for (const f of [latency.unloaded, latency.concurrent]) {
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     `machine: ${cpuModel()}, ${cpus} CPUs; node ${process.version}`,
     `load: autocannon, ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured per target, ${opts.rounds} round(s) (best kept), ${opts.pin ? 'generator pinned to CPU 0 and targets to CPU 1' : 'no CPU pinning'}, POST tools/call "echo", loopback`,
     opts.latencyRequests > 0
-      ? `latency step (a, b, e, f, g, after their load): node:http keep-alive, closed loop, ${opts.latencyWarmup} untimed + ${opts.latencyRequests} timed requests on 1 connection${opts.latencyConnections > 1 ? ` and again on ${opts.latencyConnections}` : ''}, performance.now()`
+      ? `latency step (a, b, e, f, g, after their load): node:http keep-alive, closed loop, ${opts.latencyWarmupMs} ms untimed then ${opts.latencyRequests} timed requests on 1 connection${opts.latencyConnections > 1 ? ` and again on ${opts.latencyConnections}` : ''}, performance.now()`
       : 'latency step: off',
     `host load average at start: ${loadavgText()}`,
   ];

@@ -66,6 +66,12 @@ const LATENCY_TARGETS: ReadonlySet<TargetId> = new Set(['a', 'b', 'e', 'f', 'g']
 const latencyOfRow = (row: Row): LatencyResult | undefined =>
   row.outcome.type === 'measured' ? row.outcome.latency : undefined;
 
+/** The lower one-connection p50 of two rounds; a round without one (all errors) loses. */
+function lowerLatency(kept: LatencyResult | undefined, next: LatencyResult): LatencyResult {
+  if (kept === undefined || Number.isNaN(kept.unloaded.p50Us)) return next;
+  return next.unloaded.p50Us < kept.unloaded.p50Us ? next : kept;
+}
+
 /** With several rounds the lowest unloaded p50 of each target is kept, like its best req/s. */
 function withLatency(row: Row, latency: LatencyResult | undefined): Row {
   if (row.outcome.type !== 'measured' || latency === undefined) return row;
@@ -182,7 +188,7 @@ async function main(): Promise<void> {
     `machine: ${cpuModel()}, ${cpus} CPUs; node ${process.version}`,
     `load: autocannon, ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s measured per target, ${opts.rounds} round(s) (best kept), ${opts.pin ? 'generator pinned to CPU 0 and targets to CPU 1' : 'no CPU pinning'}, POST tools/call "echo", loopback`,
     opts.latencyRequests > 0
-      ? `latency step (a, b, e, f, g, after their load): node:http keep-alive, closed loop, ${opts.latencyWarmupMs} ms untimed then ${opts.latencyRequests} timed requests on 1 connection${opts.latencyConnections > 1 ? ` and again on ${opts.latencyConnections}` : ''}, performance.now()`
+      ? `latency step (${[...LATENCY_TARGETS].join(', ')}, after their load): node:http keep-alive, closed loop, ${opts.latencyWarmupMs} ms untimed then ${opts.latencyRequests} timed requests on 1 connection${opts.latencyConnections > 1 ? ` and again on ${opts.latencyConnections}` : ''}, performance.now()`
       : 'latency step: off',
     `host load average at start: ${loadavgText()}`,
   ];
@@ -199,12 +205,8 @@ async function main(): Promise<void> {
         const previous = best.get(def.id);
         if (previous === undefined || rpsOfRow(row) > rpsOfRow(previous)) best.set(def.id, row);
         const latency = latencyOfRow(row);
-        const kept = bestLatency.get(def.id);
-        if (
-          latency !== undefined &&
-          !(kept !== undefined && kept.unloaded.p50Us <= latency.unloaded.p50Us)
-        ) {
-          bestLatency.set(def.id, latency);
+        if (latency !== undefined) {
+          bestLatency.set(def.id, lowerLatency(bestLatency.get(def.id), latency));
         }
       }
     }

@@ -1,7 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { measureLatencies, measureLatency, percentile } from './latency.js';
+import {
+  lowerLatency,
+  measureLatencies,
+  measureLatency,
+  percentile,
+  type LatencyFigures,
+  type LatencyResult,
+} from './latency.js';
 import { ECHO_TEXT, looksLikeEcho, modernCall } from './wire.js';
 
 describe('percentile', () => {
@@ -151,5 +158,35 @@ describe('measureLatencies', () => {
       connections: 1,
     });
     expect(one.concurrent).toBeUndefined();
+  });
+});
+
+describe('lowerLatency (best of several rounds)', () => {
+  const result = (p50Us: number): LatencyResult => {
+    const f: LatencyFigures = {
+      connections: 1,
+      warmupRequests: 1,
+      samples: Number.isNaN(p50Us) ? 0 : 1,
+      p50Us,
+      p90Us: p50Us,
+      p99Us: p50Us,
+      errors: Number.isNaN(p50Us) ? 1 : 0,
+      firstError: undefined,
+      sockets: 1,
+    };
+    return { unloaded: f, concurrent: undefined };
+  };
+
+  it('keeps the round with the lower one-connection p50', () => {
+    const [fast, slow] = [result(100), result(200)];
+    expect(lowerLatency(undefined, slow)).toBe(slow);
+    expect(lowerLatency(slow, fast)).toBe(fast);
+    expect(lowerLatency(fast, slow)).toBe(fast);
+  });
+
+  it('never keeps a round without a right answer over one with', () => {
+    const [none, some] = [result(Number.NaN), result(300)];
+    expect(lowerLatency(some, none)).toBe(some);
+    expect(lowerLatency(none, some)).toBe(some);
   });
 });

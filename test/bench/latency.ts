@@ -197,3 +197,9 @@ export function describeLatency(f: LatencyFigures): string {
   const errs = f.errors > 0 ? `, ${f.errors} errors (first: ${f.firstError ?? '-'})` : '';
   return `${f.connections} conn: p50 ${us(f.p50Us)} µs, p90 ${us(f.p90Us)} µs, p99 ${us(f.p99Us)} µs over ${f.samples} answers (after ${f.warmupRequests} untimed)${broken}${errs}`;
 }
+
+/** The lower one-connection p50 of two rounds; a round without one (all errors) loses. */
+export function lowerLatency(kept: LatencyResult | undefined, next: LatencyResult): LatencyResult {
+  if (kept === undefined || Number.isNaN(kept.unloaded.p50Us)) return next;
+  return next.unloaded.p50Us < kept.unloaded.p50Us ? next : kept;
+}

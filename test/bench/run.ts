@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { stopClusterServices } from './cluster.js';
-import { describeLatency, measureLatencies, type LatencyResult } from './latency.js';
+import { describeLatency, lowerLatency, measureLatencies, type LatencyResult } from './latency.js';
 import { measure } from './load.js';
 import { resolveOptions, type BenchOptions, type TargetId } from './options.js';
 import {
@@ -65,12 +65,6 @@ const LATENCY_TARGETS: ReadonlySet<TargetId> = new Set(['a', 'b', 'e', 'f', 'g']
 
 const latencyOfRow = (row: Row): LatencyResult | undefined =>
   row.outcome.type === 'measured' ? row.outcome.latency : undefined;
-
-/** The lower one-connection p50 of two rounds; a round without one (all errors) loses. */
-function lowerLatency(kept: LatencyResult | undefined, next: LatencyResult): LatencyResult {
-  if (kept === undefined || Number.isNaN(kept.unloaded.p50Us)) return next;
-  return next.unloaded.p50Us < kept.unloaded.p50Us ? next : kept;
-}
 
 /** With several rounds the lowest unloaded p50 of each target is kept, like its best req/s. */
 function withLatency(row: Row, latency: LatencyResult | undefined): Row {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  lowerLatency,
+  medianLatency,
   measureLatencies,
   measureLatency,
   percentile,
@@ -161,7 +161,7 @@ describe('measureLatencies', () => {
   });
 });
 
-describe('lowerLatency (best of several rounds)', () => {
+describe('medianLatency (several rounds)', () => {
   const result = (p50Us: number): LatencyResult => {
     const f: LatencyFigures = {
       connections: 1,
@@ -177,16 +177,18 @@ describe('lowerLatency (best of several rounds)', () => {
     return { unloaded: f, concurrent: undefined };
   };
 
-  it('keeps the round with the lower one-connection p50', () => {
-    const [fast, slow] = [result(100), result(200)];
-    expect(lowerLatency(undefined, slow)).toBe(slow);
-    expect(lowerLatency(slow, fast)).toBe(fast);
-    expect(lowerLatency(fast, slow)).toBe(fast);
+  it('keeps the round with the median one-connection p50, the lower middle of an even count', () => {
+    const [r75, r117, r120, r127] = [result(75), result(117), result(120), result(127)];
+    expect(medianLatency([r120, r75, r117])).toBe(r117);
+    expect(medianLatency([r127, r120, r75, r117])).toBe(r117);
+    expect(medianLatency([r120])).toBe(r120);
+    expect(medianLatency([])).toBeUndefined();
   });
 
-  it('never keeps a round without a right answer over one with', () => {
-    const [none, some] = [result(Number.NaN), result(300)];
-    expect(lowerLatency(some, none)).toBe(some);
-    expect(lowerLatency(none, some)).toBe(some);
+  it('counts a round without a right answer as the slowest', () => {
+    const [none, a, b] = [result(Number.NaN), result(300), result(400)];
+    expect(medianLatency([none, a])).toBe(a);
+    expect(medianLatency([none, none, b])).toBe(none);
+    expect(medianLatency([b, none, a])).toBe(b);
   });
 });

@@ -198,8 +198,15 @@ export function describeLatency(f: LatencyFigures): string {
   return `${f.connections} conn: p50 ${us(f.p50Us)} µs, p90 ${us(f.p90Us)} µs, p99 ${us(f.p99Us)} µs over ${f.samples} answers (after ${f.warmupRequests} untimed)${broken}${errs}`;
 }
 
-/** The lower one-connection p50 of two rounds; a round without one (all errors) loses. */
-export function lowerLatency(kept: LatencyResult | undefined, next: LatencyResult): LatencyResult {
-  if (kept === undefined || Number.isNaN(kept.unloaded.p50Us)) return next;
-  return next.unloaded.p50Us < kept.unloaded.p50Us ? next : kept;
+/**
+ * Of several rounds' results for one target, the one with the median one-connection p50 (the
+ * lower middle for an even count; rounds without a right answer count as the slowest). Not the
+ * lowest: a one-connection ping-pong is sometimes much faster by luck of scheduling (client and
+ * server on one CPU), and the hop is a difference of two targets' figures.
+ */
+export function medianLatency(results: readonly LatencyResult[]): LatencyResult | undefined {
+  const key = (r: LatencyResult): number =>
+    Number.isNaN(r.unloaded.p50Us) ? Number.POSITIVE_INFINITY : r.unloaded.p50Us;
+  const sorted = [...results].sort((x, y) => key(x) - key(y));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { stopClusterServices } from './cluster.js';
-import { describeLatency, lowerLatency, measureLatencies, type LatencyResult } from './latency.js';
+import { describeLatency, measureLatencies, medianLatency, type LatencyResult } from './latency.js';
 import { measure } from './load.js';
 import { resolveOptions, type BenchOptions, type TargetId } from './options.js';
 import {
@@ -66,7 +66,7 @@ const LATENCY_TARGETS: ReadonlySet<TargetId> = new Set(['a', 'b', 'e', 'f', 'g']
 const latencyOfRow = (row: Row): LatencyResult | undefined =>
   row.outcome.type === 'measured' ? row.outcome.latency : undefined;
 
-/** With several rounds the lowest unloaded p50 of each target is kept, like its best req/s. */
+/** With several rounds each target's row gets its median round of the latency step. */
 function withLatency(row: Row, latency: LatencyResult | undefined): Row {
   if (row.outcome.type !== 'measured' || latency === undefined) return row;
   return { ...row, outcome: { ...row.outcome, latency } };
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
 
   // Rounds interleave the targets so a load spike on a shared host hits all of them alike.
   const best = new Map<string, Row>();
-  const bestLatency = new Map<string, LatencyResult>();
+  const latencies = new Map<string, LatencyResult[]>();
   try {
     for (let round = 1; round <= opts.rounds; round++) {
       if (opts.rounds > 1) progress(`round ${round} of ${opts.rounds}`);
@@ -199,15 +199,16 @@ async function main(): Promise<void> {
         const previous = best.get(def.id);
         if (previous === undefined || rpsOfRow(row) > rpsOfRow(previous)) best.set(def.id, row);
         const latency = latencyOfRow(row);
-        if (latency !== undefined) {
-          bestLatency.set(def.id, lowerLatency(bestLatency.get(def.id), latency));
-        }
+        if (latency !== undefined)
+          latencies.set(def.id, [...(latencies.get(def.id) ?? []), latency]);
       }
     }
   } finally {
     await stopClusterServices();
   }
-  const rows = [...best.values()].map((r) => withLatency(r, bestLatency.get(r.id)));
+  const rows = [...best.values()].map((r) =>
+    withLatency(r, medianLatency(latencies.get(r.id) ?? [])),
+  );
   const wantsOurs = opts.targets.includes('a') || opts.targets.includes('b');
   const memory = wantsOurs && opts.sessions > 0 ? await memoryStep(opts) : undefined;
 

@@ -2,7 +2,7 @@
  * The latency step: round-trip times of the load's own request, timed with
  * `performance.now()` (microseconds) instead of autocannon's whole milliseconds, on a closed
  * loop of a few keep-alive connections: one (no queueing anywhere: what a request costs) and
- * a small fixed number (some overlap, far from saturation). This is what the gateway hop is
+ * a small fixed number (some overlap, well below the load). This is what the gateway hop is
  * judged on; the load's p50 at 50 connections mostly measures queueing at a saturated server.
  *
  * The client is `node:http` with a keep-alive Agent of `connections` sockets (undici is not a

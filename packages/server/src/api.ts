@@ -121,6 +121,11 @@ export interface LegacySession {
    * (a cluster gateway hands it to the gateway that does). Absent in embedded mode.
    */
   relay?(message: JsonRpcMessage): boolean;
+  /**
+   * Runs `listener` once when the session is ended elsewhere (a cluster gateway learns that
+   * another gateway served DELETE), so streams held here can close. Absent in embedded mode.
+   */
+  onEnd?(listener: () => void): void;
 }
 
 export interface SessionManager {

@@ -377,6 +377,10 @@ class StreamableHttp {
     }
     session.touch();
     const streams = this.registry.of(session);
+    // Ended elsewhere (another gateway served DELETE): close what this process holds.
+    if (session.onEnd !== undefined && this.registry.firstWatch(session)) {
+      session.onEnd(() => this.registry.peek(session)?.endAll());
+    }
     const alive = (): boolean => this.engine.sessions.get(session.id) === session;
     const last = parseEventId(header(h, Header.LastEventId));
     const resumed = last === undefined ? undefined : streams.get(last.stream);

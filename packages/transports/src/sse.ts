@@ -291,6 +291,15 @@ export class StreamRegistry {
     return this.bySession.get(session);
   }
 
+  /** True the first time it is asked about `session` (one end-listener per session). */
+  firstWatch(session: LegacySession): boolean {
+    if (this.watched.has(session)) return false;
+    this.watched.add(session);
+    return true;
+  }
+
+  private readonly watched = new WeakSet<LegacySession>();
+
   /** Ends every open SSE response (server shutdown). */
   endAll(): void {
     for (const w of [...this.open]) w.end();

@@ -159,6 +159,10 @@ export async function startGateway(
     node.defer(() => engine.close());
     changes.subscribe((event) => fanOut(sessions, event, (e) => onError(e, 'fan-out failed')));
 
+    const ends = await bus.subscribe({ types: [BusEventType.SessionEnded] }, (e) => {
+      if (e.type === BusEventType.SessionEnded) sessions.ended(e.sessionId);
+    });
+    node.defer(() => ends.unsubscribe());
     await membership.sync();
     const membershipEvents = await bus.subscribe(
       { types: [BusEventType.WorkerUp, BusEventType.WorkerDown, BusEventType.RegistryChanged] },

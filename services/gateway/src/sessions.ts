@@ -58,6 +58,7 @@ export class GatewaySession implements LegacySession {
   lastSeen = Date.now();
   private lastTouch = 0;
   private pinFresh = false;
+  private endListeners: (() => void)[] | undefined;
   private readonly sinks: MessageSink[] = [];
   private unsubscribe: (() => void) | undefined;
 
@@ -155,10 +156,17 @@ export class GatewaySession implements LegacySession {
     return true;
   }
 
+  onEnd(listener: () => void): void {
+    (this.endListeners ??= []).push(listener);
+  }
+
   end(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.sinks.length = 0;
+    const listeners = this.endListeners;
+    this.endListeners = undefined;
+    for (const l of listeners ?? []) l();
   }
 }
 
@@ -230,11 +238,23 @@ export class GatewaySessions implements SessionManager {
     if (cached?.isNew === true) return true;
     try {
       await this.store.delete(id);
+      // Other gateways holding a stream of it end theirs (see listen()).
+      this.bus.publish({ type: BusEventType.SessionEnded, sessionId: id });
       return true;
     } catch (err) {
       this.onError(err, 'session delete failed');
       return false;
     }
+  }
+
+  /**
+   * Another gateway ended the session (`session.ended` on the bus, subscribed once per gateway
+   * for every session so no stream opened a moment before is missed): forget it here, which
+   * ends the streams this gateway holds for it.
+   */
+  ended(id: string): void {
+    const cached = this.cache.get(id);
+    if (cached !== undefined) this.drop(cached);
   }
 
   touch(id: string): void {

@@ -19,6 +19,8 @@ export const BusEventType = {
   ResourceUpdated: 'resources.updated',
   SessionDeliver: 'session.deliver',
   SessionCancel: 'session.cancel',
+  /** A session was ended (DELETE) through some gateway: the others end its streams. */
+  SessionEnded: 'session.ended',
 } as const;
 export type BusEventType = (typeof BusEventType)[keyof typeof BusEventType];
 
@@ -28,6 +30,7 @@ export const BUS_EVENT_TYPES: readonly BusEventType[] = Object.values(BusEventTy
 export const SESSION_EVENT_TYPES: ReadonlySet<BusEventType> = new Set([
   BusEventType.SessionDeliver,
   BusEventType.SessionCancel,
+  BusEventType.SessionEnded,
 ]);
 
 const id = z.string().min(1).max(512);
@@ -72,6 +75,10 @@ export const busEventSchemas = {
     type: z.literal(BusEventType.SessionDeliver),
     sessionId,
     message: jsonRpcMessage,
+  }),
+  [BusEventType.SessionEnded]: z.object({
+    type: z.literal(BusEventType.SessionEnded),
+    sessionId,
   }),
   [BusEventType.SessionCancel]: z.object({
     type: z.literal(BusEventType.SessionCancel),

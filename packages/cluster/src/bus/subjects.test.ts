@@ -20,6 +20,7 @@ describe('subjects', () => {
       'mcp.resources.updated',
       'mcp.session.deliver.s1',
       'mcp.session.cancel.s1',
+      'mcp.session.ended.s1',
     ]);
     expect(subjectFor('t.x', 'session.deliver')).toBe('t.x.session.deliver.*');
     expect(subjectOf('mcp', { type: 'session.cancel', sessionId: 'a.b', requestId: 1 })).toBe(

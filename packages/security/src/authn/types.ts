@@ -1,0 +1,80 @@
+/**
+ * The authentication contract: a provider looks at one request's headers and either
+ * authenticates it, says its kind of credential is absent (`skip`), or rejects it.
+ */
+import type { Principal } from '../principal.js';
+
+/** What a provider may look at. Header names are matched case-insensitively. */
+export interface AuthRequest {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly remoteAddress?: string;
+}
+
+export type AuthResult =
+  | { readonly type: 'authenticated'; readonly principal: Principal }
+  /** This provider does not apply: no credential of its kind was presented. */
+  | { readonly type: 'skip' }
+  | {
+      readonly type: 'rejected';
+      readonly status: 401 | 403;
+      /** Safe to log and to show the client: never contains a credential. */
+      readonly reason: string;
+      readonly wwwAuthenticate?: string;
+    };
+
+export interface AuthProvider {
+  readonly name: string;
+  /**
+   * The challenge this provider wants in a 401 when nobody presented any credential
+   * (e.g. `Bearer resource_metadata="…"`); chainProviders joins them.
+   */
+  readonly challenge?: string;
+  /**
+   * Resolves to a result for credential problems; throws only for faults that are not the
+   * caller's (misconfiguration, JWKS endpoint unreachable), which the transport maps to 5xx.
+   */
+  authenticate(req: AuthRequest): Promise<AuthResult>;
+}
+
+/** Reads one header, case-insensitively (Node lowercases, other callers may not). */
+export function headerValue(req: AuthRequest, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  const direct = req.headers[lower];
+  if (direct !== undefined) return direct;
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (key.toLowerCase() === lower) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Splits `Authorization: <scheme> <credentials>`; the scheme compares case-insensitively
+ * (RFC 9110 §11.1). Returns undefined when the header is absent or of another scheme, and
+ * `''` when the scheme matches but no credentials follow.
+ */
+export function authorizationCredentials(req: AuthRequest, scheme: string): string | undefined {
+  const header = headerValue(req, 'authorization');
+  if (header === undefined) return undefined;
+  const trimmed = header.trim();
+  const space = trimmed.search(/\s/);
+  const given = space === -1 ? trimmed : trimmed.slice(0, space);
+  if (given.toLowerCase() !== scheme.toLowerCase()) return undefined;
+  return space === -1 ? '' : trimmed.slice(space).trim();
+}
+
+export function rejected(
+  status: 401 | 403,
+  reason: string,
+  wwwAuthenticate?: string,
+): Extract<AuthResult, { type: 'rejected' }> {
+  return wwwAuthenticate === undefined
+    ? { type: 'rejected', status, reason }
+    : { type: 'rejected', status, reason, wwwAuthenticate };
+}
+
+export const SKIP: AuthResult = Object.freeze({ type: 'skip' });
+
+/** Quotes a value for an auth-param (RFC 9110 §5.6.4 quoted-string). */
+export function quoteParam(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}

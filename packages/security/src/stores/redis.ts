@@ -1,0 +1,198 @@
+/**
+ * Redis implementations of the security stores, shared by every gateway of a cluster. Each
+ * decision is one Lua script or one command, so it is atomic across processes; time comes
+ * from Redis `TIME`, never from a gateway's clock. Scripts go through ioredis
+ * `defineCommand` (EVALSHA, falling back to EVAL on NOSCRIPT). The caller owns the client.
+ */
+import type { Redis } from 'ioredis';
+
+import { RATE_LIMIT_IDLE_SLACK_MS, type SecurityKeys } from './keys.js';
+import {
+  checkCost,
+  checkTtl,
+  type LockoutOptions,
+  type LockoutStore,
+  type LockState,
+  type NonceStore,
+  type RateLimitDecision,
+  type RateLimiter,
+  type RateLimitOptions,
+  resolveLockoutOptions,
+  resolveRateLimitOptions,
+  type ResolvedLockoutOptions,
+  SecurityStoreError,
+} from './types.js';
+
+/** Name of the limiter when the caller does not give one (key `…:ratelimit:default:…`). */
+export const DEFAULT_LIMITER_NAME = 'default';
+
+/**
+ * KEYS[1] bucket hash {t, ts}; ARGV capacity, refill/s, cost, idle slack ms.
+ * Returns {allowed 0|1, whole tokens remaining, retryAfterMs}. A missing bucket is full;
+ * a refused take writes nothing; PX = time until full again, so idle buckets vanish.
+ */
+const TOKEN_BUCKET_LUA = `
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local slack = tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 't', 'ts')
+local tokens = capacity
+if state[1] and state[2] then
+  local elapsed = math.max(0, now - tonumber(state[2]))
+  tokens = math.min(capacity, tonumber(state[1]) + elapsed * rate / 1000)
+end
+if tokens < cost then
+  return {0, math.floor(tokens), math.ceil((cost - tokens) * 1000 / rate)}
+end
+local left = tokens - cost
+redis.call('HSET', KEYS[1], 't', string.format('%.17g', left), 'ts', string.format('%.17g', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - left) * 1000 / rate) + slack)
+return {1, math.floor(left), 0}
+`;
+
+/**
+ * KEYS pairs (failure counter, lock) per identifier; ARGV maxFailures, windowMs, lockMs.
+ * Returns the longest remaining lock in ms (0 = none locked). A locked identifier's failure
+ * is not counted and does not extend its lock.
+ */
+const LOCKOUT_FAIL_LUA = `
+local max = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local lockMs = tonumber(ARGV[3])
+local retry = 0
+for i = 1, #KEYS, 2 do
+  local fails = KEYS[i]
+  local lock = KEYS[i + 1]
+  local ttl = redis.call('PTTL', lock)
+  if ttl <= 0 then
+    ttl = 0
+    local n = redis.call('INCR', fails)
+    if n == 1 then redis.call('PEXPIRE', fails, window) end
+    if n >= max then
+      redis.call('DEL', fails)
+      redis.call('SET', lock, '1', 'PX', lockMs)
+      ttl = lockMs
+    end
+  end
+  if ttl > retry then retry = ttl end
+end
+return retry
+`;
+
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
+
+/** Defines `name` on the client; the first argument of a call is the number of keys. */
+function defineScript(redis: Redis, name: string, lua: string): ScriptCall {
+  if (!Object.hasOwn(redis, name)) redis.defineCommand(name, { lua });
+  // defineCommand adds a method ioredis's types cannot know about.
+  const fn = (redis as unknown as Record<string, ScriptCall | undefined>)[name];
+  if (typeof fn !== 'function') {
+    throw new SecurityStoreError('bad_reply', `ioredis did not define script ${name}`);
+  }
+  return fn.bind(redis);
+}
+
+function integer(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new SecurityStoreError('bad_reply', `${what}: expected an integer reply`);
+  }
+  return value;
+}
+
+export interface RedisRateLimiterOptions extends RateLimitOptions {
+  /** Namespace of this limiter's buckets (default DEFAULT_LIMITER_NAME), e.g. `principal`, `tool`. */
+  name?: string;
+}
+
+export class RedisRateLimiter implements RateLimiter {
+  private readonly options: Readonly<RateLimitOptions>;
+  private readonly name: string;
+  private readonly script: ScriptCall;
+
+  constructor(
+    redis: Redis,
+    private readonly keys: SecurityKeys,
+    options: RedisRateLimiterOptions,
+  ) {
+    this.options = resolveRateLimitOptions(options);
+    this.name = options.name ?? DEFAULT_LIMITER_NAME;
+    this.script = defineScript(redis, 'mcpSecurityTokenBucket', TOKEN_BUCKET_LUA);
+  }
+
+  async take(key: string, cost = 1): Promise<RateLimitDecision> {
+    checkCost(cost, this.options);
+    const reply = await this.script(
+      1,
+      this.keys.rateLimit(this.name, key),
+      this.options.capacity,
+      this.options.refillPerSecond,
+      cost,
+      RATE_LIMIT_IDLE_SLACK_MS,
+    );
+    if (!Array.isArray(reply) || reply.length !== 3) {
+      throw new SecurityStoreError('bad_reply', 'token bucket: expected a 3-element reply');
+    }
+    const [allowed, remaining, retryAfterMs] = reply.map((v) => integer(v, 'token bucket'));
+    return { allowed: allowed === 1, remaining: remaining ?? 0, retryAfterMs: retryAfterMs ?? 0 };
+  }
+}
+
+export class RedisNonceStore implements NonceStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: SecurityKeys,
+  ) {}
+
+  async claim(nonce: string, ttlMs: number): Promise<boolean> {
+    checkTtl(ttlMs);
+    return (await this.redis.set(this.keys.nonce(nonce), '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+}
+
+export class RedisLockoutStore implements LockoutStore {
+  private readonly options: ResolvedLockoutOptions;
+  private readonly script: ScriptCall;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: SecurityKeys,
+    options: LockoutOptions = {},
+  ) {
+    this.options = resolveLockoutOptions(options);
+    this.script = defineScript(redis, 'mcpSecurityLockoutFail', LOCKOUT_FAIL_LUA);
+  }
+
+  async fail(ids: readonly string[]): Promise<LockState> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return { locked: false, retryAfterMs: 0 };
+    const keys = unique.flatMap((id) => [this.keys.lockoutFailures(id), this.keys.lockoutLock(id)]);
+    const { maxFailures, windowMs, lockMs } = this.options;
+    const retryAfterMs = integer(
+      await this.script(keys.length, ...keys, maxFailures, windowMs, lockMs),
+      'lockout',
+    );
+    return { locked: retryAfterMs > 0, retryAfterMs };
+  }
+
+  async isLocked(ids: readonly string[]): Promise<LockState> {
+    if (ids.length === 0) return { locked: false, retryAfterMs: 0 };
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.pttl(this.keys.lockoutLock(id));
+    let retryAfterMs = 0;
+    for (const [err, ttl] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      retryAfterMs = Math.max(retryAfterMs, integer(ttl, 'lockout pttl'));
+    }
+    return { locked: retryAfterMs > 0, retryAfterMs };
+  }
+
+  async reset(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.redis.del(
+      ...ids.flatMap((id) => [this.keys.lockoutFailures(id), this.keys.lockoutLock(id)]),
+    );
+  }
+}

@@ -223,6 +223,25 @@ describe('jwtProvider (static keys)', () => {
   });
 });
 
+describe('jwtProvider (bad static key material)', () => {
+  it('throws a config error (not a 401) when an SPKI key cannot be imported', async () => {
+    const pair = await keyPair('k1');
+    const provider = staticProvider(pair, {
+      keys: [
+        {
+          type: 'spki',
+          pem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----',
+          alg: 'ES256',
+        },
+      ],
+    });
+    await expect(provider.authenticate(bearer(await sign(pair)))).rejects.toMatchObject({
+      name: 'AuthnError',
+      kind: 'config',
+    });
+  });
+});
+
 describe('jwtProvider (JWKS URL)', () => {
   let server: Server | undefined;
   afterEach(async () => {

@@ -80,7 +80,7 @@ describe('basicProvider', () => {
   it('runs the same scrypt work for an unknown user as for a known one', async () => {
     const provider = await makeProvider();
     // Same-path check, not a timing benchmark: the unknown user takes the scrypt path
-    // (a cheap map miss would answer in microseconds, scrypt N=1024 r=8 takes ~1 ms).
+    // (a bare map miss answers in microseconds, ~1000x faster than scrypt N=1024 r=8).
     const time = async (creds: string) => {
       const start = process.hrtime.bigint();
       for (let i = 0; i < 5; i++) await provider.authenticate(basic(creds));
@@ -88,7 +88,7 @@ describe('basicProvider', () => {
     };
     const known = await time('alice:wrong');
     const unknown = await time('nobody:wrong');
-    expect(unknown).toBeGreaterThan(known / 4);
+    expect(unknown).toBeGreaterThan(known / 10);
   });
 
   it('rejects malformed Basic credentials with 401 and the challenge', async () => {

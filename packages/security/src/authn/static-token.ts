@@ -46,7 +46,11 @@ export function staticTokenProvider(options: StaticTokenOptions): AuthProvider {
         `staticTokenProvider: token #${index} is shorter than ${MIN_STATIC_TOKEN_LENGTH} characters`,
       );
     }
-    return { digest: digest(entry.token), principal: Object.freeze({ ...entry.principal }) };
+    const principal: Principal = Object.freeze({
+      ...entry.principal,
+      roles: Object.freeze([...entry.principal.roles]),
+    });
+    return { digest: digest(entry.token), principal };
   });
   const seen = new Set(entries.map((e) => e.digest.toString('hex')));
   if (seen.size !== entries.length) {

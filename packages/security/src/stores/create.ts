@@ -80,9 +80,13 @@ export async function createSecurityStores(config: SecurityStoresConfig): Promis
       ...config.rateLimit,
       name: DEFAULT_LIMITER_NAME,
     });
-    const close = async (): Promise<void> => {
-      if (redis.status !== 'end') await redis.quit();
-    };
+    // Idempotent: a second close awaits the first quit instead of using a closed connection.
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closing ??= redis.quit().then(
+        () => undefined,
+        () => redis.disconnect(),
+      ));
     return {
       kind: 'redis',
       keys,

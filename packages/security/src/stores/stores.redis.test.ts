@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { eventually } from '../../../testkit/src/wait.js';
+import { describeStoresContract } from './contract.testkit.js';
+import { createSecurityStores, type SecurityStores } from './create.js';
+import { RATE_LIMIT_IDLE_SLACK_MS, type SecurityKeys, securityKeys } from './keys.js';
+import { RedisLockoutStore, RedisNonceStore, RedisRateLimiter } from './redis.js';
+
+/** Real-time slack on top of the refill/TTL math: round trips and Redis's TIME granularity. */
+const ELAPSE_SLACK_MS = 2_000;
+const POLL_MS = 10;
+
+function redisUrl(): string {
+  const url = process.env.MCP_TEST_REDIS_URL;
+  // Never skip: a missing Redis must fail the run loudly.
+  if (url === undefined || url === '') throw new Error('MCP_TEST_REDIS_URL is not set');
+  return url;
+}
+
+const testPrefix = (): string => `t${randomUUID().slice(0, 8)}`;
+
+/** Deletes every key under a test prefix. */
+async function purge(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+describeStoresContract('redis', () => {
+  const redis = new Redis(redisUrl());
+  const keys = securityKeys(testPrefix());
+  return Promise.resolve({
+    limiter: (options) => new RedisRateLimiter(redis, keys, { ...options, name: randomUUID() }),
+    nonces: new RedisNonceStore(redis, keys),
+    lockout: (options) => new RedisLockoutStore(redis, keys, options),
+    elapse: async (ms, check) => {
+      await eventually(
+        `condition after ${ms} ms`,
+        async () => ((await check()) ? true : undefined),
+        { timeoutMs: ms + ELAPSE_SLACK_MS, pollMs: POLL_MS },
+      );
+    },
+    close: async () => {
+      await purge(redis, keys.prefix);
+      await redis.quit();
+    },
+  });
+});
+
+describe('redis specifics', () => {
+  let keys: SecurityKeys;
+  let a: Redis;
+  let b: Redis;
+  beforeAll(() => {
+    a = new Redis(redisUrl());
+    b = new Redis(redisUrl());
+  });
+  beforeEach(() => {
+    keys = securityKeys(testPrefix());
+  });
+  afterEach(async () => {
+    await purge(a, keys.prefix);
+  });
+  afterAll(async () => {
+    await a.quit();
+    await b.quit();
+  });
+
+  it('two limiters on two connections share one bucket (the limit holds across gateways)', async () => {
+    const options = { name: 'principal', capacity: 4, refillPerSecond: 0.001 };
+    const g1 = new RedisRateLimiter(a, keys, options);
+    const g2 = new RedisRateLimiter(b, keys, options);
+    expect((await g1.take('alice', 2)).allowed).toBe(true);
+    expect(await g2.take('alice', 2)).toMatchObject({ allowed: true, remaining: 0 });
+    expect((await g1.take('alice')).allowed).toBe(false);
+    expect((await g2.take('alice')).allowed).toBe(false);
+    // A limiter with another name has its own buckets.
+    const other = new RedisRateLimiter(b, keys, { ...options, name: 'tool' });
+    expect((await other.take('alice')).allowed).toBe(true);
+  });
+
+  it('never over-admits concurrent takes from two connections', async () => {
+    const options = { name: 'principal', capacity: 10, refillPerSecond: 0.001 };
+    const g1 = new RedisRateLimiter(a, keys, options);
+    const g2 = new RedisRateLimiter(b, keys, options);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? g1 : g2).take('alice')),
+    );
+    expect(results.filter((r) => r.allowed)).toHaveLength(10);
+  });
+
+  it('buckets carry a TTL of their refill time, so idle ones vanish', async () => {
+    const l = new RedisRateLimiter(a, keys, { name: 'n', capacity: 10, refillPerSecond: 100 });
+    await l.take('alice', 5);
+    const key = keys.rateLimit('n', 'alice');
+    const ttl = await a.pttl(key);
+    // 5 tokens at 100/s = 50 ms, plus the slack.
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(50 + RATE_LIMIT_IDLE_SLACK_MS);
+    await eventually(
+      'idle bucket expired',
+      async () => ((await a.exists(key)) === 0 ? true : undefined),
+      {
+        timeoutMs: 50 + RATE_LIMIT_IDLE_SLACK_MS + ELAPSE_SLACK_MS,
+        pollMs: 50,
+      },
+    );
+  });
+
+  it('nonces are SET NX with the TTL under a hashed key; a claim on another connection is a replay', async () => {
+    expect(await new RedisNonceStore(a, keys).claim('n1', 60_000)).toBe(true);
+    expect(await new RedisNonceStore(b, keys).claim('n1', 60_000)).toBe(false);
+    const ttl = await a.pttl(keys.nonce('n1'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('lockout is shared across connections and its keys expire', async () => {
+    const options = { maxFailures: 2, windowMs: 30_000, lockMs: 60_000 };
+    const g1 = new RedisLockoutStore(a, keys, options);
+    const g2 = new RedisLockoutStore(b, keys, options);
+    expect((await g1.fail(['user:alice'])).locked).toBe(false);
+    const failTtl = await a.pttl(keys.lockoutFailures('user:alice'));
+    expect(failTtl).toBeGreaterThan(0);
+    expect(failTtl).toBeLessThanOrEqual(30_000);
+    expect((await g2.fail(['user:alice'])).locked).toBe(true);
+    expect((await g1.isLocked(['user:alice'])).locked).toBe(true);
+    expect(await a.exists(keys.lockoutFailures('user:alice'))).toBe(0);
+    const lockTtl = await a.pttl(keys.lockoutLock('user:alice'));
+    expect(lockTtl).toBeGreaterThan(0);
+    expect(lockTtl).toBeLessThanOrEqual(60_000);
+    await g2.reset(['user:alice']);
+    expect((await g1.isLocked(['user:alice'])).locked).toBe(false);
+  });
+
+  it('createSecurityStores with a Redis URL is Redis, and close() closes its connection', async () => {
+    const stores: SecurityStores = await createSecurityStores({
+      redisUrl: redisUrl(),
+      prefix: keys.prefix,
+      rateLimit: { capacity: 1, refillPerSecond: 0.001 },
+      lockout: { maxFailures: 1 },
+    });
+    try {
+      expect(stores.kind).toBe('redis');
+      expect((await stores.rateLimiter.take('k')).allowed).toBe(true);
+      expect((await stores.rateLimiter.take('k')).allowed).toBe(false);
+      expect(await a.exists(keys.rateLimit('default', 'k'))).toBe(1);
+      const tool = stores.limiter('tool', { capacity: 1, refillPerSecond: 0.001 });
+      expect((await tool.take('k')).allowed).toBe(true);
+      expect(await stores.nonces.claim('n', 1000)).toBe(true);
+      expect((await stores.lockout.fail(['u'])).locked).toBe(true);
+    } finally {
+      await stores.close();
+    }
+    await stores.close(); // idempotent
+  });
+
+  it('createSecurityStores fails at startup on an unreachable Redis', async () => {
+    await expect(
+      createSecurityStores({
+        redisUrl: 'redis://127.0.0.1:1',
+        prefix: keys.prefix,
+        rateLimit: { capacity: 1, refillPerSecond: 1 },
+      }),
+    ).rejects.toThrow();
+  });
+});

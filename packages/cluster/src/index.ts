@@ -1,13 +1,20 @@
-export type { ClusterKeys, TaskKeys } from './keys.js';
+export type { ClusterKeys, SecurityKeys, TaskKeys } from './keys.js';
 export {
   DEFAULT_KEY_PREFIX,
   REPLAY_MAX_LEN,
   REPLAY_TTL_MS,
   SESSION_TOMBSTONE_TTL_MS,
   SESSION_TTL_MS,
+  LOCKOUT_DURATION_MS,
+  LOCKOUT_MAX_FAILURES,
+  LOCKOUT_WINDOW_MS,
+  MAX_VERBATIM_KEY_PART,
   QUEUE_NAME,
+  RATE_LIMIT_IDLE_SLACK_MS,
   WORKER_HEARTBEAT_TTL_MS,
   clusterKeys,
+  keyPart,
+  securityKeys,
   taskKeys,
 } from './keys.js';
 export { LuaScript } from './lua.js';

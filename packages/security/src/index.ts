@@ -21,3 +21,39 @@ export {
   parseScryptHash,
   verifyPassword,
 } from './authn/password.js';
+export type {
+  LockoutOptions,
+  LockoutStore,
+  LockState,
+  NonceStore,
+  RateLimitDecision,
+  RateLimiter,
+  RateLimitOptions,
+  ResolvedLockoutOptions,
+  SecurityStoreErrorKind,
+} from './stores/types.js';
+export {
+  resolveLockoutOptions,
+  resolveRateLimitOptions,
+  SecurityStoreError,
+} from './stores/types.js';
+export type { SecurityKeys } from './stores/keys.js';
+export {
+  LOCKOUT_DURATION_MS,
+  LOCKOUT_MAX_FAILURES,
+  LOCKOUT_WINDOW_MS,
+  MAX_VERBATIM_KEY_PART,
+  RATE_LIMIT_IDLE_SLACK_MS,
+  securityKeys,
+} from './stores/keys.js';
+export type { MemoryClockOptions } from './stores/memory.js';
+export { MemoryLockoutStore, MemoryNonceStore, MemoryRateLimiter } from './stores/memory.js';
+export type { RedisRateLimiterOptions } from './stores/redis.js';
+export {
+  DEFAULT_LIMITER_NAME,
+  RedisLockoutStore,
+  RedisNonceStore,
+  RedisRateLimiter,
+} from './stores/redis.js';
+export type { SecurityStores, SecurityStoresConfig } from './stores/create.js';
+export { createSecurityStores } from './stores/create.js';

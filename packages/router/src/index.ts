@@ -30,4 +30,4 @@ export {
   isStrategyName,
 } from './strategies.js';
 export type { RouterOptions } from './router.js';
-export { Router, resolveHealthOptions } from './router.js';
+export { Router, ownerKindOf, resolveHealthOptions, targetFieldOf } from './router.js';

@@ -26,6 +26,16 @@ const OWNER_KIND: ReadonlyMap<string, OwnerKind> = new Map<string, OwnerKind>([
   ['resources/unsubscribe', 'resource'],
 ]);
 
+/** The owner table a method's target is looked up in; undefined when any worker serves it. */
+export function ownerKindOf(method: string): OwnerKind | undefined {
+  return OWNER_KIND.get(method);
+}
+
+/** The params field naming an owned method's target (`name`, or `uri` for resources). */
+export function targetFieldOf(kind: OwnerKind): 'name' | 'uri' {
+  return kind === 'resource' ? 'uri' : 'name';
+}
+
 export interface RouterOptions {
   /** A strategy name (see StrategyName) or an instance; default 'round-robin'. */
   readonly strategy?: string | Strategy;

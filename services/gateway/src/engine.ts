@@ -26,7 +26,7 @@ import type {
   JsonRpcResponse,
   Tool,
 } from '@mcp-cluster/protocol';
-import { RouterError, asWorkerId } from '@mcp-cluster/router';
+import { RouterError, asWorkerId, ownerKindOf, targetFieldOf } from '@mcp-cluster/router';
 import type { Router, WorkerView } from '@mcp-cluster/router';
 import type {
   Engine,
@@ -73,23 +73,6 @@ const LISTS: ReadonlyMap<
 ]);
 /** Pages followed per worker when merging lists (bounds a misbehaving worker). */
 const MAX_LIST_PAGES = 100;
-
-/** Which params field names the target of an owned method (for owner routing). */
-const TARGET_FIELD: ReadonlyMap<string, string> = new Map([
-  ['tools/call', 'name'],
-  ['prompts/get', 'name'],
-  ['resources/read', 'uri'],
-  ['resources/subscribe', 'uri'],
-  ['resources/unsubscribe', 'uri'],
-]);
-
-const OWNED_KIND: ReadonlyMap<string, 'tools' | 'prompts' | 'resources'> = new Map([
-  ['tools/call', 'tools'],
-  ['prompts/get', 'prompts'],
-  ['resources/read', 'resources'],
-  ['resources/subscribe', 'resources'],
-  ['resources/unsubscribe', 'resources'],
-]);
 
 export interface GatewayEngineOptions {
   readonly gatewayId: string;
@@ -398,14 +381,17 @@ export class GatewayEngine implements Engine {
       const w = owner === undefined ? undefined : router.pool.get(asWorkerId(owner));
       if (w !== undefined && w.health !== 'down' && w.health !== 'ejected') return w;
     }
-    const field = TARGET_FIELD.get(request.method);
-    const target = field === undefined ? undefined : params?.[field];
+    const kind = ownerKindOf(request.method);
+    const target = kind === undefined ? undefined : params?.[targetFieldOf(kind)];
     const name = typeof target === 'string' ? target : undefined;
     if (session === undefined) return pickOwner(router, request.method, name);
     if (session.isNew) return router.pick({ method: request.method, clientKey: session.id });
     const decision = await router.route({ method: request.method, sessionId: session.id });
-    const kind = OWNED_KIND.get(request.method);
-    if (name !== undefined && kind !== undefined && !owns(router, decision.worker, kind, name)) {
+    const owned =
+      name === undefined || kind === undefined
+        ? true
+        : router.pool.owners(kind, name).some((w) => w.id === decision.worker.id);
+    if (!owned) {
       // A session's worker serves everything except components it does not own.
       try {
         return router.pick({ method: request.method, name, clientKey: session.id });
@@ -508,15 +494,4 @@ function pickOwner(router: Router, method: string, name: string | undefined): Wo
     if (name === undefined || !(err instanceof RouterError) || err.reason !== 'no-owner') throw err;
     return router.pick({ method });
   }
-}
-
-const POOL_KIND = { tools: 'tool', prompts: 'prompt', resources: 'resource' } as const;
-
-function owns(
-  router: Router,
-  worker: WorkerView,
-  kind: 'tools' | 'prompts' | 'resources',
-  name: string,
-): boolean {
-  return router.pool.owners(POOL_KIND[kind], name).some((w) => w.id === worker.id);
 }

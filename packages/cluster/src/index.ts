@@ -111,3 +111,5 @@ export {
 export { RedisStreamMirror } from './stream-mirror.js';
 export type { ClusterConnections, ClusterConnectionsOptions } from './connections.js';
 export { openClusterConnections } from './connections.js';
+export type { RedisConnection } from './redis.js';
+export { connectRedis } from './redis.js';

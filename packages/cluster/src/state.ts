@@ -3,9 +3,9 @@
  * mode), Redis ones otherwise. Disposing closes the connection this created.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 
 import { type ClusterKeys, clusterKeys } from './keys.js';
+import { connectRedis } from './redis.js';
 import type { ComponentRegistry } from './registry.js';
 import { MemoryComponentRegistry } from './registry-memory.js';
 import { RedisComponentRegistry } from './registry-redis.js';
@@ -73,22 +73,8 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       [Symbol.asyncDispose]: close,
     };
   }
-  // lazyConnect + connect(): a bad URL fails here, at startup, not on the first request.
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
   const onError = config.onError;
-  redis.on('error', (err: Error) => onError?.(err));
-  try {
-    await redis.connect();
-  } catch (err) {
-    redis.disconnect();
-    throw err;
-  }
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await redis.quit();
-  };
+  const { redis, close } = await connectRedis(config.redisUrl, onError);
   return {
     kind: 'redis',
     keys,

@@ -3,7 +3,7 @@
  * (embedded node), Redis otherwise (every gateway of the cluster shares the state).
  * The caller owns the result and must close it.
  */
-import { Redis } from 'ioredis';
+import { connectRedis } from '@mcp-cluster/cluster';
 
 import { type SecurityKeys, securityKeys } from './keys.js';
 import { MemoryLockoutStore, MemoryNonceStore, MemoryRateLimiter } from './memory.js';
@@ -63,16 +63,7 @@ export async function createSecurityStores(config: SecurityStoresConfig): Promis
       [Symbol.asyncDispose]: close,
     };
   }
-  // lazyConnect + connect(): a bad URL fails here, at startup, not on the first request.
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  const onError = config.onError;
-  redis.on('error', (err: Error) => onError?.(err));
-  try {
-    await redis.connect();
-  } catch (err) {
-    redis.disconnect();
-    throw err;
-  }
+  const { redis, close } = await connectRedis(config.redisUrl, config.onError);
   const keys = securityKeys(config.prefix);
   try {
     const lockout = new RedisLockoutStore(redis, keys, config.lockout);
@@ -80,13 +71,6 @@ export async function createSecurityStores(config: SecurityStoresConfig): Promis
       ...config.rateLimit,
       name: DEFAULT_LIMITER_NAME,
     });
-    // Idempotent: a second close awaits the first quit instead of using a closed connection.
-    let closing: Promise<void> | undefined;
-    const close = (): Promise<void> =>
-      (closing ??= redis.quit().then(
-        () => undefined,
-        () => redis.disconnect(),
-      ));
     return {
       kind: 'redis',
       keys,

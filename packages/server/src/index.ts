@@ -33,7 +33,8 @@ export { ANONYMOUS } from './context.js';
 export type { ChangeFeed, ChangeListener } from './changes.js';
 export { createMemoryChangeFeed } from './changes.js';
 export type { LocalEngine } from './engine.js';
-export type { MemorySession, MemorySessionManager } from './sessions.js';
+export type { MemorySession, MemorySessionManager, StoredSessionState } from './sessions.js';
+export { legacySessionState } from './sessions.js';
 export { changeNotification } from './listen.js';
 export {
   DEFAULT_ENGINE_OPTIONS,

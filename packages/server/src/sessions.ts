@@ -19,6 +19,23 @@ import type { Outbound } from './context.js';
 import type { InflightRequest } from './inflight.js';
 
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
+
+/** A session's state as stored outside the process (a cluster's Redis): subscriptions as a list. */
+export type StoredSessionState = Omit<LegacySessionState, 'subscriptions'> & {
+  readonly subscriptions: readonly string[];
+};
+
+/** The state a stored record describes. */
+export function legacySessionState(stored: StoredSessionState): LegacySessionState {
+  return {
+    protocolVersion: stored.protocolVersion,
+    clientCapabilities: stored.clientCapabilities,
+    initialized: stored.initialized,
+    subscriptions: new Set(stored.subscriptions),
+    ...(stored.clientInfo === undefined ? {} : { clientInfo: stored.clientInfo }),
+    ...(stored.logLevel === undefined ? {} : { logLevel: stored.logLevel }),
+  };
+}
 const MAX_SWEEP_INTERVAL_MS = 60_000;
 
 interface MutableState {

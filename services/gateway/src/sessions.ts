@@ -12,6 +12,7 @@ import { BusEventType } from '@mcp-cluster/cluster';
 import type { EventBus, SessionRecord, SessionStore } from '@mcp-cluster/cluster';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage, JsonRpcResponse } from '@mcp-cluster/protocol';
+import { legacySessionState } from '@mcp-cluster/server';
 import type {
   LegacySession,
   LegacySessionState,
@@ -29,17 +30,6 @@ const NOT_ON_GATEWAY = (): Promise<never> =>
   Promise.reject(ProtocolError.of('InternalError', 'gateways send no server->client requests'));
 
 export type ResponseRouter = (session: GatewaySession, response: JsonRpcResponse) => void;
-
-function stateOf(record: SessionRecord): LegacySessionState {
-  return {
-    protocolVersion: record.protocolVersion,
-    clientCapabilities: record.clientCapabilities,
-    initialized: record.initialized,
-    subscriptions: new Set(record.subscriptions),
-    ...(record.clientInfo === undefined ? {} : { clientInfo: record.clientInfo }),
-    ...(record.logLevel === undefined ? {} : { logLevel: record.logLevel }),
-  };
-}
 
 const NEW_STATE: LegacySessionState = Object.freeze({
   protocolVersion: '',
@@ -73,7 +63,7 @@ export class GatewaySession implements LegacySession {
   }
 
   refresh(record: SessionRecord): void {
-    this.state = stateOf(record);
+    this.state = legacySessionState(record);
     this.version = record.version;
     this.workerId = record.workerId;
     this.isNew = false;

@@ -43,13 +43,19 @@ import type {
   ParamHeader,
   Tool,
 } from '@mcp-cluster/protocol';
-import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
+import {
+  legacyRequestContext,
+  legacySessionState,
+  modernOutbound,
+  modernRequestContext,
+} from '@mcp-cluster/server';
 import type {
   LegacySessionState,
   LocalEngine,
   MemorySession,
   Outbound,
   Principal,
+  StoredSessionState,
 } from '@mcp-cluster/server';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -139,7 +145,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string | u
   return Buffer.concat(chunks).toString('utf8');
 }
 
-type Snapshot = Omit<LegacySessionState, 'subscriptions'> & { subscriptions: string[] };
+/** The stored shape (what the session store writes: a mutable subscription list). */
+type Snapshot = StoredSessionState & { subscriptions: string[] };
 
 function snapshot(session: MemorySession): Snapshot {
   const s = session.state;
@@ -366,17 +373,8 @@ export class Dispatcher {
       this.versions.delete(id);
       return undefined;
     }
-    const r = found.session;
-    const state: LegacySessionState = {
-      protocolVersion: r.protocolVersion,
-      clientCapabilities: r.clientCapabilities,
-      initialized: r.initialized,
-      subscriptions: new Set(r.subscriptions),
-      ...(r.clientInfo === undefined ? {} : { clientInfo: r.clientInfo }),
-      ...(r.logLevel === undefined ? {} : { logLevel: r.logLevel }),
-    };
-    this.versions.set(id, r.version);
-    return this.o.engine.sessions.adopt(id, state, true);
+    this.versions.set(id, found.session.version);
+    return this.o.engine.sessions.adopt(id, legacySessionState(found.session), true);
   }
 
   private async create(session: MemorySession, principal: Principal): Promise<void> {

@@ -2,17 +2,14 @@
  * Behaviour every implementation must share; run against memory (state.test.ts) and
  * Redis (state.redis.test.ts). Implementation-specific checks (TTL, corruption) live there.
  */
-import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { ClusterStateError } from './errors.js';
 import type { ComponentRegistry, RegistryChange } from './registry.js';
-import type { ReplayLog } from './replay.js';
 import { MAX_MIGRATIONS, mutateSession, type SessionStore } from './sessions.js';
 
 export interface ContractHarness {
   sessions: SessionStore;
-  replay: ReplayLog;
   registry: ComponentRegistry;
   /** Makes a worker's heartbeat lapse, without sleeping. */
   expireWorker(workerId: string): Promise<void>;
@@ -27,10 +24,6 @@ const init = {
 };
 
 const components = { tools: ['echo'], prompts: [], resources: ['res://a'], resourceTemplates: [] };
-
-function note(i: number): JsonRpcMessage {
-  return { jsonrpc: '2.0', method: 'notifications/message', params: { i } };
-}
 
 export function describeContract(name: string, make: () => Promise<ContractHarness>): void {
   describe(`${name}: cluster state contract`, () => {
@@ -175,27 +168,6 @@ export function describeContract(name: string, make: () => Promise<ContractHarne
         expect(rec.workerId).toBe('w3');
         expect(await h.sessions.getPin('s2')).toBe('w3');
         expect(rec.migrations).toHaveLength(1);
-      });
-    });
-
-    describe('ReplayLog', () => {
-      it('replays what followed the last event id, in order', async () => {
-        const ids = [];
-        for (let i = 0; i < 4; i++) ids.push(await h.replay.append('st1', note(i)));
-        await h.replay.append('st2', note(99));
-        expect(new Set(ids).size).toBe(4);
-        const after = await h.replay.readAfter('st1', ids[1] ?? '');
-        expect(after?.map((e) => e.id)).toEqual(ids.slice(2));
-        expect(after?.map((e) => e.message)).toEqual([note(2), note(3)]);
-        expect(await h.replay.readAfter('st1', ids[3] ?? '')).toEqual([]);
-      });
-
-      it('refuses ids it cannot resume from', async () => {
-        const id = await h.replay.append('st1', note(0));
-        expect(await h.replay.readAfter('st2', id)).toBeUndefined();
-        expect(await h.replay.readAfter('st1', 'garbage')).toBeUndefined();
-        expect(await h.replay.readAfter('st1', 'st1:999999999-0')).toBeUndefined();
-        expect(await h.replay.readAfter('unknown', 'unknown:1')).toBeUndefined();
       });
     });
 

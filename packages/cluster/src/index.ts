@@ -36,12 +36,6 @@ export type { MemoryStoreOptions } from './sessions-memory.js';
 export { MemorySessionStore } from './sessions-memory.js';
 export type { RedisSessionStoreOptions } from './sessions-redis.js';
 export { RedisSessionStore } from './sessions-redis.js';
-export type { ReplayEvent, ReplayLog } from './replay.js';
-export { parseEventId } from './replay.js';
-export type { MemoryReplayOptions } from './replay-memory.js';
-export { MemoryReplayLog } from './replay-memory.js';
-export type { RedisReplayOptions } from './replay-redis.js';
-export { RedisReplayLog } from './replay-redis.js';
 export type {
   ComponentRegistry,
   RegistryChange,

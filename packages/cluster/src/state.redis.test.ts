@@ -5,11 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { describeContract } from './contract.testkit.js';
 import { ClusterStateError } from './errors.js';
-import { clusterKeys, SESSION_TTL_MS, WORKER_HEARTBEAT_TTL_MS } from './keys.js';
+import {
+  clusterKeys,
+  REPLAY_MAX_LEN,
+  REPLAY_TTL_MS,
+  SESSION_TTL_MS,
+  WORKER_HEARTBEAT_TTL_MS,
+} from './keys.js';
 import { RedisComponentRegistry } from './registry-redis.js';
-import { RedisReplayLog } from './replay-redis.js';
 import { RedisSessionStore } from './sessions-redis.js';
 import { createClusterState } from './state.js';
+import { RedisStreamMirror } from './stream-mirror.js';
 
 function redisUrl(): string {
   const url = process.env.MCP_TEST_REDIS_URL;
@@ -36,7 +42,6 @@ describeContract('redis', async () => {
   const raw = new Redis(redisUrl());
   return {
     sessions: state.sessions,
-    replay: state.replay,
     registry: state.registry,
     expireWorker: async (id) => {
       await raw.del(state.keys.worker(id));
@@ -73,9 +78,9 @@ describe('redis specifics', () => {
     expect(tomb).toBeGreaterThan(0);
     expect(tomb).toBeLessThanOrEqual(5_000);
 
-    const replay = new RedisReplayLog(redis, keys, { ttlMs: 30_000 });
-    await replay.append('r1', { jsonrpc: '2.0', method: 'm' });
-    expect(await redis.pttl(keys.replay('r1'))).toBeGreaterThan(25_000);
+    // record() is fire and forget; a later command on the same connection runs after it.
+    new RedisStreamMirror(redis, keys).record('s1', 'g~1', 1, { jsonrpc: '2.0', method: 'm' });
+    expect(await redis.pttl(keys.replay('s1/g~1'))).toBeGreaterThan(REPLAY_TTL_MS - 5_000);
 
     const registry = new RedisComponentRegistry(redis, keys);
     await registry.register('w1', {
@@ -86,17 +91,16 @@ describe('redis specifics', () => {
     expect(SESSION_TTL_MS).toBeGreaterThan(0);
   });
 
-  it('bounds the replay stream and refuses ids trimmed away', async () => {
-    const replay = new RedisReplayLog(redis, keys, { maxLen: 10 });
-    const first = await replay.append('big', { jsonrpc: '2.0', method: 'm', params: { i: 0 } });
-    let last = first;
-    for (let i = 1; i < 400; i++) {
-      last = await replay.append('big', { jsonrpc: '2.0', method: 'm', params: { i } });
+  it('bounds a mirrored stream', async () => {
+    const mirror = new RedisStreamMirror(redis, keys);
+    const total = REPLAY_MAX_LEN + 500;
+    for (let seq = 1; seq <= total; seq++) {
+      mirror.record('s', 'big', seq, { jsonrpc: '2.0', method: 'm', params: { seq } });
     }
     // MAXLEN ~ trims whole stream nodes (100 entries by default), so the bound is approximate.
-    expect(await redis.xlen(keys.replay('big'))).toBeLessThan(250);
-    expect(await replay.readAfter('big', first)).toBeUndefined();
-    expect(await replay.readAfter('big', last)).toEqual([]);
+    const len = await redis.xlen(keys.replay('s/big'));
+    expect(len).toBeGreaterThanOrEqual(REPLAY_MAX_LEN);
+    expect(len).toBeLessThan(total);
   });
 
   it('turns corrupt stored values into typed errors', async () => {
@@ -120,10 +124,11 @@ describe('redis specifics', () => {
     );
     await expect(sessions.get('bad3')).rejects.toMatchObject({ kind: 'corrupt' });
 
-    const replay = new RedisReplayLog(redis, keys);
-    const id = await replay.append('c', { jsonrpc: '2.0', method: 'm' });
-    await redis.xadd(keys.replay('c'), '*', 'm', '{"no":"envelope"}');
-    await expect(replay.readAfter('c', id)).rejects.toMatchObject({ kind: 'corrupt' });
+    await redis.xadd(keys.replay('c/1'), '5-1', 'm', '{"no":"envelope"}');
+    const mirror = new RedisStreamMirror(redis, keys);
+    await expect(
+      mirror.resume('c', '1', 0, () => true, new AbortController().signal, 1_000),
+    ).rejects.toMatchObject({ kind: 'corrupt' });
 
     const registry = new RedisComponentRegistry(redis, keys);
     await redis.sadd(keys.workerIndex(), 'wbad');
@@ -139,11 +144,27 @@ describe('redis specifics', () => {
     await a.sessions.create('s', { protocolVersion: 'v', clientCapabilities: {} });
     expect(await b.sessions.setPin('s', 'w1')).toBe(true);
     expect(await a.sessions.getPin('s')).toBe('w1');
-    const id = await a.replay.append('st', { jsonrpc: '2.0', method: 'x' });
-    await a.replay.append('st', { jsonrpc: '2.0', method: 'y' });
-    expect((await b.replay.readAfter('st', id))?.map((e) => e.message)).toEqual([
-      { jsonrpc: '2.0', method: 'y' },
-    ]);
+    const am = a.mirror;
+    const bm = b.mirror;
+    if (am === undefined || bm === undefined) throw new Error('redis state has a mirror');
+    am.record('s', 'g1~1', 1, { jsonrpc: '2.0', method: 'x' });
+    am.record('s', 'g1~1', 2, { jsonrpc: '2.0', method: 'y' });
+    am.record('s', 'g1~1', 2, undefined);
+    await a.sessions.getPin('s'); // after the records on a's connection
+    const seen: [number, unknown][] = [];
+    const outcome = await bm.resume(
+      's',
+      'g1~1',
+      1,
+      (seq, message) => seen.push([seq, message]) > 0,
+      new AbortController().signal,
+      1_000,
+    );
+    expect(outcome).toBe('ended');
+    expect(seen).toEqual([[2, { jsonrpc: '2.0', method: 'y' }]]);
+    expect(await bm.resume('s', 'other', 0, () => true, new AbortController().signal, 1_000)).toBe(
+      'unknown',
+    );
     await purge(redis, prefix);
   });
 

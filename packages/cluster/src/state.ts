@@ -9,9 +9,6 @@ import { connectRedis } from './redis.js';
 import type { ComponentRegistry } from './registry.js';
 import { MemoryComponentRegistry } from './registry-memory.js';
 import { RedisComponentRegistry } from './registry-redis.js';
-import type { ReplayLog } from './replay.js';
-import { MemoryReplayLog } from './replay-memory.js';
-import { RedisReplayLog } from './replay-redis.js';
 import type { SessionStore } from './sessions.js';
 import { MemorySessionStore } from './sessions-memory.js';
 import { RedisSessionStore } from './sessions-redis.js';
@@ -35,7 +32,6 @@ export interface ClusterState extends AsyncDisposable {
   readonly kind: 'memory' | 'redis';
   readonly keys: ClusterKeys;
   readonly sessions: SessionStore;
-  readonly replay: ReplayLog;
   readonly registry: ComponentRegistry;
   /** Resumable SSE streams shared between gateways (absent in memory: one process). */
   readonly mirror?: RedisStreamMirror;
@@ -65,7 +61,6 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       kind: 'memory',
       keys,
       sessions: new MemorySessionStore(),
-      replay: new MemoryReplayLog(),
       registry: new MemoryComponentRegistry(),
       sharedStateKey: () => Promise.resolve({ id: SHARED_STATE_KEY_ID, secret }),
       ping: () => Promise.resolve(true),
@@ -83,7 +78,6 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       keys,
       config.sessionTtlMs === undefined ? {} : { ttlMs: config.sessionTtlMs },
     ),
-    replay: new RedisReplayLog(redis, keys),
     registry: new RedisComponentRegistry(redis, keys),
     mirror: new RedisStreamMirror(redis, keys, (err) =>
       onError?.(err instanceof Error ? err : new Error(String(err))),

@@ -9,9 +9,23 @@
  */
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 
+import { ClusterStateError, parseStored } from './errors.js';
 import { type ClusterKeys, REPLAY_MAX_LEN, REPLAY_TTL_MS } from './keys.js';
-import { decodeMessage } from './replay.js';
+
+const messageSchema = z.looseObject({ jsonrpc: z.literal('2.0') });
+
+function decodeMessage(text: string, id: string): JsonRpcMessage {
+  const parsed = messageSchema.safeParse(parseStored(text, `replay event ${id}`));
+  if (!parsed.success) {
+    throw new ClusterStateError('corrupt', `replay event ${id}: not a JSON-RPC message`, {
+      cause: parsed.error,
+    });
+  }
+  // Shape beyond the envelope was validated when the message was first sent.
+  return parsed.data as unknown as JsonRpcMessage;
+}
 
 const BLOCK_MS = 1_000;
 type Entry = [id: string, fields: string[]];

@@ -7,6 +7,7 @@ export default defineConfig({
       'services/*/src/**/*.test.ts',
       'test/integration/**/*.test.ts',
       'test/e2e/**/*.test.ts',
+      'test/security/**/*.test.ts',
       'test/bench/*.test.ts',
     ],
     testTimeout: 30_000,

@@ -111,6 +111,18 @@ export interface SecurityKeys {
   lockoutFailures(id: string): string;
   /** String marking a locked identifier; PX TTL = the lock duration. */
   lockoutLock(id: string): string;
+  /** Hash `{h, fam, rec}` of one live refresh token; PX TTL = the token's expiry. */
+  refreshToken(jti: string): string;
+  /** Hash `{h, fam}`: tombstone of a consumed refresh token (reuse detection); same PX. */
+  refreshUsed(jti: string): string;
+  /** String marking a revoked access token; PX TTL = until the token expires. */
+  revokedToken(jti: string): string;
+  /** String marking a revoked token family (one grant); PX TTL = until its last token expires. */
+  revokedFamily(familyId: string): string;
+  /** String: one API key's record as JSON (SHA-256 of the secret + metadata); no TTL. */
+  apiKey(id: string): string;
+  /** Set of every API key id, for listing (outside the `apikey:` namespace: no id can hit it). */
+  readonly apiKeyIndex: string;
 }
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
@@ -131,5 +143,11 @@ export function securityKeys(prefix: string): SecurityKeys {
     nonce: (nonce) => `${prefix}:nonce:${sha256(nonce)}`,
     lockoutFailures: (id) => `${prefix}:lockout:fails:${keyPart(id)}`,
     lockoutLock: (id) => `${prefix}:lockout:lock:${keyPart(id)}`,
+    refreshToken: (jti) => `${prefix}:token:refresh:${keyPart(jti)}`,
+    refreshUsed: (jti) => `${prefix}:token:refresh-used:${keyPart(jti)}`,
+    revokedToken: (jti) => `${prefix}:token:revoked:${keyPart(jti)}`,
+    revokedFamily: (familyId) => `${prefix}:token:revoked-family:${keyPart(familyId)}`,
+    apiKey: (id) => `${prefix}:apikey:${keyPart(id)}`,
+    apiKeyIndex: `${prefix}:apikeys:index`,
   };
 }

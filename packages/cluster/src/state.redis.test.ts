@@ -16,23 +16,7 @@ import { RedisComponentRegistry } from './registry-redis.js';
 import { RedisSessionStore } from './sessions-redis.js';
 import { createClusterState } from './state.js';
 import { RedisStreamMirror } from './stream-mirror.js';
-
-function redisUrl(): string {
-  const url = process.env.MCP_TEST_REDIS_URL;
-  // Never skip: a missing Redis must fail the run loudly.
-  if (url === undefined || url === '') throw new Error('MCP_TEST_REDIS_URL is not set');
-  return url;
-}
-
-/** Deletes every key under a test prefix. */
-async function purge(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
+import { testRedisUrl as redisUrl, purgePrefix as purge } from '../../testkit/src/redis-keys.js';
 
 describeContract('redis', async () => {
   const state = await createClusterState({

@@ -2,6 +2,7 @@
  * The one configuration of an mcp-cluster node: named defaults, one zod schema, and
  * `resolveConfig` (normalize, merge over defaults, validate, freeze).
  */
+import { AuthConfigSchema, TlsConfigSchema } from '@mcp-cluster/security/config';
 import { z } from 'zod';
 
 /** Bind address; loopback unless configured (DNS-rebinding hygiene). */
@@ -15,6 +16,8 @@ export const DEFAULT_ALLOWED_HOSTS: readonly string[] = ['localhost', '127.0.0.1
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_JSON_DEPTH = 64;
+/** Longest string in a JSON message (key or value), in characters of JSON text. */
+export const DEFAULT_MAX_STRING_LENGTH = 1024 * 1024;
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60 * 1000;
 export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_SERVER_NAME = 'mcp-cluster';
@@ -72,6 +75,7 @@ export const ConfigSchema = z.strictObject({
     .max(1024 * 1024 * 1024)
     .default(DEFAULT_BODY_LIMIT_BYTES),
   maxJsonDepth: z.number().int().min(2).max(10_000).default(DEFAULT_MAX_JSON_DEPTH),
+  maxStringLength: z.number().int().min(64).default(DEFAULT_MAX_STRING_LENGTH),
   sessionIdleMs: z.number().int().min(1000).default(DEFAULT_SESSION_IDLE_MS),
   stateKeys: z.array(stateKey).default([]),
   logLevel: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL),
@@ -80,6 +84,13 @@ export const ConfigSchema = z.strictObject({
   sseRetryMs: z.number().int().min(0).default(DEFAULT_SSE_RETRY_MS),
   maxEventLog: z.number().int().min(0).max(100_000).default(DEFAULT_MAX_EVENT_LOG),
   keepAliveMs: z.number().int().min(100).default(DEFAULT_KEEP_ALIVE_MS),
+  /**
+   * Authentication, authorization, rate limits, request signing (packages/security/README.md).
+   * Absent: `serve` admits anonymous callers with every permission; `gateway` refuses them.
+   */
+  auth: AuthConfigSchema.optional(),
+  /** HTTPS instead of HTTP (and client certificates for mTLS). */
+  tls: TlsConfigSchema.optional(),
   // --- cluster (gateway / worker); `serve` and `stdio` ignore these ---
   /** redis://host:port; required by `gateway` and `worker`. */
   redisUrl: z.string().trim().min(1).optional(),

@@ -17,6 +17,7 @@ export const ENV_VARS = {
   MCP_ALLOWED_ORIGINS: 'allowedOrigins',
   MCP_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   MCP_MAX_JSON_DEPTH: 'maxJsonDepth',
+  MCP_MAX_STRING_LENGTH: 'maxStringLength',
   MCP_SESSION_IDLE_MS: 'sessionIdleMs',
   MCP_STATE_KEYS: 'stateKeys',
   MCP_LOG_LEVEL: 'logLevel',
@@ -39,6 +40,14 @@ export const ENV_VARS = {
   MCP_TASK_LOCK_MS: 'taskLockMs',
 } as const satisfies Record<string, keyof ConfigInput>;
 
+/** Environment variables that set one field of the `auth` section. */
+export const AUTH_ENV_VARS = {
+  /** `true` / `false`: admit requests without credentials as `anonymous`. */
+  MCP_AUTH_ALLOW_ANONYMOUS: 'allowAnonymous',
+  /** The embedded node's API key file (the cluster keeps keys in Redis). */
+  MCP_API_KEYS_FILE: 'apiKeys.file',
+} as const;
+
 /** Names the config file; `--config` wins over it. */
 export const CONFIG_FILE_ENV = 'MCP_CONFIG';
 
@@ -49,6 +58,7 @@ const INT_FIELDS = new Set<string>([
   'port',
   'bodyLimitBytes',
   'maxJsonDepth',
+  'maxStringLength',
   'sessionIdleMs',
   'sseRetryMs',
   'maxEventLog',
@@ -80,6 +90,8 @@ export function configFromEnv(env: Env, cwd = process.cwd()): ConfigInput {
       out[field] = raw;
     }
   }
+  const auth = authFromEnv(env, issues);
+  if (auth !== undefined) out.auth = auth;
   if (issues.length) throw new ConfigError(issues);
   if (Array.isArray(out.packs)) out.packs = (out.packs as string[]).map((p) => resolvePack(p, cwd));
   return out;
@@ -129,7 +141,46 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const fromFile = file ? configFromFile(resolve(cwd, file)) : {};
   const overrides = dropUndefined({ ...options.overrides });
   if (overrides.packs) overrides.packs = overrides.packs.map((p) => resolvePack(p, cwd));
-  return resolveConfig({ ...fromFile, ...configFromEnv(env, cwd), ...overrides });
+  const fromEnv = configFromEnv(env, cwd);
+  const auth = mergeAuth(fromFile.auth, fromEnv.auth, overrides.auth);
+  return resolveConfig({
+    ...fromFile,
+    ...fromEnv,
+    ...overrides,
+    ...(auth === undefined ? {} : { auth }),
+  });
+}
+
+function authFromEnv(env: Env, issues: string[]): Record<string, unknown> | undefined {
+  let auth: Record<string, unknown> | undefined;
+  const anonymous = env.MCP_AUTH_ALLOW_ANONYMOUS?.trim();
+  if (anonymous !== undefined && anonymous !== '') {
+    if (anonymous !== 'true' && anonymous !== 'false') {
+      issues.push(`MCP_AUTH_ALLOW_ANONYMOUS: expected true or false, got "${anonymous}"`);
+    } else {
+      (auth ??= {}).allowAnonymous = anonymous === 'true';
+    }
+  }
+  const keysFile = env.MCP_API_KEYS_FILE?.trim();
+  if (keysFile !== undefined && keysFile !== '') (auth ??= {}).apiKeys = { file: keysFile };
+  return auth;
+}
+
+/** The auth section from file, env and overrides, merged one level deep (env wins). */
+export function mergeAuth(...layers: (ConfigInput['auth'] | undefined)[]): ConfigInput['auth'] {
+  let out: Record<string, unknown> | undefined;
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    out ??= {};
+    for (const [k, v] of Object.entries(layer)) {
+      const prev = out[k];
+      out[k] =
+        k === 'apiKeys' && typeof prev === 'object' && typeof v === 'object'
+          ? { ...prev, ...v }
+          : v;
+    }
+  }
+  return out;
 }
 
 function splitList(raw: string): string[] {

@@ -61,6 +61,25 @@ describe('parseJsonText', () => {
     expect(parseJsonText(text, { maxDepth: 2 })).toEqual(JSON.parse(text));
   });
 
+  it('limits string length (keys and values, escapes as written) with -32600', () => {
+    const max = { maxDepth: 8, maxStringLength: 10 };
+    expect(parseJsonText(JSON.stringify({ k: 'x'.repeat(10) }), max)).toEqual({
+      k: 'x'.repeat(10),
+    });
+    for (const text of [
+      JSON.stringify({ k: 'x'.repeat(11) }),
+      JSON.stringify({ ['k'.repeat(11)]: 1 }),
+      JSON.stringify({ k: `ab"cd"efgh` }),
+    ]) {
+      const err = thrown(() => parseJsonText(text, max)) as ProtocolError;
+      expect(err.code).toBe(-32600);
+      expect(err.message).toContain('length limit of 10');
+    }
+    // Many short strings are fine however long the text.
+    const many = JSON.stringify(Array.from({ length: 50 }, () => 'short'));
+    expect(parseJsonText(many, max)).toHaveLength(50);
+  });
+
   it('accepts many shallow siblings (more brackets than the limit, little depth)', () => {
     const text = JSON.stringify({ a: Array.from({ length: 100 }, (_, i) => ({ i, v: [i] })) });
     expect(parseJsonText(text, limits)).toEqual(JSON.parse(text));

@@ -10,6 +10,8 @@ import type { JsonRpcMessage, RequestId } from './jsonrpc.js';
 export interface ParseLimits {
   /** Deepest allowed nesting of arrays/objects; the top-level value is depth 1. */
   readonly maxDepth: number;
+  /** Longest string (key or value) allowed, in characters of JSON text; unbounded if absent. */
+  readonly maxStringLength?: number;
 }
 
 /**
@@ -79,9 +81,33 @@ function withinDepth(text: string, maxDepth: number): boolean {
 }
 
 /**
+ * True when no string literal of the text is longer than `max` characters (escapes counted
+ * as written). Texts no longer than `max` pass without a scan. An unterminated string is left
+ * for JSON.parse to reject.
+ */
+function stringsWithin(text: string, max: number): boolean {
+  if (text.length <= max) return true;
+  let start = -1;
+  for (let i = 0, n = text.length; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (start >= 0) {
+      if (c === CH_BACKSLASH) i++;
+      else if (c === CH_QUOTE) {
+        if (i - start - 1 > max) return false;
+        start = -1;
+      }
+    } else if (c === CH_QUOTE) {
+      start = i;
+    }
+  }
+  return true;
+}
+
+/**
  * Parses one HTTP body / stdio line / WebSocket frame. Throws ProtocolError -32700 for
- * malformed JSON and -32600 when nesting exceeds `limits.maxDepth` (checked first, without
- * recursion). A leading UTF-8 BOM is ignored (RFC 8259 section 8.1).
+ * malformed JSON and -32600 when nesting exceeds `limits.maxDepth` or a string exceeds
+ * `limits.maxStringLength` (both checked first, without recursion). A leading UTF-8 BOM is
+ * ignored (RFC 8259 section 8.1).
  */
 export function parseJsonText(text: string, limits: ParseLimits): unknown {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -89,6 +115,13 @@ export function parseJsonText(text: string, limits: ParseLimits): unknown {
     throw new ProtocolError(
       RpcError.InvalidRequest.code,
       `JSON nesting exceeds the depth limit of ${limits.maxDepth}`,
+    );
+  }
+  const maxString = limits.maxStringLength;
+  if (maxString !== undefined && !stringsWithin(text, maxString)) {
+    throw new ProtocolError(
+      RpcError.InvalidRequest.code,
+      `A JSON string exceeds the length limit of ${maxString} characters`,
     );
   }
   try {

@@ -104,6 +104,11 @@ export type MessageSink = (message: JsonRpcMessage) => boolean | void;
 
 export interface LegacySession {
   readonly id: string;
+  /**
+   * Id of the principal that created the session; another principal presenting the id is
+   * answered as if the session did not exist (404). Undefined means the anonymous principal.
+   */
+  readonly ownerId?: string | undefined;
   readonly state: LegacySessionState;
   readonly lastSeen: number;
   /**
@@ -129,8 +134,11 @@ export interface LegacySession {
 }
 
 export interface SessionManager {
-  /** A new, not yet initialized session with a cryptographically random visible-ASCII id. */
-  create(): LegacySession;
+  /**
+   * A new, not yet initialized session with a cryptographically random visible-ASCII id,
+   * owned by `ownerId` (the creating principal; anonymous when absent).
+   */
+  create(ownerId?: string): LegacySession;
   /** This process's copy of a session, if it has one (cheap, synchronous). */
   get(id: string): LegacySession | undefined;
   /** The session wherever it is stored (a cluster reads the shared store); transports use this. */

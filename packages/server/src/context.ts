@@ -29,6 +29,14 @@ export const ANONYMOUS: Principal = Object.freeze({
   roles: [],
 });
 
+/** Who sent a message, as a transport knows it: the authenticated principal and its address. */
+export interface Caller {
+  readonly principal: Principal;
+  readonly remoteAddress?: string | undefined;
+}
+
+export const ANONYMOUS_CALLER: Caller = Object.freeze({ principal: ANONYMOUS });
+
 /** A change the cluster should tell subscribed clients about. */
 export type ChangeEvent =
   | { readonly type: 'tools/list_changed' }
@@ -71,6 +79,8 @@ export interface RequestContext {
   /** Legacy sessions only. */
   readonly sessionId?: string;
   readonly principal: Principal;
+  /** The client's network address as the transport saw it (policies, audit); absent on stdio. */
+  readonly remoteAddress?: string;
   /** Aborted when the client cancels or disconnects. */
   readonly signal: AbortSignal;
   readonly outbound: Outbound;

@@ -22,6 +22,7 @@ export type {
   Validation,
 } from './components.js';
 export type {
+  Caller,
   ChangeEvent,
   Era,
   HandlerContext,
@@ -29,7 +30,7 @@ export type {
   Principal,
   RequestContext,
 } from './context.js';
-export { ANONYMOUS } from './context.js';
+export { ANONYMOUS, ANONYMOUS_CALLER } from './context.js';
 export type { ChangeFeed, ChangeListener } from './changes.js';
 export { createMemoryChangeFeed } from './changes.js';
 export type { LocalEngine } from './engine.js';

@@ -3,14 +3,13 @@ import { ProtocolError } from '@mcp-cluster/protocol';
 import type {
   ClientCapabilities,
   Implementation,
-  JsonObject,
   JsonRpcNotification,
   LoggingLevel,
   RequestId,
 } from '@mcp-cluster/protocol';
 import type { LegacySession } from './api.js';
-import { ANONYMOUS } from './context.js';
-import type { Outbound, Principal, RequestContext } from './context.js';
+import { ANONYMOUS_CALLER } from './context.js';
+import type { Caller, Outbound, RequestContext } from './context.js';
 
 /** A legacy request on `session` (its negotiated version and client capabilities). */
 export function legacyRequestContext(
@@ -18,7 +17,7 @@ export function legacyRequestContext(
   requestId: RequestId,
   signal: AbortSignal,
   outbound: Outbound,
-  principal: Principal = ANONYMOUS,
+  caller: Caller = ANONYMOUS_CALLER,
 ): RequestContext {
   const state = session.state;
   const ctx: {
@@ -29,10 +28,11 @@ export function legacyRequestContext(
     requestId,
     clientCapabilities: state.clientCapabilities,
     sessionId: session.id,
-    principal,
+    principal: caller.principal,
     signal,
     outbound,
   };
+  if (caller.remoteAddress !== undefined) ctx.remoteAddress = caller.remoteAddress;
   if (state.clientInfo !== undefined) ctx.clientInfo = state.clientInfo;
   return ctx;
 }
@@ -45,17 +45,13 @@ export interface ModernRequestMeta {
   readonly logLevel?: LoggingLevel;
 }
 
-/**
- * A modern (2026-07-28) request. `params` is accepted for symmetry with the transport's
- * call site and unused: the engine reads `_meta` from the request itself.
- */
+/** A modern (2026-07-28) request; the engine reads the rest of `_meta` from the request. */
 export function modernRequestContext(
   meta: ModernRequestMeta,
   requestId: RequestId,
   signal: AbortSignal,
   outbound: Outbound,
-  principal: Principal = ANONYMOUS,
-  _params?: JsonObject,
+  caller: Caller = ANONYMOUS_CALLER,
 ): RequestContext {
   const ctx: {
     -readonly [K in keyof RequestContext]: RequestContext[K];
@@ -64,10 +60,11 @@ export function modernRequestContext(
     protocolVersion: meta.protocolVersion,
     requestId,
     clientCapabilities: meta.clientCapabilities,
-    principal,
+    principal: caller.principal,
     signal,
     outbound,
   };
+  if (caller.remoteAddress !== undefined) ctx.remoteAddress = caller.remoteAddress;
   if (meta.clientInfo !== undefined) ctx.clientInfo = meta.clientInfo;
   if (meta.logLevel !== undefined) ctx.logLevel = meta.logLevel;
   return ctx;

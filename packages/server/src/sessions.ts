@@ -58,6 +58,8 @@ export class MemorySession implements LegacySession {
   initializeDone = false;
   lastSeen = Date.now();
   ended = false;
+  /** The creating principal's id (see LegacySession.ownerId). */
+  ownerId: string | undefined;
   private readonly sinks: MessageSink[] = [];
   private readonly inflight = new Map<RequestId, InflightRequest>();
   private readonly clientRequests: ClientRequests;
@@ -160,16 +162,24 @@ export class MemorySessionManager implements SessionManager {
     return this.sessions.size;
   }
 
-  create(): MemorySession {
-    return this.add(randomBytes(16).toString('base64url'));
+  create(ownerId?: string): MemorySession {
+    const session = this.add(randomBytes(16).toString('base64url'));
+    session.ownerId = ownerId;
+    return session;
   }
 
   /**
    * Holds a session whose state lives elsewhere (a cluster worker serving a session another
    * node created): creates it under `id` when absent, then overwrites its state with `state`.
    */
-  adopt(id: string, state: LegacySessionState, initializeDone: boolean): MemorySession {
+  adopt(
+    id: string,
+    state: LegacySessionState,
+    initializeDone: boolean,
+    ownerId?: string,
+  ): MemorySession {
     const session = this.get(id) ?? this.add(id);
+    session.ownerId = ownerId;
     const s = session.state;
     s.protocolVersion = state.protocolVersion;
     s.clientCapabilities = state.clientCapabilities;

@@ -264,6 +264,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     MCP_LOG_LEVEL: 'warn',
     MCP_STATE_KEYS: `k1:${randomBytes(24).toString('base64url')}`,
     MCP_HEARTBEAT_MS: String(CLUSTER_HEARTBEAT_MS),
+    // Gateways refuse unauthenticated requests by default; test clusters open explicitly
+    // (the security suite passes its own MCP_CONFIG with providers instead).
+    MCP_AUTH_ALLOW_ANONYMOUS: 'true',
     ...(options.strategy === undefined ? {} : { MCP_STRATEGY: options.strategy }),
     ...options.env,
   };

@@ -65,6 +65,8 @@ export class InProcessCluster implements AsyncDisposable {
       heartbeatMs: IN_PROCESS_HEARTBEAT_MS,
       logLevel: 'silent',
       drainMs: IN_PROCESS_DRAIN_MS,
+      // Gateways refuse unauthenticated requests by default; test clusters open explicitly.
+      auth: { allowAnonymous: true },
       ...overrides,
     });
   }

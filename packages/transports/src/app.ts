@@ -2,6 +2,7 @@
  * The fastify application every HTTP-serving process starts from (the embedded node, a
  * cluster gateway): the server settings long-lived MCP streams need.
  */
+import type { ServerOptions } from 'node:https';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 
@@ -13,10 +14,17 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export interface HttpAppOptions {
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
+  /** Serve HTTPS with these options (certificate, key, client-certificate CA). */
+  readonly https?: ServerOptions | undefined;
+  /** Largest request head (request line + headers) accepted; larger gets 431. */
+  readonly maxHeaderBytes?: number | undefined;
 }
 
+/** Node's default (16 KiB) made explicit: MCP requests need a few hundred bytes of headers. */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
-  return Fastify({
+  const common = {
     logger: { level: options.logLevel, stream: process.stderr },
     // Per-request log lines cost more than a trivial call; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -28,5 +36,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // Long-lived streams must not hold a shutdown hostage.
     forceCloseConnections: true,
     return503OnClosing: true,
-  });
+  } as const;
+  const maxHeaderSize = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  // Two calls: fastify types an HTTPS instance apart, and callers want one FastifyInstance.
+  if (options.https !== undefined) {
+    const https = { ...options.https, maxHeaderSize };
+    return Fastify({ ...common, https });
+  }
+  return Fastify({ ...common, http: { maxHeaderSize } });
 }

@@ -26,7 +26,7 @@ import {
   modernOutbound,
   modernRequestContext,
 } from '@mcp-cluster/server';
-import type { Engine, LegacySession, MessageSink } from '@mcp-cluster/server';
+import type { Caller, Engine, LegacySession, MessageSink } from '@mcp-cluster/server';
 import { errorResponse, modernMetaOf, removedMethodError } from './wire.js';
 
 /** Writes one message (or a batch of responses) to the peer. */
@@ -34,8 +34,12 @@ export type Send = (message: JsonRpcMessage | readonly JsonRpcMessage[]) => void
 
 export interface ConnectionOptions {
   readonly maxJsonDepth: number;
+  /** Longest JSON string in a message; unbounded when absent. */
+  readonly maxStringLength?: number;
   /** Serve this existing session (legacy HTTP+SSE); otherwise one is made on first use. */
   readonly session?: LegacySession;
+  /** Who is on the other end (admitted once, when the connection opened); anonymous if absent. */
+  readonly caller?: Caller;
 }
 
 /** `requestId` given to the engine for notifications, which have none. */
@@ -70,7 +74,12 @@ export class MessageConnection {
   receiveText(text: string): void {
     let value: unknown;
     try {
-      value = parseJsonText(text, { maxDepth: this.options.maxJsonDepth });
+      value = parseJsonText(text, {
+        maxDepth: this.options.maxJsonDepth,
+        ...(this.options.maxStringLength === undefined
+          ? {}
+          : { maxStringLength: this.options.maxStringLength }),
+      });
     } catch (err) {
       this.send(errorResponse(null, err));
       return;
@@ -144,14 +153,15 @@ export class MessageConnection {
   private async legacy(
     message: JsonRpcRequest | JsonRpcNotification,
   ): Promise<JsonRpcResponse | undefined> {
-    const session = this.session ?? this.bind(this.engine.sessions.create());
+    const session =
+      this.session ?? this.bind(this.engine.sessions.create(this.options.caller?.principal.id));
     session.touch();
     const ac = new AbortController();
     const outbound = session.outbound(this.sink);
     if (!('id' in message)) {
       await this.engine.handleNotification(
         message,
-        legacyRequestContext(session, NOTIFICATION_ID, ac.signal, outbound),
+        legacyRequestContext(session, NOTIFICATION_ID, ac.signal, outbound, this.options.caller),
       );
       return undefined;
     }
@@ -159,7 +169,7 @@ export class MessageConnection {
     try {
       return await this.engine.handleRequest(
         message,
-        legacyRequestContext(session, message.id, ac.signal, outbound),
+        legacyRequestContext(session, message.id, ac.signal, outbound, this.options.caller),
       );
     } finally {
       this.inflight.delete(ac);
@@ -176,7 +186,7 @@ export class MessageConnection {
     if (!('id' in message)) {
       await this.engine.handleNotification(
         message,
-        modernRequestContext(meta, NOTIFICATION_ID, ac.signal, outbound),
+        modernRequestContext(meta, NOTIFICATION_ID, ac.signal, outbound, this.options.caller),
       );
       return undefined;
     }
@@ -184,7 +194,7 @@ export class MessageConnection {
     try {
       return await this.engine.handleRequest(
         message,
-        modernRequestContext(meta, message.id, ac.signal, outbound),
+        modernRequestContext(meta, message.id, ac.signal, outbound, this.options.caller),
       );
     } finally {
       this.inflight.delete(ac);

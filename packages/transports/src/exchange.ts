@@ -84,7 +84,11 @@ export class PostExchange {
   };
 
   /** Writes the final response (or batch) and ends the exchange. */
-  finish(body: JsonRpcResponse | readonly JsonRpcResponse[] | undefined, status = 200): void {
+  finish(
+    body: JsonRpcResponse | readonly JsonRpcResponse[] | undefined,
+    status = 200,
+    headers?: Readonly<Record<string, string>>,
+  ): void {
     if (this.finished) return;
     // A cancelled request gets no response; an open stream just ends (JSON must answer).
     if (body !== undefined && !isBatch(body) && this.committed && isCancelledResponse(body)) {
@@ -95,6 +99,7 @@ export class PostExchange {
     if (!this.committed) {
       this.committed = true;
       if (this.options.headers !== undefined) this.reply.headers(this.options.headers);
+      if (headers !== undefined) this.reply.headers(headers);
       if (body === undefined) {
         void this.reply.code(202).send();
         return;

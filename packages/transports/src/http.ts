@@ -32,8 +32,11 @@ import type {
   Tool,
 } from '@mcp-cluster/protocol';
 import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
-import type { Engine, LegacySession, Outbound } from '@mcp-cluster/server';
+import type { Caller, Engine, LegacySession, Outbound } from '@mcp-cluster/server';
 import { PostExchange } from './exchange.js';
+import { callerOf, ownsSession } from './guard.js';
+import type { TransportGuard } from './guard.js';
+import { parseLimits } from './settings.js';
 import type { TransportSettings } from './settings.js';
 import type { StreamRegistry } from './sse.js';
 import { SseWriter, eventFrame, isStandaloneStreamId, parseEventId } from './sse.js';
@@ -90,8 +93,9 @@ export function registerStreamableHttp(
   engine: Engine,
   settings: TransportSettings,
   registry: StreamRegistry,
+  guard?: TransportGuard,
 ): void {
-  const http = new StreamableHttp(engine, settings, registry);
+  const http = new StreamableHttp(engine, settings, registry, guard);
   app.post(settings.path, (req, reply) => {
     http.post(req, reply).catch((err: unknown) => http.fail(req, reply, err));
   });
@@ -110,7 +114,23 @@ class StreamableHttp {
     private readonly engine: Engine,
     private readonly settings: TransportSettings,
     private readonly registry: StreamRegistry,
+    private readonly guard: TransportGuard | undefined,
   ) {}
+
+  /** The caller's session, or undefined when it does not exist or belongs to someone else. */
+  private async sessionFor(id: string, caller: Caller): Promise<LegacySession | undefined> {
+    const session = await this.engine.sessions.load(id);
+    return session !== undefined && ownsSession(session, caller) ? session : undefined;
+  }
+
+  /** Claims a long-lived stream for the caller; false (and a 429 sent) when over its limit. */
+  private claimStream(caller: Caller, reply: FastifyReply): (() => void) | false {
+    if (this.guard?.openStream === undefined) return noop;
+    const release = this.guard.openStream(caller.principal);
+    if (release !== undefined) return release;
+    rejectJson(reply, 429, null, ProtocolError.of('RateLimited', 'Too many open streams'));
+    return false;
+  }
 
   fail(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
     req.log.error({ err }, 'mcp POST failed');
@@ -134,12 +154,15 @@ class StreamableHttp {
     }
     let value: unknown;
     try {
-      value = parseJsonText(req.body as string, { maxDepth: this.settings.maxJsonDepth });
+      value = parseJsonText(req.body as string, parseLimits(this.settings));
     } catch (err) {
       return rejectJson(reply, 400, null, err);
     }
+    const caller = callerOf(req);
     const sessionId = header(h, Header.SessionId);
-    if (sessionId !== undefined) return this.postToSession(sessionId, value, req, reply, accept);
+    if (sessionId !== undefined) {
+      return this.postToSession(sessionId, value, req, reply, accept, caller);
+    }
 
     let message: JsonRpcMessage;
     try {
@@ -163,9 +186,11 @@ class StreamableHttp {
       if (id === null || !('method' in message) || message.method !== 'initialize') {
         return rejectJson(reply, 400, id, sessionRequiredError());
       }
-      return this.initialize(message as JsonRpcRequest, reply, accept);
+      return this.initialize(message as JsonRpcRequest, reply, accept, caller);
     }
-    if (decision.type === 'modern') return this.modern(message, decision.meta, req, reply, accept);
+    if (decision.type === 'modern') {
+      return this.modern(message, decision.meta, req, reply, accept, caller);
+    }
     // classifyPost only answers legacy-session when a session id was given (handled above).
     return rejectJson(reply, 400, id, sessionRequiredError());
   }
@@ -175,8 +200,9 @@ class StreamableHttp {
     message: JsonRpcRequest,
     reply: FastifyReply,
     accept: { json: boolean; sse: boolean },
+    caller: Caller,
   ): Promise<void> {
-    const session = this.engine.sessions.create();
+    const session = this.engine.sessions.create(caller.principal.id);
     const headers: Record<string, string> = { [Header.SessionId]: session.id };
     const ex = new PostExchange(reply, {
       sse: accept.sse,
@@ -189,6 +215,7 @@ class StreamableHttp {
       message.id,
       new AbortController().signal,
       session.outbound(ex.send),
+      caller,
     );
     const response = await this.engine.handleRequest(message, ctx);
     if ('error' in response) {
@@ -204,8 +231,9 @@ class StreamableHttp {
     req: FastifyRequest,
     reply: FastifyReply,
     accept: { json: boolean; sse: boolean },
+    caller: Caller,
   ): Promise<void> {
-    const session = await this.engine.sessions.load(sessionId);
+    const session = await this.sessionFor(sessionId, caller);
     if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
     let decoded;
     try {
@@ -234,6 +262,7 @@ class StreamableHttp {
             NOTIFICATION_ID,
             new AbortController().signal,
             session.outbound(this.standaloneSink(session)),
+            caller,
           ),
         );
         return void reply.code(202).send();
@@ -253,7 +282,13 @@ class StreamableHttp {
     const outbound: Outbound = accept.sse ? { ...base, closeStream: ex.closeStream } : base;
 
     if (!decoded.batch) {
-      ex.finish(await this.legacyRequest(session, decoded.message as JsonRpcRequest, outbound));
+      const response = await this.legacyRequest(
+        session,
+        decoded.message as JsonRpcRequest,
+        outbound,
+        caller,
+      );
+      ex.finish(response);
       return;
     }
     const responses = await Promise.all(
@@ -266,11 +301,17 @@ class StreamableHttp {
         if (!('id' in e)) {
           await this.engine.handleNotification(
             e,
-            legacyRequestContext(session, NOTIFICATION_ID, new AbortController().signal, outbound),
+            legacyRequestContext(
+              session,
+              NOTIFICATION_ID,
+              new AbortController().signal,
+              outbound,
+              caller,
+            ),
           );
           return undefined;
         }
-        return this.legacyRequest(session, e, outbound);
+        return this.legacyRequest(session, e, outbound, caller);
       }),
     );
     const out = responses.filter((r): r is JsonRpcResponse => r !== undefined);
@@ -281,9 +322,11 @@ class StreamableHttp {
     session: LegacySession,
     message: JsonRpcRequest,
     outbound: Outbound,
+    caller: Caller,
   ): Promise<JsonRpcResponse> {
     // A dropped POST is not a cancellation in the legacy era (the client may resume).
-    const ctx = legacyRequestContext(session, message.id, new AbortController().signal, outbound);
+    const signal = new AbortController().signal;
+    const ctx = legacyRequestContext(session, message.id, signal, outbound, caller);
     return this.engine.handleRequest(message, ctx);
   }
 
@@ -301,6 +344,7 @@ class StreamableHttp {
     req: FastifyRequest,
     reply: FastifyReply,
     accept: { json: boolean; sse: boolean },
+    caller: Caller,
   ): Promise<void> {
     if (isResponse(message)) return void reply.code(202).send();
     const id = replyIdOf(message);
@@ -318,7 +362,7 @@ class StreamableHttp {
     if (!('id' in message)) {
       await this.engine.handleNotification(
         message,
-        modernRequestContext(meta, NOTIFICATION_ID, ac.signal, modernOutbound(noop)),
+        modernRequestContext(meta, NOTIFICATION_ID, ac.signal, modernOutbound(noop), caller),
       );
       return void reply.code(202).send();
     }
@@ -336,9 +380,12 @@ class StreamableHttp {
       if (!accept.sse) {
         return rejectJson(reply, 406, message.id, invalid('subscriptions/listen needs SSE'));
       }
+      const release = this.claimStream(caller, reply);
+      if (release === false) return;
+      reply.raw.once('close', release);
       ex.openSse()?.startKeepAlive(this.settings.keepAliveMs);
     }
-    const ctx = modernRequestContext(meta, message.id, ac.signal, modernOutbound(ex.send));
+    const ctx = modernRequestContext(meta, message.id, ac.signal, modernOutbound(ex.send), caller);
     const unchecked =
       message.method === 'tools/call' && this.paramHeaders(message.params?.name) === undefined
         ? (paramHeadersIn(req.headers) ?? {})
@@ -347,7 +394,8 @@ class StreamableHttp {
       message,
       unchecked === undefined ? ctx : { ...ctx, paramHeaders: unchecked },
     );
-    ex.finish(response, 'error' in response ? httpStatusForCode(response.error.code) : 200);
+    if (!('error' in response)) return ex.finish(response, 200);
+    ex.finish(response, httpStatusForCode(response.error.code), errorHeaders(response.error));
   }
 
   private paramHeaders(name: unknown): readonly ParamHeader[] | undefined {
@@ -370,11 +418,14 @@ class StreamableHttp {
       reply.header('allow', 'POST');
       return rejectJson(reply, 405, null, invalid('Method Not Allowed: GET needs a session'));
     }
-    const session = await this.engine.sessions.load(sessionId);
+    const caller = callerOf(req);
+    const session = await this.sessionFor(sessionId, caller);
     if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
     if (!acceptOf(h.accept).sse) {
       return rejectJson(reply, 406, null, invalid('Accept must include text/event-stream'));
     }
+    const release = this.claimStream(caller, reply);
+    if (release === false) return;
     session.touch();
     const streams = this.registry.of(session);
     // Ended elsewhere (another gateway served DELETE): close what this process holds.
@@ -387,6 +438,7 @@ class StreamableHttp {
 
     reply.hijack();
     const writer = new SseWriter(reply.raw, this.registry.open);
+    writer.onClose(release);
     const shared = this.registry.shared;
     let replayed = false;
     if (last !== undefined && resumed === undefined && shared !== undefined) {
@@ -431,7 +483,7 @@ class StreamableHttp {
       reply.header('allow', 'POST');
       return rejectJson(reply, 405, null, invalid('Method Not Allowed: DELETE needs a session'));
     }
-    const session = await this.engine.sessions.load(sessionId);
+    const session = await this.sessionFor(sessionId, callerOf(req));
     if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
     this.registry.peek(session)?.endAll();
     await this.engine.sessions.delete(sessionId);
@@ -447,6 +499,26 @@ function paramHeadersIn(h: Headers): Record<string, string> | undefined {
   for (const [name, value] of Object.entries(h)) {
     if (!name.startsWith(PARAM_HEADER_PREFIX) || value === undefined) continue;
     (out ??= {})[name] = typeof value === 'string' ? value : value.join(', ');
+  }
+  return out;
+}
+
+/**
+ * Headers an error answer carries over HTTP: Retry-After for rate limits, and the
+ * RFC 6750 step-up challenge when a bearer token lacks the scope an action needs.
+ */
+export function errorHeaders(error: {
+  readonly code: number;
+  readonly data?: unknown;
+}): Record<string, string> | undefined {
+  const data = error.data as { retryAfterMs?: unknown; wwwAuthenticate?: unknown } | undefined;
+  if (data === undefined || data === null || typeof data !== 'object') return undefined;
+  const out: Record<string, string> = {};
+  if (error.code === RpcError.RateLimited.code && typeof data.retryAfterMs === 'number') {
+    out['retry-after'] = String(Math.max(1, Math.ceil(data.retryAfterMs / 1000)));
+  }
+  if (error.code === RpcError.Forbidden.code && typeof data.wwwAuthenticate === 'string') {
+    out['www-authenticate'] = data.wwwAuthenticate;
   }
   return out;
 }

@@ -4,6 +4,9 @@ export type { ConnectionOptions, Send } from './connection.js';
 export { MessageConnection } from './connection.js';
 export type { MemoryClient } from './memory.js';
 export { connectInMemory } from './memory.js';
+export type { Admission, GuardRequest, TransportGuard } from './guard.js';
+export { callerOf, ownsSession } from './guard.js';
+export { errorHeaders } from './http.js';
 export type { McpTransportsOptions } from './plugin.js';
 export { mcpTransports } from './plugin.js';
 export type { HostPolicy } from './security.js';
@@ -19,4 +22,4 @@ export { WEBSOCKET_PATH } from './websocket.js';
 // The CLI builds its app with the same fastify instance the plugin is typed against
 // (services/cli does not depend on fastify directly).
 export { default as Fastify, LogController } from 'fastify';
-export type { FastifyInstance, FastifyServerOptions } from 'fastify';
+export type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';

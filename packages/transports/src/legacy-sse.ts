@@ -8,7 +8,10 @@ import { ProtocolError, RpcError, parseJsonText } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Engine } from '@mcp-cluster/server';
 import { MessageConnection } from './connection.js';
+import { callerOf } from './guard.js';
+import type { TransportGuard } from './guard.js';
 import { rejectJson } from './http.js';
+import { parseLimits } from './settings.js';
 import type { TransportSettings } from './settings.js';
 import { SseWriter } from './sse.js';
 import type { StreamRegistry } from './sse.js';
@@ -16,29 +19,40 @@ import type { StreamRegistry } from './sse.js';
 export const LEGACY_SSE_PATH = '/sse';
 export const LEGACY_MESSAGES_PATH = '/messages';
 
+const noop = (): void => {};
+
 export function registerLegacySse(
   app: FastifyInstance,
   engine: Engine,
   settings: TransportSettings,
   registry: StreamRegistry,
+  guard?: TransportGuard,
 ): void {
-  const connections = new Map<string, MessageConnection>();
+  const connections = new Map<string, { conn: MessageConnection; ownerId: string }>();
 
-  app.get(LEGACY_SSE_PATH, (_req, reply) => {
+  app.get(LEGACY_SSE_PATH, (req, reply) => {
+    const caller = callerOf(req);
+    const release = guard?.openStream === undefined ? noop : guard.openStream(caller.principal);
+    if (release === undefined) {
+      return rejectJson(reply, 429, null, ProtocolError.of('RateLimited', 'Too many open streams'));
+    }
     reply.hijack();
     const writer = new SseWriter(reply.raw, registry.open);
-    const session = engine.sessions.create();
+    const session = engine.sessions.create(caller.principal.id);
     const send = (m: JsonRpcMessage | readonly JsonRpcMessage[]): void => {
       writer.write(`event: message\ndata: ${JSON.stringify(m)}\n\n`);
     };
     const conn = new MessageConnection(engine, send, {
       maxJsonDepth: settings.maxJsonDepth,
+      maxStringLength: settings.maxStringLength,
       session,
+      caller,
     });
-    connections.set(session.id, conn);
+    connections.set(session.id, { conn, ownerId: caller.principal.id });
     writer.write(`event: endpoint\ndata: ${LEGACY_MESSAGES_PATH}?sessionId=${session.id}\n\n`);
     writer.startKeepAlive(settings.keepAliveMs);
     writer.onClose(() => {
+      release();
       connections.delete(session.id);
       conn.close();
     });
@@ -46,9 +60,11 @@ export function registerLegacySse(
 
   app.post<{ Querystring: { sessionId?: string } }>(LEGACY_MESSAGES_PATH, (req, reply) => {
     const id = req.query.sessionId;
-    const conn = id === undefined ? undefined : connections.get(id);
-    if (conn === undefined)
+    const entry = id === undefined ? undefined : connections.get(id);
+    // Bound to its creator: another principal is told the session does not exist.
+    if (entry === undefined || entry.ownerId !== callerOf(req).principal.id) {
       return rejectJson(reply, 404, null, ProtocolError.of('SessionNotFound'));
+    }
     const ct = req.headers['content-type'] ?? '';
     if (!ct.toLowerCase().startsWith('application/json')) {
       return rejectJson(
@@ -60,11 +76,11 @@ export function registerLegacySse(
     }
     let value: unknown;
     try {
-      value = parseJsonText(req.body as string, { maxDepth: settings.maxJsonDepth });
+      value = parseJsonText(req.body as string, parseLimits(settings));
     } catch (err) {
       return rejectJson(reply, 400, null, err);
     }
     void reply.code(202).send();
-    conn.receiveValue(value);
+    entry.conn.receiveValue(value);
   });
 }

@@ -8,12 +8,25 @@ import { ProtocolError } from '@mcp-cluster/protocol';
 import type { Engine } from '@mcp-cluster/server';
 import { registerStreamableHttp, rejectJson } from './http.js';
 import { registerLegacySse } from './legacy-sse.js';
+import { guardHook } from './guard.js';
+import type { TransportGuard } from './guard.js';
 import { FORBIDDEN_STATUS, checkHostAndOrigin, forbiddenBody } from './security.js';
 import { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
 import type { TransportSettings } from './settings.js';
 import { StreamRegistry } from './sse.js';
 import type { SharedStreams } from './sse.js';
 import { WEBSOCKET_PATH, registerWebSocket } from './websocket.js';
+
+/** Throws on malformed UTF-8 instead of substituting U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+class InvalidUtf8Error extends Error {
+  override readonly name = 'InvalidUtf8Error';
+  readonly statusCode = 400;
+  constructor() {
+    super('Body is not valid UTF-8');
+  }
+}
 
 export interface McpTransportsOptions {
   readonly engine: Engine;
@@ -24,6 +37,8 @@ export interface McpTransportsOptions {
   readonly legacySse?: boolean;
   /** Cluster gateways: resumable streams shared with the other gateways. */
   readonly sharedStreams?: SharedStreams;
+  /** Admits each request (authentication, lockout, rate limits); anonymous when absent. */
+  readonly guard?: TransportGuard;
 }
 
 /** Registers the transports in an encapsulated context (its parsers and hooks stay inside). */
@@ -34,12 +49,19 @@ export async function mcpTransports(
   const settings: TransportSettings = { ...DEFAULT_TRANSPORT_SETTINGS, ...options.settings };
   const { engine } = options;
 
-  // Bodies arrive as text: we parse with a depth limit and answer JSON-RPC errors ourselves.
+  // Bodies arrive as bytes that must be valid UTF-8 (a lenient decode would turn malformed
+  // input into U+FFFD and run it); we parse with a depth limit and answer errors ourselves.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     '*',
-    { parseAs: 'string', bodyLimit: settings.bodyLimitBytes },
-    (_req, body, done) => done(null, body),
+    { parseAs: 'buffer', bodyLimit: settings.bodyLimitBytes },
+    (_req, body, done) => {
+      try {
+        done(null, utf8.decode(body as Buffer));
+      } catch {
+        done(new InvalidUtf8Error(), undefined);
+      }
+    },
   );
 
   // Registered before the Host/Origin hook so a refused upgrade's socket is still destroyed
@@ -58,7 +80,24 @@ export async function mcpTransports(
       .send(JSON.stringify(forbiddenBody(reason)));
   });
 
+  // After Host/Origin: a request from a refused origin never reaches the credential checks.
+  app.addHook(
+    'onRequest',
+    guardHook(options.guard, (req, reply, err) => {
+      req.log.error({ err }, 'admission failed');
+      rejectJson(reply, 500, null, ProtocolError.of('InternalError'));
+    }),
+  );
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof InvalidUtf8Error) {
+      return rejectJson(
+        reply,
+        400,
+        null,
+        ProtocolError.of('ParseError', 'Body is not valid UTF-8'),
+      );
+    }
     const status = err.statusCode ?? 500;
     if (status === 413) return rejectJson(reply, 413, null, ProtocolError.of('PayloadTooLarge'));
     if (status >= 400 && status < 500) {
@@ -74,9 +113,10 @@ export async function mcpTransports(
     registry.endAll();
     done();
   });
-  registerStreamableHttp(app, engine, settings, registry);
-  if (options.legacySse !== false) registerLegacySse(app, engine, settings, registry);
+  const { guard } = options;
+  registerStreamableHttp(app, engine, settings, registry, guard);
+  if (options.legacySse !== false) registerLegacySse(app, engine, settings, registry, guard);
   if (options.websocketPath !== false) {
-    registerWebSocket(app, engine, settings, options.websocketPath ?? WEBSOCKET_PATH);
+    registerWebSocket(app, engine, settings, options.websocketPath ?? WEBSOCKET_PATH, guard);
   }
 }

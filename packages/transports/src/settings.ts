@@ -9,12 +9,19 @@ export interface TransportSettings {
   readonly allowedOrigins: readonly string[];
   readonly bodyLimitBytes: number;
   readonly maxJsonDepth: number;
+  /** Longest JSON string (key or value) in a message, in characters. */
+  readonly maxStringLength: number;
   /** `retry:` on SSE streams of sessions at >= 2025-11-25. */
   readonly sseRetryMs: number;
   /** Events kept per SSE stream for Last-Event-ID replay. */
   readonly maxEventLog: number;
   /** Keep-alive comment interval on long-lived SSE streams. */
   readonly keepAliveMs: number;
+}
+
+/** The parser's limits from the settings. */
+export function parseLimits(s: TransportSettings): { maxDepth: number; maxStringLength: number } {
+  return { maxDepth: s.maxJsonDepth, maxStringLength: s.maxStringLength };
 }
 
 /** Loopback-only defaults (the values `@mcp-cluster/config` documents). */
@@ -24,6 +31,7 @@ export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = Object.freeze({
   allowedOrigins: Object.freeze(['localhost', '127.0.0.1', '[::1]']),
   bodyLimitBytes: 4 * 1024 * 1024,
   maxJsonDepth: 64,
+  maxStringLength: 1024 * 1024,
   sseRetryMs: 5000,
   maxEventLog: 256,
   keepAliveMs: 15_000,

@@ -8,6 +8,8 @@ import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Engine } from '@mcp-cluster/server';
 import type { RawData, WebSocket } from 'ws';
 import { MessageConnection } from './connection.js';
+import { callerOf } from './guard.js';
+import type { TransportGuard } from './guard.js';
 import type { TransportSettings } from './settings.js';
 import { errorResponse } from './wire.js';
 
@@ -19,12 +21,24 @@ export function registerWebSocket(
   engine: Engine,
   settings: TransportSettings,
   path: string = WEBSOCKET_PATH,
+  guard?: TransportGuard,
 ): void {
-  app.get(path, { websocket: true }, (socket: WebSocket) => {
+  app.get(path, { websocket: true }, (socket: WebSocket, req) => {
     const send = (m: JsonRpcMessage | readonly JsonRpcMessage[]): void => {
       if (socket.readyState === OPEN) socket.send(JSON.stringify(m));
     };
-    const conn = new MessageConnection(engine, send, { maxJsonDepth: settings.maxJsonDepth });
+    const caller = callerOf(req);
+    const release = guard?.openStream === undefined ? noop : guard.openStream(caller.principal);
+    if (release === undefined) {
+      send(errorResponse(null, ProtocolError.of('RateLimited', 'Too many open streams')));
+      socket.close(POLICY_VIOLATION, 'too many open streams');
+      return;
+    }
+    const conn = new MessageConnection(engine, send, {
+      maxJsonDepth: settings.maxJsonDepth,
+      maxStringLength: settings.maxStringLength,
+      caller,
+    });
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) {
         send(
@@ -37,9 +51,16 @@ export function registerWebSocket(
       }
       conn.receiveText(textOf(data));
     });
-    socket.on('close', () => conn.close());
+    socket.on('close', () => {
+      release();
+      conn.close();
+    });
   });
 }
+
+/** RFC 6455 close code 1008. */
+const POLICY_VIOLATION = 1008;
+const noop = (): void => {};
 
 function textOf(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');

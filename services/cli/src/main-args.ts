@@ -7,13 +7,21 @@ export const USAGE = `Usage:
   mcp-cluster stdio [--pack <ref>]... [--config <file>]
   mcp-cluster gateway [--host <addr>] [--port <n>] [--config <file>]
   mcp-cluster worker [--host <addr>] [--port <n>] [--pack <ref>]... [--config <file>]
+  mcp-cluster apikey create --principal <id> [--role <r>]... [--kind user|service]
+                            [--name <label>] [--expires-in <seconds>] [--file <path>]
+  mcp-cluster apikey list [--file <path>]
+  mcp-cluster apikey revoke <id> [--file <path>]
 
 serve     one embedded node (gateway + worker in one process, no Redis or NATS)
 stdio     an embedded node serving one client on stdin/stdout
 gateway   a cluster gateway: client transports, routing to workers
 worker    a cluster worker: runs the packs' components for the gateways
+apikey    create (the key is printed once), list or revoke API keys
 
 gateway and worker need REDIS_URL and NATS_URL (or redisUrl/natsUrl in the file).
+apikey keeps keys in Redis when REDIS_URL (redisUrl) is set, under MCP_CLUSTER_PREFIX;
+otherwise, or with --file, in a JSON file: --file, else MCP_API_KEYS_FILE, else
+./.mcp-cluster/api-keys.json.
 Settings also come from MCP_* environment variables and the JSON file named by
 --config or MCP_CONFIG (see packages/config/README.md).
 `;
@@ -24,8 +32,10 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const COMMANDS = ['serve', 'stdio', 'gateway', 'worker'] as const;
+export const COMMANDS = ['serve', 'stdio', 'gateway', 'worker', 'apikey'] as const;
 export type Command = (typeof COMMANDS)[number];
+/** Commands that run a node (everything but `apikey`). */
+export type NodeCommand = Exclude<Command, 'apikey'>;
 
 /** Commands that run as one node of a cluster and need Redis and NATS. */
 export const CLUSTER_COMMANDS: ReadonlySet<Command> = new Set(['gateway', 'worker']);
@@ -33,13 +43,142 @@ export const CLUSTER_COMMANDS: ReadonlySet<Command> = new Set(['gateway', 'worke
 const isCommand = (s: string | undefined): s is Command =>
   (COMMANDS as readonly (string | undefined)[]).includes(s);
 
-export interface Parsed {
-  readonly command: Command;
-  readonly file: string | undefined;
-  readonly overrides: ConfigInput;
+/** `mcp-cluster apikey …`; `keysFile` is `--file` (undefined: see apikey.ts for the default). */
+export type ApiKeyArgs =
+  | {
+      readonly action: 'create';
+      readonly principal: string;
+      readonly roles: readonly string[];
+      readonly kind: 'user' | 'service';
+      readonly name: string | undefined;
+      readonly expiresInSec: number | undefined;
+      readonly keysFile: string | undefined;
+    }
+  | { readonly action: 'list'; readonly keysFile: string | undefined }
+  | { readonly action: 'revoke'; readonly id: string; readonly keysFile: string | undefined };
+
+export type Parsed =
+  | {
+      readonly command: NodeCommand;
+      readonly file: string | undefined;
+      readonly overrides: ConfigInput;
+    }
+  | {
+      readonly command: 'apikey';
+      readonly file: string | undefined;
+      /** Always empty: apikey takes only the file and the environment's settings. */
+      readonly overrides: ConfigInput;
+      readonly apikey: ApiKeyArgs;
+    };
+
+const usageError = (err: unknown): UsageError =>
+  new UsageError(err instanceof Error ? err.message : String(err));
+
+/**
+ * Index in `argv` of the command (first positional), skipping the values of the node
+ * commands' options so `--config c.json apikey list` finds `apikey`.
+ */
+function commandIndex(argv: readonly string[]): number | undefined {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      pack: { type: 'string', multiple: true },
+      config: { type: 'string' },
+    },
+  });
+  return tokens.find((t) => t.kind === 'positional')?.index;
+}
+
+const CREATE_ONLY = ['principal', 'role', 'kind', 'name', 'expires-in'] as const;
+
+function parseApiKeyCommandLine(argv: readonly string[]): Parsed | 'help' {
+  let values;
+  let positionals;
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        principal: { type: 'string' },
+        role: { type: 'string', multiple: true },
+        kind: { type: 'string' },
+        name: { type: 'string' },
+        'expires-in': { type: 'string' },
+        file: { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw usageError(err);
+  }
+  if (values.help === true) return 'help';
+  const [action, ...rest] = positionals;
+  const common = { command: 'apikey', file: values.config, overrides: {} } as const;
+  const keysFile = values.file;
+  if (action !== 'create') {
+    const misplaced = CREATE_ONLY.find((option) => values[option] !== undefined);
+    if (misplaced !== undefined)
+      throw new UsageError(`--${misplaced} applies to apikey create only`);
+  }
+  switch (action) {
+    case 'create': {
+      if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+      if (values.principal === undefined) throw new UsageError('apikey create needs --principal');
+      const kind = values.kind ?? 'user';
+      if (kind !== 'user' && kind !== 'service') {
+        throw new UsageError('--kind must be user or service');
+      }
+      let expiresInSec: number | undefined;
+      if (values['expires-in'] !== undefined) {
+        expiresInSec = Number(values['expires-in']);
+        if (
+          !/^\d+$/.test(values['expires-in']) ||
+          !Number.isSafeInteger(expiresInSec) ||
+          expiresInSec <= 0
+        ) {
+          throw new UsageError('--expires-in must be a positive whole number of seconds');
+        }
+      }
+      const apikey: ApiKeyArgs = {
+        action,
+        principal: values.principal,
+        roles: values.role ?? [],
+        kind,
+        name: values.name,
+        expiresInSec,
+        keysFile,
+      };
+      return { ...common, apikey };
+    }
+    case 'list':
+      if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+      return { ...common, apikey: { action, keysFile } };
+    case 'revoke': {
+      const [id, ...extra] = rest;
+      if (id === undefined) throw new UsageError('apikey revoke needs the key id');
+      if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+      return { ...common, apikey: { action, id, keysFile } };
+    }
+    default:
+      throw new UsageError(
+        action === undefined
+          ? 'apikey needs create, list or revoke'
+          : `unknown apikey action ${action}`,
+      );
+  }
 }
 
 export function parseCommandLine(argv: readonly string[]): Parsed | 'help' {
+  const at = commandIndex(argv);
+  if (at !== undefined && argv[at] === 'apikey') {
+    return parseApiKeyCommandLine([...argv.slice(0, at), ...argv.slice(at + 1)]);
+  }
   let values;
   let positionals;
   try {
@@ -55,11 +194,11 @@ export function parseCommandLine(argv: readonly string[]): Parsed | 'help' {
       },
     }));
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw usageError(err);
   }
   if (values.help === true) return 'help';
   const [command, ...rest] = positionals;
-  if (!isCommand(command)) {
+  if (!isCommand(command) || command === 'apikey') {
     throw new UsageError(command === undefined ? 'missing command' : `unknown command ${command}`);
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);

@@ -1,6 +1,6 @@
 /**
- * `mcp-cluster` command line: `serve` (embedded node, HTTP + WebSocket), `stdio`, and the
- * cluster processes `gateway` and `worker`.
+ * `mcp-cluster` command line: `serve` (embedded node, HTTP + WebSocket), `stdio`, the
+ * cluster processes `gateway` and `worker`, and `apikey` (API key administration).
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
  */
 import { ComponentError } from '@mcp-cluster/components';
@@ -9,6 +9,7 @@ import type { Config } from '@mcp-cluster/config';
 import { startGateway } from '@mcp-cluster/gateway';
 import { serveStdio } from '@mcp-cluster/transports';
 import { startWorker } from '@mcp-cluster/worker';
+import { runApiKey } from './apikey.js';
 import { createNodeEngine } from './engine.js';
 import { errorFields, processLogger, writeListening } from './log.js';
 import type { ProcessLogger } from './log.js';
@@ -109,6 +110,12 @@ export async function main(argv: readonly string[]): Promise<void> {
         break;
       case 'worker':
         await runWorker(config);
+        break;
+      case 'apikey':
+        process.exitCode = await runApiKey(parsed.apikey, config, {
+          stdout: process.stdout,
+          stderr: process.stderr,
+        });
         break;
     }
   } catch (err) {

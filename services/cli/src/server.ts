@@ -20,25 +20,29 @@ export interface RunningNode {
 }
 
 /** The URL clients use: `http://<host>:<port><path>` with IPv6 hosts bracketed. */
-export function urlOf(host: string, port: number, path: string): string {
+export function urlOf(host: string, port: number, path: string, tls = false): string {
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `http://${h}:${port}${path}`;
+  return `${tls ? 'https' : 'http'}://${h}:${port}${path}`;
 }
 
 /** Starts an embedded node (HTTP + WebSocket) and returns once it listens. */
 export async function startNode(config: Config): Promise<RunningNode> {
   const engine = await createNodeEngine(config);
-  const app = await buildApp(config, engine);
+  let built;
   try {
-    await app.listen({ host: config.host, port: config.port });
+    built = await buildApp(config, engine);
+    await built.app.listen({ host: config.host, port: config.port });
   } catch (err) {
+    await built?.app.close();
+    await built?.security.close();
     await engine.close();
     throw err;
   }
+  const { app, security } = built;
   const { port } = app.server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
-    url: urlOf(config.host, port, config.path),
+    url: urlOf(config.host, port, config.path, config.tls !== undefined),
     engine,
     app,
     close: (): Promise<void> =>
@@ -46,6 +50,7 @@ export async function startNode(config: Config): Promise<RunningNode> {
         // Engine first: it ends listen streams and sessions, so app.close() has nothing to wait on.
         await engine.close();
         await app.close();
+        await security.close();
       })()),
   };
 }

@@ -11,6 +11,7 @@ import { UriTemplate } from '@mcp-cluster/components';
 import { requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
 import { Router, asWorkerId } from '@mcp-cluster/router';
+import { createSecurity, tlsServerOptions } from '@mcp-cluster/security';
 import type { PinStore, WorkerId } from '@mcp-cluster/router';
 import { changeNotification, createEngine, createMemoryChangeFeed } from '@mcp-cluster/server';
 import type { ChangeEvent } from '@mcp-cluster/server';
@@ -157,6 +158,18 @@ export async function startGateway(
       onError,
     });
     node.defer(() => engine.close());
+    // Refuses unauthenticated requests unless auth.allowAnonymous opens the cluster.
+    const security = await createSecurity(config.auth, {
+      mode: 'cluster',
+      redisUrl,
+      prefix,
+      path: config.path,
+      onError,
+    });
+    node.defer(() => security.close());
+    if (security.guard === undefined || config.auth?.allowAnonymous === true) {
+      log('warn', 'auth.allowAnonymous is on: this gateway admits unauthenticated requests');
+    }
     changes.subscribe((event) => fanOut(sessions, event, (e) => onError(e, 'fan-out failed')));
 
     const ends = await bus.subscribe({ types: [BusEventType.SessionEnded] }, (e) => {
@@ -184,7 +197,11 @@ export async function startGateway(
     router.start();
     node.defer(() => router.stop());
 
-    const app = createHttpApp(config);
+    const app = createHttpApp({
+      ...config,
+      https: config.tls === undefined ? undefined : tlsServerOptions(config.tls),
+    });
+    await security.registerRoutes(app);
     app.get('/healthz', (_req, reply) => reply.send({ status: 'ok', id }));
     // Ready = something to route to, and Redis and NATS reachable (a load balancer stops
     // sending new clients here while either is down; everything recovers by itself).
@@ -196,7 +213,9 @@ export async function startGateway(
       return reply.code(ready ? 200 : 503).send({ ready, workers, redis, nats, id });
     });
     await app.register(mcpTransports, {
-      engine,
+      // Checked here, before dispatch: a refused request reaches no worker.
+      engine: security.wrap(engine),
+      ...(security.guard === undefined ? {} : { guard: security.guard }),
       settings: config,
       ...(state.mirror === undefined
         ? {}
@@ -208,7 +227,7 @@ export async function startGateway(
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
       id,
-      url: `http://${host}:${port}${config.path}`,
+      url: `${config.tls === undefined ? 'http' : 'https'}://${host}:${port}${config.path}`,
       app,
       close: () => node.close(),
     };

@@ -43,6 +43,8 @@ export class GatewaySession implements LegacySession {
   /** Stored version (0 until initialize created the record). */
   version = 0;
   workerId: string | undefined;
+  /** The creating principal (set at create here, then read from the record). */
+  ownerId: string | undefined;
   /** True until `initialize` succeeded and the record exists in Redis. */
   isNew: boolean;
   lastSeen = Date.now();
@@ -66,6 +68,7 @@ export class GatewaySession implements LegacySession {
     this.state = legacySessionState(record);
     this.version = record.version;
     this.workerId = record.workerId;
+    this.ownerId = record.ownerId;
     this.isNew = false;
     this.pinFresh = true;
     this.stale = false;
@@ -182,8 +185,9 @@ export class GatewaySessions implements SessionManager {
     return this.cache.values();
   }
 
-  create(): GatewaySession {
+  create(ownerId?: string): GatewaySession {
     const session = new GatewaySession(randomBytes(16).toString('base64url'), this);
+    session.ownerId = ownerId;
     this.cache.set(session.id, session);
     return session;
   }

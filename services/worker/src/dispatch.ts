@@ -300,7 +300,7 @@ export class Dispatcher {
       message.id,
       signal,
       modernOutbound(reply.send, reply.closeStream),
-      principal,
+      { principal },
     );
     reply.finish(await this.o.engine.handleRequest(message, ctx));
   }
@@ -333,13 +333,13 @@ export class Dispatcher {
     if (!('id' in message)) {
       await this.o.engine.handleNotification(
         message,
-        legacyRequestContext(session, NOTIFICATION_ID, signal, outbound, principal),
+        legacyRequestContext(session, NOTIFICATION_ID, signal, outbound, { principal }),
       );
       await this.persist(session, before);
       return reply.accepted();
     }
     const request = message;
-    const ctx = legacyRequestContext(session, request.id, signal, outbound, principal);
+    const ctx = legacyRequestContext(session, request.id, signal, outbound, { principal });
     const response = await this.o.engine.handleRequest(request, ctx);
     if (isNew) {
       if ('error' in response) this.o.engine.sessions.delete(sessionId);
@@ -374,7 +374,12 @@ export class Dispatcher {
       return undefined;
     }
     this.versions.set(id, found.session.version);
-    return this.o.engine.sessions.adopt(id, legacySessionState(found.session), true);
+    return this.o.engine.sessions.adopt(
+      id,
+      legacySessionState(found.session),
+      true,
+      found.session.ownerId,
+    );
   }
 
   private async create(session: MemorySession, principal: Principal): Promise<void> {
@@ -382,7 +387,8 @@ export class Dispatcher {
     const record = await this.o.sessions.create(session.id, {
       ...s,
       workerId: this.o.workerId,
-      ...(principal.kind === 'anonymous' ? {} : { ownerId: principal.id }),
+      // Always the creator's id, anonymous included: gateways refuse every other principal.
+      ownerId: principal.id,
     });
     this.versions.set(session.id, record.version);
   }

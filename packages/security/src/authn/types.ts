@@ -8,6 +8,27 @@ import type { Principal } from '../principal.js';
 export interface AuthRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly remoteAddress?: string;
+  /** The TLS peer of the connection (tlsPeerOf in src/tls/peer.ts); absent on plain HTTP. */
+  readonly tls?: TlsPeer;
+}
+
+/**
+ * What the TLS layer learnt about the client. The certificate fields are present only when
+ * the client presented a certificate (`fingerprint256` is present exactly then); values are
+ * as Node reports them, normalized by tlsPeerOf (see there for repeated subject attributes).
+ */
+export interface TlsPeer {
+  /** The certificate chains to a configured CA (always false without a certificate). */
+  readonly authorized: boolean;
+  /** OpenSSL's reason when not authorized, e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`. */
+  readonly authorizationError?: string;
+  /** Subject attributes by short name (`CN`, `O`, `OU`, …). */
+  readonly subject?: Readonly<Record<string, string>>;
+  /** `DNS:…`, `IP Address:…`, `URI:…`, `email:…` entries. */
+  readonly subjectAltNames?: readonly string[];
+  /** SHA-256 of the DER certificate, `AA:BB:…` (uppercase hex). */
+  readonly fingerprint256?: string;
+  readonly serialNumber?: string;
 }
 
 export type AuthResult =

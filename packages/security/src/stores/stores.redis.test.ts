@@ -8,29 +8,15 @@ import { describeStoresContract } from './contract.testkit.js';
 import { createSecurityStores, type SecurityStores } from './create.js';
 import { RATE_LIMIT_IDLE_SLACK_MS, type SecurityKeys, securityKeys } from './keys.js';
 import { RedisLockoutStore, RedisNonceStore, RedisRateLimiter } from './redis.js';
+import {
+  testRedisUrl as redisUrl,
+  testKeyPrefix as testPrefix,
+  purgePrefix as purge,
+} from '../../../testkit/src/redis-keys.js';
 
 /** Real-time slack on top of the refill/TTL math: round trips and Redis's TIME granularity. */
 const ELAPSE_SLACK_MS = 2_000;
 const POLL_MS = 10;
-
-function redisUrl(): string {
-  const url = process.env.MCP_TEST_REDIS_URL;
-  // Never skip: a missing Redis must fail the run loudly.
-  if (url === undefined || url === '') throw new Error('MCP_TEST_REDIS_URL is not set');
-  return url;
-}
-
-const testPrefix = (): string => `t${randomUUID().slice(0, 8)}`;
-
-/** Deletes every key under a test prefix. */
-async function purge(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 describeStoresContract('redis', () => {
   const redis = new Redis(redisUrl());

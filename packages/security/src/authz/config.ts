@@ -1,0 +1,153 @@
+/**
+ * The JSON configuration of authorization as zod schemas, for the config package to embed:
+ * roles -> permissions, roles of anonymous callers, and declarative policies. Code-only
+ * options (custom predicates, audit sink, clock) are the authorizer's, not here.
+ */
+import { z } from 'zod';
+import { parseCidr } from './ip.js';
+import { permissionProblem } from './permissions.js';
+import type { PolicyPredicate } from './policies.js';
+import { DAYS, parseTimeRange, parseUtcOffset } from './time.js';
+
+/** Longest role name; roles come from token claims, so they are bounded like other input. */
+export const MAX_ROLE_NAME_LENGTH = 128;
+
+export const PermissionSchema = z.string().superRefine((value, ctx) => {
+  const problem = permissionProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const roleName = z.string().min(1).max(MAX_ROLE_NAME_LENGTH);
+
+export const RolesSchema = z.record(roleName, z.array(PermissionSchema));
+
+/**
+ * Which requests a policy applies to. Absent fields do not narrow. The subject matches when
+ * the principal's id is in `principals` or it has one of `roles` (either list suffices);
+ * the request must also need a permission that one of `permissions` grants (patterns as in
+ * roles: `tools:call:db_*`, `resources:*`).
+ */
+const scopeShape = {
+  /** Shown in denial reasons and audit lines, e.g. "office-network". */
+  name: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'policy names are 1-64 letters, digits, _ . -')
+    .optional(),
+  principals: z.array(z.string().min(1)).min(1).optional(),
+  roles: z.array(roleName).min(1).optional(),
+  permissions: z.array(PermissionSchema).min(1).optional(),
+};
+
+const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
+  message: 'not an IPv4/IPv6 address or CIDR range (IPv4-mapped ranges need a prefix >= 96)',
+});
+
+/**
+ * Client address lists. `deny`: a client in one of these ranges is refused. `allow`: a client
+ * outside all of these ranges is refused, and so is a request whose address is unknown
+ * (stdio, a transport that does not report one): allow lists fail closed.
+ */
+export const CidrPolicySchema = z
+  .strictObject({
+    type: z.literal('cidr'),
+    allow: z.array(cidr).min(1).optional(),
+    deny: z.array(cidr).min(1).optional(),
+    ...scopeShape,
+  })
+  .refine((p) => p.allow !== undefined || p.deny !== undefined, {
+    message: 'a cidr policy needs allow or deny',
+  });
+
+const timeWindow = z.strictObject({
+  /** Absent: every day. */
+  days: z.array(z.enum(DAYS)).min(1).optional(),
+  /** `HH:MM-HH:MM`, end exclusive, may cross midnight; absent: the whole day. */
+  hours: z
+    .string()
+    .refine((value) => parseTimeRange(value) !== undefined, {
+      message: 'hours must be HH:MM-HH:MM with different start and end (end may be 24:00)',
+    })
+    .optional(),
+});
+
+/** Requests are allowed only inside one of `windows`, read at `utcOffset` (default UTC). */
+export const TimePolicySchema = z.strictObject({
+  type: z.literal('time'),
+  utcOffset: z
+    .string()
+    .refine((value) => parseUtcOffset(value) !== undefined, {
+      message: 'utcOffset must be Z, UTC, +HH:MM or -HH:MM (at most 14:00)',
+    })
+    .optional(),
+  windows: z.array(timeWindow).min(1),
+  ...scopeShape,
+});
+
+export const PolicyConfigSchema = z.discriminatedUnion('type', [
+  CidrPolicySchema,
+  TimePolicySchema,
+]);
+
+const configShape = {
+  /** Authorization off: every request allowed, lists unfiltered. */
+  disabled: z.boolean().optional(),
+  /** Role name -> permissions. Roles a principal has that are not here grant nothing. */
+  roles: RolesSchema.optional(),
+  /** Roles every anonymous principal (kind 'anonymous') has, in addition to its own. */
+  anonymousRoles: z.array(roleName).optional(),
+  /**
+   * Whether methods this module does not know (extension methods such as `skills/get`) pass
+   * without a permission (default true). When false they need `method:<name>`.
+   */
+  allowUnknownMethods: z.boolean().optional(),
+  /** Evaluated in order after the role check; every applicable one must allow. */
+  policies: z.array(PolicyConfigSchema).optional(),
+};
+
+type ConfigShape = { roles?: Record<string, string[]> | undefined; anonymousRoles?: string[] };
+
+function rolesDefined(config: ConfigShape, ctx: z.RefinementCtx): void {
+  for (const [i, role] of (config.anonymousRoles ?? []).entries()) {
+    if (config.roles === undefined || !Object.hasOwn(config.roles, role)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anonymousRoles', i],
+        message: `anonymous role "${role}" is not defined in roles`,
+      });
+    }
+  }
+}
+
+export const AuthzConfigSchema = z.strictObject(configShape).superRefine(rolesDefined);
+
+export type AuthzConfig = z.input<typeof AuthzConfigSchema>;
+export type PolicyConfig = z.input<typeof PolicyConfigSchema>;
+export type CidrPolicyConfig = z.input<typeof CidrPolicySchema>;
+export type TimePolicyConfig = z.input<typeof TimePolicySchema>;
+export type PolicyScope = Pick<CidrPolicyConfig, 'name' | 'principals' | 'roles' | 'permissions'>;
+
+/** A code-only policy: `test` decides (see PolicyPredicate). `name` labels its denials. */
+export interface CustomPolicy extends PolicyScope {
+  readonly type: 'custom';
+  readonly name: string;
+  readonly test: PolicyPredicate;
+}
+
+const CustomPolicySchema = z.strictObject({
+  type: z.literal('custom'),
+  test: z.custom<PolicyPredicate>((value) => typeof value === 'function', {
+    message: 'test must be a function',
+  }),
+  ...scopeShape,
+  name: scopeShape.name.unwrap(),
+});
+
+/** Validates the authorizer's options: the JSON configuration plus custom policies. */
+export const AuthzOptionsSchema = z
+  .object({
+    ...configShape,
+    policies: z
+      .array(z.discriminatedUnion('type', [CidrPolicySchema, TimePolicySchema, CustomPolicySchema]))
+      .optional(),
+  })
+  .superRefine(rolesDefined);

@@ -1,0 +1,263 @@
+/**
+ * The one wiring point of the security layer: the `auth` configuration section -> stores
+ * (memory, or Redis shared by every gateway) -> providers -> the transports' guard, the
+ * engine guard and the HTTP routes (RFC 9728 metadata, token endpoints). The embedded node
+ * and the cluster gateway both call `createSecurity`; only the store backend differs.
+ */
+import { apiKeyProvider } from './apikeys/provider.js';
+import { openApiKeyStore } from './apikeys/create.js';
+import type { OpenedApiKeyStore } from './apikeys/create.js';
+import { basicProvider } from './authn/basic.js';
+import { chainProviders } from './authn/chain.js';
+import { AuthnError } from './authn/errors.js';
+import { jwtProvider } from './authn/jwt.js';
+import { mtlsProvider } from './authn/mtls.js';
+import { staticTokenProvider } from './authn/static-token.js';
+import type { AuthProvider } from './authn/types.js';
+import type { Principal } from './principal.js';
+import { createAuthorizer } from './authz/authorizer.js';
+import type { AuthConfig } from './config.js';
+import { createAdmission } from './guard/admission.js';
+import { jsonAuditSink } from './guard/audit.js';
+import type { AuditSink } from './guard/audit.js';
+import { guardEngine } from './guard/engine.js';
+import type { EngineGuardOptions } from './guard/engine.js';
+import { resourceMetadataUrl } from './http/metadata.js';
+import { registerSecurityRoutes } from './http/routes.js';
+import { createRequestVerifier } from './signing/verify.js';
+import { createSecurityStores } from './stores/create.js';
+import type { SecurityStores } from './stores/create.js';
+import { tokenServiceOptions } from './tokens/config.js';
+import { createTokenService } from './tokens/service.js';
+import type { TokenCredential, TokenService } from './tokens/service.js';
+import { MemoryTokenStore, RedisTokenStore } from './tokens/store.js';
+import type { TokenStore } from './tokens/store.js';
+import { securityKeys } from './stores/keys.js';
+import { connectRedis } from '@mcp-cluster/cluster';
+import type { Engine } from '@mcp-cluster/server';
+import type { FastifyInstance, TransportGuard } from '@mcp-cluster/transports';
+
+export interface SecurityContext {
+  /** `embedded` (serve): anonymous allowed by default; `cluster` (gateway): refused by default. */
+  readonly mode: 'embedded' | 'cluster';
+  /** Shared stores when set (every gateway of the cluster); memory otherwise. */
+  readonly redisUrl?: string | undefined;
+  readonly prefix: string;
+  /** The MCP endpoint path (for the path-suffixed RFC 9728 route). */
+  readonly path: string;
+  /** Where audit lines go (default stderr). */
+  readonly writeAudit?: ((line: string) => void) | undefined;
+  readonly onError?: ((err: unknown, what: string) => void) | undefined;
+}
+
+export interface Security extends AsyncDisposable {
+  /** Admission of every MCP HTTP request (undefined: anonymous, no checks). */
+  readonly guard: TransportGuard | undefined;
+  /** Wraps the engine with permissions, signatures and per-tool limits (or returns it). */
+  wrap(engine: Engine): Engine;
+  /** Unauthenticated routes beside the MCP ones: RFC 9728 metadata, token endpoints. */
+  registerRoutes(app: FastifyInstance): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Bearer challenge for deployments without a JWT provider (static tokens, API keys). */
+function bearerChallenge(metadataUrl: string | undefined): string {
+  return metadataUrl === undefined ? 'Bearer' : `Bearer resource_metadata="${metadataUrl}"`;
+}
+
+export async function createSecurity(
+  auth: AuthConfig | undefined,
+  context: SecurityContext,
+): Promise<Security> {
+  const allowAnonymous = auth?.allowAnonymous ?? context.mode === 'embedded';
+  if (auth === undefined && allowAnonymous) {
+    // The laptop default: no credentials, no checks, nothing on the hot path.
+    const close = (): Promise<void> => Promise.resolve();
+    return {
+      guard: undefined,
+      wrap: (engine) => engine,
+      registerRoutes: () => Promise.resolve(),
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  }
+  const cfg = auth ?? ({ allowAnonymous: false } as AuthConfig);
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    const audit: AuditSink | undefined =
+      cfg.audit === false
+        ? undefined
+        : jsonAuditSink(context.writeAudit ?? ((line) => void process.stderr.write(line)));
+    const onRedisError = (err: Error): void => context.onError?.(err, 'security store error');
+    const stores: SecurityStores = await createSecurityStores({
+      redisUrl: context.redisUrl,
+      prefix: context.prefix,
+      // The default limiter is only used when perPrincipal is configured (see below).
+      rateLimit: cfg.rateLimit?.perPrincipal ?? { capacity: 1, refillPerSecond: 1 },
+      ...(cfg.lockout === undefined ? {} : { lockout: lockoutOptions(cfg.lockout) }),
+      onError: onRedisError,
+    });
+    closers.push(() => stores.close());
+
+    const metadataUrl = cfg.resource === undefined ? undefined : resourceMetadataUrl(cfg.resource);
+    const providers: AuthProvider[] = [];
+    let tokens: TokenService | undefined;
+    let apiKeys: OpenedApiKeyStore | undefined;
+    if (cfg.apiKeys !== undefined && cfg.apiKeys.enabled) {
+      apiKeys = await openApiKeyStore({
+        redisUrl: context.redisUrl,
+        prefix: context.prefix,
+        ...(cfg.apiKeys.file === undefined ? {} : { file: cfg.apiKeys.file }),
+        onError: onRedisError,
+      });
+      closers.push(() => apiKeys?.close() ?? Promise.resolve());
+    }
+    const apiKeyAuth = apiKeys === undefined ? undefined : apiKeyProvider({ store: apiKeys.store });
+    const basicAuth = cfg.basic === undefined ? undefined : basicProvider(cfg.basic);
+    if (cfg.mtls !== undefined) providers.push(mtlsProvider(cfg.mtls));
+    if (cfg.tokenService !== undefined) {
+      let store: TokenStore;
+      if (context.redisUrl === undefined) {
+        store = new MemoryTokenStore();
+      } else {
+        const redis = await connectRedis(context.redisUrl, onRedisError);
+        closers.push(redis.close);
+        store = new RedisTokenStore(redis.redis, securityKeys(context.prefix));
+      }
+      tokens = createTokenService(
+        await tokenServiceOptions(cfg.tokenService, {
+          store,
+          authenticate: (credential) => checkCredential(credential, basicAuth, apiKeyAuth),
+        }),
+      );
+      providers.push(tokens.verifier());
+    }
+    if (cfg.jwt !== undefined) {
+      const audience = cfg.jwt.audience ?? cfg.resource;
+      if (audience === undefined || metadataUrl === undefined) {
+        throw new AuthnError('config', 'auth.jwt needs auth.resource (the token audience)');
+      }
+      providers.push(
+        jwtProvider({
+          issuer: cfg.jwt.issuer,
+          audience,
+          algorithms: cfg.jwt.algorithms,
+          resourceMetadataUrl: metadataUrl,
+          ...(cfg.jwt.jwksUrl === undefined ? {} : { jwksUrl: cfg.jwt.jwksUrl }),
+          ...(cfg.jwt.keys === undefined ? {} : { keys: cfg.jwt.keys }),
+          ...(cfg.jwt.clockToleranceSec === undefined
+            ? {}
+            : { clockToleranceSec: cfg.jwt.clockToleranceSec }),
+          ...(cfg.jwt.rolesClaim === undefined ? {} : { rolesClaim: cfg.jwt.rolesClaim }),
+          ...(cfg.jwt.scopeClaim === undefined ? {} : { scopeClaim: cfg.jwt.scopeClaim }),
+          ...(cfg.jwt.challengeScopes === undefined
+            ? {}
+            : { challengeScopes: cfg.jwt.challengeScopes }),
+        }),
+      );
+    }
+    // API keys before static tokens: both read Bearer, only API keys have the mcpk_ shape.
+    if (apiKeyAuth !== undefined) providers.push(apiKeyAuth);
+    if (cfg.staticTokens !== undefined) {
+      providers.push(staticTokenProvider({ tokens: cfg.staticTokens }));
+    }
+    if (basicAuth !== undefined) providers.push(basicAuth);
+
+    const lockoutOn = cfg.lockout?.enabled ?? providers.length > 0;
+    const guard = createAdmission({
+      provider: providers.length === 0 ? undefined : chainProviders(providers),
+      allowAnonymous,
+      // Their roles come from authz.anonymousRoles, applied by the authorizer.
+      anonymousRoles: [],
+      lockout: lockoutOn ? stores.lockout : undefined,
+      rateLimiter: cfg.rateLimit?.perPrincipal === undefined ? undefined : stores.rateLimiter,
+      maxStreamsPerPrincipal: cfg.maxStreamsPerPrincipal,
+      challenge: bearerChallenge(metadataUrl),
+      audit,
+      onError: context.onError,
+    });
+
+    const engineGuard: EngineGuardOptions = {
+      authorizer:
+        cfg.authz === undefined
+          ? undefined
+          : createAuthorizer({
+              ...cfg.authz,
+              onError: (err) => context.onError?.(err, 'authorization policy failed'),
+            }),
+      verifier:
+        cfg.signing === undefined || cfg.signing.clients.length === 0
+          ? undefined
+          : createRequestVerifier({
+              clients: cfg.signing.clients,
+              toleranceMs: cfg.signing.toleranceMs,
+              nonces: stores.nonces,
+            }),
+      toolLimiter:
+        cfg.rateLimit?.perTool === undefined
+          ? undefined
+          : stores.limiter('tool', cfg.rateLimit.perTool),
+      resourceMetadataUrl: metadataUrl,
+      audit,
+      onError: context.onError,
+    };
+    return {
+      guard,
+      wrap: (engine) => guardEngine(engine, engineGuard),
+      registerRoutes: (app) =>
+        registerSecurityRoutes(app, {
+          path: context.path,
+          resource: cfg.resource,
+          authorizationServers: cfg.authorizationServers ?? [],
+          scopesSupported: cfg.jwt?.challengeScopes,
+          tokens,
+          lockout: lockoutOn ? stores.lockout : undefined,
+        }),
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+function lockoutOptions(l: NonNullable<AuthConfig['lockout']>): {
+  maxFailures?: number;
+  windowMs?: number;
+  lockMs?: number;
+} {
+  return {
+    ...(l.maxFailures === undefined ? {} : { maxFailures: l.maxFailures }),
+    ...(l.windowMs === undefined ? {} : { windowMs: l.windowMs }),
+    ...(l.lockMs === undefined ? {} : { lockMs: l.lockMs }),
+  };
+}
+
+/**
+ * The token endpoint's credential check: a client id/secret or user name/password is a
+ * configured Basic user; a client secret that is an API key stands for the key's principal.
+ * Both go through the providers, so decoy hashing and constant-time checks apply.
+ */
+async function checkCredential(
+  credential: TokenCredential,
+  basic: AuthProvider | undefined,
+  apiKeys: AuthProvider | undefined,
+): Promise<Principal | undefined> {
+  const [user, secret] =
+    credential.type === 'client'
+      ? [credential.clientId, credential.clientSecret]
+      : [credential.username, credential.password];
+  if (apiKeys !== undefined && credential.type === 'client') {
+    const r = await apiKeys.authenticate({ headers: { authorization: `Bearer ${secret}` } });
+    if (r.type === 'authenticated') return r.principal;
+    if (r.type === 'rejected') return undefined;
+  }
+  if (basic === undefined) return undefined;
+  const header = `Basic ${Buffer.from(`${user}:${secret}`, 'utf8').toString('base64')}`;
+  const r = await basic.authenticate({ headers: { authorization: header } });
+  return r.type === 'authenticated' ? r.principal : undefined;
+}

@@ -1,0 +1,152 @@
+/**
+ * The `auth` section of a node's configuration (JSON-friendly; validated by
+ * @mcp-cluster/config, which embeds this schema) and its defaults. Importable on its own
+ * (`@mcp-cluster/security/config`) so the config package pulls in schemas, not providers.
+ */
+import { z } from 'zod';
+import { AuthzConfigSchema } from './authz/config.js';
+import { SigningConfigSchema } from './signing/config.js';
+import { TlsConfigSchema } from './tls/options.js';
+import { TokenServiceConfigSchema } from './tokens/config.js';
+
+/** Long-lived streams (GET SSE, WebSocket, /sse, listen) one principal may hold per process. */
+export const DEFAULT_MAX_STREAMS_PER_PRINCIPAL = 32;
+
+const roles = z.array(z.string().min(1).max(128)).max(64);
+
+const principalSpec = z.strictObject({
+  id: z.string().min(1).max(256),
+  kind: z.enum(['user', 'service']).default('service'),
+  roles: roles.default([]),
+});
+
+const bucket = z.strictObject({
+  /** The largest burst. */
+  capacity: z.number().positive(),
+  /** Tokens added per second, continuously. */
+  refillPerSecond: z.number().positive(),
+});
+
+const jwtKey = z.union([
+  z.strictObject({ type: z.literal('jwk'), jwk: z.record(z.string(), z.unknown()) }),
+  z.strictObject({
+    type: z.literal('spki'),
+    pem: z.string().min(1),
+    alg: z.string().min(1),
+    kid: z.string().optional(),
+  }),
+]);
+
+const JwtConfigSchema = z
+  .strictObject({
+    issuer: z.string().min(1),
+    /** This server's resource identifier (RFC 8707); defaults to `auth.resource`. */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    jwksUrl: z.string().url().optional(),
+    keys: z.array(jwtKey).min(1).optional(),
+    algorithms: z.array(z.string().min(1)).min(1),
+    clockToleranceSec: z.number().int().min(0).max(300).optional(),
+    rolesClaim: z.string().min(1).optional(),
+    scopeClaim: z.string().min(1).optional(),
+    /** Scopes advertised in the 401 challenge. */
+    challengeScopes: z.array(z.string().min(1)).optional(),
+  })
+  .refine((j) => (j.jwksUrl === undefined) !== (j.keys === undefined), {
+    message: 'jwt: give exactly one of jwksUrl and keys',
+  });
+
+export const AuthConfigSchema = z.strictObject({
+  /**
+   * Requests without credentials pass as the `anonymous` principal. Unset: true for `serve`
+   * and `stdio` (a laptop), false for `gateway` (a cluster refuses them unless opened).
+   */
+  allowAnonymous: z.boolean().optional(),
+  /** This server's resource identifier (RFC 9728 `resource`), e.g. https://mcp.example.com/mcp. */
+  resource: z.string().url().optional(),
+  /** Authorization servers advertised in the RFC 9728 metadata. */
+  authorizationServers: z.array(z.string().url()).default([]),
+  jwt: JwtConfigSchema.optional(),
+  staticTokens: z
+    .array(z.strictObject({ token: z.string().min(16), principal: principalSpec }))
+    .min(1)
+    .optional(),
+  basic: z
+    .strictObject({
+      realm: z.string().min(1).optional(),
+      users: z
+        .array(
+          z.strictObject({
+            username: z.string().min(1),
+            hash: z.string().min(1),
+            roles: roles.default([]),
+          }),
+        )
+        .min(1),
+    })
+    .optional(),
+  /** API keys (`mcp-cluster apikey ...`): in Redis in a cluster, else in `file`. */
+  apiKeys: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Embedded node: the JSON file the CLI writes (default `.mcp-cluster/api-keys.json`). */
+      file: z.string().min(1).optional(),
+    })
+    .optional(),
+  tokenService: TokenServiceConfigSchema.optional(),
+  /** Client certificates (needs `tls` with a `caFile`): subject -> principal. */
+  mtls: z
+    .strictObject({
+      subjects: z
+        .array(
+          z.strictObject({
+            match: z.union([
+              z.strictObject({
+                CN: z.string().optional(),
+                O: z.string().optional(),
+                OU: z.string().optional(),
+              }),
+              z.strictObject({ fingerprint256: z.string().min(1) }),
+              z.strictObject({ san: z.string().min(1) }),
+            ]),
+            principal: principalSpec,
+          }),
+        )
+        .default([]),
+      /** Any trusted certificate with a CN becomes principal `cert:<CN>` with these roles. */
+      fromCommonName: z
+        .strictObject({
+          kind: z.enum(['user', 'service']).default('service'),
+          roles: roles.default([]),
+        })
+        .optional(),
+    })
+    .optional(),
+  authz: AuthzConfigSchema.optional(),
+  signing: SigningConfigSchema.optional(),
+  rateLimit: z
+    .strictObject({
+      /** Every request of a principal (HTTP: 429 + Retry-After). */
+      perPrincipal: bucket.optional(),
+      /** `tools/call` per principal and tool (a JSON-RPC -32012 error; 429 on the modern wire). */
+      perTool: bucket.optional(),
+    })
+    .default({}),
+  /** Failed-credential lockout per client address and user name (on when providers exist). */
+  lockout: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      maxFailures: z.number().int().positive().optional(),
+      windowMs: z.number().int().positive().optional(),
+      lockMs: z.number().int().positive().optional(),
+    })
+    .optional(),
+  maxStreamsPerPrincipal: z.number().int().min(1).default(DEFAULT_MAX_STREAMS_PER_PRINCIPAL),
+  /** One JSON line on stderr per refused request. */
+  audit: z.boolean().default(true),
+});
+
+export type AuthConfig = z.output<typeof AuthConfigSchema>;
+export type AuthConfigInput = z.input<typeof AuthConfigSchema>;
+
+export { TlsConfigSchema };
+export type TlsConfig = z.output<typeof TlsConfigSchema>;

@@ -1,0 +1,30 @@
+/**
+ * The audit trail of refusals: one structured line per denied request (who, what, why,
+ * from where). Never a credential, a token or a request's parameter values.
+ */
+export type AuditEventType =
+  'unauthenticated' | 'locked_out' | 'rate_limited' | 'forbidden' | 'bad_signature';
+
+export interface AuditEvent {
+  readonly event: AuditEventType;
+  readonly principal?: string | undefined;
+  readonly method?: string | undefined;
+  /** The permission a denied action needed (e.g. `tools:call:delete_db`). */
+  readonly permission?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly remoteAddress?: string | undefined;
+}
+
+export type AuditSink = (event: AuditEvent) => void;
+
+/** Writes each event as one JSON line: `{"audit":true,"time":…,"event":…,…}`. */
+export function jsonAuditSink(
+  write: (line: string) => void,
+  now = (): number => Date.now(),
+): AuditSink {
+  return (event) => {
+    const line: Record<string, unknown> = { audit: true, time: new Date(now()).toISOString() };
+    for (const [k, v] of Object.entries(event)) if (v !== undefined) line[k] = v;
+    write(`${JSON.stringify(line)}\n`);
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * Per-message security around any Engine (the embedded engine, a gateway's dispatching
+ * engine): request signatures, permissions, per-tool rate limits, and lists filtered to
+ * what the caller may use. It runs where the client's message arrives, before anything is
+ * dispatched, so a refused request has no side effect anywhere.
+ */
+import { ProtocolError, RpcError, toWireError } from '@mcp-cluster/protocol';
+import type {
+  JsonObject,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+} from '@mcp-cluster/protocol';
+import type {
+  Engine,
+  Middleware,
+  Principal,
+  RequestContext,
+  Stage,
+  TaskJob,
+  TaskRun,
+} from '@mcp-cluster/server';
+import { quoteParam } from '../authn/types.js';
+import type { RateLimiter } from '../stores/types.js';
+import type { AuditSink } from './audit.js';
+
+/** What the guard needs of an authorizer (see createAuthorizer). */
+export interface GuardAuthorizer {
+  check(input: {
+    readonly principal: Principal;
+    readonly method: string;
+    readonly params: Readonly<Record<string, unknown>> | undefined;
+    readonly remoteAddress?: string | undefined;
+  }):
+    | { readonly allowed: true }
+    | { readonly allowed: false; readonly reason: string; readonly permission: string };
+  filterList(principal: Principal, method: string, result: JsonObject): JsonObject;
+}
+
+/** What the guard needs of a request-signature verifier (see createRequestVerifier). */
+export interface GuardVerifier {
+  verify(input: {
+    readonly principal: { readonly id: string };
+    readonly method: string;
+    readonly params: Readonly<Record<string, unknown>> | undefined;
+  }): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }>;
+}
+
+export interface EngineGuardOptions {
+  readonly authorizer?: GuardAuthorizer | undefined;
+  readonly verifier?: GuardVerifier | undefined;
+  /** Bucket per principal and tool for `tools/call` (`t:<principal>:<tool>`). */
+  readonly toolLimiter?: RateLimiter | undefined;
+  /** RFC 9728 metadata URL for the step-up challenge of bearer-token callers. */
+  readonly resourceMetadataUrl?: string | undefined;
+  readonly audit?: AuditSink | undefined;
+  /** Store faults (Redis down) that refused a request, for the operator's log. */
+  readonly onError?: ((err: unknown, what: string) => void) | undefined;
+}
+
+const LIST_METHODS: ReadonlySet<string> = new Set([
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+]);
+
+/** Resource methods whose `uri` permission patterns must not be walked around. */
+const URI_METHODS: ReadonlySet<string> = new Set([
+  'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
+]);
+/** `.` / `..` path segments, plain or percent-encoded: `docs://public/../secret` escapes `docs://public/**`. */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$|\?|#)/i;
+
+/** A header-safe rendering of client-influenced text (visible ASCII, the rest %-encoded). */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (c) => encodeURIComponent(c));
+}
+
+/** Principals from bearer tokens (JWT claims) get an RFC 6750 step-up challenge. */
+function isTokenPrincipal(p: Principal): boolean {
+  const claims = p.claims;
+  return claims !== undefined && (typeof claims['iss'] === 'string' || 'scope' in claims);
+}
+
+function failure(id: JsonRpcRequest['id'], err: ProtocolError): JsonRpcResponse {
+  return { jsonrpc: '2.0', id, error: toWireError(err) };
+}
+
+export class GuardedEngine implements Engine {
+  readonly sessions: Engine['sessions'];
+  readonly serverInfo: Engine['serverInfo'];
+  readonly capabilities: Engine['capabilities'];
+  readonly registry: Engine['registry'];
+  readonly changes: Engine['changes'];
+
+  constructor(
+    private readonly inner: Engine,
+    private readonly o: EngineGuardOptions,
+  ) {
+    this.sessions = inner.sessions;
+    this.serverInfo = inner.serverInfo;
+    this.capabilities = inner.capabilities;
+    this.registry = inner.registry;
+    this.changes = inner.changes;
+  }
+
+  async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
+    let refusal: ProtocolError | undefined;
+    try {
+      refusal = await this.refusal(request, ctx);
+    } catch (err) {
+      // A store fault (Redis down) must not open the door: the request is refused, retryably.
+      this.o.onError?.(err, 'security checks failed');
+      return failure(request.id, ProtocolError.of('Unavailable', 'Security checks unavailable'));
+    }
+    if (refusal !== undefined) return failure(request.id, refusal);
+    const response = await this.inner.handleRequest(request, ctx);
+    if (
+      this.o.authorizer !== undefined &&
+      LIST_METHODS.has(request.method) &&
+      'result' in response
+    ) {
+      const result = this.o.authorizer.filterList(ctx.principal, request.method, response.result);
+      return { ...response, result };
+    }
+    return response;
+  }
+
+  handleNotification(notification: JsonRpcNotification, ctx: RequestContext): Promise<void> {
+    return this.inner.handleNotification(notification, ctx);
+  }
+
+  toolDescriptor(name: string): ReturnType<Engine['toolDescriptor']> {
+    return this.inner.toolDescriptor(name);
+  }
+
+  taskRun(job: TaskJob, ctx: RequestContext): TaskRun | undefined {
+    return this.inner.taskRun(job, ctx);
+  }
+
+  use(stage: Stage, middleware: Middleware): void {
+    this.inner.use(stage, middleware);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Why the request must not run, or undefined. Order: signature, permission, rate limit. */
+  private async refusal(
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+  ): Promise<ProtocolError | undefined> {
+    const { principal } = ctx;
+    const audit = (
+      event: 'forbidden' | 'bad_signature' | 'rate_limited',
+      reason: string,
+      permission?: string,
+    ): void =>
+      this.o.audit?.({
+        event,
+        principal: principal.id,
+        method: request.method,
+        permission,
+        reason,
+        remoteAddress: ctx.remoteAddress,
+      });
+    if (this.o.verifier !== undefined) {
+      const verdict = await this.o.verifier.verify({
+        principal,
+        method: request.method,
+        params: request.params,
+      });
+      if (!verdict.ok) {
+        audit('bad_signature', verdict.reason);
+        return new ProtocolError(RpcError.Unauthorized.code, `Unauthorized: ${verdict.reason}`);
+      }
+    }
+    if (this.o.authorizer !== undefined && URI_METHODS.has(request.method)) {
+      const uri = request.params?.['uri'];
+      if (typeof uri === 'string' && DOT_SEGMENT.test(uri)) {
+        audit('forbidden', 'dot segments in resource uri');
+        return new ProtocolError(
+          RpcError.Forbidden.code,
+          'Forbidden: dot segments in resource uri',
+        );
+      }
+    }
+    if (this.o.authorizer !== undefined) {
+      const decision = this.o.authorizer.check({
+        principal,
+        method: request.method,
+        params: request.params,
+        remoteAddress: ctx.remoteAddress,
+      });
+      if (!decision.allowed) {
+        audit('forbidden', decision.reason, decision.permission);
+        const data: Record<string, string> = { permission: decision.permission };
+        if (isTokenPrincipal(principal)) {
+          const metadata =
+            this.o.resourceMetadataUrl === undefined
+              ? ''
+              : `, resource_metadata=${quoteParam(this.o.resourceMetadataUrl)}`;
+          data['wwwAuthenticate'] =
+            `Bearer error="insufficient_scope", scope=${quoteParam(headerSafe(decision.permission))}${metadata}`;
+        }
+        return new ProtocolError(RpcError.Forbidden.code, `Forbidden: ${decision.reason}`, data);
+      }
+    }
+    if (this.o.toolLimiter !== undefined && request.method === 'tools/call') {
+      const name = request.params?.['name'];
+      if (typeof name === 'string') {
+        const decision = await this.o.toolLimiter.take(`t:${principal.id}:${name}`);
+        if (!decision.allowed) {
+          audit('rate_limited', `tool ${name}`);
+          return new ProtocolError(RpcError.RateLimited.code, 'Rate limit exceeded', {
+            retryAfterMs: decision.retryAfterMs,
+          });
+        }
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Wraps `engine` with the configured checks; returns it unchanged when there are none. */
+export function guardEngine(engine: Engine, options: EngineGuardOptions): Engine {
+  const active =
+    options.authorizer !== undefined ||
+    options.verifier !== undefined ||
+    options.toolLimiter !== undefined;
+  return active ? new GuardedEngine(engine, options) : engine;
+}

@@ -1,0 +1,97 @@
+/**
+ * The security routes beside the MCP endpoint, outside the guarded MCP routes (a client
+ * must reach them before it has a token): RFC 9728 metadata and, when the token service is
+ * on, `POST /oauth/token` and `POST /oauth/revoke`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from '@mcp-cluster/transports';
+import {
+  handleRevokeRequest,
+  handleTokenRequest,
+  MAX_TOKEN_REQUEST_BYTES,
+} from '../tokens/endpoint.js';
+import type { TokenHttpRequest, TokenHttpResponse } from '../tokens/endpoint.js';
+import type { TokenService } from '../tokens/service.js';
+import type { LockoutStore } from '../stores/types.js';
+import { METADATA_PATH, resourceMetadata } from './metadata.js';
+
+export const TOKEN_PATH = '/oauth/token';
+export const REVOKE_PATH = '/oauth/revoke';
+
+export interface SecurityRoutesOptions {
+  /** The MCP endpoint path (`/mcp`): the metadata is also served path-suffixed. */
+  readonly path: string;
+  /** Configured resource identifier; derived from each request's Host when absent. */
+  readonly resource?: string | undefined;
+  readonly authorizationServers: readonly string[];
+  readonly scopesSupported?: readonly string[] | undefined;
+  readonly tokens?: TokenService | undefined;
+  /** Failed token requests count towards the client address's lockout. */
+  readonly lockout?: LockoutStore | undefined;
+}
+
+function plainHeaders(req: FastifyRequest): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function send(reply: FastifyReply, r: TokenHttpResponse): FastifyReply {
+  return reply.code(r.status).headers(r.headers).send(r.body);
+}
+
+export async function registerSecurityRoutes(
+  app: FastifyInstance,
+  options: SecurityRoutesOptions,
+): Promise<void> {
+  const metadata = (req: FastifyRequest): Record<string, unknown> =>
+    resourceMetadata({
+      // Without a configured identifier: this very endpoint, as the client reached it.
+      resource: options.resource ?? `${req.protocol}://${req.host}${options.path}`,
+      authorizationServers:
+        options.authorizationServers.length > 0 || options.tokens === undefined
+          ? options.authorizationServers
+          : [`${req.protocol}://${req.host}`],
+      scopesSupported: options.scopesSupported,
+    });
+  app.get(METADATA_PATH, (req, reply) => reply.send(metadata(req)));
+  app.get(`${METADATA_PATH}${options.path}`, (req, reply) => reply.send(metadata(req)));
+
+  const tokens = options.tokens;
+  if (tokens === undefined) return;
+  await app.register((scope, _opts, done) => {
+    // Forms and JSON arrive as text, bounded; the endpoint parses and answers RFC 6749 errors.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'string', bodyLimit: MAX_TOKEN_REQUEST_BYTES },
+      (_req, body, next) => next(null, body),
+    );
+    const request = (req: FastifyRequest): TokenHttpRequest => ({
+      contentType: req.headers['content-type'],
+      body: typeof req.body === 'string' ? req.body : '',
+      headers: plainHeaders(req),
+    });
+    const guarded =
+      (handle: typeof handleTokenRequest) =>
+      async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+        const ids = [`ip:${req.socket.remoteAddress ?? 'unknown'}`];
+        const lock = await options.lockout?.isLocked(ids);
+        if (lock?.locked === true) {
+          return reply
+            .code(429)
+            .header('retry-after', String(Math.max(1, Math.ceil(lock.retryAfterMs / 1000))))
+            .header('cache-control', 'no-store')
+            .send({ error: 'slow_down', error_description: 'too many failed attempts' });
+        }
+        const r = await handle(tokens, request(req));
+        // A wrong client secret or a bad refresh token is a failed attempt (brute force).
+        if (r.status === 401 || r.body['error'] === 'invalid_grant') {
+          await options.lockout?.fail(ids);
+        }
+        return send(reply, r);
+      };
+    scope.post(TOKEN_PATH, guarded(handleTokenRequest));
+    scope.post(REVOKE_PATH, guarded(handleRevokeRequest));
+    done();
+  });
+}

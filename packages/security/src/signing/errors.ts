@@ -1,0 +1,23 @@
+/**
+ * Local errors of request signing. They never cross the wire and never carry a secret or a
+ * signature in their message; a request that fails verification is not an error but a
+ * `{ ok: false, reason }` result.
+ */
+
+export type SigningErrorKind =
+  /** Verifier or key options are invalid; thrown at construction. */
+  | 'config'
+  /** A value cannot be signed (not JSON, too deep, too large, bad field); the caller's bug. */
+  | 'invalid_argument';
+
+export class SigningError extends Error {
+  override readonly name = 'SigningError';
+
+  constructor(
+    readonly kind: SigningErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

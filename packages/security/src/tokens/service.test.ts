@@ -1,0 +1,342 @@
+import { generateKeyPairSync } from 'node:crypto';
+
+import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+
+import { AuthnError } from '../authn/errors.js';
+import { TokenError } from './errors.js';
+import { createTokenService, type TokenServiceOptions } from './service.js';
+import { MemoryTokenStore, type TokenStore } from './store.js';
+import {
+  AUDIENCE,
+  authenticate,
+  bearer,
+  fixture,
+  HS_SECRET,
+  ISSUER,
+  reasonOf,
+  SERVICE_PRINCIPAL,
+  START_MS,
+} from './tokens.testkit.js';
+
+const REFRESH_SHAPE = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
+
+/** Replaces the payload of a signed JWT, keeping header and signature. */
+function withPayload(token: string, change: (p: Record<string, unknown>) => void): string {
+  const [header = '', payload = '', signature = ''] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+  change(claims);
+  return `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+}
+
+async function expectGrantError(promise: Promise<unknown>, code: string, message: RegExp) {
+  const err: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TokenError);
+  expect((err as TokenError).code).toBe(code);
+  expect((err as TokenError).message).toMatch(message);
+}
+
+function pem(type: 'ec' | 'rsa' | 'ed25519'): string {
+  const options =
+    type === 'ec' ? { namedCurve: 'P-256' } : type === 'rsa' ? { modulusLength: 2048 } : {};
+  const { privateKey } = generateKeyPairSync(type as 'ec', options as { namedCurve: string });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+describe('token service: issue and verify', () => {
+  it('issues an access token the verifier accepts, with the documented claims', async () => {
+    const { service, verify } = fixture();
+    const tokens = await service.issue(SERVICE_PRINCIPAL);
+    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 300 });
+    expect(tokens.scope).toBeUndefined();
+    expect(tokens.refresh_token).toMatch(REFRESH_SHAPE);
+    expect(decodeProtectedHeader(tokens.access_token)).toEqual({
+      alg: 'HS256',
+      kid: 'k1',
+      typ: 'at+jwt',
+    });
+    const claims = decodeJwt(tokens.access_token);
+    expect(claims).toMatchObject({
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub: 'svc-reporter',
+      kind: 'service',
+      roles: ['tools:read', 'tools:call'],
+      iat: START_MS / 1000,
+      exp: START_MS / 1000 + 300,
+    });
+    expect(typeof claims.jti).toBe('string');
+    expect(typeof claims['fam']).toBe('string');
+
+    const result = await verify(tokens.access_token);
+    expect(result.type).toBe('authenticated');
+    if (result.type !== 'authenticated') return;
+    expect(result.principal).toMatchObject({
+      id: 'svc-reporter',
+      kind: 'service',
+      roles: ['tools:read', 'tools:call'],
+    });
+    expect(result.principal.claims?.['jti']).toBe(claims.jti);
+  });
+
+  it.each([
+    ['HS512', { secret: HS_SECRET + HS_SECRET }],
+    ['ES256', { privateKeyPem: pem('ec') }],
+    ['RS256', { privateKeyPem: pem('rsa') }],
+    ['EdDSA', { privateKeyPem: pem('ed25519') }],
+  ] as const)('signs and verifies with %s', async (alg, material) => {
+    const { service, verify } = fixture({ signingKey: { alg, kid: 'k2', ...material } });
+    const { access_token } = await service.issue(SERVICE_PRINCIPAL);
+    expect(decodeProtectedHeader(access_token).alg).toBe(alg);
+    expect((await verify(access_token)).type).toBe('authenticated');
+  });
+
+  it('rejects an access token once expired, allowing the clock tolerance', async () => {
+    const { service, verify, clock } = fixture({ clockToleranceSec: 5 });
+    const { access_token } = await service.issue(SERVICE_PRINCIPAL);
+    clock.ms = START_MS + (300 + 4) * 1000;
+    expect((await verify(access_token)).type).toBe('authenticated');
+    clock.ms = START_MS + (300 + 5) * 1000;
+    expect(reasonOf(await verify(access_token))).toBe('token expired');
+  });
+
+  it('rejects a tampered token, another key, a wrong audience, alg none and a foreign typ', async () => {
+    const { service, verify } = fixture();
+    const { access_token } = await service.issue(SERVICE_PRINCIPAL);
+    const tampered = withPayload(access_token, (p) => (p['roles'] = ['admin']));
+    expect(reasonOf(await verify(tampered))).toBe('token signature invalid');
+
+    const other = fixture({ signingKey: { alg: 'HS256', secret: 'x'.repeat(40), kid: 'k1' } });
+    const foreignKey = (await other.service.issue(SERVICE_PRINCIPAL)).access_token;
+    expect(reasonOf(await verify(foreignKey))).toBe('token signature invalid');
+
+    const otherAudience = fixture({ audience: 'https://elsewhere.example' });
+    const wrongAud = (await otherAudience.service.issue(SERVICE_PRINCIPAL)).access_token;
+    expect(reasonOf(await verify(wrongAud))).toMatch(/claim check failed: aud/);
+
+    const [, payload = ''] = access_token.split('.');
+    const none = `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${payload}.`;
+    // Not a three-segment JWS with a signature: nothing of ours, so it is left to others.
+    expect((await verify(none)).type).toBe('skip');
+    const noneSigned = `${Buffer.from('{"alg":"none","kid":"k1","typ":"at+jwt"}').toString('base64url')}.${payload}.AAAA`;
+    expect(reasonOf(await verify(noneSigned))).toBe('token algorithm not allowed');
+
+    const key = new TextEncoder().encode(HS_SECRET);
+    const idToken = await new SignJWT({ roles: [], kind: 'user', fam: 'f' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('alice')
+      .setIssuedAt(START_MS / 1000)
+      .setExpirationTime(START_MS / 1000 + 60)
+      .setJti('j')
+      .sign(key);
+    expect(reasonOf(await verify(idToken))).toMatch(/claim check failed: typ/);
+  });
+
+  it('skips what is not its own: no credential, Basic, opaque bearer, another issuer', async () => {
+    const { verify, service } = fixture();
+    const provider = service.verifier({ name: 'issuer' });
+    expect(provider.name).toBe('issuer');
+    expect((await provider.authenticate({ headers: {} })).type).toBe('skip');
+    expect((await provider.authenticate({ headers: { authorization: 'Basic YTpi' } })).type).toBe(
+      'skip',
+    );
+    expect((await verify('opaque-static-token-value')).type).toBe('skip');
+    expect((await verify('a.b.c')).type).toBe('skip');
+    const other = fixture({ issuer: 'https://auth.other.example' });
+    const foreign = (await other.service.issue(SERVICE_PRINCIPAL)).access_token;
+    expect((await verify(foreign)).type).toBe('skip');
+    // A refresh token presented as a bearer token is not an access token.
+    const { refresh_token } = await service.issue(SERVICE_PRINCIPAL);
+    expect((await verify(refresh_token)).type).toBe('skip');
+    const empty = await provider.authenticate(bearer(''));
+    expect(empty).toMatchObject({ type: 'rejected', status: 401 });
+  });
+
+  it('narrows roles to a requested scope and refuses one beyond the grant', async () => {
+    const { service, verify } = fixture();
+    const tokens = await service.issue(SERVICE_PRINCIPAL, { scope: ['tools:read'] });
+    expect(tokens.scope).toBe('tools:read');
+    const result = await verify(tokens.access_token);
+    expect(result.type === 'authenticated' && result.principal.roles).toEqual(['tools:read']);
+    // The scoped grant cannot be widened on refresh, and asking does not cost the grant.
+    await expectGrantError(
+      service.refresh(tokens.refresh_token, { scope: ['tools:call'] }),
+      'invalid_scope',
+      /exceeds/,
+    );
+    const next = await service.refresh(tokens.refresh_token);
+    expect(next.scope).toBeUndefined();
+    const refreshed = await verify(next.access_token);
+    expect(refreshed.type === 'authenticated' && refreshed.principal.roles).toEqual(['tools:read']);
+    await expectGrantError(
+      service.issue(SERVICE_PRINCIPAL, { scope: ['admin'] }),
+      'invalid_scope',
+      /exceeds/,
+    );
+  });
+});
+
+describe('token service: refresh and revocation', () => {
+  it('rotates the refresh token: the old one is refused, the new one works', async () => {
+    const { service, verify } = fixture();
+    const first = await service.issue(SERVICE_PRINCIPAL);
+    const second = await service.refresh(first.refresh_token);
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(decodeJwt(second.access_token)['fam']).toBe(decodeJwt(first.access_token)['fam']);
+    expect((await verify(second.access_token)).type).toBe('authenticated');
+    const third = await service.refresh(second.refresh_token);
+    expect((await verify(third.access_token)).type).toBe('authenticated');
+  });
+
+  it('reuse of a rotated refresh token revokes the whole family', async () => {
+    const { service, verify } = fixture();
+    const bystander = await service.issue(SERVICE_PRINCIPAL);
+    const first = await service.issue(SERVICE_PRINCIPAL);
+    const second = await service.refresh(first.refresh_token);
+    await expectGrantError(service.refresh(first.refresh_token), 'invalid_grant', /already used/);
+    expect(reasonOf(await verify(second.access_token))).toBe('token revoked');
+    expect(reasonOf(await verify(first.access_token))).toBe('token revoked');
+    await expectGrantError(service.refresh(second.refresh_token), 'invalid_grant', /revoked/);
+    // Another grant of the same principal is untouched.
+    expect((await verify(bystander.access_token)).type).toBe('authenticated');
+    expect((await service.refresh(bystander.refresh_token)).token_type).toBe('Bearer');
+  });
+
+  it('two concurrent refreshes of one token leave no usable grant behind', async () => {
+    const { service, verify } = fixture();
+    const { refresh_token, access_token } = await service.issue(SERVICE_PRINCIPAL);
+    const results = await Promise.allSettled([
+      service.refresh(refresh_token),
+      service.refresh(refresh_token),
+    ]);
+    // At most one consume wins; the other is reuse and revokes the whole family.
+    expect(results.filter((r) => r.status === 'rejected')).not.toHaveLength(0);
+    for (const r of results) {
+      if (r.status !== 'fulfilled') continue;
+      expect(reasonOf(await verify(r.value.access_token))).toBe('token revoked');
+      await expectGrantError(service.refresh(r.value.refresh_token), 'invalid_grant', /revoked/);
+    }
+    expect(reasonOf(await verify(access_token))).toBe('token revoked');
+  });
+
+  it('refuses malformed, unknown, wrong-secret and expired refresh tokens', async () => {
+    const { service, clock } = fixture({ refreshTtlSec: 600 });
+    await expectGrantError(service.refresh('nope'), 'invalid_grant', /malformed/);
+    const unknown = `${'a'.repeat(22)}.${'b'.repeat(43)}`;
+    await expectGrantError(service.refresh(unknown), 'invalid_grant', /invalid or expired/);
+    const { refresh_token } = await service.issue(SERVICE_PRINCIPAL);
+    const [jti] = refresh_token.split('.');
+    // The right jti with a wrong secret neither works nor burns the real token.
+    await expectGrantError(
+      service.refresh(`${jti}.${'c'.repeat(43)}`),
+      'invalid_grant',
+      /invalid or expired/,
+    );
+    const next = await service.refresh(refresh_token);
+    clock.ms += 600 * 1000;
+    await expectGrantError(service.refresh(next.refresh_token), 'invalid_grant', /invalid/);
+  });
+
+  it('revoking an access token refuses it; its grant lives on; the entry expires', async () => {
+    const { service, verify, store, clock } = fixture({ clockToleranceSec: 5 });
+    const tokens = await service.issue(SERVICE_PRINCIPAL);
+    await service.revoke(tokens.access_token);
+    expect(reasonOf(await verify(tokens.access_token))).toBe('token revoked');
+    const next = await service.refresh(tokens.refresh_token);
+    expect((await verify(next.access_token)).type).toBe('authenticated');
+    const jti = decodeJwt(tokens.access_token).jti ?? '';
+    expect(await store.isRevoked({ jti })).toBe(true);
+    clock.ms = START_MS + (300 + 5) * 1000;
+    expect(await store.isRevoked({ jti })).toBe(false);
+  });
+
+  it('revoking a refresh token ends its grant, access tokens included', async () => {
+    const { service, verify } = fixture();
+    const tokens = await service.issue(SERVICE_PRINCIPAL);
+    await service.revoke(tokens.refresh_token);
+    expect(reasonOf(await verify(tokens.access_token))).toBe('token revoked');
+    await expectGrantError(service.refresh(tokens.refresh_token), 'invalid_grant', /revoked/);
+  });
+
+  it('revoke ignores what it does not know', async () => {
+    const { service, verify } = fixture();
+    const tokens = await service.issue(SERVICE_PRINCIPAL);
+    const other = fixture({ issuer: 'https://auth.other.example' });
+    const foreign = (await other.service.issue(SERVICE_PRINCIPAL)).access_token;
+    for (const token of ['garbage', `${'a'.repeat(22)}.${'b'.repeat(43)}`, foreign, 'a.b.c']) {
+      await expect(service.revoke(token)).resolves.toBeUndefined();
+    }
+    expect((await verify(tokens.access_token)).type).toBe('authenticated');
+    expect((await service.refresh(tokens.refresh_token)).token_type).toBe('Bearer');
+  });
+
+  it('a store that cannot answer is a server fault, not a 401', async () => {
+    const { service } = fixture();
+    const { access_token } = await service.issue(SERVICE_PRINCIPAL);
+    const broken: TokenStore = {
+      saveRefresh: () => Promise.resolve(),
+      consumeRefresh: () => Promise.resolve({ status: 'unknown' }),
+      revokeFamily: () => Promise.resolve(),
+      revokeAccess: () => Promise.resolve(),
+      isRevoked: () => Promise.reject(new Error('connection lost')),
+    };
+    const verifier = fixture({ store: broken, now: () => START_MS }).service.verifier();
+    const err: unknown = await verifier.authenticate(bearer(access_token)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthnError);
+    expect((err as AuthnError).kind).toBe('keys_unavailable');
+  });
+});
+
+describe('token service: configuration', () => {
+  const base: TokenServiceOptions = {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    signingKey: { alg: 'HS256', secret: HS_SECRET, kid: 'k1' },
+    store: new MemoryTokenStore(),
+    authenticate,
+  };
+  const configError = (options: Partial<TokenServiceOptions>): AuthnError => {
+    try {
+      createTokenService({ ...base, ...options });
+    } catch (err) {
+      if (err instanceof AuthnError) return err;
+      throw err;
+    }
+    throw new Error('expected a configuration error');
+  };
+
+  it('refuses weak or mismatched keys without echoing the secret', () => {
+    const short = configError({ signingKey: { alg: 'HS256', secret: 'short-secret', kid: 'k' } });
+    expect(short.kind).toBe('config');
+    expect(short.message).not.toContain('short-secret');
+    expect(
+      configError({ signingKey: { alg: 'ES256', privateKeyPem: pem('rsa'), kid: 'k' } }).message,
+    ).toMatch(/does not fit ES256/);
+    expect(
+      configError({ signingKey: { alg: 'RS256', privateKeyPem: 'not a pem', kid: 'k' } }).message,
+    ).toMatch(/not a readable private key/);
+    expect(
+      configError({ signingKey: { alg: 'ES256', secret: HS_SECRET, kid: 'k' } }).message,
+    ).toMatch(/not a secret/);
+    expect(
+      configError({ signingKey: { alg: 'HS256', secret: HS_SECRET, kid: '' } }).message,
+    ).toMatch(/kid/);
+  });
+
+  it('refuses empty issuer/audience, out-of-range lifetimes and unknown grants', () => {
+    expect(configError({ issuer: '' }).message).toMatch(/issuer/);
+    expect(configError({ audience: [] }).message).toMatch(/audience/);
+    expect(configError({ accessTtlSec: 0 }).message).toMatch(/accessTtlSec/);
+    expect(configError({ refreshTtlSec: 1.5 }).message).toMatch(/refreshTtlSec/);
+    expect(configError({ clockToleranceSec: -1 }).message).toMatch(/clockToleranceSec/);
+    expect(configError({ grantTypes: ['implicit' as never] }).message).toMatch(/grant type/);
+  });
+});

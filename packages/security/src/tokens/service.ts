@@ -1,0 +1,335 @@
+/**
+ * A minimal token issuer for deployments without an OAuth server: a credential (checked by an
+ * injected callback) buys a short-lived access token (a JWT any gateway verifies with the
+ * shared key) and a refresh token. Refresh tokens are opaque `<jti>.<secret>` strings; only
+ * SHA-256 of the secret is stored, so a store dump holds no usable token, and they rotate on
+ * every use. Presenting a rotated-out refresh token again revokes its whole family (the
+ * grant), as the OAuth 2.1 security BCP asks: either the thief or the victim used it first.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+import { SignJWT } from 'jose';
+
+import { AuthnError } from '../authn/errors.js';
+import type { AuthProvider } from '../authn/types.js';
+import type { Principal } from '../principal.js';
+import { TokenError } from './errors.js';
+import { resolveSigningKey, type ResolvedSigningKey, type TokenSigningKey } from './signing.js';
+import type { TokenStore } from './store.js';
+import {
+  ACCESS_TOKEN_TYP,
+  accessTokenVerifier,
+  type AccessTokenVerifier,
+  type VerifierOptions,
+} from './verifier.js';
+
+export type TokenCredential =
+  | { readonly type: 'client'; readonly clientId: string; readonly clientSecret: string }
+  | { readonly type: 'password'; readonly username: string; readonly password: string };
+
+export type GrantType = 'client_credentials' | 'password' | 'refresh_token';
+
+export interface TokenServiceOptions {
+  /** `iss` of every token; the verifier skips tokens of any other issuer. */
+  readonly issuer: string;
+  /** `aud` of every token (this cluster's resource identifier). */
+  readonly audience: string | readonly string[];
+  readonly signingKey: TokenSigningKey;
+  /** Access token lifetime (default DEFAULT_ACCESS_TTL_SEC). */
+  readonly accessTtlSec?: number;
+  /** Refresh token lifetime, renewed on each rotation (default DEFAULT_REFRESH_TTL_SEC). */
+  readonly refreshTtlSec?: number;
+  /** Skew allowed when verifying `exp`/`iat` (default DEFAULT_TOKEN_CLOCK_TOLERANCE_SEC). */
+  readonly clockToleranceSec?: number;
+  /** Grants the endpoint accepts (default DEFAULT_GRANT_TYPES; `password` is opt-in). */
+  readonly grantTypes?: readonly GrantType[];
+  readonly store: TokenStore;
+  /** Checks a credential; undefined = wrong credential. Throws only for internal faults. */
+  readonly authenticate: (credential: TokenCredential) => Promise<Principal | undefined>;
+  /** Milliseconds clock (default Date.now); tests inject a fake one. */
+  readonly now?: () => number;
+}
+
+/** RFC 6749 §5.1 access token response. */
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly refresh_token: string;
+  /** Present when the client asked for a scope: the granted one, space-separated. */
+  readonly scope?: string;
+}
+
+export interface IssueOptions {
+  /** Requested scope (a subset of the principal's roles); the token carries only these. */
+  readonly scope?: readonly string[];
+}
+
+export interface TokenService {
+  readonly issuer: string;
+  readonly grantTypes: ReadonlySet<GrantType>;
+  authenticate(credential: TokenCredential): Promise<Principal | undefined>;
+  /** Starts a new grant (token family) for `principal`. */
+  issue(principal: Principal, options?: IssueOptions): Promise<TokenResponse>;
+  /** Rotates a refresh token; throws TokenError('invalid_grant') when it is not acceptable. */
+  refresh(refreshToken: string, options?: IssueOptions): Promise<TokenResponse>;
+  /** RFC 7009: revokes a refresh token's family or an access token; unknown tokens are ignored. */
+  revoke(token: string): Promise<void>;
+  /** Provider verifying this service's access tokens, revocation list included. */
+  verifier(options?: VerifierOptions): AuthProvider;
+}
+
+export const DEFAULT_ACCESS_TTL_SEC = 300;
+export const DEFAULT_REFRESH_TTL_SEC = 86_400;
+export const DEFAULT_TOKEN_CLOCK_TOLERANCE_SEC = 5;
+export const MAX_ACCESS_TTL_SEC = 86_400;
+export const MAX_REFRESH_TTL_SEC = 365 * 86_400;
+export const MAX_TOKEN_CLOCK_TOLERANCE_SEC = 300;
+/** Extra life of a family revocation past the expiry of the family's last possible token. */
+export const FAMILY_REVOCATION_SLACK_SEC = 60;
+export const DEFAULT_GRANT_TYPES: readonly GrantType[] = Object.freeze([
+  'client_credentials',
+  'refresh_token',
+]);
+const ALL_GRANT_TYPES: ReadonlySet<string> = new Set([
+  'client_credentials',
+  'password',
+  'refresh_token',
+]);
+
+/** `<jti>.<secret>`: 16 and 32 random bytes, base64url. */
+const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+const PRINCIPAL_KINDS: ReadonlySet<string> = new Set(['anonymous', 'user', 'service']);
+
+const randomId = (bytes: number): string => randomBytes(bytes).toString('base64url');
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('base64url');
+
+function resolveOptions(options: TokenServiceOptions) {
+  const fail = (message: string): never => {
+    throw new AuthnError('config', `tokenService: ${message}`);
+  };
+  if (options.issuer === '') fail('issuer is empty');
+  const audience =
+    typeof options.audience === 'string' ? [options.audience] : [...options.audience];
+  if (audience.length === 0 || audience.some((a) => a === '')) fail('audience is empty');
+  const integer = (value: number, name: string, min: number, max: number): number => {
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      fail(`${name} must be an integer in ${min}..${max} (got ${value})`);
+    }
+    return value;
+  };
+  const grantTypes = new Set(options.grantTypes ?? DEFAULT_GRANT_TYPES);
+  for (const grant of grantTypes) {
+    if (!ALL_GRANT_TYPES.has(grant)) fail(`unknown grant type ${String(grant)}`);
+  }
+  return Object.freeze({
+    issuer: options.issuer,
+    audience,
+    key: resolveSigningKey(options.signingKey),
+    accessTtlSec: integer(
+      options.accessTtlSec ?? DEFAULT_ACCESS_TTL_SEC,
+      'accessTtlSec',
+      1,
+      MAX_ACCESS_TTL_SEC,
+    ),
+    refreshTtlSec: integer(
+      options.refreshTtlSec ?? DEFAULT_REFRESH_TTL_SEC,
+      'refreshTtlSec',
+      1,
+      MAX_REFRESH_TTL_SEC,
+    ),
+    clockToleranceSec: integer(
+      options.clockToleranceSec ?? DEFAULT_TOKEN_CLOCK_TOLERANCE_SEC,
+      'clockToleranceSec',
+      0,
+      MAX_TOKEN_CLOCK_TOLERANCE_SEC,
+    ),
+    grantTypes,
+    store: options.store,
+    authenticate: options.authenticate,
+    now: options.now ?? Date.now,
+  });
+}
+type Resolved = ReturnType<typeof resolveOptions>;
+
+/** The roles an access token carries: all of the grant's, or the requested subset. */
+function grantedRoles(roles: readonly string[], scope: readonly string[] | undefined): string[] {
+  if (scope === undefined) return [...new Set(roles)];
+  const held = new Set(roles);
+  const wanted = [...new Set(scope)];
+  if (wanted.length === 0) throw new TokenError('invalid_scope', 'scope is empty');
+  if (wanted.some((s) => !held.has(s))) {
+    throw new TokenError('invalid_scope', 'requested scope exceeds the granted scope');
+  }
+  return wanted;
+}
+
+/** A principal fit to be a token subject: what the store keeps and the token carries. */
+function subject(principal: Principal): Principal {
+  if (principal.id === '' || !PRINCIPAL_KINDS.has(principal.kind)) {
+    throw new AuthnError('config', 'tokenService: authenticate returned an invalid principal');
+  }
+  return Object.freeze({
+    id: principal.id,
+    kind: principal.kind,
+    roles: Object.freeze([...new Set(principal.roles)]),
+  });
+}
+
+class Service implements TokenService {
+  private readonly access: AccessTokenVerifier;
+
+  constructor(private readonly o: Resolved) {
+    this.access = accessTokenVerifier({
+      issuer: o.issuer,
+      audience: o.audience,
+      key: o.key,
+      clockToleranceSec: o.clockToleranceSec,
+      store: o.store,
+      now: o.now,
+    });
+  }
+
+  get issuer(): string {
+    return this.o.issuer;
+  }
+
+  get grantTypes(): ReadonlySet<GrantType> {
+    return this.o.grantTypes;
+  }
+
+  authenticate(credential: TokenCredential): Promise<Principal | undefined> {
+    return this.o.authenticate(credential);
+  }
+
+  async issue(principal: Principal, options: IssueOptions = {}): Promise<TokenResponse> {
+    const grant = subject(principal);
+    const roles = grantedRoles(grant.roles, options.scope);
+    // A scoped first grant is the whole grant: refreshes cannot widen it again.
+    const stored = options.scope === undefined ? grant : { ...grant, roles };
+    return this.mint(stored, roles, randomId(16), options.scope !== undefined);
+  }
+
+  async refresh(refreshToken: string, options: IssueOptions = {}): Promise<TokenResponse> {
+    const parts = REFRESH_TOKEN.exec(refreshToken);
+    if (parts === null) throw new TokenError('invalid_grant', 'refresh token is malformed');
+    const [, jti = '', secret = ''] = parts;
+    const result = await this.o.store.consumeRefresh(jti, sha256(secret));
+    if (result.status === 'unknown') {
+      throw new TokenError('invalid_grant', 'refresh token is invalid or expired');
+    }
+    if (result.status === 'reused') {
+      await this.o.store.revokeFamily(result.familyId, this.familyRevocationEnd());
+      throw new TokenError('invalid_grant', 'refresh token was already used; the grant is revoked');
+    }
+    const { record } = result;
+    if (await this.o.store.isRevoked({ familyId: record.familyId })) {
+      throw new TokenError('invalid_grant', 'the grant was revoked');
+    }
+    let roles: string[];
+    try {
+      roles = grantedRoles(record.principal.roles, options.scope);
+    } catch (err) {
+      // A refused scope must not cost the client its grant: put the token back (the live
+      // record wins over its tombstone in both stores).
+      await this.o.store.saveRefresh(jti, record);
+      throw err;
+    }
+    return this.mint(record.principal, roles, record.familyId, options.scope !== undefined);
+  }
+
+  async revoke(token: string): Promise<void> {
+    const parts = REFRESH_TOKEN.exec(token);
+    if (parts !== null) {
+      const [, jti = '', secret = ''] = parts;
+      const result = await this.o.store.consumeRefresh(jti, sha256(secret));
+      // Revoking a refresh token ends the grant, its access tokens included (RFC 7009 §2.1).
+      if (result.status === 'ok') {
+        await this.o.store.revokeFamily(result.record.familyId, this.familyRevocationEnd());
+      } else if (result.status === 'reused') {
+        await this.o.store.revokeFamily(result.familyId, this.familyRevocationEnd());
+      }
+      return;
+    }
+    const claims = await this.access.verifiedClaims(token);
+    if (claims === undefined) return;
+    const untilMs = (claims.exp + this.o.clockToleranceSec) * 1000;
+    await this.o.store.revokeAccess(claims.jti, untilMs);
+  }
+
+  verifier(options: VerifierOptions = {}): AuthProvider {
+    return this.access.provider(options);
+  }
+
+  /**
+   * Past this moment no token of a family revoked now can still be valid; the slack covers a
+   * rotation racing the revocation (its new tokens are minted a moment after "now").
+   */
+  private familyRevocationEnd(): number {
+    const lastAccess = this.o.accessTtlSec + this.o.clockToleranceSec;
+    const lastToken = Math.max(lastAccess, this.o.refreshTtlSec);
+    return this.o.now() + (lastToken + FAMILY_REVOCATION_SLACK_SEC) * 1000;
+  }
+
+  private async mint(
+    grant: Principal,
+    roles: readonly string[],
+    familyId: string,
+    scoped: boolean,
+  ): Promise<TokenResponse> {
+    const now = this.o.now();
+    const iat = Math.floor(now / 1000);
+    const access = await signAccess(this.o.key, {
+      issuer: this.o.issuer,
+      audience: this.o.audience,
+      sub: grant.id,
+      claims: { roles: [...roles], kind: grant.kind, fam: familyId },
+      iat,
+      exp: iat + this.o.accessTtlSec,
+      jti: randomId(16),
+    });
+    const jti = randomId(16);
+    const secret = randomId(32);
+    await this.o.store.saveRefresh(jti, {
+      principal: grant,
+      familyId,
+      expiresAt: now + this.o.refreshTtlSec * 1000,
+      secretHash: sha256(secret),
+    });
+    const response: TokenResponse = {
+      access_token: access,
+      token_type: 'Bearer',
+      expires_in: this.o.accessTtlSec,
+      refresh_token: `${jti}.${secret}`,
+    };
+    return scoped ? { ...response, scope: roles.join(' ') } : response;
+  }
+}
+
+function signAccess(
+  key: ResolvedSigningKey,
+  t: {
+    issuer: string;
+    audience: string[];
+    sub: string;
+    claims: { roles: string[]; kind: string; fam: string };
+    iat: number;
+    exp: number;
+    jti: string;
+  },
+): Promise<string> {
+  return new SignJWT(t.claims)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYP })
+    .setIssuer(t.issuer)
+    .setAudience(t.audience.length === 1 ? (t.audience[0] ?? '') : t.audience)
+    .setSubject(t.sub)
+    .setIssuedAt(t.iat)
+    .setExpirationTime(t.exp)
+    .setJti(t.jti)
+    .sign(key.signKey);
+}
+
+/** Validates the options (throws AuthnError('config')) and parses the signing key once. */
+export function createTokenService(options: TokenServiceOptions): TokenService {
+  return new Service(resolveOptions(options));
+}

@@ -1,0 +1,98 @@
+/**
+ * The transports' door: every HTTP request of the MCP routes (POST/GET/DELETE on the
+ * endpoint, the WebSocket upgrade, legacy /sse and /messages) is admitted or refused here
+ * before anything else reads it. The transports know nothing about credentials: a guard
+ * (built by @mcp-cluster/security from the configuration) decides; without one every
+ * request is the anonymous caller (the embedded node's laptop default).
+ */
+import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ANONYMOUS_CALLER } from '@mcp-cluster/server';
+import type { Caller, LegacySession, Principal } from '@mcp-cluster/server';
+
+/** What a guard may look at: headers and the connection, never the body. */
+export interface GuardRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly remoteAddress: string | undefined;
+  /** The connection (a TLSSocket when the app terminates TLS: client certificates). */
+  readonly socket: Socket;
+}
+
+export type Admission =
+  | { readonly ok: true; readonly principal: Principal }
+  | {
+      readonly ok: false;
+      readonly status: number;
+      /** e.g. WWW-Authenticate, Retry-After. */
+      readonly headers?: Readonly<Record<string, string>>;
+      /** The JSON-RPC error of the body; its message is safe to show the client. */
+      readonly error: { readonly code: number; readonly message: string };
+    };
+
+export interface TransportGuard {
+  admit(request: GuardRequest): Promise<Admission>;
+  /**
+   * Claims one long-lived stream (GET SSE, WebSocket, /sse, subscriptions/listen) for a
+   * principal: a release function, or undefined when the principal has too many open.
+   */
+  openStream?(principal: Principal): (() => void) | undefined;
+}
+
+const callers = new WeakMap<FastifyRequest, Caller>();
+
+/** The caller admitted for this request (anonymous when no guard is configured). */
+export function callerOf(req: FastifyRequest): Caller {
+  return callers.get(req) ?? ANONYMOUS_CALLER;
+}
+
+/** Sessions are bound to their creator: anyone else is told the session does not exist. */
+export function ownsSession(session: LegacySession, caller: Caller): boolean {
+  return (session.ownerId ?? ANONYMOUS_CALLER.principal.id) === caller.principal.id;
+}
+
+function plainHeaders(req: FastifyRequest): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** The onRequest hook: admits the request (remembering its caller) or answers the refusal. */
+export function guardHook(
+  guard: TransportGuard | undefined,
+  fail: (req: FastifyRequest, reply: FastifyReply, err: unknown) => void,
+): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (req, reply) => {
+    const remoteAddress = req.socket.remoteAddress;
+    if (guard === undefined) {
+      if (remoteAddress !== undefined) callers.set(req, { ...ANONYMOUS_CALLER, remoteAddress });
+      return;
+    }
+    let admission: Admission;
+    try {
+      admission = await guard.admit({
+        method: req.method,
+        url: req.url,
+        headers: plainHeaders(req),
+        remoteAddress,
+        socket: req.socket,
+      });
+    } catch (err) {
+      fail(req, reply, err);
+      return reply;
+    }
+    if (admission.ok) {
+      callers.set(req, { principal: admission.principal, remoteAddress });
+      return;
+    }
+    void reply
+      .code(admission.status)
+      .headers(admission.headers ?? {})
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify({ jsonrpc: '2.0', id: null, error: admission.error }));
+    return reply;
+  };
+}

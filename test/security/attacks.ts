@@ -1,0 +1,480 @@
+/**
+ * The attack suite (issue 4): every attack is refused with its exact status and JSON-RPC
+ * code and leaves no side effect — no tool ran (the fixture tools record every run) and no
+ * session was stored. One definition, run against the embedded node and against a
+ * two-gateway cluster (entry points `urls[0]` and `urls[1]`; the embedded node has one).
+ */
+import { connect } from 'node:net';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ApiKeyStore } from '../../packages/security/src/index.js';
+import { eventually } from '../../packages/testkit/src/index.js';
+import {
+  LOCKOUT_FAILURES,
+  PASSWORDS,
+  SIGNER_SECRET,
+  STATIC_TOKENS,
+  TOOL_BURST,
+  basic,
+  bearer,
+  freshAddress,
+  initialize,
+  legacy,
+  mintJwt,
+  modern,
+  rpcError,
+  rpcResult,
+  send,
+  signedBody,
+  tamperedJwt,
+  unsignedJwt,
+} from './support.js';
+import type { RawResponse, SuiteKeys } from './support.js';
+
+export interface AttackTarget {
+  /** Two MCP endpoints: the cluster's two gateways, or the embedded node's one twice. */
+  readonly urls: readonly [string, string];
+  readonly keys: SuiteKeys;
+  /** Lines the fixture tools wrote (one per run). */
+  sideEffects(): string[];
+  /** Legacy sessions stored (engine table, or Redis records). */
+  storedSessions(): Promise<number>;
+  /** The deployment's API key store (file or Redis), as the CLI would open it. */
+  readonly apiKeys: ApiKeyStore;
+}
+
+const UNAUTHORIZED = -32013;
+const FORBIDDEN = -32014;
+const RATE_LIMITED = -32012;
+
+/** Runs `attack` and checks that it changed nothing: no tool ran, no session was stored. */
+async function withoutSideEffects<T>(t: AttackTarget, attack: () => Promise<T>): Promise<T> {
+  const effects = t.sideEffects().length;
+  const sessions = await t.storedSessions();
+  const result = await attack();
+  expect(t.sideEffects().length).toBe(effects);
+  expect(await t.storedSessions()).toBe(sessions);
+  return result;
+}
+
+function expectRefused(r: RawResponse, status: number, code: number): void {
+  expect({ status: r.status, code: rpcError(r)?.code }).toEqual({ status, code });
+  // Refusals never leak internals.
+  expect(r.text).not.toMatch(/at .+\.(ts|js):\d+|node_modules|\/work\//);
+}
+
+export function describeAttackSuite(name: string, setup: () => Promise<AttackTarget>): void {
+  describe(`attack suite: ${name}`, () => {
+    let t: AttackTarget;
+    const echo = { name: 'echo', arguments: { text: 'hi' } };
+    beforeAll(async () => {
+      t = await setup();
+    });
+
+    it('a valid token works on both entry points (control)', async () => {
+      const token = await mintJwt(t.keys);
+      for (const url of t.urls) {
+        const r = await modern(url, 'tools/call', echo, bearer(token), { from: freshAddress() });
+        expect(r.status).toBe(200);
+        expect(rpcResult(r)?.['content']).toEqual([{ type: 'text', text: 'hi' }]);
+      }
+    });
+
+    it('missing credentials: 401 with the RFC 9728 challenge, on every transport', async () => {
+      await withoutSideEffects(t, async () => {
+        const r = await modern(t.urls[1], 'tools/call', echo, {}, { from: freshAddress() });
+        expectRefused(r, 401, UNAUTHORIZED);
+        expect(r.headers['www-authenticate']).toMatch(
+          /Bearer resource_metadata="https:\/\/mcp\.security\.test\/\.well-known\/oauth-protected-resource\/mcp"/,
+        );
+        const init = await initialize(t.urls[0], {}, freshAddress());
+        expectRefused(init.response, 401, UNAUTHORIZED);
+        expect(init.sessionId).toBeUndefined();
+        const origin = new URL(t.urls[0]).origin;
+        for (const path of ['/sse', '/ws']) {
+          const g = await send(`${origin}${path}`, { method: 'GET', from: freshAddress() });
+          expect(g.status).toBe(401);
+        }
+      });
+    });
+
+    it('serves the protected resource metadata without credentials', async () => {
+      const origin = new URL(t.urls[1]).origin;
+      for (const path of [
+        '/.well-known/oauth-protected-resource',
+        '/.well-known/oauth-protected-resource/mcp',
+      ]) {
+        const r = await send(`${origin}${path}`, { method: 'GET' });
+        expect(r.status).toBe(200);
+        expect(JSON.parse(r.text)).toMatchObject({
+          resource: 'https://mcp.security.test/mcp',
+          authorization_servers: ['https://issuer.security.test'],
+        });
+      }
+    });
+
+    const now = (): number => Math.floor(Date.now() / 1000);
+    const badTokens: [string, (k: SuiteKeys) => Promise<string>][] = [
+      ['expired', (k) => mintJwt(k, { expSec: now() - 3600 })],
+      ['not yet valid', (k) => mintJwt(k, { nbfSec: now() + 3600 })],
+      ['wrong audience', (k) => mintJwt(k, { aud: 'https://other.example/mcp' })],
+      ['wrong issuer', (k) => mintJwt(k, { iss: 'https://evil.example' })],
+      ['alg none', () => Promise.resolve(unsignedJwt())],
+      ['re-signed with another key', (k) => mintJwt(k, { key: k.attackerKey, roles: ['admin'] })],
+      ['tampered payload', async (k) => tamperedJwt(await mintJwt(k))],
+    ];
+    for (const [label, make] of badTokens) {
+      it(`rejects a token that is ${label}: 401 invalid_token, nothing runs`, async () => {
+        const token = await make(t.keys);
+        await withoutSideEffects(t, async () => {
+          for (const url of t.urls) {
+            const r = await modern(url, 'tools/call', echo, bearer(token), {
+              from: freshAddress(),
+            });
+            expectRefused(r, 401, UNAUTHORIZED);
+            expect(r.headers['www-authenticate']).toContain('error="invalid_token"');
+            const init = await initialize(url, bearer(token), freshAddress());
+            expectRefused(init.response, 401, UNAUTHORIZED);
+          }
+        });
+      });
+    }
+
+    it('an API key revoked through one entry point is refused at the other within a second', async () => {
+      const { key, record } = await t.apiKeys.create({ principal: 'ci-bot', roles: ['reader'] });
+      const from = freshAddress();
+      const ok = await modern(t.urls[0], 'tools/call', echo, bearer(key), { from });
+      expect(rpcResult(ok)?.['content']).toEqual([{ type: 'text', text: 'hi' }]);
+      expect(await t.apiKeys.revoke(record.id)).toBe(true);
+      const revokedAt = Date.now();
+      // Polled with a side-effect-free request: a key is cached for at most a second.
+      for (const url of [t.urls[1], t.urls[0]]) {
+        await eventually(
+          'the revoked key refused at every entry point',
+          async () => {
+            const r = await modern(url, 'tools/list', {}, { 'x-api-key': key }, { from });
+            return r.status === 401 ? r : undefined;
+          },
+          { timeoutMs: 5_000 },
+        );
+      }
+      // The provider caches a valid key for at most 1 s (default 500 ms): a generous bound.
+      expect(Date.now() - revokedAt).toBeLessThan(3_000);
+      await withoutSideEffects(t, async () => {
+        for (const url of t.urls) {
+          const r = await modern(url, 'tools/call', echo, { 'x-api-key': key }, { from });
+          expectRefused(r, 401, UNAUTHORIZED);
+        }
+      });
+    });
+
+    it('locks out brute force per address and per user name, across entry points', async () => {
+      const attacker = freshAddress();
+      await withoutSideEffects(t, async () => {
+        for (let i = 0; i < LOCKOUT_FAILURES; i++) {
+          const r = await modern(
+            t.urls[i % 2] ?? t.urls[0],
+            'tools/call',
+            echo,
+            basic('alice', `guess-${i}`),
+            {
+              from: attacker,
+            },
+          );
+          expect(r.status === 401 || r.status === 429).toBe(true);
+        }
+        // Now even the right password is refused, from the attacker's address ...
+        const locked = await modern(
+          t.urls[1],
+          'tools/call',
+          echo,
+          basic('alice', PASSWORDS.alice),
+          {
+            from: attacker,
+          },
+        );
+        expectRefused(locked, 429, RATE_LIMITED);
+        expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+        // ... and alice's account from anywhere else.
+        const elsewhere = await modern(
+          t.urls[0],
+          'tools/call',
+          echo,
+          basic('alice', PASSWORDS.alice),
+          { from: freshAddress() },
+        );
+        expectRefused(elsewhere, 429, RATE_LIMITED);
+      });
+      // Another user from another address is unaffected.
+      const bob = await modern(t.urls[0], 'tools/call', echo, basic('bob', PASSWORDS.bob), {
+        from: freshAddress(),
+      });
+      expect(rpcResult(bob)?.['content']).toEqual([{ type: 'text', text: 'hi' }]);
+    });
+
+    it('request signing: unsigned, stale, tampered and replayed requests are refused', async () => {
+      const key = { id: 'sk1', secret: SIGNER_SECRET };
+      const auth = bearer(STATIC_TOKENS.signer);
+      const from = freshAddress();
+      const once = signedBody('tools/call', echo, key);
+      const headers = { ...once.headers, ...auth };
+      const first = await send(t.urls[0], { headers, body: once.body, from });
+      expect(rpcResult(first)?.['content']).toEqual([{ type: 'text', text: 'hi' }]);
+      await withoutSideEffects(t, async () => {
+        const replay = await send(t.urls[1], { headers, body: once.body, from });
+        expectRefused(replay, 401, UNAUTHORIZED);
+        expect(rpcError(replay)?.message).toMatch(/nonce/i);
+        const unsigned = await modern(t.urls[1], 'tools/call', echo, auth, { from });
+        expectRefused(unsigned, 401, UNAUTHORIZED);
+        const stale = await modern(t.urls[0], 'tools/call', echo, auth, {
+          from,
+          sign: key,
+          signedAt: Date.now() - 3_600_000,
+        });
+        expectRefused(stale, 401, UNAUTHORIZED);
+        const edited = await modern(t.urls[0], 'tools/call', echo, auth, {
+          from,
+          sign: key,
+          tamper: (p) => ({ ...p, arguments: { text: 'rm -rf /' } }),
+        });
+        expectRefused(edited, 401, UNAUTHORIZED);
+      });
+    });
+
+    it('a session id presented by another principal is 404 on every method', async () => {
+      const owner = basic('bob', PASSWORDS.bob);
+      const from = freshAddress();
+      const { sessionId } = await initialize(t.urls[0], owner, from);
+      expect(sessionId).toBeDefined();
+      const sid = sessionId ?? '';
+      const mallory = bearer(STATIC_TOKENS.mallory);
+      await withoutSideEffects(t, async () => {
+        for (const url of t.urls) {
+          const post = await legacy(url, sid, 'tools/call', echo, mallory, from);
+          expectRefused(post, 404, -32001);
+          const get = await send(url, {
+            method: 'GET',
+            headers: { accept: 'text/event-stream', 'mcp-session-id': sid, ...mallory },
+            from,
+          });
+          expectRefused(get, 404, -32001);
+          const del = await send(url, {
+            method: 'DELETE',
+            headers: { 'mcp-session-id': sid, ...mallory },
+            from,
+          });
+          expectRefused(del, 404, -32001);
+        }
+      });
+      // The owner still has the session.
+      const own = await legacy(t.urls[1], sid, 'tools/call', echo, owner, from);
+      expect(rpcResult(own)?.['content']).toEqual([{ type: 'text', text: 'hi' }]);
+    });
+
+    it('a tool tools/list hides cannot be called (403 insufficient_scope / in-band -32014)', async () => {
+      const token = await mintJwt(t.keys, { sub: 'reader-jwt', roles: ['reader'] });
+      const from = freshAddress();
+      const list = await modern(t.urls[0], 'tools/list', {}, bearer(token), { from });
+      const tools = (rpcResult(list)?.['tools'] ?? []) as { name: string }[];
+      const names = tools.map((x) => x.name);
+      expect(names).toContain('echo');
+      expect(names).not.toContain('delete_db');
+      const admin = await modern(t.urls[0], 'tools/list', {}, bearer(STATIC_TOKENS.admin), {
+        from,
+      });
+      expect(JSON.stringify(rpcResult(admin))).toContain('delete_db');
+      const { sessionId } = await initialize(t.urls[1], basic('bob', PASSWORDS.bob), from);
+      await withoutSideEffects(t, async () => {
+        const call = { name: 'delete_db', arguments: {} };
+        const r = await modern(t.urls[1], 'tools/call', call, bearer(token), { from });
+        expectRefused(r, 403, FORBIDDEN);
+        expect(r.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);
+        const inBand = await legacy(
+          t.urls[0],
+          sessionId ?? '',
+          'tools/call',
+          call,
+          basic('bob', PASSWORDS.bob),
+          from,
+        );
+        expectRefused(inBand, 200, FORBIDDEN);
+      });
+    });
+
+    it('a resource outside the permitted patterns is neither listed nor readable', async () => {
+      const auth = basic('bob', PASSWORDS.bob);
+      const from = freshAddress();
+      const list = await modern(t.urls[0], 'resources/list', {}, auth, { from });
+      const uris = ((rpcResult(list)?.['resources'] ?? []) as { uri: string }[]).map((x) => x.uri);
+      expect(uris).toEqual(['docs://public/readme']);
+      const ok = await modern(t.urls[1], 'resources/read', { uri: 'docs://public/readme' }, auth, {
+        from,
+      });
+      expect(ok.status).toBe(200);
+      await withoutSideEffects(t, async () => {
+        for (const uri of ['docs://secret/keys', 'docs://public/../secret/keys']) {
+          const r = await modern(t.urls[1], 'resources/read', { uri }, auth, { from });
+          expectRefused(r, 403, FORBIDDEN);
+        }
+      });
+    });
+
+    it('a burst across both entry points is held to the shared per-tool limit', async () => {
+      const auth = bearer(STATIC_TOKENS.burst);
+      const from = freshAddress();
+      const before = t.sideEffects().filter((l) => l.startsWith('echo:burst:')).length;
+      const attempts = TOOL_BURST + 6;
+      const results = await Promise.all(
+        Array.from({ length: attempts }, (_, i) =>
+          modern(t.urls[i % 2] ?? t.urls[0], 'tools/call', echo, auth, { from }),
+        ),
+      );
+      const admitted = results.filter((r) => r.status === 200);
+      const refused = results.filter((r) => r.status === 429);
+      expect(admitted.length).toBe(TOOL_BURST);
+      expect(refused.length).toBe(attempts - TOOL_BURST);
+      for (const r of refused) {
+        expect(rpcError(r)?.code).toBe(RATE_LIMITED);
+        expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      const ran = t.sideEffects().filter((l) => l.startsWith('echo:burst:')).length - before;
+      expect(ran).toBe(TOOL_BURST);
+    });
+
+    it('oversize bodies, overlong strings, deep nesting and malformed UTF-8 are refused', async () => {
+      const auth = bearer(STATIC_TOKENS.admin);
+      const headers = { 'content-type': 'application/json', accept: 'application/json', ...auth };
+      await withoutSideEffects(t, async () => {
+        const big = JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'ping',
+          params: { pad: 'x'.repeat(5 * 1024 * 1024) },
+        });
+        expectRefused(
+          await send(t.urls[0], { headers, body: big, from: freshAddress() }),
+          413,
+          -32015,
+        );
+        const long = JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'ping',
+          params: { pad: 'x'.repeat(2 * 1024 * 1024) },
+        });
+        expectRefused(
+          await send(t.urls[1], { headers, body: long, from: freshAddress() }),
+          400,
+          -32600,
+        );
+        const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+        expectRefused(
+          await send(t.urls[1], { headers, body: deep, from: freshAddress() }),
+          400,
+          -32600,
+        );
+        const utf8 = Buffer.concat([
+          Buffer.from('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"x":"'),
+          Buffer.from([0xc3, 0x28, 0xff]),
+          Buffer.from('"}}'),
+        ]);
+        expectRefused(
+          await send(t.urls[0], { headers, body: utf8, from: freshAddress() }),
+          400,
+          -32700,
+        );
+        // Unauthenticated: refused before the body is read at all.
+        const anon = { 'content-type': 'application/json' };
+        expectRefused(
+          await send(t.urls[1], { headers: anon, body: big, from: freshAddress() }),
+          401,
+          UNAUTHORIZED,
+        );
+      });
+    });
+
+    it('CRLF and oversize headers are refused by the HTTP layer', async () => {
+      const { hostname, port, pathname } = new URL(t.urls[0]);
+      const raw = (head: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const socket = connect({
+            host: hostname,
+            port: Number(port),
+            localAddress: freshAddress(),
+          });
+          let data = '';
+          socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
+          socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
+          socket.on('close', () => resolve(data));
+          socket.on('error', reject);
+          socket.write(head);
+        });
+      await withoutSideEffects(t, async () => {
+        const injected = await raw(
+          `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${STATIC_TOKENS.admin}\rX-Injected: 1\r\nContent-Length: 0\r\n\r\n`,
+        );
+        expect(injected).toMatch(/^HTTP\/1\.1 400/);
+        const bareLf = await raw(
+          `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\nX-B: b\r\nContent-Length: 0\r\n\r\n`,
+        );
+        expect(bareLf).toMatch(/^HTTP\/1\.1 400/);
+        const huge = await raw(
+          `GET ${pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+        );
+        expect(huge).toMatch(/^HTTP\/1\.1 431/);
+      });
+    });
+
+    it('a tampered or foreign requestState is -32602 and runs nothing', async () => {
+      const auth = bearer(STATIC_TOKENS.admin);
+      const from = freshAddress();
+      const call = { name: 'confirm_action', arguments: {} };
+      const first = await modern(t.urls[0], 'tools/call', call, auth, { from });
+      const ir = rpcResult(first) ?? {};
+      expect(ir['resultType']).toBe('input_required');
+      const key = Object.keys(ir['inputRequests'] ?? {})[0] ?? '';
+      const answers = { [key]: { action: 'accept', content: { ok: true } } };
+      const state = String(ir['requestState']);
+      await withoutSideEffects(t, async () => {
+        const tampered = `${state.slice(0, -4)}AAAA`;
+        const r = await modern(
+          t.urls[1],
+          'tools/call',
+          { ...call, inputResponses: answers, requestState: tampered },
+          auth,
+          { from },
+        );
+        expectRefused(r, 400, -32602);
+        // Bound to its principal: another caller cannot finish admin's request.
+        const foreign = await modern(
+          t.urls[1],
+          'tools/call',
+          { ...call, inputResponses: answers, requestState: state },
+          bearer(await mintJwt(t.keys, { sub: 'other', roles: ['reader'] })),
+          { from },
+        );
+        expectRefused(foreign, 400, -32602);
+      });
+      const done = await modern(
+        t.urls[1],
+        'tools/call',
+        { ...call, inputResponses: answers, requestState: state },
+        auth,
+        { from },
+      );
+      expect(rpcResult(done)?.['content']).toEqual([{ type: 'text', text: 'confirmed' }]);
+    });
+
+    it('a bad Origin is 403 before credentials are looked at', async () => {
+      await withoutSideEffects(t, async () => {
+        const r = await modern(
+          t.urls[0],
+          'tools/call',
+          echo,
+          { ...bearer(STATIC_TOKENS.admin), origin: 'https://evil.example' },
+          { from: freshAddress() },
+        );
+        expectRefused(r, 403, FORBIDDEN);
+      });
+    });
+  });
+}

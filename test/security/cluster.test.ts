@@ -1,0 +1,89 @@
+/**
+ * The attack suite against a real cluster: two `mcp-cluster gateway` processes and one
+ * worker (the CLI), the auth configuration in an MCP_CONFIG file, API keys, nonces, lockouts,
+ * buckets and sessions in the test Redis under the cluster's own prefix. Every attack that
+ * spans entry points goes in at one gateway and comes back at the other.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, expect, it } from 'vitest';
+import { RedisApiKeyStore, securityKeys } from '../../packages/security/src/index.js';
+import { startCluster } from '../../packages/testkit/src/index.js';
+import { countKeys } from '../../packages/testkit/src/redis-keys.js';
+import type { TestCluster } from '../../packages/testkit/src/index.js';
+import { describeAttackSuite } from './attacks.js';
+import { suiteAuthConfig, suiteKeys } from './support.js';
+
+const PACK = path.join(import.meta.dirname, 'fixtures', 'pack.ts');
+const dir = mkdtempSync(path.join(tmpdir(), 'mcp-attacks-cluster-'));
+const effects = path.join(dir, 'side-effects.log');
+let cluster: TestCluster | undefined;
+let redis: Redis | undefined;
+
+afterAll(async () => {
+  redis?.disconnect();
+  await cluster?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describeAttackSuite('cluster of two gateways', async () => {
+  const keys = await suiteKeys();
+  const configFile = path.join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify({ auth: await suiteAuthConfig(keys) }));
+  cluster = await startCluster({
+    gateways: 2,
+    workers: 1,
+    packs: [PACK],
+    env: {
+      MCP_CONFIG: configFile,
+      MCP_SECURITY_SIDE_EFFECTS: effects,
+      // The launcher opens test clusters; this one must run with the file's settings.
+      MCP_AUTH_ALLOW_ANONYMOUS: '',
+    },
+  });
+  await cluster.waitForWorkers(1);
+  const c = cluster;
+  const [g1, g2] = c.gateways;
+  if (g1 === undefined || g2 === undefined) throw new Error('two gateways expected');
+  const r = (redis = new Redis(c.redisUrl));
+  return {
+    urls: [g1.url, g2.url],
+    keys,
+    sideEffects: () => {
+      try {
+        return readFileSync(effects, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '');
+      } catch {
+        return [];
+      }
+    },
+    storedSessions: () => countKeys(r, `${c.prefix}:session:*`),
+    apiKeys: new RedisApiKeyStore(r, securityKeys(c.prefix)),
+  };
+});
+
+it('a cluster gateway refuses unauthenticated requests unless explicitly opened', async () => {
+  // The suite's gateways run without auth.allowAnonymous: one more, with no auth at all.
+  const bare = await startCluster({
+    gateways: 1,
+    workers: 1,
+    packs: [PACK],
+    env: { MCP_AUTH_ALLOW_ANONYMOUS: '', MCP_SECURITY_SIDE_EFFECTS: effects },
+  });
+  try {
+    await bare.waitForWorkers(1);
+    const url = bare.gateways[0]?.url ?? '';
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32013);
+  } finally {
+    await bare.close();
+  }
+});

@@ -1,0 +1,48 @@
+/**
+ * The attack suite against the embedded node (`mcp-cluster serve` in-process): memory stores,
+ * API keys in a file, the fixture pack. Both entry points are the one node.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+import { FileApiKeyStore } from '../../packages/security/src/index.js';
+import { startTestServer } from '../../packages/testkit/src/index.js';
+import type { TestServer } from '../../packages/testkit/src/index.js';
+import { describeAttackSuite } from './attacks.js';
+import { suiteAuthConfig, suiteKeys } from './support.js';
+
+const PACK = path.join(import.meta.dirname, 'fixtures', 'pack.ts');
+const dir = mkdtempSync(path.join(tmpdir(), 'mcp-attacks-'));
+const effects = path.join(dir, 'side-effects.log');
+let server: TestServer | undefined;
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describeAttackSuite('embedded node', async () => {
+  // The fixture tools run in this process: they read the file name at call time.
+  process.env.MCP_SECURITY_SIDE_EFFECTS = effects;
+  const keys = await suiteKeys();
+  const apiKeysFile = path.join(dir, 'api-keys.json');
+  const auth = await suiteAuthConfig(keys, apiKeysFile);
+  server = await startTestServer({ packs: [PACK], auth: auth });
+  const s = server;
+  return {
+    urls: [s.url, s.url],
+    keys,
+    sideEffects: () => {
+      try {
+        return readFileSync(effects, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '');
+      } catch {
+        return [];
+      }
+    },
+    storedSessions: () => Promise.resolve(s.engine.sessions.size),
+    apiKeys: new FileApiKeyStore(apiKeysFile),
+  };
+});

@@ -26,6 +26,7 @@ import {
   send,
   signedBody,
   tamperedJwt,
+  tokenRequest,
   unsignedJwt,
 } from './support.js';
 import type { RawResponse, SuiteKeys } from './support.js';
@@ -164,6 +165,70 @@ export function describeAttackSuite(name: string, setup: () => Promise<AttackTar
           const r = await modern(url, 'tools/call', echo, { 'x-api-key': key }, { from });
           expectRefused(r, 401, UNAUTHORIZED);
         }
+      });
+    });
+
+    it('token service: revoked and rotated-out tokens are refused at the other entry point', async () => {
+      const from = freshAddress();
+      const client = basic('bob', PASSWORDS.bob);
+      const issued = await tokenRequest(
+        t.urls[0],
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        client,
+        from,
+      );
+      expect(issued.status).toBe(200);
+      const access = String(issued.body['access_token']);
+      const refresh = String(issued.body['refresh_token']);
+      const ok = await modern(t.urls[1], 'tools/call', echo, bearer(access), { from });
+      expect(rpcResult(ok)?.['content']).toEqual([{ type: 'text', text: 'hi' }]);
+      // Rotation at g1; the old refresh token is spent everywhere.
+      const rotated = await tokenRequest(
+        t.urls[0],
+        '/oauth/token',
+        { grant_type: 'refresh_token', refresh_token: refresh },
+        {},
+        from,
+      );
+      expect(rotated.status).toBe(200);
+      const again = await tokenRequest(
+        t.urls[1],
+        '/oauth/token',
+        { grant_type: 'refresh_token', refresh_token: refresh },
+        {},
+        from,
+      );
+      expect({ status: again.status, error: again.body['error'] }).toEqual({
+        status: 400,
+        error: 'invalid_grant',
+      });
+      await withoutSideEffects(t, async () => {
+        // Reuse revoked the whole family: the rotated access token is refused too, at g2.
+        const reused = await modern(
+          t.urls[1],
+          'tools/call',
+          echo,
+          bearer(String(rotated.body['access_token'])),
+          { from },
+        );
+        expectRefused(reused, 401, UNAUTHORIZED);
+      });
+      // A fresh grant, revoked at g2, refused at g1.
+      const second = await tokenRequest(
+        t.urls[1],
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        client,
+        from,
+      );
+      const token = String(second.body['access_token']);
+      expect((await tokenRequest(t.urls[1], '/oauth/revoke', { token }, {}, from)).status).toBe(
+        200,
+      );
+      await withoutSideEffects(t, async () => {
+        const revoked = await modern(t.urls[0], 'tools/call', echo, bearer(token), { from });
+        expectRefused(revoked, 401, UNAUTHORIZED);
       });
     });
 
@@ -315,6 +380,21 @@ export function describeAttackSuite(name: string, setup: () => Promise<AttackTar
           const r = await modern(t.urls[1], 'resources/read', { uri }, auth, { from });
           expectRefused(r, 403, FORBIDDEN);
         }
+      });
+    });
+
+    it('a listen stream cannot subscribe to updates of a resource it may not read', async () => {
+      const auth = basic('bob', PASSWORDS.bob);
+      await withoutSideEffects(t, async () => {
+        const r = await modern(
+          t.urls[1],
+          'subscriptions/listen',
+          { notifications: { resourceSubscriptions: ['docs://secret/keys'] } },
+          auth,
+          { from: freshAddress() },
+        );
+        // The listen stream is already SSE when the check answers: the error ends it.
+        expect(rpcError(r)?.code).toBe(FORBIDDEN);
       });
     });
 

@@ -16,6 +16,7 @@ import { modernRequest, readMcpResponse } from '../../packages/testkit/src/index
 export const ISSUER = 'https://issuer.security.test';
 /** The resource identifier (RFC 9728) and JWT audience of the suite's server. */
 export const RESOURCE = 'https://mcp.security.test/mcp';
+export const TOKEN_SECRET = 'token-service-secret-for-the-attack-suite-0123';
 export const SIGNER_SECRET = 'signing-secret-for-the-attack-suite-0123456789';
 export const STATIC_TOKENS = {
   admin: 'static-admin-token-0123456789abcdef',
@@ -80,6 +81,11 @@ export async function suiteAuthConfig(
           'tasks:*',
         ],
       },
+    },
+    tokenService: {
+      issuer: 'https://tokens.security.test',
+      audience: RESOURCE,
+      signingKey: { alg: 'HS256', secret: TOKEN_SECRET, kid: 't1' },
     },
     signing: { clients: [{ principal: 'signer', keys: [{ id: 'sk1', secret: SIGNER_SECRET }] }] },
     rateLimit: { perTool: { capacity: TOOL_BURST, refillPerSecond: 0.001 } },
@@ -293,6 +299,25 @@ export function legacy(
     body: JSON.stringify({ jsonrpc: '2.0', id: randomBytes(4).toString('hex'), method, params }),
     ...(from === undefined ? {} : { from }),
   });
+}
+
+/** A form POST to the token service (`/oauth/token` or `/oauth/revoke`) of `url`'s origin. */
+export async function tokenRequest(
+  url: string,
+  path: '/oauth/token' | '/oauth/revoke',
+  form: Record<string, string>,
+  auth: Record<string, string>,
+  from?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await send(`${new URL(url).origin}${path}`, {
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth },
+    body: new URLSearchParams(form).toString(),
+    ...(from === undefined ? {} : { from }),
+  });
+  return {
+    status: r.status,
+    body: JSON.parse(r.text === '' ? '{}' : r.text) as Record<string, unknown>,
+  };
 }
 
 /** The JSON-RPC error of a response's last message, if it has one. */

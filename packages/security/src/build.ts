@@ -65,6 +65,27 @@ function bearerChallenge(metadataUrl: string | undefined): string {
   return metadataUrl === undefined ? 'Bearer' : `Bearer resource_metadata="${metadataUrl}"`;
 }
 
+/**
+ * The 401 challenge: the providers' own, once each. Static tokens, API keys and the token
+ * service say a bare `Bearer`; it gets the RFC 9728 metadata URL unless a JWT provider's
+ * challenge already carries it.
+ */
+function admissionChallenge(
+  providers: readonly AuthProvider[],
+  metadataUrl: string | undefined,
+): string {
+  const own = [
+    ...new Set(providers.flatMap((p) => (p.challenge === undefined ? [] : [p.challenge]))),
+  ];
+  const others = own.filter((c) => c !== 'Bearer');
+  const bearer =
+    own.length === others.length || others.some((c) => /^bearer\s/i.test(c))
+      ? []
+      : [bearerChallenge(metadataUrl)];
+  const all = [...bearer, ...others];
+  return all.length === 0 ? bearerChallenge(metadataUrl) : all.join(', ');
+}
+
 export async function createSecurity(
   auth: AuthConfig | undefined,
   context: SecurityContext,
@@ -175,7 +196,7 @@ export async function createSecurity(
       lockout: lockoutOn ? stores.lockout : undefined,
       rateLimiter: cfg.rateLimit?.perPrincipal === undefined ? undefined : stores.rateLimiter,
       maxStreamsPerPrincipal: cfg.maxStreamsPerPrincipal,
-      challenge: bearerChallenge(metadataUrl),
+      challenge: admissionChallenge(providers, metadataUrl),
       audit,
       onError: context.onError,
     });

@@ -2,7 +2,9 @@
  * The fastify application every HTTP-serving process starts from (the embedded node, a
  * cluster gateway): the server settings long-lived MCP streams need.
  */
+import { STATUS_CODES } from 'node:http';
 import type { ServerOptions } from 'node:https';
+import type { Socket } from 'node:net';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 
@@ -36,6 +38,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // Long-lived streams must not hold a shutdown hostage.
     forceCloseConnections: true,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
   } as const;
   const maxHeaderSize = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   // Two calls: fastify types an HTTPS instance apart, and callers want one FastifyInstance.
@@ -44,4 +47,45 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return Fastify({ ...common, https });
   }
   return Fastify({ ...common, http: { maxHeaderSize } });
+}
+
+/** How long a refused connection may keep sending before it is cut. */
+export const CLIENT_ERROR_LINGER_MS = 2_000;
+/** How much of a refused request is read and thrown away before the connection is cut. */
+export const CLIENT_ERROR_DRAIN_BYTES = 1024 * 1024;
+
+function clientErrorStatus(code: string | undefined): number {
+  if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  return 400;
+}
+
+/**
+ * Answers a request the HTTP parser refused (malformed head, CR or LF where they may not
+ * be, an oversize head) with its status, then closes gracefully: what the client is still
+ * sending is read and dropped (bounded in time and bytes) so the kernel does not reset the
+ * connection and throw the answer away before the client reads it. fastify's default
+ * destroys the socket at once, which a client still writing sees as ECONNRESET.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = clientErrorStatus(error.code);
+  const body = JSON.stringify({ error: STATUS_CODES[status], statusCode: status });
+  // Stop feeding the failed parser; drain instead.
+  socket.removeAllListeners('data');
+  let drained = 0;
+  socket.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > CLIENT_ERROR_DRAIN_BYTES) socket.destroy();
+  });
+  socket.setTimeout(CLIENT_ERROR_LINGER_MS, () => socket.destroy());
+  socket.resume();
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

@@ -84,8 +84,9 @@ export async function mcpTransports(
   app.addHook(
     'onRequest',
     guardHook(options.guard, (req, reply, err) => {
+      // A store the checks need is down (Redis): refused, retryably, never admitted.
       req.log.error({ err }, 'admission failed');
-      rejectJson(reply, 500, null, ProtocolError.of('InternalError'));
+      rejectJson(reply, 503, null, ProtocolError.of('Unavailable', 'Security checks unavailable'));
     }),
   );
 

@@ -41,7 +41,7 @@ describe('chainProviders', () => {
     expect(calls).toEqual(['a', 'b']);
   });
 
-  it('rejects 401 with every challenge when all providers skip', async () => {
+  it('skips when every provider skips, offering every challenge', async () => {
     const calls: string[] = [];
     const chain = chainProviders([
       fixed('a', SKIP, calls, 'Bearer resource_metadata="https://x/m"'),
@@ -49,18 +49,10 @@ describe('chainProviders', () => {
       fixed('c', SKIP, calls, 'Basic realm="r"'),
     ]);
     expect(chain.challenge).toBe('Bearer resource_metadata="https://x/m", Basic realm="r"');
-    expect(await chain.authenticate({ headers: {} })).toEqual({
-      type: 'rejected',
-      status: 401,
-      reason: 'no credentials',
-      wwwAuthenticate: 'Bearer resource_metadata="https://x/m", Basic realm="r"',
-    });
+    expect(await chain.authenticate({ headers: {} })).toEqual(SKIP);
     expect(calls).toEqual(['a', 'b', 'c']);
     const empty = chainProviders([]);
-    expect(await empty.authenticate({ headers: {} })).toEqual({
-      type: 'rejected',
-      status: 401,
-      reason: 'no credentials',
-    });
+    expect(empty.challenge).toBeUndefined();
+    expect(await empty.authenticate({ headers: {} })).toEqual(SKIP);
   });
 });

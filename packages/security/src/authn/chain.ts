@@ -1,9 +1,10 @@
-import { rejected, type AuthProvider, type AuthResult } from './types.js';
+import { SKIP, type AuthProvider, type AuthResult } from './types.js';
 
 /**
  * Tries providers in order; the first result that is not `skip` wins (a rejection is
- * final, it does not fall through). When every provider skips the request is rejected 401
- * with the providers' challenges joined into one WWW-Authenticate value.
+ * final, it does not fall through). When every provider skips, so does the chain: the
+ * caller (admission) decides between anonymous access and a 401 carrying `challenge` (the
+ * providers' challenges joined), and a request without credentials is no failed attempt.
  */
 export function chainProviders(providers: readonly AuthProvider[]): AuthProvider {
   const list = [...providers];
@@ -16,7 +17,7 @@ export function chainProviders(providers: readonly AuthProvider[]): AuthProvider
         const result = await provider.authenticate(req);
         if (result.type !== 'skip') return result;
       }
-      return rejected(401, 'no credentials', challenge);
+      return SKIP;
     },
   };
   return challenge === undefined ? base : { ...base, challenge };

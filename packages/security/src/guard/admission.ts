@@ -15,7 +15,10 @@ import { tlsPeerOf } from '../tls/peer.js';
 import type { AuditSink } from './audit.js';
 
 export interface AdmissionOptions {
-  /** The configured providers, chained (see chainProviders); undefined when none. */
+  /**
+   * The configured providers, chained (chainProviders); undefined when none. A request none
+   * of them applies to comes back `skip`: anonymous when allowed, else 401 with `challenge`.
+   */
   readonly provider: AuthProvider | undefined;
   /** Requests without credentials pass as `anonymous`; otherwise they get 401. */
   readonly allowAnonymous: boolean;
@@ -27,7 +30,7 @@ export interface AdmissionOptions {
   readonly rateLimiter?: RateLimiter | undefined;
   /** Long-lived streams one principal may hold open on this process. */
   readonly maxStreamsPerPrincipal: number;
-  /** The 401 challenge when no provider has one (e.g. no providers, anonymous refused). */
+  /** The 401 challenge (WWW-Authenticate); the provider's own when not given. */
   readonly challenge?: string | undefined;
   readonly audit?: AuditSink | undefined;
   /** Faults that are not the caller's (JWKS down, Redis errors), for the operator's log. */
@@ -73,7 +76,7 @@ export function createAdmission(options: AdmissionOptions): TransportGuard {
     roles: Object.freeze([...options.anonymousRoles]),
   });
   const openStreams = new Map<string, number>();
-  const challenge = options.provider?.challenge ?? options.challenge;
+  const challenge = options.challenge ?? options.provider?.challenge;
 
   async function authenticate(req: GuardRequest): Promise<AuthResult> {
     if (options.provider === undefined) return { type: 'skip' };

@@ -153,6 +153,23 @@ export class GuardedEngine implements Engine {
     return this.close();
   }
 
+  /** The authorizer's decision for the request, and for each uri a listen stream asks about. */
+  private authorize(
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+  ): ReturnType<GuardAuthorizer['check']> {
+    const authorizer = this.o.authorizer;
+    if (authorizer === undefined) return { allowed: true };
+    const input = { principal: ctx.principal, remoteAddress: ctx.remoteAddress };
+    const decision = authorizer.check({ ...input, method: request.method, params: request.params });
+    if (!decision.allowed) return decision;
+    for (const uri of listenedUris(request)) {
+      const d = authorizer.check({ ...input, method: 'resources/read', params: { uri } });
+      if (!d.allowed) return d;
+    }
+    return decision;
+  }
+
   /** Why the request must not run, or undefined. Order: signature, permission, rate limit. */
   private async refusal(
     request: JsonRpcRequest,
@@ -194,12 +211,7 @@ export class GuardedEngine implements Engine {
       }
     }
     if (this.o.authorizer !== undefined) {
-      const decision = this.o.authorizer.check({
-        principal,
-        method: request.method,
-        params: request.params,
-        remoteAddress: ctx.remoteAddress,
-      });
+      const decision = this.authorize(request, ctx);
       if (!decision.allowed) {
         audit('forbidden', decision.reason, decision.permission);
         const data: Record<string, string> = { permission: decision.permission };
@@ -228,6 +240,17 @@ export class GuardedEngine implements Engine {
     }
     return undefined;
   }
+}
+
+/** `resources/updated` carries a uri: listening to one needs the right to read it. */
+function listenedUris(request: JsonRpcRequest): string[] {
+  if (request.method !== 'subscriptions/listen') return [];
+  const n = request.params?.['notifications'];
+  const uris =
+    typeof n === 'object' && n !== null
+      ? (n as Record<string, unknown>)['resourceSubscriptions']
+      : undefined;
+  return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === 'string') : [];
 }
 
 /** Wraps `engine` with the configured checks; returns it unchanged when there are none. */

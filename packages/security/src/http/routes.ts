@@ -71,24 +71,36 @@ export async function registerSecurityRoutes(
       body: typeof req.body === 'string' ? req.body : '',
       headers: plainHeaders(req),
     });
+    const unavailable = (req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply => {
+      // A store fault: nothing of it reaches the client (RFC 6749 has no 5xx error code).
+      req.log.error({ err }, 'token endpoint failed');
+      return reply
+        .code(503)
+        .header('cache-control', 'no-store')
+        .send({ error: 'temporarily_unavailable' });
+    };
     const guarded =
       (handle: typeof handleTokenRequest) =>
       async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
         const ids = [`ip:${req.socket.remoteAddress ?? 'unknown'}`];
-        const lock = await options.lockout?.isLocked(ids);
-        if (lock?.locked === true) {
-          return reply
-            .code(429)
-            .header('retry-after', String(Math.max(1, Math.ceil(lock.retryAfterMs / 1000))))
-            .header('cache-control', 'no-store')
-            .send({ error: 'slow_down', error_description: 'too many failed attempts' });
+        try {
+          const lock = await options.lockout?.isLocked(ids);
+          if (lock?.locked === true) {
+            return reply
+              .code(429)
+              .header('retry-after', String(Math.max(1, Math.ceil(lock.retryAfterMs / 1000))))
+              .header('cache-control', 'no-store')
+              .send({ error: 'slow_down', error_description: 'too many failed attempts' });
+          }
+          const r = await handle(tokens, request(req));
+          // A wrong client secret or a bad refresh token is a failed attempt (brute force).
+          if (r.status === 401 || r.body['error'] === 'invalid_grant') {
+            await options.lockout?.fail(ids);
+          }
+          return send(reply, r);
+        } catch (err) {
+          return unavailable(req, reply, err);
         }
-        const r = await handle(tokens, request(req));
-        // A wrong client secret or a bad refresh token is a failed attempt (brute force).
-        if (r.status === 401 || r.body['error'] === 'invalid_grant') {
-          await options.lockout?.fail(ids);
-        }
-        return send(reply, r);
       };
     scope.post(TOKEN_PATH, guarded(handleTokenRequest));
     scope.post(REVOKE_PATH, guarded(handleRevokeRequest));

@@ -102,6 +102,7 @@ export {
   workerOfClientRequest,
   workerOfTask,
 } from './dispatch.js';
+export { DISPATCH_SIGNATURE_HEADER, signDispatch, verifyDispatch } from './dispatch-auth.js';
 export { RedisStreamMirror } from './stream-mirror.js';
 export type { ClusterConnections, ClusterConnectionsOptions } from './connections.js';
 export { openClusterConnections } from './connections.js';

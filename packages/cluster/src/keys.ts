@@ -33,6 +33,8 @@ export interface ClusterKeys {
   registryRevision(): string;
   /** String: the cluster-wide MRTR requestState signing secret when none is configured. */
   stateKey(): string;
+  /** String: the cluster-wide dispatch signing secret when none is configured. */
+  dispatchKey(): string;
 }
 
 export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
@@ -44,6 +46,7 @@ export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
     workerIndex: () => `${prefix}:registry:workers`,
     registryRevision: () => `${prefix}:registry:revision`,
     stateKey: () => `${prefix}:cluster:state-key`,
+    dispatchKey: () => `${prefix}:cluster:dispatch-key`,
   };
 }
 

@@ -40,6 +40,11 @@ export interface ClusterState extends AsyncDisposable {
    * once per cluster (first writer wins), so a retry may land on any worker.
    */
   sharedStateKey(): Promise<{ id: string; secret: string }>;
+  /**
+   * The secret gateways sign dispatches with and workers check them against when none is
+   * configured (dispatch-auth.ts): created once per cluster, first writer wins.
+   */
+  sharedDispatchSecret(): Promise<string>;
   /** True when the store answers within `timeoutMs` (readiness checks). */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -57,12 +62,14 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
   if (config.redisUrl === undefined || config.redisUrl === '') {
     const close = (): Promise<void> => Promise.resolve();
     const secret = newSecret();
+    const dispatchSecret = newSecret();
     return {
       kind: 'memory',
       keys,
       sessions: new MemorySessionStore(),
       registry: new MemoryComponentRegistry(),
       sharedStateKey: () => Promise.resolve({ id: SHARED_STATE_KEY_ID, secret }),
+      sharedDispatchSecret: () => Promise.resolve(dispatchSecret),
       ping: () => Promise.resolve(true),
       close,
       [Symbol.asyncDispose]: close,
@@ -70,6 +77,13 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
   }
   const onError = config.onError;
   const { redis, close } = await connectRedis(config.redisUrl, onError);
+  // SET NX then GET: whoever wrote first, every node reads the same secret.
+  const sharedSecret = async (key: string): Promise<string> => {
+    await redis.set(key, newSecret(), 'NX');
+    const secret = await redis.get(key);
+    if (secret === null) throw new Error(`cluster secret ${key} vanished`);
+    return secret;
+  };
   return {
     kind: 'redis',
     keys,
@@ -100,12 +114,9 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       }
     },
     async sharedStateKey() {
-      // SET NX then GET: whoever wrote first, every node reads the same secret.
-      await redis.set(keys.stateKey(), newSecret(), 'NX');
-      const secret = await redis.get(keys.stateKey());
-      if (secret === null) throw new Error('cluster state key vanished');
-      return { id: SHARED_STATE_KEY_ID, secret };
+      return { id: SHARED_STATE_KEY_ID, secret: await sharedSecret(keys.stateKey()) };
     },
+    sharedDispatchSecret: () => sharedSecret(keys.dispatchKey()),
     close,
     [Symbol.asyncDispose]: close,
   };

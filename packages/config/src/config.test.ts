@@ -7,6 +7,7 @@ import {
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_HOST,
   DEFAULT_PORT,
+  MIN_DISPATCH_SECRET_LENGTH,
   configFromEnv,
   loadConfig,
   resolveConfig,
@@ -70,6 +71,17 @@ describe('configFromEnv', () => {
       ],
       allowedHosts: ['localhost', 'example.com'],
     });
+  });
+
+  it('reads dispatch secrets (rotation list) and refuses short ones', () => {
+    const current = 'c'.repeat(MIN_DISPATCH_SECRET_LENGTH);
+    const previous = 'p'.repeat(MIN_DISPATCH_SECRET_LENGTH + 8);
+    const input = configFromEnv({ MCP_DISPATCH_SECRETS: `${current}, ${previous}` });
+    expect(input).toEqual({ dispatchSecrets: [current, previous] });
+    expect(resolveConfig(input).dispatchSecrets).toEqual([current, previous]);
+    expect(resolveConfig({}).dispatchSecrets).toEqual([]);
+    const short = configFromEnv({ MCP_DISPATCH_SECRETS: 'too-short' });
+    expect(() => resolveConfig(short)).toThrow(/dispatchSecrets: at least 32 characters/);
   });
 
   it('reports malformed numbers and keys', () => {

@@ -41,6 +41,8 @@ export const DEFAULT_DRAIN_MS = 8_000;
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 300_000;
 /** BullMQ lock of a running task: a crashed worker's task is taken over after this long. */
 export const DEFAULT_TASK_LOCK_MS = 10_000;
+/** Shortest dispatch secret accepted (32 characters: 192 bits or more of base64url). */
+export const MIN_DISPATCH_SECRET_LENGTH = 32;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -124,6 +126,20 @@ export const ConfigSchema = z.strictObject({
   dispatchTimeoutMs: z.number().int().min(100).default(DEFAULT_DISPATCH_TIMEOUT_MS),
   /** Worker: how long a task of a crashed worker waits before another worker takes it over. */
   taskLockMs: z.number().int().min(500).default(DEFAULT_TASK_LOCK_MS),
+  /**
+   * Secrets gateways sign dispatches to workers with; the first signs, all verify (rotation).
+   * Empty: one random secret per cluster, kept in Redis.
+   */
+  dispatchSecrets: z
+    .array(
+      z
+        .string()
+        .min(
+          MIN_DISPATCH_SECRET_LENGTH,
+          `dispatchSecrets: at least ${MIN_DISPATCH_SECRET_LENGTH} characters each`,
+        ),
+    )
+    .default([]),
 });
 
 /** What callers may pass: every field optional. */
@@ -131,7 +147,11 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** The resolved, frozen configuration. */
 export type Config = Readonly<
-  Omit<z.output<typeof ConfigSchema>, 'packs' | 'allowedHosts' | 'allowedOrigins' | 'stateKeys'> & {
+  Omit<
+    z.output<typeof ConfigSchema>,
+    'packs' | 'allowedHosts' | 'allowedOrigins' | 'stateKeys' | 'dispatchSecrets'
+  > & {
+    readonly dispatchSecrets: readonly string[];
     readonly packs: readonly string[];
     readonly allowedHosts: readonly string[];
     readonly allowedOrigins: readonly string[];
@@ -169,6 +189,7 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     allowedHosts: Object.freeze([...new Set(c.allowedHosts)]),
     allowedOrigins: Object.freeze([...new Set(c.allowedOrigins)]),
     stateKeys: Object.freeze(c.stateKeys.map((k) => Object.freeze({ ...k }))),
+    dispatchSecrets: Object.freeze([...c.dispatchSecrets]),
   });
 }
 

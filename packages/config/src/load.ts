@@ -38,6 +38,7 @@ export const ENV_VARS = {
   MCP_DRAIN_MS: 'drainMs',
   MCP_DISPATCH_TIMEOUT_MS: 'dispatchTimeoutMs',
   MCP_TASK_LOCK_MS: 'taskLockMs',
+  MCP_DISPATCH_SECRETS: 'dispatchSecrets',
 } as const satisfies Record<string, keyof ConfigInput>;
 
 /** Environment variables that set one field of the `auth` section. */
@@ -53,7 +54,7 @@ export const CONFIG_FILE_ENV = 'MCP_CONFIG';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const LIST_FIELDS = new Set<string>(['packs', 'allowedHosts', 'allowedOrigins']);
+const LIST_FIELDS = new Set<string>(['packs', 'allowedHosts', 'allowedOrigins', 'dispatchSecrets']);
 const INT_FIELDS = new Set<string>([
   'port',
   'bodyLimitBytes',

@@ -6,8 +6,14 @@
  * Services are imported by source path: they do not depend on the testkit (the testkit
  * depends on them, through the CLI).
  */
-import { randomUUID } from 'node:crypto';
-import { createClusterState, encodeEnvelope } from '../../cluster/src/index.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  DISPATCH_PATH,
+  DISPATCH_SIGNATURE_HEADER,
+  createClusterState,
+  encodeEnvelope,
+  signDispatch,
+} from '../../cluster/src/index.js';
 import type { ClusterState, DispatchEnvelope } from '../../cluster/src/index.js';
 import { resolveConfig } from '../../config/src/index.js';
 import type { ConfigInput } from '../../config/src/index.js';
@@ -29,6 +35,13 @@ export const IN_PROCESS_DRAIN_MS = 2_000;
 export const DISPATCH_DEADLINE_MS = 30_000;
 /** Bound on one GET /readyz. */
 const READYZ_TIMEOUT_MS = 5_000;
+
+/**
+ * The dispatch secret of every in-process cluster of this test process: its gateways sign
+ * with it and its workers check it, so a test can send a worker a dispatch by hand
+ * ({@link postDispatch}) the way a gateway does.
+ */
+export const TEST_DISPATCH_SECRET = randomBytes(32).toString('base64url');
 
 /** The principal of an unauthenticated client, as a gateway puts it in the envelope. */
 export const ANONYMOUS = Object.freeze({
@@ -67,6 +80,7 @@ export class InProcessCluster implements AsyncDisposable {
       drainMs: IN_PROCESS_DRAIN_MS,
       // Gateways refuse unauthenticated requests by default; test clusters open explicitly.
       auth: { allowAnonymous: true },
+      dispatchSecrets: [TEST_DISPATCH_SECRET],
       ...overrides,
     });
   }
@@ -119,6 +133,29 @@ export class InProcessCluster implements AsyncDisposable {
     for (const s of this.states.splice(0)) await s.close().catch(() => undefined);
     await deleteRedisKeys(testServices().redisUrl, `${this.prefix}:*`);
   }
+}
+
+/**
+ * POSTs a dispatch to a worker (`workerUrl` is its base URL) with `headers`, signed with
+ * `secret` (the in-process clusters' by default) over exactly these headers and `body`.
+ */
+export function postDispatch(
+  workerUrl: string,
+  headers: Record<string, string>,
+  body: string,
+  options: { signal?: AbortSignal; secret?: string } = {},
+): Promise<Response> {
+  const signature = signDispatch(options.secret ?? TEST_DISPATCH_SECRET, headers, body);
+  return fetch(`${workerUrl}${DISPATCH_PATH}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...headers,
+      [DISPATCH_SIGNATURE_HEADER]: signature,
+    },
+    body,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
 }
 
 /** Dispatch headers for a hand-made envelope (modern, anonymous, 30 s deadline by default). */

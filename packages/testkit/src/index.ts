@@ -70,7 +70,9 @@ export {
   IN_PROCESS_DRAIN_MS,
   IN_PROCESS_HEARTBEAT_MS,
   InProcessCluster,
+  TEST_DISPATCH_SECRET,
   envelopeHeaders,
+  postDispatch,
   readyz,
   workersReady,
 } from './in-process.js';

@@ -168,6 +168,12 @@ export class GatewayEngine implements Engine {
               lastError = 'Worker draining';
               continue;
             }
+            if (outcome.status === 401) {
+              // The worker does not know this gateway's dispatch secret: a deployment fault,
+              // not the client's; nothing ran.
+              this.o.onError(new Error(outcome.failure.error.message), 'worker refused dispatch');
+              return errorResponse(request.id, workerRefused());
+            }
             return errorResponse(
               request.id,
               new ProtocolError(outcome.failure.error.code, outcome.failure.error.message),
@@ -476,6 +482,11 @@ export class GatewayEngine implements Engine {
     // The stream ended (or broke) without the response: the worker failed.
     return undefined;
   }
+}
+
+/** A worker that refused the gateway's dispatch signature (mismatched secrets). */
+function workerRefused(): ProtocolError {
+  return ProtocolError.of('Unavailable', 'The worker refused the dispatch');
 }
 
 /** A worker lost mid-request: retryable, and nothing is re-run behind the client's back. */

@@ -3,6 +3,7 @@
  * follows the registry, the official SDK client works end to end (sampling routed back to
  * the worker that asked), and hostile session use gets 404s.
  */
+import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -170,5 +171,26 @@ describe('gateway: hostile session use', () => {
       }),
     ]);
     expect(await session.end()).toBe(404); // a second DELETE too
+  });
+});
+
+describe('gateway to worker authentication', () => {
+  it('a worker with another dispatch secret runs nothing; the client gets a retryable -32016', async () => {
+    await using cluster = new InProcessCluster();
+    const gateway = await cluster.gateway({ dispatchSecrets: [`gateway-${randomUUID()}`] });
+    await cluster.worker({ dispatchSecrets: [`worker-${randomUUID()}`] });
+    await workersReady(gateway.url, 1);
+    const answer = await modernCall(gateway.url, 'tools/call', {
+      name: 'test_simple_text',
+      arguments: {},
+    });
+    expect(answer.response?.['error']).toEqual({
+      code: RpcError.Unavailable.code,
+      message: 'The worker refused the dispatch',
+    });
+    // Both sides say why, for the operator; the client learns nothing about the secret.
+    expect(cluster.logs.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['worker refused dispatch', 'dispatch refused']),
+    );
   });
 });

@@ -126,7 +126,9 @@ export async function startGateway(
       tasks: false,
       changes,
     });
-    const clients = new WorkerClients();
+    const clients = new WorkerClients(
+      config.dispatchSecrets[0] ?? (await state.sharedDispatchSecret()),
+    );
     node.defer(() => clients.close());
     // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other
     let engine: GatewayEngine;

@@ -2,7 +2,13 @@
  * The gateway's view of the workers: membership from the distributed registry (refreshed on
  * bus events and on a timer), one undici keep-alive pool per worker, and the dispatch call.
  */
-import { DISPATCH_PATH, HEALTH_PATH, NDJSON_TYPE } from '@mcp-cluster/cluster';
+import {
+  DISPATCH_PATH,
+  DISPATCH_SIGNATURE_HEADER,
+  HEALTH_PATH,
+  NDJSON_TYPE,
+  signDispatch,
+} from '@mcp-cluster/cluster';
 import type { ComponentRegistry, DispatchFailure, WorkerInfo } from '@mcp-cluster/cluster';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import { asWorkerId } from '@mcp-cluster/router';
@@ -62,6 +68,9 @@ async function* linesOf(body: AsyncIterable<Buffer>): AsyncIterable<string> {
 export class WorkerClients {
   private readonly pools = new Map<string, { url: string; pool: Pool }>();
 
+  /** `secret` signs every dispatch (the workers check it: dispatch-auth.ts). */
+  constructor(private readonly secret: string) {}
+
   private poolFor(worker: Pick<WorkerView, 'id' | 'url'>): Pool {
     const current = this.pools.get(worker.id);
     if (current !== undefined && current.url === worker.url) return current.pool;
@@ -89,7 +98,11 @@ export class WorkerClients {
       res = await this.poolFor(worker).request({
         method: 'POST',
         path: DISPATCH_PATH,
-        headers: { ...headers, 'content-type': 'application/json' },
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          [DISPATCH_SIGNATURE_HEADER]: signDispatch(this.secret, headers, body),
+        },
         body,
         ...(signal === undefined ? {} : { signal }),
       });

@@ -8,9 +8,11 @@ import { randomUUID } from 'node:crypto';
 import {
   DISPATCH_HEADERS,
   DISPATCH_PATH,
+  DISPATCH_SIGNATURE_HEADER,
   ENVELOPE_HEADERS,
   HEALTH_PATH,
   NDJSON_TYPE,
+  signDispatch,
 } from '@mcp-cluster/cluster';
 import type { ClusterState, DispatchEnvelope } from '@mcp-cluster/cluster';
 import { MetaKey, RpcError } from '@mcp-cluster/protocol';
@@ -19,7 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InProcessCluster,
   LEGACY_VERSION,
+  TEST_DISPATCH_SECRET,
   envelopeHeaders,
+  postDispatch,
   modernRequest,
   textOf,
 } from '../../../packages/testkit/src/index.js';
@@ -62,10 +66,8 @@ async function dispatch(
   headers: Record<string, string>,
   signal?: AbortSignal,
 ): Promise<Answer> {
-  const res = await fetch(`${worker.url}${DISPATCH_PATH}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await postDispatch(worker.url, headers, text, {
     signal: signal ?? AbortSignal.timeout(10_000),
   });
   return {
@@ -450,5 +452,92 @@ describe('worker dispatch: legacy sessions in Redis', () => {
     ]);
     expect(lines.at(-1)).toMatchObject({ jsonrpc: '2.0', id: 4 });
     expect(textOf(lines.at(-1)?.['result'])).toBe('Tool with logging executed successfully');
+  });
+});
+
+describe('worker dispatch: only a gateway that knows the dispatch secret is served', () => {
+  const initialize = (sessionId: string) => ({
+    headers: legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionNew]: '1' }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: LEGACY_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'intruder', version: '1.0.0' },
+      },
+    }),
+  });
+
+  /** A refused dispatch: 401 -32013, and the session it would have created does not exist. */
+  async function expectRefused(res: Response, sessionId: string): Promise<void> {
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({
+      error: {
+        code: RpcError.Unauthorized.code,
+        message: 'Dispatch signature missing or invalid',
+      },
+    });
+    expect((await state.sessions.get(sessionId)).status).toBe('unknown');
+  }
+
+  it('an unsigned dispatch is 401 -32013 and creates nothing', async () => {
+    const sessionId = `s-${randomUUID()}`;
+    const { headers, body } = initialize(sessionId);
+    const res = await fetch(`${worker.url}${DISPATCH_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    await expectRefused(res, sessionId);
+  });
+
+  it('a dispatch signed with another secret is 401 and creates nothing', async () => {
+    const sessionId = `s-${randomUUID()}`;
+    const { headers, body } = initialize(sessionId);
+    const secret = 'not-the-cluster-secret-but-long-enough';
+    await expectRefused(await postDispatch(worker.url, headers, body, { secret }), sessionId);
+  });
+
+  it('a signed dispatch with its principal swapped afterwards is 401', async () => {
+    // What an intruder replaying a captured dispatch as someone else would send.
+    const { body } = modern('tools/list');
+    const headers = envelopeHeaders();
+    const signed = await postDispatch(worker.url, headers, JSON.stringify(body));
+    expect(signed.status).toBe(200);
+    const admin = envelopeHeaders({ principal: { id: 'admin', kind: 'user', roles: ['admin'] } });
+    const sessionId = `s-${randomUUID()}`;
+    const init = initialize(sessionId);
+    const res = await fetch(`${worker.url}${DISPATCH_PATH}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...init.headers,
+        [ENVELOPE_HEADERS.principal]: admin[ENVELOPE_HEADERS.principal] ?? '',
+        [DISPATCH_SIGNATURE_HEADER]: signDispatch(TEST_DISPATCH_SECRET, init.headers, init.body),
+      },
+      body: init.body,
+    });
+    await expectRefused(res, sessionId);
+    await expectStillServing();
+  });
+
+  it('during a rotation a worker accepts the old and the new secret', async () => {
+    const next = `next-${randomUUID()}`;
+    const rotating = await cluster.worker({ dispatchSecrets: [next, TEST_DISPATCH_SECRET] });
+    const { body } = modern('tools/list');
+    for (const secret of [next, TEST_DISPATCH_SECRET]) {
+      const res = await postDispatch(rotating.url, envelopeHeaders(), JSON.stringify(body), {
+        secret,
+      });
+      expect(res.status).toBe(200);
+      await res.body?.cancel();
+    }
+    const stale = await postDispatch(rotating.url, envelopeHeaders(), JSON.stringify(body), {
+      secret: 'a-secret-that-was-retired-long-ago',
+    });
+    expect(stale.status).toBe(401);
+    await stale.body?.cancel();
   });
 });

@@ -16,6 +16,7 @@ import {
   decodeEnvelope,
   mutateSession,
   remainingMs,
+  verifyDispatch,
 } from '@mcp-cluster/cluster';
 import type {
   DispatchEnvelope,
@@ -67,6 +68,11 @@ export interface DispatcherOptions {
   readonly sessions: SessionStore;
   readonly bodyLimitBytes: number;
   readonly maxJsonDepth: number;
+  /**
+   * Dispatch secrets (dispatch-auth.ts in @mcp-cluster/cluster): a dispatch runs only when
+   * one of them signed it. Several while a secret rotates.
+   */
+  readonly secrets: readonly string[];
   readonly onError: (err: unknown, what: string) => void;
 }
 
@@ -216,16 +222,21 @@ export class Dispatcher {
     res: ServerResponse,
     reply: DispatchReply,
   ): Promise<void> {
+    const text = await readBody(req, this.o.bodyLimitBytes);
+    if (text === undefined) {
+      return reply.fail(413, RpcError.PayloadTooLarge.code, RpcError.PayloadTooLarge.message);
+    }
+    // Only a gateway knows the secret: the envelope's principal is not taken on trust.
+    if (!verifyDispatch(this.o.secrets, req.headers, text)) {
+      this.o.onError(new Error('dispatch signature missing or invalid'), 'dispatch refused');
+      return reply.fail(401, RpcError.Unauthorized.code, 'Dispatch signature missing or invalid');
+    }
     let envelope: DispatchEnvelope;
     try {
       envelope = decodeEnvelope((name) => header(req, name));
     } catch (err) {
       if (!(err instanceof EnvelopeError)) throw err;
       return reply.fail(400, RpcError.InvalidRequest.code, err.message);
-    }
-    const text = await readBody(req, this.o.bodyLimitBytes);
-    if (text === undefined) {
-      return reply.fail(413, RpcError.PayloadTooLarge.code, RpcError.PayloadTooLarge.message);
     }
     let message: JsonRpcMessage;
     try {

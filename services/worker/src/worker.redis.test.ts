@@ -23,6 +23,7 @@ import {
   InProcessCluster,
   LEGACY_VERSION,
   envelopeHeaders,
+  postDispatch,
   eventually,
   modernRequest,
   testServices,
@@ -51,12 +52,12 @@ async function callTool(
   args: Record<string, unknown>,
   signal: AbortSignal = AbortSignal.timeout(20_000),
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${worker.url}${DISPATCH_PATH}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...envelopeHeaders() },
-    body: JSON.stringify(modernRequest('tools/call', { name, arguments: args }).body),
-    signal,
-  });
+  const res = await postDispatch(
+    worker.url,
+    envelopeHeaders(),
+    JSON.stringify(modernRequest('tools/call', { name, arguments: args }).body),
+    { signal },
+  );
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -162,17 +163,17 @@ async function cancelOverBus(cluster: InProcessCluster): Promise<{ status: numbe
   const worker = await cluster.worker();
   const sessionId = `s-${randomUUID()}`;
   const version = await openLegacySession(cluster, worker, sessionId);
-  const call = fetch(`${worker.url}${DISPATCH_PATH}`, {
-    method: 'POST',
-    headers: legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionVersion]: version }),
-    body: JSON.stringify({
+  const call = postDispatch(
+    worker.url,
+    legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionVersion]: version }),
+    JSON.stringify({
       jsonrpc: '2.0',
       id: 'slow-1',
       method: 'tools/call',
       params: { name: 'slow_compute', arguments: { seconds: 30 } },
     }),
-    signal: AbortSignal.timeout(20_000),
-  });
+    { signal: AbortSignal.timeout(20_000) },
+  );
   call.catch(() => undefined);
   await eventually('the call is in flight', inFlight(worker, 1));
   const bus = await createEventBus({ natsUrl: testServices().natsUrl, prefix: cluster.prefix });
@@ -249,31 +250,31 @@ describe('worker drain on close()', () => {
     const worker = await cluster.worker({ drainMs: 3_000 });
     const sessionId = `s-${randomUUID()}`;
     const version = await openLegacySession(cluster, worker, sessionId, { sampling: {} });
-    const res = await fetch(`${worker.url}${DISPATCH_PATH}`, {
-      method: 'POST',
-      headers: legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionVersion]: version }),
-      body: JSON.stringify({
+    const res = await postDispatch(
+      worker.url,
+      legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionVersion]: version }),
+      JSON.stringify({
         jsonrpc: '2.0',
         id: 'call-1',
         method: 'tools/call',
         params: { name: 'test_sampling', arguments: { prompt: 'during drain' } },
       }),
-      signal: AbortSignal.timeout(20_000),
-    });
+      { signal: AbortSignal.timeout(20_000) },
+    );
     const lines = ndjsonLines(res);
     const sampling = await within(10_000, 'the sampling request', lines.next());
     expect(sampling.value).toMatchObject({ method: 'sampling/createMessage' });
     const closing = worker.close();
     try {
-      const answer = await fetch(`${worker.url}${DISPATCH_PATH}`, {
-        method: 'POST',
-        headers: legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionVersion]: version }),
-        body: JSON.stringify({
+      const answer = await postDispatch(
+        worker.url,
+        legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionVersion]: version }),
+        JSON.stringify({
           jsonrpc: '2.0',
           id: (sampling.value as { id: unknown }).id,
           result: { role: 'assistant', model: 'm', content: { type: 'text', text: 'ok' } },
         }),
-      });
+      );
       expect(answer.status).toBe(202);
       const final = await within(10_000, 'the tool result', lines.next());
       expect(textOf((final.value as { result?: unknown }).result)).toBe('LLM response: ok');
@@ -307,7 +308,6 @@ describe('worker drain on close()', () => {
 
 function legacyHeaders(sessionId: string, extra: Record<string, string>): Record<string, string> {
   return {
-    'content-type': 'application/json',
     ...envelopeHeaders({ era: 'legacy', protocolVersion: LEGACY_VERSION, sessionId }),
     ...extra,
   };
@@ -320,10 +320,10 @@ async function openLegacySession(
   sessionId: string,
   capabilities: Record<string, unknown> = {},
 ): Promise<string> {
-  const init = await fetch(`${worker.url}${DISPATCH_PATH}`, {
-    method: 'POST',
-    headers: legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionNew]: '1' }),
-    body: JSON.stringify({
+  const init = await postDispatch(
+    worker.url,
+    legacyHeaders(sessionId, { [DISPATCH_HEADERS.sessionNew]: '1' }),
+    JSON.stringify({
       jsonrpc: '2.0',
       id: 1,
       method: 'initialize',
@@ -333,7 +333,7 @@ async function openLegacySession(
         clientInfo: { name: 'worker-test', version: '1.0.0' },
       },
     }),
-  });
+  );
   expect(init.status).toBe(200);
   await init.body?.cancel();
   const state = await cluster.state();

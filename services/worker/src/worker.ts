@@ -104,6 +104,10 @@ export async function startWorker(
 
     const dispatcher = new Dispatcher({
       workerId: id,
+      secrets:
+        config.dispatchSecrets.length > 0
+          ? config.dispatchSecrets
+          : [await state.sharedDispatchSecret()],
       engine,
       sessions: state.sessions,
       bodyLimitBytes: config.bodyLimitBytes,

@@ -259,6 +259,21 @@ export function describeAttackSuite(name: string, setup: () => Promise<AttackTar
         );
         expectRefused(locked, 429, RATE_LIMITED);
         expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+        // The address itself is locked: another user's right password, with the client
+        // address spoofed in forwarding headers (no proxy is trusted), is refused too.
+        const spoofed = await modern(
+          t.urls[0],
+          'tools/call',
+          echo,
+          {
+            ...basic('bob', PASSWORDS.bob),
+            'x-forwarded-for': '198.51.100.7',
+            forwarded: 'for=198.51.100.7',
+            'x-real-ip': '198.51.100.7',
+          },
+          { from: attacker },
+        );
+        expectRefused(spoofed, 429, RATE_LIMITED);
         // ... and alice's account from anywhere else.
         const elsewhere = await modern(
           t.urls[0],

@@ -84,6 +84,15 @@ describe('configFromEnv', () => {
     expect(() => resolveConfig(short)).toThrow(/dispatchSecrets: at least 32 characters/);
   });
 
+  it('reads trusted proxies and refuses what is not an address or range', () => {
+    const input = configFromEnv({ MCP_TRUST_PROXY: '10.0.0.0/8, fd00::/8,192.0.2.1' });
+    expect(resolveConfig(input).trustProxy).toEqual(['10.0.0.0/8', 'fd00::/8', '192.0.2.1']);
+    expect(resolveConfig({}).trustProxy).toEqual([]);
+    for (const bad of ['everyone', '10.0.0.0/33', '*']) {
+      expect(() => resolveConfig({ trustProxy: [bad] })).toThrow(/trustProxy/);
+    }
+  });
+
   it('reports malformed numbers and keys', () => {
     expect(() => configFromEnv({ MCP_PORT: 'abc' })).toThrow(/MCP_PORT/);
     expect(() => configFromEnv({ MCP_STATE_KEYS: 'nocolon' })).toThrow(/MCP_STATE_KEYS/);

@@ -2,7 +2,7 @@
  * The one configuration of an mcp-cluster node: named defaults, one zod schema, and
  * `resolveConfig` (normalize, merge over defaults, validate, freeze).
  */
-import { AuthConfigSchema, TlsConfigSchema } from '@mcp-cluster/security/config';
+import { AuthConfigSchema, CidrSchema, TlsConfigSchema } from '@mcp-cluster/security/config';
 import { z } from 'zod';
 
 /** Bind address; loopback unless configured (DNS-rebinding hygiene). */
@@ -93,6 +93,12 @@ export const ConfigSchema = z.strictObject({
   auth: AuthConfigSchema.optional(),
   /** HTTPS instead of HTTP (and client certificates for mTLS). */
   tls: TlsConfigSchema.optional(),
+  /**
+   * Reverse proxies (addresses / CIDR ranges) whose `X-Forwarded-For` names the client: the
+   * address lockouts, rate limits, cidr policies and audit lines use. Empty: the socket's peer,
+   * and forwarding headers are ignored (anyone could write them).
+   */
+  trustProxy: z.array(CidrSchema).default([]),
   // --- cluster (gateway / worker); `serve` and `stdio` ignore these ---
   /** redis://host:port; required by `gateway` and `worker`. */
   redisUrl: z.string().trim().min(1).optional(),
@@ -149,8 +155,9 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type Config = Readonly<
   Omit<
     z.output<typeof ConfigSchema>,
-    'packs' | 'allowedHosts' | 'allowedOrigins' | 'stateKeys' | 'dispatchSecrets'
+    'packs' | 'allowedHosts' | 'allowedOrigins' | 'stateKeys' | 'dispatchSecrets' | 'trustProxy'
   > & {
+    readonly trustProxy: readonly string[];
     readonly dispatchSecrets: readonly string[];
     readonly packs: readonly string[];
     readonly allowedHosts: readonly string[];
@@ -190,6 +197,7 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     allowedOrigins: Object.freeze([...new Set(c.allowedOrigins)]),
     stateKeys: Object.freeze(c.stateKeys.map((k) => Object.freeze({ ...k }))),
     dispatchSecrets: Object.freeze([...c.dispatchSecrets]),
+    trustProxy: Object.freeze([...c.trustProxy]),
   });
 }
 

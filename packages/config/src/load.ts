@@ -26,6 +26,7 @@ export const ENV_VARS = {
   MCP_SSE_RETRY_MS: 'sseRetryMs',
   MCP_MAX_EVENT_LOG: 'maxEventLog',
   MCP_KEEP_ALIVE_MS: 'keepAliveMs',
+  MCP_TRUST_PROXY: 'trustProxy',
   // The conventional names, unprefixed: what every Redis/NATS deployment already sets.
   REDIS_URL: 'redisUrl',
   NATS_URL: 'natsUrl',
@@ -54,7 +55,13 @@ export const CONFIG_FILE_ENV = 'MCP_CONFIG';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const LIST_FIELDS = new Set<string>(['packs', 'allowedHosts', 'allowedOrigins', 'dispatchSecrets']);
+const LIST_FIELDS = new Set<string>([
+  'packs',
+  'allowedHosts',
+  'allowedOrigins',
+  'dispatchSecrets',
+  'trustProxy',
+]);
 const INT_FIELDS = new Set<string>([
   'port',
   'bodyLimitBytes',

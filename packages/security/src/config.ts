@@ -4,7 +4,7 @@
  * (`@mcp-cluster/security/config`) so the config package pulls in schemas, not providers.
  */
 import { z } from 'zod';
-import { AuthzConfigSchema } from './authz/config.js';
+import { AuthzConfigSchema, CidrSchema } from './authz/config.js';
 import { SigningConfigSchema } from './signing/config.js';
 import { TlsConfigSchema } from './tls/options.js';
 import { TokenServiceConfigSchema } from './tokens/config.js';
@@ -148,5 +148,5 @@ export const AuthConfigSchema = z.strictObject({
 export type AuthConfig = z.output<typeof AuthConfigSchema>;
 export type AuthConfigInput = z.input<typeof AuthConfigSchema>;
 
-export { TlsConfigSchema };
+export { CidrSchema, TlsConfigSchema };
 export type TlsConfig = z.output<typeof TlsConfigSchema>;

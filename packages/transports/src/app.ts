@@ -20,6 +20,11 @@ export interface HttpAppOptions {
   readonly https?: ServerOptions | undefined;
   /** Largest request head (request line + headers) accepted; larger gets 431. */
   readonly maxHeaderBytes?: number | undefined;
+  /**
+   * Proxies (addresses / CIDR ranges) trusted to name the client in `X-Forwarded-For`;
+   * `req.ip` is then the client. Empty or absent: `req.ip` is the socket's peer.
+   */
+  readonly trustProxy?: readonly string[] | undefined;
 }
 
 /** Node's default (16 KiB) made explicit: MCP requests need a few hundred bytes of headers. */
@@ -39,6 +44,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
+    trustProxy:
+      options.trustProxy === undefined || options.trustProxy.length === 0
+        ? false
+        : [...options.trustProxy],
   } as const;
   const maxHeaderSize = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   // Two calls: fastify types an HTTPS instance apart, and callers want one FastifyInstance.

@@ -66,7 +66,8 @@ export function guardHook(
   fail: (req: FastifyRequest, reply: FastifyReply, err: unknown) => void,
 ): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (req, reply) => {
-    const remoteAddress = req.socket.remoteAddress;
+    // The socket's peer, or the client a trusted proxy names (createHttpApp's trustProxy).
+    const remoteAddress: string | undefined = req.ip;
     if (guard === undefined) {
       if (remoteAddress !== undefined) callers.set(req, { ...ANONYMOUS_CALLER, remoteAddress });
       return;

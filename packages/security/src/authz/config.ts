@@ -38,7 +38,8 @@ const scopeShape = {
   permissions: z.array(PermissionSchema).min(1).optional(),
 };
 
-const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
+/** An IPv4/IPv6 address or CIDR range, as the cidr policy and `trustProxy` take them. */
+export const CidrSchema = z.string().refine((value) => parseCidr(value) !== undefined, {
   message: 'not an IPv4/IPv6 address or CIDR range (IPv4-mapped ranges need a prefix >= 96)',
 });
 
@@ -50,8 +51,8 @@ const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
 export const CidrPolicySchema = z
   .strictObject({
     type: z.literal('cidr'),
-    allow: z.array(cidr).min(1).optional(),
-    deny: z.array(cidr).min(1).optional(),
+    allow: z.array(CidrSchema).min(1).optional(),
+    deny: z.array(CidrSchema).min(1).optional(),
     ...scopeShape,
   })
   .refine((p) => p.allow !== undefined || p.deny !== undefined, {

@@ -82,7 +82,7 @@ export async function registerSecurityRoutes(
     const guarded =
       (handle: typeof handleTokenRequest) =>
       async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-        const ids = [`ip:${req.socket.remoteAddress ?? 'unknown'}`];
+        const ids = [`ip:${req.ip}`];
         try {
           const lock = await options.lockout?.isLocked(ids);
           if (lock?.locked === true) {

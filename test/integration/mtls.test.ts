@@ -32,6 +32,7 @@ let serverCa: IssuedCert;
 let billing: IssuedCert;
 let unmapped: IssuedCert;
 let foreign: IssuedCert;
+let revoked: IssuedCert;
 let node: RunningNode;
 
 beforeAll(async () => {
@@ -44,6 +45,12 @@ beforeAll(async () => {
   });
   billing = pki.issue(serverCa, 'billing-agent', { subject: '/CN=billing-agent', usage: 'client' });
   unmapped = pki.issue(serverCa, 'stranger', { subject: '/CN=stranger', usage: 'client' });
+  // The mapped subject again, from the trusted CA, but revoked in the CRL.
+  revoked = pki.issue(serverCa, 'billing-revoked', {
+    subject: '/CN=billing-agent',
+    usage: 'client',
+  });
+  const crlFile = pki.crl(serverCa, 'test-ca', [revoked]);
   // Same CN as the mapped client, but signed by a CA the server does not trust.
   const otherCa = pki.ca('other-ca');
   foreign = pki.issue(otherCa, 'forged-billing', {
@@ -61,6 +68,7 @@ beforeAll(async () => {
         certFile: server.certFile,
         keyFile: server.keyFile,
         caFile: serverCa.certFile,
+        crlFile,
         requireClientCert: false,
       },
       auth: {
@@ -175,6 +183,13 @@ describe('mTLS on the embedded node', () => {
 
   it('refuses a certificate of another CA with 401 (even with the mapped CN)', async () => {
     const r = await call('tools/call', { name: 'whoami', arguments: {} }, foreign);
+    expect(r.status).toBe(401);
+    expect(errorCode(r.body)).toBe(-32013);
+    expect((r.body['error'] as { message: string }).message).toMatch(/not trusted/);
+  });
+
+  it('refuses a revoked certificate with 401 though its CA is trusted and its CN mapped', async () => {
+    const r = await call('tools/call', { name: 'whoami', arguments: {} }, revoked);
     expect(r.status).toBe(401);
     expect(errorCode(r.body)).toBe(-32013);
     expect((r.body['error'] as { message: string }).message).toMatch(/not trusted/);

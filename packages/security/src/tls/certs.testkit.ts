@@ -152,6 +152,25 @@ export class TestPki {
     return this.issued(name);
   }
 
+  /**
+   * A PEM CRL file from `ca` revoking `revoked` (none: a current, empty CRL), via
+   * `openssl ca` with a throw-away database.
+   */
+  crl(ca: IssuedCert, name: string, revoked: readonly IssuedCert[] = []): string {
+    const database = this.file(`${name}.index`);
+    writeFileSync(database, '');
+    const cnf = this.file(`${name}.ca.cnf`);
+    writeFileSync(
+      cnf,
+      `[ca]\ndefault_ca = d\n[d]\ndatabase = ${database}\ndefault_md = sha256\n` +
+        `default_crl_days = 1\ncertificate = ${ca.certFile}\nprivate_key = ${ca.keyFile}\n`,
+    );
+    for (const cert of revoked) this.openssl(['ca', '-config', cnf, '-revoke', cert.certFile]);
+    const out = this.file(`${name}.crl.pem`);
+    this.openssl(['ca', '-config', cnf, '-gencrl', '-out', out]);
+    return out;
+  }
+
   /** Writes an arbitrary file into the PKI directory (for malformed-input tests). */
   write(name: string, content: string): string {
     const path = this.file(name);

@@ -85,6 +85,20 @@ describe('tlsServerOptions', () => {
     expect((error.cause as { code?: string }).code).toBe('ENOENT');
   });
 
+  it('adds the revocation list when a CRL file is given, and refuses one without a CRL', () => {
+    const files = { certFile: server.certFile, keyFile: server.keyFile, caFile: ca.certFile };
+    const crlFile = pki.crl(ca, 'ca', [other]);
+    const options = tlsServerOptions({ ...files, crlFile });
+    expect(String(options.crl)).toMatch(/^-----BEGIN X509 CRL-----/);
+    // A certificate file given as the CRL must not silently turn revocation off.
+    const error = thrown({ ...files, crlFile: ca.certFile });
+    expect(error.message).toMatch(/crlFile .*: no PEM X509 CRL/);
+    expect(error.file).toBe(ca.certFile);
+    expect(thrown({ certFile: server.certFile, keyFile: server.keyFile, crlFile }).message).toMatch(
+      /crlFile needs caFile/,
+    );
+  });
+
   it('refuses files that are not what they should be, never echoing their content', () => {
     const secret = pki.write('secret.txt', 'SECRET-CONTENT-1234\n');
     const files = { certFile: server.certFile, keyFile: server.keyFile };
@@ -137,6 +151,7 @@ describe('TlsConfigSchema', () => {
       { ...files, requireClientCert: 'yes' },
       { ...files, requestClientCert: true },
       { ...files, caFile: '/c', requireClientCert: true, requestClientCert: false },
+      { ...files, crlFile: '/d' },
     ]) {
       expect(TlsConfigSchema.safeParse(input).success, JSON.stringify(input)).toBe(false);
     }

@@ -39,6 +39,13 @@ export interface TlsConfig {
   readonly requireClientCert?: boolean;
   /** Default DEFAULT_TLS_MIN_VERSION. */
   readonly minVersion?: TlsMinVersion;
+  /**
+   * PEM certificate revocation list(s) for client certificates. With one, OpenSSL checks
+   * revocation for every certificate of a client's chain, so the file needs a current CRL
+   * from each CA in caFile; a revoked certificate is refused like an untrusted one. Read at
+   * boot: reload (restart) the process when a new CRL is published.
+   */
+  readonly crlFile?: string;
 }
 
 /** A TLS configuration that cannot be used; names the file, never shows its content. */
@@ -66,6 +73,9 @@ function configProblems(config: Partial<TlsConfig>): string[] {
   if (config.requireClientCert === true && config.requestClientCert === false) {
     problems.push('requireClientCert contradicts requestClientCert: false');
   }
+  if (config.crlFile !== undefined && !hasCa) {
+    problems.push('crlFile needs caFile (it revokes client certificates)');
+  }
   return problems;
 }
 
@@ -83,12 +93,13 @@ export const TlsConfigSchema = z
     requestClientCert: z.boolean().optional(),
     requireClientCert: z.boolean().optional(),
     minVersion: z.enum(TLS_MIN_VERSIONS).optional(),
+    crlFile: path.optional(),
   })
   .superRefine((config, ctx) => {
     for (const message of configProblems(config)) ctx.addIssue({ code: 'custom', message });
   });
 
-type Field = 'certFile' | 'keyFile' | 'caFile';
+type Field = 'certFile' | 'keyFile' | 'caFile' | 'crlFile';
 
 function read(field: Field, file: string): Buffer {
   try {
@@ -123,6 +134,17 @@ function certificates(field: Field, file: string, pem: Buffer): X509Certificate[
       );
     }
   });
+}
+
+const PEM_CRL = /-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g;
+
+/** The PEM CRLs of the file; throws when there is none (a typo must not disable revocation). */
+function revocationLists(file: string): Buffer {
+  const pem = read('crlFile', file);
+  if ((pem.toString('latin1').match(PEM_CRL) ?? []).length === 0) {
+    throw new TlsConfigError(`TLS crlFile ${JSON.stringify(file)}: no PEM X509 CRL`, { file });
+  }
+  return pem;
 }
 
 function privateKey(file: string, pem: Buffer): KeyObject {
@@ -178,5 +200,7 @@ export function tlsServerOptions(config: TlsConfig): Readonly<ServerOptions> {
   const requestCert = config.requestClientCert ?? true;
   const rejectUnauthorized =
     requestCert && (config.requireClientCert ?? DEFAULT_REQUIRE_CLIENT_CERT);
-  return Object.freeze({ cert, key, ca, minVersion, requestCert, rejectUnauthorized });
+  const options = { cert, key, ca, minVersion, requestCert, rejectUnauthorized };
+  if (config.crlFile === undefined) return Object.freeze(options);
+  return Object.freeze({ ...options, crl: revocationLists(config.crlFile) });
 }

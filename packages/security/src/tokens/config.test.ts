@@ -53,6 +53,27 @@ describe('TokenServiceConfigSchema', () => {
     }
   });
 
+  it('passes previous keys and the grant lifetime on to the service', async () => {
+    const old = { alg: 'HS256', secret: HS_SECRET, kid: 'old' } as const;
+    const config = TokenServiceConfigSchema.parse({
+      ...BASE,
+      signingKey: { alg: 'HS512', secret: `${HS_SECRET}-new`, kid: 'new' },
+      previousKeys: [old],
+      grantTtlSec: 3_600,
+    });
+    const options = await tokenServiceOptions(config, deps);
+    expect(options).toMatchObject({ previousKeys: [old], grantTtlSec: 3_600 });
+    const before = createTokenService({ ...options, signingKey: old, previousKeys: [] });
+    const token = (await before.issue(SERVICE_PRINCIPAL)).access_token;
+    const result = await createTokenService(options)
+      .verifier()
+      .authenticate({ headers: { authorization: `Bearer ${token}` } });
+    expect(result.type).toBe('authenticated');
+    expect(
+      TokenServiceConfigSchema.safeParse({ ...BASE, signingKey: old, grantTtlSec: 0 }).success,
+    ).toBe(false);
+  });
+
   it('reads an asymmetric key from a PEM path into a working service', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const path = join(tmpdir(), `token-key-${randomUUID()}.pem`);

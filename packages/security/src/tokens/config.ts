@@ -48,8 +48,14 @@ export const TokenServiceConfigSchema = z.strictObject({
   issuer: z.string().min(1),
   audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   signingKey: z.discriminatedUnion('alg', [HmacKeySchema, AsymmetricKeySchema]),
+  /** Keys tokens were signed with before signingKey; they verify, they never sign. */
+  previousKeys: z
+    .array(z.discriminatedUnion('alg', [HmacKeySchema, AsymmetricKeySchema]))
+    .default([]),
   accessTtlSec: z.number().int().min(1).max(MAX_ACCESS_TTL_SEC).default(DEFAULT_ACCESS_TTL_SEC),
   refreshTtlSec: z.number().int().min(1).max(MAX_REFRESH_TTL_SEC).default(DEFAULT_REFRESH_TTL_SEC),
+  /** Absolute lifetime of a grant (token family); default: 30 days or refreshTtlSec if longer. */
+  grantTtlSec: z.number().int().min(1).max(MAX_REFRESH_TTL_SEC).optional(),
   clockToleranceSec: z
     .number()
     .int()
@@ -99,8 +105,10 @@ export async function tokenServiceOptions(
     issuer: config.issuer,
     audience: config.audience,
     signingKey: await signingKeyFromConfig(config.signingKey),
+    previousKeys: await Promise.all(config.previousKeys.map(signingKeyFromConfig)),
     accessTtlSec: config.accessTtlSec,
     refreshTtlSec: config.refreshTtlSec,
+    ...(config.grantTtlSec === undefined ? {} : { grantTtlSec: config.grantTtlSec }),
     clockToleranceSec: config.clockToleranceSec,
     grantTypes: config.grantTypes,
     ...deps,

@@ -184,6 +184,86 @@ describe('token service: issue and verify', () => {
   });
 });
 
+describe('token service: signing key rotation', () => {
+  const k1 = { alg: 'HS256', secret: HS_SECRET, kid: 'k1' } as const;
+  const k2 = { alg: 'ES256', privateKeyPem: pem('ec'), kid: 'k2' } as const;
+
+  it('verifies tokens of a previous key while signing new ones with the current key', async () => {
+    const before = fixture({ signingKey: k1 });
+    const old = (await before.service.issue(SERVICE_PRINCIPAL)).access_token;
+    // The same store: one deployment whose configuration moved on to k2.
+    const after = fixture({ signingKey: k2, previousKeys: [k1] });
+    expect((await after.verify(old)).type).toBe('authenticated');
+    const fresh = (await after.service.issue(SERVICE_PRINCIPAL)).access_token;
+    expect(decodeProtectedHeader(fresh)).toMatchObject({ alg: 'ES256', kid: 'k2' });
+    expect((await after.verify(fresh)).type).toBe('authenticated');
+    // Once k1 is dropped, its tokens are refused; a token naming no known kid is too.
+    const retired = fixture({ signingKey: k2 });
+    expect(reasonOf(await retired.verify(old))).toBe('no key matches the token');
+    expect(reasonOf(await before.verify(fresh))).toBe('no key matches the token');
+  });
+
+  it('a previous kid does not let a token switch to another algorithm or key', async () => {
+    const { service } = fixture({ signingKey: k1 });
+    const old = (await service.issue(SERVICE_PRINCIPAL)).access_token;
+    const after = fixture({ signingKey: k2, previousKeys: [k1] });
+    // k1's token relabelled k2: the k2 key (ES256) cannot verify an HS256 signature.
+    const [header = '', rest = ''] = [old.slice(0, old.indexOf('.')), old.slice(old.indexOf('.'))];
+    const parsed = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as object;
+    const relabelled = `${Buffer.from(JSON.stringify({ ...parsed, kid: 'k2' })).toString('base64url')}${rest}`;
+    expect(reasonOf(await after.verify(relabelled))).toBe('token algorithm not allowed');
+  });
+
+  it('refuses two keys with one kid', () => {
+    expect(() => fixture({ signingKey: k1, previousKeys: [{ ...k2, kid: 'k1' }] })).toThrow(
+      /distinct kids/,
+    );
+  });
+});
+
+describe('token service: grant lifetime', () => {
+  it('rotation never carries a grant past grantTtlSec; then the client must authenticate', async () => {
+    const { service, verify, clock } = fixture({ refreshTtlSec: 60, grantTtlSec: 100 });
+    let tokens = await service.issue(SERVICE_PRINCIPAL);
+    // Refreshing every 40 s would keep a grant alive forever without the absolute end.
+    clock.ms = START_MS + 40_000;
+    tokens = await service.refresh(tokens.refresh_token);
+    clock.ms = START_MS + 80_000;
+    tokens = await service.refresh(tokens.refresh_token);
+    expect((await verify(tokens.access_token)).type).toBe('authenticated');
+    // This refresh token was capped at the grant's end (START + 100 s), not 80 + 60 s.
+    clock.ms = START_MS + 100_000;
+    await expectGrantError(
+      service.refresh(tokens.refresh_token),
+      'invalid_grant',
+      /invalid or expired/,
+    );
+    // A new grant starts a new lifetime.
+    const again = await service.issue(SERVICE_PRINCIPAL);
+    expect((await verify(again.access_token)).type).toBe('authenticated');
+  });
+
+  it('defaults to 30 days, or refreshTtlSec when that is longer', async () => {
+    const month = fixture();
+    let tokens = await month.service.issue(SERVICE_PRINCIPAL);
+    // Refreshed twice a day, well within the 1-day refresh token lifetime.
+    for (let halfDay = 1; halfDay < 60; halfDay++) {
+      month.clock.ms = START_MS + halfDay * 43_200_000;
+      tokens = await month.service.refresh(tokens.refresh_token);
+    }
+    month.clock.ms = START_MS + 30 * 86_400_000;
+    await expectGrantError(
+      month.service.refresh(tokens.refresh_token),
+      'invalid_grant',
+      /invalid or expired/,
+    );
+    const long = fixture({ refreshTtlSec: 90 * 86_400 });
+    const first = await long.service.issue(SERVICE_PRINCIPAL);
+    long.clock.ms = START_MS + 89 * 86_400_000;
+    expect((await long.service.refresh(first.refresh_token)).access_token).toBeTruthy();
+  });
+});
+
 describe('token service: refresh and revocation', () => {
   it('rotates the refresh token: the old one is refused, the new one works', async () => {
     const { service, verify } = fixture();

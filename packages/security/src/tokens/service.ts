@@ -35,10 +35,21 @@ export interface TokenServiceOptions {
   /** `aud` of every token (this cluster's resource identifier). */
   readonly audience: string | readonly string[];
   readonly signingKey: TokenSigningKey;
+  /**
+   * Keys that signed tokens before `signingKey` did: their tokens still verify (until they
+   * expire) while no new token is signed with them. Each needs its own `kid`.
+   */
+  readonly previousKeys?: readonly TokenSigningKey[];
   /** Access token lifetime (default DEFAULT_ACCESS_TTL_SEC). */
   readonly accessTtlSec?: number;
   /** Refresh token lifetime, renewed on each rotation (default DEFAULT_REFRESH_TTL_SEC). */
   readonly refreshTtlSec?: number;
+  /**
+   * Absolute lifetime of a grant (a token family), from its first token: rotation never
+   * carries a refresh token past it, so a stolen one kept in use still dies; then the client
+   * authenticates again. Default: the larger of DEFAULT_GRANT_TTL_SEC and refreshTtlSec.
+   */
+  readonly grantTtlSec?: number;
   /** Skew allowed when verifying `exp`/`iat` (default DEFAULT_TOKEN_CLOCK_TOLERANCE_SEC). */
   readonly clockToleranceSec?: number;
   /** Grants the endpoint accepts (default DEFAULT_GRANT_TYPES; `password` is opt-in). */
@@ -84,6 +95,8 @@ export const DEFAULT_REFRESH_TTL_SEC = 86_400;
 export const DEFAULT_TOKEN_CLOCK_TOLERANCE_SEC = 5;
 export const MAX_ACCESS_TTL_SEC = 86_400;
 export const MAX_REFRESH_TTL_SEC = 365 * 86_400;
+/** 30 days: a grant outlives a month of use only by authenticating again. */
+export const DEFAULT_GRANT_TTL_SEC = 30 * 86_400;
 export const MAX_TOKEN_CLOCK_TOLERANCE_SEC = 300;
 /** Extra life of a family revocation past the expiry of the family's last possible token. */
 export const FAMILY_REVOCATION_SLACK_SEC = 60;
@@ -118,6 +131,8 @@ function resolveOptions(options: TokenServiceOptions) {
     }
     return value;
   };
+  const kids = [options.signingKey, ...(options.previousKeys ?? [])].map((k) => k.kid);
+  if (new Set(kids).size !== kids.length) fail('signingKey and previousKeys need distinct kids');
   const grantTypes = new Set(options.grantTypes ?? DEFAULT_GRANT_TYPES);
   for (const grant of grantTypes) {
     if (!ALL_GRANT_TYPES.has(grant)) fail(`unknown grant type ${String(grant)}`);
@@ -126,6 +141,7 @@ function resolveOptions(options: TokenServiceOptions) {
     issuer: options.issuer,
     audience,
     key: resolveSigningKey(options.signingKey),
+    previousKeys: (options.previousKeys ?? []).map(resolveSigningKey),
     accessTtlSec: integer(
       options.accessTtlSec ?? DEFAULT_ACCESS_TTL_SEC,
       'accessTtlSec',
@@ -135,6 +151,13 @@ function resolveOptions(options: TokenServiceOptions) {
     refreshTtlSec: integer(
       options.refreshTtlSec ?? DEFAULT_REFRESH_TTL_SEC,
       'refreshTtlSec',
+      1,
+      MAX_REFRESH_TTL_SEC,
+    ),
+    grantTtlSec: integer(
+      options.grantTtlSec ??
+        Math.max(DEFAULT_GRANT_TTL_SEC, options.refreshTtlSec ?? DEFAULT_REFRESH_TTL_SEC),
+      'grantTtlSec',
       1,
       MAX_REFRESH_TTL_SEC,
     ),
@@ -183,7 +206,7 @@ class Service implements TokenService {
     this.access = accessTokenVerifier({
       issuer: o.issuer,
       audience: o.audience,
-      key: o.key,
+      keys: [o.key, ...o.previousKeys],
       clockToleranceSec: o.clockToleranceSec,
       store: o.store,
       now: o.now,
@@ -207,7 +230,8 @@ class Service implements TokenService {
     const roles = grantedRoles(grant.roles, options.scope);
     // A scoped first grant is the whole grant: refreshes cannot widen it again.
     const stored = options.scope === undefined ? grant : { ...grant, roles };
-    return this.mint(stored, roles, randomId(16), options.scope !== undefined);
+    const grantExpiresAt = this.o.now() + this.o.grantTtlSec * 1000;
+    return this.mint(stored, roles, randomId(16), grantExpiresAt, options.scope !== undefined);
   }
 
   async refresh(refreshToken: string, options: IssueOptions = {}): Promise<TokenResponse> {
@@ -235,7 +259,15 @@ class Service implements TokenService {
       await this.o.store.saveRefresh(jti, record);
       throw err;
     }
-    return this.mint(record.principal, roles, record.familyId, options.scope !== undefined);
+    // A record from before grants had an end starts its grant's clock now.
+    const grantExpiresAt = record.grantExpiresAt ?? this.o.now() + this.o.grantTtlSec * 1000;
+    return this.mint(
+      record.principal,
+      roles,
+      record.familyId,
+      grantExpiresAt,
+      options.scope !== undefined,
+    );
   }
 
   async revoke(token: string): Promise<void> {
@@ -275,6 +307,7 @@ class Service implements TokenService {
     grant: Principal,
     roles: readonly string[],
     familyId: string,
+    grantExpiresAt: number,
     scoped: boolean,
   ): Promise<TokenResponse> {
     const now = this.o.now();
@@ -293,7 +326,8 @@ class Service implements TokenService {
     await this.o.store.saveRefresh(jti, {
       principal: grant,
       familyId,
-      expiresAt: now + this.o.refreshTtlSec * 1000,
+      expiresAt: Math.min(now + this.o.refreshTtlSec * 1000, grantExpiresAt),
+      grantExpiresAt,
       secretHash: sha256(secret),
     });
     const response: TokenResponse = {

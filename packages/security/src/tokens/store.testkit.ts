@@ -22,6 +22,7 @@ function record(h: StoreHarness, familyId: string, secretHash = 'hash-1'): Refre
     principal: { id: 'svc', kind: 'service', roles: ['a', 'b'], claims: { dropped: true } },
     familyId,
     expiresAt: h.now() + 60_000,
+    grantExpiresAt: h.now() + 3_600_000,
     secretHash,
   };
 }
@@ -46,8 +47,11 @@ export function describeTokenStoreContract(
       const first = await h.store.consumeRefresh(jti, 'hash-1');
       expect(first.status).toBe('ok');
       if (first.status !== 'ok') return;
+      const saved = record(h, fam);
       expect(first.record).toMatchObject({
         familyId: fam,
+        expiresAt: expect.closeTo(saved.expiresAt, -3) as number,
+        grantExpiresAt: expect.closeTo(saved.grantExpiresAt ?? 0, -3) as number,
         secretHash: 'hash-1',
         principal: { id: 'svc', kind: 'service', roles: ['a', 'b'] },
       });

@@ -23,6 +23,11 @@ export interface RefreshRecord {
   readonly familyId: string;
   /** Absolute expiry, ms. */
   readonly expiresAt: number;
+  /**
+   * End of the grant, ms: no rotation extends a refresh token past it. Absent in records
+   * written before grants had an end (they keep rotating until the next rotation sets one).
+   */
+  readonly grantExpiresAt?: number;
   /** base64url SHA-256 of the token's secret part: the store never holds a usable token. */
   readonly secretHash: string;
 }
@@ -77,6 +82,7 @@ const StoredRecordSchema = z.object({
   principal: PrincipalSchema,
   familyId: z.string(),
   expiresAt: z.number(),
+  grantExpiresAt: z.number().optional(),
 });
 
 /** What is kept of a principal: the fields an access token carries. */
@@ -220,6 +226,7 @@ function parseRecord(json: unknown, secretHash: string): RefreshRecord {
       principal: storedPrincipal(parsed.principal),
       familyId: parsed.familyId,
       expiresAt: parsed.expiresAt,
+      ...(parsed.grantExpiresAt === undefined ? {} : { grantExpiresAt: parsed.grantExpiresAt }),
       secretHash,
     });
   } catch (cause) {
@@ -251,6 +258,7 @@ export class RedisTokenStore implements TokenStore {
       principal: storedPrincipal(record.principal),
       familyId: record.familyId,
       expiresAt: record.expiresAt,
+      grantExpiresAt: record.grantExpiresAt,
     });
     const replies = await this.redis
       .multi()

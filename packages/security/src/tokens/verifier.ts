@@ -1,12 +1,13 @@
 /**
- * Verification of the token service's own access tokens: signature with the one key, the
- * algorithm and `kid` pinned, `typ` at+jwt (RFC 9068, so no other JWT of the issuer passes
+ * Verification of the token service's own access tokens: signature with the key the `kid`
+ * names (the current signing key or a previous one still accepted during a rotation), its
+ * algorithm pinned, `typ` at+jwt (RFC 9068, so no other JWT of the issuer passes
  * as an access token), iss, aud, exp with a small skew, then the shared revocation list.
  * Bearer tokens that are not JWS, or whose (unverified) `iss` is another issuer, are skipped
  * so other providers of a chain (an external OAuth server's jwtProvider, static tokens) can
  * take them.
  */
-import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 
 import { AuthnError } from '../authn/errors.js';
 import {
@@ -33,7 +34,8 @@ export interface VerifierOptions {
 export interface VerifierConfig {
   readonly issuer: string;
   readonly audience: readonly string[];
-  readonly key: ResolvedSigningKey;
+  /** The current signing key first, then previous ones still accepted; distinct `kid`s. */
+  readonly keys: readonly ResolvedSigningKey[];
   readonly clockToleranceSec: number;
   readonly store: TokenStore;
   readonly now: () => number;
@@ -86,10 +88,23 @@ function unverifiedIssuer(token: string): string | undefined {
 type Verified = { readonly claims: AccessClaims } | { readonly reason: string };
 
 export function accessTokenVerifier(config: VerifierConfig) {
-  const { issuer, key } = config;
+  const { issuer } = config;
+  const byKid = new Map(config.keys.map((k) => [k.kid, k]));
+
+  /** The accepted key the token's `kid` names; undefined when none (or no readable header). */
+  function keyOf(token: string): ResolvedSigningKey | undefined {
+    try {
+      const { kid } = decodeProtectedHeader(token);
+      return typeof kid === 'string' ? byKid.get(kid) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
 
   /** Full verification of a token known to claim our issuer. */
   async function verify(token: string): Promise<Verified> {
+    const key = keyOf(token);
+    if (key === undefined) return { reason: 'no key matches the token' };
     let payload: JWTPayload;
     try {
       const result = await jwtVerify(token, key.verifyKey, {

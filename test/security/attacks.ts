@@ -13,6 +13,7 @@ import {
   PASSWORDS,
   SIGNER_SECRET,
   STATIC_TOKENS,
+  TOKEN_SECRET,
   TOOL_BURST,
   basic,
   bearer,
@@ -41,6 +42,8 @@ export interface AttackTarget {
   storedSessions(): Promise<number>;
   /** The deployment's API key store (file or Redis), as the CLI would open it. */
   readonly apiKeys: ApiKeyStore;
+  /** The audit lines every process of the deployment wrote so far, parsed. */
+  audit(): Record<string, unknown>[];
 }
 
 const UNAUTHORIZED = -32013;
@@ -378,6 +381,24 @@ export function describeAttackSuite(name: string, setup: () => Promise<AttackTar
         );
         expectRefused(inBand, 200, FORBIDDEN);
       });
+      // Each denial left its audit line (written before the answer left the process).
+      expect(t.audit()).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            audit: true,
+            event: 'forbidden',
+            principal: 'reader-jwt',
+            method: 'tools/call',
+            permission: 'tools:call:delete_db',
+            remoteAddress: from,
+          }),
+          expect.objectContaining({
+            event: 'forbidden',
+            principal: 'bob',
+            permission: 'tools:call:delete_db',
+          }),
+        ]),
+      );
     });
 
     it('a resource outside the permitted patterns is neither listed nor readable', async () => {
@@ -557,6 +578,28 @@ export function describeAttackSuite(name: string, setup: () => Promise<AttackTar
         { from },
       );
       expect(rpcResult(done)?.['content']).toEqual([{ type: 'text', text: 'confirmed' }]);
+    });
+
+    it('the audit trail records refusals of every kind and never a credential', () => {
+      // Runs after the attacks above (vitest keeps declaration order within a file).
+      const entries = t.audit();
+      const events = new Set(entries.map((e) => e['event']));
+      for (const event of ['unauthenticated', 'locked_out', 'rate_limited', 'forbidden']) {
+        expect(events).toContain(event);
+      }
+      for (const entry of entries) {
+        expect(entry).toMatchObject({ audit: true, time: expect.any(String) as string });
+      }
+      const text = JSON.stringify(entries);
+      const secrets = [
+        ...Object.values(STATIC_TOKENS),
+        ...Object.values(PASSWORDS),
+        TOKEN_SECRET,
+        SIGNER_SECRET,
+      ];
+      for (const secret of secrets) expect(text).not.toContain(secret);
+      // No bearer value, JWT or Basic credential either.
+      expect(text).not.toMatch(/Bearer |Basic |eyJ[A-Za-z0-9_-]{10,}/);
     });
 
     it('a bad Origin is 403 before credentials are looked at', async () => {

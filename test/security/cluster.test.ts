@@ -14,7 +14,7 @@ import { startCluster } from '../../packages/testkit/src/index.js';
 import { countKeys } from '../../packages/testkit/src/redis-keys.js';
 import type { TestCluster } from '../../packages/testkit/src/index.js';
 import { describeAttackSuite } from './attacks.js';
-import { suiteAuthConfig, suiteKeys } from './support.js';
+import { readAudit, suiteAuthConfig, suiteKeys } from './support.js';
 
 const PACK = path.join(import.meta.dirname, 'fixtures', 'pack.ts');
 const dir = mkdtempSync(path.join(tmpdir(), 'mcp-attacks-cluster-'));
@@ -31,7 +31,8 @@ afterAll(async () => {
 describeAttackSuite('cluster of two gateways', async () => {
   const keys = await suiteKeys();
   const configFile = path.join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ auth: await suiteAuthConfig(keys) }));
+  const audit = path.join(dir, 'audit.jsonl');
+  writeFileSync(configFile, JSON.stringify({ auth: await suiteAuthConfig(keys, { audit }) }));
   cluster = await startCluster({
     gateways: 2,
     workers: 1,
@@ -62,6 +63,7 @@ describeAttackSuite('cluster of two gateways', async () => {
     },
     storedSessions: () => countKeys(r, `${c.prefix}:session:*`),
     apiKeys: new RedisApiKeyStore(r, securityKeys(c.prefix)),
+    audit: () => readAudit(audit),
   };
 });
 

@@ -10,7 +10,7 @@ import { FileApiKeyStore } from '../../packages/security/src/index.js';
 import { startTestServer } from '../../packages/testkit/src/index.js';
 import type { TestServer } from '../../packages/testkit/src/index.js';
 import { describeAttackSuite } from './attacks.js';
-import { suiteAuthConfig, suiteKeys } from './support.js';
+import { readAudit, suiteAuthConfig, suiteKeys } from './support.js';
 
 const PACK = path.join(import.meta.dirname, 'fixtures', 'pack.ts');
 const dir = mkdtempSync(path.join(tmpdir(), 'mcp-attacks-'));
@@ -27,7 +27,8 @@ describeAttackSuite('embedded node', async () => {
   process.env.MCP_SECURITY_SIDE_EFFECTS = effects;
   const keys = await suiteKeys();
   const apiKeysFile = path.join(dir, 'api-keys.json');
-  const auth = await suiteAuthConfig(keys, apiKeysFile);
+  const audit = path.join(dir, 'audit.jsonl');
+  const auth = await suiteAuthConfig(keys, { apiKeys: apiKeysFile, audit });
   server = await startTestServer({ packs: [PACK], auth: auth });
   const s = server;
   return {
@@ -44,5 +45,6 @@ describeAttackSuite('embedded node', async () => {
     },
     storedSessions: () => Promise.resolve(s.engine.sessions.size),
     apiKeys: new FileApiKeyStore(apiKeysFile),
+    audit: () => readAudit(audit),
   };
 });

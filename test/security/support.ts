@@ -5,6 +5,7 @@
  * each scenario attacks from an address of its own and cannot lock the others out.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
@@ -48,8 +49,9 @@ export async function suiteKeys(): Promise<SuiteKeys> {
 /** The `auth` section both deployments run with. */
 export async function suiteAuthConfig(
   keys: SuiteKeys,
-  apiKeysFile?: string,
+  files: { apiKeys?: string; audit: string },
 ): Promise<Record<string, unknown>> {
+  const apiKeysFile = files.apiKeys;
   // Cheap scrypt parameters: hashing cost is not under test here.
   const params = { N: 1024, r: 8, p: 1 };
   return {
@@ -90,7 +92,23 @@ export async function suiteAuthConfig(
     signing: { clients: [{ principal: 'signer', keys: [{ id: 'sk1', secret: SIGNER_SECRET }] }] },
     rateLimit: { perTool: { capacity: TOOL_BURST, refillPerSecond: 0.001 } },
     lockout: { maxFailures: LOCKOUT_FAILURES, windowMs: 60_000, lockMs: 60_000 },
+    // Every refusal, of every process, in one file the suite reads.
+    audit: { file: files.audit },
   };
+}
+
+/** The audit file's entries, parsed (empty before the first refusal). */
+export function readAudit(file: string): Record<string, unknown>[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 export interface JwtOverrides {

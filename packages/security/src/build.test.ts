@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { JsonRpcRequest, JsonRpcResponse } from '@mcp-cluster/protocol';
 import { RpcError } from '@mcp-cluster/protocol';
 import { ANONYMOUS, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
@@ -238,5 +241,42 @@ describe('createSecurity: engine guard, audit, close', () => {
     await security.close();
     await expect(security.close()).resolves.toBeUndefined();
     await expect(security[Symbol.asyncDispose]()).resolves.toBeUndefined();
+  });
+});
+
+describe('createSecurity: audit destinations', () => {
+  it('appends one JSON line per refusal to the audit file, closed with the wiring', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-'));
+    try {
+      const file = join(dir, 'audit.jsonl');
+      writeFileSync(file, '{"earlier":true}\n');
+      const security = await createSecurity(parse({ ...STATIC, audit: { file } }), context());
+      const guard = guardOf(security.guard);
+      refusal(await guard.admit(request('Bearer wrong-token-0123456789', '10.9.0.1')));
+      refusal(await guard.admit(request(undefined, '10.9.0.2')));
+      await security.close();
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+      expect(lines).toHaveLength(3);
+      expect(JSON.parse(lines[0] ?? '')).toEqual({ earlier: true });
+      expect(JSON.parse(lines[1] ?? '')).toMatchObject({
+        audit: true,
+        event: 'unauthenticated',
+        remoteAddress: '10.9.0.1',
+      });
+      expect(lines[1]).not.toContain('wrong-token');
+      expect(JSON.parse(lines[2] ?? '')).toMatchObject({ remoteAddress: '10.9.0.2' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an audit file that cannot be opened fails at startup, naming it', async () => {
+    const file = join(tmpdir(), `no-such-dir-${process.pid}`, 'audit.jsonl');
+    const err: unknown = await createSecurity(
+      parse({ ...STATIC, audit: { file } }),
+      context(),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthnError);
+    expect((err as Error).message).toContain(file);
   });
 });

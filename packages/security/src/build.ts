@@ -4,6 +4,7 @@
  * engine guard and the HTTP routes (RFC 9728 metadata, token endpoints). The embedded node
  * and the cluster gateway both call `createSecurity`; only the store backend differs.
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { apiKeyProvider } from './apikeys/provider.js';
 import { openApiKeyStore } from './apikeys/create.js';
 import type { OpenedApiKeyStore } from './apikeys/create.js';
@@ -16,6 +17,7 @@ import { staticTokenProvider } from './authn/static-token.js';
 import type { AuthProvider } from './authn/types.js';
 import type { Principal } from './principal.js';
 import { createAuthorizer } from './authz/authorizer.js';
+import { AuthConfigSchema } from './config.js';
 import type { AuthConfig } from './config.js';
 import { createAdmission } from './guard/admission.js';
 import { jsonAuditSink } from './guard/audit.js';
@@ -86,6 +88,35 @@ function admissionChallenge(
   return all.length === 0 ? bearerChallenge(metadataUrl) : all.join(', ');
 }
 
+/**
+ * The audit sink the configuration asks for. A file is opened for appending once and written
+ * synchronously, one line per write (O_APPEND: lines of several processes never interleave),
+ * like stderr is; it is closed with the security wiring.
+ */
+function openAudit(
+  config: AuthConfig['audit'],
+  writeAudit: ((line: string) => void) | undefined,
+  closers: (() => Promise<void>)[],
+): AuditSink | undefined {
+  if (config === false) return undefined;
+  if (config === true) {
+    return jsonAuditSink(writeAudit ?? ((line) => void process.stderr.write(line)));
+  }
+  let fd: number;
+  try {
+    fd = openSync(config.file, 'a', 0o600);
+  } catch (cause) {
+    throw new AuthnError('config', `audit file ${JSON.stringify(config.file)} cannot be opened`, {
+      cause,
+    });
+  }
+  closers.push(() => {
+    closeSync(fd);
+    return Promise.resolve();
+  });
+  return jsonAuditSink((line) => void writeSync(fd, line));
+}
+
 export async function createSecurity(
   auth: AuthConfig | undefined,
   context: SecurityContext,
@@ -102,16 +133,14 @@ export async function createSecurity(
       [Symbol.asyncDispose]: close,
     };
   }
-  const cfg = auth ?? ({ allowAnonymous: false } as AuthConfig);
+  // No section: every default, nobody admitted without credentials (mode decides below).
+  const cfg = auth ?? AuthConfigSchema.parse({});
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
     for (const c of closers.reverse()) await c();
   };
   try {
-    const audit: AuditSink | undefined =
-      cfg.audit === false
-        ? undefined
-        : jsonAuditSink(context.writeAudit ?? ((line) => void process.stderr.write(line)));
+    const audit = openAudit(cfg.audit, context.writeAudit, closers);
     const onRedisError = (err: Error): void => context.onError?.(err, 'security store error');
     const stores: SecurityStores = await createSecurityStores({
       redisUrl: context.redisUrl,

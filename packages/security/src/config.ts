@@ -141,8 +141,11 @@ export const AuthConfigSchema = z.strictObject({
     })
     .optional(),
   maxStreamsPerPrincipal: z.number().int().min(1).default(DEFAULT_MAX_STREAMS_PER_PRINCIPAL),
-  /** One JSON line on stderr per refused request. */
-  audit: z.boolean().default(true),
+  /**
+   * One JSON line per refused request: on stderr (`true`), appended to a file (`{ file }`,
+   * which several processes may share), or nowhere (`false`).
+   */
+  audit: z.union([z.boolean(), z.strictObject({ file: z.string().trim().min(1) })]).default(true),
 });
 
 export type AuthConfig = z.output<typeof AuthConfigSchema>;

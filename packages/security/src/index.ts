@@ -67,8 +67,17 @@ export type { AuditEvent, AuditEventType, AuditSink } from './guard/audit.js';
 export { jsonAuditSink } from './guard/audit.js';
 export type { EngineGuardOptions, GuardAuthorizer, GuardVerifier } from './guard/engine.js';
 export { GuardedEngine, guardEngine } from './guard/engine.js';
-export type { ResourceMetadataOptions } from './http/metadata.js';
-export { METADATA_PATH, resourceMetadata, resourceMetadataUrl } from './http/metadata.js';
+export type {
+  AuthorizationServerMetadataOptions,
+  ResourceMetadataOptions,
+} from './http/metadata.js';
+export {
+  AS_METADATA_PATH,
+  METADATA_PATH,
+  authorizationServerMetadata,
+  resourceMetadata,
+  resourceMetadataUrl,
+} from './http/metadata.js';
 export type { SecurityRoutesOptions } from './http/routes.js';
 export { REVOKE_PATH, TOKEN_PATH, registerSecurityRoutes } from './http/routes.js';
 export type { TlsPeer } from './authn/types.js';

@@ -3,8 +3,8 @@ import type { FastifyInstance } from '@mcp-cluster/transports';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLockoutStore } from '../stores/memory.js';
 import type { LockoutStore } from '../stores/types.js';
-import { CLIENT_ID, CLIENT_SECRET, fixture } from '../tokens/tokens.testkit.js';
-import { METADATA_PATH } from './metadata.js';
+import { CLIENT_ID, CLIENT_SECRET, ISSUER, fixture } from '../tokens/tokens.testkit.js';
+import { AS_METADATA_PATH, METADATA_PATH } from './metadata.js';
 import { registerSecurityRoutes, REVOKE_PATH, TOKEN_PATH } from './routes.js';
 import type { SecurityRoutesOptions } from './routes.js';
 
@@ -79,14 +79,44 @@ describe('metadata routes', () => {
     });
   });
 
-  it('advertises this server as authorization server when it issues tokens', async () => {
+  it('advertises the token service as authorization server when it issues tokens', async () => {
     const app = await appWith({ tokens: fixture().service });
     const doc = await getJson(app, METADATA_PATH);
-    expect(doc['authorization_servers']).toEqual(['http://mcp.example:8080']);
+    expect(doc['authorization_servers']).toEqual([ISSUER]);
+    // An issuer that is no URL cannot be discovered: this server, as reached, is named.
+    const opaque = await appWith({ tokens: fixture({ issuer: 'mcp-cluster' }).service });
+    expect((await getJson(opaque, METADATA_PATH))['authorization_servers']).toEqual([
+      'http://mcp.example:8080',
+    ]);
+  });
+
+  it('serves RFC 8414 metadata naming the token and revocation endpoints', async () => {
+    const app = await appWith({ tokens: fixture().service });
+    expect(await getJson(app, AS_METADATA_PATH, 'attacker.example')).toEqual({
+      issuer: ISSUER,
+      token_endpoint: `${ISSUER}${TOKEN_PATH}`,
+      revocation_endpoint: `${ISSUER}${REVOKE_PATH}`,
+      grant_types_supported: ['client_credentials', 'refresh_token'],
+      response_types_supported: [],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    });
+    // An issuer with a path: its metadata lives at the path-suffixed location (RFC 8414 §3.1).
+    const tenant = await appWith({
+      tokens: fixture({ issuer: 'https://gw.example/tenant-a' }).service,
+    });
+    const doc = await getJson(tenant, `${AS_METADATA_PATH}/tenant-a`);
+    expect(doc).toMatchObject({
+      issuer: 'https://gw.example/tenant-a',
+      token_endpoint: `https://gw.example${TOKEN_PATH}`,
+    });
+    const root = await tenant.inject({ method: 'GET', url: AS_METADATA_PATH });
+    expect(root.statusCode).toBe(404);
   });
 
   it('has no token routes without a token service', async () => {
     const app = await appWith();
+    expect((await app.inject({ method: 'GET', url: AS_METADATA_PATH })).statusCode).toBe(404);
     expect((await post(app, TOKEN_PATH, clientCredentials())).statusCode).toBe(404);
     expect((await post(app, REVOKE_PATH, { token: 'x' })).statusCode).toBe(404);
   });

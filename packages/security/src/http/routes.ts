@@ -12,7 +12,13 @@ import {
 import type { TokenHttpRequest, TokenHttpResponse } from '../tokens/endpoint.js';
 import type { TokenService } from '../tokens/service.js';
 import type { LockoutStore } from '../stores/types.js';
-import { METADATA_PATH, resourceMetadata } from './metadata.js';
+import {
+  AS_METADATA_PATH,
+  METADATA_PATH,
+  authorizationServerMetadata,
+  issuerUrl,
+  resourceMetadata,
+} from './metadata.js';
 
 export const TOKEN_PATH = '/oauth/token';
 export const REVOKE_PATH = '/oauth/revoke';
@@ -43,21 +49,37 @@ export async function registerSecurityRoutes(
   app: FastifyInstance,
   options: SecurityRoutesOptions,
 ): Promise<void> {
+  const tokens = options.tokens;
+  // The token service is discoverable when its issuer is a URL: the resource metadata names
+  // it and RFC 8414 metadata is served on its origin (this server).
+  const issuer = tokens === undefined ? undefined : issuerUrl(tokens.issuer);
+  const origin = (req: FastifyRequest): string => `${req.protocol}://${req.host}`;
   const metadata = (req: FastifyRequest): Record<string, unknown> =>
     resourceMetadata({
       // Without a configured identifier: this very endpoint, as the client reached it.
-      resource: options.resource ?? `${req.protocol}://${req.host}${options.path}`,
+      resource: options.resource ?? `${origin(req)}${options.path}`,
       authorizationServers:
-        options.authorizationServers.length > 0 || options.tokens === undefined
+        options.authorizationServers.length > 0 || tokens === undefined
           ? options.authorizationServers
-          : [`${req.protocol}://${req.host}`],
+          : [issuer === undefined ? origin(req) : tokens.issuer],
       scopesSupported: options.scopesSupported,
     });
   app.get(METADATA_PATH, (req, reply) => reply.send(metadata(req)));
   app.get(`${METADATA_PATH}${options.path}`, (req, reply) => reply.send(metadata(req)));
 
-  const tokens = options.tokens;
   if (tokens === undefined) return;
+  const asMetadata = (req: FastifyRequest): Record<string, unknown> => {
+    const base = issuer?.origin ?? origin(req);
+    return authorizationServerMetadata({
+      issuer: tokens.issuer,
+      tokenEndpoint: `${base}${TOKEN_PATH}`,
+      revocationEndpoint: `${base}${REVOKE_PATH}`,
+      grantTypes: [...tokens.grantTypes],
+    });
+  };
+  // RFC 8414 §3.1: an issuer with a path has its metadata at the path-suffixed location.
+  const issuerPath = issuer === undefined || issuer.pathname === '/' ? '' : issuer.pathname;
+  app.get(`${AS_METADATA_PATH}${issuerPath}`, (req, reply) => reply.send(asMetadata(req)));
   await app.register((scope, _opts, done) => {
     // Forms and JSON arrive as text, bounded; the endpoint parses and answers RFC 6749 errors.
     scope.removeAllContentTypeParsers();

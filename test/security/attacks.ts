@@ -29,6 +29,9 @@ import {
   tamperedJwt,
   tokenRequest,
   unsignedJwt,
+  openWebSocket,
+  wsRequest,
+  bearerSubprotocol,
 } from './support.js';
 import type { RawResponse, SuiteKeys } from './support.js';
 
@@ -578,6 +581,48 @@ export function describeAttackSuite(name: string, setup: () => Promise<AttackTar
         { from },
       );
       expect(rpcResult(done)?.['content']).toEqual([{ type: 'text', text: 'confirmed' }]);
+    });
+
+    it("a browser's WebSocket authenticates with a bearer subprotocol; a bad one is refused", async () => {
+      const from = freshAddress();
+      const effects = t.sideEffects().length;
+      await withoutSideEffects(t, async () => {
+        // No credential at all, or a wrong one in the subprotocol: refused at the upgrade.
+        expect(await openWebSocket(t.urls[0], ['mcp'], from)).toEqual({ open: false, status: 401 });
+        const wrong = bearerSubprotocol('not-a-token-of-this-server-0123456789');
+        expect(await openWebSocket(t.urls[1], ['mcp', wrong], from)).toEqual({
+          open: false,
+          status: 401,
+        });
+      });
+      // A valid reader token over the subprotocol opens a session (the connection), and
+      // still cannot call what it may not.
+      const reader = await mintJwt(t.keys, { sub: 'ws-reader', roles: ['reader'] });
+      const ws = await openWebSocket(t.urls[0], ['mcp', bearerSubprotocol(reader)], from);
+      if (!ws.open) throw new Error(`upgrade refused: ${ws.status}`);
+      try {
+        // The server selects `mcp`: the credential is never echoed back.
+        expect(ws.protocol).toBe('mcp');
+        const init = await wsRequest(ws.socket, {
+          id: 'init',
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'browser', version: '1' },
+          },
+        });
+        expect(init['result']).toBeDefined();
+        const denied = await wsRequest(ws.socket, {
+          id: 'call',
+          method: 'tools/call',
+          params: { name: 'delete_db', arguments: {} },
+        });
+        expect((denied['error'] as { code?: number } | undefined)?.code).toBe(FORBIDDEN);
+        expect(t.sideEffects().length).toBe(effects);
+      } finally {
+        ws.socket.close();
+      }
     });
 
     it('the audit trail records refusals of every kind and never a credential', () => {

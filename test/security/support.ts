@@ -10,6 +10,7 @@ import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { WebSocket } from 'ws';
 import type { JWK } from 'jose';
 import { hashPassword, signRequest } from '../../packages/security/src/index.js';
 import { modernRequest, readMcpResponse } from '../../packages/testkit/src/index.js';
@@ -351,3 +352,56 @@ export function rpcResult(r: RawResponse): Record<string, unknown> | undefined {
   const last = r.messages.at(-1) as { result?: Record<string, unknown> } | undefined;
   return last?.result;
 }
+
+export type WsOutcome =
+  | { readonly open: true; readonly socket: WebSocket; readonly protocol: string }
+  | { readonly open: false; readonly status: number };
+
+/**
+ * Opens the deployment's WebSocket (`/ws` beside `mcpUrl`) offering `protocols`, as a
+ * browser would (no Authorization header), from `from`. Refused upgrades give their status.
+ */
+export function openWebSocket(
+  mcpUrl: string,
+  protocols: readonly string[],
+  from: string,
+): Promise<WsOutcome> {
+  const url = new URL('/ws', mcpUrl);
+  url.protocol = 'ws:';
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, [...protocols], {
+      localAddress: from,
+      handshakeTimeout: 10_000,
+    });
+    socket.once('open', () => resolve({ open: true, socket, protocol: socket.protocol }));
+    socket.once('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve({ open: false, status: res.statusCode ?? 0 });
+      socket.terminate();
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Sends one JSON-RPC request on an open socket and waits for the response with its id. */
+export function wsRequest(
+  socket: WebSocket,
+  message: { id: string | number } & Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer to ${message.id}`)), 10_000);
+    const onMessage = (data: Buffer): void => {
+      const m = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+      if (m['id'] !== message.id) return;
+      clearTimeout(timer);
+      socket.off('message', onMessage);
+      resolve(m);
+    };
+    socket.on('message', onMessage);
+    socket.send(JSON.stringify({ jsonrpc: '2.0', ...message }));
+  });
+}
+
+/** The subprotocol entry that carries a bearer token for a browser WebSocket. */
+export const bearerSubprotocol = (token: string): string =>
+  `mcp.bearer.${Buffer.from(token).toString('base64url')}`;

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ANONYMOUS_CALLER } from '@mcp-cluster/server';
 import type { Caller, LegacySession, Principal } from '@mcp-cluster/server';
+import { subprotocolAuthorization } from './subprotocol.js';
 
 /** What a guard may look at: headers and the connection, never the body. */
 export interface GuardRequest {
@@ -57,6 +58,9 @@ function plainHeaders(req: FastifyRequest): Record<string, string | undefined> {
   for (const [name, value] of Object.entries(req.headers)) {
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
+  // A browser's WebSocket carries its bearer token as a subprotocol (websocket.ts).
+  const fromSubprotocol = subprotocolAuthorization(out);
+  if (fromSubprotocol !== undefined) out['authorization'] = fromSubprotocol;
   return out;
 }
 

@@ -19,6 +19,12 @@ export { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH } from './legacy-sse.js';
 export type { SharedStreams, StreamMirror } from './sse.js';
 export { STREAM_ID_SEPARATOR } from './sse.js';
 export { WEBSOCKET_PATH } from './websocket.js';
+export {
+  WEBSOCKET_BEARER_PREFIX,
+  WEBSOCKET_SUBPROTOCOL,
+  selectSubprotocol,
+  subprotocolAuthorization,
+} from './subprotocol.js';
 // The CLI builds its app with the same fastify instance the plugin is typed against
 // (services/cli does not depend on fastify directly).
 export { default as Fastify, LogController } from 'fastify';

@@ -15,6 +15,7 @@ import { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
 import type { TransportSettings } from './settings.js';
 import { StreamRegistry } from './sse.js';
 import type { SharedStreams } from './sse.js';
+import { selectSubprotocol } from './subprotocol.js';
 import { WEBSOCKET_PATH, registerWebSocket } from './websocket.js';
 
 /** Throws on malformed UTF-8 instead of substituting U+FFFD. */
@@ -67,7 +68,9 @@ export async function mcpTransports(
   // Registered before the Host/Origin hook so a refused upgrade's socket is still destroyed
   // by the plugin's onResponse hook.
   if (options.websocketPath !== false) {
-    await app.register(websocket, { options: { maxPayload: settings.bodyLimitBytes } });
+    await app.register(websocket, {
+      options: { maxPayload: settings.bodyLimitBytes, handleProtocols: selectSubprotocol },
+    });
   }
 
   app.addHook('onRequest', (req, reply, done) => {

@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyStore } from '../../packages/security/src/index.js';
-import { eventually } from '../../packages/testkit/src/index.js';
+import { DEFAULT_CLIENT_CAPABILITIES, eventually } from '../../packages/testkit/src/index.js';
 import {
   LOCKOUT_FAILURES,
   PASSWORDS,
@@ -581,6 +581,41 @@ export function describeAttackSuite(name: string, setup: () => Promise<AttackTar
         { from },
       );
       expect(rpcResult(done)?.['content']).toEqual([{ type: 'text', text: 'confirmed' }]);
+    });
+
+    it("another principal's task does not exist for mallory: get and cancel find nothing", async () => {
+      const withTasks = {
+        ...DEFAULT_CLIENT_CAPABILITIES,
+        extensions: { 'io.modelcontextprotocol/tasks': {} },
+      };
+      const admin = bearer(STATIC_TOKENS.admin);
+      const mallory = bearer(STATIC_TOKENS.mallory);
+      const from = freshAddress();
+      const task = (r: RawResponse) => rpcResult(r) ?? {};
+      const created = await modern(
+        t.urls[0],
+        'tools/call',
+        { name: 'long_job', arguments: {} },
+        admin,
+        { from, capabilities: withTasks },
+      );
+      expect(task(created)).toMatchObject({ resultType: 'task', status: 'working' });
+      const taskId = String(task(created)['taskId']);
+      const opts = { from, capabilities: withTasks };
+      await withoutSideEffects(t, async () => {
+        for (const method of ['tasks/get', 'tasks/cancel']) {
+          const r = await modern(t.urls[1], method, { taskId }, mallory, opts);
+          expect(rpcError(r)).toMatchObject({ code: -32602, message: 'Task not found' });
+        }
+      });
+      // Still the owner's, still running: mallory's cancel did nothing.
+      const mine = await modern(t.urls[1], 'tasks/get', { taskId }, admin, opts);
+      expect(task(mine)).toMatchObject({ taskId, status: 'working' });
+      const cancelled = await modern(t.urls[0], 'tasks/cancel', { taskId }, admin, opts);
+      expect(rpcError(cancelled)).toBeUndefined();
+      await eventually('the owner cancelled the task', () =>
+        t.sideEffects().includes('long_job:admin:cancelled') ? true : undefined,
+      );
     });
 
     it("a browser's WebSocket authenticates with a bearer subprotocol; a bad one is refused", async () => {

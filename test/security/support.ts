@@ -233,6 +233,8 @@ export interface ModernOptions extends Omit<SendOptions, 'body' | 'headers'> {
   readonly signedAt?: number;
   /** Edits the params after signing (a man in the middle). */
   readonly tamper?: (params: Record<string, unknown>) => Record<string, unknown>;
+  /** Client capabilities in `_meta` (e.g. the tasks extension). */
+  readonly capabilities?: Record<string, unknown>;
 }
 
 /** A modern (2026-07-28) request with credentials `auth`. */
@@ -243,7 +245,11 @@ export function modern(
   auth: Record<string, string>,
   o: ModernOptions = {},
 ): Promise<RawResponse> {
-  const r = modernRequest(method, params);
+  const r = modernRequest(
+    method,
+    params,
+    o.capabilities === undefined ? {} : { capabilities: o.capabilities },
+  );
   let body = r.body as { params: Record<string, unknown> };
   if (o.sign !== undefined) {
     const signed = signRequest({ method, params: body.params }, o.sign, {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecurityStoreError } from '../stores/types.js';
 import { describeApiKeyStoreContract, fakeClock } from './contract.testkit.js';
 import { DEFAULT_API_KEYS_FILE, openApiKeyStore } from './create.js';
-import { API_KEYS_FILE_MODE, FileApiKeyStore } from './file-store.js';
+import { API_KEYS_FILE_MODE, API_KEYS_LOCK_STALE_MS, FileApiKeyStore } from './file-store.js';
 import {
   generateApiKey,
   hashSecret,
@@ -123,6 +123,35 @@ describe('file store specifics', () => {
       keys: { [record.id]: { secretHash: hashSecret(parsed?.secret ?? '') } },
     });
     expect(await readdir(dir)).toEqual(['keys.json']);
+  });
+
+  it('writers of separate stores (processes) take turns: no update is lost', async () => {
+    // Two instances share nothing but the file, like two `mcp-cluster apikey` runs.
+    const stores = [new FileApiKeyStore(path), new FileApiKeyStore(path)];
+    const created = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        (stores[i % 2] ?? stores[0])?.create({ principal: `p${i}` }),
+      ),
+    );
+    const ids = created.map((c) => c?.record.id).sort();
+    expect((await new FileApiKeyStore(path).list()).map((r) => r.id).sort()).toEqual(ids);
+    expect(await readdir(dir)).toEqual(['keys.json']);
+  });
+
+  it('breaks a lock a crashed writer left; gives up on a live one after lockWaitMs', async () => {
+    const lock = `${path}.lock`;
+    await writeFile(lock, '999999\n');
+    const old = new Date(Date.now() - API_KEYS_LOCK_STALE_MS - 1_000);
+    await utimes(lock, old, old);
+    const store = new FileApiKeyStore(path, { lockWaitMs: 200 });
+    await store.create({ principal: 'after-crash' });
+    expect(await readdir(dir)).toEqual(['keys.json']);
+    // A fresh lock: someone is writing right now.
+    await writeFile(lock, '999999\n');
+    const err: unknown = await store.create({ principal: 'blocked' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecurityStoreError);
+    expect((err as Error).message).toMatch(/another writer holds/);
+    expect((await store.list()).map((r) => r.principal)).toEqual(['after-crash']);
   });
 
   it('a missing file is an empty store', async () => {

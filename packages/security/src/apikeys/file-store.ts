@@ -9,9 +9,11 @@
  *   at the next lookup. The stat is one syscall; the parse happens only after a change.
  * - Writes are atomic: a temporary file (mode 0600, in the same directory) is written,
  *   fsynced and renamed over the old one; a reader sees the old file or the new one, never
- *   half of one. Writes of one store instance are serialised. Two processes writing at the
- *   same moment may lose one update (last rename wins): the CLI is an operator's tool, run
- *   once at a time.
+ *   half of one. Writes of one store instance are serialised, and writers of any process
+ *   take turns through a lock file (`<file>.lock`, created exclusively): each reads the
+ *   file, changes it and renames its copy in while holding it, so no update is lost. A lock
+ *   older than API_KEYS_LOCK_STALE_MS is left over from a crash and broken; a writer that
+ *   cannot get the lock within API_KEYS_LOCK_WAIT_MS (option `lockWaitMs`) fails instead of waiting forever.
  * - A record that fails validation is reported (onError), treated as absent, and written
  *   back untouched; a file that is not JSON or not of this layout is an error (nothing is
  *   accepted, and nothing overwrites it).
@@ -42,6 +44,11 @@ import {
 export const API_KEYS_FILE_VERSION = 1;
 /** Mode of the file: owner read/write only (it holds hashes, but also who may do what). */
 export const API_KEYS_FILE_MODE = 0o600;
+/** A writer holds the lock for milliseconds; one this old belongs to a crashed process. */
+export const API_KEYS_LOCK_STALE_MS = 30_000;
+/** How long a writer waits for the lock before it gives up. */
+export const API_KEYS_LOCK_WAIT_MS = 10_000;
+const LOCK_RETRY_MAX_MS = 50;
 
 const envelopeSchema = z.object({
   version: z.literal(API_KEYS_FILE_VERSION),
@@ -70,8 +77,11 @@ export class FileApiKeyStore implements ApiKeyStore {
   private cached: { signature: string; snapshot: Snapshot } | undefined;
   private writes: Promise<unknown> = Promise.resolve();
 
-  constructor(path: string, options: ApiKeyStoreOptions = {}) {
+  private readonly lockWaitMs: number;
+
+  constructor(path: string, options: ApiKeyStoreOptions & { readonly lockWaitMs?: number } = {}) {
     this.path = resolve(path);
+    this.lockWaitMs = options.lockWaitMs ?? API_KEYS_LOCK_WAIT_MS;
     this.now = options.now ?? Date.now;
     this.onError = options.onError;
   }
@@ -106,11 +116,42 @@ export class FileApiKeyStore implements ApiKeyStore {
     });
   }
 
-  /** Runs `change` on a fresh snapshot, after every earlier write of this instance. */
+  /**
+   * Runs `change` on a fresh snapshot, after every earlier write of this instance and while
+   * holding the file's lock (no other process writes in between).
+   */
   private mutate<T>(change: (snapshot: Snapshot) => Promise<T>): Promise<T> {
-    const run = this.writes.then(async () => change(await this.load()));
+    const run = this.writes.then(() => this.locked(async () => change(await this.load())));
     this.writes = run.catch(() => undefined);
     return run;
+  }
+
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = `${this.path}.lock`;
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const deadline = Date.now() + this.lockWaitMs;
+    for (let delay = 1; ; delay = Math.min(delay * 2, LOCK_RETRY_MAX_MS)) {
+      try {
+        const handle = await open(lock, 'wx', API_KEYS_FILE_MODE);
+        await handle.writeFile(`${process.pid}\n`, 'utf8').finally(() => handle.close());
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      if (await breakStaleLock(lock)) continue;
+      if (Date.now() >= deadline) {
+        throw new SecurityStoreError(
+          'bad_reply',
+          `api key file ${this.path}: another writer holds ${lock}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   private async load(): Promise<Snapshot> {
@@ -188,6 +229,19 @@ export class FileApiKeyStore implements ApiKeyStore {
     }
     this.cached = undefined;
     await syncDirectory(dir);
+  }
+}
+
+/** Removes a lock file left by a crashed writer; true when it is gone (or was already). */
+async function breakStaleLock(lock: string): Promise<boolean> {
+  try {
+    const st = await stat(lock);
+    if (Date.now() - st.mtimeMs < API_KEYS_LOCK_STALE_MS) return false;
+    await rm(lock, { force: true });
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return true;
+    throw err;
   }
 }
 

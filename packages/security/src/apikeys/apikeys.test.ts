@@ -127,13 +127,14 @@ describe('file store specifics', () => {
 
   it('writers of separate stores (processes) take turns: no update is lost', async () => {
     // Two instances share nothing but the file, like two `mcp-cluster apikey` runs.
-    const stores = [new FileApiKeyStore(path), new FileApiKeyStore(path)];
+    const first = new FileApiKeyStore(path);
+    const second = new FileApiKeyStore(path);
     const created = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        (stores[i % 2] ?? stores[0])?.create({ principal: `p${i}` }),
+        (i % 2 === 0 ? first : second).create({ principal: `p${i}` }),
       ),
     );
-    const ids = created.map((c) => c?.record.id).sort();
+    const ids = created.map((c) => c.record.id).sort();
     expect((await new FileApiKeyStore(path).list()).map((r) => r.id).sort()).toEqual(ids);
     expect(await readdir(dir)).toEqual(['keys.json']);
   });

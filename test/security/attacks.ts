@@ -15,6 +15,7 @@ import {
   STATIC_TOKENS,
   TOKEN_SECRET,
   TOOL_BURST,
+  READ_BURST,
   basic,
   bearer,
   freshAddress,
@@ -457,6 +458,39 @@ export function describeAttackSuite(name: string, setup: () => Promise<AttackTar
       }
       const ran = t.sideEffects().filter((l) => l.startsWith('echo:burst:')).length - before;
       expect(ran).toBe(TOOL_BURST);
+    });
+
+    it('a rate policy on reads holds across both entry points, for the principals it names only', async () => {
+      const auth = bearer(STATIC_TOKENS.burst);
+      const from = freshAddress();
+      const read = (i: number, uri = 'docs://public/readme') =>
+        modern(t.urls[i % 2] ?? t.urls[0], 'resources/read', { uri }, auth, { from });
+      const results = await Promise.all(Array.from({ length: READ_BURST + 3 }, (_, i) => read(i)));
+      expect(results.filter((r) => r.status === 200)).toHaveLength(READ_BURST);
+      const refused = results.filter((r) => r.status === 429);
+      expect(refused).toHaveLength(3);
+      for (const r of refused) {
+        expect(rpcError(r)?.code).toBe(RATE_LIMITED);
+        expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      // The policy is scoped to `burst`: another reader of the same document is not limited.
+      const bob = await modern(
+        t.urls[0],
+        'resources/read',
+        { uri: 'docs://public/readme' },
+        basic('bob', PASSWORDS.bob),
+        { from },
+      );
+      expect(bob.status).toBe(200);
+      expect(t.audit()).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            event: 'rate_limited',
+            principal: 'burst',
+            reason: 'policy public-docs',
+          }),
+        ]),
+      );
     });
 
     it('oversize bodies, overlong strings, deep nesting and malformed UTF-8 are refused', async () => {

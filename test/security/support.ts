@@ -29,6 +29,8 @@ export const STATIC_TOKENS = {
 export const PASSWORDS = { alice: 'correct horse battery staple', bob: 'hunter2-but-longer' };
 /** Per principal and tool: the burst scenario must see exactly this many calls admitted. */
 export const TOOL_BURST = 10;
+/** The `public-docs` rate policy: reads of a public doc by `burst`, per principal and uri. */
+export const READ_BURST = 4;
 export const LOCKOUT_FAILURES = 5;
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -84,6 +86,16 @@ export async function suiteAuthConfig(
           'tasks:*',
         ],
       },
+      policies: [
+        {
+          type: 'rate',
+          name: 'public-docs',
+          capacity: READ_BURST,
+          refillPerSecond: 0.001,
+          principals: ['burst'],
+          permissions: ['resources:read:docs://public/**'],
+        },
+      ],
     },
     tokenService: {
       issuer: 'https://tokens.security.test',

@@ -226,6 +226,60 @@ describe('createSecurity: engine guard, audit, close', () => {
     expect(lines.join('')).not.toContain(TOKEN);
   });
 
+  it('rate policies hold a bucket per principal and action; over it is -32012, nothing runs', async () => {
+    const lines: string[] = [];
+    const config = parse({
+      ...STATIC,
+      authz: {
+        roles: { reader: ['tools:call:*'] },
+        policies: [
+          {
+            type: 'rate',
+            name: 'search',
+            capacity: 2,
+            refillPerSecond: 0.001,
+            permissions: ['tools:call:search'],
+          },
+        ],
+      },
+    });
+    await using security = await createSecurity(
+      config,
+      context({ writeAudit: (l) => lines.push(l) }),
+    );
+    const { engine, seen } = fakeEngine();
+    const wrapped = security.wrap(engine);
+    const svc = principalOf(await guardOf(security.guard).admit(request(`Bearer ${TOKEN}`)));
+    const other: Principal = { id: 'other', kind: 'service', roles: ['reader'] };
+    const call = (name: string, i: number): JsonRpcRequest => ({
+      jsonrpc: '2.0',
+      id: `${name}-${i}`,
+      method: 'tools/call',
+      params: { name },
+    });
+    const codes: (number | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await wrapped.handleRequest(call('search', i), ctxOf(svc));
+      codes.push('error' in r ? r.error.code : undefined);
+    }
+    expect(codes).toEqual([undefined, undefined, RpcError.RateLimited.code]);
+    // Another action of the same principal, and the same action of another, have their own.
+    expect('result' in (await wrapped.handleRequest(call('echo', 0), ctxOf(svc)))).toBe(true);
+    expect('result' in (await wrapped.handleRequest(call('search', 9), ctxOf(other)))).toBe(true);
+    expect(seen.map((r) => r.id)).toEqual(['search-0', 'search-1', 'echo-0', 'search-9']);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ event: 'rate_limited', principal: 'svc', reason: 'policy search' }),
+    ]);
+  });
+
+  it('refuses two rate policies with one name', async () => {
+    const policy = { type: 'rate', name: 'x', capacity: 1, refillPerSecond: 1 } as const;
+    const config = parse({ ...STATIC, authz: { roles: {}, policies: [policy, policy] } });
+    const err: unknown = await createSecurity(config, context()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthnError);
+    expect((err as Error).message).toMatch(/two rate policies are named x/);
+  });
+
   it('writes no audit line when audit is off', async () => {
     const writeAudit = vi.fn();
     await using security = await createSecurity(

@@ -17,6 +17,7 @@ import { staticTokenProvider } from './authn/static-token.js';
 import type { AuthProvider } from './authn/types.js';
 import type { Principal } from './principal.js';
 import { createAuthorizer } from './authz/authorizer.js';
+import type { RatePolicy } from './authz/authorizer.js';
 import { AuthConfigSchema } from './config.js';
 import type { AuthConfig } from './config.js';
 import { createAdmission } from './guard/admission.js';
@@ -29,6 +30,7 @@ import { registerSecurityRoutes } from './http/routes.js';
 import { createRequestVerifier } from './signing/verify.js';
 import { createSecurityStores } from './stores/create.js';
 import type { SecurityStores } from './stores/create.js';
+import type { RateLimiter } from './stores/types.js';
 import { tokenServiceOptions } from './tokens/config.js';
 import { createTokenService } from './tokens/service.js';
 import type { TokenCredential, TokenService } from './tokens/service.js';
@@ -115,6 +117,21 @@ function openAudit(
     return Promise.resolve();
   });
   return jsonAuditSink((line) => void writeSync(fd, line));
+}
+
+/** One bucket store per rate policy, named after it (Redis keys `…:policy:<label>:…`). */
+function policyLimiters(
+  policies: readonly RatePolicy[],
+  stores: SecurityStores,
+): ReadonlyMap<string, RateLimiter> {
+  const limiters = new Map<string, RateLimiter>();
+  for (const p of policies) {
+    if (limiters.has(p.label)) {
+      throw new AuthnError('config', `authz: two rate policies are named ${p.label}`);
+    }
+    limiters.set(p.label, stores.limiter(`policy:${p.label}`, p));
+  }
+  return limiters;
 }
 
 export async function createSecurity(
@@ -230,14 +247,16 @@ export async function createSecurity(
       onError: context.onError,
     });
 
+    const authorizer =
+      cfg.authz === undefined
+        ? undefined
+        : createAuthorizer({
+            ...cfg.authz,
+            onError: (err) => context.onError?.(err, 'authorization policy failed'),
+          });
     const engineGuard: EngineGuardOptions = {
-      authorizer:
-        cfg.authz === undefined
-          ? undefined
-          : createAuthorizer({
-              ...cfg.authz,
-              onError: (err) => context.onError?.(err, 'authorization policy failed'),
-            }),
+      authorizer,
+      policyLimiters: policyLimiters(authorizer?.ratePolicies ?? [], stores),
       verifier:
         cfg.signing === undefined || cfg.signing.clients.length === 0
           ? undefined

@@ -286,6 +286,8 @@ export type {
   AuthorizerOptions,
   CheckInput,
   Decision,
+  RateCharge,
+  RatePolicy,
 } from './authz/authorizer.js';
 export {
   createAuthorizer,

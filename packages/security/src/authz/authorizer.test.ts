@@ -320,6 +320,51 @@ describe('check', () => {
   });
 });
 
+describe('rate policies', () => {
+  const rate = {
+    type: 'rate' as const,
+    name: 'db-reads',
+    capacity: 2,
+    refillPerSecond: 1,
+    permissions: ['tools:call:db_*'],
+  };
+
+  it('never refuse in check; an allowed request in scope owes a take per principal and action', () => {
+    const { authz, denied } = setup({ policies: [rate] });
+    expect(authz.ratePolicies).toEqual([{ label: 'db-reads', capacity: 2, refillPerSecond: 1 }]);
+    const call = (name: string) =>
+      authz.check({ principal: alice, method: 'tools/call', params: { name } });
+    expect(call('db_query')).toEqual({
+      allowed: true,
+      charges: [{ policy: 'db-reads', key: 'alice|tools:call:db_query' }],
+    });
+    // Out of scope: nothing owed.
+    expect(call('echo')).toEqual({ allowed: true });
+    // A denial stays a denial: no charge for what does not run.
+    expect(call('rm_rf')).toMatchObject({ allowed: false });
+    expect(denied).toHaveLength(1);
+  });
+
+  it('are scoped by principals and roles like any policy, and labelled by index', () => {
+    const { authz } = setup({
+      policies: [{ type: 'rate', capacity: 1, refillPerSecond: 1, roles: ['guest'] }],
+    });
+    expect(authz.ratePolicies.map((p) => p.label)).toEqual(['#0']);
+    const echo = { method: 'tools/call', params: { name: 'echo' } };
+    expect(authz.check({ principal: alice, ...echo })).toEqual({ allowed: true });
+    expect(authz.check({ principal: anonymous, ...echo })).toEqual({
+      allowed: true,
+      charges: [{ policy: '#0', key: 'anonymous|tools:call:echo' }],
+    });
+  });
+
+  it('refuse a bucket that is not positive', () => {
+    expect(() => createAuthorizer({ roles: ROLES, policies: [{ ...rate, capacity: 0 }] })).toThrow(
+      AuthzError,
+    );
+  });
+});
+
 describe('filterList', () => {
   const { authz } = setup();
 

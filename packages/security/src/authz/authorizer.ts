@@ -36,8 +36,27 @@ export interface AuditEntry {
   readonly remoteAddress?: string;
 }
 
+/** One take from a rate policy's bucket that an allowed request owes (see RatePolicy). */
+export interface RateCharge {
+  /** The rate policy's label (its name, or `#<index>`). */
+  readonly policy: string;
+  /** The bucket: per principal and action, `<principal id>|<permission>`. */
+  readonly key: string;
+}
+
+/** A rate policy as the store wiring needs it: one bucket configuration per label. */
+export interface RatePolicy {
+  readonly label: string;
+  readonly capacity: number;
+  readonly refillPerSecond: number;
+}
+
 export type Decision =
-  | { readonly allowed: true }
+  | {
+      readonly allowed: true;
+      /** Rate policies in scope: a bucket each must grant before the request runs. */
+      readonly charges?: readonly RateCharge[];
+    }
   | {
       readonly allowed: false;
       /** Safe to show the client, e.g. `missing permission tools:call:delete_db`. */
@@ -78,6 +97,8 @@ export interface AuthorizerOptions {
 export interface Authorizer {
   /** False when authorization is off. */
   readonly enabled: boolean;
+  /** The configured rate policies, in order. */
+  readonly ratePolicies: readonly RatePolicy[];
   check(input: CheckInput): Decision;
   /**
    * For tools/list, prompts/list, resources/list and resources/templates/list: a copy of
@@ -101,6 +122,7 @@ const EVERYTHING = new PermissionSet(['*']);
 
 const DISABLED: Authorizer = Object.freeze({
   enabled: false,
+  ratePolicies: Object.freeze([]),
   check: () => ALLOWED,
   filterList: <T>(_principal: Principal, _method: string, result: T): T => result,
   permissionsOf: () => EVERYTHING,
@@ -190,8 +212,13 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     return decision;
   };
 
+  const ratePolicies = Object.freeze(
+    policies.flatMap((p) => (p.rate === undefined ? [] : [{ label: p.label, ...p.rate }])),
+  );
+
   return Object.freeze({
     enabled: true,
+    ratePolicies,
     check(input: CheckInput): Decision {
       const action = actionOf(input.method, input.params);
       if (action === undefined) return ALLOWED;
@@ -204,22 +231,22 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
         return deny(input, action.kind, permission, `missing permission ${shown(permission)}`, now);
       }
       if (policies.length === 0) return ALLOWED;
-      const denial = evaluatePolicies(
-        policies,
-        {
-          principal: input.principal,
-          roles: roles.rolesOf(input.principal),
-          action,
-          method: input.method,
-          permission,
-          remoteAddress: input.remoteAddress,
-          now,
-        },
-        report,
-      );
-      return denial === undefined
-        ? ALLOWED
-        : deny(input, action.kind, permission, denial.reason, now);
+      const policyInput = {
+        principal: input.principal,
+        roles: roles.rolesOf(input.principal),
+        action,
+        method: input.method,
+        permission,
+        remoteAddress: input.remoteAddress,
+        now,
+      };
+      const denial = evaluatePolicies(policies, policyInput, report);
+      if (denial !== undefined) return deny(input, action.kind, permission, denial.reason, now);
+      if (ratePolicies.length === 0) return ALLOWED;
+      const charges = policies
+        .filter((p) => p.rate !== undefined && p.applies(policyInput))
+        .map((p) => ({ policy: p.label, key: `${input.principal.id}|${permission}` }));
+      return charges.length === 0 ? ALLOWED : { allowed: true, charges };
     },
     filterList<T extends object>(principal: Principal, method: string, result: T): T {
       const shape = LIST_SHAPES.get(method);

@@ -84,9 +84,22 @@ export const TimePolicySchema = z.strictObject({
   ...scopeShape,
 });
 
+/**
+ * A token bucket per principal and action (the permission a request needs, e.g.
+ * `tools:call:search` or `resources:read:docs://a`) for the requests in scope, shared by
+ * every gateway. Over the limit: -32012 (HTTP 429 + Retry-After on the modern wire).
+ */
+export const RatePolicySchema = z.strictObject({
+  type: z.literal('rate'),
+  capacity: z.number().int().min(1),
+  refillPerSecond: z.number().positive(),
+  ...scopeShape,
+});
+
 export const PolicyConfigSchema = z.discriminatedUnion('type', [
   CidrPolicySchema,
   TimePolicySchema,
+  RatePolicySchema,
 ]);
 
 const configShape = {
@@ -148,7 +161,14 @@ export const AuthzOptionsSchema = z
   .object({
     ...configShape,
     policies: z
-      .array(z.discriminatedUnion('type', [CidrPolicySchema, TimePolicySchema, CustomPolicySchema]))
+      .array(
+        z.discriminatedUnion('type', [
+          CidrPolicySchema,
+          TimePolicySchema,
+          RatePolicySchema,
+          CustomPolicySchema,
+        ]),
+      )
       .optional(),
   })
   .superRefine(rolesDefined);

@@ -45,6 +45,11 @@ export interface CompiledPolicy {
   applies(input: PolicyInput): boolean;
   /** Undefined when allowed; otherwise the reason (without the policy label). */
   evaluate(input: PolicyInput): string | undefined;
+  /**
+   * A rate policy's bucket: it never refuses here (buckets live in a shared store, checked
+   * by the engine guard); the authorizer names it in the decision instead.
+   */
+  readonly rate?: { readonly capacity: number; readonly refillPerSecond: number };
 }
 
 function scopeTest(scope: PolicyScope): (input: PolicyInput) => boolean {
@@ -113,17 +118,22 @@ function customPolicy(config: CustomPolicy): CompiledPolicy['evaluate'] {
 
 /** Compiles one validated policy; `index` labels it when it has no name. */
 export function compilePolicy(config: PolicyConfig | CustomPolicy, index: number): CompiledPolicy {
+  const label = config.name ?? `#${index}`;
+  const applies = scopeTest(config);
+  if (config.type === 'rate') {
+    const rate = Object.freeze({
+      capacity: config.capacity,
+      refillPerSecond: config.refillPerSecond,
+    });
+    return Object.freeze({ label, applies, evaluate: () => undefined, rate });
+  }
   const evaluate =
     config.type === 'cidr'
       ? cidrPolicy(config)
       : config.type === 'time'
         ? timePolicy(config)
         : customPolicy(config);
-  return Object.freeze({
-    label: config.name ?? `#${index}`,
-    applies: scopeTest(config),
-    evaluate,
-  });
+  return Object.freeze({ label, applies, evaluate });
 }
 
 /** A policy refusal: the refusing policy's label and the reason shown to the client. */
@@ -142,6 +152,7 @@ export function evaluatePolicies(
   onError: (err: unknown, policy: string) => void,
 ): PolicyDenial | undefined {
   for (const policy of policies) {
+    if (policy.rate !== undefined) continue;
     let reason: string | undefined;
     try {
       if (!policy.applies(input)) continue;

@@ -32,7 +32,10 @@ export interface GuardAuthorizer {
     readonly params: Readonly<Record<string, unknown>> | undefined;
     readonly remoteAddress?: string | undefined;
   }):
-    | { readonly allowed: true }
+    | {
+        readonly allowed: true;
+        readonly charges?: readonly { readonly policy: string; readonly key: string }[];
+      }
     | { readonly allowed: false; readonly reason: string; readonly permission: string };
   filterList(principal: Principal, method: string, result: JsonObject): JsonObject;
 }
@@ -51,6 +54,8 @@ export interface EngineGuardOptions {
   readonly verifier?: GuardVerifier | undefined;
   /** Bucket per principal and tool for `tools/call` (`t:<principal>:<tool>`). */
   readonly toolLimiter?: RateLimiter | undefined;
+  /** The buckets of the authorizer's rate policies, by policy label. */
+  readonly policyLimiters?: ReadonlyMap<string, RateLimiter> | undefined;
   /** RFC 9728 metadata URL for the step-up challenge of bearer-token callers. */
   readonly resourceMetadataUrl?: string | undefined;
   readonly audit?: AuditSink | undefined;
@@ -224,6 +229,18 @@ export class GuardedEngine implements Engine {
             `Bearer error="insufficient_scope", scope=${quoteParam(headerSafe(decision.permission))}${metadata}`;
         }
         return new ProtocolError(RpcError.Forbidden.code, `Forbidden: ${decision.reason}`, data);
+      }
+      for (const charge of decision.charges ?? []) {
+        const limiter = this.o.policyLimiters?.get(charge.policy);
+        // A policy without a bucket is a wiring fault: refuse rather than not limit.
+        if (limiter === undefined) throw new Error(`no bucket for rate policy ${charge.policy}`);
+        const taken = await limiter.take(charge.key);
+        if (!taken.allowed) {
+          audit('rate_limited', `policy ${charge.policy}`);
+          return new ProtocolError(RpcError.RateLimited.code, 'Rate limit exceeded', {
+            retryAfterMs: taken.retryAfterMs,
+          });
+        }
       }
     }
     if (this.o.toolLimiter !== undefined && request.method === 'tools/call') {

@@ -6,6 +6,7 @@
  */
 import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
 import type { ApiKeyStore } from '../../packages/security/src/index.js';
 import { DEFAULT_CLIENT_CAPABILITIES, eventually } from '../../packages/testkit/src/index.js';
 import {
@@ -15,6 +16,7 @@ import {
   STATIC_TOKENS,
   TOKEN_SECRET,
   TOOL_BURST,
+  MAX_STREAMS,
   READ_BURST,
   basic,
   bearer,
@@ -691,6 +693,41 @@ export function describeAttackSuite(name: string, setup: () => Promise<AttackTar
         expect(t.sideEffects().length).toBe(effects);
       } finally {
         ws.socket.close();
+      }
+    });
+
+    it('a principal holds at most MAX_STREAMS streams across both entry points', async () => {
+      const token = await mintJwt(t.keys, { sub: 'streamer', roles: ['reader'] });
+      const protocols = ['mcp', bearerSubprotocol(token)];
+      const from = freshAddress();
+      const open: WebSocket[] = [];
+      try {
+        for (let i = 0; i < MAX_STREAMS; i++) {
+          const ws = await openWebSocket(t.urls[i % 2] ?? t.urls[0], protocols, from);
+          if (!ws.open) throw new Error(`stream ${i} refused: ${ws.status}`);
+          open.push(ws.socket);
+        }
+        // One more, at either entry point: refused before the upgrade.
+        for (const url of t.urls) {
+          expect(await openWebSocket(url, protocols, from)).toEqual({ open: false, status: 429 });
+        }
+        // Another principal is not affected.
+        const other = await openWebSocket(
+          t.urls[1],
+          ['mcp', bearerSubprotocol(STATIC_TOKENS.mallory)],
+          from,
+        );
+        if (other.open) other.socket.close();
+        expect(other.open).toBe(true);
+        // Closing one frees its slot (the release reaches the shared count shortly after).
+        open.shift()?.close();
+        const again = await eventually('a freed stream slot', async () => {
+          const ws = await openWebSocket(t.urls[1], protocols, from);
+          return ws.open ? ws.socket : undefined;
+        });
+        open.push(again);
+      } finally {
+        for (const socket of open) socket.close();
       }
     });
 

@@ -31,6 +31,8 @@ export const PASSWORDS = { alice: 'correct horse battery staple', bob: 'hunter2-
 export const TOOL_BURST = 10;
 /** The `public-docs` rate policy: reads of a public doc by `burst`, per principal and uri. */
 export const READ_BURST = 4;
+/** Long-lived streams one principal may hold open, across the whole deployment. */
+export const MAX_STREAMS = 4;
 export const LOCKOUT_FAILURES = 5;
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -107,6 +109,7 @@ export async function suiteAuthConfig(
     lockout: { maxFailures: LOCKOUT_FAILURES, windowMs: 60_000, lockMs: 60_000 },
     // Every refusal, of every process, in one file the suite reads.
     audit: { file: files.audit },
+    maxStreamsPerPrincipal: MAX_STREAMS,
   };
 }
 

@@ -126,6 +126,8 @@ export interface SecurityKeys {
   apiKey(id: string): string;
   /** Set of every API key id, for listing (outside the `apikey:` namespace: no id can hit it). */
   readonly apiKeyIndex: string;
+  /** Sorted set of one principal's open streams, scored by lease expiry; PX TTL = 2 leases. */
+  streams(principal: string): string;
 }
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
@@ -152,5 +154,6 @@ export function securityKeys(prefix: string): SecurityKeys {
     revokedFamily: (familyId) => `${prefix}:token:revoked-family:${keyPart(familyId)}`,
     apiKey: (id) => `${prefix}:apikey:${keyPart(id)}`,
     apiKeyIndex: `${prefix}:apikeys:index`,
+    streams: (principal) => `${prefix}:streams:${keyPart(principal)}`,
   };
 }

@@ -242,6 +242,7 @@ export async function createSecurity(
       lockout: lockoutOn ? stores.lockout : undefined,
       rateLimiter: cfg.rateLimit?.perPrincipal === undefined ? undefined : stores.rateLimiter,
       maxStreamsPerPrincipal: cfg.maxStreamsPerPrincipal,
+      streams: stores.streams,
       challenge: admissionChallenge(providers, metadataUrl),
       audit,
       onError: context.onError,

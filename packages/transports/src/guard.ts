@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProtocolError } from '@mcp-cluster/protocol';
 import { ANONYMOUS_CALLER } from '@mcp-cluster/server';
 import type { Caller, LegacySession, Principal } from '@mcp-cluster/server';
 import { subprotocolAuthorization } from './subprotocol.js';
@@ -36,9 +37,53 @@ export interface TransportGuard {
   admit(request: GuardRequest): Promise<Admission>;
   /**
    * Claims one long-lived stream (GET SSE, WebSocket, /sse, subscriptions/listen) for a
-   * principal: a release function, or undefined when the principal has too many open.
+   * principal: a release function, or undefined when the principal has too many open. It
+   * rejects when the count cannot be had (its store is down): the stream is refused.
    */
-  openStream?(principal: Principal): (() => void) | undefined;
+  openStream?(principal: Principal): Promise<(() => void) | undefined>;
+}
+
+/** What a stream slot lives as long as: an SSE response, or a WebSocket's connection. */
+export interface StreamHolder {
+  once(event: 'close', listener: () => void): unknown;
+  readonly destroyed: boolean;
+}
+
+/** Why a stream was not opened: the HTTP status, the JSON-RPC error, and any fault. */
+export interface StreamRefusal {
+  readonly status: number;
+  readonly error: ProtocolError;
+  /** The guard's failure (a store down), for the operator's log; never shown to the client. */
+  readonly cause?: unknown;
+}
+
+/**
+ * Claims a long-lived stream slot for `caller`, freed when `holder` closes (at once if it
+ * closed while the claim was pending). Undefined when claimed; otherwise 429 (too many open
+ * streams) or 503 (the guard cannot count them: refused, never admitted uncounted).
+ */
+export async function streamRefusal(
+  guard: TransportGuard | undefined,
+  caller: Caller,
+  holder: StreamHolder,
+): Promise<StreamRefusal | undefined> {
+  if (guard?.openStream === undefined) return undefined;
+  let release: (() => void) | undefined;
+  try {
+    release = await guard.openStream(caller.principal);
+  } catch (cause) {
+    return {
+      status: 503,
+      error: ProtocolError.of('Unavailable', 'Security checks unavailable'),
+      cause,
+    };
+  }
+  if (release === undefined) {
+    return { status: 429, error: ProtocolError.of('RateLimited', 'Too many open streams') };
+  }
+  holder.once('close', release);
+  if (holder.destroyed) release();
+  return undefined;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

@@ -34,7 +34,7 @@ import type {
 import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
 import type { Caller, Engine, LegacySession, Outbound } from '@mcp-cluster/server';
 import { PostExchange } from './exchange.js';
-import { callerOf, ownsSession } from './guard.js';
+import { callerOf, ownsSession, streamRefusal } from './guard.js';
 import type { TransportGuard } from './guard.js';
 import { parseLimits } from './settings.js';
 import type { TransportSettings } from './settings.js';
@@ -123,12 +123,15 @@ class StreamableHttp {
     return session !== undefined && ownsSession(session, caller) ? session : undefined;
   }
 
-  /** Claims a long-lived stream for the caller; false (and a 429 sent) when over its limit. */
-  private claimStream(caller: Caller, reply: FastifyReply): (() => void) | false {
-    if (this.guard?.openStream === undefined) return noop;
-    const release = this.guard.openStream(caller.principal);
-    if (release !== undefined) return release;
-    rejectJson(reply, 429, null, ProtocolError.of('RateLimited', 'Too many open streams'));
+  /**
+   * Claims a long-lived stream for the caller, freed when the response closes; false (and
+   * the refusal sent: 429 over its limit, 503 when it cannot be counted) otherwise.
+   */
+  private async claimStream(caller: Caller, reply: FastifyReply): Promise<boolean> {
+    const refusal = await streamRefusal(this.guard, caller, reply.raw);
+    if (refusal === undefined) return true;
+    if (refusal.cause !== undefined) reply.log.error({ err: refusal.cause }, 'stream not counted');
+    rejectJson(reply, refusal.status, null, refusal.error);
     return false;
   }
 
@@ -380,9 +383,7 @@ class StreamableHttp {
       if (!accept.sse) {
         return rejectJson(reply, 406, message.id, invalid('subscriptions/listen needs SSE'));
       }
-      const release = this.claimStream(caller, reply);
-      if (release === false) return;
-      reply.raw.once('close', release);
+      if (!(await this.claimStream(caller, reply))) return;
       ex.openSse()?.startKeepAlive(this.settings.keepAliveMs);
     }
     const ctx = modernRequestContext(meta, message.id, ac.signal, modernOutbound(ex.send), caller);
@@ -424,8 +425,7 @@ class StreamableHttp {
     if (!acceptOf(h.accept).sse) {
       return rejectJson(reply, 406, null, invalid('Accept must include text/event-stream'));
     }
-    const release = this.claimStream(caller, reply);
-    if (release === false) return;
+    if (!(await this.claimStream(caller, reply))) return;
     session.touch();
     const streams = this.registry.of(session);
     // Ended elsewhere (another gateway served DELETE): close what this process holds.
@@ -438,7 +438,6 @@ class StreamableHttp {
 
     reply.hijack();
     const writer = new SseWriter(reply.raw, this.registry.open);
-    writer.onClose(release);
     const shared = this.registry.shared;
     let replayed = false;
     if (last !== undefined && resumed === undefined && shared !== undefined) {

@@ -8,7 +8,7 @@ import { ProtocolError, RpcError, parseJsonText } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Engine } from '@mcp-cluster/server';
 import { MessageConnection } from './connection.js';
-import { callerOf } from './guard.js';
+import { callerOf, streamRefusal } from './guard.js';
 import type { TransportGuard } from './guard.js';
 import { rejectJson } from './http.js';
 import { parseLimits } from './settings.js';
@@ -19,8 +19,6 @@ import type { StreamRegistry } from './sse.js';
 export const LEGACY_SSE_PATH = '/sse';
 export const LEGACY_MESSAGES_PATH = '/messages';
 
-const noop = (): void => {};
-
 export function registerLegacySse(
   app: FastifyInstance,
   engine: Engine,
@@ -30,11 +28,12 @@ export function registerLegacySse(
 ): void {
   const connections = new Map<string, { conn: MessageConnection; ownerId: string }>();
 
-  app.get(LEGACY_SSE_PATH, (req, reply) => {
+  app.get(LEGACY_SSE_PATH, async (req, reply) => {
     const caller = callerOf(req);
-    const release = guard?.openStream === undefined ? noop : guard.openStream(caller.principal);
-    if (release === undefined) {
-      return rejectJson(reply, 429, null, ProtocolError.of('RateLimited', 'Too many open streams'));
+    const refusal = await streamRefusal(guard, caller, reply.raw);
+    if (refusal !== undefined) {
+      if (refusal.cause !== undefined) req.log.error({ err: refusal.cause }, 'stream not counted');
+      return rejectJson(reply, refusal.status, null, refusal.error);
     }
     reply.hijack();
     const writer = new SseWriter(reply.raw, registry.open);
@@ -52,7 +51,6 @@ export function registerLegacySse(
     writer.write(`event: endpoint\ndata: ${LEGACY_MESSAGES_PATH}?sessionId=${session.id}\n\n`);
     writer.startKeepAlive(settings.keepAliveMs);
     writer.onClose(() => {
-      release();
       connections.delete(session.id);
       conn.close();
     });

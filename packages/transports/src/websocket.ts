@@ -2,13 +2,14 @@
  * WebSocket at /ws: one JSON-RPC message per text frame; the connection is a legacy session
  * (modern requests with `_meta` are served statelessly too). Closing the socket ends it.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Engine } from '@mcp-cluster/server';
 import type { RawData, WebSocket } from 'ws';
 import { MessageConnection } from './connection.js';
-import { callerOf } from './guard.js';
+import { callerOf, streamRefusal } from './guard.js';
+import { rejectJson } from './http.js';
 import type { TransportGuard } from './guard.js';
 import type { TransportSettings } from './settings.js';
 import { errorResponse } from './wire.js';
@@ -23,17 +24,19 @@ export function registerWebSocket(
   path: string = WEBSOCKET_PATH,
   guard?: TransportGuard,
 ): void {
-  app.get(path, { websocket: true }, (socket: WebSocket, req) => {
+  // The stream slot is claimed before the upgrade (a refusal is a plain HTTP answer) and
+  // lives as long as the connection.
+  const preHandler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const refusal = await streamRefusal(guard, callerOf(req), req.raw.socket);
+    if (refusal === undefined) return;
+    if (refusal.cause !== undefined) req.log.error({ err: refusal.cause }, 'stream not counted');
+    rejectJson(reply, refusal.status, null, refusal.error);
+  };
+  app.get(path, { websocket: true, preHandler }, (socket: WebSocket, req) => {
     const send = (m: JsonRpcMessage | readonly JsonRpcMessage[]): void => {
       if (socket.readyState === OPEN) socket.send(JSON.stringify(m));
     };
     const caller = callerOf(req);
-    const release = guard?.openStream === undefined ? noop : guard.openStream(caller.principal);
-    if (release === undefined) {
-      send(errorResponse(null, ProtocolError.of('RateLimited', 'Too many open streams')));
-      socket.close(POLICY_VIOLATION, 'too many open streams');
-      return;
-    }
     const conn = new MessageConnection(engine, send, {
       maxJsonDepth: settings.maxJsonDepth,
       maxStringLength: settings.maxStringLength,
@@ -51,16 +54,9 @@ export function registerWebSocket(
       }
       conn.receiveText(textOf(data));
     });
-    socket.on('close', () => {
-      release();
-      conn.close();
-    });
+    socket.on('close', () => conn.close());
   });
 }
-
-/** RFC 6455 close code 1008. */
-const POLICY_VIOLATION = 1008;
-const noop = (): void => {};
 
 function textOf(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');

@@ -348,26 +348,26 @@ describe('createAdmission: openStream', () => {
     return guard.openStream(p);
   };
 
-  it('caps the streams of a principal; releases are idempotent', () => {
+  it('caps the streams of a principal; releases are idempotent', async () => {
     const { guard } = setup();
     const alice = user('alice');
-    const first = open(guard, alice);
-    const second = open(guard, alice);
+    const first = await open(guard, alice);
+    const second = await open(guard, alice);
     expect(first).toBeTypeOf('function');
     expect(second).toBeTypeOf('function');
-    expect(open(guard, alice)).toBeUndefined();
-    expect(open(guard, user('bob'))).toBeTypeOf('function');
+    expect(await open(guard, alice)).toBeUndefined();
+    expect(await open(guard, user('bob'))).toBeTypeOf('function');
 
     first?.();
-    const third = open(guard, alice);
+    const third = await open(guard, alice);
     expect(third).toBeTypeOf('function');
     first?.(); // a second release of the same stream frees nothing
-    expect(open(guard, alice)).toBeUndefined();
+    expect(await open(guard, alice)).toBeUndefined();
 
     second?.();
     third?.();
-    expect(open(guard, alice)).toBeTypeOf('function');
-    expect(open(guard, alice)).toBeTypeOf('function');
-    expect(open(guard, alice)).toBeUndefined();
+    expect(await open(guard, alice)).toBeTypeOf('function');
+    expect(await open(guard, alice)).toBeTypeOf('function');
+    expect(await open(guard, alice)).toBeUndefined();
   });
 });

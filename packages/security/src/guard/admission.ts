@@ -10,7 +10,8 @@ import { AuthnError } from '../authn/errors.js';
 import { authorizationCredentials } from '../authn/types.js';
 import type { AuthProvider, AuthResult } from '../authn/types.js';
 import type { Principal } from '../principal.js';
-import type { LockoutStore, RateLimiter } from '../stores/types.js';
+import { MemoryStreamSlots } from '../stores/memory.js';
+import type { LockoutStore, RateLimiter, StreamSlots } from '../stores/types.js';
 import { tlsPeerOf } from '../tls/peer.js';
 import type { AuditSink } from './audit.js';
 
@@ -30,6 +31,8 @@ export interface AdmissionOptions {
   readonly rateLimiter?: RateLimiter | undefined;
   /** Long-lived streams one principal may hold open on this process. */
   readonly maxStreamsPerPrincipal: number;
+  /** Where open streams are counted (default: this process only). */
+  readonly streams?: StreamSlots | undefined;
   /** The 401 challenge (WWW-Authenticate); the provider's own when not given. */
   readonly challenge?: string | undefined;
   readonly audit?: AuditSink | undefined;
@@ -75,7 +78,7 @@ export function createAdmission(options: AdmissionOptions): TransportGuard {
     kind: 'anonymous',
     roles: Object.freeze([...options.anonymousRoles]),
   });
-  const openStreams = new Map<string, number>();
+  const streams = options.streams ?? new MemoryStreamSlots();
   const challenge = options.challenge ?? options.provider?.challenge;
 
   async function authenticate(req: GuardRequest): Promise<AuthResult> {
@@ -164,18 +167,8 @@ export function createAdmission(options: AdmissionOptions): TransportGuard {
     return { ok: true, principal };
   }
 
-  function openStream(principal: Principal): (() => void) | undefined {
-    const open = openStreams.get(principal.id) ?? 0;
-    if (open >= options.maxStreamsPerPrincipal) return undefined;
-    openStreams.set(principal.id, open + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const now = (openStreams.get(principal.id) ?? 1) - 1;
-      if (now <= 0) openStreams.delete(principal.id);
-      else openStreams.set(principal.id, now);
-    };
+  function openStream(principal: Principal): Promise<(() => void) | undefined> {
+    return streams.acquire(principal.id, options.maxStreamsPerPrincipal);
   }
 
   return { admit, openStream };

@@ -10,6 +10,7 @@ import type {
   NonceStore,
   RateLimiter,
   RateLimitOptions,
+  StreamSlots,
 } from './types.js';
 import { SecurityStoreError } from './types.js';
 
@@ -18,6 +19,8 @@ export interface StoresHarness {
   limiter(options: RateLimitOptions): RateLimiter;
   nonces: NonceStore;
   lockout(options: LockoutOptions): LockoutStore;
+  /** Stream slots; two calls give two holders (processes) counting in one store. */
+  streams(): StreamSlots;
   /**
    * Lets `ms` pass, then resolves once `check` holds. Memory advances its fake clock once and
    * requires `check` at once; Redis polls `check` against real time, bounded.
@@ -86,6 +89,29 @@ export function describeStoresContract(name: string, make: () => Promise<StoresH
         const results = await Promise.all(Array.from({ length: 25 }, () => l.take('k')));
         expect(results.filter((r) => r.allowed)).toHaveLength(3);
         expect(results.filter((r) => !r.allowed).every((r) => r.retryAfterMs > 0)).toBe(true);
+      });
+    });
+
+    describe('StreamSlots', () => {
+      it('caps the open streams of a principal across holders; releases are idempotent', async () => {
+        const [a, b] = [h.streams(), h.streams()];
+        const who = `p-${Math.random().toString(36).slice(2)}`;
+        const first = await a.acquire(who, 2);
+        const second = await b.acquire(who, 2);
+        expect(first).toBeTypeOf('function');
+        expect(second).toBeTypeOf('function');
+        expect(await a.acquire(who, 2)).toBeUndefined();
+        expect(await b.acquire(who, 2)).toBeUndefined();
+        expect(await a.acquire(`${who}-other`, 2)).toBeTypeOf('function');
+        first?.();
+        first?.(); // the second release frees nothing more
+        await h.elapse(0, async () => {
+          const third = await b.acquire(who, 2);
+          if (third === undefined) return false;
+          expect(await a.acquire(who, 2)).toBeUndefined();
+          return true;
+        });
+        await Promise.all([a.close(), b.close()]);
       });
     });
 

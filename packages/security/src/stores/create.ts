@@ -6,12 +6,18 @@
 import { connectRedis } from '@mcp-cluster/cluster';
 
 import { type SecurityKeys, securityKeys } from './keys.js';
-import { MemoryLockoutStore, MemoryNonceStore, MemoryRateLimiter } from './memory.js';
+import {
+  MemoryLockoutStore,
+  MemoryNonceStore,
+  MemoryRateLimiter,
+  MemoryStreamSlots,
+} from './memory.js';
 import {
   DEFAULT_LIMITER_NAME,
   RedisLockoutStore,
   RedisNonceStore,
   RedisRateLimiter,
+  RedisStreamSlots,
 } from './redis.js';
 import type {
   LockoutOptions,
@@ -19,6 +25,7 @@ import type {
   NonceStore,
   RateLimiter,
   RateLimitOptions,
+  StreamSlots,
 } from './types.js';
 
 export interface SecurityStoresConfig {
@@ -42,6 +49,8 @@ export interface SecurityStores extends AsyncDisposable {
   readonly rateLimiter: RateLimiter;
   readonly nonces: NonceStore;
   readonly lockout: LockoutStore;
+  /** Open long-lived streams per principal (per process, or across every gateway). */
+  readonly streams: StreamSlots;
   /**
    * A further limiter with its own limits (e.g. per tool). On Redis, limiters with the same
    * name share buckets across gateways, so give each policy a distinct name.
@@ -58,6 +67,7 @@ export async function createSecurityStores(config: SecurityStoresConfig): Promis
       rateLimiter: new MemoryRateLimiter(config.rateLimit),
       nonces: new MemoryNonceStore(),
       lockout: new MemoryLockoutStore(config.lockout),
+      streams: new MemoryStreamSlots(),
       limiter: (_name, options) => new MemoryRateLimiter(options),
       close,
       [Symbol.asyncDispose]: close,
@@ -71,15 +81,25 @@ export async function createSecurityStores(config: SecurityStoresConfig): Promis
       ...config.rateLimit,
       name: DEFAULT_LIMITER_NAME,
     });
+    const streams = new RedisStreamSlots(
+      redis,
+      keys,
+      config.onError === undefined ? {} : { onError: config.onError },
+    );
+    const closeAll = async (): Promise<void> => {
+      await streams.close();
+      await close();
+    };
     return {
       kind: 'redis',
       keys,
       rateLimiter,
       nonces: new RedisNonceStore(redis, keys),
       lockout,
+      streams,
       limiter: (name, options) => new RedisRateLimiter(redis, keys, { ...options, name }),
-      close,
-      [Symbol.asyncDispose]: close,
+      close: closeAll,
+      [Symbol.asyncDispose]: closeAll,
     };
   } catch (err) {
     // Invalid limits: do not leak the connection we just opened.

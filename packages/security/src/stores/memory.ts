@@ -17,6 +17,7 @@ import {
   resolveLockoutOptions,
   resolveRateLimitOptions,
   type ResolvedLockoutOptions,
+  type StreamSlots,
 } from './types.js';
 
 /** Writes between two sweeps of expired entries (amortised O(1) per write). */
@@ -164,6 +165,29 @@ export class MemoryLockoutStore implements LockoutStore {
       this.failures.delete(id);
       this.locks.delete(id);
     }
+    return Promise.resolve();
+  }
+}
+
+/** One process's open streams per principal (the embedded node). */
+export class MemoryStreamSlots implements StreamSlots {
+  private readonly open = new Map<string, number>();
+
+  acquire(principal: string, max: number): Promise<(() => void) | undefined> {
+    const count = this.open.get(principal) ?? 0;
+    if (count >= max) return Promise.resolve(undefined);
+    this.open.set(principal, count + 1);
+    let released = false;
+    return Promise.resolve(() => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(principal) ?? 1) - 1;
+      if (left <= 0) this.open.delete(principal);
+      else this.open.set(principal, left);
+    });
+  }
+
+  close(): Promise<void> {
     return Promise.resolve();
   }
 }

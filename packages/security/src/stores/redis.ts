@@ -4,6 +4,8 @@
  * from Redis `TIME`, never from a gateway's clock. Scripts go through ioredis
  * `defineCommand` (EVALSHA, falling back to EVAL on NOSCRIPT). The caller owns the client.
  */
+import { randomBytes } from 'node:crypto';
+
 import type { Redis } from 'ioredis';
 
 import { RATE_LIMIT_IDLE_SLACK_MS, type SecurityKeys } from './keys.js';
@@ -21,6 +23,7 @@ import {
   resolveRateLimitOptions,
   type ResolvedLockoutOptions,
   SecurityStoreError,
+  type StreamSlots,
 } from './types.js';
 
 /** Name of the limiter when the caller does not give one (key `…:ratelimit:default:…`). */
@@ -194,5 +197,94 @@ export class RedisLockoutStore implements LockoutStore {
     await this.redis.del(
       ...ids.flatMap((id) => [this.keys.lockoutFailures(id), this.keys.lockoutLock(id)]),
     );
+  }
+}
+
+/** How long a stream slot lives without renewal: a dead gateway's slots free after this. */
+export const STREAM_LEASE_MS = 30_000;
+
+/**
+ * Takes a slot if fewer than ARGV[1] unexpired ones exist. KEYS[1] = the principal's set;
+ * ARGV[2] = member, ARGV[3] = lease ms. Redis's clock: gateways' clocks do not matter.
+ */
+const STREAM_ACQUIRE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], lease * 2)
+return 1
+`;
+
+/** Extends a held slot's lease (re-adding it if an outage let it lapse). */
+const STREAM_RENEW_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], lease * 2)
+return 1
+`;
+
+export interface RedisStreamSlotsOptions {
+  /** Lease of a slot (default STREAM_LEASE_MS); renewed every third of it. */
+  readonly leaseMs?: number;
+  /** Renewal and release failures (the stream stays open; its slot may lapse). */
+  readonly onError?: (err: Error) => void;
+}
+
+/** Stream slots shared by every gateway: one sorted set of leases per principal. */
+export class RedisStreamSlots implements StreamSlots {
+  private readonly acquireScript: ScriptCall;
+  private readonly renewScript: ScriptCall;
+  private readonly leaseMs: number;
+  /** Slots this process holds: member -> the principal's key. */
+  private readonly held = new Map<string, string>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: SecurityKeys,
+    private readonly options: RedisStreamSlotsOptions = {},
+  ) {
+    this.leaseMs = options.leaseMs ?? STREAM_LEASE_MS;
+    checkTtl(this.leaseMs);
+    this.acquireScript = defineScript(redis, 'mcpSecurityStreamAcquire', STREAM_ACQUIRE_LUA);
+    this.renewScript = defineScript(redis, 'mcpSecurityStreamRenew', STREAM_RENEW_LUA);
+    this.timer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  async acquire(principal: string, max: number): Promise<(() => void) | undefined> {
+    const key = this.keys.streams(principal);
+    const member = randomBytes(12).toString('base64url');
+    const got = integer(await this.acquireScript(1, key, max, member, this.leaseMs), 'streams');
+    if (got !== 1) return undefined;
+    this.held.set(member, key);
+    return () => {
+      if (!this.held.delete(member)) return;
+      this.redis.zrem(key, member).catch((err: unknown) => this.report(err));
+    };
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.timer);
+    return Promise.resolve();
+  }
+
+  private async renew(): Promise<void> {
+    for (const [member, key] of this.held) {
+      try {
+        await this.renewScript(1, key, member, this.leaseMs);
+      } catch (err) {
+        this.report(err);
+      }
+    }
+  }
+
+  private report(err: unknown): void {
+    this.options.onError?.(err instanceof Error ? err : new Error(String(err)));
   }
 }

@@ -7,7 +7,7 @@ import { eventually } from '../../../testkit/src/wait.js';
 import { describeStoresContract } from './contract.testkit.js';
 import { createSecurityStores, type SecurityStores } from './create.js';
 import { RATE_LIMIT_IDLE_SLACK_MS, type SecurityKeys, securityKeys } from './keys.js';
-import { RedisLockoutStore, RedisNonceStore, RedisRateLimiter } from './redis.js';
+import { RedisLockoutStore, RedisNonceStore, RedisRateLimiter, RedisStreamSlots } from './redis.js';
 import {
   testRedisUrl as redisUrl,
   testKeyPrefix as testPrefix,
@@ -21,10 +21,17 @@ const POLL_MS = 10;
 describeStoresContract('redis', () => {
   const redis = new Redis(redisUrl());
   const keys = securityKeys(testPrefix());
+  const connections: Redis[] = [];
   return Promise.resolve({
     limiter: (options) => new RedisRateLimiter(redis, keys, { ...options, name: randomUUID() }),
     nonces: new RedisNonceStore(redis, keys),
     lockout: (options) => new RedisLockoutStore(redis, keys, options),
+    // Each holder on its own connection, like two gateways.
+    streams: () => {
+      const connection = new Redis(redisUrl());
+      connections.push(connection);
+      return new RedisStreamSlots(connection, keys);
+    },
     elapse: async (ms, check) => {
       await eventually(
         `condition after ${ms} ms`,
@@ -34,7 +41,7 @@ describeStoresContract('redis', () => {
     },
     close: async () => {
       await purge(redis, keys.prefix);
-      await redis.quit();
+      await Promise.all([redis, ...connections.splice(0)].map((c) => c.quit()));
     },
   });
 });
@@ -155,5 +162,27 @@ describe('redis specifics', () => {
         rateLimit: { capacity: 1, refillPerSecond: 1 },
       }),
     ).rejects.toThrow();
+  });
+
+  it("a dead holder's stream slots free themselves after the lease; a live one renews past it", async () => {
+    const LEASE_MS = 600;
+    const dead = new RedisStreamSlots(a, keys, { leaseMs: LEASE_MS });
+    const live = new RedisStreamSlots(b, keys, { leaseMs: LEASE_MS });
+    expect(await dead.acquire('p', 2)).toBeTypeOf('function');
+    expect(await live.acquire('p', 2)).toBeTypeOf('function');
+    expect(await live.acquire('p', 2)).toBeUndefined();
+    // The dead gateway stops renewing (its process is gone); its stream was never released.
+    await dead.close();
+    const started = Date.now();
+    await eventually(
+      "the dead holder's slot lapses",
+      async () => ((await live.acquire('p', 2)) === undefined ? undefined : true),
+      { timeoutMs: LEASE_MS + ELAPSE_SLACK_MS, pollMs: POLL_MS },
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LEASE_MS / 2);
+    // The live holder's first slot outlived its first lease: renewed, still counted.
+    expect(await live.acquire('p', 2)).toBeUndefined();
+    expect(await a.zcard(keys.streams('p'))).toBe(2);
+    await live.close();
   });
 });

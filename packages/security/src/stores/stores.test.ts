@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { describeStoresContract } from './contract.testkit.js';
 import { createSecurityStores } from './create.js';
 import { keyPart, MAX_VERBATIM_KEY_PART, securityKeys } from './keys.js';
-import { MemoryLockoutStore, MemoryNonceStore, MemoryRateLimiter } from './memory.js';
+import {
+  MemoryLockoutStore,
+  MemoryNonceStore,
+  MemoryRateLimiter,
+  MemoryStreamSlots,
+} from './memory.js';
 import { SecurityStoreError } from './types.js';
 
 function clock(): { now: () => number; advance(ms: number): void } {
@@ -15,10 +20,13 @@ function clock(): { now: () => number; advance(ms: number): void } {
 
 describeStoresContract('memory', () => {
   const c = clock();
+  const slots = new MemoryStreamSlots();
   return Promise.resolve({
     limiter: (options) => new MemoryRateLimiter({ ...options, now: c.now }),
     nonces: new MemoryNonceStore({ now: c.now }),
     lockout: (options) => new MemoryLockoutStore({ ...options, now: c.now }),
+    // One process: every holder is the same counter.
+    streams: () => slots,
     elapse: async (ms, check) => {
       c.advance(ms);
       if (!(await check())) throw new Error(`condition still false after ${ms} ms`);

@@ -130,3 +130,14 @@ export function checkTtl(ttlMs: number): void {
     );
   }
 }
+
+/**
+ * Long-lived streams (SSE, WebSocket) a principal holds open, counted across every gateway
+ * sharing the store. A slot is a lease: the holder's process renews it while the stream is
+ * open, so the slots of a process that died free themselves.
+ */
+export interface StreamSlots {
+  /** One more stream for `principal` if fewer than `max` are open: its release; else undefined. */
+  acquire(principal: string, max: number): Promise<(() => void) | undefined>;
+  close(): Promise<void>;
+}

@@ -49,6 +49,11 @@ export interface StreamHolder {
   readonly destroyed: boolean;
 }
 
+/** A check the guard needs could not be made (its store is down): refused, retryably. */
+export function securityUnavailable(): ProtocolError {
+  return ProtocolError.of('Unavailable', 'Security checks unavailable');
+}
+
 /** Why a stream was not opened: the HTTP status, the JSON-RPC error, and any fault. */
 export interface StreamRefusal {
   readonly status: number;
@@ -72,11 +77,7 @@ export async function streamRefusal(
   try {
     release = await guard.openStream(caller.principal);
   } catch (cause) {
-    return {
-      status: 503,
-      error: ProtocolError.of('Unavailable', 'Security checks unavailable'),
-      cause,
-    };
+    return { status: 503, error: securityUnavailable(), cause };
   }
   if (release === undefined) {
     return { status: 429, error: ProtocolError.of('RateLimited', 'Too many open streams') };

@@ -35,7 +35,7 @@ import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp
 import type { Caller, Engine, LegacySession, Outbound } from '@mcp-cluster/server';
 import { PostExchange } from './exchange.js';
 import { callerOf, ownsSession, streamRefusal } from './guard.js';
-import type { TransportGuard } from './guard.js';
+import type { StreamHolder, TransportGuard } from './guard.js';
 import { parseLimits } from './settings.js';
 import type { TransportSettings } from './settings.js';
 import type { StreamRegistry } from './sse.js';
@@ -85,6 +85,24 @@ export function rejectJson(
     .send(JSON.stringify(errorResponse(id, err)));
 }
 
+/**
+ * Claims a long-lived stream slot for `caller`, freed when `holder` closes (an SSE response,
+ * a WebSocket's connection); false when refused, with the refusal sent on `reply` (429 over
+ * the limit, 503 when the slots cannot be counted, which is logged).
+ */
+export async function claimStream(
+  guard: TransportGuard | undefined,
+  caller: Caller,
+  holder: StreamHolder,
+  reply: FastifyReply,
+): Promise<boolean> {
+  const refusal = await streamRefusal(guard, caller, holder);
+  if (refusal === undefined) return true;
+  if (refusal.cause !== undefined) reply.log.error({ err: refusal.cause }, 'stream not counted');
+  rejectJson(reply, refusal.status, null, refusal.error);
+  return false;
+}
+
 const sessionNotFound = (): ProtocolError => ProtocolError.of('SessionNotFound');
 
 /** Registers POST/GET/DELETE on `settings.path`. */
@@ -121,18 +139,6 @@ class StreamableHttp {
   private async sessionFor(id: string, caller: Caller): Promise<LegacySession | undefined> {
     const session = await this.engine.sessions.load(id);
     return session !== undefined && ownsSession(session, caller) ? session : undefined;
-  }
-
-  /**
-   * Claims a long-lived stream for the caller, freed when the response closes; false (and
-   * the refusal sent: 429 over its limit, 503 when it cannot be counted) otherwise.
-   */
-  private async claimStream(caller: Caller, reply: FastifyReply): Promise<boolean> {
-    const refusal = await streamRefusal(this.guard, caller, reply.raw);
-    if (refusal === undefined) return true;
-    if (refusal.cause !== undefined) reply.log.error({ err: refusal.cause }, 'stream not counted');
-    rejectJson(reply, refusal.status, null, refusal.error);
-    return false;
   }
 
   fail(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
@@ -383,7 +389,7 @@ class StreamableHttp {
       if (!accept.sse) {
         return rejectJson(reply, 406, message.id, invalid('subscriptions/listen needs SSE'));
       }
-      if (!(await this.claimStream(caller, reply))) return;
+      if (!(await claimStream(this.guard, caller, reply.raw, reply))) return;
       ex.openSse()?.startKeepAlive(this.settings.keepAliveMs);
     }
     const ctx = modernRequestContext(meta, message.id, ac.signal, modernOutbound(ex.send), caller);
@@ -425,7 +431,7 @@ class StreamableHttp {
     if (!acceptOf(h.accept).sse) {
       return rejectJson(reply, 406, null, invalid('Accept must include text/event-stream'));
     }
-    if (!(await this.claimStream(caller, reply))) return;
+    if (!(await claimStream(this.guard, caller, reply.raw, reply))) return;
     session.touch();
     const streams = this.registry.of(session);
     // Ended elsewhere (another gateway served DELETE): close what this process holds.

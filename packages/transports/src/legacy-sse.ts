@@ -8,9 +8,9 @@ import { ProtocolError, RpcError, parseJsonText } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Engine } from '@mcp-cluster/server';
 import { MessageConnection } from './connection.js';
-import { callerOf, streamRefusal } from './guard.js';
+import { callerOf } from './guard.js';
 import type { TransportGuard } from './guard.js';
-import { rejectJson } from './http.js';
+import { claimStream, rejectJson } from './http.js';
 import { parseLimits } from './settings.js';
 import type { TransportSettings } from './settings.js';
 import { SseWriter } from './sse.js';
@@ -30,11 +30,7 @@ export function registerLegacySse(
 
   app.get(LEGACY_SSE_PATH, async (req, reply) => {
     const caller = callerOf(req);
-    const refusal = await streamRefusal(guard, caller, reply.raw);
-    if (refusal !== undefined) {
-      if (refusal.cause !== undefined) req.log.error({ err: refusal.cause }, 'stream not counted');
-      return rejectJson(reply, refusal.status, null, refusal.error);
-    }
+    if (!(await claimStream(guard, caller, reply.raw, reply))) return;
     reply.hijack();
     const writer = new SseWriter(reply.raw, registry.open);
     const session = engine.sessions.create(caller.principal.id);

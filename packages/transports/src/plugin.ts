@@ -8,7 +8,7 @@ import { ProtocolError } from '@mcp-cluster/protocol';
 import type { Engine } from '@mcp-cluster/server';
 import { registerStreamableHttp, rejectJson } from './http.js';
 import { registerLegacySse } from './legacy-sse.js';
-import { guardHook } from './guard.js';
+import { guardHook, securityUnavailable } from './guard.js';
 import type { TransportGuard } from './guard.js';
 import { FORBIDDEN_STATUS, checkHostAndOrigin, forbiddenBody } from './security.js';
 import { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
@@ -89,7 +89,7 @@ export async function mcpTransports(
     guardHook(options.guard, (req, reply, err) => {
       // A store the checks need is down (Redis): refused, retryably, never admitted.
       req.log.error({ err }, 'admission failed');
-      rejectJson(reply, 503, null, ProtocolError.of('Unavailable', 'Security checks unavailable'));
+      rejectJson(reply, 503, null, securityUnavailable());
     }),
   );
 

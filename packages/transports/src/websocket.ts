@@ -8,8 +8,8 @@ import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Engine } from '@mcp-cluster/server';
 import type { RawData, WebSocket } from 'ws';
 import { MessageConnection } from './connection.js';
-import { callerOf, streamRefusal } from './guard.js';
-import { rejectJson } from './http.js';
+import { callerOf } from './guard.js';
+import { claimStream } from './http.js';
 import type { TransportGuard } from './guard.js';
 import type { TransportSettings } from './settings.js';
 import { errorResponse } from './wire.js';
@@ -27,10 +27,7 @@ export function registerWebSocket(
   // The stream slot is claimed before the upgrade (a refusal is a plain HTTP answer) and
   // lives as long as the connection.
   const preHandler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const refusal = await streamRefusal(guard, callerOf(req), req.raw.socket);
-    if (refusal === undefined) return;
-    if (refusal.cause !== undefined) req.log.error({ err: refusal.cause }, 'stream not counted');
-    rejectJson(reply, refusal.status, null, refusal.error);
+    await claimStream(guard, callerOf(req), req.raw.socket, reply);
   };
   app.get(path, { websocket: true, preHandler }, (socket: WebSocket, req) => {
     const send = (m: JsonRpcMessage | readonly JsonRpcMessage[]): void => {

@@ -20,6 +20,7 @@ import type {
   TaskJob,
   TaskRun,
 } from '@mcp-cluster/server';
+import { securityUnavailable } from '@mcp-cluster/transports';
 import { quoteParam } from '../authn/types.js';
 import type { RateLimiter } from '../stores/types.js';
 import type { AuditSink } from './audit.js';
@@ -119,7 +120,7 @@ export class GuardedEngine implements Engine {
     } catch (err) {
       // A store fault (Redis down) must not open the door: the request is refused, retryably.
       this.o.onError?.(err, 'security checks failed');
-      return failure(request.id, ProtocolError.of('Unavailable', 'Security checks unavailable'));
+      return failure(request.id, securityUnavailable());
     }
     if (refusal !== undefined) return failure(request.id, refusal);
     const response = await this.inner.handleRequest(request, ctx);

@@ -508,6 +508,11 @@ function paramHeadersIn(h: Headers): Record<string, string> | undefined {
   return out;
 }
 
+/** A Retry-After value (whole seconds, at least 1) for a wait of `ms` milliseconds. */
+export function retryAfterSeconds(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
+}
+
 /**
  * Headers an error answer carries over HTTP: Retry-After for rate limits, and the
  * RFC 6750 step-up challenge when a bearer token lacks the scope an action needs.
@@ -520,7 +525,7 @@ export function errorHeaders(error: {
   if (data === undefined || data === null || typeof data !== 'object') return undefined;
   const out: Record<string, string> = {};
   if (error.code === RpcError.RateLimited.code && typeof data.retryAfterMs === 'number') {
-    out['retry-after'] = String(Math.max(1, Math.ceil(data.retryAfterMs / 1000)));
+    out['retry-after'] = retryAfterSeconds(data.retryAfterMs);
   }
   if (error.code === RpcError.Forbidden.code && typeof data.wwwAuthenticate === 'string') {
     out['www-authenticate'] = data.wwwAuthenticate;

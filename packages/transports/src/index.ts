@@ -6,7 +6,7 @@ export type { MemoryClient } from './memory.js';
 export { connectInMemory } from './memory.js';
 export type { Admission, GuardRequest, TransportGuard } from './guard.js';
 export { callerOf, ownsSession, securityUnavailable } from './guard.js';
-export { errorHeaders } from './http.js';
+export { errorHeaders, retryAfterSeconds } from './http.js';
 export type { McpTransportsOptions } from './plugin.js';
 export { mcpTransports } from './plugin.js';
 export type { HostPolicy } from './security.js';

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RpcError } from '@mcp-cluster/protocol';
+import { retryAfterSeconds } from '@mcp-cluster/transports';
 import type { Admission, GuardRequest, TransportGuard } from '@mcp-cluster/transports';
 import { AuthnError } from '../authn/errors.js';
 import { authorizationCredentials } from '../authn/types.js';
@@ -51,12 +52,20 @@ const refuse = (
     : { ok: false, status, headers, error: { code, message } };
 
 const retryAfter = (ms: number): Record<string, string> => ({
-  'retry-after': String(Math.max(1, Math.ceil(ms / 1000))),
+  'retry-after': retryAfterSeconds(ms),
 });
+
+/**
+ * The lockout identifier of a client address. `/mcp` and the token endpoint count failures
+ * under the same one, so brute force spread over both still locks the address.
+ */
+export function addressLockoutId(address: string | undefined): string {
+  return `ip:${address ?? 'unknown'}`;
+}
 
 /** The identifiers whose failures count towards a lockout: the address, and a user name. */
 function lockoutIds(req: GuardRequest): string[] {
-  const ids = [`ip:${req.remoteAddress ?? 'unknown'}`];
+  const ids = [addressLockoutId(req.remoteAddress)];
   const basic = authorizationCredentials({ headers: req.headers }, 'basic');
   if (basic !== undefined && basic !== '') {
     const user = basicUser(basic);

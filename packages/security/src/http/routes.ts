@@ -3,7 +3,9 @@
  * must reach them before it has a token): RFC 9728 metadata and, when the token service is
  * on, `POST /oauth/token` and `POST /oauth/revoke`.
  */
+import { retryAfterSeconds } from '@mcp-cluster/transports';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from '@mcp-cluster/transports';
+import { addressLockoutId } from '../guard/admission.js';
 import {
   handleRevokeRequest,
   handleTokenRequest,
@@ -104,13 +106,13 @@ export async function registerSecurityRoutes(
     const guarded =
       (handle: typeof handleTokenRequest) =>
       async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-        const ids = [`ip:${req.ip}`];
+        const ids = [addressLockoutId(req.ip)];
         try {
           const lock = await options.lockout?.isLocked(ids);
           if (lock?.locked === true) {
             return reply
               .code(429)
-              .header('retry-after', String(Math.max(1, Math.ceil(lock.retryAfterMs / 1000))))
+              .header('retry-after', retryAfterSeconds(lock.retryAfterMs))
               .header('cache-control', 'no-store')
               .send({ error: 'slow_down', error_description: 'too many failed attempts' });
           }

@@ -230,8 +230,7 @@ class Service implements TokenService {
     const roles = grantedRoles(grant.roles, options.scope);
     // A scoped first grant is the whole grant: refreshes cannot widen it again.
     const stored = options.scope === undefined ? grant : { ...grant, roles };
-    const grantExpiresAt = this.o.now() + this.o.grantTtlSec * 1000;
-    return this.mint(stored, roles, randomId(16), grantExpiresAt, options.scope !== undefined);
+    return this.mint(stored, roles, randomId(16), undefined, options.scope !== undefined);
   }
 
   async refresh(refreshToken: string, options: IssueOptions = {}): Promise<TokenResponse> {
@@ -260,12 +259,11 @@ class Service implements TokenService {
       throw err;
     }
     // A record from before grants had an end starts its grant's clock now.
-    const grantExpiresAt = record.grantExpiresAt ?? this.o.now() + this.o.grantTtlSec * 1000;
     return this.mint(
       record.principal,
       roles,
       record.familyId,
-      grantExpiresAt,
+      record.grantExpiresAt,
       options.scope !== undefined,
     );
   }
@@ -307,10 +305,12 @@ class Service implements TokenService {
     grant: Principal,
     roles: readonly string[],
     familyId: string,
-    grantExpiresAt: number,
+    /** The grant's end; undefined starts a new grant (now + grantTtlSec). */
+    grantEnd: number | undefined,
     scoped: boolean,
   ): Promise<TokenResponse> {
     const now = this.o.now();
+    const grantExpiresAt = grantEnd ?? now + this.o.grantTtlSec * 1000;
     const iat = Math.floor(now / 1000);
     const access = await signAccess(this.o.key, {
       issuer: this.o.issuer,

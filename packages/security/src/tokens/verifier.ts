@@ -116,7 +116,6 @@ export function accessTokenVerifier(config: VerifierConfig) {
         currentDate: new Date(config.now()),
         requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       });
-      if (result.protectedHeader.kid !== key.kid) return { reason: 'no key matches the token' };
       payload = result.payload;
     } catch (err) {
       const reason = credentialReason(err);

@@ -274,14 +274,13 @@ export class RedisStreamSlots implements StreamSlots {
     return Promise.resolve();
   }
 
+  /** Every held slot at once: the commands share the connection's pipeline, one wait in all. */
   private async renew(): Promise<void> {
-    for (const [member, key] of this.held) {
-      try {
-        await this.renewScript(1, key, member, this.leaseMs);
-      } catch (err) {
-        this.report(err);
-      }
-    }
+    await Promise.all(
+      [...this.held].map(([member, key]) =>
+        this.renewScript(1, key, member, this.leaseMs).catch((err: unknown) => this.report(err)),
+      ),
+    );
   }
 
   private report(err: unknown): void {

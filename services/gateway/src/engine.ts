@@ -169,9 +169,8 @@ export class GatewayEngine implements Engine {
               continue;
             }
             if (outcome.status === 401) {
-              // The worker does not know this gateway's dispatch secret: a deployment fault,
-              // not the client's; nothing ran.
-              this.o.onError(new Error(outcome.failure.error.message), 'worker refused dispatch');
+              // The worker does not know this gateway's dispatch secret (WorkerClients logged
+              // it): a deployment fault, not the client's; nothing ran.
               return errorResponse(request.id, workerRefused());
             }
             return errorResponse(

@@ -128,6 +128,7 @@ export async function startGateway(
     });
     const clients = new WorkerClients(
       config.dispatchSecrets[0] ?? (await state.sharedDispatchSecret()),
+      onError,
     );
     node.defer(() => clients.close());
     // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other

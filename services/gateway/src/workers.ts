@@ -68,8 +68,15 @@ async function* linesOf(body: AsyncIterable<Buffer>): AsyncIterable<string> {
 export class WorkerClients {
   private readonly pools = new Map<string, { url: string; pool: Pool }>();
 
-  /** `secret` signs every dispatch (the workers check it: dispatch-auth.ts). */
-  constructor(private readonly secret: string) {}
+  /**
+   * `secret` signs every dispatch (the workers check it: dispatch-auth.ts); a worker that
+   * refuses the signature (its secret differs: a deployment fault) is reported to `onError`,
+   * whichever dispatch it refused.
+   */
+  constructor(
+    private readonly secret: string,
+    private readonly onError: (err: unknown, what: string) => void,
+  ) {}
 
   private poolFor(worker: Pick<WorkerView, 'id' | 'url'>): Pool {
     const current = this.pools.get(worker.id);
@@ -119,6 +126,9 @@ export class WorkerClients {
       }
       if (res.statusCode !== 200) {
         const failure = (await res.body.json()) as DispatchFailure;
+        if (res.statusCode === 401) {
+          this.onError(new Error(failure.error.message), 'worker refused dispatch');
+        }
         return { kind: 'refused', status: res.statusCode, failure };
       }
       if (type.startsWith(NDJSON_TYPE)) {

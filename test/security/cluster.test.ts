@@ -4,7 +4,7 @@
  * buckets and sessions in the test Redis under the cluster's own prefix. Every attack that
  * spans entry points goes in at one gateway and comes back at the other.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -14,7 +14,7 @@ import { startCluster } from '../../packages/testkit/src/index.js';
 import { countKeys } from '../../packages/testkit/src/redis-keys.js';
 import type { TestCluster } from '../../packages/testkit/src/index.js';
 import { describeAttackSuite } from './attacks.js';
-import { readAudit, suiteAuthConfig, suiteKeys } from './support.js';
+import { readAudit, readLines, suiteAuthConfig, suiteKeys } from './support.js';
 
 const PACK = path.join(import.meta.dirname, 'fixtures', 'pack.ts');
 const dir = mkdtempSync(path.join(tmpdir(), 'mcp-attacks-cluster-'));
@@ -52,15 +52,7 @@ describeAttackSuite('cluster of two gateways', async () => {
   return {
     urls: [g1.url, g2.url],
     keys,
-    sideEffects: () => {
-      try {
-        return readFileSync(effects, 'utf8')
-          .split('\n')
-          .filter((l) => l !== '');
-      } catch {
-        return [];
-      }
-    },
+    sideEffects: () => readLines(effects),
     storedSessions: () => countKeys(r, `${c.prefix}:session:*`),
     apiKeys: new RedisApiKeyStore(r, securityKeys(c.prefix)),
     audit: () => readAudit(audit),

@@ -2,7 +2,7 @@
  * The attack suite against the embedded node (`mcp-cluster serve` in-process): memory stores,
  * API keys in a file, the fixture pack. Both entry points are the one node.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
@@ -10,7 +10,7 @@ import { FileApiKeyStore } from '../../packages/security/src/index.js';
 import { startTestServer } from '../../packages/testkit/src/index.js';
 import type { TestServer } from '../../packages/testkit/src/index.js';
 import { describeAttackSuite } from './attacks.js';
-import { readAudit, suiteAuthConfig, suiteKeys } from './support.js';
+import { readAudit, readLines, suiteAuthConfig, suiteKeys } from './support.js';
 
 const PACK = path.join(import.meta.dirname, 'fixtures', 'pack.ts');
 const dir = mkdtempSync(path.join(tmpdir(), 'mcp-attacks-'));
@@ -34,15 +34,7 @@ describeAttackSuite('embedded node', async () => {
   return {
     urls: [s.url, s.url],
     keys,
-    sideEffects: () => {
-      try {
-        return readFileSync(effects, 'utf8')
-          .split('\n')
-          .filter((l) => l !== '');
-      } catch {
-        return [];
-      }
-    },
+    sideEffects: () => readLines(effects),
     storedSessions: () => Promise.resolve(s.engine.sessions.size),
     apiKeys: new FileApiKeyStore(apiKeysFile),
     audit: () => readAudit(audit),

@@ -115,16 +115,18 @@ export async function suiteAuthConfig(
 
 /** The audit file's entries, parsed (empty before the first refusal). */
 export function readAudit(file: string): Record<string, unknown>[] {
+  return readLines(file).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The non-empty lines of a file the deployment appends to (none before it exists). */
+export function readLines(file: string): string[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     return [];
   }
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text.split('\n').filter((line) => line !== '');
 }
 
 export interface JwtOverrides {

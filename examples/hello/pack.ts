@@ -4,6 +4,7 @@
  * A pack is an ES module whose default export is `definePack(...)`. Start the server with it:
  *   pnpm start            (or: mcp-cluster serve --pack ./examples/hello/pack.ts)
  */
+import { readFile, readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ToolError,
@@ -12,6 +13,7 @@ import {
   defineResource,
   defineResourceTemplate,
   defineTool,
+  fileRoot,
   resourceNotFound,
   z,
 } from '@mcp-cluster/components';
@@ -98,6 +100,36 @@ const notes = defineResourceTemplate({
   },
 });
 
+// Files from a folder. The engine hands `read` a canonical uri (no `..`, no encoded `/`);
+// fileRoot then resolves the variable inside the folder (no traversal, no symbolic link out
+// of it, deny globs first) and answers -32602 for anything else.
+const folder = fileRoot({ dir: new URL('./files', import.meta.url).pathname, deny: ['**/.*'] });
+
+const files = defineResourceTemplate({
+  uriTemplate: 'files://{+path}',
+  name: 'file',
+  title: 'Files',
+  description: 'Text files of the example folder',
+  mimeType: 'text/plain',
+  complete: {
+    path: async (value) => {
+      const entries = await readdir(folder.dir, { recursive: true, withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => `${e.parentPath.slice(folder.dir.length + 1)}/${e.name}`.replace(/^\//, ''))
+        .filter((p) => p.startsWith(value) && folder.admits(p));
+    },
+  },
+  read: async (uri, { path }, ctx) => {
+    const file = await folder.resolve(String(path));
+    try {
+      return await readFile(file, 'utf8');
+    } catch {
+      throw resourceNotFound(uri, ctx);
+    }
+  },
+});
+
 // A prompt with one argument (prompt arguments are strings). A string return is one user
 // message; return an array for several messages.
 const summarize = definePrompt({
@@ -110,6 +142,7 @@ const summarize = definePrompt({
 
 export default definePack({
   name: 'hello',
-  instructions: 'A small example pack: greet, add, countdown, time://now, notes://{id}, summarize.',
-  components: [greet, add, countdown, now, notes, summarize],
+  instructions:
+    'A small example pack: greet, add, countdown, time://now, notes://{id}, files://{+path}, summarize.',
+  components: [greet, add, countdown, now, notes, files, summarize],
 });

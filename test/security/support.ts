@@ -84,6 +84,10 @@ export async function suiteAuthConfig(
           'tools:call:echo',
           'tools:call:confirm_action',
           'resources:read:docs://public/**',
+          'resources:read:files://public/**',
+          'resources:read:repo://**',
+          // Completion of the files template's path (reading still needs files://public/**).
+          'resources:read:files://{+path}',
           'prompts:get:*',
           'tasks:*',
         ],

@@ -83,6 +83,38 @@ describe('packs served by the engine', () => {
     });
   });
 
+  it('serves files of the example folder and nothing outside it', async () => {
+    const rpc = serve(hello);
+    expect(await rpc('resources/read', { uri: 'files://guides/first-tool.md' })).toMatchObject({
+      result: { contents: [{ uri: 'files://guides/first-tool.md', text: /first tool/ }] },
+    });
+    // Canonical before the handler: `%66` is `f`, `x/..` resolves below the authority.
+    expect(
+      await rpc('resources/read', { uri: 'files://guides/x/../%66irst-tool.md' }),
+    ).toMatchObject({ result: { contents: [{ uri: 'files://guides/first-tool.md' }] } });
+    expect(
+      await rpc('completion/complete', {
+        ref: { type: 'ref/resource', uri: 'files://{+path}' },
+        argument: { name: 'path', value: '' },
+      }),
+    ).toMatchObject({
+      result: { completion: { values: expect.arrayContaining(['readme.txt']) as unknown } },
+    });
+    for (const uri of [
+      'files://../pack.ts',
+      'files://guides/../../pack.ts',
+      'files://..%2Fpack.ts',
+      'files://guides%2F..%2F..%2Fpack.ts',
+      'files://.private',
+      'files:///etc/passwd',
+      'files://readme.txt?/../../pack.ts',
+    ]) {
+      const r = await rpc('resources/read', { uri });
+      expect({ uri, code: 'error' in r ? r.error.code : undefined }).toEqual({ uri, code: -32602 });
+      expect(JSON.stringify(r)).not.toContain('definePack');
+    }
+  });
+
   it('serves the conformance pack: first tool, MRTR rounds, skills method', async () => {
     const rpc = serve(conformance);
     const list = (await rpc('tools/list')) as unknown as { result: { tools: { name: string }[] } };

@@ -10,6 +10,8 @@ export type { PackDefinition } from './pack.js';
 export { BUILTIN_PACKS, loadPacks } from './load.js';
 export type { LoadPacksOptions } from './load.js';
 export { ComponentError } from './errors.js';
+export { fileRoot, globToRegExp } from './file-root.js';
+export type { FileRoot, FileRootOptions } from './file-root.js';
 export { ToolError } from '@mcp-cluster/server';
 export type { ComponentErrorCode } from './errors.js';
 export { UriTemplate, expand, isTemplate } from './uri-template.js';

@@ -77,6 +77,12 @@ export interface ResourceTemplateDefinition extends CommonFields {
   readonly uriTemplate: string;
   /** Completers for template variables (completion/complete with a ref/resource). */
   readonly complete?: Readonly<Record<string, Completer>>;
+  /**
+   * Accept uris whose variables decode `%2F` / `%5C` into `/` / `\` (e.g. `repo://{name}`
+   * for `owner%2Frepo`). Default false: such uris are refused with -32602, so a variable
+   * never holds a separator the uri did not show. Dot segments are refused either way.
+   */
+  readonly encodedSeparators?: boolean;
   /** Concrete resources the template currently has, added to resources/list. */
   readonly list?: (ctx: HandlerContext) => Promise<Resource[]> | Resource[];
   readonly read: (
@@ -116,6 +122,7 @@ export function defineResourceTemplate(def: ResourceTemplateDefinition): Resourc
     kind: 'resourceTemplate',
     descriptor,
     match: (uri: string) => template.match(uri),
+    ...(def.encodedSeparators === true && { encodedSeparators: true }),
     read: def.read,
     ...(def.complete !== undefined && { complete: def.complete }),
     ...(def.list !== undefined && { list: def.list }),

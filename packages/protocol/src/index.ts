@@ -87,3 +87,11 @@ export {
   validateRoutingHeaders,
 } from './headers.js';
 export { base64DecodeStrict, base64Encode, utf8Decode, utf8Encode } from './text.js';
+export type { CanonicalUri } from './resource-uri.js';
+export {
+  canonicalResourceParams,
+  canonicalResourceUri,
+  hasDotSegment,
+  hasEncodedSeparator,
+  requireCanonicalUri,
+} from './resource-uri.js';

@@ -64,6 +64,11 @@ export interface ResourceTemplateSpec {
   readonly descriptor: ResourceTemplate;
   /** Returns the template variables when `uri` matches (RFC 6570), else undefined. */
   match(uri: string): Readonly<Record<string, string | string[]>> | undefined;
+  /**
+   * Whether a uri may carry encoded separators (`%2F`, `%5C`) that decode into `/` or `\` in
+   * a variable (default: refused with -32602, see `templateVariablesProblem`).
+   */
+  readonly encodedSeparators?: boolean;
   readonly complete?: Readonly<Record<string, Completer>>;
   /** Optional listing of concrete resources the template currently has. */
   list?(ctx: HandlerContext): Promise<Resource[]> | Resource[];

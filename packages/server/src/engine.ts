@@ -2,7 +2,12 @@
  * createEngine: one engine for both protocol eras. Transports hand it decoded messages and a
  * RequestContext; it answers through the pipeline (validation, middleware, dispatch).
  */
-import { ProtocolError, toWireError, validateParams } from '@mcp-cluster/protocol';
+import {
+  ProtocolError,
+  canonicalResourceParams,
+  toWireError,
+  validateParams,
+} from '@mcp-cluster/protocol';
 import type {
   JsonObject,
   JsonRpcNotification,
@@ -66,6 +71,26 @@ const MODERN_ONLY_METHODS: ReadonlySet<string> = new Set([
   'server/discover',
   'subscriptions/listen',
 ]);
+
+/** Whether `method` exists in `era` (the other era's methods are -32601). */
+export function servedInEra(method: string, era: RequestContext['era']): boolean {
+  return era === 'modern' ? !LEGACY_ONLY_METHODS.has(method) : !MODERN_ONLY_METHODS.has(method);
+}
+
+/**
+ * `request` with every resource uri it names in canonical form (canonicalResourceParams),
+ * the same object when nothing changes. Throws -32602 for a uri without one. A method the
+ * era does not serve is left alone, so it still gets its -32601. The engine, the security
+ * guard and the gateway all call this, so each sees the one form the handler will get.
+ */
+export function canonicalRequest(
+  request: JsonRpcRequest,
+  era: RequestContext['era'],
+): JsonRpcRequest {
+  if (!servedInEra(request.method, era)) return request;
+  const params = canonicalResourceParams(request.method, request.params);
+  return params === request.params ? request : { ...request, params };
+}
 
 /**
  * A request aborted by the client (notifications/cancelled, closed stream) resolves with a
@@ -188,7 +213,8 @@ class McpEngine implements Engine {
 
   async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
     try {
-      const result = await this.pipeline.run(request, ctx);
+      // Every resource uri in canonical form before any middleware or handler sees it.
+      const result = await this.pipeline.run(canonicalRequest(request, ctx.era), ctx);
       return { jsonrpc: '2.0', id: request.id, result };
     } catch (err) {
       if (!(err instanceof ProtocolError)) this.options.onError?.(err, request, ctx);
@@ -250,7 +276,7 @@ class McpEngine implements Engine {
     if (this.closed) throw ProtocolError.of('Unavailable', 'Server is shutting down');
     const method = request.method;
     const params = request.params ?? EMPTY_PARAMS;
-    if (ctx.era === 'modern' ? LEGACY_ONLY_METHODS.has(method) : MODERN_ONLY_METHODS.has(method)) {
+    if (!servedInEra(method, ctx.era)) {
       throw ProtocolError.of('MethodNotFound', `Method not found: ${method}`);
     }
     const session = ctx.era === 'legacy' ? sessionOf(this.core, ctx) : undefined;

@@ -3,7 +3,13 @@
  * prototype (no per-request closures). Input comes from one of three places: the client's
  * stream (legacy), the MRTR round (modern) or the task port (inside a task).
  */
-import { MetaKey, ProtocolError, isLoggingLevel, levelAtLeast } from '@mcp-cluster/protocol';
+import {
+  MetaKey,
+  ProtocolError,
+  canonicalResourceUri,
+  isLoggingLevel,
+  levelAtLeast,
+} from '@mcp-cluster/protocol';
 import type {
   ClientCapabilities,
   Implementation,
@@ -160,6 +166,11 @@ export class EngineHandlerContext implements HandlerContext {
   }
 
   emitChange(event: ChangeEvent): void {
+    if (event.type === 'resources/updated') {
+      // Subscriptions hold canonical uris: announce the one they would have recorded.
+      const c = canonicalResourceUri(event.uri);
+      if (c.ok && c.uri !== event.uri) event = { ...event, uri: c.uri };
+    }
     this.changes.publish(event);
   }
 

@@ -40,6 +40,7 @@ export { changeNotification } from './listen.js';
 export {
   DEFAULT_ENGINE_OPTIONS,
   LEGACY_ONLY_METHODS,
+  canonicalRequest,
   createEngine,
   isCancelledResponse,
 } from './engine.js';

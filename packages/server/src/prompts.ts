@@ -6,6 +6,7 @@ import { complete, listPage, optionalObject, requireString, withInput } from './
 import type { MethodHandler } from './core.js';
 import { isJsonObject } from './mrtr.js';
 import { normalizePromptReturn } from './normalize.js';
+import { templateVariablesProblem } from './resources.js';
 
 const MAX_COMPLETIONS = 100;
 
@@ -48,6 +49,10 @@ export const completeArgument: MethodHandler = async (core, params, ctx) => {
   }
   const argName = requireString(argument, 'name', 'completion/complete argument');
   const value = requireString(argument, 'value', 'completion/complete argument');
+  const context = params['context'];
+  const given = (
+    isJsonObject(context) && isJsonObject(context['arguments']) ? context['arguments'] : {}
+  ) as Record<string, string>;
   let completer: Completer | undefined;
   if (ref['type'] === 'ref/prompt') {
     const name = requireString(ref, 'name', 'completion/complete ref');
@@ -61,16 +66,21 @@ export const completeArgument: MethodHandler = async (core, params, ctx) => {
       throw ProtocolError.of('InvalidParams', `Unknown resource template: ${uri}`);
     }
     completer = template.complete?.[argName];
+    // The partial value and the context are values of the template's variables: the same
+    // rule as resources/read keeps a path completer inside what the template may name.
+    const problem =
+      templateVariablesProblem(template, given, false) ??
+      templateVariablesProblem(template, { [argName]: value }, false);
+    if (problem !== undefined) {
+      throw ProtocolError.of('InvalidParams', `Invalid completion argument: ${problem}`);
+    }
   } else {
     throw ProtocolError.of('InvalidParams', 'completion/complete: unknown ref type');
   }
   if (completer === undefined) {
     return complete({ completion: { values: [], total: 0, hasMore: false } }, ctx);
   }
-  const context = params['context'];
-  const given =
-    isJsonObject(context) && isJsonObject(context['arguments']) ? context['arguments'] : {};
-  const all = await completer(value, { arguments: given as Record<string, string> });
+  const all = await completer(value, { arguments: given });
   const values = all.length > MAX_COMPLETIONS ? all.slice(0, MAX_COMPLETIONS) : [...all];
   return complete(
     { completion: { values, total: all.length, hasMore: all.length > MAX_COMPLETIONS } },

@@ -1,6 +1,7 @@
 /** resources/list, resources/templates/list, resources/read, subscribe/unsubscribe (legacy). */
-import { ProtocolError } from '@mcp-cluster/protocol';
+import { ProtocolError, hasDotSegment, hasEncodedSeparator } from '@mcp-cluster/protocol';
 import type { JsonObject, Resource } from '@mcp-cluster/protocol';
+import type { ResourceTemplateSpec } from './components.js';
 import { listPage, plainContext, requireString, sessionOf, withInput } from './core.js';
 import type { MethodHandler } from './core.js';
 import { normalizeResourceReturn } from './normalize.js';
@@ -38,6 +39,10 @@ export const readResource: MethodHandler = (core, params, ctx, abort) => {
   for (const template of core.registry.templates) {
     const vars = template.match(uri);
     if (vars === undefined) continue;
+    const problem = templateVariablesProblem(template, vars, hasEncodedSeparator(uri));
+    if (problem !== undefined) {
+      throw ProtocolError.of('InvalidParams', `Invalid resource uri: ${problem}`, { uri });
+    }
     return withInput(core, params, ctx, abort, binding, async (hctx) =>
       wrap(
         normalizeResourceReturn(
@@ -65,3 +70,26 @@ export const unsubscribe: MethodHandler = (core, params, ctx) => {
   sessionOf(core, ctx)?.state.subscriptions.delete(uri);
   return {};
 };
+
+/**
+ * Why a template's variables must not reach its handler, or undefined. The uri is canonical
+ * (engine.handleRequest made it so), but a template decodes its variables: a decoded `.` or
+ * `..` segment (from a query, or from `%2F` the template decoded) or a separator that was
+ * encoded would let a file-style handler resolve a path other than the one authorized.
+ * Encoded separators pass only where the template allows them; dot segments never do.
+ */
+export function templateVariablesProblem(
+  template: Pick<ResourceTemplateSpec, 'encodedSeparators'>,
+  variables: Readonly<Record<string, unknown>>,
+  encodedSeparators: boolean,
+): string | undefined {
+  if (encodedSeparators && template.encodedSeparators !== true) {
+    return 'encoded "/" or "\\" in a template variable';
+  }
+  for (const [name, value] of Object.entries(variables)) {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && hasDotSegment(v)))
+      return `dot segment in template variable "${name}"`;
+  }
+  return undefined;
+}

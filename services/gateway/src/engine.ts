@@ -37,6 +37,7 @@ import type {
   TaskJob,
   TaskRun,
 } from '@mcp-cluster/server';
+import { canonicalRequest } from '@mcp-cluster/server';
 import type { GatewaySession, GatewaySessions } from './sessions.js';
 import type { Membership, WorkerClients } from './workers.js';
 
@@ -113,6 +114,12 @@ export class GatewayEngine implements Engine {
 
   async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
     if (this.closed) return errorResponse(request.id, ProtocolError.of('Unavailable'));
+    try {
+      // Routing (a resource's owner) and the worker see the uri's canonical form.
+      request = canonicalRequest(request, ctx.era);
+    } catch (err) {
+      return errorResponse(request.id, err);
+    }
     if (ctx.era === 'modern' && request.method === 'subscriptions/listen') {
       return this.o.local.handleRequest(request, ctx);
     }

@@ -198,28 +198,58 @@ describe('GuardedEngine: authorization', () => {
     expect(scope?.[1]).toContain('\\"');
   });
 
-  it('refuses resource uris with dot segments, plain or encoded', async () => {
+  it('checks permissions on the canonical uri and passes that uri on', async () => {
+    const authz = createAuthorizer({
+      roles: { reader: ['resources:read:files://public/**'] },
+    });
+    const { inner, engine } = setup({ authorizer: authz });
+    // Dot segments that stay below the root resolve: the permission sees where they lead.
+    for (const [uri, canonical] of [
+      ['files://public/a/../b', 'files://public/b'],
+      ['files://public/a/%2E%2E/b', 'files://public/b'],
+      ['files://public/./%62', 'files://public/b'],
+    ] as const) {
+      const response = await engine.handleRequest(read(uri), ctxOf(alice));
+      expect({ uri, ok: 'result' in response }).toEqual({ uri, ok: true });
+      expect(inner.requests.at(-1)?.params).toEqual({ uri: canonical });
+    }
+    // Resolved outside the permitted pattern: forbidden like any other uri there.
+    const outside = errorOf(
+      await engine.handleRequest(read('files://public/x/../../x'), ctxOf(alice)),
+    );
+    expect(outside.code).toBe(RpcError.InvalidParams.code);
+    const secret = errorOf(
+      await engine.handleRequest(read('files://public/a/../../secret/key'), ctxOf(alice)),
+    );
+    expect(secret.code).toBe(RpcError.InvalidParams.code);
+    expect(inner.requests).toHaveLength(3);
+  });
+
+  it('refuses resource uris that have no canonical form (-32602), before anything runs', async () => {
     const { inner, engine, events } = setup({ authorizer: authorizer() });
     for (const uri of [
-      'docs://a/../b',
-      'docs://a/%2e%2e/b',
-      'docs://a/%2E%2e/b',
-      'docs://a/./b',
-      'docs://a/..',
-      'docs://a/..?q',
+      'docs://a/../../b',
+      'docs://a/%2e%2e/%2E%2E/b',
+      'docs://../x',
+      'docs://a/%252e%252e/b',
+      'docs://a/%zz',
+      'docs://a\\..\\b',
       './x',
       '../x',
     ]) {
       const error = errorOf(await engine.handleRequest(read(uri), ctxOf(admin)));
-      expect({ uri, code: error.code }).toEqual({ uri, code: RpcError.Forbidden.code });
-      expect(error.message).toBe('Forbidden: dot segments in resource uri');
+      expect({ uri, code: error.code }).toEqual({ uri, code: RpcError.InvalidParams.code });
+      expect(error.message).toMatch(/^Invalid resource uri: /);
     }
-    const sub = req('resources/subscribe', { uri: 'docs://a/../secret' });
-    expect(errorOf(await engine.handleRequest(sub, ctxOf(admin))).code).toBe(
-      RpcError.Forbidden.code,
+    const listen = req('subscriptions/listen', {
+      notifications: { resourceSubscriptions: ['docs://a', 'docs://a/../../secret'] },
+    });
+    expect(errorOf(await engine.handleRequest(listen, ctxOf(admin))).code).toBe(
+      RpcError.InvalidParams.code,
     );
     expect(inner.requests).toEqual([]);
-    expect(events.every((e) => e.reason === 'dot segments in resource uri')).toBe(true);
+    expect(events).toHaveLength(9);
+    expect(events.every((e) => e.event === 'forbidden' && e.principal === 'root')).toBe(true);
   });
 
   it('allows dots that are not whole segments', async () => {

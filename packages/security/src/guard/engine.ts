@@ -20,6 +20,7 @@ import type {
   TaskJob,
   TaskRun,
 } from '@mcp-cluster/server';
+import { canonicalRequest } from '@mcp-cluster/server';
 import { securityUnavailable } from '@mcp-cluster/transports';
 import { quoteParam } from '../authn/types.js';
 import type { RateLimiter } from '../stores/types.js';
@@ -71,15 +72,6 @@ const LIST_METHODS: ReadonlySet<string> = new Set([
   'resources/templates/list',
 ]);
 
-/** Resource methods whose `uri` permission patterns must not be walked around. */
-const URI_METHODS: ReadonlySet<string> = new Set([
-  'resources/read',
-  'resources/subscribe',
-  'resources/unsubscribe',
-]);
-/** `.` / `..` path segments, plain or percent-encoded: `docs://public/../secret` escapes `docs://public/**`. */
-const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$|\?|#)/i;
-
 /** A header-safe rendering of client-influenced text (visible ASCII, the rest %-encoded). */
 function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, (c) => encodeURIComponent(c));
@@ -114,6 +106,21 @@ export class GuardedEngine implements Engine {
   }
 
   async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
+    // Permissions are checked on the canonical form of every resource uri, and the inner
+    // engine (and through it routing and the handler) gets exactly that form.
+    try {
+      request = canonicalRequest(request, ctx.era);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.o.audit?.({
+        event: 'forbidden',
+        principal: ctx.principal.id,
+        method: request.method,
+        reason: err.message,
+        remoteAddress: ctx.remoteAddress,
+      });
+      return failure(request.id, err);
+    }
     let refusal: ProtocolError | undefined;
     try {
       refusal = await this.refusal(request, ctx);
@@ -204,16 +211,6 @@ export class GuardedEngine implements Engine {
       if (!verdict.ok) {
         audit('bad_signature', verdict.reason);
         return new ProtocolError(RpcError.Unauthorized.code, `Unauthorized: ${verdict.reason}`);
-      }
-    }
-    if (this.o.authorizer !== undefined && URI_METHODS.has(request.method)) {
-      const uri = request.params?.['uri'];
-      if (typeof uri === 'string' && DOT_SEGMENT.test(uri)) {
-        audit('forbidden', 'dot segments in resource uri');
-        return new ProtocolError(
-          RpcError.Forbidden.code,
-          'Forbidden: dot segments in resource uri',
-        );
       }
     }
     if (this.o.authorizer !== undefined) {

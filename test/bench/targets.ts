@@ -44,6 +44,9 @@ export interface TargetDef {
 export const OURS_ENV: Readonly<Record<string, string>> = {
   MCP_SESSION_IDLE_MS: '3600000',
   MCP_LOG_LEVEL: 'warn',
+  // The memory step opens --sessions (10,000) anonymous sessions: a measurement, not a limit.
+  MCP_MAX_SESSIONS_PER_PRINCIPAL: '1000000',
+  MCP_MAX_SESSIONS: '1000000',
 };
 
 let oursMode: 'embedded' | 'cli' | undefined;

@@ -165,7 +165,7 @@ describe('mTLS on the embedded node', () => {
     const result = r.body['result'] as { isError?: boolean };
     expect(result.isError).not.toBe(true);
     expect(JSON.parse(textOf(result))).toEqual({
-      id: 'billing',
+      id: 'mtls:billing',
       kind: 'service',
       roles: ['reader'],
     });

@@ -163,7 +163,8 @@ async function refusedOnTokenEndpoint(from: string, count: number): Promise<void
       '/oauth/token',
       from,
       { grant_type: 'client_credentials' },
-      basic('svc', `wrong-${i}`),
+      // Another client name: five failures of `svc` would lock `svc` from every address too.
+      basic(`guesser-${from}`, `wrong-${i}`),
     );
     expect(r.status).toBe(401);
   }
@@ -222,7 +223,7 @@ describe('token service on the embedded node', () => {
   it('accepts the access token as a Bearer credential on /mcp', async () => {
     const from = freshAddress();
     const { access } = tokensOf(await clientCredentials(from));
-    expect(principalOf(await whoamiCall(from, bearer(access)))).toBe('svc');
+    expect(principalOf(await whoamiCall(from, bearer(access)))).toBe('basic:svc');
   });
 
   it('refuses a wrong client secret with 401 invalid_client', async () => {
@@ -246,7 +247,7 @@ describe('token service on the embedded node', () => {
     const second = tokensOf(await refresh(from, first.refresh));
     expect(second.refresh).not.toBe(first.refresh);
     expect(second.access).not.toBe(first.access);
-    expect(principalOf(await whoamiCall(from, bearer(second.access)))).toBe('svc');
+    expect(principalOf(await whoamiCall(from, bearer(second.access)))).toBe('basic:svc');
 
     // The rotated-out token is refused; presenting it is taken as theft.
     const reused = await refresh(from, first.refresh);
@@ -265,7 +266,7 @@ describe('token service on the embedded node', () => {
   it('revokes an access token: /mcp refuses it, the grant survives', async () => {
     const from = freshAddress();
     const { access, refresh: refreshToken } = tokensOf(await clientCredentials(from));
-    expect(principalOf(await whoamiCall(from, bearer(access)))).toBe('svc');
+    expect(principalOf(await whoamiCall(from, bearer(access)))).toBe('basic:svc');
 
     const revoked = await oauth('/oauth/revoke', from, { token: access }, basic('svc', 'pw'));
     expect(revoked.status).toBe(200);
@@ -276,7 +277,7 @@ describe('token service on the embedded node', () => {
     expect(errorCode(refused)).toBe(-32013);
     // Revoking one access token does not end its grant (only a refresh token's revocation does).
     const next = tokensOf(await refresh(from, refreshToken));
-    expect(principalOf(await whoamiCall(from, bearer(next.access)))).toBe('svc');
+    expect(principalOf(await whoamiCall(from, bearer(next.access)))).toBe('basic:svc');
   });
 
   it('revokes the grant when its refresh token is revoked', async () => {
@@ -298,7 +299,7 @@ describe('token service on the embedded node', () => {
       client_secret: ciKey,
     });
     const { access } = tokensOf(r);
-    expect(principalOf(await whoamiCall(from, bearer(access)))).toBe('ci');
+    expect(principalOf(await whoamiCall(from, bearer(access)))).toBe('apikey:ci');
   });
 
   it(`locks an address out of /oauth/token after ${MAX_FAILURES} wrong secrets`, async () => {
@@ -319,7 +320,7 @@ describe('token service on the embedded node', () => {
     const { access } = tokensOf(await clientCredentials(from));
     // Two refused credentials on /mcp ...
     for (let i = 0; i < 2; i++) {
-      const r = await whoamiCall(from, basic('svc', `wrong-${i}`));
+      const r = await whoamiCall(from, basic(`guesser-${from}`, `wrong-${i}`));
       expect(r.status).toBe(401);
     }
     // ... and three on the token endpoint make five failures for this address.
@@ -329,6 +330,6 @@ describe('token service on the embedded node', () => {
     const r = await whoamiCall(from, bearer(access));
     expect(r.status).toBe(429);
     // The token itself is fine from elsewhere.
-    expect(principalOf(await whoamiCall(freshAddress(), bearer(access)))).toBe('svc');
+    expect(principalOf(await whoamiCall(freshAddress(), bearer(access)))).toBe('basic:svc');
   });
 });

@@ -10,7 +10,7 @@ import { FileApiKeyStore } from '../../packages/security/src/index.js';
 import { startTestServer } from '../../packages/testkit/src/index.js';
 import type { TestServer } from '../../packages/testkit/src/index.js';
 import { describeAttackSuite } from './attacks.js';
-import { readAudit, readLines, suiteAuthConfig, suiteKeys } from './support.js';
+import { readAudit, readLines, suiteAuthConfig, suiteKeys, suiteLimitsConfig } from './support.js';
 
 const PACK = path.join(import.meta.dirname, 'fixtures', 'pack.ts');
 const dir = mkdtempSync(path.join(tmpdir(), 'mcp-attacks-'));
@@ -29,7 +29,7 @@ describeAttackSuite('embedded node', async () => {
   const apiKeysFile = path.join(dir, 'api-keys.json');
   const audit = path.join(dir, 'audit.jsonl');
   const auth = await suiteAuthConfig(keys, { apiKeys: apiKeysFile, audit });
-  server = await startTestServer({ packs: [PACK], auth: auth });
+  server = await startTestServer({ packs: [PACK], auth: auth, ...suiteLimitsConfig() });
   const s = server;
   return {
     urls: [s.url, s.url],

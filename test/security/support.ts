@@ -25,6 +25,10 @@ export const STATIC_TOKENS = {
   signer: 'static-signer-token-0123456789abcdef',
   burst: 'static-burst-token-0123456789abcdef',
   mallory: 'static-mallory-token-0123456789abcdef',
+  floodBatch: 'static-flood-batch-token-0123456789abcdef',
+  floodWs: 'static-flood-ws-token-0123456789abcdef',
+  floodSse: 'static-flood-sse-token-0123456789abcdef',
+  floodShared: 'static-flood-shared-token-0123456789abcdef',
 } as const;
 export const PASSWORDS = { alice: 'correct horse battery staple', bob: 'hunter2-but-longer' };
 /** Per principal and tool: the burst scenario must see exactly this many calls admitted. */
@@ -33,7 +37,36 @@ export const TOOL_BURST = 10;
 export const READ_BURST = 4;
 /** Long-lived streams one principal may hold open, across the whole deployment. */
 export const MAX_STREAMS = 4;
+/**
+ * Connection and session limits (top-level settings, beside `auth`; `suiteLimitsConfig`):
+ * legacy sessions one principal may hold (cases that need many use a principal of their own,
+ * a JWT with a fresh `sub`), concurrent connections from one address (above the lockout
+ * storms' 80 concurrent requests from one address), and headers / whole-request timeouts
+ * short enough that a trickled request is answered 408 within seconds.
+ */
+export const SESSION_CAP = 16;
+export const CONNECTION_CAP = 100;
+export const HEADERS_TIMEOUT_MS = 2_000;
+export const REQUEST_TIMEOUT_MS = 4_000;
+
+/** The connection and session limits both deployments run with (config file / overrides). */
+export function suiteLimitsConfig(): Record<string, number> {
+  return {
+    maxSessionsPerPrincipal: SESSION_CAP,
+    maxConnectionsPerAddress: CONNECTION_CAP,
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  };
+}
 export const LOCKOUT_FAILURES = 5;
+/**
+ * The per-principal bucket (`rateLimit.perPrincipal`, one token per JSON-RPC message): generous
+ * for everyone, except the `flood-*` principals, which get FLOOD_BUDGET tokens that do not refill
+ * within a run (`rateLimit.principals`), one principal per scenario.
+ */
+export const PRINCIPAL_BUDGET = { capacity: 2000, refillPerSecond: 1000 };
+export const FLOOD_BUDGET = 30;
+export const FLOOD_PRINCIPALS = ['flood-batch', 'flood-ws', 'flood-sse', 'flood-shared'] as const;
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -70,6 +103,10 @@ export async function suiteAuthConfig(
       { token: STATIC_TOKENS.signer, principal: { id: 'signer', roles: ['reader'] } },
       { token: STATIC_TOKENS.burst, principal: { id: 'burst', roles: ['reader'] } },
       { token: STATIC_TOKENS.mallory, principal: { id: 'mallory', roles: ['reader'] } },
+      { token: STATIC_TOKENS.floodBatch, principal: { id: 'flood-batch', roles: ['reader'] } },
+      { token: STATIC_TOKENS.floodWs, principal: { id: 'flood-ws', roles: ['reader'] } },
+      { token: STATIC_TOKENS.floodSse, principal: { id: 'flood-sse', roles: ['reader'] } },
+      { token: STATIC_TOKENS.floodShared, principal: { id: 'flood-shared', roles: ['reader'] } },
     ],
     basic: {
       users: [
@@ -98,7 +135,7 @@ export async function suiteAuthConfig(
           name: 'public-docs',
           capacity: READ_BURST,
           refillPerSecond: 0.001,
-          principals: ['burst'],
+          principals: ['static:burst'],
           permissions: ['resources:read:docs://public/**'],
         },
       ],
@@ -108,8 +145,19 @@ export async function suiteAuthConfig(
       audience: RESOURCE,
       signingKey: { alg: 'HS256', secret: TOKEN_SECRET, kid: 't1' },
     },
-    signing: { clients: [{ principal: 'signer', keys: [{ id: 'sk1', secret: SIGNER_SECRET }] }] },
-    rateLimit: { perTool: { capacity: TOOL_BURST, refillPerSecond: 0.001 } },
+    signing: {
+      clients: [{ principal: 'static:signer', keys: [{ id: 'sk1', secret: SIGNER_SECRET }] }],
+    },
+    rateLimit: {
+      perTool: { capacity: TOOL_BURST, refillPerSecond: 0.001 },
+      perPrincipal: PRINCIPAL_BUDGET,
+      principals: Object.fromEntries(
+        FLOOD_PRINCIPALS.map((id) => [
+          `static:${id}`,
+          { capacity: FLOOD_BUDGET, refillPerSecond: 0.001 },
+        ]),
+      ),
+    },
     lockout: { maxFailures: LOCKOUT_FAILURES, windowMs: 60_000, lockMs: 60_000 },
     // Every refusal, of every process, in one file the suite reads.
     audit: { file: files.audit },
@@ -334,16 +382,29 @@ export function legacy(
   auth: Record<string, string>,
   from?: string,
 ): Promise<RawResponse> {
+  const body = { jsonrpc: '2.0', id: randomBytes(4).toString('hex'), method, params };
+  return postOnSession(url, sessionId, body, auth, { from });
+}
+
+/** One POST of `body` (a message, a batch, or any JSON text) on a legacy session. */
+export function postOnSession(
+  url: string,
+  sessionId: string,
+  body: unknown,
+  auth: Record<string, string>,
+  o: { from?: string | undefined; version?: string; timeoutMs?: number } = {},
+): Promise<RawResponse> {
   return send(url, {
     headers: {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
       'mcp-session-id': sessionId,
-      'mcp-protocol-version': '2025-06-18',
+      'mcp-protocol-version': o.version ?? '2025-06-18',
       ...auth,
     },
-    body: JSON.stringify({ jsonrpc: '2.0', id: randomBytes(4).toString('hex'), method, params }),
-    ...(from === undefined ? {} : { from }),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...(o.from === undefined ? {} : { from: o.from }),
+    ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
   });
 }
 

@@ -20,6 +20,21 @@ export interface AttackTarget {
   readonly apiKeys: ApiKeyStore;
   /** The audit lines every process of the deployment wrote so far, parsed. */
   audit(): Record<string, unknown>[];
+  /** The cluster's gateway->worker dispatch wire (the embedded node has none). */
+  readonly dispatch?: DispatchWire;
+}
+
+/** What a part needs to attack a worker directly, the way a captured dispatch would. */
+export interface DispatchWire {
+  /** The worker's dispatch base URL (POST `${workerUrl}/dispatch`). */
+  readonly workerUrl: string;
+  /** The secret the gateways sign dispatches with (MCP_DISPATCH_SECRETS). */
+  readonly secret: string;
+  /** The workers' MCP_DISPATCH_SIGNATURE_VALIDITY_MS and MCP_DISPATCH_CLOCK_SKEW_MS. */
+  readonly validityMs: number;
+  readonly clockSkewMs: number;
+  /** What the worker wrote to stderr so far (the tail). */
+  workerLog(): string;
 }
 
 export const UNAUTHORIZED = -32013;

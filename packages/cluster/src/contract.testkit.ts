@@ -171,6 +171,48 @@ export function describeContract(name: string, make: () => Promise<ContractHarne
       });
     });
 
+    describe('SessionStore slots', () => {
+      const limits = { maxPerOwner: 2, maxTotal: 3 };
+
+      it('claims up to the owner cap and the cluster cap; other owners are unaffected', async () => {
+        expect(await h.sessions.claimSlot('a1', 'alice', limits)).toEqual({ ok: true });
+        expect(await h.sessions.claimSlot('a2', 'alice', limits)).toEqual({ ok: true });
+        const mine = await h.sessions.claimSlot('a3', 'alice', limits);
+        expect(mine).toMatchObject({ ok: false, limit: 'principal' });
+        expect(!mine.ok && mine.retryAfterMs > 0).toBe(true);
+        expect(await h.sessions.claimSlot('b1', 'bob', limits)).toEqual({ ok: true });
+        const all = await h.sessions.claimSlot('c1', 'carol', limits);
+        expect(all).toMatchObject({ ok: false, limit: 'total' });
+        expect(!all.ok && all.retryAfterMs > 0).toBe(true);
+      });
+
+      it('a created session holds its slot until it ends; release gives back claims only', async () => {
+        const one = { maxPerOwner: 1, maxTotal: 10 };
+        expect(await h.sessions.claimSlot('s1', 'alice', one)).toEqual({ ok: true });
+        await h.sessions.create('s1', init);
+        expect(await h.sessions.claimSlot('s2', 'alice', one)).toMatchObject({ ok: false });
+        await h.sessions.releaseSlot('s1', 'alice');
+        expect(await h.sessions.claimSlot('s2', 'alice', one)).toMatchObject({ ok: false });
+        await h.sessions.delete('s1');
+        expect(await h.sessions.claimSlot('s2', 'alice', one)).toEqual({ ok: true });
+        await h.sessions.releaseSlot('s2', 'alice');
+        expect(await h.sessions.claimSlot('s3', 'alice', one)).toEqual({ ok: true });
+      });
+
+      it('a session created without a claim counts too, and keeps counting while in use', async () => {
+        const one = { maxPerOwner: 1, maxTotal: 10 };
+        await h.sessions.create('s1', init);
+        expect(await h.sessions.touch('s1')).toBe(true);
+        expect((await h.sessions.update('s1', 1, { initialized: true })).ok).toBe(true);
+        expect(await h.sessions.setPin('s1', 'w1')).toBe(true);
+        expect(await h.sessions.claimSlot('s2', 'alice', one)).toMatchObject({
+          ok: false,
+          limit: 'principal',
+        });
+        expect(await h.sessions.claimSlot('s2', 'bob', one)).toEqual({ ok: true });
+      });
+    });
+
     describe('ComponentRegistry', () => {
       it('registers, lists, heartbeats and unregisters', async () => {
         const changes: RegistryChange[] = [];

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { DISPATCH_SIGNATURE_HEADER, signDispatch, verifyDispatch } from './dispatch-auth.js';
+import {
+  DISPATCH_ISSUED_AT_HEADER,
+  DISPATCH_NONCE_HEADER,
+  DISPATCH_SIGNATURE_HEADER,
+  DispatchVerifier,
+  dispatchNonceTtlMs,
+  dispatchSignature,
+  signDispatch,
+  verifyDispatch,
+} from './dispatch-auth.js';
+import type { DispatchCheck } from './dispatch-auth.js';
+import { MemoryDispatchNonceStore, NONCE_SWEEP_EVERY } from './dispatch-nonces.js';
+import type { DispatchNonceStore } from './dispatch-nonces.js';
 import { ENVELOPE_HEADERS } from './envelope.js';
 
 const SECRET = 'a'.repeat(43);
@@ -11,27 +23,57 @@ const HEADERS = {
   [ENVELOPE_HEADERS.deadline]: '1900000000000',
   'Mcp-Method': 'tools/call',
 };
+const NOW = 1_800_000_000_000;
+const VALIDITY_MS = 30_000;
+const SKEW_MS = 5_000;
+const FRESHNESS = { validityMs: VALIDITY_MS, clockSkewMs: SKEW_MS };
 
 /** The headers as a worker's Node http server sees them: lower-case names, plus its own. */
-function received(headers: Record<string, string>, signature: string): Record<string, string> {
+function received(
+  headers: Record<string, string | readonly string[]>,
+  auth: Record<string, string>,
+): Record<string, string | readonly string[]> {
   const lower = Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
+    Object.entries({ ...headers, ...auth }).map(([name, value]) => [name.toLowerCase(), value]),
   );
   return {
     host: '127.0.0.1:9',
     'content-type': 'application/json',
     'content-length': '70',
     ...lower,
-    [DISPATCH_SIGNATURE_HEADER]: signature,
   };
 }
 
+const verify = (
+  headers: Record<string, string | readonly string[]>,
+  body = BODY,
+  secrets: readonly string[] = [SECRET],
+  now = NOW,
+): DispatchCheck => verifyDispatch(secrets, headers, body, { ...FRESHNESS, now });
+
+const refusal = (check: DispatchCheck) => (check.ok ? 'ok' : check.reason);
+
 describe('dispatch signatures', () => {
-  const signature = signDispatch(SECRET, HEADERS, BODY);
+  const auth = signDispatch(SECRET, HEADERS, BODY, { now: NOW });
+
+  it('carry a fresh random nonce, the issue time and a signature over both', () => {
+    expect(Object.keys(auth).sort()).toEqual(
+      [DISPATCH_ISSUED_AT_HEADER, DISPATCH_NONCE_HEADER, DISPATCH_SIGNATURE_HEADER].sort(),
+    );
+    expect(auth[DISPATCH_SIGNATURE_HEADER]).toMatch(/^v1=[A-Za-z0-9_-]{43}$/);
+    expect(auth[DISPATCH_NONCE_HEADER]).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(auth[DISPATCH_ISSUED_AT_HEADER]).toBe(String(NOW));
+    // Every signing is a new attempt: a new nonce.
+    const again = signDispatch(SECRET, HEADERS, BODY, { now: NOW });
+    expect(again[DISPATCH_NONCE_HEADER]).not.toBe(auth[DISPATCH_NONCE_HEADER]);
+  });
 
   it('verify what was signed, whatever transport headers were added on the way', () => {
-    expect(signature).toMatch(/^v1=[A-Za-z0-9_-]{43}$/);
-    expect(verifyDispatch([SECRET], received(HEADERS, signature), BODY)).toBe(true);
+    expect(verify(received(HEADERS, auth))).toEqual({
+      ok: true,
+      nonce: auth[DISPATCH_NONCE_HEADER],
+      issuedAt: NOW,
+    });
   });
 
   it('refuse a changed, added or dropped dispatch header', () => {
@@ -40,21 +82,83 @@ describe('dispatch signatures', () => {
     const addedMcp = { ...HEADERS, 'mcp-name': 'other' };
     const { [ENVELOPE_HEADERS.deadline]: _, ...dropped } = HEADERS;
     for (const headers of [changed, added, addedMcp, dropped]) {
-      expect(verifyDispatch([SECRET], received(headers, signature), BODY)).toBe(false);
+      expect(refusal(verify(received(headers, auth)))).toBe('signature');
     }
   });
 
   it('refuse a changed body', () => {
-    const body = BODY.replace('"t"', '"u"');
-    expect(verifyDispatch([SECRET], received(HEADERS, signature), body)).toBe(false);
-    expect(verifyDispatch([SECRET], received(HEADERS, signature), `${BODY} `)).toBe(false);
+    expect(refusal(verify(received(HEADERS, auth), BODY.replace('"t"', '"u"')))).toBe('signature');
+    expect(refusal(verify(received(HEADERS, auth), `${BODY} `))).toBe('signature');
+  });
+
+  it('refuse a nonce or issue time removed, changed or emptied after signing', () => {
+    const { [DISPATCH_NONCE_HEADER]: _n, ...noNonce } = auth;
+    const { [DISPATCH_ISSUED_AT_HEADER]: _i, ...noIssuedAt } = auth;
+    for (const tampered of [
+      noNonce,
+      noIssuedAt,
+      { ...auth, [DISPATCH_NONCE_HEADER]: 'B'.repeat(22) },
+      { ...auth, [DISPATCH_NONCE_HEADER]: '' },
+      { ...auth, [DISPATCH_ISSUED_AT_HEADER]: String(NOW + 1) },
+    ]) {
+      expect(refusal(verify(received(HEADERS, tampered)))).toBe('signature');
+    }
+  });
+
+  it('refuse a valid signature without a well-formed nonce or issue time', () => {
+    // What a gateway that predates nonces sends, or one that signed a bad nonce.
+    const bare = { [DISPATCH_SIGNATURE_HEADER]: dispatchSignature(SECRET, HEADERS, BODY) };
+    expect(refusal(verify(received(HEADERS, bare)))).toBe('nonce');
+    for (const nonce of ['abc', 'x'.repeat(87), 'not base64url, not at all!!', '']) {
+      const signed = signDispatch(SECRET, HEADERS, BODY, { now: NOW, nonce });
+      expect(refusal(verify(received(HEADERS, signed)))).toBe('nonce');
+    }
+    for (const issuedAt of ['', '-1', '1e12', 'soon', '1'.repeat(17)]) {
+      const headers = { ...HEADERS, [DISPATCH_NONCE_HEADER]: 'n'.repeat(22) };
+      const signed = {
+        [DISPATCH_NONCE_HEADER]: 'n'.repeat(22),
+        [DISPATCH_ISSUED_AT_HEADER]: issuedAt,
+        [DISPATCH_SIGNATURE_HEADER]: dispatchSignature(
+          SECRET,
+          { ...headers, [DISPATCH_ISSUED_AT_HEADER]: issuedAt },
+          BODY,
+        ),
+      };
+      expect(refusal(verify(received(HEADERS, signed)))).toBe('nonce');
+    }
+  });
+
+  it('accept an issue time within the validity and the skew tolerance, refuse outside', () => {
+    const at = (issuedAt: number, now: number) =>
+      refusal(
+        verify(
+          received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: issuedAt })),
+          BODY,
+          [SECRET],
+          now,
+        ),
+      );
+    expect(at(NOW, NOW + VALIDITY_MS + SKEW_MS)).toBe('ok');
+    expect(at(NOW, NOW + VALIDITY_MS + SKEW_MS + 1)).toBe('expired');
+    expect(at(NOW, NOW + 10 * 60_000)).toBe('expired');
+    expect(at(NOW + SKEW_MS, NOW)).toBe('ok'); // the gateway's clock is a little ahead
+    expect(at(NOW + SKEW_MS + 1, NOW)).toBe('expired');
+    expect(at(0, NOW)).toBe('expired');
+    const future = verify(
+      received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: NOW + 60_000 })),
+    );
+    expect(future).toEqual({
+      ok: false,
+      reason: 'expired',
+      message: 'Dispatch signature issued in the future',
+    });
   });
 
   it('refuse another secret, a missing, malformed or truncated signature', () => {
-    expect(verifyDispatch([OTHER], received(HEADERS, signature), BODY)).toBe(false);
-    expect(verifyDispatch([], received(HEADERS, signature), BODY)).toBe(false);
-    const { [DISPATCH_SIGNATURE_HEADER]: _, ...unsigned } = received(HEADERS, signature);
-    expect(verifyDispatch([SECRET], unsigned, BODY)).toBe(false);
+    expect(refusal(verify(received(HEADERS, auth), BODY, [OTHER]))).toBe('signature');
+    expect(refusal(verify(received(HEADERS, auth), BODY, []))).toBe('signature');
+    const { [DISPATCH_SIGNATURE_HEADER]: signature = '', ...unsigned } = auth;
+    expect(refusal(verify(received(HEADERS, unsigned)))).toBe('signature');
     for (const bad of [
       '',
       'v1=',
@@ -62,23 +166,139 @@ describe('dispatch signatures', () => {
       signature.slice(0, -4),
       'x'.repeat(46),
     ]) {
-      expect(verifyDispatch([SECRET], received(HEADERS, bad), BODY)).toBe(false);
+      const headers = received(HEADERS, { ...auth, [DISPATCH_SIGNATURE_HEADER]: bad });
+      expect(refusal(verify(headers))).toBe('signature');
     }
   });
 
   it('accept every secret of a rotation; the first one signs', () => {
-    const byNew = signDispatch(OTHER, HEADERS, BODY);
-    expect(verifyDispatch([OTHER, SECRET], received(HEADERS, signature), BODY)).toBe(true);
-    expect(verifyDispatch([OTHER, SECRET], received(HEADERS, byNew), BODY)).toBe(true);
-    expect(verifyDispatch([SECRET], received(HEADERS, byNew), BODY)).toBe(false);
+    const byNew = signDispatch(OTHER, HEADERS, BODY, { now: NOW });
+    expect(refusal(verify(received(HEADERS, auth), BODY, [OTHER, SECRET]))).toBe('ok');
+    expect(refusal(verify(received(HEADERS, byNew), BODY, [OTHER, SECRET]))).toBe('ok');
+    expect(refusal(verify(received(HEADERS, byNew), BODY, [SECRET]))).toBe('signature');
   });
 
   it('sign a repeated header the way it arrives joined', () => {
     const list = { ...HEADERS, 'mcp-param-a': ['1', '2'] };
     const joined = received(
       { ...HEADERS, 'mcp-param-a': '1, 2' },
-      signDispatch(SECRET, list, BODY),
+      signDispatch(SECRET, list, BODY, { now: NOW }),
     );
-    expect(verifyDispatch([SECRET], joined, BODY)).toBe(true);
+    expect(refusal(verify(joined))).toBe('ok');
+  });
+});
+
+describe('dispatch verifier (signature, freshness, used-once)', () => {
+  function verifier(
+    nonces: DispatchNonceStore = new MemoryDispatchNonceStore({ now: () => clock.now }),
+  ) {
+    return new DispatchVerifier({ secrets: [SECRET], nonces, ...FRESHNESS, now: () => clock.now });
+  }
+  const clock = { now: NOW };
+
+  it('runs a nonce once: the same signed dispatch again is a replay', async () => {
+    clock.now = NOW;
+    const v = verifier();
+    const headers = received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: NOW }));
+    expect(refusal(await v.verify(headers, BODY))).toBe('ok');
+    expect(await v.verify(headers, BODY)).toEqual({
+      ok: false,
+      reason: 'replayed',
+      message: 'Dispatch nonce already used',
+    });
+    // Still refused as long as the signature could verify; then refused as expired.
+    clock.now = NOW + VALIDITY_MS + SKEW_MS;
+    expect(refusal(await v.verify(headers, BODY))).toBe('replayed');
+    clock.now += 1;
+    expect(refusal(await v.verify(headers, BODY))).toBe('expired');
+  });
+
+  it('two verifiers sharing a store: a dispatch run by one is a replay to the other', async () => {
+    clock.now = NOW;
+    const shared = new MemoryDispatchNonceStore({ now: () => clock.now });
+    const [a, b] = [verifier(shared), verifier(shared)];
+    const headers = received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: NOW }));
+    expect(refusal(await a.verify(headers, BODY))).toBe('ok');
+    expect(refusal(await b.verify(headers, BODY))).toBe('replayed');
+    // A retry signed afresh (new nonce) runs anywhere.
+    const retry = received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: NOW }));
+    expect(refusal(await b.verify(retry, BODY))).toBe('ok');
+  });
+
+  it('claims nothing for a refused signature (a forger cannot fill the store)', async () => {
+    clock.now = NOW;
+    const claimed: string[] = [];
+    const store: DispatchNonceStore = {
+      claim: (nonce) => {
+        claimed.push(nonce);
+        return Promise.resolve(true);
+      },
+    };
+    const forged = received(HEADERS, signDispatch(OTHER, HEADERS, BODY, { now: NOW }));
+    expect(refusal(await verifier(store).verify(forged, BODY))).toBe('signature');
+    const stale = received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: 0 }));
+    expect(refusal(await verifier(store).verify(stale, BODY))).toBe('expired');
+    expect(claimed).toEqual([]);
+  });
+
+  it('claims with a ttl outliving the signature on every clock within the skew', async () => {
+    clock.now = NOW;
+    const ttls: number[] = [];
+    const store: DispatchNonceStore = {
+      claim: (_nonce, ttlMs) => {
+        ttls.push(ttlMs);
+        return Promise.resolve(true);
+      },
+    };
+    const headers = received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: NOW }));
+    expect(refusal(await verifier(store).verify(headers, BODY))).toBe('ok');
+    expect(ttls).toEqual([VALIDITY_MS + 2 * SKEW_MS]);
+    expect(dispatchNonceTtlMs(FRESHNESS)).toBe(VALIDITY_MS + 2 * SKEW_MS);
+  });
+
+  it('fails closed when the store fails or does not answer before the signature expires', async () => {
+    clock.now = NOW;
+    const failing: DispatchNonceStore = {
+      claim: () => Promise.reject(new Error('ECONNREFUSED')),
+    };
+    const headers = () => received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: NOW }));
+    expect(await verifier(failing).verify(headers(), BODY)).toEqual({
+      ok: false,
+      reason: 'replay-check-unavailable',
+      message: 'Dispatch replay check unavailable',
+    });
+    // A store that never answers: bounded by what is left of the validity (none here).
+    const hanging: DispatchNonceStore = { claim: () => new Promise<boolean>(() => undefined) };
+    clock.now = NOW + VALIDITY_MS + SKEW_MS;
+    expect(refusal(await verifier(hanging).verify(headers(), BODY))).toBe(
+      'replay-check-unavailable',
+    );
+  });
+});
+
+describe('memory dispatch nonce store', () => {
+  it('claims once per ttl, then forgets (bounded by the live nonces)', async () => {
+    const clock = { now: NOW };
+    const store = new MemoryDispatchNonceStore({ now: () => clock.now });
+    expect(await store.claim('n1', 1_000)).toBe(true);
+    expect(await store.claim('n1', 1_000)).toBe(false);
+    expect(await store.claim('n2', 1_000)).toBe(true);
+    clock.now += 999;
+    expect(await store.claim('n1', 1_000)).toBe(false);
+    clock.now += 1;
+    expect(await store.claim('n1', 1_000)).toBe(true);
+    // Expired nonces are swept: a burst of claims leaves only the live ones.
+    clock.now += 10_000;
+    for (let i = 0; i < NONCE_SWEEP_EVERY; i++) await store.claim(`burst-${i}`, 1);
+    clock.now += 1;
+    for (let i = 0; i < NONCE_SWEEP_EVERY; i++) await store.claim(`late-${i}`, 60_000);
+    expect(store.size).toBe(NONCE_SWEEP_EVERY);
+  });
+
+  it('rejects a ttl that is not a positive integer', async () => {
+    const store = new MemoryDispatchNonceStore();
+    for (const ttl of [0, -1, 1.5, Number.NaN]) {
+      await expect(store.claim('n', ttl)).rejects.toThrow(RangeError);
+    }
   });
 });

@@ -1,28 +1,41 @@
 /**
  * Authenticates the dispatch wire: a worker runs a message only when the gateway that sent
- * it knows the cluster's dispatch secret. The envelope names the principal a worker acts
- * for, so without this anything that can reach a worker's port could call any tool as
- * anyone, past every check the gateway makes.
+ * it knows the cluster's dispatch secret, and only once. The envelope names the principal a
+ * worker acts for, so without this anything that can reach a worker's port could call any
+ * tool as anyone, past every check the gateway makes — or run a captured dispatch again.
  *
  * The gateway signs with HMAC-SHA256 over a canonical form of every dispatch header (the
- * `x-mcp-cluster-*` envelope and the forwarded `mcp-*` headers) and the body; the worker
- * recomputes it over what it received. A changed, added or dropped header or body byte
- * breaks the signature, and the signed deadline bounds how long a captured dispatch could
- * be replayed. Confidentiality on the wire is the network's job (a private network or a
- * mesh with mTLS): the secret itself never travels.
+ * `x-mcp-cluster-*` envelope, the forwarded `mcp-*` headers, and a fresh random nonce and
+ * issue time added for each attempt) and the body; the worker recomputes it over what it
+ * received. A changed, added or dropped header or body byte breaks the signature. The worker
+ * then runs the dispatch only while its issue time is within the signature validity (plus a
+ * clock skew tolerance), and only if no worker claimed its nonce before (a shared
+ * used-once store: {@link DispatchNonceStore}). Confidentiality on the wire is the network's
+ * job (a private network or a mesh with mTLS): the secret itself never travels.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DispatchRefusal } from './dispatch.js';
+import type { DispatchNonceStore } from './dispatch-nonces.js';
 import { ENVELOPE_HEADER_PREFIX } from './envelope.js';
 
 /** The signature header: `v1=<base64url HMAC-SHA256>`. */
 export const DISPATCH_SIGNATURE_HEADER = `${ENVELOPE_HEADER_PREFIX}signature`;
+/** Signed: a random value, new for every dispatch attempt (16 bytes, base64url). */
+export const DISPATCH_NONCE_HEADER = `${ENVELOPE_HEADER_PREFIX}nonce`;
+/** Signed: when the gateway signed the dispatch, epoch milliseconds in decimal. */
+export const DISPATCH_ISSUED_AT_HEADER = `${ENVELOPE_HEADER_PREFIX}issued-at`;
 
 const VERSION = 'v1';
 const MCP_HEADER_PREFIX = 'mcp-';
+const NONCE_BYTES = 16;
+/** base64url of 16 to 64 random bytes: shorter cannot be trusted to be unique. */
+const NONCE = /^[A-Za-z0-9_-]{22,86}$/;
+const EPOCH_MS = /^[0-9]{1,16}$/;
 
 type HeaderValue = string | readonly string[] | undefined;
+type Headers = Readonly<Record<string, HeaderValue>>;
 
-function signedEntries(headers: Readonly<Record<string, HeaderValue>>): string[] {
+function signedEntries(headers: Headers): string[] {
   const entries: string[] = [];
   for (const [rawName, rawValue] of Object.entries(headers)) {
     const name = rawName.toLowerCase();
@@ -36,7 +49,7 @@ function signedEntries(headers: Readonly<Record<string, HeaderValue>>): string[]
   return entries.sort();
 }
 
-function mac(secret: string, headers: Readonly<Record<string, HeaderValue>>, body: string): Buffer {
+function mac(secret: string, headers: Headers, body: string): Buffer {
   const hmac = createHmac('sha256', secret);
   hmac.update(`${VERSION}\n`);
   for (const entry of signedEntries(headers)) hmac.update(`${entry}\n`);
@@ -45,24 +58,72 @@ function mac(secret: string, headers: Readonly<Record<string, HeaderValue>>, bod
   return hmac.digest();
 }
 
-/** The signature header value for a dispatch with these headers and body. */
-export function signDispatch(
-  secret: string,
-  headers: Readonly<Record<string, HeaderValue>>,
-  body: string,
-): string {
+/**
+ * The signature header value over exactly these headers and body. Low level: a dispatch
+ * signed this way carries no nonce and issue time unless `headers` hold them, and workers
+ * refuse it; gateways use {@link signDispatch}.
+ */
+export function dispatchSignature(secret: string, headers: Headers, body: string): string {
   return `${VERSION}=${mac(secret, headers, body).toString('base64url')}`;
 }
 
+export interface DispatchSignOptions {
+  /** The issue time (default Date.now()). */
+  readonly now?: number;
+  /** The nonce (default 16 random bytes, base64url); tests pass their own. */
+  readonly nonce?: string;
+}
+
 /**
- * True when `headers` (as received) carry a valid signature over themselves and `body` by
- * one of `secrets` (several while a secret is being rotated).
+ * The headers that authenticate one dispatch attempt: a fresh nonce, the issue time, and the
+ * signature over them, `headers` and `body`. Send them with `headers`; sign every attempt
+ * (a retry included) anew, since a worker runs each nonce once.
  */
-export function verifyDispatch(
-  secrets: readonly string[],
-  headers: Readonly<Record<string, HeaderValue>>,
+export function signDispatch(
+  secret: string,
+  headers: Headers,
   body: string,
-): boolean {
+  options: DispatchSignOptions = {},
+): Record<string, string> {
+  const auth = {
+    [DISPATCH_NONCE_HEADER]: options.nonce ?? randomBytes(NONCE_BYTES).toString('base64url'),
+    [DISPATCH_ISSUED_AT_HEADER]: String(options.now ?? Date.now()),
+  };
+  return {
+    ...auth,
+    [DISPATCH_SIGNATURE_HEADER]: dispatchSignature(secret, { ...headers, ...auth }, body),
+  };
+}
+
+export interface DispatchFreshness {
+  /** How long after its issue time a dispatch is still run (config dispatchSignatureValidityMs). */
+  readonly validityMs: number;
+  /** Clock difference tolerated between gateway and worker, either way (dispatchClockSkewMs). */
+  readonly clockSkewMs: number;
+}
+
+/** What a worker concluded about one dispatch's authentication. */
+export type DispatchCheck =
+  | { readonly ok: true; readonly nonce: string; readonly issuedAt: number }
+  | {
+      readonly ok: false;
+      readonly reason: DispatchRefusal;
+      /** Says why, without secrets (it goes back to the sender and into the worker's log). */
+      readonly message: string;
+    };
+
+const refused = (reason: DispatchRefusal, message: string): DispatchCheck => ({
+  ok: false,
+  reason,
+  message,
+});
+
+function single(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function validSignature(secrets: readonly string[], headers: Headers, body: string): boolean {
   const presented = headers[DISPATCH_SIGNATURE_HEADER];
   if (typeof presented !== 'string' || !presented.startsWith(`${VERSION}=`)) return false;
   const given = Buffer.from(presented.slice(VERSION.length + 1), 'base64url');
@@ -70,4 +131,104 @@ export function verifyDispatch(
     const expected = mac(secret, headers, body);
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
+}
+
+/**
+ * Everything but the used-once check, for `headers` as received: a valid signature by one of
+ * `secrets` (several while a secret is being rotated) over them and `body`, a well-formed
+ * signed nonce, and an issue time within `validityMs` (+/- `clockSkewMs`) of `now`.
+ */
+export function verifyDispatch(
+  secrets: readonly string[],
+  headers: Headers,
+  body: string,
+  options: DispatchFreshness & { readonly now?: number },
+): DispatchCheck {
+  // The signature first: nothing an unsigned sender wrote is looked at further.
+  if (!validSignature(secrets, headers, body)) {
+    return refused('signature', 'Dispatch signature missing or invalid');
+  }
+  const nonce = single(headers, DISPATCH_NONCE_HEADER);
+  if (nonce === undefined || !NONCE.test(nonce)) {
+    return refused('nonce', 'Dispatch nonce missing or malformed');
+  }
+  const issuedAtText = single(headers, DISPATCH_ISSUED_AT_HEADER);
+  if (issuedAtText === undefined || !EPOCH_MS.test(issuedAtText)) {
+    return refused('nonce', 'Dispatch issue time missing or malformed');
+  }
+  const issuedAt = Number(issuedAtText);
+  const now = options.now ?? Date.now();
+  if (issuedAt - options.clockSkewMs > now) {
+    return refused('expired', 'Dispatch signature issued in the future');
+  }
+  if (now > issuedAt + options.validityMs + options.clockSkewMs) {
+    return refused('expired', 'Dispatch signature expired');
+  }
+  return { ok: true, nonce, issuedAt };
+}
+
+/**
+ * How long a claimed nonce is remembered: past the moment any worker whose clock is within
+ * the skew tolerance would still accept its signature.
+ */
+export function dispatchNonceTtlMs(o: DispatchFreshness): number {
+  return o.validityMs + 2 * o.clockSkewMs;
+}
+
+export interface DispatchVerifierOptions extends DispatchFreshness {
+  readonly secrets: readonly string[];
+  /** Shared by every worker of the cluster (Redis), or this process's own (memory). */
+  readonly nonces: DispatchNonceStore;
+  /** Milliseconds clock (default Date.now); tests inject a fake one. */
+  readonly now?: () => number;
+}
+
+/**
+ * A worker's gate: {@link verifyDispatch}, then claims the nonce. A replay (a nonce claimed
+ * before, by this or any worker) is refused. When the store does not answer — an error, or no
+ * answer before the signature would expire anyway — the dispatch is refused as
+ * `replay-check-unavailable` (fail closed: nothing runs unchecked; the sender may retry).
+ */
+export class DispatchVerifier {
+  private readonly now: () => number;
+  private readonly ttlMs: number;
+
+  constructor(private readonly o: DispatchVerifierOptions) {
+    this.now = o.now ?? Date.now;
+    this.ttlMs = dispatchNonceTtlMs(o);
+  }
+
+  async verify(headers: Headers, body: string): Promise<DispatchCheck> {
+    const now = this.now();
+    const check = verifyDispatch(this.o.secrets, headers, body, {
+      validityMs: this.o.validityMs,
+      clockSkewMs: this.o.clockSkewMs,
+      now,
+    });
+    if (!check.ok) return check;
+    const boundMs = check.issuedAt + this.o.validityMs + this.o.clockSkewMs - now;
+    let first: boolean | undefined;
+    try {
+      first = await withinMs(this.o.nonces.claim(check.nonce, this.ttlMs), boundMs);
+    } catch {
+      first = undefined;
+    }
+    if (first === undefined) {
+      return refused('replay-check-unavailable', 'Dispatch replay check unavailable');
+    }
+    return first ? check : refused('replayed', 'Dispatch nonce already used');
+  }
+}
+
+/** `promise`'s value, or undefined when it takes longer than `ms` (the timer never lingers). */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

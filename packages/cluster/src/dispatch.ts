@@ -8,7 +8,9 @@
  * - 200 `application/x-ndjson`: a stream, one JSON value per line — notifications and
  *   server->client requests as they happen, control lines, then the response last;
  * - 4xx/5xx `application/json` `{ "error": { "code", "message" } }`: the dispatch itself
- *   failed (bad envelope 400, unknown session 404, draining 503); nothing ran.
+ *   failed (bad envelope 400, unknown session 404, draining 503); nothing ran. A refused
+ *   authentication (401, or 503 when the replay check cannot be made) also names its
+ *   `reason` (dispatch-auth.ts).
  */
 
 export const DISPATCH_PATH = '/dispatch';
@@ -58,7 +60,22 @@ export function workerOfTask(taskId: unknown): string | undefined {
   return i > 0 ? taskId.slice(0, i) : undefined;
 }
 
+/** Why a worker refused a dispatch's authentication (dispatch-auth.ts). */
+export type DispatchRefusal =
+  /** 401: unsigned, or not signed by a secret this worker knows. */
+  | 'signature'
+  /** 401: signed, but without a well-formed nonce or issue time. */
+  | 'nonce'
+  /** 401: the issue time is outside the signature validity (+/- the clock skew). */
+  | 'expired'
+  /** 401: the nonce was used before, on this or another worker (a replay). */
+  | 'replayed'
+  /** 503: the shared nonce store did not answer; nothing ran (retryable). */
+  | 'replay-check-unavailable';
+
 /** Body of a failed dispatch (4xx/5xx). */
 export interface DispatchFailure {
   readonly error: { readonly code: number; readonly message: string };
+  /** Set when the worker refused the dispatch's authentication. */
+  readonly reason?: DispatchRefusal;
 }

@@ -3,10 +3,13 @@ export {
   DEFAULT_KEY_PREFIX,
   REPLAY_MAX_LEN,
   REPLAY_TTL_MS,
+  SESSION_CLAIM_TTL_MS,
   SESSION_TOMBSTONE_TTL_MS,
   SESSION_TTL_MS,
   LOCKOUT_DURATION_MS,
+  LOCKOUT_MAX_CONCURRENT,
   LOCKOUT_MAX_FAILURES,
+  LOCKOUT_RESERVATION_MS,
   LOCKOUT_WINDOW_MS,
   MAX_VERBATIM_KEY_PART,
   QUEUE_NAME,
@@ -29,9 +32,11 @@ export type {
   SessionRecord,
   SessionState,
   SessionStore,
+  SlotClaim,
+  SlotLimits,
   UpdateResult,
 } from './sessions.js';
-export { MAX_MIGRATIONS, mutateSession } from './sessions.js';
+export { MAX_MIGRATIONS, UNOWNED_SESSION_OWNER, mutateSession } from './sessions.js';
 export type { MemoryStoreOptions } from './sessions-memory.js';
 export { MemorySessionStore } from './sessions-memory.js';
 export type { RedisSessionStoreOptions } from './sessions-redis.js';
@@ -70,6 +75,7 @@ export {
   DEFAULT_SUBJECT_PREFIX,
   MemoryEventBus,
   NatsEventBus,
+  MAX_REVOKED_IDS,
   busEventSchemas,
   createEventBus,
   subjectFor,
@@ -90,7 +96,7 @@ export {
   remainingMs,
   traceparentProblem,
 } from './envelope.js';
-export type { DispatchFailure } from './dispatch.js';
+export type { DispatchFailure, DispatchRefusal } from './dispatch.js';
 export {
   CLOSE_STREAM_LINE,
   DISPATCH_HEADERS,
@@ -102,7 +108,28 @@ export {
   workerOfClientRequest,
   workerOfTask,
 } from './dispatch.js';
-export { DISPATCH_SIGNATURE_HEADER, signDispatch, verifyDispatch } from './dispatch-auth.js';
+export type {
+  DispatchCheck,
+  DispatchFreshness,
+  DispatchSignOptions,
+  DispatchVerifierOptions,
+} from './dispatch-auth.js';
+export {
+  DISPATCH_ISSUED_AT_HEADER,
+  DISPATCH_NONCE_HEADER,
+  DISPATCH_SIGNATURE_HEADER,
+  DispatchVerifier,
+  dispatchNonceTtlMs,
+  dispatchSignature,
+  signDispatch,
+  verifyDispatch,
+} from './dispatch-auth.js';
+export type { DispatchNonceStore } from './dispatch-nonces.js';
+export {
+  MemoryDispatchNonceStore,
+  NONCE_SWEEP_EVERY,
+  RedisDispatchNonceStore,
+} from './dispatch-nonces.js';
 export { RedisStreamMirror } from './stream-mirror.js';
 export type { ClusterConnections, ClusterConnectionsOptions } from './connections.js';
 export { openClusterConnections } from './connections.js';

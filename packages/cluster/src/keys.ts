@@ -12,6 +12,12 @@ export const DEFAULT_KEY_PREFIX = 'mcp';
 export const SESSION_TTL_MS = 30 * 60_000;
 /** How long an ended session stays known as ended (the gateway answers 404, not re-create). */
 export const SESSION_TOMBSTONE_TTL_MS = 60 * 60_000;
+/**
+ * Life of a session slot claimed before `initialize` ran (SessionStore.claimSlot) whose
+ * session was never created (the initialize failed and the release was lost, or the gateway
+ * died): the slot lapses after this long.
+ */
+export const SESSION_CLAIM_TTL_MS = 60_000;
 /** How long an SSE replay stream outlives its last append. */
 export const REPLAY_TTL_MS = 10 * 60_000;
 /** Approximate bound on retained events per replay stream (XADD MAXLEN ~). */
@@ -21,8 +27,15 @@ export const WORKER_HEARTBEAT_TTL_MS = 15_000;
 
 export interface ClusterKeys {
   readonly prefix: string;
-  /** Hash: state JSON, version counter, pin, migrations, ended flag. */
+  /** Hash: state JSON, version counter, pin, migrations, owner index key, ended flag. */
   session(sessionId: string): string;
+  /**
+   * Sorted set: one owner's live sessions and claimed slots (session ids), scored by expiry
+   * (ms, Redis time); PX TTL = the session TTL, renewed with its members.
+   */
+  sessionOwner(ownerId: string): string;
+  /** Sorted set: every live session and claimed slot of the cluster, scored by expiry; same. */
+  sessionIndex(): string;
   /** Stream of SSE events for one response / GET stream. */
   replay(streamId: string): string;
   /** String: worker record JSON; its TTL is the heartbeat. */
@@ -35,18 +48,25 @@ export interface ClusterKeys {
   stateKey(): string;
   /** String: the cluster-wide dispatch signing secret when none is configured. */
   dispatchKey(): string;
+  /** String marking a claimed dispatch nonce (a replay is refused); PX TTL = validity + 2 skews. */
+  dispatchNonce(nonce: string): string;
 }
 
 export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
   return {
     prefix,
     session: (id) => `${prefix}:session:${id}`,
+    // Owner ids are principal ids (any text): hashed into a fixed, key-safe shape.
+    sessionOwner: (ownerId) => `${prefix}:sessions:owner:${sha256(ownerId)}`,
+    sessionIndex: () => `${prefix}:sessions:index`,
     replay: (id) => `${prefix}:replay:${id}`,
     worker: (id) => `${prefix}:registry:worker:${id}`,
     workerIndex: () => `${prefix}:registry:workers`,
     registryRevision: () => `${prefix}:registry:revision`,
     stateKey: () => `${prefix}:cluster:state-key`,
     dispatchKey: () => `${prefix}:cluster:dispatch-key`,
+    // Hashed like the security nonces: fixed size whatever a sender wrote.
+    dispatchNonce: (nonce) => `${prefix}:cluster:dispatch-nonce:${sha256(nonce)}`,
   };
 }
 
@@ -103,6 +123,10 @@ export const LOCKOUT_WINDOW_MS = 15 * 60_000;
 export const LOCKOUT_DURATION_MS = 15 * 60_000;
 /** Default failures within the window that lock an identifier. */
 export const LOCKOUT_MAX_FAILURES = 5;
+/** Default password verifications in flight at once per identifier (address, user name). */
+export const LOCKOUT_MAX_CONCURRENT = 4;
+/** Default life of an attempt's reservation that was never settled (its process died). */
+export const LOCKOUT_RESERVATION_MS = 30_000;
 
 export interface SecurityKeys {
   readonly prefix: string;
@@ -114,6 +138,8 @@ export interface SecurityKeys {
   lockoutFailures(id: string): string;
   /** String marking a locked identifier; PX TTL = the lock duration. */
   lockoutLock(id: string): string;
+  /** Sorted set of attempts in flight for one identifier, scored by expiry; PX TTL = a reservation. */
+  lockoutPending(id: string): string;
   /** Hash `{h, fam, rec}` of one live refresh token; PX TTL = the token's expiry. */
   refreshToken(jti: string): string;
   /** Hash `{h, fam}`: tombstone of a consumed refresh token (reuse detection); same PX. */
@@ -148,6 +174,7 @@ export function securityKeys(prefix: string): SecurityKeys {
     nonce: (nonce) => `${prefix}:nonce:${sha256(nonce)}`,
     lockoutFailures: (id) => `${prefix}:lockout:fails:${keyPart(id)}`,
     lockoutLock: (id) => `${prefix}:lockout:lock:${keyPart(id)}`,
+    lockoutPending: (id) => `${prefix}:lockout:pending:${keyPart(id)}`,
     refreshToken: (jti) => `${prefix}:token:refresh:${keyPart(jti)}`,
     refreshUsed: (jti) => `${prefix}:token:refresh-used:${keyPart(jti)}`,
     revokedToken: (jti) => `${prefix}:token:revoked:${keyPart(jti)}`,

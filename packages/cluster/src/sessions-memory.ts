@@ -1,7 +1,8 @@
-import { SESSION_TOMBSTONE_TTL_MS, SESSION_TTL_MS } from './keys.js';
+import { SESSION_CLAIM_TTL_MS, SESSION_TOMBSTONE_TTL_MS, SESSION_TTL_MS } from './keys.js';
 import { ClusterStateError } from './errors.js';
 import {
   MAX_MIGRATIONS,
+  UNOWNED_SESSION_OWNER,
   applyPatch,
   initialState,
   type NewSession,
@@ -11,6 +12,8 @@ import {
   type SessionRecord,
   type SessionState,
   type SessionStore,
+  type SlotClaim,
+  type SlotLimits,
   type UpdateResult,
 } from './sessions.js';
 
@@ -23,6 +26,8 @@ interface Entry {
   migrations: SessionMigration[];
   ended: boolean;
   expiresAt: number;
+  /** The owner whose slot the session holds. */
+  owner: string;
 }
 
 export interface MemoryStoreOptions {
@@ -35,6 +40,9 @@ export interface MemoryStoreOptions {
 /** Single-process session store for embedded mode; expiry is checked lazily on access. */
 export class MemorySessionStore implements SessionStore {
   private readonly entries = new Map<string, Entry>();
+  /** Slots (live sessions and claims) by owner, then in all: session id -> expiry. */
+  private readonly owners = new Map<string, Map<string, number>>();
+  private readonly slots = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly tombstoneTtlMs: number;
   private readonly now: () => number;
@@ -79,13 +87,62 @@ export class MemorySessionStore implements SessionStore {
       migrations: [],
       ended: false,
       expiresAt: now + this.ttlMs,
+      owner: init.ownerId ?? UNOWNED_SESSION_OWNER,
     };
     if (init.workerId !== undefined) {
       e.workerId = init.workerId;
       e.migrations.push({ to: init.workerId, at: now });
     }
     this.entries.set(id, e);
+    this.slide(id, e);
     return Promise.resolve(toRecord(id, e));
+  }
+
+  claimSlot(id: string, ownerId: string, limits: SlotLimits): Promise<SlotClaim> {
+    const now = this.now();
+    const mine = this.owners.get(ownerId);
+    if (mine !== undefined) {
+      prune(mine, now);
+      if (mine.size >= limits.maxPerOwner) {
+        return Promise.resolve({ ok: false, limit: 'principal', retryAfterMs: first(mine) - now });
+      }
+    }
+    if (this.slots.size >= limits.maxTotal) {
+      prune(this.slots, now);
+      if (this.slots.size >= limits.maxTotal) {
+        return Promise.resolve({
+          ok: false,
+          limit: 'total',
+          retryAfterMs: first(this.slots) - now,
+        });
+      }
+    }
+    this.setSlot(id, ownerId, now + Math.min(SESSION_CLAIM_TTL_MS, this.ttlMs));
+    return Promise.resolve({ ok: true });
+  }
+
+  releaseSlot(id: string, ownerId: string): Promise<void> {
+    if (this.live(id) === undefined) this.dropSlot(id, ownerId);
+    return Promise.resolve();
+  }
+
+  /** The session's slot now expires with it. */
+  private slide(id: string, e: Entry): void {
+    this.setSlot(id, e.owner, e.expiresAt);
+  }
+
+  private setSlot(id: string, owner: string, expiresAt: number): void {
+    let mine = this.owners.get(owner);
+    if (mine === undefined) this.owners.set(owner, (mine = new Map<string, number>()));
+    mine.set(id, expiresAt);
+    this.slots.set(id, expiresAt);
+  }
+
+  private dropSlot(id: string, owner: string): void {
+    const mine = this.owners.get(owner);
+    mine?.delete(id);
+    if (mine?.size === 0) this.owners.delete(owner);
+    this.slots.delete(id);
   }
 
   get(id: string): Promise<SessionLookup> {
@@ -103,6 +160,7 @@ export class MemorySessionStore implements SessionStore {
     e.state = applyPatch(e.state, patch);
     e.version += 1;
     e.expiresAt = this.now() + this.ttlMs;
+    this.slide(id, e);
     return Promise.resolve({ ok: true, session: toRecord(id, e) });
   }
 
@@ -110,12 +168,14 @@ export class MemorySessionStore implements SessionStore {
     const e = this.entry(id);
     // Already-ended sessions keep their original tombstone deadline.
     if (e?.ended !== true) {
+      if (e !== undefined) this.dropSlot(id, e.owner);
       this.entries.set(id, {
         state: e?.state ?? initialState({ protocolVersion: '', clientCapabilities: {} }, 0),
         version: e?.version ?? 0,
         migrations: [],
         ended: true,
         expiresAt: this.now() + this.tombstoneTtlMs,
+        owner: e?.owner ?? UNOWNED_SESSION_OWNER,
       });
     }
     return Promise.resolve();
@@ -123,7 +183,10 @@ export class MemorySessionStore implements SessionStore {
 
   touch(id: string): Promise<boolean> {
     const e = this.live(id);
-    if (e !== undefined) e.expiresAt = this.now() + this.ttlMs;
+    if (e !== undefined) {
+      e.expiresAt = this.now() + this.ttlMs;
+      this.slide(id, e);
+    }
     return Promise.resolve(e !== undefined);
   }
 
@@ -143,8 +206,21 @@ export class MemorySessionStore implements SessionStore {
       e.workerId = workerId;
     }
     e.expiresAt = this.now() + this.ttlMs;
+    this.slide(id, e);
     return Promise.resolve(true);
   }
+}
+
+/** Drops the slots expired at `now`. */
+function prune(slots: Map<string, number>, now: number): void {
+  for (const [id, expiresAt] of slots) if (expiresAt <= now) slots.delete(id);
+}
+
+/** The earliest expiry among `slots` (not empty). */
+function first(slots: Map<string, number>): number {
+  let min = Infinity;
+  for (const expiresAt of slots.values()) if (expiresAt < min) min = expiresAt;
+  return min;
 }
 
 function toRecord(id: string, e: Entry): SessionRecord {

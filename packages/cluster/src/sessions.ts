@@ -84,9 +84,39 @@ export interface PinStore {
   setPin(sessionId: string, workerId: string, previous?: string): Promise<boolean>;
 }
 
+/** Caps a SessionStore's slot claims enforce (per owner, and for the whole cluster). */
+export interface SlotLimits {
+  readonly maxPerOwner: number;
+  readonly maxTotal: number;
+}
+
+/** A claimed slot, or which limit refused it and when a slot may free (a session's expiry). */
+export type SlotClaim =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly limit: 'principal' | 'total';
+      readonly retryAfterMs: number;
+    };
+
+/** The owner a session without `ownerId` is counted under (the anonymous principal's id). */
+export const UNOWNED_SESSION_OWNER = 'anonymous';
+
 export interface SessionStore extends PinStore {
-  /** Throws ClusterStateError('exists') if the id is live or ended. */
+  /**
+   * Throws ClusterStateError('exists') if the id is live or ended. The session takes its
+   * owner's slot (claimed before, or not) until it ends or expires.
+   */
   create(id: string, init: NewSession): Promise<SessionRecord>;
+  /**
+   * Claims a slot for the session `id` of `ownerId` before it is created, atomically across
+   * gateways: refused when the owner, or the cluster, holds `limits` live sessions and claims
+   * (expired ones are let go first). A claim lapses after SESSION_CLAIM_TTL_MS unless `create`
+   * makes it the session's.
+   */
+  claimSlot(id: string, ownerId: string, limits: SlotLimits): Promise<SlotClaim>;
+  /** Gives back a claim whose session was not created (initialize failed); else nothing. */
+  releaseSlot(id: string, ownerId: string): Promise<void>;
   get(id: string): Promise<SessionLookup>;
   update(id: string, expectedVersion: number, patch: SessionPatch): Promise<UpdateResult>;
   /** Ends the session, leaving a tombstone; idempotent. */

@@ -75,6 +75,31 @@ describe('redis specifics', () => {
     expect(SESSION_TTL_MS).toBeGreaterThan(0);
   });
 
+  it('keeps session slots scored by expiry: use slides them, an expired session frees its own', async () => {
+    const sessions = new RedisSessionStore(redis, keys, { ttlMs: 60_000 });
+    const one = { maxPerOwner: 1, maxTotal: 1_000 };
+    await sessions.create('e1', { protocolVersion: 'v', clientCapabilities: {}, ownerId: 'eve' });
+    const owner = keys.sessionOwner('eve');
+    const scoreOf = async (key: string): Promise<number> => Number(await redis.zscore(key, 'e1'));
+    const [sec] = await redis.time();
+    const created = await scoreOf(owner);
+    expect(created).toBeGreaterThan(Number(sec) * 1000 + 55_000);
+    expect(await scoreOf(keys.sessionIndex())).toBe(created);
+    expect(await redis.pttl(owner)).toBeGreaterThan(55_000);
+    expect(await sessions.claimSlot('e2', 'eve', one)).toMatchObject({ ok: false });
+    // What the key's own TTL does, without waiting for it: the session and its score lapse.
+    await redis.del(keys.session('e1'));
+    await redis.zadd(owner, Number(sec) * 1000 - 1, 'e1');
+    expect(await sessions.touch('e1')).toBe(false);
+    expect(await sessions.claimSlot('e2', 'eve', one)).toEqual({ ok: true });
+    // A live session's touch moves its score along.
+    await sessions.create('e3', { protocolVersion: 'v', clientCapabilities: {}, ownerId: 'dan' });
+    const dan = keys.sessionOwner('dan');
+    await redis.zadd(dan, 1, 'e3');
+    expect(await sessions.touch('e3')).toBe(true);
+    expect(Number(await redis.zscore(dan, 'e3'))).toBeGreaterThan(Number(sec) * 1000);
+  });
+
   it('bounds a mirrored stream', async () => {
     const mirror = new RedisStreamMirror(redis, keys);
     const total = REPLAY_MAX_LEN + 500;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { describeContract } from './contract.testkit.js';
+import { SESSION_CLAIM_TTL_MS } from './keys.js';
 import { MemoryComponentRegistry } from './registry-memory.js';
 import { MemorySessionStore } from './sessions-memory.js';
 import { createClusterState } from './state.js';
@@ -53,6 +54,28 @@ describe('memory TTLs', () => {
     c.advance(120_000);
     await s.create('new', { protocolVersion: 'v', clientCapabilities: {} });
     expect((s as unknown as { entries: Map<string, unknown> }).entries.size).toBe(1);
+  });
+
+  it('an expired session or a lapsed claim frees its slot; use slides it', async () => {
+    const c = clock();
+    const s = new MemorySessionStore({ now: c.now, ttlMs: 100_000 });
+    const one = { maxPerOwner: 1, maxTotal: 10 };
+    const alice = { protocolVersion: 'v', clientCapabilities: {}, ownerId: 'alice' };
+    expect(await s.claimSlot('x', 'alice', one)).toEqual({ ok: true });
+    expect(await s.claimSlot('y', 'alice', one)).toMatchObject({ ok: false });
+    c.advance(SESSION_CLAIM_TTL_MS);
+    expect(await s.claimSlot('y', 'alice', one)).toEqual({ ok: true });
+    await s.create('y', alice);
+    c.advance(90_000);
+    expect(await s.touch('y')).toBe(true);
+    c.advance(90_000);
+    expect(await s.claimSlot('z', 'alice', one)).toMatchObject({
+      ok: false,
+      limit: 'principal',
+      retryAfterMs: 10_000,
+    });
+    c.advance(10_000);
+    expect(await s.claimSlot('z', 'alice', one)).toEqual({ ok: true });
   });
 
   it('returned records are copies', async () => {

@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import type { DispatchNonceStore } from './dispatch-nonces.js';
+import { MemoryDispatchNonceStore, RedisDispatchNonceStore } from './dispatch-nonces.js';
 import { type ClusterKeys, clusterKeys } from './keys.js';
 import { connectRedis } from './redis.js';
 import type { ComponentRegistry } from './registry.js';
@@ -45,6 +47,8 @@ export interface ClusterState extends AsyncDisposable {
    * configured (dispatch-auth.ts): created once per cluster, first writer wins.
    */
   sharedDispatchSecret(): Promise<string>;
+  /** Nonces of signed dispatches already run: shared by every worker (dispatch-auth.ts). */
+  readonly dispatchNonces: DispatchNonceStore;
   /** True when the store answers within `timeoutMs` (readiness checks). */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -70,6 +74,7 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       registry: new MemoryComponentRegistry(),
       sharedStateKey: () => Promise.resolve({ id: SHARED_STATE_KEY_ID, secret }),
       sharedDispatchSecret: () => Promise.resolve(dispatchSecret),
+      dispatchNonces: new MemoryDispatchNonceStore(),
       ping: () => Promise.resolve(true),
       close,
       [Symbol.asyncDispose]: close,
@@ -117,6 +122,7 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       return { id: SHARED_STATE_KEY_ID, secret: await sharedSecret(keys.stateKey()) };
     },
     sharedDispatchSecret: () => sharedSecret(keys.dispatchKey()),
+    dispatchNonces: new RedisDispatchNonceStore(redis, keys),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -5,8 +5,16 @@ import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_DISPATCH_CLOCK_SKEW_MS,
+  DEFAULT_DISPATCH_SIGNATURE_VALIDITY_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_HOST,
+  DEFAULT_MAX_BATCH_LENGTH,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
   DEFAULT_PORT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   MIN_DISPATCH_SECRET_LENGTH,
   configFromEnv,
   loadConfig,
@@ -49,6 +57,57 @@ describe('resolveConfig', () => {
   it('rejects unknown keys (typos must not be silently ignored)', () => {
     expect(() => resolveConfig({ prot: 1 } as never)).toThrow(ConfigError);
   });
+
+  it('caps batches at maxBatchLength (default 100), settable by MCP_MAX_BATCH_LENGTH', () => {
+    expect(resolveConfig().maxBatchLength).toBe(DEFAULT_MAX_BATCH_LENGTH);
+    expect(DEFAULT_MAX_BATCH_LENGTH).toBe(100);
+    expect(resolveConfig(configFromEnv({ MCP_MAX_BATCH_LENGTH: '20' })).maxBatchLength).toBe(20);
+    expect(() => resolveConfig({ maxBatchLength: 0 })).toThrow(ConfigError);
+  });
+
+  it('has connection and session limits with documented defaults, settable by env', () => {
+    const c = resolveConfig();
+    expect(c.maxSessionsPerPrincipal).toBe(DEFAULT_MAX_SESSIONS_PER_PRINCIPAL);
+    expect(c.maxSessions).toBe(DEFAULT_MAX_SESSIONS);
+    expect(c.headersTimeoutMs).toBe(DEFAULT_HEADERS_TIMEOUT_MS);
+    expect(c.requestTimeoutMs).toBe(DEFAULT_REQUEST_TIMEOUT_MS);
+    expect(c.maxConnectionsPerAddress).toBe(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
+    expect([
+      DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
+      DEFAULT_MAX_SESSIONS,
+      DEFAULT_HEADERS_TIMEOUT_MS,
+      DEFAULT_REQUEST_TIMEOUT_MS,
+      DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    ]).toEqual([100, 10_000, 10_000, 30_000, 256]);
+    const env = resolveConfig(
+      configFromEnv({
+        MCP_MAX_SESSIONS_PER_PRINCIPAL: '5',
+        MCP_MAX_SESSIONS: '50',
+        MCP_HEADERS_TIMEOUT_MS: '2000',
+        MCP_REQUEST_TIMEOUT_MS: '4000',
+        MCP_MAX_CONNECTIONS_PER_ADDRESS: '64',
+      }),
+    );
+    expect(env).toMatchObject({
+      maxSessionsPerPrincipal: 5,
+      maxSessions: 50,
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      maxConnectionsPerAddress: 64,
+    });
+    expect(() => resolveConfig({ maxSessionsPerPrincipal: 0 })).toThrow(ConfigError);
+    expect(() => resolveConfig({ maxConnectionsPerAddress: 0 })).toThrow(ConfigError);
+    expect(() => resolveConfig({ requestTimeoutMs: 50 })).toThrow(ConfigError);
+  });
+
+  it('refuses a headers timeout longer than the whole-request timeout', () => {
+    expect(() => resolveConfig({ headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 })).toThrow(
+      /headersTimeoutMs: must not exceed requestTimeoutMs \(10000\)/,
+    );
+    expect(
+      resolveConfig({ headersTimeoutMs: 5_000, requestTimeoutMs: 5_000 }).headersTimeoutMs,
+    ).toBe(5_000);
+  });
 });
 
 describe('configFromEnv', () => {
@@ -82,6 +141,29 @@ describe('configFromEnv', () => {
     expect(resolveConfig({}).dispatchSecrets).toEqual([]);
     const short = configFromEnv({ MCP_DISPATCH_SECRETS: 'too-short' });
     expect(() => resolveConfig(short)).toThrow(/dispatchSecrets: at least 32 characters/);
+  });
+
+  it('reads the dispatch signature validity and clock skew (defaults 30 s and 5 s)', () => {
+    const input = configFromEnv({
+      MCP_DISPATCH_SIGNATURE_VALIDITY_MS: '10000',
+      MCP_DISPATCH_CLOCK_SKEW_MS: '0',
+    });
+    expect(input).toEqual({ dispatchSignatureValidityMs: 10_000, dispatchClockSkewMs: 0 });
+    expect(resolveConfig(input)).toMatchObject(input);
+    expect(resolveConfig({})).toMatchObject({
+      dispatchSignatureValidityMs: DEFAULT_DISPATCH_SIGNATURE_VALIDITY_MS,
+      dispatchClockSkewMs: DEFAULT_DISPATCH_CLOCK_SKEW_MS,
+    });
+    expect([DEFAULT_DISPATCH_SIGNATURE_VALIDITY_MS, DEFAULT_DISPATCH_CLOCK_SKEW_MS]).toEqual([
+      30_000, 5_000,
+    ]);
+    expect(() => resolveConfig({ dispatchSignatureValidityMs: 999 })).toThrow(
+      /dispatchSignatureValidityMs/,
+    );
+    expect(() => resolveConfig({ dispatchClockSkewMs: 60_001 })).toThrow(/dispatchClockSkewMs/);
+    expect(() => configFromEnv({ MCP_DISPATCH_CLOCK_SKEW_MS: '5s' })).toThrow(
+      /MCP_DISPATCH_CLOCK_SKEW_MS/,
+    );
   });
 
   it('reads trusted proxies and refuses what is not an address or range', () => {

@@ -18,6 +18,8 @@ export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_JSON_DEPTH = 64;
 /** Longest string in a JSON message (key or value), in characters of JSON text. */
 export const DEFAULT_MAX_STRING_LENGTH = 1024 * 1024;
+/** Most messages in one JSON-RPC batch (2025-03-26 sessions); a longer batch is refused whole. */
+export const DEFAULT_MAX_BATCH_LENGTH = 100;
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60 * 1000;
 export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_SERVER_NAME = 'mcp-cluster';
@@ -28,6 +30,22 @@ export const DEFAULT_SSE_RETRY_MS = 5000;
 export const DEFAULT_MAX_EVENT_LOG = 256;
 /** Keep-alive comment interval on long-lived SSE streams (GET, subscriptions/listen). */
 export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+/**
+ * Legacy sessions one principal may hold at once (the anonymous caller is one principal);
+ * `initialize` beyond it is refused with 429 / -32012.
+ */
+export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
+/**
+ * Legacy sessions held at once by an embedded node, or by a whole cluster (counted in Redis,
+ * across every gateway); `initialize` beyond it is refused with 503 / -32016.
+ */
+export const DEFAULT_MAX_SESSIONS = 10_000;
+/** Time a client gets to send a request's head (request line + headers); 408 after. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Time a client gets to send a whole request (head + body); 408 after. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Connections one client address may hold open at once; more are refused (503). */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
 
 /** Key prefix in Redis and subject prefix on NATS (one cluster per prefix). */
 export const DEFAULT_CLUSTER_PREFIX = 'mcp';
@@ -43,6 +61,13 @@ export const DEFAULT_DISPATCH_TIMEOUT_MS = 300_000;
 export const DEFAULT_TASK_LOCK_MS = 10_000;
 /** Shortest dispatch secret accepted (32 characters: 192 bits or more of base64url). */
 export const MIN_DISPATCH_SECRET_LENGTH = 32;
+/**
+ * Worker: how long after the gateway signed it a dispatch still runs (once: its nonce is then
+ * remembered). Independent of the request deadline; only bounds a dispatch's way to a worker.
+ */
+export const DEFAULT_DISPATCH_SIGNATURE_VALIDITY_MS = 30_000;
+/** Worker: how far its clock may be from a gateway's, either way, when it checks an issue time. */
+export const DEFAULT_DISPATCH_CLOCK_SKEW_MS = 5_000;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -78,6 +103,7 @@ export const ConfigSchema = z.strictObject({
     .default(DEFAULT_BODY_LIMIT_BYTES),
   maxJsonDepth: z.number().int().min(2).max(10_000).default(DEFAULT_MAX_JSON_DEPTH),
   maxStringLength: z.number().int().min(64).default(DEFAULT_MAX_STRING_LENGTH),
+  maxBatchLength: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_BATCH_LENGTH),
   sessionIdleMs: z.number().int().min(1000).default(DEFAULT_SESSION_IDLE_MS),
   stateKeys: z.array(stateKey).default([]),
   logLevel: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL),
@@ -86,6 +112,21 @@ export const ConfigSchema = z.strictObject({
   sseRetryMs: z.number().int().min(0).default(DEFAULT_SSE_RETRY_MS),
   maxEventLog: z.number().int().min(0).max(100_000).default(DEFAULT_MAX_EVENT_LOG),
   keepAliveMs: z.number().int().min(100).default(DEFAULT_KEEP_ALIVE_MS),
+  maxSessionsPerPrincipal: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(DEFAULT_MAX_SESSIONS_PER_PRINCIPAL),
+  maxSessions: z.number().int().min(1).max(100_000_000).default(DEFAULT_MAX_SESSIONS),
+  headersTimeoutMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_HEADERS_TIMEOUT_MS),
+  requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  maxConnectionsPerAddress: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
   /**
    * Authentication, authorization, rate limits, request signing (packages/security/README.md).
    * Absent: `serve` admits anonymous callers with every permission; `gateway` refuses them.
@@ -146,6 +187,13 @@ export const ConfigSchema = z.strictObject({
         ),
     )
     .default([]),
+  dispatchSignatureValidityMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(10 * 60_000)
+    .default(DEFAULT_DISPATCH_SIGNATURE_VALIDITY_MS),
+  dispatchClockSkewMs: z.number().int().min(0).max(60_000).default(DEFAULT_DISPATCH_CLOCK_SKEW_MS),
 });
 
 /** What callers may pass: every field optional. */
@@ -190,6 +238,11 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     );
   }
   const c = parsed.data;
+  if (c.headersTimeoutMs > c.requestTimeoutMs) {
+    throw new ConfigError([
+      `headersTimeoutMs: must not exceed requestTimeoutMs (${c.requestTimeoutMs}), the time for the whole request`,
+    ]);
+  }
   return Object.freeze({
     ...c,
     packs: Object.freeze([...c.packs]),

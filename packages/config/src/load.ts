@@ -18,6 +18,7 @@ export const ENV_VARS = {
   MCP_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   MCP_MAX_JSON_DEPTH: 'maxJsonDepth',
   MCP_MAX_STRING_LENGTH: 'maxStringLength',
+  MCP_MAX_BATCH_LENGTH: 'maxBatchLength',
   MCP_SESSION_IDLE_MS: 'sessionIdleMs',
   MCP_STATE_KEYS: 'stateKeys',
   MCP_LOG_LEVEL: 'logLevel',
@@ -26,6 +27,11 @@ export const ENV_VARS = {
   MCP_SSE_RETRY_MS: 'sseRetryMs',
   MCP_MAX_EVENT_LOG: 'maxEventLog',
   MCP_KEEP_ALIVE_MS: 'keepAliveMs',
+  MCP_MAX_SESSIONS_PER_PRINCIPAL: 'maxSessionsPerPrincipal',
+  MCP_MAX_SESSIONS: 'maxSessions',
+  MCP_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
+  MCP_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
+  MCP_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
   MCP_TRUST_PROXY: 'trustProxy',
   // The conventional names, unprefixed: what every Redis/NATS deployment already sets.
   REDIS_URL: 'redisUrl',
@@ -40,6 +46,8 @@ export const ENV_VARS = {
   MCP_DISPATCH_TIMEOUT_MS: 'dispatchTimeoutMs',
   MCP_TASK_LOCK_MS: 'taskLockMs',
   MCP_DISPATCH_SECRETS: 'dispatchSecrets',
+  MCP_DISPATCH_SIGNATURE_VALIDITY_MS: 'dispatchSignatureValidityMs',
+  MCP_DISPATCH_CLOCK_SKEW_MS: 'dispatchClockSkewMs',
 } as const satisfies Record<string, keyof ConfigInput>;
 
 /** Environment variables that set one field of the `auth` section. */
@@ -67,15 +75,23 @@ const INT_FIELDS = new Set<string>([
   'bodyLimitBytes',
   'maxJsonDepth',
   'maxStringLength',
+  'maxBatchLength',
   'sessionIdleMs',
   'sseRetryMs',
   'maxEventLog',
   'keepAliveMs',
+  'maxSessionsPerPrincipal',
+  'maxSessions',
+  'headersTimeoutMs',
+  'requestTimeoutMs',
+  'maxConnectionsPerAddress',
   'weight',
   'heartbeatMs',
   'drainMs',
   'dispatchTimeoutMs',
   'taskLockMs',
+  'dispatchSignatureValidityMs',
+  'dispatchClockSkewMs',
 ]);
 
 /** Parses the `MCP_*` variables into a partial input; malformed values throw ConfigError. */

@@ -287,6 +287,26 @@ describe('decodeBody', () => {
     expect((first as InvalidMessageError).requestId).toBe(9);
     expect(body.entries[1]).toBe(req);
   });
+
+  it('serves a batch of exactly maxBatchLength entries', () => {
+    const body = decodeBody([req, req, req], { allowBatch: true, maxBatchLength: 3 });
+    expect(body.batch && body.entries).toHaveLength(3);
+  });
+
+  it('refuses a batch over maxBatchLength whole, naming the limit, before reading entries', () => {
+    // Entries that would fail on their own: the length is checked before any of them.
+    const entries = [req, 5, { jsonrpc: '2.0', id: 3, method: 'initialize' }, req];
+    const err = thrown(() =>
+      decodeBody(entries, { allowBatch: true, maxBatchLength: 3 }),
+    ) as InvalidMessageError;
+    expect(err).toBeInstanceOf(InvalidMessageError);
+    expect(err.code).toBe(-32600);
+    expect(err.requestId).toBeNull();
+    expect(err.message).toBe('batch of 4 messages exceeds the limit of 3 messages per batch');
+    // Where batches are not allowed at all, that is what is said.
+    const noBatch = thrown(() => decodeBody(entries, { allowBatch: false, maxBatchLength: 3 }));
+    expect((noBatch as Error).message).toBe('batches are not supported in this revision');
+  });
 });
 
 describe('encode', () => {

@@ -226,12 +226,23 @@ export type DecodedBody =
 export interface DecodeOptions {
   /** True only where the revision allows batches (2025-03-26; see `allowsBatch`). */
   readonly allowBatch: boolean;
+  /** Most entries a batch may have; a longer one is refused whole. Unbounded when absent. */
+  readonly maxBatchLength?: number;
+}
+
+/** The -32600 of a batch over `max` entries (id null: no entry is answered on its own). */
+function batchTooLongError(length: number, max: number): InvalidMessageError {
+  return new InvalidMessageError(
+    `batch of ${length} messages exceeds the limit of ${max} messages per batch`,
+    null,
+  );
 }
 
 /**
  * Decodes a parsed body. Throws InvalidMessageError for an invalid single message, for an
- * array when batches are not allowed, and for an empty array. `initialize` inside a batch is
- * an invalid entry (it must be sent alone).
+ * array when batches are not allowed, for an empty array and for one longer than
+ * `maxBatchLength` (before any entry is looked at). `initialize` inside a batch is an
+ * invalid entry (it must be sent alone).
  */
 export function decodeBody(value: unknown, opts: DecodeOptions): DecodedBody {
   if (!Array.isArray(value)) {
@@ -242,6 +253,9 @@ export function decodeBody(value: unknown, opts: DecodeOptions): DecodedBody {
   }
   if (value.length === 0) {
     throw new InvalidMessageError('batch must not be empty', null);
+  }
+  if (opts.maxBatchLength !== undefined && value.length > opts.maxBatchLength) {
+    throw batchTooLongError(value.length, opts.maxBatchLength);
   }
   const entries: BatchEntry[] = new Array<BatchEntry>(value.length);
   for (let i = 0; i < value.length; i++) {

@@ -120,7 +120,7 @@ describe('createSecurity: providers', () => {
     await using security = await createSecurity(parse(STATIC), context());
     const guard = guardOf(security.guard);
     expect(principalOf(await guard.admit(request(`Bearer ${TOKEN}`)))).toEqual({
-      id: 'svc',
+      id: 'static:svc',
       kind: 'service',
       roles: ['reader'],
     });
@@ -136,7 +136,7 @@ describe('createSecurity: providers', () => {
     );
     const guard = guardOf(security.guard);
     expect(principalOf(await guard.admit(request())).id).toBe('anonymous');
-    expect(principalOf(await guard.admit(request(`Bearer ${TOKEN}`))).id).toBe('svc');
+    expect(principalOf(await guard.admit(request(`Bearer ${TOKEN}`))).id).toBe('static:svc');
     expect(refusal(await guard.admit(request('Bearer wrong-token-0123456789'))).status).toBe(401);
   });
 
@@ -162,7 +162,9 @@ describe('createSecurity: providers', () => {
     for (let i = 0; i < 3; i++) {
       expect(refusal(await guard.admit(request(undefined, '10.1.0.8'))).status).toBe(401);
     }
-    expect(principalOf(await guard.admit(request(`Bearer ${TOKEN}`, '10.1.0.8'))).id).toBe('svc');
+    expect(principalOf(await guard.admit(request(`Bearer ${TOKEN}`, '10.1.0.8'))).id).toBe(
+      'static:svc',
+    );
   });
 
   it('locks out an address after the configured failures (on by default with providers)', async () => {
@@ -175,7 +177,9 @@ describe('createSecurity: providers', () => {
     const good = refusal(await guard.admit(request(`Bearer ${TOKEN}`, '10.1.0.9')));
     expect(good.status).toBe(429);
     expect(Number(good.headers['retry-after'])).toBeGreaterThan(0);
-    expect(principalOf(await guard.admit(request(`Bearer ${TOKEN}`, '10.1.0.10'))).id).toBe('svc');
+    expect(principalOf(await guard.admit(request(`Bearer ${TOKEN}`, '10.1.0.10'))).id).toBe(
+      'static:svc',
+    );
   });
 
   it('applies the per-principal rate limit', async () => {
@@ -185,6 +189,42 @@ describe('createSecurity: providers', () => {
     await guard.admit(request(`Bearer ${TOKEN}`));
     await guard.admit(request(`Bearer ${TOKEN}`));
     expect(refusal(await guard.admit(request(`Bearer ${TOKEN}`))).status).toBe(429);
+  });
+
+  it('counts messages beyond the first of a request from the same bucket (spend)', async () => {
+    const rateLimit = { perPrincipal: { capacity: 2, refillPerSecond: 0.001 } };
+    await using security = await createSecurity(parse({ ...STATIC, rateLimit }), context());
+    const guard = guardOf(security.guard);
+    const principal = principalOf(await guard.admit(request(`Bearer ${TOKEN}`)));
+    expect(await guard.spend?.({ principal })).toEqual({ ok: true });
+    const over = await guard.spend?.({ principal });
+    expect(over?.ok === false && over.error.code).toBe(RpcError.RateLimited.code);
+    // Without a per-principal bucket, messages are not counted at all.
+    await using open = await createSecurity(parse(STATIC), context());
+    expect(guardOf(open.guard)).not.toHaveProperty('spend');
+  });
+
+  it('gives principals listed in rateLimit.principals buckets of their own', async () => {
+    const rateLimit = {
+      perPrincipal: { capacity: 100, refillPerSecond: 100 },
+      principals: { 'static:svc': { capacity: 1, refillPerSecond: 0.001 } },
+    };
+    const tokens = [
+      ...STATIC.staticTokens,
+      { token: `${TOKEN}-other`, principal: { id: 'other', roles: [] } },
+    ];
+    await using security = await createSecurity(
+      parse({ staticTokens: tokens, rateLimit }),
+      context(),
+    );
+    const guard = guardOf(security.guard);
+    principalOf(await guard.admit(request(`Bearer ${TOKEN}`)));
+    expect(refusal(await guard.admit(request(`Bearer ${TOKEN}`))).status).toBe(429);
+    for (let i = 0; i < 5; i++) {
+      expect(principalOf(await guard.admit(request(`Bearer ${TOKEN}-other`))).id).toBe(
+        'static:other',
+      );
+    }
   });
 
   it('refuses jwt without a resource (the token audience) with AuthnError(config)', async () => {
@@ -221,7 +261,7 @@ describe('createSecurity: engine guard, audit, close', () => {
     expect(seen.map((r) => r.id)).toEqual(['echo']);
     const audit = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(audit).toEqual([
-      expect.objectContaining({ audit: true, event: 'forbidden', principal: 'svc' }),
+      expect.objectContaining({ audit: true, event: 'forbidden', principal: 'static:svc' }),
     ]);
     expect(lines.join('')).not.toContain(TOKEN);
   });
@@ -250,7 +290,7 @@ describe('createSecurity: engine guard, audit, close', () => {
     const { engine, seen } = fakeEngine();
     const wrapped = security.wrap(engine);
     const svc = principalOf(await guardOf(security.guard).admit(request(`Bearer ${TOKEN}`)));
-    const other: Principal = { id: 'other', kind: 'service', roles: ['reader'] };
+    const other: Principal = { id: 'static:other', kind: 'service', roles: ['reader'] };
     const call = (name: string, i: number): JsonRpcRequest => ({
       jsonrpc: '2.0',
       id: `${name}-${i}`,
@@ -268,7 +308,11 @@ describe('createSecurity: engine guard, audit, close', () => {
     expect('result' in (await wrapped.handleRequest(call('search', 9), ctxOf(other)))).toBe(true);
     expect(seen.map((r) => r.id)).toEqual(['search-0', 'search-1', 'echo-0', 'search-9']);
     expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
-      expect.objectContaining({ event: 'rate_limited', principal: 'svc', reason: 'policy search' }),
+      expect.objectContaining({
+        event: 'rate_limited',
+        principal: 'static:svc',
+        reason: 'policy search',
+      }),
     ]);
   });
 
@@ -332,5 +376,98 @@ describe('createSecurity: audit destinations', () => {
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthnError);
     expect((err as Error).message).toContain(file);
+  });
+});
+
+describe('createSecurity: connections follow their credential', () => {
+  const PASSWORD = 'build-test-password-0123';
+
+  async function tokenConfig(): Promise<AuthConfigInput> {
+    return {
+      basic: {
+        users: [
+          {
+            username: 'bob',
+            hash: await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 }),
+            roles: ['reader'],
+          },
+        ],
+      },
+      tokenService: {
+        issuer: 'https://tokens.example',
+        audience: RESOURCE,
+        signingKey: { alg: 'HS256', secret: 'build-test-token-secret-0123456789abcdef', kid: 't' },
+      },
+    };
+  }
+
+  /** A channel standing in for the cluster bus: records publishes, lets the test deliver. */
+  function fakeChannel() {
+    const published: (readonly string[])[] = [];
+    let deliver: ((ids: readonly string[]) => void) | undefined;
+    let unsubscribed = false;
+    return {
+      published,
+      deliver: (ids: readonly string[]) => deliver?.(ids),
+      get unsubscribed() {
+        return unsubscribed;
+      },
+      channel: {
+        publish: (ids: readonly string[]) => void published.push(ids),
+        subscribe: (on: (ids: readonly string[]) => void) => {
+          deliver = on;
+          return Promise.resolve({
+            unsubscribe: () => {
+              unsubscribed = true;
+              return Promise.resolve();
+            },
+          });
+        },
+      },
+    };
+  }
+
+  async function issue(app: ReturnType<typeof Fastify>): Promise<string> {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`bob:${PASSWORD}`).toString('base64')}`,
+      },
+      payload: 'grant_type=client_credentials',
+    });
+    expect(res.statusCode).toBe(200);
+    return String((res.json() as { access_token: string }).access_token);
+  }
+
+  it('a token revoked here ends its connections at once and is announced to the other nodes', async () => {
+    const bus = fakeChannel();
+    const security = await createSecurity(
+      parse(await tokenConfig()),
+      context({ revocations: bus.channel }),
+    );
+    const app = Fastify();
+    try {
+      await security.registerRoutes(app);
+      const token = await issue(app);
+      const admitted = await guardOf(security.guard).admit(request(`Bearer ${token}`));
+      if (!admitted.ok || admitted.credential === undefined) throw new Error('no credential');
+      const ended = new Promise((resolve) => admitted.credential?.watch(resolve));
+      const res = await app.inject({
+        method: 'POST',
+        url: '/oauth/revoke',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `token=${token}`,
+      });
+      expect(res.statusCode).toBe(200);
+      expect(await ended).toBe('revoked');
+      const jti = String(principalOf(admitted).claims?.['jti']);
+      expect(bus.published).toEqual([[`token:${jti}`]]);
+    } finally {
+      await app.close();
+      await security.close();
+    }
+    expect(bus.unsubscribed).toBe(true);
   });
 });

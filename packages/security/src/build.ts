@@ -25,12 +25,14 @@ import { jsonAuditSink } from './guard/audit.js';
 import type { AuditSink } from './guard/audit.js';
 import { guardEngine } from './guard/engine.js';
 import type { EngineGuardOptions } from './guard/engine.js';
+import { Revalidator } from './guard/revalidation.js';
+import type { RevocationChannel } from './guard/revalidation.js';
 import { resourceMetadataUrl } from './http/metadata.js';
 import { registerSecurityRoutes } from './http/routes.js';
 import { createRequestVerifier } from './signing/verify.js';
 import { createSecurityStores } from './stores/create.js';
 import type { SecurityStores } from './stores/create.js';
-import type { RateLimiter } from './stores/types.js';
+import type { LockoutOptions, RateLimiter } from './stores/types.js';
 import { tokenServiceOptions } from './tokens/config.js';
 import { createTokenService } from './tokens/service.js';
 import type { TokenCredential, TokenService } from './tokens/service.js';
@@ -52,6 +54,12 @@ export interface SecurityContext {
   /** Where audit lines go (default stderr). */
   readonly writeAudit?: ((line: string) => void) | undefined;
   readonly onError?: ((err: unknown, what: string) => void) | undefined;
+  /**
+   * Cluster: how revocations made at one gateway reach the connections the others hold (the
+   * event bus). Without it only this process hears of its own revocations at once; the others
+   * find them at their next periodic re-check (`revalidateStreamsMs`).
+   */
+  readonly revocations?: RevocationChannel | undefined;
 }
 
 export interface Security extends AsyncDisposable {
@@ -119,6 +127,17 @@ function openAudit(
   return jsonAuditSink((line) => void writeSync(fd, line));
 }
 
+/**
+ * The buckets of principals with limits of their own (`rateLimit.principals`): one limiter
+ * each, under the name `principal` (bucket keys `p:<id>` keep them apart on Redis).
+ */
+function principalLimiters(
+  limits: Readonly<Record<string, { capacity: number; refillPerSecond: number }>>,
+  stores: SecurityStores,
+): ReadonlyMap<string, RateLimiter> {
+  return new Map(Object.entries(limits).map(([id, l]) => [id, stores.limiter('principal', l)]));
+}
+
 /** One bucket store per rate policy, named after it (Redis keys `…:policy:<label>:…`). */
 function policyLimiters(
   policies: readonly RatePolicy[],
@@ -168,6 +187,23 @@ export async function createSecurity(
       onError: onRedisError,
     });
     closers.push(() => stores.close());
+    // Long-lived connections follow their credential: expiry, revocation events, re-checks.
+    const revalidator = new Revalidator({
+      intervalMs: cfg.revalidateStreamsMs,
+      audit,
+      onError: context.onError,
+    });
+    closers.push(() => Promise.resolve(revalidator.close()));
+    const channel = context.revocations;
+    if (channel !== undefined) {
+      const subscription = await channel.subscribe((ids) => revalidator.revoked(ids));
+      closers.push(() => subscription.unsubscribe());
+    }
+    /** A revocation stored here: this process's connections now, the other nodes' by event. */
+    const announce = (ids: readonly string[]): void => {
+      revalidator.revoked(ids);
+      channel?.publish(ids);
+    };
 
     const metadataUrl = cfg.resource === undefined ? undefined : resourceMetadataUrl(cfg.resource);
     const providers: AuthProvider[] = [];
@@ -198,6 +234,7 @@ export async function createSecurity(
         await tokenServiceOptions(cfg.tokenService, {
           store,
           authenticate: (credential) => checkCredential(credential, basicAuth, apiKeyAuth),
+          onRevoked: announce,
         }),
       );
       providers.push(tokens.verifier());
@@ -241,8 +278,10 @@ export async function createSecurity(
       anonymousRoles: [],
       lockout: lockoutOn ? stores.lockout : undefined,
       rateLimiter: cfg.rateLimit?.perPrincipal === undefined ? undefined : stores.rateLimiter,
+      principalLimiters: principalLimiters(cfg.rateLimit?.principals ?? {}, stores),
       maxStreamsPerPrincipal: cfg.maxStreamsPerPrincipal,
       streams: stores.streams,
+      revalidator,
       challenge: admissionChallenge(providers, metadataUrl),
       audit,
       onError: context.onError,
@@ -285,6 +324,7 @@ export async function createSecurity(
           scopesSupported: cfg.jwt?.challengeScopes,
           tokens,
           lockout: lockoutOn ? stores.lockout : undefined,
+          audit,
         }),
       close,
       [Symbol.asyncDispose]: close,
@@ -295,15 +335,13 @@ export async function createSecurity(
   }
 }
 
-function lockoutOptions(l: NonNullable<AuthConfig['lockout']>): {
-  maxFailures?: number;
-  windowMs?: number;
-  lockMs?: number;
-} {
+function lockoutOptions(l: NonNullable<AuthConfig['lockout']>): LockoutOptions {
   return {
     ...(l.maxFailures === undefined ? {} : { maxFailures: l.maxFailures }),
     ...(l.windowMs === undefined ? {} : { windowMs: l.windowMs }),
     ...(l.lockMs === undefined ? {} : { lockMs: l.lockMs }),
+    ...(l.maxConcurrent === undefined ? {} : { maxConcurrent: l.maxConcurrent }),
+    ...(l.reservationMs === undefined ? {} : { reservationMs: l.reservationMs }),
   };
 }
 

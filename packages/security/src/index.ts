@@ -1,5 +1,13 @@
 export type { Principal, PrincipalKind } from './principal.js';
-export type { AuthProvider, AuthRequest, AuthResult } from './authn/types.js';
+export type { PrincipalProvider } from './principal-ids.js';
+export {
+  ANONYMOUS_PRINCIPAL_ID,
+  PRINCIPAL_PROVIDERS,
+  principalId,
+  principalReferenceProblem,
+  providerOf,
+} from './principal-ids.js';
+export type { AuthProvider, AuthRequest, AuthResult, CredentialInfo } from './authn/types.js';
 export { authorizationCredentials, headerValue } from './authn/types.js';
 export type { AuthnErrorKind } from './authn/errors.js';
 export { AuthnError } from './authn/errors.js';
@@ -31,6 +39,7 @@ export type {
   RateLimitOptions,
   ResolvedLockoutOptions,
   SecurityStoreErrorKind,
+  AttemptDecision,
 } from './stores/types.js';
 export {
   resolveLockoutOptions,
@@ -40,7 +49,9 @@ export {
 export type { SecurityKeys } from './stores/keys.js';
 export {
   LOCKOUT_DURATION_MS,
+  LOCKOUT_MAX_CONCURRENT,
   LOCKOUT_MAX_FAILURES,
+  LOCKOUT_RESERVATION_MS,
   LOCKOUT_WINDOW_MS,
   MAX_VERBATIM_KEY_PART,
   RATE_LIMIT_IDLE_SLACK_MS,
@@ -58,11 +69,23 @@ export {
 export type { SecurityStores, SecurityStoresConfig } from './stores/create.js';
 export { createSecurityStores } from './stores/create.js';
 export type { AuthConfig, AuthConfigInput } from './config.js';
-export { AuthConfigSchema, DEFAULT_MAX_STREAMS_PER_PRINCIPAL } from './config.js';
+export {
+  AuthConfigSchema,
+  DEFAULT_MAX_STREAMS_PER_PRINCIPAL,
+  DEFAULT_REVALIDATE_STREAMS_MS,
+  MAX_REVALIDATE_STREAMS_MS,
+  MIN_REVALIDATE_STREAMS_MS,
+} from './config.js';
 export type { Security, SecurityContext } from './build.js';
 export { createSecurity } from './build.js';
 export type { AdmissionOptions } from './guard/admission.js';
 export { createAdmission } from './guard/admission.js';
+export type {
+  CredentialVerdict,
+  RevalidatorOptions,
+  RevocationChannel,
+} from './guard/revalidation.js';
+export { Revalidator } from './guard/revalidation.js';
 export type { AuditEvent, AuditEventType, AuditSink } from './guard/audit.js';
 export { jsonAuditSink } from './guard/audit.js';
 export type { EngineGuardOptions, GuardAuthorizer, GuardVerifier } from './guard/engine.js';
@@ -187,7 +210,7 @@ export {
   createTokenService,
 } from './tokens/service.js';
 export type { AccessClaims, VerifierOptions } from './tokens/verifier.js';
-export { ACCESS_TOKEN_TYP } from './tokens/verifier.js';
+export { ACCESS_TOKEN_TYP, grantRevocationId, tokenRevocationId } from './tokens/verifier.js';
 export type { TokenHttpRequest, TokenHttpResponse } from './tokens/endpoint.js';
 export {
   MAX_TOKEN_REQUEST_BYTES,
@@ -226,12 +249,13 @@ export type {
 export { MemoryApiKeyStore } from './apikeys/store.js';
 export { RedisApiKeyStore } from './apikeys/redis-store.js';
 export { API_KEYS_FILE_MODE, FileApiKeyStore } from './apikeys/file-store.js';
-export type { ApiKeyProviderOptions } from './apikeys/provider.js';
+export type { ApiKeyProvider, ApiKeyProviderOptions } from './apikeys/provider.js';
 export {
   API_KEY_HEADER,
   DEFAULT_API_KEY_CACHE_MS,
   MAX_API_KEY_CACHE_MS,
   apiKeyProvider,
+  apiKeyRevocationId,
 } from './apikeys/provider.js';
 export type { ApiKeyStoreConfig, OpenedApiKeyStore } from './apikeys/create.js';
 export { API_KEYS_FILE_ENV, DEFAULT_API_KEYS_FILE, openApiKeyStore } from './apikeys/create.js';

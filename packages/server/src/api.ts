@@ -37,6 +37,10 @@ export interface EngineOptions {
   readonly stateKeys?: readonly StateKey[];
   /** Legacy sessions idle longer than this are ended. */
   readonly sessionIdleMs?: number;
+  /** Legacy sessions one principal may hold at once (`sessions.open` refuses more). */
+  readonly maxSessionsPerPrincipal?: number;
+  /** Legacy sessions this engine may hold at once (`sessions.open` refuses more). */
+  readonly maxSessions?: number;
   /** Page size of tools/list, resources/list, prompts/list, ... */
   readonly pageSize?: number;
   /** Modern-wire caching hints on list/read/discover results. */
@@ -139,6 +143,14 @@ export interface SessionManager {
    * owned by `ownerId` (the creating principal; anonymous when absent).
    */
   create(ownerId?: string): LegacySession;
+  /**
+   * A new session like `create`, counted against the session limits first: rejects with a
+   * ProtocolError (`sessionLimitError`: -32012 when `ownerId` holds `maxSessionsPerPrincipal`,
+   * -32016 when the node or cluster holds `maxSessions`; `data.retryAfterMs`), and nothing is
+   * stored then; rejects with -32016 when the count cannot be had. Transports open every
+   * client's session this way; deleting or expiring a session frees its slot.
+   */
+  open(ownerId?: string): Promise<LegacySession>;
   /** This process's copy of a session, if it has one (cheap, synchronous). */
   get(id: string): LegacySession | undefined;
   /** The session wherever it is stored (a cluster reads the shared store); transports use this. */

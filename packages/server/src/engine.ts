@@ -150,6 +150,12 @@ class McpEngine implements Engine {
     this.changes = options.changes ?? createMemoryChangeFeed();
     this.sessions = new MemorySessionManager({
       idleMs: options.sessionIdleMs ?? DEFAULT_ENGINE_OPTIONS.sessionIdleMs,
+      limits: {
+        ...(options.maxSessionsPerPrincipal === undefined
+          ? {}
+          : { maxPerPrincipal: options.maxSessionsPerPrincipal }),
+        ...(options.maxSessions === undefined ? {} : { maxTotal: options.maxSessions }),
+      },
       clientRequestTimeoutMs:
         options.clientRequestTimeoutMs ?? DEFAULT_ENGINE_OPTIONS.clientRequestTimeoutMs,
       ...(options.clientRequestIdPrefix === undefined

@@ -35,7 +35,8 @@ export type { ChangeFeed, ChangeListener } from './changes.js';
 export { createMemoryChangeFeed } from './changes.js';
 export type { LocalEngine } from './engine.js';
 export type { MemorySession, MemorySessionManager, StoredSessionState } from './sessions.js';
-export { legacySessionState } from './sessions.js';
+export type { SessionLimit, SessionLimits } from './sessions.js';
+export { DEFAULT_SESSION_LIMITS, legacySessionState, sessionLimitError } from './sessions.js';
 export { changeNotification } from './listen.js';
 export {
   DEFAULT_ENGINE_OPTIONS,

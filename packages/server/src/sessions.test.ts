@@ -66,3 +66,91 @@ describe('MemorySessionManager', () => {
     m.close();
   });
 });
+
+describe('MemorySessionManager.open: session limits', () => {
+  it('refuses beyond the per-principal cap (-32012, names the setting), others unaffected', async () => {
+    const m = new MemorySessionManager({ limits: { maxPerPrincipal: 2, maxTotal: 100 } });
+    await m.open('alice');
+    await m.open('alice');
+    await expect(m.open('alice')).rejects.toMatchObject({
+      code: -32012,
+      message: expect.stringMatching(/maxSessionsPerPrincipal/) as unknown,
+      data: { limit: 'maxSessionsPerPrincipal', max: 2 },
+    });
+    expect(m.size).toBe(2);
+    expect(m.countOf('alice')).toBe(2);
+    await m.open('bob');
+    // Anonymous callers (no owner) are one principal.
+    await m.open();
+    await m.open(undefined);
+    await expect(m.open()).rejects.toMatchObject({ code: -32012 });
+    expect(m.countOf()).toBe(2);
+    m.close();
+  });
+
+  it('refuses beyond the node-wide cap (-32016) with a retry hint', async () => {
+    const m = new MemorySessionManager({
+      idleMs: 60_000,
+      limits: { maxPerPrincipal: 100, maxTotal: 3 },
+    });
+    for (const owner of ['a', 'b', 'c']) await m.open(owner);
+    const refusal = m.open('d');
+    await expect(refusal).rejects.toMatchObject({
+      code: -32016,
+      data: { limit: 'maxSessions', max: 3 },
+    });
+    const err = (await refusal.catch((e: unknown) => e)) as { data: { retryAfterMs: number } };
+    expect(err.data.retryAfterMs).toBeGreaterThanOrEqual(1_000);
+    expect(err.data.retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect(m.size).toBe(3);
+    m.close();
+  });
+
+  it('a deleted or expired session frees its slot; a busy one does not expire', async () => {
+    let now = Date.now();
+    const m = new MemorySessionManager({
+      idleMs: 1_000,
+      now: () => now,
+      limits: { maxPerPrincipal: 2, maxTotal: 3 },
+    });
+    const first = await m.open('alice');
+    const busy = await m.open('alice');
+    busy.attach(() => true);
+    await expect(m.open('alice')).rejects.toMatchObject({ code: -32012 });
+    m.delete(first.id);
+    const again = await m.open('alice');
+    now += 10_000;
+    // `again` expired (idle), `busy` holds a stream: one slot is free without a sweep.
+    await m.open('alice');
+    await expect(m.open('alice')).rejects.toMatchObject({ code: -32012 });
+    expect(m.get(again.id)).toBeUndefined();
+    // The node-wide count lets expired sessions go too (at most one sweep a second).
+    await m.open('bob');
+    now += 10_000;
+    await m.open('carol');
+    await m.open('dave');
+    expect(m.size).toBe(3);
+    m.close();
+  });
+
+  it('adopt() moves a session to the owner its record names', () => {
+    const m = new MemorySessionManager({ limits: { maxPerPrincipal: 1, maxTotal: 10 } });
+    const s = m.create('alice');
+    m.adopt(
+      s.id,
+      {
+        protocolVersion: '2025-06-18',
+        clientCapabilities: {},
+        initialized: true,
+        subscriptions: new Set(),
+      },
+      true,
+      'bob',
+    );
+    expect(m.countOf('alice')).toBe(0);
+    expect(m.countOf('bob')).toBe(1);
+    m.delete(s.id);
+    expect(m.countOf('bob')).toBe(0);
+    m.close();
+  });
+});

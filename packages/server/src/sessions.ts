@@ -4,7 +4,7 @@
  * sweeps them so abandoned sessions do not leak.
  */
 import { randomBytes } from 'node:crypto';
-import { LATEST_LEGACY_VERSION } from '@mcp-cluster/protocol';
+import { LATEST_LEGACY_VERSION, ProtocolError } from '@mcp-cluster/protocol';
 import type {
   ClientCapabilities,
   Implementation,
@@ -15,10 +15,55 @@ import type {
 } from '@mcp-cluster/protocol';
 import type { LegacySession, LegacySessionState, MessageSink, SessionManager } from './api.js';
 import { ClientRequests } from './client-requests.js';
+import { ANONYMOUS } from './context.js';
 import type { Outbound } from './context.js';
 import type { InflightRequest } from './inflight.js';
 
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
+
+/** Caps on legacy sessions held at once (SessionManager.open refuses beyond them). */
+export interface SessionLimits {
+  /** Per principal (owner id; every anonymous caller is the one principal `anonymous`). */
+  readonly maxPerPrincipal: number;
+  /** In all: an embedded node's, or (gateways, in Redis) a whole cluster's. */
+  readonly maxTotal: number;
+}
+
+/** The defaults `@mcp-cluster/config` documents (maxSessionsPerPrincipal, maxSessions). */
+export const DEFAULT_SESSION_LIMITS: SessionLimits = Object.freeze({
+  maxPerPrincipal: 100,
+  maxTotal: 10_000,
+});
+
+/** Which limit refused a session. */
+export type SessionLimit = 'principal' | 'total';
+
+/**
+ * The refusal of a new session over a limit: -32012 (429) when its principal holds
+ * `maxPerPrincipal`, -32016 (503) when the node or cluster holds `maxTotal`. The message names
+ * the setting; `data.retryAfterMs` is when a slot may free at the earliest (a session
+ * reaching its idle expiry), for `Retry-After`.
+ */
+export function sessionLimitError(
+  limit: SessionLimit,
+  max: number,
+  retryAfterMs: number,
+): ProtocolError {
+  const wait = Math.max(1_000, Math.ceil(retryAfterMs));
+  if (limit === 'principal') {
+    return ProtocolError.of(
+      'RateLimited',
+      `Too many sessions: this principal holds ${max}, the most allowed ` +
+        '(maxSessionsPerPrincipal); end one (DELETE) or let one expire',
+      { limit: 'maxSessionsPerPrincipal', max, retryAfterMs: wait },
+    );
+  }
+  return ProtocolError.of(
+    'Unavailable',
+    `Too many sessions on this server: ${max} open, the most allowed (maxSessions)`,
+    { limit: 'maxSessions', max, retryAfterMs: wait },
+  );
+}
 
 /** A session's state as stored outside the process (a cluster's Redis): subscriptions as a list. */
 export type StoredSessionState = Omit<LegacySessionState, 'subscriptions'> & {
@@ -56,7 +101,7 @@ export class MemorySession implements LegacySession {
   };
   /** True once `initialize` succeeded (before `notifications/initialized`). */
   initializeDone = false;
-  lastSeen = Date.now();
+  lastSeen: number;
   ended = false;
   /** The creating principal's id (see LegacySession.ownerId). */
   ownerId: string | undefined;
@@ -68,8 +113,11 @@ export class MemorySession implements LegacySession {
     readonly id: string,
     clientRequestTimeoutMs?: number,
     clientRequestIdPrefix?: string,
+    /** The clock idle expiry is measured with (the manager's). */
+    private readonly now: () => number = Date.now,
   ) {
     this.clientRequests = new ClientRequests(clientRequestTimeoutMs, clientRequestIdPrefix);
+    this.lastSeen = now();
   }
 
   attach(sink: MessageSink): () => void {
@@ -77,7 +125,7 @@ export class MemorySession implements LegacySession {
     return () => {
       const i = this.sinks.indexOf(sink);
       if (i >= 0) this.sinks.splice(i, 1);
-      this.lastSeen = Date.now();
+      this.lastSeen = this.now();
     };
   }
 
@@ -91,12 +139,12 @@ export class MemorySession implements LegacySession {
   }
 
   deliverResponse(response: JsonRpcResponse): boolean {
-    this.lastSeen = Date.now();
+    this.lastSeen = this.now();
     return this.clientRequests.deliver(response);
   }
 
   touch(): void {
-    this.lastSeen = Date.now();
+    this.lastSeen = this.now();
   }
 
   /** Writes to the standalone stream; false when none is attached or all refused. */
@@ -141,19 +189,31 @@ export class MemorySession implements LegacySession {
 
 export interface SessionManagerOptions {
   readonly idleMs?: number;
+  /** Caps `open` enforces (default DEFAULT_SESSION_LIMITS). */
+  readonly limits?: Partial<SessionLimits>;
   readonly clientRequestTimeoutMs?: number;
   /** Prefix of server->client request ids (see ClientRequests). */
   readonly clientRequestIdPrefix?: string;
   readonly now?: () => number;
 }
 
+/** A node at its total cap sweeps every session at most this often before refusing. */
+const FULL_SWEEP_MIN_INTERVAL_MS = 1_000;
+
 export class MemorySessionManager implements SessionManager {
   private readonly sessions = new Map<string, MemorySession>();
+  /** Sessions by owner (undefined owner = anonymous), for the per-principal cap. */
+  private readonly owners = new Map<string, Set<MemorySession>>();
   private readonly idleMs: number;
+  private readonly limits: SessionLimits;
   private readonly timer: NodeJS.Timeout;
+  /** When a refusal at the total cap may sweep again, and what the last sweep found. */
+  private nextFullSweep = 0;
+  private earliestExpiry = 0;
 
   constructor(private readonly options: SessionManagerOptions = {}) {
     this.idleMs = options.idleMs ?? DEFAULT_SESSION_IDLE_MS;
+    this.limits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
     this.timer = setInterval(() => this.sweep(), Math.min(this.idleMs, MAX_SWEEP_INTERVAL_MS));
     this.timer.unref();
   }
@@ -164,8 +224,80 @@ export class MemorySessionManager implements SessionManager {
 
   create(ownerId?: string): MemorySession {
     const session = this.add(randomBytes(16).toString('base64url'));
-    session.ownerId = ownerId;
+    this.own(session, ownerId);
     return session;
+  }
+
+  /**
+   * A new session of `ownerId` within the limits: refused (sessionLimitError, nothing stored)
+   * when the owner or the node holds as many as allowed once expired sessions are let go.
+   */
+  open(ownerId?: string): Promise<MemorySession> {
+    const refusal = this.refusal(ownerKey(ownerId), this.now());
+    return refusal === undefined ? Promise.resolve(this.create(ownerId)) : Promise.reject(refusal);
+  }
+
+  /** Sessions `ownerId` holds (expired ones included until they are swept). */
+  countOf(ownerId?: string): number {
+    return this.owners.get(ownerKey(ownerId))?.size ?? 0;
+  }
+
+  private refusal(owner: string, now: number): ProtocolError | undefined {
+    const { maxPerPrincipal, maxTotal } = this.limits;
+    const mine = this.owners.get(owner);
+    if (mine !== undefined && mine.size >= maxPerPrincipal) {
+      // An expired session frees its slot: let go of the owner's before counting.
+      for (const s of [...mine]) if (this.expired(s, now)) this.delete(s.id);
+      if (mine.size >= maxPerPrincipal) {
+        return sessionLimitError('principal', maxPerPrincipal, this.untilFirstExpiry(mine, now));
+      }
+    }
+    if (this.sessions.size >= maxTotal) {
+      // A full sweep is O(sessions): at most once a second while the node is full.
+      if (now >= this.nextFullSweep) {
+        this.nextFullSweep = now + FULL_SWEEP_MIN_INTERVAL_MS;
+        this.sweep(now);
+        this.earliestExpiry = now + this.untilFirstExpiry(this.sessions.values(), now);
+      }
+      if (this.sessions.size >= maxTotal) {
+        return sessionLimitError('total', maxTotal, this.earliestExpiry - now);
+      }
+    }
+    return undefined;
+  }
+
+  /** How long until the first of `sessions` may expire (busy ones count a full idle period). */
+  private untilFirstExpiry(sessions: Iterable<MemorySession>, now: number): number {
+    let first = this.idleMs;
+    for (const s of sessions) {
+      const left = s.busy ? this.idleMs : s.lastSeen + this.idleMs - now;
+      if (left < first) first = left;
+    }
+    return first;
+  }
+
+  /** Records `session` as `ownerId`'s (moving it from a previous owner's count). */
+  private own(session: MemorySession, ownerId: string | undefined): void {
+    const next = ownerKey(ownerId);
+    if (this.owners.get(ownerKey(session.ownerId))?.has(session) === true) {
+      if (ownerKey(session.ownerId) === next) {
+        session.ownerId = ownerId;
+        return;
+      }
+      this.disown(session);
+    }
+    session.ownerId = ownerId;
+    let set = this.owners.get(next);
+    if (set === undefined) this.owners.set(next, (set = new Set()));
+    set.add(session);
+  }
+
+  private disown(session: MemorySession): void {
+    const key = ownerKey(session.ownerId);
+    const set = this.owners.get(key);
+    if (set === undefined) return;
+    set.delete(session);
+    if (set.size === 0) this.owners.delete(key);
   }
 
   /**
@@ -179,7 +311,7 @@ export class MemorySessionManager implements SessionManager {
     ownerId?: string,
   ): MemorySession {
     const session = this.get(id) ?? this.add(id);
-    session.ownerId = ownerId;
+    this.own(session, ownerId);
     const s = session.state;
     s.protocolVersion = state.protocolVersion;
     s.clientCapabilities = state.clientCapabilities;
@@ -203,6 +335,7 @@ export class MemorySessionManager implements SessionManager {
       id,
       this.options.clientRequestTimeoutMs,
       this.options.clientRequestIdPrefix,
+      () => this.now(),
     );
     this.sessions.set(session.id, session);
     return session;
@@ -221,6 +354,7 @@ export class MemorySessionManager implements SessionManager {
     const session = this.sessions.get(id);
     if (session === undefined) return false;
     this.sessions.delete(id);
+    this.disown(session);
     session.end();
     return true;
   }
@@ -253,4 +387,9 @@ export class MemorySessionManager implements SessionManager {
   private now(): number {
     return this.options.now?.() ?? Date.now();
   }
+}
+
+/** The key a session's owner is counted under (an unowned session is the anonymous caller's). */
+function ownerKey(ownerId: string | undefined): string {
+  return ownerId ?? ANONYMOUS.id;
 }

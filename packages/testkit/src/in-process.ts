@@ -9,7 +9,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   DISPATCH_PATH,
-  DISPATCH_SIGNATURE_HEADER,
   createClusterState,
   encodeEnvelope,
   signDispatch,
@@ -137,7 +136,8 @@ export class InProcessCluster implements AsyncDisposable {
 
 /**
  * POSTs a dispatch to a worker (`workerUrl` is its base URL) with `headers`, signed with
- * `secret` (the in-process clusters' by default) over exactly these headers and `body`.
+ * `secret` (the in-process clusters' by default) over these headers, a fresh nonce and issue
+ * time, and `body` — the way a gateway signs each attempt.
  */
 export function postDispatch(
   workerUrl: string,
@@ -145,13 +145,13 @@ export function postDispatch(
   body: string,
   options: { signal?: AbortSignal; secret?: string } = {},
 ): Promise<Response> {
-  const signature = signDispatch(options.secret ?? TEST_DISPATCH_SECRET, headers, body);
+  const auth = signDispatch(options.secret ?? TEST_DISPATCH_SECRET, headers, body);
   return fetch(`${workerUrl}${DISPATCH_PATH}`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       ...headers,
-      [DISPATCH_SIGNATURE_HEADER]: signature,
+      ...auth,
     },
     body,
     ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -21,12 +21,16 @@ import type {
   ModernMeta,
 } from '@mcp-cluster/protocol';
 import {
+  ANONYMOUS_CALLER,
   isCancelledResponse,
   legacyRequestContext,
   modernOutbound,
   modernRequestContext,
 } from '@mcp-cluster/server';
 import type { Caller, Engine, LegacySession, MessageSink } from '@mcp-cluster/server';
+import { messageBudget } from './guard.js';
+import type { MessageBudget, TransportGuard } from './guard.js';
+import { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
 import { errorResponse, modernMetaOf, removedMethodError } from './wire.js';
 
 /** Writes one message (or a batch of responses) to the peer. */
@@ -36,6 +40,13 @@ export interface ConnectionOptions {
   readonly maxJsonDepth: number;
   /** Longest JSON string in a message; unbounded when absent. */
   readonly maxStringLength?: number;
+  /** Most messages in one batch (default DEFAULT_TRANSPORT_SETTINGS.maxBatchLength). */
+  readonly maxBatchLength?: number;
+  /**
+   * Counts messages against the caller's budget (TransportGuard.spend): every request and
+   * notification takes one token first. Absent: not counted (stdio, in-memory).
+   */
+  readonly guard?: TransportGuard | undefined;
   /** Serve this existing session (legacy HTTP+SSE); otherwise one is made on first use. */
   readonly session?: LegacySession;
   /** Who is on the other end (admitted once, when the connection opened); anonymous if absent. */
@@ -47,6 +58,7 @@ const NOTIFICATION_ID = '';
 
 export class MessageConnection {
   private session: LegacySession | undefined;
+  private opening: Promise<LegacySession> | undefined;
   private detach: (() => void) | undefined;
   private readonly inflight = new Set<AbortController>();
   private closed = false;
@@ -82,32 +94,73 @@ export class MessageConnection {
       });
     } catch (err) {
       this.send(errorResponse(null, err));
+      this.spendUnreadable(0);
       return;
     }
     this.receiveValue(value);
   }
 
-  receiveValue(value: unknown): void {
+  /**
+   * Answers one parsed frame or body. `prepaid`: how many of its messages the transport
+   * already paid for (a `/messages` POST's admission pays for its first); with a guard, each
+   * other request or notification spends one token of the caller's budget before it runs.
+   */
+  receiveValue(value: unknown, prepaid = 0): void {
     if (this.closed) return;
     let decoded;
     try {
       const version = this.session?.state.protocolVersion;
-      decoded = decodeBody(value, { allowBatch: version !== undefined && allowsBatch(version) });
+      decoded = decodeBody(value, {
+        allowBatch: version !== undefined && allowsBatch(version),
+        maxBatchLength: this.options.maxBatchLength ?? DEFAULT_TRANSPORT_SETTINGS.maxBatchLength,
+      });
     } catch (err) {
       this.send(errorResponse(err instanceof InvalidMessageError ? err.requestId : null, err));
+      this.spendUnreadable(prepaid);
       return;
     }
+    const budget = this.budget(prepaid);
     if (!decoded.batch) {
-      void this.dispatch(decoded.message).then(this.reply);
+      void this.admit(decoded.message, budget).then(this.reply);
       return;
     }
     void Promise.all(
       decoded.entries.map((e) =>
-        isInvalidEntry(e) ? Promise.resolve(errorResponse(e.requestId, e)) : this.dispatch(e),
+        isInvalidEntry(e) ? Promise.resolve(errorResponse(e.requestId, e)) : this.admit(e, budget),
       ),
     ).then((responses) => {
       const out = responses.filter((r): r is JsonRpcResponse => r !== undefined);
       if (out.length > 0 && !this.closed) this.send(out);
+    });
+  }
+
+  private budget(prepaid: number): MessageBudget | undefined {
+    return messageBudget(this.options.guard, this.options.caller ?? ANONYMOUS_CALLER, prepaid);
+  }
+
+  /**
+   * A frame that is not valid JSON-RPC (or a batch over the cap) costs one token too, unless
+   * its request already paid: answering garbage is not free of the caller's budget.
+   */
+  private spendUnreadable(prepaid: number): void {
+    void this.budget(prepaid)?.claim();
+  }
+
+  /**
+   * Dispatches `message` once it has spent from `budget` (in arrival order: claims are taken
+   * synchronously). Over the budget a request is answered with the refusal (-32012 with
+   * `retryAfterMs`) and a notification is dropped (the guard audits both). Never rejects.
+   */
+  private admit(
+    message: JsonRpcMessage,
+    budget: MessageBudget | undefined,
+  ): Promise<JsonRpcResponse | undefined> {
+    const claim = budget === undefined || isResponse(message) ? undefined : budget.claim();
+    if (claim === undefined) return this.dispatch(message);
+    return claim.then((refusal) => {
+      if (this.closed) return undefined;
+      if (refusal === undefined) return this.dispatch(message);
+      return 'id' in message ? errorResponse(message.id, refusal) : undefined;
     });
   }
 
@@ -144,6 +197,27 @@ export class MessageConnection {
     }
   };
 
+  /**
+   * The connection's session, opened on first use within the session limits (one open shared
+   * by messages that arrive together). A refusal (-32012 / -32016) answers the message that
+   * asked; a later message asks again.
+   */
+  private opened(): Promise<LegacySession> {
+    this.opening ??= this.engine.sessions.open(this.options.caller?.principal.id).then(
+      (session) => {
+        if (!this.closed) return this.bind(session);
+        // Closed while it was being opened: nobody will use or end it.
+        void this.engine.sessions.delete(session.id);
+        throw new Error('connection closed');
+      },
+      (err: unknown) => {
+        this.opening = undefined;
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+
   private bind(session: LegacySession): LegacySession {
     this.session = session;
     this.detach = session.attach(this.sink);
@@ -153,8 +227,7 @@ export class MessageConnection {
   private async legacy(
     message: JsonRpcRequest | JsonRpcNotification,
   ): Promise<JsonRpcResponse | undefined> {
-    const session =
-      this.session ?? this.bind(this.engine.sessions.create(this.options.caller?.principal.id));
+    const session = this.session ?? (await this.opened());
     session.touch();
     const ac = new AbortController();
     const outbound = session.outbound(this.sink);

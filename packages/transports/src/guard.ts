@@ -22,8 +22,37 @@ export interface GuardRequest {
   readonly socket: Socket;
 }
 
+/** Why an admitted credential stopped being valid. */
+export type CredentialEnd = 'expired' | 'revoked';
+
+/**
+ * What the guard knows about an admitted credential that can end while a connection opened
+ * with it is still open (a token's `exp`, a revocation). Long-lived connections follow it:
+ * they re-check it per message and close when it ends. Credentials that cannot end (a static
+ * token, a Basic user) come without one.
+ */
+export interface AdmittedCredential {
+  /**
+   * The verdict when it is known without waiting (a re-check younger than the guard's
+   * re-check period): `'valid'` or why not. Undefined: ask `check()`.
+   */
+  current(): 'valid' | CredentialEnd | undefined;
+  /** Re-checks the credential (sharing a recent verdict); rejects when it cannot be told. */
+  check(): Promise<'valid' | CredentialEnd>;
+  /**
+   * Calls `onEnd` once, when the credential expires or is revoked (it may already have).
+   * Returns the unsubscribe; call it when the connection closes.
+   */
+  watch(onEnd: (why: CredentialEnd) => void): () => void;
+}
+
 export type Admission =
-  | { readonly ok: true; readonly principal: Principal }
+  | {
+      readonly ok: true;
+      readonly principal: Principal;
+      /** Present when the credential can expire or be revoked. */
+      readonly credential?: AdmittedCredential | undefined;
+    }
   | {
       readonly ok: false;
       readonly status: number;
@@ -41,7 +70,17 @@ export interface TransportGuard {
    * rejects when the count cannot be had (its store is down): the stream is refused.
    */
   openStream?(principal: Principal): Promise<(() => void) | undefined>;
+  /**
+   * Takes one token of the caller's budget for one JSON-RPC message the request's admission
+   * did not pay for: batch entries after the first, every WebSocket frame's messages. Absent:
+   * messages are not counted. Faults (a store down) come back as a refusal, never a rejection.
+   */
+  spend?(caller: Caller): Promise<MessageAdmission>;
 }
+
+/** A message's claim on its caller's budget: granted, or the error that answers it. */
+export type MessageAdmission =
+  { readonly ok: true } | { readonly ok: false; readonly error: ProtocolError };
 
 /** What a stream slot lives as long as: an SSE response, or a WebSocket's connection. */
 export interface StreamHolder {
@@ -87,7 +126,76 @@ export async function streamRefusal(
   return undefined;
 }
 
+/**
+ * The budget of the messages one HTTP request or WebSocket frame carries. A POST's admission
+ * took one token, which pays for its first message (`prepaid`); every further request or
+ * notification spends one of the caller's own (TransportGuard.spend).
+ */
+export class MessageBudget {
+  private prepaid: number;
+
+  constructor(
+    private readonly guard: Pick<TransportGuard, 'spend'>,
+    private readonly caller: Caller,
+    prepaid: number,
+  ) {
+    this.prepaid = prepaid;
+  }
+
+  /**
+   * Claims one message; call in arrival order. Undefined when it may run at once (prepaid),
+   * else a promise of undefined (spent) or of the refusal that answers it (-32012 over the
+   * budget, -32016 when the budget cannot be checked).
+   */
+  claim(): Promise<ProtocolError | undefined> | undefined {
+    if (this.prepaid > 0) {
+      this.prepaid--;
+      return undefined;
+    }
+    const spent = this.guard.spend?.(this.caller);
+    return spent?.then(
+      (r) => (r.ok ? undefined : r.error),
+      () => securityUnavailable(),
+    );
+  }
+}
+
+/** The budget of one request's or frame's messages; undefined when the guard counts none. */
+export function messageBudget(
+  guard: TransportGuard | undefined,
+  caller: Caller,
+  prepaid: number,
+): MessageBudget | undefined {
+  return guard?.spend === undefined ? undefined : new MessageBudget(guard, caller, prepaid);
+}
+
 const callers = new WeakMap<FastifyRequest, Caller>();
+const credentials = new WeakMap<Caller, AdmittedCredential>();
+
+/** The credential the caller was admitted with, when it can end (see AdmittedCredential). */
+export function credentialOf(caller: Caller): AdmittedCredential | undefined {
+  return credentials.get(caller);
+}
+
+/** The text a connection closed for its credential says (WebSocket close reason, logs). */
+export function credentialEndReason(why: CredentialEnd): string {
+  return why === 'expired' ? 'credential expired' : 'credential revoked';
+}
+
+/**
+ * Ends a long-lived stream (`end`) when the credential it was opened with expires or is
+ * revoked; nothing when the credential cannot end. The watch stops when `holder` closes.
+ */
+export function followCredential(
+  caller: Caller,
+  holder: StreamHolder,
+  end: (why: CredentialEnd) => void,
+): void {
+  const credential = credentials.get(caller);
+  if (credential === undefined || holder.destroyed) return;
+  const stop = credential.watch(end);
+  holder.once('close', stop);
+}
 
 /** The caller admitted for this request (anonymous when no guard is configured). */
 export function callerOf(req: FastifyRequest): Caller {
@@ -136,7 +244,9 @@ export function guardHook(
       return reply;
     }
     if (admission.ok) {
-      callers.set(req, { principal: admission.principal, remoteAddress });
+      const caller: Caller = { principal: admission.principal, remoteAddress };
+      callers.set(req, caller);
+      if (admission.credential !== undefined) credentials.set(caller, admission.credential);
       return;
     }
     void reply

@@ -34,7 +34,7 @@ import type {
 import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
 import type { Caller, Engine, LegacySession, Outbound } from '@mcp-cluster/server';
 import { PostExchange } from './exchange.js';
-import { callerOf, ownsSession, streamRefusal } from './guard.js';
+import { callerOf, followCredential, messageBudget, ownsSession, streamRefusal } from './guard.js';
 import type { StreamHolder, TransportGuard } from './guard.js';
 import { parseLimits } from './settings.js';
 import type { TransportSettings } from './settings.js';
@@ -104,6 +104,32 @@ export async function claimStream(
 }
 
 const sessionNotFound = (): ProtocolError => ProtocolError.of('SessionNotFound');
+
+/**
+ * A new legacy session for `caller`, within the session limits (SessionManager.open);
+ * undefined when refused, with the refusal sent on `reply` as the answer to request `id`:
+ * 429 (-32012, over `maxSessionsPerPrincipal`) or 503 (-32016, over `maxSessions`, or the
+ * count could not be had), with Retry-After. Nothing was stored then.
+ */
+export async function openSession(
+  engine: Engine,
+  caller: Caller,
+  reply: FastifyReply,
+  id: JsonRpcRequest['id'] | null,
+): Promise<LegacySession | undefined> {
+  try {
+    return await engine.sessions.open(caller.principal.id);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) {
+      reply.log.error({ err }, 'session not opened');
+      rejectJson(reply, 503, id, ProtocolError.of('Unavailable'));
+      return undefined;
+    }
+    reply.headers(errorHeaders(err) ?? {});
+    rejectJson(reply, err.httpStatus, id, err);
+    return undefined;
+  }
+}
 
 /** Registers POST/GET/DELETE on `settings.path`. */
 export function registerStreamableHttp(
@@ -211,7 +237,8 @@ class StreamableHttp {
     accept: { json: boolean; sse: boolean },
     caller: Caller,
   ): Promise<void> {
-    const session = this.engine.sessions.create(caller.principal.id);
+    const session = await openSession(this.engine, caller, reply, message.id);
+    if (session === undefined) return;
     const headers: Record<string, string> = { [Header.SessionId]: session.id };
     const ex = new PostExchange(reply, {
       sse: accept.sse,
@@ -246,7 +273,10 @@ class StreamableHttp {
     if (session === undefined) return rejectJson(reply, 404, null, sessionNotFound());
     let decoded;
     try {
-      decoded = decodeBody(value, { allowBatch: allowsBatch(session.state.protocolVersion) });
+      decoded = decodeBody(value, {
+        allowBatch: allowsBatch(session.state.protocolVersion),
+        maxBatchLength: this.settings.maxBatchLength,
+      });
     } catch (err) {
       return rejectJson(reply, 400, err instanceof InvalidMessageError ? err.requestId : null, err);
     }
@@ -300,6 +330,10 @@ class StreamableHttp {
       ex.finish(response);
       return;
     }
+    // The request's admission paid for its first message; every other entry spends its own
+    // token (claimed in order, before anything runs): over the budget a request is answered
+    // -32012 in-band and a notification is dropped.
+    const budget = messageBudget(this.guard, caller, 1);
     const responses = await Promise.all(
       decoded.entries.map(async (e): Promise<JsonRpcResponse | undefined> => {
         if (isInvalidEntry(e)) return errorResponse(e.requestId, e);
@@ -307,6 +341,9 @@ class StreamableHttp {
           session.deliverResponse(e);
           return undefined;
         }
+        const claim = budget?.claim();
+        const refusal = claim === undefined ? undefined : await claim;
+        if (refusal !== undefined) return 'id' in e ? errorResponse(e.id, refusal) : undefined;
         if (!('id' in e)) {
           await this.engine.handleNotification(
             e,
@@ -390,7 +427,13 @@ class StreamableHttp {
         return rejectJson(reply, 406, message.id, invalid('subscriptions/listen needs SSE'));
       }
       if (!(await claimStream(this.guard, caller, reply.raw, reply))) return;
-      ex.openSse()?.startKeepAlive(this.settings.keepAliveMs);
+      const writer = ex.openSse();
+      writer?.startKeepAlive(this.settings.keepAliveMs);
+      // The stream ends when the credential it was opened with expires or is revoked.
+      followCredential(caller, reply.raw, () => {
+        ac.abort();
+        writer?.end();
+      });
     }
     const ctx = modernRequestContext(meta, message.id, ac.signal, modernOutbound(ex.send), caller);
     const unchecked =
@@ -444,6 +487,8 @@ class StreamableHttp {
 
     reply.hijack();
     const writer = new SseWriter(reply.raw, this.registry.open);
+    // The stream ends when the credential it was opened with expires or is revoked.
+    followCredential(caller, reply.raw, () => writer.end());
     const shared = this.registry.shared;
     let replayed = false;
     if (last !== undefined && resumed === undefined && shared !== undefined) {
@@ -514,8 +559,9 @@ export function retryAfterSeconds(ms: number): string {
 }
 
 /**
- * Headers an error answer carries over HTTP: Retry-After for rate limits, and the
- * RFC 6750 step-up challenge when a bearer token lacks the scope an action needs.
+ * Headers an error answer carries over HTTP: Retry-After for rate limits and capacity
+ * refusals (-32016 with a `retryAfterMs`), and the RFC 6750 step-up challenge when a bearer
+ * token lacks the scope an action needs.
  */
 export function errorHeaders(error: {
   readonly code: number;
@@ -524,7 +570,9 @@ export function errorHeaders(error: {
   const data = error.data as { retryAfterMs?: unknown; wwwAuthenticate?: unknown } | undefined;
   if (data === undefined || data === null || typeof data !== 'object') return undefined;
   const out: Record<string, string> = {};
-  if (error.code === RpcError.RateLimited.code && typeof data.retryAfterMs === 'number') {
+  const retryable =
+    error.code === RpcError.RateLimited.code || error.code === RpcError.Unavailable.code;
+  if (retryable && typeof data.retryAfterMs === 'number') {
     out['retry-after'] = retryAfterSeconds(data.retryAfterMs);
   }
   if (error.code === RpcError.Forbidden.code && typeof data.wwwAuthenticate === 'string') {

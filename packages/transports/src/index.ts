@@ -1,11 +1,32 @@
 export type { HttpAppOptions } from './app.js';
-export { KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, createHttpApp } from './app.js';
+export {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+  createHttpApp,
+} from './app.js';
 export type { ConnectionOptions, Send } from './connection.js';
 export { MessageConnection } from './connection.js';
 export type { MemoryClient } from './memory.js';
 export { connectInMemory } from './memory.js';
-export type { Admission, GuardRequest, TransportGuard } from './guard.js';
-export { callerOf, ownsSession, securityUnavailable } from './guard.js';
+export type {
+  Admission,
+  AdmittedCredential,
+  CredentialEnd,
+  GuardRequest,
+  MessageAdmission,
+  TransportGuard,
+} from './guard.js';
+export {
+  callerOf,
+  credentialEndReason,
+  credentialOf,
+  ownsSession,
+  securityUnavailable,
+} from './guard.js';
+export type { CredentialGate, CredentialGateHandlers } from './credential-gate.js';
+export { MAX_MESSAGES_AWAITING_CHECK, credentialGate } from './credential-gate.js';
 export { errorHeaders, retryAfterSeconds } from './http.js';
 export type { McpTransportsOptions } from './plugin.js';
 export { mcpTransports } from './plugin.js';
@@ -18,7 +39,7 @@ export { StdioFramer, serveStdio } from './stdio.js';
 export { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH } from './legacy-sse.js';
 export type { SharedStreams, StreamMirror } from './sse.js';
 export { STREAM_ID_SEPARATOR } from './sse.js';
-export { WEBSOCKET_PATH } from './websocket.js';
+export { CREDENTIAL_CLOSE_CODE, WEBSOCKET_PATH } from './websocket.js';
 export {
   WEBSOCKET_BEARER_PREFIX,
   WEBSOCKET_SUBPROTOCOL,

@@ -11,6 +11,8 @@ export interface TransportSettings {
   readonly maxJsonDepth: number;
   /** Longest JSON string (key or value) in a message, in characters. */
   readonly maxStringLength: number;
+  /** Most messages in one JSON-RPC batch; a longer one is refused whole (-32600). */
+  readonly maxBatchLength: number;
   /** `retry:` on SSE streams of sessions at >= 2025-11-25. */
   readonly sseRetryMs: number;
   /** Events kept per SSE stream for Last-Event-ID replay. */
@@ -32,6 +34,7 @@ export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = Object.freeze({
   bodyLimitBytes: 4 * 1024 * 1024,
   maxJsonDepth: 64,
   maxStringLength: 1024 * 1024,
+  maxBatchLength: 100,
   sseRetryMs: 5000,
   maxEventLog: 256,
   keepAliveMs: 15_000,

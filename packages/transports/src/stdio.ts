@@ -14,6 +14,8 @@ export interface StdioOptions {
   readonly input: Readable;
   readonly output: Writable;
   readonly maxJsonDepth?: number;
+  /** Most messages in one batch (default DEFAULT_TRANSPORT_SETTINGS.maxBatchLength). */
+  readonly maxBatchLength?: number;
   /** Largest message accepted (bytes); longer lines are answered with an error and dropped. */
   readonly maxMessageBytes?: number;
 }
@@ -117,6 +119,7 @@ export function serveStdio(engine: Engine, options: StdioOptions): StdioTranspor
   };
   const conn = new MessageConnection(engine, send, {
     maxJsonDepth: options.maxJsonDepth ?? 64,
+    ...(options.maxBatchLength === undefined ? {} : { maxBatchLength: options.maxBatchLength }),
   });
   const framer = new StdioFramer(
     (text) => conn.receiveText(text),

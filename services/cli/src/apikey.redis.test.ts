@@ -57,7 +57,7 @@ describe('mcp-cluster apikey (real process, Redis)', () => {
       const req = { headers: { 'x-api-key': key } };
       expect(await provider.authenticate(req)).toMatchObject({
         type: 'authenticated',
-        principal: { id: 'svc', kind: 'service', claims: { apiKeyId: id } },
+        principal: { id: 'apikey:svc', kind: 'service', claims: { apiKeyId: id } },
       });
 
       expect(await cli(['apikey', 'revoke', id], env)).toMatchObject({

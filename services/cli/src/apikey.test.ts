@@ -134,12 +134,14 @@ describe('runApiKeyCommand', () => {
     const key = keyOf(out.stdout);
     expect(out.stdout).toBe(`id: ${id}\nkey: ${key}\n`);
     expect(key).toMatch(new RegExp(`^mcpk_${id}_`));
-    expect(out.stderr).toContain(`api key ${id} created for alice in /tmp/k.json`);
+    expect(out.stderr).toContain(
+      `api key ${id} created for alice (principal id apikey:alice) in /tmp/k.json`,
+    );
     expect(out.stderr).not.toContain(key);
     const provider = apiKeyProvider({ store, cacheMs: 0 });
     expect(await provider.authenticate({ headers: { 'x-api-key': key } })).toMatchObject({
       type: 'authenticated',
-      principal: { id: 'alice', kind: 'user', roles: ['reader'] },
+      principal: { id: 'apikey:alice', kind: 'user', roles: ['reader'] },
     });
   });
 
@@ -341,7 +343,7 @@ describe('mcp-cluster apikey (real process, file store)', () => {
       const req = { headers: { authorization: `Bearer ${key}` } };
       expect(await provider.authenticate(req)).toMatchObject({
         type: 'authenticated',
-        principal: { id: 'alice', roles: ['reader'], claims: { apiKeyId: id } },
+        principal: { id: 'apikey:alice', roles: ['reader'], claims: { apiKeyId: id } },
       });
 
       const listed = await cli(['apikey', 'list'], { MCP_API_KEYS_FILE: path });

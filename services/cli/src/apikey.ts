@@ -13,6 +13,7 @@ import {
   type ApiKeyStoreConfig,
   DEFAULT_API_KEYS_FILE,
   openApiKeyStore,
+  principalId,
 } from '@mcp-cluster/security';
 import { SecurityStoreError } from '@mcp-cluster/security';
 import { EXIT_USAGE, type ApiKeyArgs } from './main-args.js';
@@ -90,6 +91,7 @@ export async function runApiKeyCommand(
         io.stdout.write(`id: ${record.id}\nkey: ${key}\n`);
         io.stderr.write(
           `mcp-cluster: api key ${record.id} created for ${field(record.principal)}` +
+            ` (principal id ${field(principalId.apiKey(record.principal))})` +
             `${location === undefined ? '' : ` in ${location}`}; ` +
             'the key is shown only this once: store it now\n',
         );

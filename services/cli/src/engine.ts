@@ -11,5 +11,7 @@ export async function createNodeEngine(config: Config): Promise<Engine> {
     packs,
     stateKeys: config.stateKeys,
     sessionIdleMs: config.sessionIdleMs,
+    maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
+    maxSessions: config.maxSessions,
   });
 }

@@ -62,6 +62,7 @@ async function runStdio(config: Config): Promise<void> {
     input: process.stdin,
     output: process.stdout,
     maxJsonDepth: config.maxJsonDepth,
+    maxBatchLength: config.maxBatchLength,
     maxMessageBytes: config.bodyLimitBytes,
   });
   log.info('stdio ready', { packs: config.packs });

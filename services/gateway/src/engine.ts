@@ -20,6 +20,7 @@ import {
   toWireError,
 } from '@mcp-cluster/protocol';
 import type {
+  Implementation,
   JsonRpcMessage,
   JsonRpcNotification,
   JsonRpcRequest,
@@ -32,12 +33,13 @@ import type {
   Engine,
   LocalEngine,
   Middleware,
+  LegacySessionState,
   RequestContext,
   Stage,
   TaskJob,
   TaskRun,
 } from '@mcp-cluster/server';
-import { canonicalRequest } from '@mcp-cluster/server';
+import { canonicalRequest, isJsonObject } from '@mcp-cluster/server';
 import type { GatewaySession, GatewaySessions } from './sessions.js';
 import type { Membership, WorkerClients } from './workers.js';
 
@@ -169,10 +171,21 @@ export class GatewayEngine implements Engine {
             }
             return errorResponse(request.id, workerFailed());
           case 'refused':
+            if (outcome.failure.reason === 'replay-check-unavailable') {
+              // The worker could not reach the nonce store every worker shares (Redis): it
+              // ran nothing and is not draining, so it stays in; the client may retry.
+              return errorResponse(request.id, replayCheckUnavailable());
+            }
             if (outcome.status === 503) {
               // Draining: nothing ran; take it out so the retry (and a pinned session) moves on.
               this.o.membership.markDead(worker.id);
               lastError = 'Worker draining';
+              continue;
+            }
+            if (outcome.status === 401 && outcome.failure.reason === 'expired') {
+              // Signed too long before the worker checked it (it queued for a connection, or
+              // clocks drift apart): nothing ran; the next attempt is signed afresh.
+              lastError = 'The dispatch signature expired before a worker checked it';
               continue;
             }
             if (outcome.status === 401) {
@@ -187,10 +200,10 @@ export class GatewayEngine implements Engine {
           case 'accepted':
             return errorResponse(request.id, ProtocolError.of('InternalError'));
           case 'message':
-            return this.answered(outcome.message as JsonRpcResponse, session, worker);
+            return this.answered(outcome.message as JsonRpcResponse, session, worker, request);
           case 'stream': {
             const relayed = await this.relay(outcome.lines, request, ctx);
-            if (relayed !== undefined) return this.answered(relayed, session, worker);
+            if (relayed !== undefined) return this.answered(relayed, session, worker, request);
             ok = false;
             return errorResponse(request.id, workerFailed());
           }
@@ -353,8 +366,13 @@ export class GatewayEngine implements Engine {
     response: JsonRpcResponse,
     session: GatewaySession | undefined,
     worker: WorkerView,
+    request: JsonRpcRequest,
   ): JsonRpcResponse {
-    if (session?.isNew === true && 'result' in response) session.created(worker.id);
+    if (session === undefined || !('result' in response)) return response;
+    if (session.isNew) session.created(worker.id);
+    // Not only on a new session: a ping before initialize may have created the record.
+    const state = initializedState(request, response);
+    if (state !== undefined) session.negotiated(state);
     return response;
   }
 
@@ -490,9 +508,37 @@ export class GatewayEngine implements Engine {
   }
 }
 
+/**
+ * What a worker stored for a session whose `initialize` it answered: the revision it
+ * negotiated (from its answer), the capabilities and client info the client declared. Any
+ * other request (or an answer without a revision) settles nothing: undefined.
+ */
+function initializedState(
+  request: JsonRpcRequest,
+  response: JsonRpcResponse,
+): LegacySessionState | undefined {
+  if (request.method !== 'initialize' || !('result' in response)) return undefined;
+  const protocolVersion = response.result['protocolVersion'];
+  const capabilities = request.params?.['capabilities'];
+  const clientInfo = request.params?.['clientInfo'];
+  if (typeof protocolVersion !== 'string' || !isJsonObject(capabilities)) return undefined;
+  return {
+    protocolVersion,
+    clientCapabilities: capabilities,
+    initialized: false,
+    subscriptions: new Set<string>(),
+    ...(isJsonObject(clientInfo) ? { clientInfo: clientInfo as unknown as Implementation } : {}),
+  };
+}
+
 /** A worker that refused the gateway's dispatch signature (mismatched secrets). */
 function workerRefused(): ProtocolError {
   return ProtocolError.of('Unavailable', 'The worker refused the dispatch');
+}
+
+/** A worker that could not make its dispatch replay check (the shared store is down). */
+function replayCheckUnavailable(): ProtocolError {
+  return ProtocolError.of('Unavailable', 'The worker could not check the dispatch for replay');
 }
 
 /** A worker lost mid-request: retryable, and nothing is re-run behind the client's back. */

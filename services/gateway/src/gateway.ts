@@ -5,13 +5,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { BusEventType, createBusChangeFeed, openClusterConnections } from '@mcp-cluster/cluster';
-import type { SessionStore } from '@mcp-cluster/cluster';
+import {
+  BusEventType,
+  MAX_REVOKED_IDS,
+  createBusChangeFeed,
+  openClusterConnections,
+} from '@mcp-cluster/cluster';
+import type { EventBus, SessionStore } from '@mcp-cluster/cluster';
 import { UriTemplate } from '@mcp-cluster/components';
 import { requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
 import { Router, asWorkerId } from '@mcp-cluster/router';
 import { createSecurity, tlsServerOptions } from '@mcp-cluster/security';
+import type { RevocationChannel } from '@mcp-cluster/security';
 import type { PinStore, WorkerId } from '@mcp-cluster/router';
 import { changeNotification, createEngine, createMemoryChangeFeed } from '@mcp-cluster/server';
 import type { ChangeEvent } from '@mcp-cluster/server';
@@ -66,6 +72,24 @@ function templateMatcher(): (template: string, uri: string) => boolean {
       compiled.set(template, t);
     }
     return t.match(uri) !== undefined;
+  };
+}
+
+/** Revocations over the cluster's event bus (`credential.revoked`, non-secret ids only). */
+function busRevocations(bus: EventBus): RevocationChannel {
+  return {
+    publish(ids) {
+      for (let i = 0; i < ids.length; i += MAX_REVOKED_IDS) {
+        bus.publish({
+          type: BusEventType.CredentialRevoked,
+          ids: ids.slice(i, i + MAX_REVOKED_IDS),
+        });
+      }
+    },
+    subscribe: (onRevoked) =>
+      bus.subscribe({ types: [BusEventType.CredentialRevoked] }, (e) => {
+        if (e.type === BusEventType.CredentialRevoked) onRevoked(e.ids);
+      }),
   };
 }
 
@@ -138,6 +162,7 @@ export async function startGateway(
       bus,
       (session, response) => engine.routeResponse(session, response),
       onError,
+      { maxPerPrincipal: config.maxSessionsPerPrincipal, maxTotal: config.maxSessions },
     );
     const router = new Router({
       strategy: config.strategy,
@@ -168,6 +193,8 @@ export async function startGateway(
       prefix,
       path: config.path,
       onError,
+      // A revocation at any gateway closes the connections every gateway holds with it.
+      revocations: busRevocations(bus),
     });
     node.defer(() => security.close());
     if (security.guard === undefined || config.auth?.allowAnonymous === true) {

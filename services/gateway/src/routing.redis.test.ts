@@ -7,7 +7,8 @@ import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
-import type { ClusterState, WorkerInfo } from '@mcp-cluster/cluster';
+import { DISPATCH_NONCE_HEADER } from '@mcp-cluster/cluster';
+import type { ClusterState, DispatchFailure, WorkerInfo } from '@mcp-cluster/cluster';
 import { RpcError } from '@mcp-cluster/protocol';
 import { describe, expect, it } from 'vitest';
 import { ALPHA_TOOL } from './test-fixtures/alpha-pack.js';
@@ -321,5 +322,121 @@ describe('gateway: workers going away', () => {
     // Registering again (a restarted worker) brings it back.
     await state.registry.register('w-ghost', { url: info.url, components: info.components });
     await workersReady(gateway.url, 3);
+  });
+});
+
+/**
+ * A registered "worker" that refuses every dispatch (nothing runs): `answer` gets the
+ * dispatch's nonce and picks the status and failure body. Keeps the nonces it was sent.
+ */
+async function refusingWorker(
+  answer: (nonce: string | undefined) => Promise<{ status: number; failure: DispatchFailure }>,
+): Promise<AsyncDisposable & { readonly url: string; nonces(): string[] }> {
+  const nonces: string[] = [];
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.once('end', () => {
+      const nonce = req.headers[DISPATCH_NONCE_HEADER];
+      if (typeof nonce === 'string') nonces.push(nonce);
+      void answer(typeof nonce === 'string' ? nonce : undefined).then(({ status, failure }) => {
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(failure));
+      });
+    });
+  });
+  const url = await listenOnFreePort(server);
+  return {
+    url,
+    nonces: () => [...nonces],
+    [Symbol.asyncDispose]: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Modern calls through `gateway` until `worker` was sent `n` dispatches; their answers. */
+async function callsUntil(
+  gateway: RunningGateway,
+  worker: { nonces(): string[] },
+  n: number,
+): Promise<Record<string, unknown>[]> {
+  const responses: Record<string, unknown>[] = [];
+  for (let i = 0; i < CALLS_PER_CHECK * n && worker.nonces().length < n; i++) {
+    const { response } = await modernCall(gateway.url, 'tools/call', {
+      name: 'test_simple_text',
+      arguments: {},
+    });
+    responses.push(response ?? {});
+  }
+  expect(worker.nonces().length).toBeGreaterThanOrEqual(n);
+  return responses;
+}
+
+describe('gateway retries under dispatch replay protection', () => {
+  it('a retry is signed afresh: a worker that used the first nonce does not block it', async () => {
+    await using cluster = new InProcessCluster();
+    const shared = await cluster.state();
+    // A real worker claims the nonce (in the store every worker shares) before it refuses as
+    // draining: the gateway's retry on the other worker must carry a nonce of its own.
+    await using draining = await refusingWorker(async (nonce) => {
+      if (nonce !== undefined) await shared.dispatchNonces.claim(nonce, 60_000);
+      return {
+        status: 503,
+        failure: { error: { code: RpcError.Unavailable.code, message: 'Worker is draining' } },
+      };
+    });
+    const { gateway } = await realAndImpostor(cluster, 'w-draining', draining.url);
+    const responses = await callsUntil(gateway, draining, 1);
+    for (const r of responses) expect(r['error']).toBeUndefined();
+    expect(textOf(responses.at(-1)?.['result'])).toBe(
+      'This is a simple text response for testing.',
+    );
+  });
+
+  it('a signature that expired on its way (401 expired) is retried, signed afresh', async () => {
+    await using cluster = new InProcessCluster();
+    await using late = await refusingWorker(() =>
+      Promise.resolve({
+        status: 401,
+        failure: {
+          error: { code: RpcError.Unauthorized.code, message: 'Dispatch signature expired' },
+          reason: 'expired',
+        },
+      }),
+    );
+    const { gateway } = await realAndImpostor(cluster, 'w-late', late.url);
+    const responses = await callsUntil(gateway, late, 2);
+    for (const r of responses) expect(r['error']).toBeUndefined();
+    // Still routable: an expired signature says nothing about the worker.
+    expect((await workersReady(gateway.url, 2)).workers).toBe(2);
+    expect(new Set(late.nonces()).size).toBe(late.nonces().length);
+  });
+
+  it('a worker whose replay check is down: retryable -32016, and it is not ejected', async () => {
+    await using cluster = new InProcessCluster();
+    await using unchecked = await refusingWorker(() =>
+      Promise.resolve({
+        status: 503,
+        failure: {
+          error: { code: RpcError.Unavailable.code, message: 'Dispatch replay check unavailable' },
+          reason: 'replay-check-unavailable',
+        },
+      }),
+    );
+    const { gateway } = await realAndImpostor(cluster, 'w-unchecked', unchecked.url);
+    const responses = await callsUntil(gateway, unchecked, 2);
+    expect(responses.map((r) => r['error']).filter((e) => e !== undefined)).toEqual([
+      {
+        code: RpcError.Unavailable.code,
+        message: 'The worker could not check the dispatch for replay',
+      },
+      {
+        code: RpcError.Unavailable.code,
+        message: 'The worker could not check the dispatch for replay',
+      },
+    ]);
+    expect((await workersReady(gateway.url, 2)).workers).toBe(2);
+    expect(cluster.logs.map((l) => l.msg)).toContain('worker refused dispatch');
   });
 });

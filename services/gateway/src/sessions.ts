@@ -8,16 +8,17 @@
  *   id names the worker (see clientRequestIdPrefix).
  */
 import { randomBytes } from 'node:crypto';
-import { BusEventType } from '@mcp-cluster/cluster';
+import { BusEventType, UNOWNED_SESSION_OWNER } from '@mcp-cluster/cluster';
 import type { EventBus, SessionRecord, SessionStore } from '@mcp-cluster/cluster';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage, JsonRpcResponse } from '@mcp-cluster/protocol';
-import { legacySessionState } from '@mcp-cluster/server';
+import { DEFAULT_SESSION_LIMITS, legacySessionState, sessionLimitError } from '@mcp-cluster/server';
 import type {
   LegacySession,
   LegacySessionState,
   MessageSink,
   Outbound,
+  SessionLimits,
   SessionManager,
 } from '@mcp-cluster/server';
 
@@ -78,6 +79,17 @@ export class GatewaySession implements LegacySession {
   created(workerId: string): void {
     this.isNew = false;
     this.workerId = workerId;
+    this.stale = true;
+  }
+
+  /**
+   * A worker answered `initialize` with `state` (the negotiated revision, the client's
+   * capabilities): taken at once, since a transport holding this object (WebSocket,
+   * HTTP+SSE) decides from it whether the very next frame may be a batch. The worker changed
+   * the record: the next request re-reads it.
+   */
+  negotiated(state: LegacySessionState): void {
+    this.state = state;
     this.stale = true;
   }
 
@@ -172,6 +184,8 @@ export class GatewaySessions implements SessionManager {
     private readonly bus: EventBus,
     readonly routeResponse: ResponseRouter,
     private readonly onError: (err: unknown, what: string) => void,
+    /** Counted across the cluster, in Redis: per principal, and for the whole cluster. */
+    private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
   ) {
     this.sweeper = setInterval(() => this.sweep(), IDLE_CACHE_MS);
     this.sweeper.unref();
@@ -189,6 +203,36 @@ export class GatewaySessions implements SessionManager {
     const session = new GatewaySession(randomBytes(16).toString('base64url'), this);
     session.ownerId = ownerId;
     this.cache.set(session.id, session);
+    return session;
+  }
+
+  /**
+   * A new session of `ownerId` whose slot is claimed in the shared store first (atomically
+   * across gateways): refused with sessionLimitError when the principal or the cluster holds
+   * as many as allowed, with -32016 when the store cannot count; nothing is stored then. The
+   * worker's record of a successful initialize takes the slot over; `delete` of a session
+   * that never got one gives it back.
+   */
+  async open(ownerId?: string): Promise<GatewaySession> {
+    const id = randomBytes(16).toString('base64url');
+    const { maxPerPrincipal, maxTotal } = this.limits;
+    let claim;
+    try {
+      claim = await this.store.claimSlot(id, ownerId ?? UNOWNED_SESSION_OWNER, {
+        maxPerOwner: maxPerPrincipal,
+        maxTotal,
+      });
+    } catch (err) {
+      this.onError(err, 'session slot claim failed');
+      throw ProtocolError.of('Unavailable', 'Session store unavailable');
+    }
+    if (!claim.ok) {
+      const max = claim.limit === 'principal' ? maxPerPrincipal : maxTotal;
+      throw sessionLimitError(claim.limit, max, claim.retryAfterMs);
+    }
+    const session = new GatewaySession(id, this);
+    session.ownerId = ownerId;
+    this.cache.set(id, session);
     return session;
   }
 
@@ -228,8 +272,16 @@ export class GatewaySessions implements SessionManager {
   async delete(id: string): Promise<boolean> {
     const cached = this.cache.get(id);
     if (cached !== undefined) this.drop(cached);
-    // A session whose initialize failed never reached the store.
-    if (cached?.isNew === true) return true;
+    // A session whose initialize failed never reached the store: only its slot claim did.
+    if (cached?.isNew === true) {
+      try {
+        await this.store.releaseSlot(id, cached.ownerId ?? UNOWNED_SESSION_OWNER);
+      } catch (err) {
+        // The claim lapses by itself (SESSION_CLAIM_TTL_MS).
+        this.onError(err, 'session slot release failed');
+      }
+      return true;
+    }
     try {
       await this.store.delete(id);
       // Other gateways holding a stream of it end theirs (see listen()).

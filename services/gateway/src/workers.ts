@@ -2,13 +2,7 @@
  * The gateway's view of the workers: membership from the distributed registry (refreshed on
  * bus events and on a timer), one undici keep-alive pool per worker, and the dispatch call.
  */
-import {
-  DISPATCH_PATH,
-  DISPATCH_SIGNATURE_HEADER,
-  HEALTH_PATH,
-  NDJSON_TYPE,
-  signDispatch,
-} from '@mcp-cluster/cluster';
+import { DISPATCH_PATH, HEALTH_PATH, NDJSON_TYPE, signDispatch } from '@mcp-cluster/cluster';
 import type { ComponentRegistry, DispatchFailure, WorkerInfo } from '@mcp-cluster/cluster';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import { asWorkerId } from '@mcp-cluster/router';
@@ -105,10 +99,12 @@ export class WorkerClients {
       res = await this.poolFor(worker).request({
         method: 'POST',
         path: DISPATCH_PATH,
+        // Signed here, per call: every attempt (a retry included) gets its own nonce and
+        // issue time, since a worker runs each nonce once.
         headers: {
           ...headers,
           'content-type': 'application/json',
-          [DISPATCH_SIGNATURE_HEADER]: signDispatch(this.secret, headers, body),
+          ...signDispatch(this.secret, headers, body),
         },
         body,
         ...(signal === undefined ? {} : { signal }),
@@ -126,7 +122,7 @@ export class WorkerClients {
       }
       if (res.statusCode !== 200) {
         const failure = (await res.body.json()) as DispatchFailure;
-        if (res.statusCode === 401) {
+        if (res.statusCode === 401 || failure.reason !== undefined) {
           this.onError(new Error(failure.error.message), 'worker refused dispatch');
         }
         return { kind: 'refused', status: res.statusCode, failure };

@@ -12,9 +12,10 @@ import {
   ENVELOPE_HEADERS,
   HEALTH_PATH,
   NDJSON_TYPE,
+  dispatchSignature,
   signDispatch,
 } from '@mcp-cluster/cluster';
-import type { ClusterState, DispatchEnvelope } from '@mcp-cluster/cluster';
+import type { ClusterState, DispatchEnvelope, DispatchRefusal } from '@mcp-cluster/cluster';
 import { MetaKey, RpcError } from '@mcp-cluster/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Relative: the services do not depend on the testkit as a package (it depends on them).
@@ -471,13 +472,16 @@ describe('worker dispatch: only a gateway that knows the dispatch secret is serv
   });
 
   /** A refused dispatch: 401 -32013, and the session it would have created does not exist. */
-  async function expectRefused(res: Response, sessionId: string): Promise<void> {
+  async function expectRefused(
+    res: Response,
+    sessionId: string,
+    reason: DispatchRefusal = 'signature',
+    message = 'Dispatch signature missing or invalid',
+  ): Promise<void> {
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({
-      error: {
-        code: RpcError.Unauthorized.code,
-        message: 'Dispatch signature missing or invalid',
-      },
+      error: { code: RpcError.Unauthorized.code, message },
+      reason,
     });
     expect((await state.sessions.get(sessionId)).status).toBe('unknown');
   }
@@ -515,12 +519,86 @@ describe('worker dispatch: only a gateway that knows the dispatch secret is serv
         'content-type': 'application/json',
         ...init.headers,
         [ENVELOPE_HEADERS.principal]: admin[ENVELOPE_HEADERS.principal] ?? '',
-        [DISPATCH_SIGNATURE_HEADER]: signDispatch(TEST_DISPATCH_SECRET, init.headers, init.body),
+        ...signDispatch(TEST_DISPATCH_SECRET, init.headers, init.body),
       },
       body: init.body,
     });
     await expectRefused(res, sessionId);
     await expectStillServing();
+  });
+
+  /** `headers` and their authentication as signed at `now`, posted as they are. */
+  function postSigned(
+    headers: Record<string, string>,
+    body: string,
+    auth: Record<string, string> = signDispatch(TEST_DISPATCH_SECRET, headers, body),
+  ): Promise<Response> {
+    return fetch(`${worker.url}${DISPATCH_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers, ...auth },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+  }
+
+  it('a replayed dispatch (its nonce used before) is 401 and changes nothing', async () => {
+    const sessionId = `s-${randomUUID()}`;
+    const { headers, body } = initialize(sessionId);
+    const auth = signDispatch(TEST_DISPATCH_SECRET, headers, body);
+    const first = await postSigned(headers, body, auth);
+    expect(first.status).toBe(200);
+    await first.body?.cancel();
+    const created = await state.sessions.get(sessionId);
+    expect(created.status).toBe('live');
+
+    const replay = await postSigned(headers, body, auth);
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toEqual({
+      error: { code: RpcError.Unauthorized.code, message: 'Dispatch nonce already used' },
+      reason: 'replayed',
+    });
+    expect(await state.sessions.get(sessionId)).toEqual(created);
+    expect(cluster.logs).toEqual(
+      expect.arrayContaining([
+        {
+          level: 'error',
+          msg: 'dispatch refused',
+          err: expect.objectContaining({ message: 'Dispatch nonce already used' }) as unknown,
+        },
+      ]),
+    );
+    await expectStillServing();
+  });
+
+  it('a dispatch signed before the validity (30 s by default) is 401 and creates nothing', async () => {
+    const sessionId = `s-${randomUUID()}`;
+    const { headers, body } = initialize(sessionId);
+    const stale = signDispatch(TEST_DISPATCH_SECRET, headers, body, {
+      now: Date.now() - 10 * 60_000,
+    });
+    await expectRefused(
+      await postSigned(headers, body, stale),
+      sessionId,
+      'expired',
+      'Dispatch signature expired',
+    );
+  });
+
+  it('a dispatch signed without a nonce (or with a malformed one) is 401', async () => {
+    const sessionId = `s-${randomUUID()}`;
+    const { headers, body } = initialize(sessionId);
+    const bare = {
+      [DISPATCH_SIGNATURE_HEADER]: dispatchSignature(TEST_DISPATCH_SECRET, headers, body),
+    };
+    const short = signDispatch(TEST_DISPATCH_SECRET, headers, body, { nonce: 'short' });
+    for (const auth of [bare, short]) {
+      await expectRefused(
+        await postSigned(headers, body, auth),
+        sessionId,
+        'nonce',
+        'Dispatch nonce missing or malformed',
+      );
+    }
   });
 
   it('during a rotation a worker accepts the old and the new secret', async () => {

@@ -16,11 +16,12 @@ import {
   decodeEnvelope,
   mutateSession,
   remainingMs,
-  verifyDispatch,
 } from '@mcp-cluster/cluster';
 import type {
   DispatchEnvelope,
   DispatchFailure,
+  DispatchRefusal,
+  DispatchVerifier,
   SessionPatch,
   SessionStore,
 } from '@mcp-cluster/cluster';
@@ -69,10 +70,10 @@ export interface DispatcherOptions {
   readonly bodyLimitBytes: number;
   readonly maxJsonDepth: number;
   /**
-   * Dispatch secrets (dispatch-auth.ts in @mcp-cluster/cluster): a dispatch runs only when
-   * one of them signed it. Several while a secret rotates.
+   * The dispatch gate (dispatch-auth.ts in @mcp-cluster/cluster): a dispatch runs only when
+   * one of the cluster's secrets signed it, recently, and no worker ran its nonce before.
    */
-  readonly secrets: readonly string[];
+  readonly verifier: DispatchVerifier;
   readonly onError: (err: unknown, what: string) => void;
 }
 
@@ -112,13 +113,14 @@ class DispatchReply {
     this.res.writeHead(202).end();
   }
 
-  fail(status: number, code: number, message: string): void {
+  fail(status: number, code: number, message: string, reason?: DispatchRefusal): void {
     if (!this.open) return;
     if (this.streaming) {
       this.res.destroy();
       return;
     }
-    const body: DispatchFailure = { error: { code, message } };
+    const body: DispatchFailure =
+      reason === undefined ? { error: { code, message } } : { error: { code, message }, reason };
     this.res.writeHead(status, { 'content-type': JSON_TYPE }).end(JSON.stringify(body));
   }
 
@@ -226,10 +228,14 @@ export class Dispatcher {
     if (text === undefined) {
       return reply.fail(413, RpcError.PayloadTooLarge.code, RpcError.PayloadTooLarge.message);
     }
-    // Only a gateway knows the secret: the envelope's principal is not taken on trust.
-    if (!verifyDispatch(this.o.secrets, req.headers, text)) {
-      this.o.onError(new Error('dispatch signature missing or invalid'), 'dispatch refused');
-      return reply.fail(401, RpcError.Unauthorized.code, 'Dispatch signature missing or invalid');
+    // Only a gateway knows the secret: the envelope's principal is not taken on trust. And a
+    // signed dispatch runs once: a captured one sent again (a replay) runs nothing.
+    const auth = await this.o.verifier.verify(req.headers, text);
+    if (!auth.ok) {
+      this.o.onError(new Error(auth.message), 'dispatch refused');
+      return auth.reason === 'replay-check-unavailable'
+        ? reply.fail(503, RpcError.Unavailable.code, auth.message, auth.reason)
+        : reply.fail(401, RpcError.Unauthorized.code, auth.message, auth.reason);
     }
     let envelope: DispatchEnvelope;
     try {

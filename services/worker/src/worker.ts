@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import {
   BusEventType,
   DISPATCH_PATH,
+  DispatchVerifier,
   HEALTH_PATH,
   clientRequestIdPrefix,
   createBusChangeFeed,
@@ -104,10 +105,15 @@ export async function startWorker(
 
     const dispatcher = new Dispatcher({
       workerId: id,
-      secrets:
-        config.dispatchSecrets.length > 0
-          ? config.dispatchSecrets
-          : [await state.sharedDispatchSecret()],
+      verifier: new DispatchVerifier({
+        secrets:
+          config.dispatchSecrets.length > 0
+            ? config.dispatchSecrets
+            : [await state.sharedDispatchSecret()],
+        nonces: state.dispatchNonces,
+        validityMs: config.dispatchSignatureValidityMs,
+        clockSkewMs: config.dispatchClockSkewMs,
+      }),
       engine,
       sessions: state.sessions,
       bodyLimitBytes: config.bodyLimitBytes,

@@ -3,6 +3,7 @@ export {
   BUS_EVENT_TYPES,
   BusEventType,
   DEFAULT_SUBJECT_PREFIX,
+  MAX_REVOKED_IDS,
   busEventSchemas,
   subjectFor,
   subjectOf,

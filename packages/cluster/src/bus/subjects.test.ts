@@ -21,6 +21,7 @@ describe('subjects', () => {
       'mcp.session.deliver.s1',
       'mcp.session.cancel.s1',
       'mcp.session.ended.s1',
+      'mcp.credential.revoked',
     ]);
     expect(subjectFor('t.x', 'session.deliver')).toBe('t.x.session.deliver.*');
     expect(subjectOf('mcp', { type: 'session.cancel', sessionId: 'a.b', requestId: 1 })).toBe(
@@ -64,5 +65,12 @@ describe('subjects', () => {
         requestId: 1.5,
       }).success,
     ).toBe(false);
+    const revoked = busEventSchemas['credential.revoked'];
+    expect(revoked.safeParse({ type: 'credential.revoked', ids: ['token:abc'] }).success).toBe(
+      true,
+    );
+    for (const ids of [[], [''], Array.from({ length: 17 }, (_, i) => `apikey:${i}`)]) {
+      expect(revoked.safeParse({ type: 'credential.revoked', ids }).success).toBe(false);
+    }
   });
 });

@@ -21,6 +21,11 @@ export const BusEventType = {
   SessionCancel: 'session.cancel',
   /** A session was ended (DELETE) through some gateway: the others end its streams. */
   SessionEnded: 'session.ended',
+  /**
+   * A credential was revoked (token service, API key): every gateway re-checks the open
+   * connections it holds with it. Carries non-secret identifiers only (`token:<jti>`, …).
+   */
+  CredentialRevoked: 'credential.revoked',
 } as const;
 export type BusEventType = (typeof BusEventType)[keyof typeof BusEventType];
 
@@ -34,6 +39,8 @@ export const SESSION_EVENT_TYPES: ReadonlySet<BusEventType> = new Set([
 ]);
 
 const id = z.string().min(1).max(512);
+/** Identifiers one credential.revoked event may carry. */
+export const MAX_REVOKED_IDS = 16;
 const workerId = id;
 const sessionId = id;
 const requestId = z.union([z.string(), z.number().int()]);
@@ -79,6 +86,10 @@ export const busEventSchemas = {
   [BusEventType.SessionEnded]: z.object({
     type: z.literal(BusEventType.SessionEnded),
     sessionId,
+  }),
+  [BusEventType.CredentialRevoked]: z.object({
+    type: z.literal(BusEventType.CredentialRevoked),
+    ids: z.array(id).min(1).max(MAX_REVOKED_IDS),
   }),
   [BusEventType.SessionCancel]: z.object({
     type: z.literal(BusEventType.SessionCancel),

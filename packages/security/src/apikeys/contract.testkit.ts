@@ -125,16 +125,18 @@ export function describeApiKeyStoreContract(
     it('a key revoked through one instance is refused through the other at once', async () => {
       const { key, record } = await h.store.create({ principal: 'alice', roles: ['reader'] });
       const provider = apiKeyProvider({ store: h.other, cacheMs: 0, now: h.now });
-      expect(await provider.authenticate(bearer(key))).toEqual({
-        type: 'authenticated',
-        principal: {
-          id: 'alice',
-          kind: 'user',
-          roles: ['reader'],
-          claims: { apiKeyId: record.id },
-        },
+      const accepted = await provider.authenticate(bearer(key));
+      expect(accepted.type === 'authenticated' ? accepted.principal : accepted).toEqual({
+        id: 'apikey:alice',
+        kind: 'user',
+        roles: ['reader'],
+        claims: { apiKeyId: record.id },
       });
+      // Connections opened with it find the revocation too (their re-check reads the store).
+      const credential = accepted.type === 'authenticated' ? accepted.credential : undefined;
+      expect(await credential?.isRevoked?.()).toBe(false);
       expect(await h.store.revoke(record.id)).toBe(true);
+      expect(await credential?.isRevoked?.()).toBe(true);
       expect(await provider.authenticate(bearer(key))).toMatchObject({
         type: 'rejected',
         status: 401,

@@ -46,8 +46,9 @@ describe('apiKeyProvider', () => {
       kind: 'service',
       roles: ['tools:call'],
     });
+    // The record's principal name, in the apikey namespace (principal-ids.ts).
     const principal = {
-      id: 'deployer',
+      id: 'apikey:deployer',
       kind: 'service',
       roles: ['tools:call'],
       claims: { apiKeyId: record.id },
@@ -59,7 +60,12 @@ describe('apiKeyProvider', () => {
       { headers: { 'X-Api-Key': ` ${key} ` } },
       { headers: { authorization: `Bearer ${key}`, 'x-api-key': key } },
     ]) {
-      expect(await provider.authenticate(req)).toEqual({ type: 'authenticated', principal });
+      const r = await provider.authenticate(req);
+      expect(r.type === 'authenticated' ? r.principal : r).toEqual(principal);
+      expect(r.type === 'authenticated' ? r.credential : undefined).toMatchObject({
+        key: `apikey:${record.id}`,
+        revocationIds: [`apikey:${record.id}`],
+      });
     }
   });
 
@@ -84,7 +90,7 @@ describe('apiKeyProvider', () => {
     ]);
     expect(await chain.authenticate(bearer(token))).toMatchObject({
       type: 'authenticated',
-      principal: { id: 's' },
+      principal: { id: 'static:s' },
     });
   });
 
@@ -173,6 +179,41 @@ describe('apiKeyProvider', () => {
     expect(err).toBeInstanceOf(AuthnError);
     expect(err).toMatchObject({ name: 'AuthnError', kind: 'keys_unavailable', cause: down });
     expect((err as Error).message).not.toContain(key);
+  });
+
+  it('describes the key for open connections: expiry, revocation id, a re-read past the cache', async () => {
+    const { clock, store, provider } = setup();
+    const expiresAt = clock.now() + 60_000;
+    const { key, record } = await store.create({ principal: 'a', expiresAt });
+    const r = await provider.authenticate(bearer(key));
+    if (r.type !== 'authenticated' || r.credential === undefined) throw new Error('no credential');
+    const { credential } = r;
+    expect(credential).toMatchObject({
+      key: `apikey:${record.id}`,
+      expiresAt,
+      revocationIds: [`apikey:${record.id}`],
+    });
+    // Nothing secret in it.
+    expect(JSON.stringify(credential)).not.toContain(key.slice(18));
+    const gets = store.gets;
+    expect(await credential.isRevoked?.()).toBe(false);
+    await store.revoke(record.id);
+    // The cache still answers requests; the re-check reads the store.
+    expect(await credential.isRevoked?.()).toBe(true);
+    expect(store.gets).toBe(gets + 2);
+    expect((await provider.authenticate(bearer(key))).type).toBe('authenticated');
+    // Once found revoked, the provider forgets its cached record: requests are refused at once.
+    credential.forget?.();
+    expect(await provider.authenticate(bearer(key))).toEqual(INVALID);
+  });
+
+  it('a re-check that cannot read the store rejects (keys_unavailable)', async () => {
+    const { store, provider } = setup();
+    const { key } = await store.create({ principal: 'a' });
+    const r = await provider.authenticate(bearer(key));
+    store.failure = new Error('down');
+    const check = r.type === 'authenticated' ? r.credential?.isRevoked?.() : undefined;
+    await expect(check).rejects.toMatchObject({ kind: 'keys_unavailable' });
   });
 
   it('refuses a cache time outside 0..1000 ms at construction', () => {

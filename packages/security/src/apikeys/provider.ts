@@ -4,6 +4,7 @@
  * takes other bearer tokens.
  */
 import type { Principal } from '../principal.js';
+import { principalId } from '../principal-ids.js';
 import { AuthnError } from '../authn/errors.js';
 import {
   authorizationCredentials,
@@ -13,6 +14,7 @@ import {
   type AuthProvider,
   type AuthRequest,
   type AuthResult,
+  type CredentialInfo,
 } from '../authn/types.js';
 import { hashSecret, looksLikeApiKey, parseApiKey, secretMatches } from './format.js';
 import type { ApiKeyStore, StoredApiKey } from './store.js';
@@ -46,8 +48,17 @@ const DECOY_HASH = hashSecret('decoy');
 interface CacheEntry {
   readonly stored: StoredApiKey;
   readonly principal: Principal;
+  readonly credential: CredentialInfo;
   readonly until: number;
 }
+
+/** An API key provider; `forget` drops a key's cached record (it was found revoked). */
+export interface ApiKeyProvider extends AuthProvider {
+  forget(id: string): void;
+}
+
+/** The identifier a revocation of an API key carries (its id, never the secret). */
+export const apiKeyRevocationId = (id: string): string => `apikey:${id}`;
 
 function resolveOptions(options: ApiKeyProviderOptions) {
   const cacheMs = options.cacheMs ?? DEFAULT_API_KEY_CACHE_MS;
@@ -80,23 +91,22 @@ function presentedKey(req: AuthRequest): Presented | undefined {
   return key === undefined ? undefined : { key };
 }
 
+/** The key's principal: `apikey:<the principal name of its record>` (principal-ids.ts). */
 function principalOf(stored: StoredApiKey): Principal {
   return Object.freeze({
-    id: stored.principal,
+    id: principalId.apiKey(stored.principal),
     kind: stored.kind,
     roles: Object.freeze([...stored.roles]),
     claims: Object.freeze({ apiKeyId: stored.id }),
   });
 }
 
-export function apiKeyProvider(options: ApiKeyProviderOptions): AuthProvider {
+export function apiKeyProvider(options: ApiKeyProviderOptions): ApiKeyProvider {
   const { store, cacheMs, now, name } = resolveOptions(options);
   const cache = new Map<string, CacheEntry>();
 
-  async function lookup(id: string, at: number): Promise<StoredApiKey | undefined> {
-    const hit = cache.get(id);
-    if (hit !== undefined && hit.until > at) return hit.stored;
-    cache.delete(id);
+  /** The stored record, from the store itself (never the cache). */
+  async function read(id: string): Promise<StoredApiKey | undefined> {
     try {
       return await store.get(id);
     } catch (cause) {
@@ -107,22 +117,55 @@ export function apiKeyProvider(options: ApiKeyProviderOptions): AuthProvider {
     }
   }
 
-  function remember(stored: StoredApiKey, at: number): Principal {
+  async function lookup(id: string, at: number): Promise<StoredApiKey | undefined> {
+    const hit = cache.get(id);
+    if (hit !== undefined && hit.until > at) return hit.stored;
+    cache.delete(id);
+    return read(id);
+  }
+
+  /**
+   * What open connections need to follow the key: its expiry, and a re-read of its record
+   * (past the cache) that finds it revoked, removed or replaced.
+   */
+  function credentialOf(stored: StoredApiKey): CredentialInfo {
+    const key = apiKeyRevocationId(stored.id);
+    return Object.freeze({
+      key,
+      expiresAt: stored.expiresAt,
+      revocationIds: Object.freeze([key]),
+      isRevoked: async () => {
+        const now = await read(stored.id);
+        return (
+          now === undefined || now.revokedAt !== undefined || now.secretHash !== stored.secretHash
+        );
+      },
+      forget: () => cache.delete(stored.id),
+    });
+  }
+
+  function remember(stored: StoredApiKey, at: number): CacheEntry {
     const hit = cache.get(stored.id);
-    if (hit !== undefined && hit.stored === stored) return hit.principal;
-    const principal = principalOf(stored);
+    if (hit !== undefined && hit.stored === stored) return hit;
+    const entry = {
+      stored,
+      principal: principalOf(stored),
+      credential: credentialOf(stored),
+      until: at + cacheMs,
+    };
     if (cacheMs > 0) {
       if (cache.size >= MAX_CACHED_API_KEYS) {
         const oldest = cache.keys().next();
         if (oldest.done !== true) cache.delete(oldest.value);
       }
-      cache.set(stored.id, { stored, principal, until: at + cacheMs });
+      cache.set(stored.id, entry);
     }
-    return principal;
+    return entry;
   }
 
   return {
     name,
+    forget: (id) => void cache.delete(id),
     challenge: 'Bearer',
     async authenticate(req): Promise<AuthResult> {
       const presented = presentedKey(req);
@@ -143,7 +186,8 @@ export function apiKeyProvider(options: ApiKeyProviderOptions): AuthProvider {
       ) {
         return rejected(401, INVALID_REASON, INVALID);
       }
-      return { type: 'authenticated', principal: remember(stored, at) };
+      const { principal, credential } = remember(stored, at);
+      return { type: 'authenticated', principal, credential };
     },
   };
 }

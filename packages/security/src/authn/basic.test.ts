@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { basicProvider } from './basic.js';
 import { AuthnError } from './errors.js';
-import { hashPassword, parseScryptHash, verifyPassword, type ScryptParams } from './password.js';
+import {
+  hashPassword,
+  parseScryptHash,
+  verifyPassword,
+  type ParsedScryptHash,
+  type ScryptParams,
+} from './password.js';
 
 /** Cheap parameters: tests check behaviour, not cost. */
 const FAST: ScryptParams = { N: 2 ** 10, r: 8, p: 1 };
@@ -59,10 +65,10 @@ describe('basicProvider', () => {
     const provider = await makeProvider();
     expect(await provider.authenticate(basic('alice:correct horse'))).toEqual({
       type: 'authenticated',
-      principal: { id: 'alice', kind: 'user', roles: ['admin'] },
+      principal: { id: 'basic:alice', kind: 'user', roles: ['admin'] },
     });
     const bob = await provider.authenticate(basic('bob:pä:ss'));
-    expect(bob.type === 'authenticated' && bob.principal.id).toBe('bob');
+    expect(bob.type === 'authenticated' && bob.principal.id).toBe('basic:bob');
   });
 
   it('rejects a wrong password and an unknown user identically', async () => {
@@ -89,6 +95,44 @@ describe('basicProvider', () => {
     const known = await time('alice:wrong');
     const unknown = await time('nobody:wrong');
     expect(unknown).toBeGreaterThan(known / 10);
+  });
+
+  it("verifies an unknown user against a decoy with the costliest user's parameters", async () => {
+    // The strongest user is neither first nor last; r and p count as much as N.
+    const users = [
+      { username: 'cheap', params: FAST },
+      { username: 'strong', params: { N: 2 ** 11, r: 8, p: 2 } },
+      { username: 'wide', params: { N: 2 ** 12, r: 2, p: 1 } },
+    ];
+    const seen: ParsedScryptHash[] = [];
+    const provider = basicProvider({
+      users: await Promise.all(
+        users.map(async (u) => ({
+          username: u.username,
+          hash: await hashPassword('pw', u.params),
+          roles: [],
+        })),
+      ),
+      verify: (password, stored) => {
+        seen.push(stored);
+        return verifyPassword(password, stored);
+      },
+    });
+    expect((await provider.authenticate(basic('nobody:pw'))).type).toBe('rejected');
+    expect((await provider.authenticate(basic('cheap:wrong'))).type).toBe('rejected');
+    expect(seen.map((s) => s.params)).toEqual([{ N: 2 ** 11, r: 8, p: 2 }, FAST]);
+    const [decoy] = seen;
+    expect(decoy?.hash).toHaveLength(32);
+    expect(decoy?.salt).toHaveLength(16);
+  });
+
+  it('says which requests cost a hash: well-formed Basic credentials only', async () => {
+    const provider = await makeProvider();
+    expect(provider.costly?.(basic('alice:x'))).toBe(true);
+    expect(provider.costly?.(basic('nobody:x'))).toBe(true);
+    expect(provider.costly?.(basic('no-colon'))).toBe(false);
+    expect(provider.costly?.({ headers: { authorization: 'Bearer x.y.z' } })).toBe(false);
+    expect(provider.costly?.({ headers: {} })).toBe(false);
   });
 
   it('rejects malformed Basic credentials with 401 and the challenge', async () => {

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../principal.js';
+import { principalId } from '../principal-ids.js';
 import { AuthnError } from './errors.js';
-import { parseScryptHash, verifyPassword, type ParsedScryptHash } from './password.js';
+import {
+  parseScryptHash,
+  verifyPassword,
+  type ParsedScryptHash,
+  type ScryptParams,
+} from './password.js';
 import {
   authorizationCredentials,
   quoteParam,
@@ -23,6 +29,8 @@ export interface BasicOptions {
   /** The realm in the `WWW-Authenticate: Basic` challenge; defaults to DEFAULT_BASIC_REALM. */
   readonly realm?: string;
   readonly name?: string;
+  /** The password check (default verifyPassword); tests observe it. */
+  readonly verify?: (password: string, stored: ParsedScryptHash) => Promise<boolean>;
 }
 
 export const DEFAULT_BASIC_REALM = 'mcp-cluster';
@@ -51,10 +59,37 @@ function decodeCredentials(encoded: string): { user: string; password: string } 
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** scrypt's work grows with N * r * p (memory and time alike). */
+const cost = ({ N, r, p }: ScryptParams): number => N * r * p;
+
 /**
- * HTTP Basic (RFC 7617) against scrypt hashes from configuration. An unknown user runs the
- * same scrypt work against a random decoy hash, so the response time does not tell which
- * usernames exist; both failures give the same reason.
+ * A hash no password matches (random bytes) with the costliest parameters and longest key
+ * of the configured ones: an unknown user never verifies faster than any real one.
+ */
+function decoyHash(records: Iterable<UserRecord>): ParsedScryptHash {
+  let strongest: ParsedScryptHash | undefined;
+  for (const { stored } of records) {
+    if (
+      strongest === undefined ||
+      cost(stored.params) > cost(strongest.params) ||
+      (cost(stored.params) === cost(strongest.params) && stored.hash.length > strongest.hash.length)
+    ) {
+      strongest = stored;
+    }
+  }
+  if (strongest === undefined) throw new AuthnError('config', 'basicProvider: no users configured');
+  return Object.freeze({
+    params: strongest.params,
+    salt: randomBytes(strongest.salt.length),
+    hash: randomBytes(strongest.hash.length),
+  });
+}
+
+/**
+ * HTTP Basic (RFC 7617) against scrypt hashes from configuration; the principal is
+ * `basic:<username>` (principal-ids.ts). An unknown user runs the
+ * scrypt work of the costliest configured user against a random decoy hash, so the response
+ * time does not tell which usernames exist; both failures give the same reason.
  */
 export function basicProvider(options: BasicOptions): AuthProvider {
   if (options.users.length === 0) {
@@ -77,24 +112,24 @@ export function basicProvider(options: BasicOptions): AuthProvider {
       });
     }
     const principal: Principal = Object.freeze({
-      id: user.username,
+      id: principalId.basic(user.username),
       kind: 'user',
       roles: Object.freeze([...user.roles]),
     });
     users.set(user.username, { stored, principal });
   }
-  // Same cost as the first configured user; random bytes match no password.
-  const first = users.values().next().value as UserRecord;
-  const decoy: ParsedScryptHash = Object.freeze({
-    params: first.stored.params,
-    salt: randomBytes(first.stored.salt.length),
-    hash: randomBytes(first.stored.hash.length),
-  });
+  const decoy = decoyHash(users.values());
+  const verify = options.verify ?? verifyPassword;
   const challenge = `Basic realm=${quoteParam(options.realm ?? DEFAULT_BASIC_REALM)}, charset="UTF-8"`;
 
   return {
     name: options.name ?? 'basic',
     challenge,
+    // Well-formed credentials are hashed; malformed ones are refused without it.
+    costly(req): boolean {
+      const encoded = authorizationCredentials(req, 'basic');
+      return encoded !== undefined && decodeCredentials(encoded) !== undefined;
+    },
     async authenticate(req): Promise<AuthResult> {
       const encoded = authorizationCredentials(req, 'basic');
       if (encoded === undefined) return SKIP;
@@ -103,7 +138,7 @@ export function basicProvider(options: BasicOptions): AuthProvider {
         return rejected(401, 'malformed basic credentials', challenge);
       }
       const record = users.get(credentials.user);
-      const ok = await verifyPassword(credentials.password, record?.stored ?? decoy);
+      const ok = await verify(credentials.password, record?.stored ?? decoy);
       if (!ok || record === undefined) return rejected(401, 'invalid credentials', challenge);
       return { type: 'authenticated', principal: record.principal };
     },

@@ -19,6 +19,8 @@ export function chainProviders(providers: readonly AuthProvider[]): AuthProvider
       }
       return SKIP;
     },
+    costly: (req: Parameters<AuthProvider['authenticate']>[0]): boolean =>
+      list.some((p) => p.costly?.(req) === true),
   };
   return challenge === undefined ? base : { ...base, challenge };
 }

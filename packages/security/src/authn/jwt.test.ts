@@ -63,10 +63,37 @@ describe('jwtProvider (static keys)', () => {
     const result = await provider.authenticate(bearer(token));
     expect(result.type).toBe('authenticated');
     if (result.type !== 'authenticated') return;
-    expect(result.principal.id).toBe('alice');
+    expect(result.principal.id).toBe(`jwt:${ISSUER}#alice`);
     expect(result.principal.kind).toBe('user');
     expect([...result.principal.roles].sort()).toEqual(['admin', 'ops', 'tools:read']);
     expect(result.principal.claims?.['iss']).toBe(ISSUER);
+  });
+
+  it('namespaces the principal id by issuer: a sub spelled like another id stays a JWT sub', async () => {
+    const pair = await keyPair('k1');
+    const provider = staticProvider(pair);
+    for (const sub of ['static:ops', 'basic:alice', 'jwt:https://other#x', 'a#b']) {
+      const result = await provider.authenticate(bearer(await sign(pair, { sub })));
+      expect(result.type === 'authenticated' && result.principal.id).toBe(`jwt:${ISSUER}#${sub}`);
+    }
+  });
+
+  it('gives open connections the token exp (no revocation: an outside issuer)', async () => {
+    const pair = await keyPair('k1');
+    const provider = staticProvider(pair);
+    const exp = Math.floor(Date.now() / 1000) + 120;
+    const token = await sign(pair, {}, (j) => j.setExpirationTime(exp));
+    const result = await provider.authenticate(bearer(token));
+    const credential = result.type === 'authenticated' ? result.credential : undefined;
+    expect(credential?.expiresAt).toBe(exp * 1000);
+    expect(credential?.isRevoked).toBeUndefined();
+    expect(credential?.key).toMatch(/^jwt:[A-Za-z0-9_-]{43}$/);
+    expect(credential?.key).not.toContain(token);
+    // Two tokens, two keys; the same token, the same key (connections share its timer).
+    const again = await provider.authenticate(bearer(token));
+    expect(again.type === 'authenticated' ? again.credential?.key : '').toBe(credential?.key);
+    const other = await provider.authenticate(bearer(await sign(pair, { sub: 'bob' })));
+    expect(other.type === 'authenticated' ? other.credential?.key : '').not.toBe(credential?.key);
   });
 
   it('honours custom roles/scope claim names and a space-separated roles claim', async () => {
@@ -213,6 +240,9 @@ describe('jwtProvider (static keys)', () => {
     expect(() => jwtProvider({ ...base, algorithms: ['none'] })).toThrow(AuthnError);
     expect(() => jwtProvider({ ...base, algorithms: ['NONE', 'ES256'] })).toThrow(/none/);
     expect(() => jwtProvider({ ...base, algorithms: [] })).toThrow(/allow-list/);
+    expect(() =>
+      jwtProvider({ ...base, issuer: 'https://idp.example/#x', algorithms: ['ES256'] }),
+    ).toThrow(/issuer must not contain "#"/);
     expect(() => jwtProvider({ ...base, algorithms: ['ES256'], jwksUrl: 'https://x/j' })).toThrow(
       /exactly one/,
     );
@@ -281,7 +311,7 @@ describe('jwtProvider (JWKS URL)', () => {
 
     state.keys = [k2.jwk]; // rotation at the issuer
     const result = await provider.authenticate(bearer(await sign(k2, { sub: 'bob' })));
-    expect(result.type === 'authenticated' && result.principal.id).toBe('bob');
+    expect(result.type === 'authenticated' && result.principal.id).toBe(`jwt:${ISSUER}#bob`);
     expect(state.fetches).toBe(2);
 
     // The rotated-out key no longer verifies once the set is refetched.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -10,6 +11,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { Principal, PrincipalKind } from '../principal.js';
+import { principalId } from '../principal-ids.js';
 import { AuthnError } from './errors.js';
 import {
   authorizationCredentials,
@@ -18,6 +20,7 @@ import {
   SKIP,
   type AuthProvider,
   type AuthResult,
+  type CredentialInfo,
 } from './types.js';
 
 /** A verification key given in configuration instead of a JWKS URL. */
@@ -113,6 +116,8 @@ function resolveOptions(options: JwtOptions) {
     throw new AuthnError('config', `jwtProvider: ${message}`);
   };
   if (options.issuer === '') fail('issuer is empty');
+  // Principal ids are `jwt:<iss>#<sub>`; an issuer identifier has no fragment anyway.
+  if (options.issuer.includes('#')) fail('issuer must not contain "#"');
   const audience =
     typeof options.audience === 'string' ? [options.audience] : [...options.audience];
   if (audience.length === 0 || audience.some((a) => a === '')) fail('audience is empty');
@@ -205,7 +210,8 @@ function stringsClaim(payload: JWTPayload, claim: string): string[] {
  * Bearer JWT provider (OAuth 2.1 resource server). Skips requests without a Bearer token
  * and Bearer tokens that are not JWS compact serializations (so a static-token provider
  * later in the chain can take them); verifies signature, alg allow-list, iss, aud, exp
- * (required) and nbf; maps `sub` to the principal id and roles ∪ scopes to its roles.
+ * (required) and nbf; the principal id is `jwt:<iss>#<sub>` (principal-ids.ts: another
+ * provider's principal of the same name is someone else) and roles ∪ scopes its roles.
  */
 export function jwtProvider(input: JwtOptions): AuthProvider {
   const options = resolveOptions(input);
@@ -279,12 +285,21 @@ export function jwtProvider(input: JwtOptions): AuthProvider {
         ...stringsClaim(payload, options.scopeClaim),
       ]);
       const principal: Principal = Object.freeze({
-        id: payload.sub,
+        id: principalId.jwt(options.issuer, payload.sub),
         kind: options.principalKind(payload),
         roles: Object.freeze([...roles]),
         claims: Object.freeze({ ...payload }),
       });
-      return { type: 'authenticated', principal };
+      // Connections opened with the token end at its own `exp` (required above); an outside
+      // issuer's token cannot be revoked here.
+      const credential: CredentialInfo | undefined =
+        typeof payload.exp === 'number'
+          ? {
+              key: `jwt:${createHash('sha256').update(token).digest('base64url')}`,
+              expiresAt: payload.exp * 1000,
+            }
+          : undefined;
+      return { type: 'authenticated', principal, credential };
     },
   };
 }

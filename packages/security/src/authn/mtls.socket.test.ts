@@ -160,7 +160,7 @@ describe('mtlsProvider over node:https (requireClientCert: false)', () => {
     expect(reply.body.result).toEqual({
       type: 'authenticated',
       principal: {
-        id: 'worker-1',
+        id: 'mtls:worker-1',
         kind: 'service',
         roles: ['worker'],
         claims: {
@@ -179,12 +179,12 @@ describe('mtlsProvider over node:https (requireClientCert: false)', () => {
   it('maps by fingerprint and by SAN (DNS compared case-insensitively)', async () => {
     const byFingerprint = await call(lenient.port, '/rules', pinned);
     expect(byFingerprint.body.result.principal).toMatchObject({
-      id: 'pinned-svc',
+      id: 'mtls:pinned-svc',
       kind: 'user',
       roles: ['admin'],
     });
     const bySan = await call(lenient.port, '/rules', reporter);
-    expect(bySan.body.result.principal).toMatchObject({ id: 'reporter', roles: [] });
+    expect(bySan.body.result.principal).toMatchObject({ id: 'mtls:reporter', roles: [] });
     expect(bySan.body.peer?.subjectAltNames).toEqual([
       'DNS:reporter.internal',
       'IP Address:0:0:0:0:0:0:0:1',
@@ -235,10 +235,10 @@ describe('mtlsProvider over node:https (requireClientCert: false)', () => {
     expect((await call(lenient.port, '/cn', twoNames)).status).toBe(403);
   });
 
-  it('maps any trusted certificate to cert:<CN> with fromCommonName', async () => {
+  it('maps any trusted certificate to mtls:cn:<CN> with fromCommonName', async () => {
     const reply = await call(lenient.port, '/cn', stranger);
     expect(reply.body.result.principal).toMatchObject({
-      id: 'cert:stranger',
+      id: 'mtls:cn:stranger',
       kind: 'service',
       roles: ['client'],
     });
@@ -250,7 +250,7 @@ describe('mtlsProvider over node:https (requireClientCert: true)', () => {
   it('serves a trusted certificate', async () => {
     const reply = await call(strict.port, '/rules', worker);
     expect(reply.status).toBe(200);
-    expect(reply.body.result.principal?.id).toBe('worker-1');
+    expect(reply.body.result.principal?.id).toBe('mtls:worker-1');
     expect(reply.body.peer?.fingerprint256).toBe(new X509Certificate(worker.cert).fingerprint256);
   });
 

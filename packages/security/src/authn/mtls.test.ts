@@ -64,7 +64,7 @@ describe('mtlsProvider', () => {
     expect(result).toEqual({
       type: 'authenticated',
       principal: {
-        id: 'acme-workers',
+        id: 'mtls:acme-workers',
         kind: 'service',
         roles: ['worker'],
         claims: { certSubject: subject, certFingerprint: FP_A },
@@ -73,7 +73,7 @@ describe('mtlsProvider', () => {
     expect(Object.isFrozen(result.type === 'authenticated' && result.principal)).toBe(true);
     // O matches but OU differs: the first rule does not apply, the CN rule does.
     expect(await idOf(peer({ subject: { O: 'acme', OU: 'other', CN: 'worker-1' } }))).toBe(
-      'worker-1',
+      'mtls:worker-1',
     );
     expect(await idOf(peer({ subject: { CN: 'Worker-1' } }))).toBe('rejected');
   });
@@ -85,23 +85,23 @@ describe('mtlsProvider', () => {
     const plus = mtlsProvider({
       subjects: [{ match: { CN: 'a+b' }, principal: { id: 'ab', roles: [] } }],
     });
-    expect(await idOf(peer({ subject: { CN: 'a\\+b' } }), plus)).toBe('ab');
+    expect(await idOf(peer({ subject: { CN: 'a\\+b' } }), plus)).toBe('mtls:ab');
     expect(await idOf(peer({ subject: { CN: 'a+b' } }), plus)).toBe('rejected');
   });
 
   it('maps by fingerprint in any notation', async () => {
-    expect(await idOf(peer({ fingerprint256: FP_B }))).toBe('pin');
-    expect(await idOf(peer({ fingerprint256: FP_B.toLowerCase() }))).toBe('pin');
+    expect(await idOf(peer({ fingerprint256: FP_B }))).toBe('mtls:pin');
+    expect(await idOf(peer({ fingerprint256: FP_B.toLowerCase() }))).toBe('mtls:pin');
   });
 
   it('maps by SAN: type-prefixed, DNS case-insensitive, IPv6 canonical', async () => {
     const san = (...names: string[]) => peer({ subjectAltNames: names });
-    expect(await idOf(san('DNS:a.example', 'URI:spiffe://acme/reporter'))).toBe('reporter');
+    expect(await idOf(san('DNS:a.example', 'URI:spiffe://acme/reporter'))).toBe('mtls:reporter');
     expect(await idOf(san('URI:spiffe://acme/Reporter'))).toBe('rejected');
-    expect(await idOf(san('DNS:svc.internal'))).toBe('svc');
-    expect(await idOf(san('IP Address:2001:DB8:0:0:0:0:0:1'))).toBe('v6');
-    expect(await idOf(san('IP Address:0:0:0:0:0:FFFF:A00:1'))).toBe('mapped');
-    expect(await idOf(san('IP Address:10.0.0.1'))).toBe('v4');
+    expect(await idOf(san('DNS:svc.internal'))).toBe('mtls:svc');
+    expect(await idOf(san('IP Address:2001:DB8:0:0:0:0:0:1'))).toBe('mtls:v6');
+    expect(await idOf(san('IP Address:0:0:0:0:0:FFFF:A00:1'))).toBe('mtls:mapped');
+    expect(await idOf(san('IP Address:10.0.0.1'))).toBe('mtls:v4');
     expect(await idOf(san('IP Address:10.0.0.10'))).toBe('rejected');
     // The same text under another type is another name.
     expect(await idOf(san('email:svc.internal', 'URI:DNS:svc.internal'))).toBe('rejected');
@@ -115,7 +115,7 @@ describe('mtlsProvider', () => {
     });
   });
 
-  it('falls back to cert:<CN> after the rules, refusing unusable CNs', async () => {
+  it('falls back to mtls:cn:<CN> after the rules, refusing unusable CNs', async () => {
     const withCn = mtlsProvider({
       ...options,
       fromCommonName: { kind: 'user', roles: ['guest'] },
@@ -125,8 +125,9 @@ describe('mtlsProvider', () => {
       type: 'authenticated',
       principal: { id: `${MTLS_CN_PRINCIPAL_PREFIX}alice`, kind: 'user', roles: ['guest'] },
     });
-    expect(await idOf(peer({ subject: { CN: 'worker-1' } }), withCn)).toBe('worker-1');
-    expect(await idOf(peer({ subject: { CN: 'a\\+b' } }), withCn)).toBe('cert:a+b');
+    expect(MTLS_CN_PRINCIPAL_PREFIX).toBe('mtls:cn:');
+    expect(await idOf(peer({ subject: { CN: 'worker-1' } }), withCn)).toBe('mtls:worker-1');
+    expect(await idOf(peer({ subject: { CN: 'a\\+b' } }), withCn)).toBe('mtls:cn:a+b');
     const unusable: Record<string, string>[] = [
       {},
       { CN: 'alice+mallory' },
@@ -154,6 +155,8 @@ describe('mtlsProvider', () => {
       { subjects: [{ match: { CN: 'x' }, principal: { id: '', roles: [] } }] },
       { subjects: [{ match: { CN: 'x' }, principal: { id: 'p', kind: 'anonymous', roles: [] } }] },
       { subjects: [{ match: { CN: 'x' }, principal: { id: 'p', roles: 'admin' } }] },
+      // A rule cannot claim the ids of CN-derived principals.
+      { subjects: [{ match: { CN: 'x' }, principal: { id: 'cn:alice', roles: [] } }] },
       { fromCommonName: { kind: 'robot', roles: [] } },
     ];
     for (const config of bad) {
@@ -162,5 +165,8 @@ describe('mtlsProvider', () => {
     expect(() => mtlsProvider({ subjects: [{ match: { san: 'dns' }, principal }] })).toThrow(
       /subjects\[0\]\.match\.san/,
     );
+    expect(() =>
+      mtlsProvider({ subjects: [{ match: { CN: 'x' }, principal: { id: 'cn:x', roles: [] } }] }),
+    ).toThrow(/subjects\[0\]\.principal\.id: must not start with "cn:"/);
   });
 });

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Principal } from '../principal.js';
+import { MTLS_CN_SEGMENT, principalId } from '../principal-ids.js';
 import { splitSubjectValue } from '../tls/peer.js';
 import { AuthnError } from './errors.js';
 import { rejected, SKIP, type AuthProvider, type AuthResult, type TlsPeer } from './types.js';
@@ -23,6 +24,7 @@ export type MtlsMatch = MtlsAttributeMatch | MtlsFingerprintMatch | MtlsSanMatch
 export interface MtlsSubjectRule {
   readonly match: MtlsMatch;
   readonly principal: {
+    /** The principal's id is `mtls:<id>`; `id` must not start with `cn:` (see fromCommonName). */
     readonly id: string;
     /** Default 'service': certificates mostly identify machines. */
     readonly kind?: 'user' | 'service';
@@ -35,7 +37,7 @@ export interface MtlsOptions {
   readonly subjects?: readonly MtlsSubjectRule[];
   /**
    * Fallback for a trusted certificate no rule matches: the principal is
-   * `cert:<CN>` (MTLS_CN_PRINCIPAL_PREFIX) with these kind and roles.
+   * `mtls:cn:<CN>` (MTLS_CN_PRINCIPAL_PREFIX) with these kind and roles.
    */
   readonly fromCommonName?: {
     readonly kind: 'service' | 'user';
@@ -45,12 +47,13 @@ export interface MtlsOptions {
 }
 
 /**
- * Prefix of principals derived from a CN. It keeps `CN=alice` from becoming the same
- * principal (same grants, same rate-limit buckets) as a JWT or Basic user `alice`: any CA
- * you trust for client certificates can mint any CN, which is a weaker statement than an
- * explicit rule. Authorization rules name such principals `cert:<CN>`.
+ * Prefix of principals derived from a CN. Rule principals are `mtls:<id>`; CN-derived ones
+ * are `mtls:cn:<CN>`, and no rule id may start with `cn:`, so `CN=alice` never becomes the
+ * principal of a rule (same grants, same rate-limit buckets): any CA you trust for client
+ * certificates can mint any CN, which is a weaker statement than an explicit rule.
+ * Authorization rules name such principals `mtls:cn:<CN>`.
  */
-export const MTLS_CN_PRINCIPAL_PREFIX = 'cert:';
+export const MTLS_CN_PRINCIPAL_PREFIX = principalId.mtlsCommonName('');
 /** Longest CN accepted by fromCommonName (X.520 ub-common-name). */
 export const MAX_CN_PRINCIPAL_LENGTH = 64;
 
@@ -195,12 +198,18 @@ export function mtlsProvider(options: MtlsOptions): AuthProvider {
     if (typeof id !== 'string' || id === '') {
       throw new AuthnError('config', `${where}.id: must be a non-empty string`);
     }
+    if (id.startsWith(MTLS_CN_SEGMENT)) {
+      throw new AuthnError(
+        'config',
+        `${where}.id: must not start with "${MTLS_CN_SEGMENT}" (mtls:cn:<CN> names fromCommonName principals)`,
+      );
+    }
     if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
       throw new AuthnError('config', `${where}.roles: must be an array of strings`);
     }
     return {
       test: compileMatch(rule.match, index),
-      principal: basePrincipal(id, checkKind(kind, `${where}.kind`), roles),
+      principal: basePrincipal(principalId.mtls(id), checkKind(kind, `${where}.kind`), roles),
     };
   });
   const fallback = options.fromCommonName;
@@ -223,7 +232,7 @@ export function mtlsProvider(options: MtlsOptions): AuthProvider {
     const cn = singleAttribute(peer, 'CN');
     if (cn === undefined || cn === '' || cn.length > MAX_CN_PRINCIPAL_LENGTH) return undefined;
     if (CONTROL.test(cn)) return undefined;
-    return basePrincipal(`${MTLS_CN_PRINCIPAL_PREFIX}${cn}`, fallback.kind, fallbackRoles);
+    return basePrincipal(principalId.mtlsCommonName(cn), fallback.kind, fallbackRoles);
   }
 
   return {

@@ -17,10 +17,10 @@ describe('staticTokenProvider', () => {
     const a = await provider.authenticate(bearer(TOKEN_A));
     expect(a).toEqual({
       type: 'authenticated',
-      principal: { id: 'svc-a', kind: 'service', roles: ['reader'] },
+      principal: { id: 'static:svc-a', kind: 'service', roles: ['reader'] },
     });
     const b = await provider.authenticate({ headers: { Authorization: `bearer ${TOKEN_B}` } });
-    expect(b.type === 'authenticated' && b.principal.id).toBe('svc-b');
+    expect(b.type === 'authenticated' && b.principal.id).toBe('static:svc-b');
   });
 
   it('rejects a wrong token of the same length, and tokens of other lengths', async () => {

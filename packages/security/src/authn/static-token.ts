@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Principal } from '../principal.js';
+import { principalId } from '../principal-ids.js';
 import { AuthnError } from './errors.js';
 import {
   authorizationCredentials,
@@ -11,6 +12,7 @@ import {
 
 export interface StaticTokenEntry {
   readonly token: string;
+  /** `principal.id` is the configured name: the principal's id is `static:<id>`. */
   readonly principal: Principal;
 }
 
@@ -31,7 +33,8 @@ function digest(value: string): Buffer {
 }
 
 /**
- * Authenticates `Authorization: Bearer <token>` against configured tokens. Tokens are
+ * Authenticates `Authorization: Bearer <token>` against configured tokens; the principal is
+ * `static:<configured id>` (principal-ids.ts). Tokens are
  * compared as SHA-256 digests with timingSafeEqual, against every entry, so neither the
  * token's length nor which entry matched shows in the timing.
  */
@@ -46,8 +49,15 @@ export function staticTokenProvider(options: StaticTokenOptions): AuthProvider {
         `staticTokenProvider: token #${index} is shorter than ${MIN_STATIC_TOKEN_LENGTH} characters`,
       );
     }
+    if (entry.principal.id === '') {
+      throw new AuthnError(
+        'config',
+        `staticTokenProvider: token #${index} has an empty principal id`,
+      );
+    }
     const principal: Principal = Object.freeze({
       ...entry.principal,
+      id: principalId.static(entry.principal.id),
       roles: Object.freeze([...entry.principal.roles]),
     });
     return { digest: digest(entry.token), principal };

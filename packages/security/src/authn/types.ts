@@ -31,8 +31,40 @@ export interface TlsPeer {
   readonly serialNumber?: string;
 }
 
+/**
+ * What a provider knows about a credential it accepted that can end later: long-lived
+ * connections opened with it are closed when it does (see guard/revalidation.ts). Nothing in
+ * it is secret: it is safe to keep for as long as the connection lives.
+ */
+export interface CredentialInfo {
+  /**
+   * Names the credential: connections sharing one share its re-checks (`token:<jti>`,
+   * `apikey:<id>`, `jwt:<iss>#<jti>`).
+   */
+  readonly key: string;
+  /** Epoch milliseconds from which it is no longer valid (a JWT's `exp`, a key's expiry). */
+  readonly expiresAt?: number | undefined;
+  /**
+   * The identifiers a revocation names (`token:<jti>`, `grant:<family>`, `apikey:<id>`): a
+   * revocation event carrying one of them re-checks the credential at once.
+   */
+  readonly revocationIds?: readonly string[] | undefined;
+  /**
+   * Asks the credential's source whether it was revoked since (or removed). Absent: it cannot
+   * be revoked, only expire. Rejects when the source cannot be asked (its store is down).
+   */
+  readonly isRevoked?: (() => Promise<boolean>) | undefined;
+  /** Drops what the provider cached about it; called once it was found revoked. */
+  readonly forget?: (() => void) | undefined;
+}
+
 export type AuthResult =
-  | { readonly type: 'authenticated'; readonly principal: Principal }
+  | {
+      readonly type: 'authenticated';
+      readonly principal: Principal;
+      /** Present when the credential can expire or be revoked. */
+      readonly credential?: CredentialInfo | undefined;
+    }
   /** This provider does not apply: no credential of its kind was presented. */
   | { readonly type: 'skip' }
   | {
@@ -55,6 +87,12 @@ export interface AuthProvider {
    * caller's (misconfiguration, JWKS endpoint unreachable), which the transport maps to 5xx.
    */
   authenticate(req: AuthRequest): Promise<AuthResult>;
+  /**
+   * True when authenticating `req` runs a deliberately slow check (a password hash): the
+   * admission then reserves the attempt in the lockout before calling `authenticate`, so a
+   * storm of wrong guesses costs at most the lockout threshold in checks. Absent: false.
+   */
+  costly?(req: AuthRequest): boolean;
 }
 
 /** Reads one header, case-insensitively (Node lowercases, other callers may not). */

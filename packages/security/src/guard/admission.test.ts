@@ -9,6 +9,7 @@ import { MemoryLockoutStore, MemoryRateLimiter } from '../stores/memory.js';
 import { createAdmission } from './admission.js';
 import type { AdmissionOptions } from './admission.js';
 import type { AuditEvent } from './audit.js';
+import { Revalidator } from './revalidation.js';
 
 const INVALID = 'Bearer error="invalid_token"';
 const PASSWORD = 'right-password-0123';
@@ -342,6 +343,66 @@ describe('createAdmission: rate limit and audit', () => {
   });
 });
 
+describe('createAdmission: per-message spend', () => {
+  const caller = (id: string) => ({ principal: user(id), remoteAddress: '10.0.0.9' });
+
+  it('is absent when no per-principal bucket is configured (messages are not counted)', () => {
+    expect(setup().guard).not.toHaveProperty('spend');
+  });
+
+  it('spends from the same bucket as admission; over it -32012 with retryAfterMs, audited', async () => {
+    const limit = { capacity: 3, refillPerSecond: 0.5 };
+    const { guard, clock, events } = setup({ limit });
+    const spend = guard.spend?.bind(guard);
+    if (spend === undefined) throw new Error('spend expected');
+    // One request (its token pays for its first message) and two more messages: 3 tokens.
+    principalOf(await guard.admit(request('Bearer good-alice')));
+    expect(await spend(caller('alice'))).toEqual({ ok: true });
+    expect(await spend(caller('alice'))).toEqual({ ok: true });
+    const refused = await spend(caller('alice'));
+    if (refused.ok) throw new Error('expected a refusal');
+    expect(refused.error.code).toBe(RpcError.RateLimited.code);
+    expect(refused.error.message).toBe('Rate limit exceeded');
+    expect(refused.error.data).toEqual({ retryAfterMs: 2000 });
+    expect(events).toEqual([
+      { event: 'rate_limited', principal: 'alice', remoteAddress: '10.0.0.9' },
+    ]);
+    // The next request is refused at admission: the bucket is shared.
+    expect(refusal(await guard.admit(request('Bearer good-alice'))).status).toBe(429);
+    // Other principals have their own; time refills.
+    expect(await spend(caller('bob'))).toEqual({ ok: true });
+    clock.ms += 2_000;
+    expect(await spend(caller('alice'))).toEqual({ ok: true });
+  });
+
+  it('a store fault refuses the message with -32016 and reports it', async () => {
+    const down = { take: () => Promise.reject(new Error('redis down')) };
+    const { guard, onError } = setup({ rateLimiter: down });
+    const r = await guard.spend?.(caller('alice'));
+    expect(r?.ok === false && r.error.code).toBe(RpcError.Unavailable.code);
+    expect(onError).toHaveBeenCalledWith(expect.any(Error), 'rate limit unavailable');
+  });
+
+  it('principals with buckets of their own use them, at admission and per message', async () => {
+    const clock = { ms: 0 };
+    const small = new MemoryRateLimiter({
+      capacity: 2,
+      refillPerSecond: 0.001,
+      now: () => clock.ms,
+    });
+    // Only the listed principal is counted when there is no general bucket.
+    const { guard } = setup({ principalLimiters: new Map([['flood', small]]) });
+    const spend = guard.spend?.bind(guard);
+    if (spend === undefined) throw new Error('spend expected');
+    principalOf(await guard.admit(request('Bearer good-flood')));
+    expect(await spend(caller('flood'))).toEqual({ ok: true });
+    expect((await spend(caller('flood'))).ok).toBe(false);
+    expect(refusal(await guard.admit(request('Bearer good-flood'))).status).toBe(429);
+    for (let i = 0; i < 5; i++) expect(await spend(caller('alice'))).toEqual({ ok: true });
+    expect(principalOf(await guard.admit(request('Bearer good-alice'))).id).toBe('alice');
+  });
+});
+
 describe('createAdmission: openStream', () => {
   const open = (guard: TransportGuard, p: Principal) => {
     if (guard.openStream === undefined) throw new Error('no openStream');
@@ -369,5 +430,42 @@ describe('createAdmission: openStream', () => {
     expect(await open(guard, alice)).toBeTypeOf('function');
     expect(await open(guard, alice)).toBeTypeOf('function');
     expect(await open(guard, alice)).toBeUndefined();
+  });
+});
+
+describe('createAdmission: credentials that can end', () => {
+  const expiring: AuthProvider = {
+    name: 'expiring',
+    authenticate: (req) =>
+      Promise.resolve(
+        req.headers['authorization'] === 'Bearer static'
+          ? { type: 'authenticated', principal: user('ops') }
+          : {
+              type: 'authenticated',
+              principal: user('temp'),
+              credential: { key: 'jwt:x', expiresAt: Date.now() - 1 },
+            },
+      ),
+  };
+
+  it('hands the transports a followable credential when a revalidator is given', async () => {
+    const revalidator = new Revalidator();
+    try {
+      const { guard } = setup({ provider: expiring, revalidator });
+      const admitted = await guard.admit(request('Bearer short-lived'));
+      if (!admitted.ok) throw new Error('refused');
+      expect(admitted.credential?.current()).toBe('expired');
+      // A credential that cannot end comes without one: nothing to follow.
+      const fixed = await guard.admit(request('Bearer static'));
+      expect(fixed.ok && fixed.credential).toBe(undefined);
+    } finally {
+      revalidator.close();
+    }
+  });
+
+  it('without a revalidator the credential is checked at admission only', async () => {
+    const { guard } = setup({ provider: expiring });
+    const admitted = await guard.admit(request('Bearer short-lived'));
+    expect(admitted.ok && admitted.credential).toBe(undefined);
   });
 });

@@ -3,7 +3,13 @@
  * from where). Never a credential, a token or a request's parameter values.
  */
 export type AuditEventType =
-  'unauthenticated' | 'locked_out' | 'rate_limited' | 'forbidden' | 'bad_signature';
+  | 'unauthenticated'
+  | 'locked_out'
+  | 'rate_limited'
+  | 'forbidden'
+  | 'bad_signature'
+  /** Open connections were closed: their credential expired or was revoked. */
+  | 'credential_ended';
 
 export interface AuditEvent {
   readonly event: AuditEventType;

@@ -3,7 +3,15 @@ import type { FastifyInstance } from '@mcp-cluster/transports';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLockoutStore } from '../stores/memory.js';
 import type { LockoutStore } from '../stores/types.js';
-import { CLIENT_ID, CLIENT_SECRET, ISSUER, fixture } from '../tokens/tokens.testkit.js';
+import type { AuditEvent } from '../guard/audit.js';
+import type { TokenCredential } from '../tokens/service.js';
+import {
+  authenticate,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  ISSUER,
+  fixture,
+} from '../tokens/tokens.testkit.js';
 import { AS_METADATA_PATH, METADATA_PATH } from './metadata.js';
 import { registerSecurityRoutes, REVOKE_PATH, TOKEN_PATH } from './routes.js';
 import type { SecurityRoutesOptions } from './routes.js';
@@ -145,7 +153,10 @@ describe('token routes', () => {
     const body = res.json<Record<string, unknown>>();
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 300 });
     const verified = await tokens.verify(String(body['access_token']));
-    expect(verified).toMatchObject({ type: 'authenticated', principal: { id: CLIENT_ID } });
+    expect(verified).toMatchObject({
+      type: 'authenticated',
+      principal: { id: `basic:${CLIENT_ID}` },
+    });
   });
 
   it('locks an address out after repeated wrong client secrets', async () => {
@@ -162,11 +173,76 @@ describe('token routes', () => {
     expect(locked.headers['cache-control']).toBe('no-store');
     expect(locked.json<Record<string, unknown>>()['error']).toBe('slow_down');
     expect(JSON.stringify(locked.json())).not.toContain(CLIENT_SECRET);
-    // Revocation shares the lock; other addresses do not.
+    // Revocation shares the lock; so does the client id, from any address (as on /mcp).
     expect((await post(app, REVOKE_PATH, { token: 'x' })).statusCode).toBe(429);
-    expect((await post(app, TOKEN_PATH, clientCredentials(), '10.0.0.2')).statusCode).toBe(200);
+    expect((await post(app, TOKEN_PATH, clientCredentials(), '10.0.0.2')).statusCode).toBe(429);
     clock.ms += 30_000;
     expect((await post(app, TOKEN_PATH, clientCredentials())).statusCode).toBe(200);
+  });
+
+  it('locks only the address for a client id that did not fail', async () => {
+    const { app } = await setup();
+    const intruder = { ...clientCredentials('wrong'), client_id: 'intruder' };
+    for (let i = 0; i < 3; i++)
+      expect((await post(app, TOKEN_PATH, intruder)).statusCode).toBe(401);
+    expect((await post(app, TOKEN_PATH, clientCredentials())).statusCode).toBe(429);
+    expect((await post(app, TOKEN_PATH, clientCredentials(), '10.0.0.2')).statusCode).toBe(200);
+  });
+
+  it('checks at most the threshold of concurrent wrong secrets; the rest 429 unchecked', async () => {
+    let checks = 0;
+    const events: AuditEvent[] = [];
+    const counting = (credential: TokenCredential) => {
+      checks++;
+      return authenticate(credential);
+    };
+    const app = await appWith({
+      tokens: fixture({ authenticate: counting }).service,
+      lockout: new MemoryLockoutStore({ maxFailures: 3, maxConcurrent: 10, lockMs: 30_000 }),
+      audit: (e) => events.push(e),
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        post(app, i % 2 === 0 ? TOKEN_PATH : REVOKE_PATH, {
+          ...clientCredentials(`wrong-${i}`),
+          token: 'x',
+        }),
+      ),
+    );
+    const failed = answers.filter((r) => r.statusCode === 401);
+    const refused = answers.filter((r) => r.statusCode === 429);
+    expect(checks).toBe(3);
+    expect(failed).toHaveLength(3);
+    expect(refused).toHaveLength(37);
+    for (const r of refused) {
+      expect(r.json<Record<string, unknown>>()['error']).toBe('slow_down');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    expect(events.filter((e) => e.event === 'unauthenticated')).toEqual(
+      Array.from({ length: 3 }, () => ({
+        event: 'unauthenticated',
+        reason: 'invalid credentials',
+        remoteAddress: '10.0.0.1',
+      })),
+    );
+    expect(events.filter((e) => e.event === 'locked_out')).toHaveLength(37);
+  });
+
+  it('gives a check its reservation back on success and when the check throws', async () => {
+    let fail = true;
+    const flaky = (credential: TokenCredential) =>
+      fail ? Promise.reject(new Error('store down')) : authenticate(credential);
+    const app = await appWith({
+      tokens: fixture({ authenticate: flaky }).service,
+      lockout: new MemoryLockoutStore({ maxFailures: 3, maxConcurrent: 1 }),
+    });
+    for (let i = 0; i < 5; i++) {
+      expect((await post(app, TOKEN_PATH, clientCredentials())).statusCode).toBe(503);
+    }
+    fail = false;
+    for (let i = 0; i < 5; i++) {
+      expect((await post(app, TOKEN_PATH, clientCredentials())).statusCode).toBe(200);
+    }
   });
 
   it('counts a bad refresh token as a failed attempt', async () => {
@@ -206,6 +282,8 @@ describe('token routes', () => {
     const broken: LockoutStore = {
       isLocked: () => Promise.reject(new Error(fault)),
       fail: () => Promise.reject(new Error(fault)),
+      begin: () => Promise.reject(new Error(fault)),
+      finish: () => Promise.reject(new Error(fault)),
       reset: () => Promise.resolve(),
     };
     const { app } = await setup(broken);

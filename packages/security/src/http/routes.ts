@@ -5,13 +5,15 @@
  */
 import { retryAfterSeconds } from '@mcp-cluster/transports';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from '@mcp-cluster/transports';
-import { addressLockoutId } from '../guard/admission.js';
+import { addressLockoutId, userLockoutId } from '../guard/admission.js';
+import type { AuditSink } from '../guard/audit.js';
+import type { Principal } from '../principal.js';
 import {
   handleRevokeRequest,
   handleTokenRequest,
   MAX_TOKEN_REQUEST_BYTES,
 } from '../tokens/endpoint.js';
-import type { TokenHttpRequest, TokenHttpResponse } from '../tokens/endpoint.js';
+import type { AttemptGate, TokenHttpRequest, TokenHttpResponse } from '../tokens/endpoint.js';
 import type { TokenService } from '../tokens/service.js';
 import type { LockoutStore } from '../stores/types.js';
 import {
@@ -33,8 +35,60 @@ export interface SecurityRoutesOptions {
   readonly authorizationServers: readonly string[];
   readonly scopesSupported?: readonly string[] | undefined;
   readonly tokens?: TokenService | undefined;
-  /** Failed token requests count towards the client address's lockout. */
+  /**
+   * Failed token requests count towards the client address's lockout; a client secret or
+   * password is checked inside the attempt budget of the address and the client/user name.
+   */
   readonly lockout?: LockoutStore | undefined;
+  /** Refused token requests (failed credentials, lockouts) are audited like `/mcp`'s. */
+  readonly audit?: AuditSink | undefined;
+}
+
+/** A credential check refused by the attempt budget (no hash ran). */
+class AttemptRefused extends Error {
+  override readonly name = 'AttemptRefused';
+
+  constructor(
+    readonly locked: boolean,
+    readonly retryAfterMs: number,
+  ) {
+    super(locked ? 'too many failed attempts' : 'too many concurrent attempts');
+  }
+}
+
+/**
+ * The attempt budget around one token request's credential checks: each is reserved on the
+ * address and the name before it runs, a failure is counted (and audited) after it, a success
+ * gives the reservation back and clears the name's count. `failures` counts what it audited.
+ */
+function attemptGate(
+  lockout: LockoutStore,
+  address: string,
+  remoteAddress: string,
+  audit: AuditSink | undefined,
+  failures: { count: number },
+): AttemptGate {
+  return async (name, check) => {
+    const ids = [address, userLockoutId(name)];
+    const attempt = await lockout.begin(ids);
+    if (!attempt.granted) throw new AttemptRefused(attempt.locked, attempt.retryAfterMs);
+    let principal: Principal | undefined;
+    try {
+      principal = await check();
+    } catch (err) {
+      // Not the caller's fault: the reservation goes back (or lapses with the store).
+      await lockout.finish(ids, attempt.ticket, false).catch(() => undefined);
+      throw err;
+    }
+    if (principal === undefined) {
+      failures.count++;
+      audit?.({ event: 'unauthenticated', reason: 'invalid credentials', remoteAddress });
+      await lockout.finish(ids, attempt.ticket, true);
+    } else {
+      await Promise.all([lockout.finish(ids, attempt.ticket, false), lockout.reset(ids.slice(1))]);
+    }
+    return principal;
+  };
 }
 
 function plainHeaders(req: FastifyRequest): Record<string, string | undefined> {
@@ -103,26 +157,58 @@ export async function registerSecurityRoutes(
         .header('cache-control', 'no-store')
         .send({ error: 'temporarily_unavailable' });
     };
+    const lockedOut = (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      locked: boolean,
+      retryAfterMs: number,
+    ): FastifyReply => {
+      options.audit?.({
+        event: 'locked_out',
+        ...(locked ? {} : { reason: 'too many attempts in flight' }),
+        remoteAddress: req.ip,
+      });
+      return reply
+        .code(429)
+        .header('retry-after', retryAfterSeconds(retryAfterMs))
+        .header('cache-control', 'no-store')
+        .send({
+          error: 'slow_down',
+          error_description: locked ? 'too many failed attempts' : 'too many concurrent attempts',
+        });
+    };
     const guarded =
       (handle: typeof handleTokenRequest) =>
       async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+        const lockout = options.lockout;
         const ids = [addressLockoutId(req.ip)];
+        const failures = { count: 0 };
         try {
-          const lock = await options.lockout?.isLocked(ids);
-          if (lock?.locked === true) {
-            return reply
-              .code(429)
-              .header('retry-after', retryAfterSeconds(lock.retryAfterMs))
-              .header('cache-control', 'no-store')
-              .send({ error: 'slow_down', error_description: 'too many failed attempts' });
-          }
-          const r = await handle(tokens, request(req));
-          // A wrong client secret or a bad refresh token is a failed attempt (brute force).
-          if (r.status === 401 || r.body['error'] === 'invalid_grant') {
-            await options.lockout?.fail(ids);
+          const lock = await lockout?.isLocked(ids);
+          if (lock?.locked === true) return lockedOut(req, reply, true, lock.retryAfterMs);
+          const r = await handle(
+            tokens,
+            request(req),
+            lockout === undefined
+              ? {}
+              : { attempt: attemptGate(lockout, ids[0] ?? '', req.ip, options.audit, failures) },
+          );
+          // A wrong client secret or a bad refresh token is a failed attempt (brute force);
+          // a credential check counted its own failure already.
+          if (failures.count === 0 && (r.status === 401 || r.body['error'] === 'invalid_grant')) {
+            const reason = r.body['error_description'] ?? r.body['error'];
+            options.audit?.({
+              event: 'unauthenticated',
+              reason: typeof reason === 'string' ? reason : 'invalid request',
+              remoteAddress: req.ip,
+            });
+            await lockout?.fail(ids);
           }
           return send(reply, r);
         } catch (err) {
+          if (err instanceof AttemptRefused) {
+            return lockedOut(req, reply, err.locked, err.retryAfterMs);
+          }
           return unavailable(req, reply, err);
         }
       };

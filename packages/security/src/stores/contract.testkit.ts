@@ -184,6 +184,96 @@ export function describeStoresContract(name: string, make: () => Promise<StoresH
         expect(await s.isLocked(ids)).toEqual({ locked: false, retryAfterMs: 0 });
       });
 
+      it('reserves attempts atomically: concurrent begins get at most maxFailures', async () => {
+        const s = h.lockout({
+          maxFailures: 5,
+          maxConcurrent: 100,
+          windowMs: 60_000,
+          lockMs: 60_000,
+        });
+        const decisions = await Promise.all(Array.from({ length: 40 }, () => s.begin(ids)));
+        const granted = decisions.flatMap((d) => (d.granted ? [d.ticket] : []));
+        expect(granted).toHaveLength(5);
+        expect(new Set(granted).size).toBe(5);
+        for (const d of decisions) {
+          if (!d.granted) expect(d).toMatchObject({ locked: false, retryAfterMs: 1000 });
+        }
+        // Every reserved attempt fails: the last one locks, and later ones are refused as locked.
+        const states = await Promise.all(granted.map((ticket) => s.finish(ids, ticket, true)));
+        expect(states.filter((st) => st.locked).length).toBeGreaterThan(0);
+        const after = await s.begin(ids);
+        expect(after.granted).toBe(false);
+        if (!after.granted) {
+          expect(after.locked).toBe(true);
+          expect(after.retryAfterMs).toBeGreaterThan(1000);
+        }
+      });
+
+      it('counts failures and attempts in flight against one budget', async () => {
+        const s = h.lockout({ maxFailures: 5, windowMs: 60_000, lockMs: 60_000 });
+        for (let i = 0; i < 3; i++) await s.fail(ids);
+        const a = await s.begin(ids);
+        const b = await s.begin(ids);
+        expect(a.granted && b.granted).toBe(true);
+        expect(await s.begin(ids)).toMatchObject({ granted: false, locked: false });
+        // A success gives its reservation back and counts nothing.
+        if (a.granted)
+          expect(await s.finish(ids, a.ticket, false)).toEqual({
+            locked: false,
+            retryAfterMs: 0,
+          });
+        const c = await s.begin(ids);
+        expect(c.granted).toBe(true);
+        if (b.granted) expect((await s.finish(ids, b.ticket, true)).locked).toBe(false);
+        if (c.granted) expect((await s.finish(ids, c.ticket, true)).locked).toBe(true);
+      });
+
+      it('caps attempts in flight per identifier at maxConcurrent', async () => {
+        const s = h.lockout({
+          maxFailures: 50,
+          maxConcurrent: 3,
+          windowMs: 60_000,
+          lockMs: 60_000,
+        });
+        const decisions = await Promise.all(Array.from({ length: 10 }, () => s.begin(ids)));
+        const granted = decisions.flatMap((d) => (d.granted ? [d.ticket] : []));
+        expect(granted).toHaveLength(3);
+        // Per identifier: a busy address refuses every user name; a busy user name every address.
+        expect((await s.begin(['user:bob', 'ip:10.0.0.1'])).granted).toBe(false);
+        expect((await s.begin(['user:alice', 'ip:10.0.0.9'])).granted).toBe(false);
+        expect((await s.begin(['user:bob', 'ip:10.0.0.9'])).granted).toBe(true);
+        // Given back, the slots serve again; successes never lock, however many.
+        for (const ticket of granted) await s.finish(ids, ticket, false);
+        for (let i = 0; i < 60; i++) {
+          const d = await s.begin(ids);
+          expect(d.granted).toBe(true);
+          if (d.granted) await s.finish(ids, d.ticket, false);
+        }
+        expect(await s.isLocked(ids)).toEqual({ locked: false, retryAfterMs: 0 });
+      });
+
+      it('lets a reservation that is never finished lapse; its late failure still counts', async () => {
+        const s = h.lockout({
+          maxFailures: 2,
+          maxConcurrent: 1,
+          windowMs: 60_000,
+          lockMs: 60_000,
+          reservationMs: 200,
+        });
+        const stuck = await s.begin(ids);
+        expect(stuck.granted).toBe(true);
+        expect((await s.begin(ids)).granted).toBe(false);
+        let next: Awaited<ReturnType<typeof s.begin>> | undefined;
+        await h.elapse(200, async () => {
+          next = await s.begin(ids);
+          return next.granted;
+        });
+        if (stuck.granted) expect((await s.finish(ids, stuck.ticket, true)).locked).toBe(false);
+        if (next?.granted === true) {
+          expect((await s.finish(ids, next.ticket, true)).locked).toBe(true);
+        }
+      });
+
       it('answers empty identifier lists without locking', async () => {
         const s = h.lockout({ maxFailures: 1 });
         expect(await s.fail([])).toEqual({ locked: false, retryAfterMs: 0 });

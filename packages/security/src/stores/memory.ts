@@ -5,8 +5,10 @@
  */
 import { RATE_LIMIT_IDLE_SLACK_MS } from './keys.js';
 import {
+  type AttemptDecision,
   checkCost,
   checkTtl,
+  LOCKOUT_BUSY_RETRY_MS,
   type LockoutOptions,
   type LockoutStore,
   type LockState,
@@ -125,12 +127,66 @@ export class MemoryLockoutStore implements LockoutStore {
   private readonly now: () => number;
   private readonly failures: ExpiringMap<number>;
   private readonly locks: ExpiringMap<true>;
+  /** Attempts in flight: identifier -> ticket -> expiry. */
+  private readonly pending = new Map<string, Map<string, number>>();
+  private tickets = 0;
 
   constructor(options: LockoutOptions & MemoryClockOptions = {}) {
     this.options = resolveLockoutOptions(options);
     this.now = options.now ?? Date.now;
     this.failures = new ExpiringMap(this.now);
     this.locks = new ExpiringMap(this.now);
+  }
+
+  begin(ids: readonly string[]): Promise<AttemptDecision> {
+    return settle(() => this.reserve([...new Set(ids)]));
+  }
+
+  async finish(ids: readonly string[], ticket: string, failed: boolean): Promise<LockState> {
+    for (const id of new Set(ids)) {
+      const inFlight = this.pending.get(id);
+      inFlight?.delete(ticket);
+      if (inFlight?.size === 0) this.pending.delete(id);
+    }
+    return failed ? this.fail(ids) : this.isLocked(ids);
+  }
+
+  private reserve(ids: readonly string[]): AttemptDecision {
+    const { maxFailures, maxConcurrent, reservationMs } = this.options;
+    const now = this.now();
+    let lockedFor = 0;
+    let busy = false;
+    for (const id of ids) {
+      const lock = this.locks.get(id);
+      if (lock !== undefined) {
+        lockedFor = Math.max(lockedFor, lock.expiresAt - now);
+        continue;
+      }
+      const inFlight = this.inFlight(id, now);
+      const failures = this.failures.get(id)?.value ?? 0;
+      if (inFlight >= maxConcurrent || failures + inFlight >= maxFailures) busy = true;
+    }
+    if (lockedFor > 0) return { granted: false, locked: true, retryAfterMs: lockedFor };
+    if (busy) return { granted: false, locked: false, retryAfterMs: LOCKOUT_BUSY_RETRY_MS };
+    const ticket = String(++this.tickets);
+    for (const id of ids) {
+      let inFlight = this.pending.get(id);
+      if (inFlight === undefined) this.pending.set(id, (inFlight = new Map<string, number>()));
+      inFlight.set(ticket, now + reservationMs);
+    }
+    if (this.tickets % SWEEP_EVERY === 0) {
+      for (const id of [...this.pending.keys()]) this.inFlight(id, now);
+    }
+    return { granted: true, ticket };
+  }
+
+  /** Live reservations of `id`, dropping the lapsed ones. */
+  private inFlight(id: string, now: number): number {
+    const inFlight = this.pending.get(id);
+    if (inFlight === undefined) return 0;
+    for (const [ticket, expiresAt] of inFlight) if (expiresAt <= now) inFlight.delete(ticket);
+    if (inFlight.size === 0) this.pending.delete(id);
+    return inFlight.size;
   }
 
   async fail(ids: readonly string[]): Promise<LockState> {

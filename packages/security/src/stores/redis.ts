@@ -10,8 +10,10 @@ import type { Redis } from 'ioredis';
 
 import { RATE_LIMIT_IDLE_SLACK_MS, type SecurityKeys } from './keys.js';
 import {
+  type AttemptDecision,
   checkCost,
   checkTtl,
+  LOCKOUT_BUSY_RETRY_MS,
   type LockoutOptions,
   type LockoutStore,
   type LockState,
@@ -78,6 +80,71 @@ for i = 1, #KEYS, 2 do
       redis.call('DEL', fails)
       redis.call('SET', lock, '1', 'PX', lockMs)
       ttl = lockMs
+    end
+  end
+  if ttl > retry then retry = ttl end
+end
+return retry
+`;
+
+/**
+ * KEYS triples (failure counter, lock, attempts in flight) per identifier; ARGV maxFailures,
+ * maxConcurrent, reservationMs, ticket. Returns {granted 0|1, locked 0|1, retryAfterMs}.
+ * Lapsed reservations (scored by their expiry, Redis time) are dropped first; a refusal
+ * reserves nothing; a grant adds the ticket to every identifier's set.
+ */
+const LOCKOUT_BEGIN_LUA = `
+local max = tonumber(ARGV[1])
+local maxConcurrent = tonumber(ARGV[2])
+local reservation = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local locked = 0
+local busy = false
+for i = 1, #KEYS, 3 do
+  local ttl = redis.call('PTTL', KEYS[i + 1])
+  if ttl > 0 then
+    if ttl > locked then locked = ttl end
+  else
+    redis.call('ZREMRANGEBYSCORE', KEYS[i + 2], '-inf', now)
+    local inFlight = redis.call('ZCARD', KEYS[i + 2])
+    local fails = tonumber(redis.call('GET', KEYS[i]) or '0')
+    if inFlight >= maxConcurrent or fails + inFlight >= max then busy = true end
+  end
+end
+if locked > 0 then return {0, 1, locked} end
+if busy then return {0, 0, 0} end
+for i = 1, #KEYS, 3 do
+  redis.call('ZADD', KEYS[i + 2], now + reservation, ARGV[4])
+  redis.call('PEXPIRE', KEYS[i + 2], reservation)
+end
+return {1, 0, 0}
+`;
+
+/**
+ * KEYS triples as for begin; ARGV maxFailures, windowMs, lockMs, ticket, failed 0|1. Removes
+ * the reservation; a failure then counts exactly as LOCKOUT_FAIL_LUA. Returns the longest
+ * remaining lock in ms.
+ */
+const LOCKOUT_FINISH_LUA = `
+local max = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local lockMs = tonumber(ARGV[3])
+local failed = ARGV[5] == '1'
+local retry = 0
+for i = 1, #KEYS, 3 do
+  redis.call('ZREM', KEYS[i + 2], ARGV[4])
+  local ttl = redis.call('PTTL', KEYS[i + 1])
+  if ttl <= 0 then
+    ttl = 0
+    if failed then
+      local n = redis.call('INCR', KEYS[i])
+      if n == 1 then redis.call('PEXPIRE', KEYS[i], window) end
+      if n >= max then
+        redis.call('DEL', KEYS[i])
+        redis.call('SET', KEYS[i + 1], '1', 'PX', lockMs)
+        ttl = lockMs
+      end
     end
   end
   if ttl > retry then retry = ttl end
@@ -158,6 +225,8 @@ export class RedisNonceStore implements NonceStore {
 export class RedisLockoutStore implements LockoutStore {
   private readonly options: ResolvedLockoutOptions;
   private readonly script: ScriptCall;
+  private readonly beginScript: ScriptCall;
+  private readonly finishScript: ScriptCall;
 
   constructor(
     private readonly redis: Redis,
@@ -166,6 +235,58 @@ export class RedisLockoutStore implements LockoutStore {
   ) {
     this.options = resolveLockoutOptions(options);
     this.script = defineScript(redis, 'mcpSecurityLockoutFail', LOCKOUT_FAIL_LUA);
+    this.beginScript = defineScript(redis, 'mcpSecurityLockoutBegin', LOCKOUT_BEGIN_LUA);
+    this.finishScript = defineScript(redis, 'mcpSecurityLockoutFinish', LOCKOUT_FINISH_LUA);
+  }
+
+  async begin(ids: readonly string[]): Promise<AttemptDecision> {
+    const keys = this.attemptKeys(ids);
+    const ticket = randomBytes(12).toString('base64url');
+    if (keys.length === 0) return { granted: true, ticket };
+    const { maxFailures, maxConcurrent, reservationMs } = this.options;
+    const reply = await this.beginScript(
+      keys.length,
+      ...keys,
+      maxFailures,
+      maxConcurrent,
+      reservationMs,
+      ticket,
+    );
+    if (!Array.isArray(reply) || reply.length !== 3) {
+      throw new SecurityStoreError('bad_reply', 'lockout begin: expected a 3-element reply');
+    }
+    const [granted, locked, retryAfterMs] = reply.map((v) => integer(v, 'lockout begin'));
+    if (granted === 1) return { granted: true, ticket };
+    return locked === 1
+      ? { granted: false, locked: true, retryAfterMs: retryAfterMs ?? 0 }
+      : { granted: false, locked: false, retryAfterMs: LOCKOUT_BUSY_RETRY_MS };
+  }
+
+  async finish(ids: readonly string[], ticket: string, failed: boolean): Promise<LockState> {
+    const keys = this.attemptKeys(ids);
+    if (keys.length === 0) return { locked: false, retryAfterMs: 0 };
+    const { maxFailures, windowMs, lockMs } = this.options;
+    const retryAfterMs = integer(
+      await this.finishScript(
+        keys.length,
+        ...keys,
+        maxFailures,
+        windowMs,
+        lockMs,
+        ticket,
+        failed ? 1 : 0,
+      ),
+      'lockout finish',
+    );
+    return { locked: retryAfterMs > 0, retryAfterMs };
+  }
+
+  private attemptKeys(ids: readonly string[]): string[] {
+    return [...new Set(ids)].flatMap((id) => [
+      this.keys.lockoutFailures(id),
+      this.keys.lockoutLock(id),
+      this.keys.lockoutPending(id),
+    ]);
   }
 
   async fail(ids: readonly string[]): Promise<LockState> {

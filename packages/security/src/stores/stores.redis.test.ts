@@ -132,6 +132,29 @@ describe('redis specifics', () => {
     expect((await g1.isLocked(['user:alice'])).locked).toBe(false);
   });
 
+  it('attempt reservations are shared across connections, expire, and are given back', async () => {
+    const options = { maxFailures: 5, maxConcurrent: 5, windowMs: 30_000, lockMs: 60_000 };
+    const g1 = new RedisLockoutStore(a, keys, options);
+    const g2 = new RedisLockoutStore(b, keys, options);
+    const ids = ['ip:10.0.0.1', 'user:alice'];
+    // Two gateways, 30 attempts each at once: five reservations in all.
+    const decisions = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? g1 : g2).begin(ids)),
+    );
+    const tickets = decisions.flatMap((d) => (d.granted ? [d.ticket] : []));
+    expect(tickets).toHaveLength(5);
+    const pendingTtl = await a.pttl(keys.lockoutPending('user:alice'));
+    expect(pendingTtl).toBeGreaterThan(0);
+    expect(pendingTtl).toBeLessThanOrEqual(30_000);
+    expect(await a.zcard(keys.lockoutPending('ip:10.0.0.1'))).toBe(5);
+    // Given back at the other gateway: the sets empty, nothing counted.
+    for (const ticket of tickets) await g2.finish(ids, ticket, false);
+    expect(
+      await a.exists(keys.lockoutPending('user:alice'), keys.lockoutFailures('user:alice')),
+    ).toBe(0);
+    expect((await g1.begin(ids)).granted).toBe(true);
+  });
+
   it('createSecurityStores with a Redis URL is Redis, and close() closes its connection', async () => {
     const stores: SecurityStores = await createSecurityStores({
       redisUrl: redisUrl(),

@@ -103,6 +103,7 @@ describe('security keys', () => {
     expect(keys.rateLimit('tool', 'user:alice')).toBe('p:ratelimit:tool:user:alice');
     expect(keys.lockoutFailures('ip:10.0.0.1')).toBe('p:lockout:fails:ip:10.0.0.1');
     expect(keys.lockoutLock('ip:10.0.0.1')).toBe('p:lockout:lock:ip:10.0.0.1');
+    expect(keys.lockoutPending('ip:10.0.0.1')).toBe('p:lockout:pending:ip:10.0.0.1');
     expect(keys.nonce('abc')).toMatch(/^p:nonce:[\w-]{43}$/);
   });
 

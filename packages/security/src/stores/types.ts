@@ -3,7 +3,13 @@
  * brute-force lockout). Each has a memory twin (embedded node) and a Redis implementation
  * (cluster: state shared by every gateway); createSecurityStores picks one.
  */
-import { LOCKOUT_DURATION_MS, LOCKOUT_MAX_FAILURES, LOCKOUT_WINDOW_MS } from './keys.js';
+import {
+  LOCKOUT_DURATION_MS,
+  LOCKOUT_MAX_CONCURRENT,
+  LOCKOUT_MAX_FAILURES,
+  LOCKOUT_RESERVATION_MS,
+  LOCKOUT_WINDOW_MS,
+} from './keys.js';
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -34,7 +40,34 @@ export interface LockState {
   retryAfterMs: number;
 }
 
+/** The answer to `LockoutStore.begin`. */
+export type AttemptDecision =
+  /** The attempt is reserved on every identifier: verify, then `finish` with this ticket. */
+  | { readonly granted: true; readonly ticket: string }
+  /**
+   * Refused before verifying: an identifier is locked (`locked`, until `retryAfterMs`), or its
+   * budget is taken by attempts in flight (`locked: false`, retry after LOCKOUT_BUSY_RETRY_MS).
+   */
+  | { readonly granted: false; readonly locked: boolean; readonly retryAfterMs: number };
+
+/** Retry-After hint for an attempt refused because others are in flight (they end in ms). */
+export const LOCKOUT_BUSY_RETRY_MS = 1_000;
+
 export interface LockoutStore {
+  /**
+   * Reserves one attempt on every identifier before a costly credential check (a password
+   * hash), atomically across processes. Refused when an identifier is locked, when its
+   * failures in the window plus its attempts in flight reach `maxFailures`, or when its
+   * attempts in flight reach `maxConcurrent`: however many attempts arrive at once, at most
+   * `maxFailures` checks can fail before the lock. Nothing is reserved on a refusal. A
+   * reservation that is never finished (its process died) lapses after `reservationMs`.
+   */
+  begin(ids: readonly string[]): Promise<AttemptDecision>;
+  /**
+   * Ends a reservation of `begin`. A failed attempt counts like `fail` (and may lock); any
+   * other outcome gives the reservation back. Returns the lock state after it.
+   */
+  finish(ids: readonly string[], ticket: string, failed: boolean): Promise<LockState>;
   /**
    * Records a failure for each identifier (e.g. `user:alice`, `ip:10.0.0.1`); returns the
    * lock state after it. Failures against an already locked identifier neither count nor
@@ -60,6 +93,10 @@ export interface LockoutOptions {
   windowMs?: number;
   /** How long a lock lasts (default LOCKOUT_DURATION_MS). */
   lockMs?: number;
+  /** Attempts in flight at once per identifier (default LOCKOUT_MAX_CONCURRENT). */
+  maxConcurrent?: number;
+  /** Life of a reservation that is never finished (default LOCKOUT_RESERVATION_MS). */
+  reservationMs?: number;
 }
 
 export type ResolvedLockoutOptions = Readonly<Required<LockoutOptions>>;
@@ -100,6 +137,8 @@ export function resolveLockoutOptions(input: LockoutOptions = {}): ResolvedLocko
     maxFailures: input.maxFailures ?? LOCKOUT_MAX_FAILURES,
     windowMs: input.windowMs ?? LOCKOUT_WINDOW_MS,
     lockMs: input.lockMs ?? LOCKOUT_DURATION_MS,
+    maxConcurrent: input.maxConcurrent ?? LOCKOUT_MAX_CONCURRENT,
+    reservationMs: input.reservationMs ?? LOCKOUT_RESERVATION_MS,
   };
   for (const [name, value] of Object.entries(resolved)) {
     if (!Number.isSafeInteger(value) || value <= 0) {

@@ -94,6 +94,7 @@ export interface TokenServiceDependencies {
   readonly store: TokenStore;
   readonly authenticate: (credential: TokenCredential) => Promise<Principal | undefined>;
   readonly now?: () => number;
+  readonly onRevoked?: ((ids: readonly string[]) => void) | undefined;
 }
 
 /** Options for createTokenService from a parsed configuration and the runtime pieces. */

@@ -4,6 +4,7 @@ import {
   handleRevokeRequest,
   handleTokenRequest,
   MAX_TOKEN_REQUEST_BYTES,
+  type AttemptGate,
   type TokenHttpRequest,
   type TokenHttpResponse,
 } from './endpoint.js';
@@ -153,6 +154,35 @@ describe('POST /oauth/token', () => {
     }
   });
 
+  it('runs every credential check through the attempt gate, named by client id or user', async () => {
+    const { service } = fixture({
+      grantTypes: ['client_credentials', 'password', 'refresh_token'],
+    });
+    const names: string[] = [];
+    const attempt: AttemptGate = (name, check) => {
+      names.push(name);
+      return check();
+    };
+    const viaBasic = form(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(CLIENT_ID, CLIENT_SECRET) },
+    );
+    expect((await handleTokenRequest(service, viaBasic, { attempt })).status).toBe(200);
+    const password = form(
+      { grant_type: 'password', username: USERNAME, password: 'wrong' },
+      { authorization: basic(CLIENT_ID, CLIENT_SECRET) },
+    );
+    expectError(await handleTokenRequest(service, password, { attempt }), 400, 'invalid_grant');
+    const revocation = form({ token: 'x', client_id: CLIENT_ID, client_secret: 'wrong' });
+    expectError(await handleRevokeRequest(service, revocation, { attempt }), 401, 'invalid_client');
+    expect(names).toEqual([CLIENT_ID, CLIENT_ID, USERNAME, CLIENT_ID]);
+    // A gate that refuses stops the request before the check; its error propagates.
+    const refused = new Error('budget spent');
+    await expect(
+      handleTokenRequest(service, viaBasic, { attempt: () => Promise.reject(refused) }),
+    ).rejects.toBe(refused);
+  });
+
   it('password grant when enabled: 200, invalid_grant for a wrong password', async () => {
     const { service, verify } = fixture({ grantTypes: ['password', 'refresh_token'] });
     const ok = await token(
@@ -161,7 +191,7 @@ describe('POST /oauth/token', () => {
     );
     expect(ok.status).toBe(200);
     const result = await verify(accessOf(ok));
-    expect(result.type === 'authenticated' && result.principal.id).toBe(USERNAME);
+    expect(result.type === 'authenticated' && result.principal.id).toBe(`basic:${USERNAME}`);
     const wrong = await token(
       service,
       form({ grant_type: 'password', username: USERNAME, password: 'wrong password here!' }),
@@ -236,7 +266,7 @@ describe('POST /oauth/token', () => {
 describe('POST /oauth/revoke', () => {
   it('200 for a valid token (which stops working), an unknown one and a revoked one', async () => {
     const { service, verify } = fixture();
-    const issued = await service.issue({ id: 'svc', kind: 'service', roles: [] });
+    const issued = await service.issue({ id: 'basic:svc', kind: 'service', roles: [] });
     const first = await revoke(service, form({ token: issued.access_token }));
     expect(first).toMatchObject({ status: 200, body: {} });
     expect(reasonOf(await verify(issued.access_token))).toBe('token revoked');

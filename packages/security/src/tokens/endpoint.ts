@@ -9,6 +9,7 @@
 import type { JsonObject } from '@mcp-cluster/protocol';
 
 import { authorizationCredentials, quoteParam } from '../authn/types.js';
+import type { Principal } from '../principal.js';
 import { TokenError } from './errors.js';
 import type { GrantType, IssueOptions, TokenCredential, TokenService } from './service.js';
 
@@ -24,6 +25,22 @@ export interface TokenHttpResponse {
   readonly status: 200 | 400 | 401;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: JsonObject;
+}
+
+/**
+ * Runs one credential check (`check`: a client secret or a password, hashed) of the user or
+ * client `name`. The routes pass the lockout's attempt budget here: it reserves the attempt
+ * before the hash and counts a failure (undefined) after it; when the budget is spent it throws
+ * instead of calling `check`, and that error propagates out of the handler.
+ */
+export type AttemptGate = (
+  name: string,
+  check: () => Promise<Principal | undefined>,
+) => Promise<Principal | undefined>;
+
+export interface TokenRequestOptions {
+  /** Wraps every credential check; without it they run unguarded. */
+  readonly attempt?: AttemptGate | undefined;
 }
 
 /** Largest body accepted (bytes); a token request is a few hundred. */
@@ -157,13 +174,26 @@ function clientCredential(
   return { type: 'client', clientId: bodyId, clientSecret: bodySecret };
 }
 
+/** The service's credential check, through the attempt gate when there is one. */
+function authenticate(
+  service: TokenService,
+  credential: TokenCredential,
+  options: TokenRequestOptions,
+): Promise<Principal | undefined> {
+  const check = (): Promise<Principal | undefined> => service.authenticate(credential);
+  if (options.attempt === undefined) return check();
+  const name = credential.type === 'client' ? credential.clientId : credential.username;
+  return options.attempt(name, check);
+}
+
 /** Authenticates the client when it presented credentials; a wrong one is always 401. */
 async function checkClient(
   service: TokenService,
   credential: ClientCredential | undefined,
+  options: TokenRequestOptions,
 ): Promise<void> {
   if (credential === undefined) return;
-  if ((await service.authenticate(credential)) === undefined) {
+  if ((await authenticate(service, credential, options)) === undefined) {
     throw new Refusal('invalid_client', 'client authentication failed');
   }
 }
@@ -184,7 +214,11 @@ function required(params: Map<string, string>, name: string): string {
   return value;
 }
 
-async function grant(service: TokenService, req: TokenHttpRequest): Promise<JsonObject> {
+async function grant(
+  service: TokenService,
+  req: TokenHttpRequest,
+  gate: TokenRequestOptions,
+): Promise<JsonObject> {
   const params = parseParams(req);
   const grantType = required(params, 'grant_type');
   if (!isGrantType(grantType) || !service.grantTypes.has(grantType)) {
@@ -197,24 +231,24 @@ async function grant(service: TokenService, req: TokenHttpRequest): Promise<Json
       if (client === undefined) {
         throw new Refusal('invalid_client', 'client authentication required');
       }
-      const principal = await service.authenticate(client);
+      const principal = await authenticate(service, client, gate);
       if (principal === undefined) {
         throw new Refusal('invalid_client', 'client authentication failed');
       }
       return { ...(await service.issue(principal, options)) };
     }
     case 'password': {
-      await checkClient(service, client);
+      await checkClient(service, client, gate);
       const username = required(params, 'username');
       const password = required(params, 'password');
-      const principal = await service.authenticate({ type: 'password', username, password });
+      const principal = await authenticate(service, { type: 'password', username, password }, gate);
       if (principal === undefined) {
         throw new Refusal('invalid_grant', 'invalid resource owner credentials');
       }
       return { ...(await service.issue(principal, options)) };
     }
     default: {
-      await checkClient(service, client);
+      await checkClient(service, client, gate);
       const refreshToken = required(params, 'refresh_token');
       return { ...(await service.refresh(refreshToken, options)) };
     }
@@ -225,9 +259,10 @@ async function grant(service: TokenService, req: TokenHttpRequest): Promise<Json
 export async function handleTokenRequest(
   service: TokenService,
   req: TokenHttpRequest,
+  options: TokenRequestOptions = {},
 ): Promise<TokenHttpResponse> {
   try {
-    return { status: 200, headers: BASE_HEADERS, body: await grant(service, req) };
+    return { status: 200, headers: BASE_HEADERS, body: await grant(service, req, options) };
   } catch (err) {
     if (err instanceof Refusal) return respond(service, err);
     if (err instanceof TokenError) return respond(service, new Refusal(err.code, err.message));
@@ -244,10 +279,11 @@ export async function handleTokenRequest(
 export async function handleRevokeRequest(
   service: TokenService,
   req: TokenHttpRequest,
+  options: TokenRequestOptions = {},
 ): Promise<TokenHttpResponse> {
   try {
     const params = parseParams(req);
-    await checkClient(service, clientCredential(req, params));
+    await checkClient(service, clientCredential(req, params), options);
     await service.revoke(required(params, 'token'));
     return { status: 200, headers: BASE_HEADERS, body: {} };
   } catch (err) {

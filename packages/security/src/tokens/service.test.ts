@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -65,7 +65,7 @@ describe('token service: issue and verify', () => {
     expect(claims).toMatchObject({
       iss: ISSUER,
       aud: AUDIENCE,
-      sub: 'svc-reporter',
+      sub: 'basic:svc-reporter',
       kind: 'service',
       roles: ['tools:read', 'tools:call'],
       iat: START_MS / 1000,
@@ -78,7 +78,7 @@ describe('token service: issue and verify', () => {
     expect(result.type).toBe('authenticated');
     if (result.type !== 'authenticated') return;
     expect(result.principal).toMatchObject({
-      id: 'svc-reporter',
+      id: 'basic:svc-reporter',
       kind: 'service',
       roles: ['tools:read', 'tools:call'],
     });
@@ -346,6 +346,52 @@ describe('token service: refresh and revocation', () => {
     await expectGrantError(service.refresh(tokens.refresh_token), 'invalid_grant', /revoked/);
   });
 
+  it('describes an accepted token for open connections: exp, jti and grant, a store re-check', async () => {
+    const { service, verify } = fixture();
+    const tokens = await service.issue(SERVICE_PRINCIPAL);
+    const { jti, fam } = decodeJwt(tokens.access_token) as { jti: string; fam: string };
+    const result = await verify(tokens.access_token);
+    const credential = result.type === 'authenticated' ? result.credential : undefined;
+    expect(credential).toMatchObject({
+      key: `token:${jti}`,
+      // The token's own exp: the clock tolerance does not extend an open connection.
+      expiresAt: START_MS + 300 * 1000,
+      revocationIds: [`token:${jti}`, `grant:${fam}`],
+    });
+    expect(JSON.stringify(credential)).not.toContain(tokens.access_token);
+    expect(await credential?.isRevoked?.()).toBe(false);
+    await service.revoke(tokens.refresh_token);
+    expect(await credential?.isRevoked?.()).toBe(true);
+  });
+
+  it('announces every stored revocation by its non-secret ids', async () => {
+    const announced: (readonly string[])[] = [];
+    const { service } = fixture({ onRevoked: (ids) => void announced.push(ids) });
+    const one = await service.issue(SERVICE_PRINCIPAL);
+    const { jti, fam } = decodeJwt(one.access_token) as { jti: string; fam: string };
+    await service.revoke(one.access_token);
+    await service.revoke(one.refresh_token);
+    expect(announced).toEqual([[`token:${jti}`], [`grant:${fam}`]]);
+    // Reuse of a rotated refresh token revokes its grant: announced too.
+    const two = await service.issue(SERVICE_PRINCIPAL);
+    const fam2 = decodeJwt(two.access_token)['fam'];
+    await service.refresh(two.refresh_token);
+    await expectGrantError(service.refresh(two.refresh_token), 'invalid_grant', /already used/);
+    expect(announced.at(-1)).toEqual([`grant:${String(fam2)}`]);
+    // Unknown tokens announce nothing; a failing listener never fails the revocation.
+    const count = announced.length;
+    await service.revoke('garbage');
+    expect(announced).toHaveLength(count);
+    const throwing = fixture({
+      onRevoked: () => {
+        throw new Error('bus down');
+      },
+    });
+    const three = await throwing.service.issue(SERVICE_PRINCIPAL);
+    await expect(throwing.service.revoke(three.access_token)).resolves.toBeUndefined();
+    expect(reasonOf(await throwing.verify(three.access_token))).toBe('token revoked');
+  });
+
   it('revoke ignores what it does not know', async () => {
     const { service, verify } = fixture();
     const tokens = await service.issue(SERVICE_PRINCIPAL);
@@ -372,6 +418,68 @@ describe('token service: refresh and revocation', () => {
     const err: unknown = await verifier.authenticate(bearer(access_token)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthnError);
     expect((err as AuthnError).kind).toBe('keys_unavailable');
+  });
+});
+
+describe('token service: principal namespaces', () => {
+  /** An access token of ours for `sub`, as the service minted them before namespacing. */
+  async function legacyToken(sub: string): Promise<string> {
+    return new SignJWT({ roles: ['tools:read'], kind: 'service', fam: 'fam-legacy' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: 'at+jwt' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(sub)
+      .setIssuedAt(START_MS / 1000)
+      .setExpirationTime(START_MS / 1000 + 60)
+      .setJti('jti-legacy')
+      .sign(new TextEncoder().encode(HS_SECRET));
+  }
+
+  it('carries the namespaced id of the principal it was issued to as sub, verbatim', async () => {
+    const { service, verify } = fixture();
+    for (const id of ['basic:alice', 'apikey:ci-bot', 'static:ops', 'jwt:https://idp#x']) {
+      const { access_token } = await service.issue({ id, kind: 'service', roles: [] });
+      expect(decodeJwt(access_token).sub).toBe(id);
+      const result = await verify(access_token);
+      expect(result.type === 'authenticated' && result.principal.id).toBe(id);
+    }
+  });
+
+  it('refuses a token of ours whose sub names no provider (minted before namespacing)', async () => {
+    const { verify } = fixture();
+    expect(reasonOf(await verify(await legacyToken('basic:svc-reporter')))).toBe('<authenticated>');
+    for (const sub of ['svc-reporter', 'anonymous', 'cert:alice', 'jwt:no-subject']) {
+      expect(reasonOf(await verify(await legacyToken(sub)))).toBe(
+        'token claim check failed: sub (names no provider; request a new token)',
+      );
+    }
+  });
+
+  it('issues no token for a principal id without a namespace', async () => {
+    const { service } = fixture();
+    const err: unknown = await service
+      .issue({ id: 'svc-reporter', kind: 'service', roles: [] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthnError);
+    expect((err as AuthnError).message).toMatch(/without a provider namespace/);
+  });
+
+  it('a grant from before namespacing does not rotate: invalid_grant, authenticate again', async () => {
+    const { service, store, clock } = fixture();
+    const jti = 'j'.repeat(22);
+    const secret = 's'.repeat(43);
+    await store.saveRefresh(jti, {
+      principal: { id: 'svc-reporter', kind: 'service', roles: ['tools:read'] },
+      familyId: 'fam-legacy',
+      expiresAt: clock.ms + 60_000,
+      grantExpiresAt: clock.ms + 60_000,
+      secretHash: createHash('sha256').update(secret, 'utf8').digest('base64url'),
+    });
+    await expectGrantError(
+      service.refresh(`${jti}.${secret}`),
+      'invalid_grant',
+      /predates principal namespaces/,
+    );
   });
 });
 

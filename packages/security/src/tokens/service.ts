@@ -13,12 +13,15 @@ import { SignJWT } from 'jose';
 import { AuthnError } from '../authn/errors.js';
 import type { AuthProvider } from '../authn/types.js';
 import type { Principal } from '../principal.js';
+import { providerOf } from '../principal-ids.js';
 import { TokenError } from './errors.js';
 import { resolveSigningKey, type ResolvedSigningKey, type TokenSigningKey } from './signing.js';
 import type { TokenStore } from './store.js';
 import {
   ACCESS_TOKEN_TYP,
   accessTokenVerifier,
+  grantRevocationId,
+  tokenRevocationId,
   type AccessTokenVerifier,
   type VerifierOptions,
 } from './verifier.js';
@@ -55,10 +58,19 @@ export interface TokenServiceOptions {
   /** Grants the endpoint accepts (default DEFAULT_GRANT_TYPES; `password` is opt-in). */
   readonly grantTypes?: readonly GrantType[];
   readonly store: TokenStore;
-  /** Checks a credential; undefined = wrong credential. Throws only for internal faults. */
+  /**
+   * Checks a credential; undefined = wrong credential. Throws only for internal faults. The
+   * principal's id becomes the tokens' `sub` and must carry a provider namespace
+   * (`basic:alice`, `apikey:ci-bot`: principal-ids.ts), as the built-in providers' ids do.
+   */
   readonly authenticate: (credential: TokenCredential) => Promise<Principal | undefined>;
   /** Milliseconds clock (default Date.now); tests inject a fake one. */
   readonly now?: () => number;
+  /**
+   * Told after each revocation was stored, with the identifiers it names (`token:<jti>`,
+   * `grant:<family>`; never a token), so connections open with those tokens end now.
+   */
+  readonly onRevoked?: ((ids: readonly string[]) => void) | undefined;
 }
 
 /** RFC 6749 §5.1 access token response. */
@@ -171,6 +183,7 @@ function resolveOptions(options: TokenServiceOptions) {
     store: options.store,
     authenticate: options.authenticate,
     now: options.now ?? Date.now,
+    onRevoked: options.onRevoked,
   });
 }
 type Resolved = ReturnType<typeof resolveOptions>;
@@ -191,6 +204,12 @@ function grantedRoles(roles: readonly string[], scope: readonly string[] | undef
 function subject(principal: Principal): Principal {
   if (principal.id === '' || !PRINCIPAL_KINDS.has(principal.kind)) {
     throw new AuthnError('config', 'tokenService: authenticate returned an invalid principal');
+  }
+  if (providerOf(principal.id) === undefined) {
+    throw new AuthnError(
+      'config',
+      'tokenService: authenticate returned a principal id without a provider namespace',
+    );
   }
   return Object.freeze({
     id: principal.id,
@@ -242,12 +261,20 @@ class Service implements TokenService {
       throw new TokenError('invalid_grant', 'refresh token is invalid or expired');
     }
     if (result.status === 'reused') {
-      await this.o.store.revokeFamily(result.familyId, this.familyRevocationEnd());
+      await this.revokeFamily(result.familyId);
       throw new TokenError('invalid_grant', 'refresh token was already used; the grant is revoked');
     }
     const { record } = result;
     if (await this.o.store.isRevoked({ familyId: record.familyId })) {
       throw new TokenError('invalid_grant', 'the grant was revoked');
+    }
+    if (providerOf(record.principal.id) === undefined) {
+      // Granted before principal ids were namespaced (the token stays consumed): its access
+      // tokens would name a principal no configuration refers to any more.
+      throw new TokenError(
+        'invalid_grant',
+        'the grant predates principal namespaces; authenticate again',
+      );
     }
     let roles: string[];
     try {
@@ -275,9 +302,9 @@ class Service implements TokenService {
       const result = await this.o.store.consumeRefresh(jti, sha256(secret));
       // Revoking a refresh token ends the grant, its access tokens included (RFC 7009 §2.1).
       if (result.status === 'ok') {
-        await this.o.store.revokeFamily(result.record.familyId, this.familyRevocationEnd());
+        await this.revokeFamily(result.record.familyId);
       } else if (result.status === 'reused') {
-        await this.o.store.revokeFamily(result.familyId, this.familyRevocationEnd());
+        await this.revokeFamily(result.familyId);
       }
       return;
     }
@@ -285,6 +312,21 @@ class Service implements TokenService {
     if (claims === undefined) return;
     const untilMs = (claims.exp + this.o.clockToleranceSec) * 1000;
     await this.o.store.revokeAccess(claims.jti, untilMs);
+    this.revoked(tokenRevocationId(claims.jti));
+  }
+
+  private async revokeFamily(familyId: string): Promise<void> {
+    await this.o.store.revokeFamily(familyId, this.familyRevocationEnd());
+    this.revoked(grantRevocationId(familyId));
+  }
+
+  /** Announces a stored revocation; a listener's fault never fails the revocation. */
+  private revoked(id: string): void {
+    try {
+      this.o.onRevoked?.([id]);
+    } catch {
+      // The revocation is stored: connections still end at the next periodic re-check.
+    }
   }
 
   verifier(options: VerifierOptions = {}): AuthProvider {

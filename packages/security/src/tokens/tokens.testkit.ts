@@ -23,12 +23,17 @@ export const PASSWORD = 'correct horse battery staple';
 /** A whole second, so `iat` (seconds) and the clock (ms) line up exactly. */
 export const START_MS = 1_900_000_000_000;
 
+/** Namespaced ids, as the built-in providers give them (principal-ids.ts). */
 export const SERVICE_PRINCIPAL: Principal = {
-  id: CLIENT_ID,
+  id: `basic:${CLIENT_ID}`,
   kind: 'service',
   roles: ['tools:read', 'tools:call'],
 };
-export const USER_PRINCIPAL: Principal = { id: USERNAME, kind: 'user', roles: ['admin'] };
+export const USER_PRINCIPAL: Principal = {
+  id: `basic:${USERNAME}`,
+  kind: 'user',
+  roles: ['admin'],
+};
 
 /** The credential table the endpoint's `authenticate` callback checks. */
 export async function authenticate(credential: TokenCredential): Promise<Principal | undefined> {

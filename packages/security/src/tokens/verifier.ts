@@ -5,7 +5,9 @@
  * as an access token), iss, aud, exp with a small skew, then the shared revocation list.
  * Bearer tokens that are not JWS, or whose (unverified) `iss` is another issuer, are skipped
  * so other providers of a chain (an external OAuth server's jwtProvider, static tokens) can
- * take them.
+ * take them. `sub` is the principal id, verbatim: the service issues tokens to principals of
+ * the other providers, whose ids carry their namespace (`basic:alice`, principal-ids.ts); a
+ * `sub` without one was minted before namespacing and is refused (the client gets a new token).
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 
@@ -16,8 +18,10 @@ import {
   SKIP,
   type AuthProvider,
   type AuthResult,
+  type CredentialInfo,
 } from '../authn/types.js';
 import type { Principal, PrincipalKind } from '../principal.js';
+import { providerOf } from '../principal-ids.js';
 import type { ResolvedSigningKey } from './signing.js';
 import type { TokenStore } from './store.js';
 
@@ -87,6 +91,11 @@ function unverifiedIssuer(token: string): string | undefined {
 
 type Verified = { readonly claims: AccessClaims } | { readonly reason: string };
 
+/** The identifier a revocation of one access token carries (never the token itself). */
+export const tokenRevocationId = (jti: string): string => `token:${jti}`;
+/** The identifier a revocation of a whole grant (token family) carries. */
+export const grantRevocationId = (familyId: string): string => `grant:${familyId}`;
+
 export function accessTokenVerifier(config: VerifierConfig) {
   const { issuer } = config;
   const byKid = new Map(config.keys.map((k) => [k.kid, k]));
@@ -128,6 +137,9 @@ export function accessTokenVerifier(config: VerifierConfig) {
     const { sub, jti, exp, fam, kind, roles } = payload;
     const bad = (claim: string): Verified => ({ reason: `token claim check failed: ${claim}` });
     if (typeof sub !== 'string' || sub === '') return bad('sub');
+    if (providerOf(sub) === undefined) {
+      return { reason: 'token claim check failed: sub (names no provider; request a new token)' };
+    }
     if (typeof jti !== 'string' || jti === '') return bad('jti');
     if (typeof exp !== 'number') return bad('exp');
     if (typeof fam !== 'string' || fam === '') return bad('fam');
@@ -154,6 +166,21 @@ export function accessTokenVerifier(config: VerifierConfig) {
         cause,
       });
     }
+  }
+
+  /**
+   * What open connections need to follow the token: it ends at its own `exp` (the clock
+   * tolerance admits requests, it does not extend connections) or when its id or its grant is
+   * revoked (`token:<jti>`, `grant:<fam>`).
+   */
+  function credentialOf(claims: AccessClaims): CredentialInfo {
+    const key = tokenRevocationId(claims.jti);
+    return Object.freeze({
+      key,
+      expiresAt: claims.exp * 1000,
+      revocationIds: Object.freeze([key, grantRevocationId(claims.fam)]),
+      isRevoked: () => isRevoked(claims),
+    });
   }
 
   /** True when `token` is shaped like a JWS and claims to be ours (nothing verified yet). */
@@ -191,7 +218,7 @@ export function accessTokenVerifier(config: VerifierConfig) {
             roles: claims.roles,
             claims: claims.payload,
           });
-          return { type: 'authenticated', principal };
+          return { type: 'authenticated', principal, credential: credentialOf(claims) };
         },
       };
     },

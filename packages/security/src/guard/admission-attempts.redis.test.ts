@@ -1,0 +1,34 @@
+import { Redis } from 'ioredis';
+import { eventually } from '../../../testkit/src/wait.js';
+import { purgePrefix, testKeyPrefix, testRedisUrl } from '../../../testkit/src/redis-keys.js';
+import { securityKeys } from '../stores/keys.js';
+import { RedisLockoutStore } from '../stores/redis.js';
+import { describeAttemptBudget } from './admission-attempts.testkit.js';
+
+describeAttemptBudget('redis', () => {
+  const keys = securityKeys(testKeyPrefix());
+  // Each gateway on a connection of its own, all on one key prefix.
+  const connections: Redis[] = [];
+  return Promise.resolve({
+    lockout: (options) => {
+      const redis = new Redis(testRedisUrl());
+      connections.push(redis);
+      return new RedisLockoutStore(redis, keys, options);
+    },
+    elapse: async (ms, check) => {
+      await eventually(
+        `condition after ${ms} ms`,
+        async () => ((await check()) ? true : undefined),
+        {
+          timeoutMs: ms + 2_000,
+          pollMs: 20,
+        },
+      );
+    },
+    close: async () => {
+      const [first] = connections;
+      if (first !== undefined) await purgePrefix(first, keys.prefix);
+      await Promise.all(connections.splice(0).map((c) => c.quit()));
+    },
+  });
+});

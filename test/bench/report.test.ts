@@ -127,3 +127,56 @@ describe('formatLatencyTable', () => {
     expect(table).toContain('(f) label f: first error: socket hang up');
   });
 });
+
+describe('formatVerdicts: a subset of targets', () => {
+  const skipped = (id: TargetId): Row => ({
+    id,
+    label: `label ${id}`,
+    outcome: { type: 'skipped', reason: 'did not start' },
+  });
+
+  it('prints no FAIL for comparisons whose targets were not in the run', () => {
+    // `pnpm bench --targets a,f`: no SDK, no echo, no (b)/(g).
+    const subset = [row('a', load(30_000, 1)), row('f', load(9_000, 1.5))];
+    const lines = formatVerdicts(subset, 50);
+    expect(lines.some((l) => l.startsWith('FAIL'))).toBe(false);
+    expect(lines).toContain(
+      'ours(a): ours(a)/best-SDK not run: (c) or (d) not in this run; ours(a)/echo not run: (e) not in this run',
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^cluster\(f\): cluster\(f\)\/best-SDK not run: \(c\) or \(d\) not in this run; /,
+      ),
+    );
+    // Targets left out are not mentioned at all.
+    expect(lines.some((l) => l.includes('ours(b)') || l.includes('cluster(g)'))).toBe(false);
+  });
+
+  it('judges only the comparisons that ran', () => {
+    const withSdk = [row('a', load(30_000, 1)), row('c', load(3_000, 10))];
+    expect(formatVerdicts(withSdk, 50)).toEqual([
+      'PASS ours(a): ours(a)/best-SDK(c) = 10.00x (target >= 5x); ours(a)/echo not run: (e) not in this run',
+    ]);
+    const slow = [row('a', load(30_000, 1)), row('e', load(200_000, 1))];
+    expect(formatVerdicts(slow, 50)).toEqual([
+      'FAIL ours(a): ours(a)/echo = 15.0% (target >= 30%); ours(a)/best-SDK not run: (c) or (d) not in this run',
+    ]);
+  });
+
+  it('says "not measured" when a target was asked for but could not be measured', () => {
+    const lines = formatVerdicts([row('a', load(30_000, 1)), skipped('d'), skipped('b')], 50);
+    expect(lines).toContain(
+      'ours(a): ours(a)/best-SDK not run: (c) or (d) not measured; ours(a)/echo not run: (e) not in this run',
+    );
+    expect(lines).toContain('ours(b): not measured');
+  });
+
+  it('does not judge the gateway hop without the embedded target of its era', () => {
+    const lines = formatVerdicts([row('c', load(3_000, 10)), row('g', load(12_000, 4))], 50);
+    expect(lines).toContain(
+      'gateway hop, legacy: not run: (b) not in this run (the hop needs ours(b))',
+    );
+    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    expect(lines).toContain('PASS cluster(g): cluster(g)/best-SDK(c) = 4.00x (target >= 3x)');
+  });
+});

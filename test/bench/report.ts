@@ -1,4 +1,8 @@
-/** Formats the results table, the ratios and the PASS/FAIL lines of the issue's targets. */
+/**
+ * Formats the results table, the ratios and the PASS/FAIL lines against the performance
+ * targets. A comparison whose figures are missing (the target was left out of `--targets`, or
+ * could not be measured) is reported as not run, never as FAIL.
+ */
 import type { TargetId } from './options.js';
 import type { LatencyFigures, LatencyResult } from './latency.js';
 import type { LoadFigures } from './load.js';
@@ -20,7 +24,7 @@ export interface Row {
   readonly outcome: Outcome;
 }
 
-/** The issue's bar: ours >= 5x the best SDK and >= 30% of the echo ceiling. */
+/** The embedded server's bar: ours >= 5x the best SDK and >= 30% of the echo ceiling. */
 export const TARGET_SDK_RATIO = 5;
 export const TARGET_ECHO_RATIO = 0.3;
 /** The cluster's bar: >= 3x the best SDK, and the gateway hop adds <= 1 ms at p50. */
@@ -109,39 +113,51 @@ export function formatVerdicts(rows: readonly Row[], loadConnections: number): s
   return [...embeddedVerdicts(rows), ...clusterVerdicts(rows, loadConnections)];
 }
 
+/**
+ * Why a comparison has no figure for `ids`: none of them was in this run (left out of
+ * `--targets`), or they were but none could be measured.
+ */
+function missingReason(rows: readonly Row[], ids: readonly TargetId[]): string {
+  const names = ids.map((id) => `(${id})`).join(ids.length === 2 ? ' or ' : ', ');
+  return ids.some((id) => rows.some((r) => r.id === id))
+    ? `${names} not measured`
+    : `${names} not in this run`;
+}
+
 function embeddedVerdicts(rows: readonly Row[]): string[] {
   const sdk = bestSdk(rows);
   const echo = rpsOf(rows, 'e');
   const out: string[] = [];
   for (const id of ['a', 'b'] as const) {
+    if (!rows.some((r) => r.id === id)) continue;
     const ours = rpsOf(rows, id);
     if (ours === undefined) {
       out.push(`ours(${id}): not measured`);
       continue;
     }
-    const parts: string[] = [];
+    const ran: string[] = [];
+    const notRun: string[] = [];
     let pass = true;
     if (sdk !== undefined) {
       const ratio = ours / sdk.rps;
       pass &&= ratio >= TARGET_SDK_RATIO;
-      parts.push(
+      ran.push(
         `ours(${id})/best-SDK(${sdk.id}) = ${ratio.toFixed(2)}x (target >= ${TARGET_SDK_RATIO}x)`,
       );
     } else {
-      pass = false;
-      parts.push('no SDK figure');
+      notRun.push(`ours(${id})/best-SDK not run: ${missingReason(rows, ['c', 'd'])}`);
     }
     if (echo !== undefined) {
       const ratio = ours / echo;
       pass &&= ratio >= TARGET_ECHO_RATIO;
-      parts.push(
+      ran.push(
         `ours(${id})/echo = ${(ratio * 100).toFixed(1)}% (target >= ${TARGET_ECHO_RATIO * 100}%)`,
       );
     } else {
-      pass = false;
-      parts.push('no echo figure');
+      notRun.push(`ours(${id})/echo not run: ${missingReason(rows, ['e'])}`);
     }
-    out.push(`${pass ? 'PASS' : 'FAIL'} ours(${id}): ${parts.join('; ')}`);
+    const verdict = ran.length === 0 ? '' : `${pass ? 'PASS' : 'FAIL'} `;
+    out.push(`${verdict}ours(${id}): ${[...ran, ...notRun].join('; ')}`);
   }
   return out;
 }
@@ -209,7 +225,9 @@ function clusterVerdicts(rows: readonly Row[], loadConnections: number): string[
         ? ''
         : `; cluster(${id})/ours(${embedded}) = ${(f.rps / base.rps).toFixed(2)}x`;
     if (sdk === undefined) {
-      out.push(`FAIL cluster(${id}): no SDK figure${versus}`);
+      out.push(
+        `cluster(${id}): cluster(${id})/best-SDK not run: ${missingReason(rows, ['c', 'd'])}${versus}`,
+      );
     } else {
       const ratio = f.rps / sdk.rps;
       out.push(
@@ -217,7 +235,9 @@ function clusterVerdicts(rows: readonly Row[], loadConnections: number): string[
       );
     }
     if (base === undefined) {
-      out.push(`gateway hop, ${era}: not measured (needs ours(${embedded}))`);
+      out.push(
+        `gateway hop, ${era}: not run: ${missingReason(rows, [embedded])} (the hop needs ours(${embedded}))`,
+      );
       continue;
     }
     const ids = { cluster: id, embedded };

@@ -4,7 +4,7 @@
  * processes); each is verified before it is loaded (a wrong answer aborts the bench) and
  * again after. After its load, each of (a), (b), (e), (f), (g) gets the latency step
  * (latency.ts: µs round trips on 1 and on a few connections). Prints the tables, the ratios
- * with PASS/FAIL against the issue's targets (never failing the process for a missed target),
+ * with PASS/FAIL against the performance targets (never failing the process for a missed target),
  * and the RSS of our server idle and after N idle legacy sessions. Options: see options.ts.
  */
 import { execFileSync } from 'node:child_process';
@@ -132,7 +132,7 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     } as const;
     return { id: def.id, label: def.label, outcome };
   } catch (err) {
-    // The v2 SDK is optional by the issue's own words: say why and go on.
+    // The v2 SDK target is optional: say why it is missing and go on.
     if (def.id === 'd') {
       const reason = `${err instanceof Error ? err.message : String(err)}\n${proc.stderrTail()}`;
       return { id: def.id, label: def.label, outcome: { type: 'skipped', reason } };

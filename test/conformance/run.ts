@@ -1,6 +1,6 @@
 /**
- * Runs the official MCP conformance suite against the embedded server with the
- * `builtin:conformance` fixture pack (see ../shared/conformance-fixtures.md, section 1.2):
+ * Runs the official MCP conformance suite (npm `@modelcontextprotocol/conformance`) against
+ * the embedded server with the `builtin:conformance` fixture pack:
  *
  *   stable      0.1.16          server --url U --suite all
  *   alpha       0.2.0-alpha.12  server --url U --suite all                    (default wires)

@@ -3,21 +3,14 @@
  * definitions of the 2026-07-28 schema (fixtures 2.3: the suite checks -32020/-32021/-32022
  * replies against them).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { readSchemaFile } from '../../testkit/src/schema.js';
 import { classifyPost } from './era.js';
 import { ProtocolError, RpcError, toWireError } from './errors.js';
 import { validateRoutingHeaders } from './headers.js';
 
-const schemaDir =
-  process.env.MCP_SCHEMA_DIR ??
-  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/mcp-schema');
-const schema = JSON.parse(
-  readFileSync(path.join(schemaDir, '2026-07-28', 'schema.json'), 'utf8'),
-) as Record<string, unknown>;
+const schema = readSchemaFile('2026-07-28');
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addSchema({ ...schema, $id: 'mcp://2026-07-28' });
 

@@ -1,7 +1,9 @@
 export type { SchemaCheck, SchemaRevision, ValidateOptions } from './schema.js';
 export {
   SCHEMA_REVISIONS,
+  VENDORED_SCHEMA_DIR,
   expectValidMessage,
+  readSchemaFile,
   schemaDir,
   schemaRevisionFor,
   validateAgainstSchema,

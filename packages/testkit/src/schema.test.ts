@@ -1,7 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  SCHEMA_REVISIONS,
+  VENDORED_SCHEMA_DIR,
   expectValidMessage,
   schemaDir,
   schemaRevisionFor,
@@ -9,6 +12,23 @@ import {
 } from './schema.js';
 
 const textResult = { content: [{ type: 'text', text: 'hi' }] };
+
+describe('the vendored schemas', () => {
+  it('live inside this package, one schema.json per revision, with source and license', () => {
+    const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    expect(VENDORED_SCHEMA_DIR).toBe(path.join(pkg, 'schemas'));
+    if (process.env.MCP_SCHEMA_DIR === undefined) expect(schemaDir()).toBe(VENDORED_SCHEMA_DIR);
+    for (const rev of SCHEMA_REVISIONS) {
+      expect(existsSync(path.join(VENDORED_SCHEMA_DIR, rev, 'schema.json')), rev).toBe(true);
+    }
+    const notice = readFileSync(path.join(VENDORED_SCHEMA_DIR, 'README.md'), 'utf8');
+    expect(notice).toContain('github.com/modelcontextprotocol/modelcontextprotocol');
+    expect(notice).toMatch(/commit[\s\S]*[0-9a-f]{40}/);
+    const license = readFileSync(path.join(VENDORED_SCHEMA_DIR, 'LICENSE'), 'utf8');
+    expect(license).toContain('Apache License');
+    expect(license).toContain('MIT License');
+  });
+});
 
 describe('validateAgainstSchema', () => {
   it.each(['2025-06-18', '2025-11-25'])(

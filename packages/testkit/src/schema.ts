@@ -1,7 +1,8 @@
 /**
  * Validates messages the server sends against the official MCP JSON Schema of a revision
- * (../shared/mcp-schema). The definition is chosen the way the conformance suite's
- * wire-schema check chooses it, so a test that passes here passes `wire-schema-valid` there.
+ * (copies in packages/testkit/schemas, with their source and license). The definition is
+ * chosen the way the conformance suite's wire-schema check chooses it, so a test that passes
+ * here passes `wire-schema-valid` there.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,14 +15,33 @@ import addFormats from 'ajv-formats';
 export const SCHEMA_REVISIONS = ['2025-06-18', '2025-11-25', '2026-07-28'] as const;
 export type SchemaRevision = (typeof SCHEMA_REVISIONS)[number];
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The copies shipped with this package: `packages/testkit/schemas/<revision>/schema.json`. */
+export const VENDORED_SCHEMA_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'schemas',
+);
 
-/** `<repo>/../shared/mcp-schema`, or MCP_SCHEMA_DIR when set. */
+/** The vendored schemas, or MCP_SCHEMA_DIR when set (same layout, e.g. a spec checkout). */
 export function schemaDir(): string {
-  return process.env.MCP_SCHEMA_DIR ?? path.resolve(REPO_ROOT, '..', 'shared', 'mcp-schema');
+  return process.env.MCP_SCHEMA_DIR ?? VENDORED_SCHEMA_DIR;
 }
 
-/** 2024-11-05 and 2025-03-26 have no schema in the shared folder: use 2025-06-18. */
+/** Parsed `<schemaDir>/<revision>/schema.json`, unpatched; throws naming the file if absent. */
+export function readSchemaFile(revision: SchemaRevision): Record<string, unknown> {
+  const file = path.join(schemaDir(), revision, 'schema.json');
+  if (!existsSync(file)) {
+    throw new Error(
+      `MCP JSON Schema missing: ${file}. ` +
+        (process.env.MCP_SCHEMA_DIR === undefined
+          ? 'The copies in packages/testkit/schemas are part of the repository; restore them.'
+          : 'MCP_SCHEMA_DIR must hold <revision>/schema.json; unset it to use the vendored copies.'),
+    );
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+/** 2024-11-05 and 2025-03-26 have no schema of their own: use 2025-06-18. */
 export function schemaRevisionFor(revision: string): SchemaRevision {
   if ((SCHEMA_REVISIONS as readonly string[]).includes(revision)) return revision as SchemaRevision;
   if (revision === '2024-11-05' || revision === '2025-03-26') return '2025-06-18';
@@ -67,15 +87,7 @@ type JsonSchemaNode = {
 };
 
 function loadSchema(revision: SchemaRevision): Record<string, unknown> {
-  const dir = schemaDir();
-  const file = path.join(dir, revision, 'schema.json');
-  if (!existsSync(file)) {
-    throw new Error(
-      `MCP JSON Schema missing: ${file}. Tests need ../shared/mcp-schema next to the repository ` +
-        `(or MCP_SCHEMA_DIR pointing at a copy).`,
-    );
-  }
-  const schema = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const schema = readSchemaFile(revision);
   const defs = (schema.$defs ?? schema.definitions) as Record<string, JsonSchemaNode>;
   // The published 2025-06-18 and 2025-11-25 schemas type NumberSchema's minimum/maximum/
   // default as integers, which rejects a valid `default: 95.5`; the conformance suite

@@ -1,7 +1,4 @@
 /** Test support for the task tests: fake request contexts, a manual clock, deferreds. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -10,6 +7,8 @@ import { Extension, ProtocolError } from '@mcp-cluster/protocol';
 import type { CallToolResult, JsonObject, JsonRpcNotification } from '@mcp-cluster/protocol';
 import { ANONYMOUS } from '../context.js';
 import type { Outbound, Principal, RequestContext } from '../context.js';
+import { readSchemaFile } from '../../../testkit/src/schema.js';
+import type { SchemaRevision } from '../../../testkit/src/schema.js';
 
 export const TASKS_EXT = { extensions: { [Extension.Tasks]: {} } };
 
@@ -84,19 +83,13 @@ export class ManualClock {
   }
 }
 
-const SCHEMA_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../../../shared/mcp-schema',
-);
 const compilers = new Map<string, Ajv2020>();
 
 /** A validator for one `$defs` entry of a revision's official schema. */
-export function schemaDef(revision: string, def: string): ValidateFunction {
+export function schemaDef(revision: SchemaRevision, def: string): ValidateFunction {
   let ajv = compilers.get(revision);
   if (ajv === undefined) {
-    const schema = JSON.parse(
-      readFileSync(path.join(SCHEMA_DIR, revision, 'schema.json'), 'utf8'),
-    ) as Record<string, unknown>;
+    const schema = readSchemaFile(revision);
     ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
     ajv.addSchema({ ...schema, $id: `mcp-${revision}` });

@@ -1,6 +1,7 @@
 /**
- * The built-in conformance fixture pack (`builtin:conformance`): every fixture the official
- * MCP conformance suite expects (see ../shared/conformance-fixtures.md, section 4).
+ * The built-in conformance fixture pack (`builtin:conformance`): every fixture tool, resource
+ * and prompt the official MCP conformance suite (npm `@modelcontextprotocol/conformance`,
+ * https://github.com/modelcontextprotocol/conformance) calls in its server scenarios.
  * Listing order matters: `test_simple_text` is first (the header-whitespace check calls the
  * first tool with {}), and `test_custom_headers` is the first tool with x-mcp-header.
  */

@@ -36,4 +36,11 @@ export {
   requireCluster,
 } from './config.js';
 export type { LoadOptions } from './load.js';
-export { CONFIG_FILE_ENV, ENV_VARS, configFromEnv, configFromFile, loadConfig } from './load.js';
+export {
+  AUTH_ENV_VARS,
+  CONFIG_FILE_ENV,
+  ENV_VARS,
+  configFromEnv,
+  configFromFile,
+  loadConfig,
+} from './load.js';

@@ -31,6 +31,7 @@ interface Listening {
   id: string;
   role: string;
   pid: number;
+  endpoints: Record<string, string>;
 }
 
 function start(args: string[], env: Record<string, string>) {
@@ -89,7 +90,14 @@ describe('mcp-cluster gateway / worker processes', () => {
       });
       expect(line.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(line.url).not.toMatch(/:0$/);
-      const health = await fetch(`${line.url}/healthz`);
+      // The banner's facts: its URLs, its packs, what they hold.
+      expect(line.endpoints).toEqual({
+        dispatch: `${line.url}/dispatch`,
+        health: `${line.url}/healthz`,
+      });
+      expect(line).toMatchObject({ packs: ['builtin:conformance'] });
+      expect((line as unknown as { tools: number }).tools).toBeGreaterThan(0);
+      const health = await fetch(line.endpoints.health!);
       expect(health.status).toBeLessThan(500);
     } finally {
       child.kill('SIGTERM');
@@ -108,6 +116,16 @@ describe('mcp-cluster gateway / worker processes', () => {
       const line = await listening;
       expect(line).toMatchObject({ msg: 'listening', id: 'g-cli-test', role: 'gateway' });
       expect(line.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+      const origin = new URL(line.url).origin;
+      expect(line.endpoints).toMatchObject({
+        mcp: line.url,
+        ws: `${origin.replace('http:', 'ws:')}/ws`,
+        sse: `${origin}/sse`,
+        health: `${origin}/healthz`,
+        ready: `${origin}/readyz`,
+      });
+      expect((await fetch(line.endpoints.health!)).status).toBe(200);
+      expect([200, 503]).toContain((await fetch(line.endpoints.ready!)).status);
     } finally {
       child.kill('SIGTERM');
       if (child.exitCode === null && child.signalCode === null) {

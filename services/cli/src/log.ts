@@ -50,6 +50,8 @@ export interface ListeningFields {
   readonly url: string;
   readonly id?: string;
   readonly role?: 'gateway' | 'worker';
+  /** The banner's facts (banner.ts: endpoints, packs, component counts). */
+  readonly [field: string]: unknown;
 }
 
 /**

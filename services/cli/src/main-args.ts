@@ -2,30 +2,6 @@
 import { parseArgs } from 'node:util';
 import type { ConfigInput } from '@mcp-cluster/config';
 
-export const USAGE = `Usage:
-  mcp-cluster serve [--host <addr>] [--port <n>] [--pack <ref>]... [--config <file>]
-  mcp-cluster stdio [--pack <ref>]... [--config <file>]
-  mcp-cluster gateway [--host <addr>] [--port <n>] [--config <file>]
-  mcp-cluster worker [--host <addr>] [--port <n>] [--pack <ref>]... [--config <file>]
-  mcp-cluster apikey create --principal <id> [--role <r>]... [--kind user|service]
-                            [--name <label>] [--expires-in <seconds>] [--file <path>]
-  mcp-cluster apikey list [--file <path>]
-  mcp-cluster apikey revoke <id> [--file <path>]
-
-serve     one embedded node (gateway + worker in one process, no Redis or NATS)
-stdio     an embedded node serving one client on stdin/stdout
-gateway   a cluster gateway: client transports, routing to workers
-worker    a cluster worker: runs the packs' components for the gateways
-apikey    create (the key is printed once), list or revoke API keys
-
-gateway and worker need REDIS_URL and NATS_URL (or redisUrl/natsUrl in the file).
-apikey keeps keys in Redis when REDIS_URL (redisUrl) is set, under MCP_CLUSTER_PREFIX;
-otherwise, or with --file, in a JSON file: --file, else MCP_API_KEYS_FILE, else
-./.mcp-cluster/api-keys.json.
-Settings also come from MCP_* environment variables and the JSON file named by
---config or MCP_CONFIG (see packages/config/README.md).
-`;
-
 export const EXIT_USAGE = 2;
 
 export class UsageError extends Error {
@@ -40,7 +16,7 @@ export type NodeCommand = Exclude<Command, 'apikey'>;
 /** Commands that run as one node of a cluster and need Redis and NATS. */
 export const CLUSTER_COMMANDS: ReadonlySet<Command> = new Set(['gateway', 'worker']);
 
-const isCommand = (s: string | undefined): s is Command =>
+export const isCommand = (s: string | undefined): s is Command =>
   (COMMANDS as readonly (string | undefined)[]).includes(s);
 
 /** `mcp-cluster apikey …`; `keysFile` is `--file` (undefined: see apikey.ts for the default). */
@@ -71,6 +47,50 @@ export type Parsed =
       readonly apikey: ApiKeyArgs;
     };
 
+/** Options of serve, stdio, gateway and worker (help.ts describes each one). */
+export const NODE_OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  pack: { type: 'string', multiple: true },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Options of `apikey` (help.ts describes each one). */
+export const APIKEY_OPTIONS = {
+  principal: { type: 'string' },
+  role: { type: 'string', multiple: true },
+  kind: { type: 'string' },
+  name: { type: 'string' },
+  'expires-in': { type: 'string' },
+  file: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The command word of a command line (its first positional), if any. */
+export function commandOf(argv: readonly string[]): string | undefined {
+  const at = commandIndex(argv);
+  return at === undefined ? undefined : argv[at];
+}
+
+/** What `--help` / `--version` ask for, found before any other parsing. */
+export type InfoRequest =
+  { readonly kind: 'help'; readonly command: string | undefined } | { readonly kind: 'version' };
+
+/**
+ * `--help`/`-h` anywhere (with the command it follows, if any), `--version`/`-V`, or no
+ * arguments at all (general help); undefined for a command line to run.
+ */
+export function infoRequest(argv: readonly string[]): InfoRequest | undefined {
+  if (argv.length === 0) return { kind: 'help', command: undefined };
+  const args = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
+  const command = commandOf(args);
+  if (args.includes('--help') || args.includes('-h')) return { kind: 'help', command };
+  if (args.includes('--version') || args.includes('-V')) return { kind: 'version' };
+  return undefined;
+}
+
 const usageError = (err: unknown): UsageError =>
   new UsageError(err instanceof Error ? err.message : String(err));
 
@@ -84,12 +104,7 @@ function commandIndex(argv: readonly string[]): number | undefined {
     allowPositionals: true,
     strict: false,
     tokens: true,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      pack: { type: 'string', multiple: true },
-      config: { type: 'string' },
-    },
+    options: NODE_OPTIONS,
   });
   return tokens.find((t) => t.kind === 'positional')?.index;
 }
@@ -103,16 +118,7 @@ function parseApiKeyCommandLine(argv: readonly string[]): Parsed | 'help' {
     ({ values, positionals } = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: {
-        principal: { type: 'string' },
-        role: { type: 'string', multiple: true },
-        kind: { type: 'string' },
-        name: { type: 'string' },
-        'expires-in': { type: 'string' },
-        file: { type: 'string' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: APIKEY_OPTIONS,
     }));
   } catch (err) {
     throw usageError(err);
@@ -185,13 +191,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed | 'help' {
     ({ values, positionals } = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        pack: { type: 'string', multiple: true },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: NODE_OPTIONS,
     }));
   } catch (err) {
     throw usageError(err);

@@ -3,6 +3,7 @@
  * cluster processes `gateway` and `worker`, and `apikey` (API key administration).
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
  */
+import { Console } from 'node:console';
 import { ComponentError } from '@mcp-cluster/components';
 import { ConfigError, loadConfig, requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
@@ -10,12 +11,36 @@ import { startGateway } from '@mcp-cluster/gateway';
 import { serveStdio } from '@mcp-cluster/transports';
 import { startWorker } from '@mcp-cluster/worker';
 import { runApiKey } from './apikey.js';
+import { bannerFields, countComponents, endpointsOf, formatBanner } from './banner.js';
+import type { BannerInfo } from './banner.js';
 import { createNodeEngine } from './engine.js';
 import { errorFields, processLogger, writeListening } from './log.js';
 import type { ProcessLogger } from './log.js';
+import { commandHelp, version } from './help.js';
 import { closeOnSignals, startNode } from './server.js';
-import { CLUSTER_COMMANDS, EXIT_USAGE, USAGE, UsageError, parseCommandLine } from './main-args.js';
+import {
+  CLUSTER_COMMANDS,
+  EXIT_USAGE,
+  UsageError,
+  commandOf,
+  infoRequest,
+  isCommand,
+  parseCommandLine,
+} from './main-args.js';
 import type { Parsed } from './main-args.js';
+
+/** The shutdown lines: which signal started it, and that it finished. */
+function shutdownHooks(log: ProcessLogger, role: string) {
+  return {
+    onSignal: (signal: NodeJS.Signals) => log.info('shutting down', { role, signal }),
+    onClosed: () => log.info('stopped', { role }),
+  };
+}
+
+/** The readable banner when a person watches stderr; scripts read the `listening` line. */
+function writeBanner(info: BannerInfo): void {
+  if (process.stderr.isTTY) process.stderr.write(formatBanner(info));
+}
 
 async function runServe(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
@@ -23,9 +48,18 @@ async function runServe(config: Config): Promise<void> {
   closeOnSignals(
     () => node.close(),
     (err) => log.error('shutdown failed', errorFields(err)),
+    shutdownHooks(log, 'serve'),
   );
+  const info: BannerInfo = {
+    role: 'serve',
+    version: version(),
+    endpoints: endpointsOf('serve', node.url, node.app),
+    packs: config.packs,
+    counts: countComponents(node.engine),
+  };
+  writeBanner(info);
   // After the signal handlers: whoever reads this line may signal at once.
-  writeListening({ url: node.url });
+  writeListening({ url: node.url, ...bannerFields(info) });
 }
 
 /** The `(level, msg, err)` logger gateway and worker take, over the process logger. */
@@ -40,8 +74,16 @@ async function runGateway(config: Config): Promise<void> {
   closeOnSignals(
     () => gateway.close(),
     (err) => log.error('shutdown failed', errorFields(err)),
+    shutdownHooks(log, 'gateway'),
   );
-  writeListening({ url: gateway.url, id: gateway.id, role: 'gateway' });
+  const info: BannerInfo = {
+    role: 'gateway',
+    version: version(),
+    id: gateway.id,
+    endpoints: endpointsOf('gateway', gateway.url, gateway.app),
+  };
+  writeBanner(info);
+  writeListening({ url: gateway.url, id: gateway.id, role: 'gateway', ...bannerFields(info) });
 }
 
 async function runWorker(config: Config): Promise<void> {
@@ -51,12 +93,24 @@ async function runWorker(config: Config): Promise<void> {
   closeOnSignals(
     () => worker.close(),
     (err) => log.error('shutdown failed', errorFields(err)),
+    shutdownHooks(log, 'worker'),
   );
-  writeListening({ url: worker.url, id: worker.id, role: 'worker' });
+  const info: BannerInfo = {
+    role: 'worker',
+    version: version(),
+    id: worker.id,
+    endpoints: endpointsOf('worker', worker.url),
+    packs: config.packs,
+    counts: countComponents(worker.engine),
+  };
+  writeBanner(info);
+  writeListening({ url: worker.url, id: worker.id, role: 'worker', ...bannerFields(info) });
 }
 
 async function runStdio(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
+  // stdout carries the protocol only: a pack's console.log / console.info goes to stderr.
+  globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
   const engine = await createNodeEngine(config);
   const transport = serveStdio(engine, {
     input: process.stdin,
@@ -65,35 +119,58 @@ async function runStdio(config: Config): Promise<void> {
     maxBatchLength: config.maxBatchLength,
     maxMessageBytes: config.bodyLimitBytes,
   });
-  log.info('stdio ready', { packs: config.packs });
+  log.info('stdio ready', { version: version(), packs: config.packs, ...countComponents(engine) });
   const stop = async (): Promise<void> => {
     transport.close();
     await engine.close();
   };
-  closeOnSignals(stop, (err) => log.error('shutdown failed', errorFields(err)));
+  closeOnSignals(
+    stop,
+    (err) => log.error('shutdown failed', errorFields(err)),
+    shutdownHooks(log, 'stdio'),
+  );
   await transport.closed;
   await engine.close();
   log.info('stdio closed');
   process.exit(0);
 }
 
+/** A usage mistake: one line naming it, one line saying where help is. */
+function usageFailure(message: string, command: string | undefined): never {
+  process.stderr.write(
+    `mcp-cluster: ${message}\nRun 'mcp-cluster ${isCommand(command) ? `${command} ` : ''}--help' for usage.\n`,
+  );
+  process.exit(EXIT_USAGE);
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
+  const info = infoRequest(argv);
+  if (info?.kind === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (info?.kind === 'help') {
+    if (info.command !== undefined && !isCommand(info.command)) {
+      usageFailure(`unknown command ${info.command}`, undefined);
+    }
+    process.stdout.write(commandHelp(info.command));
+    return;
+  }
   let parsed: Parsed | 'help';
   let config: Config;
   try {
     parsed = parseCommandLine(argv);
     if (parsed === 'help') {
-      process.stderr.write(USAGE);
+      process.stdout.write(commandHelp(undefined));
       return;
     }
     config = loadConfig({ file: parsed.file, overrides: parsed.overrides });
     // Checked here so a missing REDIS_URL/NATS_URL is a configuration error (exit 2).
     if (CLUSTER_COMMANDS.has(parsed.command)) requireCluster(config);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
-      process.stderr.write(
-        `mcp-cluster: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`,
-      );
+    if (err instanceof UsageError) usageFailure(err.message, commandOf(argv));
+    if (err instanceof ConfigError) {
+      process.stderr.write(`mcp-cluster: ${err.message}\n`);
       process.exit(EXIT_USAGE);
     }
     throw err;

@@ -55,16 +55,30 @@ export async function startNode(config: Config): Promise<RunningNode> {
   };
 }
 
-/** Runs `close` on SIGINT/SIGTERM, then exits; a second signal or the deadline exits at once. */
-export function closeOnSignals(close: () => Promise<void>, onError: (err: unknown) => void): void {
+/**
+ * Runs `close` on SIGINT/SIGTERM, then exits; a second signal or the deadline exits at once.
+ * `onSignal` hears the first signal (the shutdown line), `onClosed` a clean close.
+ */
+export function closeOnSignals(
+  close: () => Promise<void>,
+  onError: (err: unknown) => void,
+  hooks: {
+    readonly onSignal?: (signal: NodeJS.Signals) => void;
+    readonly onClosed?: () => void;
+  } = {},
+): void {
   let stopping = false;
-  const stop = (): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(1);
     stopping = true;
+    hooks.onSignal?.(signal);
     const deadline = setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     close().then(
-      () => process.exit(0),
+      () => {
+        hooks.onClosed?.();
+        process.exit(0);
+      },
       (err: unknown) => {
         onError(err);
         process.exit(1);

@@ -29,3 +29,34 @@ export function parseStored(text: string, what: string): unknown {
     throw new ClusterStateError('corrupt', `${what}: stored value is not JSON`, { cause });
   }
 }
+
+/** `redis://user:secret@host` -> `redis://user:***@host`: URLs in messages never carry a password. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password === '') return url;
+    u.password = '***';
+    return u.href;
+  } catch {
+    // Not a parsable URL: drop anything that looks like credentials before an '@'.
+    return url.replace(/\/\/[^/@]*@/, '//***@');
+  }
+}
+
+/** Redis or NATS could not be reached at startup; the message names it and its (redacted) URL. */
+export class ServiceUnreachableError extends Error {
+  override readonly name = 'ServiceUnreachableError';
+  /** The URL with any password redacted. */
+  readonly url: string;
+
+  constructor(
+    readonly service: 'Redis' | 'NATS',
+    url: string,
+    cause: unknown,
+  ) {
+    const safe = redactUrl(url);
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`${service} at ${safe} unreachable${reason ? ` (${reason})` : ''}`, { cause });
+    this.url = safe;
+  }
+}

@@ -22,7 +22,7 @@ export {
 } from './keys.js';
 export { LuaScript } from './lua.js';
 export type { ClusterStateErrorKind } from './errors.js';
-export { ClusterStateError } from './errors.js';
+export { ClusterStateError, ServiceUnreachableError, redactUrl } from './errors.js';
 export type {
   NewSession,
   PinStore,

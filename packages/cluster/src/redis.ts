@@ -1,9 +1,11 @@
 /**
  * The one way cluster code opens Redis: a bad URL fails at startup (not on the first
  * request), later connection errors go to `onError` (ioredis reconnects by itself; without a
- * listener it would print them), and closing is idempotent.
+ * listener it would print them), and closing is idempotent. An unreachable server fails
+ * connectRedis with a ServiceUnreachableError naming the URL (password redacted).
  */
 import { Redis } from 'ioredis';
+import { ServiceUnreachableError } from './errors.js';
 
 export interface RedisConnection {
   readonly redis: Redis;
@@ -15,14 +17,25 @@ export async function connectRedis(
   url: string,
   onError?: (err: Error) => void,
 ): Promise<RedisConnection> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  redis.on('error', (err: Error) => onError?.(err));
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    connectTimeout: 5_000,
+  });
+  // Until connected, errors are the startup failure (reported once, by the throw below).
+  let connected = false;
+  let first: Error | undefined;
+  redis.on('error', (err: Error) => {
+    if (connected) onError?.(err);
+    else first ??= err;
+  });
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw err;
+    throw new ServiceUnreachableError('Redis', url, first ?? err);
   }
+  connected = true;
   let closing: Promise<void> | undefined;
   return {
     redis,

@@ -2,9 +2,10 @@
  * loadPacks: resolves pack references from configuration. A reference is `builtin:<name>`
  * or a path / URL of an ES module whose default export is a ComponentPack (or an array).
  */
+import { spawnSync } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ComponentPack } from '@mcp-cluster/server';
 import { ComponentError } from './errors.js';
 import { isComponentPack } from './pack.js';
@@ -62,13 +63,7 @@ async function loadOne(ref: string, cwd: string): Promise<ComponentPack[]> {
   try {
     mod = await import(url);
   } catch (cause) {
-    throw new ComponentError(
-      'PACK_LOAD_FAILED',
-      `pack module ${ref} failed to load: ${describe(cause)}`,
-      {
-        cause,
-      },
-    );
+    throw new ComponentError('PACK_LOAD_FAILED', loadFailure(ref, url, cause), { cause });
   }
   const exported = (mod as { default?: unknown }).default;
   const list = Array.isArray(exported) ? (exported as unknown[]) : [exported];
@@ -102,6 +97,54 @@ async function moduleUrl(ref: string, cwd: string): Promise<string> {
   return pathToFileURL(path).href;
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/**
+ * One line saying why a pack module did not load: a package its folder lacks, a syntax
+ * error with its `file:line`, or the module's own error.
+ */
+function loadFailure(ref: string, url: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  const missing = /^Cannot find package '([^']+)' imported from (.+)$/m.exec(message);
+  if (code === 'ERR_MODULE_NOT_FOUND' && missing) {
+    const [, name, from] = missing as unknown as [string, string, string];
+    const folder = dirname(from.startsWith('file:') ? fileURLToPath(from) : from);
+    return `pack module ${ref} imports package '${name}', which is not installed for ${from}: install it in the pack's folder (${folder}), e.g. npm install ${name}`;
+  }
+  // A .ts pack in a folder whose package.json does not say "type": "module" (or has none).
+  if (/Cannot require\(\) ES Module .* in a cycle/.test(message)) {
+    return `pack module ${ref} is an ES module loaded as CommonJS: add a package.json with "type": "module" to the pack's folder, or name it .mts`;
+  }
+  // esbuild (tsx, .ts packs): "Transform failed with 1 error:\n<file>:<line>:<col>: ERROR: <text>".
+  const transform = /^(.+:\d+:\d+): ERROR: (.+)$/m.exec(message);
+  if (message.startsWith('Transform failed') && transform) {
+    return `pack module ${ref} has a syntax error at ${transform[1]}: ${transform[2]}`;
+  }
+  if (err instanceof SyntaxError) {
+    const at = syntaxErrorAt(url);
+    const where = at === undefined ? '' : ` at ${at}`;
+    return `pack module ${ref} has a syntax error${where}: ${oneLine(message)}`;
+  }
+  return `pack module ${ref} failed to load: ${oneLine(message)}`;
+}
+
+/**
+ * `<file>:<line>` of a JavaScript pack's syntax error: Node does not put it on the error of a
+ * dynamic import, `node --check` prints it first. Undefined when the error is elsewhere.
+ */
+function syntaxErrorAt(url: string): string | undefined {
+  if (!url.startsWith('file:') || !/\.[cm]?js$/.test(url)) return undefined;
+  const path = fileURLToPath(url);
+  const checked = spawnSync(process.execPath, ['--check', path], {
+    encoding: 'utf8',
+    timeout: 5_000,
+  });
+  const first = checked.stderr?.split('\n')[0] ?? '';
+  const at = /^(.+):(\d+)$/.exec(first);
+  return at ? `${at[1]}:${at[2]}` : undefined;
+}
+
+/** Joins a multi-line message into one line. */
+function oneLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines.length <= 1 ? text.trim() : `${lines[0]} ${lines.slice(1).join(' ')}`.trim();
 }

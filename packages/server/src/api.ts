@@ -18,6 +18,7 @@ import type { ComponentPack } from './components.js';
 import type { Outbound, RequestContext } from './context.js';
 import type { Middleware, ParamsValidator, Stage } from './pipeline.js';
 import type { ComponentRegistry } from './registry.js';
+import type { RequestSummary } from './request-log.js';
 import type { TaskHost, TaskJob, TaskRun } from './tasks/api.js';
 
 /** A secret that signs MRTR requestState; the first key signs, all keys verify (rotation). */
@@ -65,6 +66,8 @@ export interface EngineOptions {
   readonly validateParams?: ParamsValidator;
   /** Observes unexpected (non-protocol) errors before they become -32603 on the wire. */
   readonly onError?: (err: unknown, request: JsonRpcRequest, ctx: RequestContext) => void;
+  /** Observes every answered request (method, id, duration, outcome): the debug request log. */
+  readonly onRequest?: (summary: RequestSummary, request: JsonRpcRequest) => void;
 }
 
 export interface Engine extends AsyncDisposable {

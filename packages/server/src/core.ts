@@ -26,6 +26,8 @@ export interface EngineCore {
   readonly pageSize: number;
   readonly listTtlMs: number;
   readonly readTtlMs: number;
+  /** Reports an unexpected failure outside a request's answer (a task's tool run). */
+  readonly reportError: (err: unknown, request: JsonRpcRequest, ctx: RequestContext) => void;
 }
 
 /** One method: params (never undefined), the request context and where its signal comes from. */

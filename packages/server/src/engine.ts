@@ -34,6 +34,7 @@ import type { SignalSource } from './inflight.js';
 import { ListenStreams, fanOutToSessions } from './listen.js';
 import { DEFAULT_STATE_TTL_MS, StateSigner } from './mrtr.js';
 import { Pipeline } from './pipeline.js';
+import { outcomeOf } from './request-log.js';
 import type { Middleware, Stage } from './pipeline.js';
 import { completeArgument, getPrompt, listPrompts } from './prompts.js';
 import { MemoryRegistry } from './registry.js';
@@ -190,6 +191,7 @@ class McpEngine implements Engine {
       pageSize: options.pageSize ?? DEFAULT_ENGINE_OPTIONS.pageSize,
       listTtlMs,
       readTtlMs: options.readTtlMs ?? DEFAULT_ENGINE_OPTIONS.readTtlMs,
+      reportError: (err, request, ctx) => this.reportError(err, request, ctx),
     };
     const h = this.handlers;
     h.set('initialize', initializeHandler(info));
@@ -218,13 +220,46 @@ class McpEngine implements Engine {
   }
 
   async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
+    const onRequest = this.options.onRequest;
+    if (onRequest === undefined) return this.answer(request, ctx);
+    const started = performance.now();
+    const response = await this.answer(request, ctx);
+    try {
+      onRequest(
+        {
+          method: request.method,
+          id: request.id,
+          era: ctx.era,
+          principal: ctx.principal.id,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          outcome: outcomeOf(response),
+        },
+        request,
+      );
+    } catch {
+      // A failing log must not fail the request.
+    }
+    return response;
+  }
+
+  private async answer(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
     try {
       // Every resource uri in canonical form before any middleware or handler sees it.
       const result = await this.pipeline.run(canonicalRequest(request, ctx.era), ctx);
       return { jsonrpc: '2.0', id: request.id, result };
     } catch (err) {
-      if (!(err instanceof ProtocolError)) this.options.onError?.(err, request, ctx);
+      this.reportError(err, request, ctx);
       return { jsonrpc: '2.0', id: request.id, error: toWireError(err) };
+    }
+  }
+
+  /** Hands an unexpected (non-protocol) failure to `onError`; a failing log fails nothing. */
+  private reportError(err: unknown, request: JsonRpcRequest, ctx: RequestContext): void {
+    if (err instanceof ProtocolError) return;
+    try {
+      this.options.onError?.(err, request, ctx);
+    } catch {
+      // A failing log must not fail the request.
     }
   }
 

@@ -52,6 +52,8 @@ export { RegistryError } from './registry.js';
 export type { ModernRequestMeta } from './request-context.js';
 export { legacyRequestContext, modernOutbound, modernRequestContext } from './request-context.js';
 export { ToolError } from './tool-error.js';
+export type { EngineLog, RequestSummary } from './request-log.js';
+export { componentOf, engineLogHooks, errorLogFields } from './request-log.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
 export type { TaskHost, TaskJob, TaskPort, TaskRun } from './tasks/api.js';
 export type { MemoryTaskHostOptions } from './tasks/index.js';

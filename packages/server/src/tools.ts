@@ -184,5 +184,17 @@ function runInTask(
     input: { type: 'task', port },
     changes: core.changes,
   });
-  return invokeTool(spec, args, hctx, prepared);
+  return invokeTool(spec, args, hctx, prepared).catch((err: unknown) => {
+    // The task fails either way; an unexpected error is also the operator's to see.
+    if (!port.signal.aborted) {
+      const request = {
+        jsonrpc: '2.0' as const,
+        id: ctx.requestId,
+        method: 'tools/call',
+        params: { name: spec.descriptor.name, task: port.taskId },
+      };
+      core.reportError(err, request, ctx);
+    }
+    throw err;
+  });
 }

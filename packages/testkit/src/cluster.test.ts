@@ -70,7 +70,7 @@ describe('startCluster', () => {
     const failure = cluster.addWorker({ packs: ['./no-such-pack.ts'] });
     await expect(failure).rejects.toBeInstanceOf(ClusterNodeError);
     await expect(failure).rejects.toThrow(
-      /worker w1 exited \(2\) before listening[\s\S]*no-such-pack/,
+      /worker w1 exited \(3\) before listening[\s\S]*no-such-pack/,
     );
     expect(cluster.workers[0]?.running).toBe(false);
   });

@@ -50,9 +50,10 @@ export const ANONYMOUS = Object.freeze({
 } as const satisfies DispatchEnvelope['principal']);
 
 export interface LogEntry {
-  readonly level: 'info' | 'warn' | 'error';
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
   readonly msg: string;
   readonly err?: unknown;
+  readonly fields?: Record<string, unknown>;
 }
 
 /**
@@ -121,8 +122,18 @@ export class InProcessCluster implements AsyncDisposable {
     return this.logs.filter((l) => l.level === 'error');
   }
 
-  readonly log = (level: LogEntry['level'], msg: string, err?: unknown): void => {
-    this.logs.push(err === undefined ? { level, msg } : { level, msg, err });
+  readonly log = (
+    level: LogEntry['level'],
+    msg: string,
+    err?: unknown,
+    fields?: Record<string, unknown>,
+  ): void => {
+    this.logs.push({
+      level,
+      msg,
+      ...(err === undefined ? {} : { err }),
+      ...(fields === undefined ? {} : { fields }),
+    });
   };
 
   async [Symbol.asyncDispose](): Promise<void> {

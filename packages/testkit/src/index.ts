@@ -78,3 +78,4 @@ export {
   readyz,
   workersReady,
 } from './in-process.js';
+export { closedPort } from './ports.js';

@@ -49,6 +49,8 @@ export interface HttpAppOptions {
   readonly requestTimeoutMs?: number | undefined;
   /** Connections one client address may hold open at once; more are answered 503 and closed. */
   readonly maxConnectionsPerAddress?: number | undefined;
+  /** Where the app's log lines (JSON, one per write) go; stderr when absent. */
+  readonly logStream?: { write(line: string): void } | undefined;
 }
 
 /** Node's default (16 KiB) made explicit: MCP requests need a few hundred bytes of headers. */
@@ -66,11 +68,37 @@ export function timeoutCheckIntervalMs(headersTimeoutMs: number, requestTimeoutM
  */
 const answeredEarly = new WeakSet<Socket>();
 
+/** Where a request's or error's credentials would sit in a log line: censored by pino. */
+export const CREDENTIAL_LOG_PATHS: readonly string[] = [
+  'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["sec-websocket-protocol"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  'headers["sec-websocket-protocol"]',
+  '*.password',
+  '*.token',
+  '*.apiKey',
+];
+
+const LOG_REDACTION: { paths: string[]; censor: string } = {
+  paths: [...CREDENTIAL_LOG_PATHS],
+  censor: '[redacted]',
+};
+
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const common = {
-    logger: { level: options.logLevel, stream: process.stderr },
+    logger: {
+      level: options.logLevel,
+      stream: options.logStream ?? process.stderr,
+      redact: LOG_REDACTION,
+    },
     // Per-request log lines cost more than a trivial call; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,

@@ -61,6 +61,8 @@ export class MessageConnection {
   private opening: Promise<LegacySession> | undefined;
   private detach: (() => void) | undefined;
   private readonly inflight = new Set<AbortController>();
+  /** Received requests not yet answered (for a graceful end: `settled`). */
+  private readonly pending = new Set<Promise<void>>();
   private closed = false;
   /** Where the engine writes notifications and server->client requests. */
   private readonly sink: MessageSink = (message) => {
@@ -121,10 +123,10 @@ export class MessageConnection {
     }
     const budget = this.budget(prepaid);
     if (!decoded.batch) {
-      void this.admit(decoded.message, budget).then(this.reply);
+      this.track(this.admit(decoded.message, budget).then(this.reply));
       return;
     }
-    void Promise.all(
+    const answered = Promise.all(
       decoded.entries.map((e) =>
         isInvalidEntry(e) ? Promise.resolve(errorResponse(e.requestId, e)) : this.admit(e, budget),
       ),
@@ -132,6 +134,17 @@ export class MessageConnection {
       const out = responses.filter((r): r is JsonRpcResponse => r !== undefined);
       if (out.length > 0 && !this.closed) this.send(out);
     });
+    this.track(answered);
+  }
+
+  private track(answered: Promise<void>): void {
+    const done = answered.finally(() => this.pending.delete(done));
+    this.pending.add(done);
+  }
+
+  /** Resolves once every message received so far is answered (new ones are waited for too). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
   private budget(prepaid: number): MessageBudget | undefined {

@@ -35,7 +35,7 @@ export { checkHostAndOrigin, hostnameOf, originHostnameOf } from './security.js'
 export type { TransportSettings } from './settings.js';
 export { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
 export type { StdioOptions, StdioTransport } from './stdio.js';
-export { StdioFramer, serveStdio } from './stdio.js';
+export { DEFAULT_STDIO_DRAIN_MS, StdioFramer, serveStdio } from './stdio.js';
 export { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH } from './legacy-sse.js';
 export type { SharedStreams, StreamMirror } from './sse.js';
 export { STREAM_ID_SEPARATOR } from './sse.js';

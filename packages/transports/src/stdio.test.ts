@@ -8,7 +8,7 @@ import { LEGACY_INIT, testEngine } from './testing.js';
 let engine: Engine;
 afterEach(() => engine.close());
 
-function harness() {
+function harness(drainMs?: number) {
   engine = testEngine();
   const input = new PassThrough();
   const output = new PassThrough();
@@ -24,13 +24,18 @@ function harness() {
     }
     for (const w of waiters.splice(0)) w();
   });
-  const transport = serveStdio(engine, { input, output, maxMessageBytes: 1024 });
+  const transport = serveStdio(engine, {
+    input,
+    output,
+    maxMessageBytes: 1024,
+    ...(drainMs === undefined ? {} : { drainMs }),
+  });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed wire JSON, asserted by shape
   async function read(n: number): Promise<any[]> {
     while (lines.length < n) await new Promise<void>((r) => waiters.push(r));
     return lines.splice(0, n).map((l) => JSON.parse(l));
   }
-  return { input, transport, read };
+  return { input, transport, read, lines };
 }
 
 const framed = (msg: unknown): string => {
@@ -85,6 +90,41 @@ describe('stdio', () => {
     input.end();
     await transport.closed;
     expect(engine.sessions.size).toBe(0);
+  });
+
+  it('on EOF, answers the requests already read before closing', async () => {
+    const { input, transport, read, lines } = harness();
+    input.write(`${JSON.stringify(LEGACY_INIT)}\n`);
+    await read(1);
+    input.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    input.end(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'reconnect' } })}\n`,
+    );
+    await transport.closed;
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
+      { jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'resumed' }] } },
+    ]);
+    expect(engine.sessions.size).toBe(0);
+  });
+
+  it('on EOF, gives in-flight requests drainMs at most; close() does not wait', async () => {
+    const { input, transport, read } = harness(50);
+    input.write(`${JSON.stringify(LEGACY_INIT)}\n`);
+    await read(1);
+    input.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    input.end(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'wait' } })}\n`,
+    );
+    const started = Date.now();
+    await transport.closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    expect(engine.sessions.size).toBe(0);
+
+    const second = harness();
+    second.input.write(`${JSON.stringify(LEGACY_INIT)}\n`);
+    await second.read(1);
+    second.transport.close();
+    await second.transport.closed;
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * stdio: newline-delimited JSON in and out. Input framed with `Content-Length:` headers (the
  * seed's framing) is accepted too, detected per message. Output is always one JSON message
- * per line and carries nothing but protocol messages. One implicit session; EOF ends it.
+ * per line and carries nothing but protocol messages. One implicit session; EOF ends it once
+ * the requests already read are answered.
  */
 import type { Readable, Writable } from 'node:stream';
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
@@ -18,7 +19,14 @@ export interface StdioOptions {
   readonly maxBatchLength?: number;
   /** Largest message accepted (bytes); longer lines are answered with an error and dropped. */
   readonly maxMessageBytes?: number;
+  /**
+   * When the input ends, requests already read are answered before the transport closes;
+   * this long at most (default DEFAULT_STDIO_DRAIN_MS). `close()` does not wait.
+   */
+  readonly drainMs?: number;
 }
+
+export const DEFAULT_STDIO_DRAIN_MS = 30_000;
 
 export interface StdioTransport extends AsyncDisposable {
   /** Resolves when the input ended (or `close` was called) and the session is gone. */
@@ -136,16 +144,36 @@ export function serveStdio(engine: Engine, options: StdioOptions): StdioTranspor
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const onData = (chunk: Buffer | string): void =>
     framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let ended = false;
   const close = (): void => {
+    ended = true;
     input.off('data', onData);
-    input.off('end', close);
-    input.off('close', close);
+    input.off('end', finish);
+    input.off('close', finish);
     conn.close();
     resolveClosed();
   };
+  // The input ended: the requests already read still get their answers (up to drainMs).
+  const finish = (): void => {
+    if (ended) return;
+    ended = true;
+    input.off('data', onData);
+    input.off('end', finish);
+    input.off('close', finish);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => {
+      timer = setTimeout(r, options.drainMs ?? DEFAULT_STDIO_DRAIN_MS);
+      timer.unref();
+    });
+    void Promise.race([conn.settled(), deadline]).then(() => {
+      clearTimeout(timer);
+      conn.close();
+      resolveClosed();
+    });
+  };
   input.on('data', onData);
-  input.once('end', close);
-  input.once('close', close);
+  input.once('end', finish);
+  input.once('close', finish);
   return {
     closed,
     close,

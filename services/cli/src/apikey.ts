@@ -17,6 +17,7 @@ import {
 } from '@mcp-cluster/security';
 import { SecurityStoreError } from '@mcp-cluster/security';
 import { EXIT_USAGE, type ApiKeyArgs } from './main-args.js';
+import { startupFailure } from './startup-errors.js';
 
 /** Where the command writes; process.stdout / process.stderr fit. */
 export interface Writer {
@@ -157,7 +158,8 @@ export async function runApiKey(
     io.stderr.write(
       `mcp-cluster: cannot open the api key store: ${err instanceof Error ? err.message : String(err)}\n`,
     );
-    return EXIT_FAILED;
+    // Redis unreachable: the same exit code as any other command (5).
+    return startupFailure(err)?.code ?? EXIT_FAILED;
   }
   try {
     return await runApiKeyCommand(args, opened.store, io, opened.location);

@@ -8,6 +8,7 @@ import type { Security } from '@mcp-cluster/security';
 import type { Engine } from '@mcp-cluster/server';
 import { createHttpApp, mcpTransports } from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
+import { logStream } from './log.js';
 
 /** The app and the security layer it was built with (the caller closes both). */
 export interface EmbeddedApp {
@@ -25,6 +26,7 @@ export async function buildApp(config: Config, engine: Engine): Promise<Embedded
     const app = createHttpApp({
       ...config,
       https: config.tls === undefined ? undefined : tlsServerOptions(config.tls),
+      logStream: logStream(),
     });
     await security.registerRoutes(app);
     await app.register(mcpTransports, {

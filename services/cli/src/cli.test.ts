@@ -68,12 +68,12 @@ describe('mcp-cluster CLI', () => {
     expect(err).toMatch(/MCP_PORT/);
   });
 
-  it('exits 2 when a pack cannot be loaded', async () => {
+  it('exits 3 when a pack cannot be loaded', async () => {
     const child = run(['serve', '--port', '0', '--pack', './no-such-pack.ts']);
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(2);
+    expect(code).toBe(3);
     expect(err).toMatch(/no-such-pack/);
   });
 

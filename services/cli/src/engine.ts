@@ -1,10 +1,19 @@
 /** Builds the embedded node's engine from the configuration (packs, keys, limits). */
 import type { Config } from '@mcp-cluster/config';
 import { loadPacks } from '@mcp-cluster/components';
-import { createEngine } from '@mcp-cluster/server';
+import { createEngine, engineLogHooks } from '@mcp-cluster/server';
 import type { Engine } from '@mcp-cluster/server';
+import { processLogger } from './log.js';
+import type { ProcessLogger } from './log.js';
 
-export async function createNodeEngine(config: Config): Promise<Engine> {
+/**
+ * The engine logs to `log`: a handler that throws (anything but a ToolError) at error level
+ * with its stack, component, method and request id; each request as one debug line.
+ */
+export async function createNodeEngine(
+  config: Config,
+  log: ProcessLogger = processLogger(config.logLevel),
+): Promise<Engine> {
   const packs = await loadPacks(config.packs);
   return createEngine({
     serverInfo: { name: config.serverName, version: config.serverVersion },
@@ -13,5 +22,6 @@ export async function createNodeEngine(config: Config): Promise<Engine> {
     sessionIdleMs: config.sessionIdleMs,
     maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
     maxSessions: config.maxSessions,
+    ...engineLogHooks(log),
   });
 }

@@ -1,10 +1,10 @@
 /**
  * `mcp-cluster` command line: `serve` (embedded node, HTTP + WebSocket), `stdio`, the
  * cluster processes `gateway` and `worker`, and `apikey` (API key administration).
- * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
+ * Exit codes: 0 ok, 1 unexpected failure, 2 bad usage or configuration, 3 pack, 4 listen
+ * address (in use, not permitted), 5 Redis unreachable, 6 NATS unreachable (startup-errors.ts).
  */
 import { Console } from 'node:console';
-import { ComponentError } from '@mcp-cluster/components';
 import { ConfigError, loadConfig, requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
 import { startGateway } from '@mcp-cluster/gateway';
@@ -18,6 +18,7 @@ import { errorFields, processLogger, writeListening } from './log.js';
 import type { ProcessLogger } from './log.js';
 import { commandHelp, version } from './help.js';
 import { closeOnSignals, startNode } from './server.js';
+import { startupFailure } from './startup-errors.js';
 import {
   CLUSTER_COMMANDS,
   EXIT_USAGE,
@@ -37,6 +38,15 @@ function shutdownHooks(log: ProcessLogger, role: string) {
   };
 }
 
+/** `serve` and `worker` without a pack have nothing to offer: say so, once. */
+function warnNoPacks(log: ProcessLogger, config: Config, role: string): void {
+  if (config.packs.length > 0) return;
+  log.warn(
+    `no packs loaded: this ${role} offers no tools, resources or prompts; add --pack <path> or MCP_PACKS`,
+    { role },
+  );
+}
+
 /** The readable banner when a person watches stderr; scripts read the `listening` line. */
 function writeBanner(info: BannerInfo): void {
   if (process.stderr.isTTY) process.stderr.write(formatBanner(info));
@@ -45,6 +55,7 @@ function writeBanner(info: BannerInfo): void {
 async function runServe(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
   const node = await startNode(config);
+  warnNoPacks(log, config, 'serve');
   closeOnSignals(
     () => node.close(),
     (err) => log.error('shutdown failed', errorFields(err)),
@@ -62,10 +73,14 @@ async function runServe(config: Config): Promise<void> {
   writeListening({ url: node.url, ...bannerFields(info) });
 }
 
-/** The `(level, msg, err)` logger gateway and worker take, over the process logger. */
+/** The `(level, msg, err, fields)` logger gateway and worker take, over the process logger. */
 function nodeLog(log: ProcessLogger) {
-  return (level: 'info' | 'warn' | 'error', msg: string, err?: unknown): void =>
-    log[level](msg, err === undefined ? undefined : errorFields(err));
+  return (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    msg: string,
+    err?: unknown,
+    fields?: Record<string, unknown>,
+  ): void => log[level](msg, { ...fields, ...(err === undefined ? {} : errorFields(err)) });
 }
 
 async function runGateway(config: Config): Promise<void> {
@@ -89,6 +104,7 @@ async function runGateway(config: Config): Promise<void> {
 async function runWorker(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
   const worker = await startWorker(config, nodeLog(log));
+  warnNoPacks(log, config, 'worker');
   // close() drains: in-flight dispatches get up to config.drainMs before the process exits.
   closeOnSignals(
     () => worker.close(),
@@ -170,7 +186,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   } catch (err) {
     if (err instanceof UsageError) usageFailure(err.message, commandOf(argv));
     if (err instanceof ConfigError) {
-      process.stderr.write(`mcp-cluster: ${err.message}\n`);
+      // One line: every issue, separated by '; '.
+      process.stderr.write(`mcp-cluster: invalid configuration: ${err.issues.join('; ')}\n`);
       process.exit(EXIT_USAGE);
     }
     throw err;
@@ -197,10 +214,13 @@ export async function main(argv: readonly string[]): Promise<void> {
         break;
     }
   } catch (err) {
-    // A pack that cannot be found or loaded is a configuration problem, not a crash.
-    if (err instanceof ComponentError) {
-      process.stderr.write(`mcp-cluster: ${err.message}\n`);
-      process.exit(EXIT_USAGE);
+    // An expected failure (pack, port, Redis, NATS, ...): one line and its exit code; the
+    // stack only at debug.
+    const failure = startupFailure(err);
+    if (failure !== undefined) {
+      processLogger(config.logLevel).debug('startup failure', errorFields(err));
+      process.stderr.write(`mcp-cluster: ${failure.message}\n`);
+      process.exit(failure.code);
     }
     processLogger(config.logLevel).error('failed to start', errorFields(err));
     process.exit(1);

@@ -199,6 +199,11 @@ export async function startGateway(
     node.defer(() => security.close());
     if (security.guard === undefined || config.auth?.allowAnonymous === true) {
       log('warn', 'auth.allowAnonymous is on: this gateway admits unauthenticated requests');
+    } else if (!hasCredentials(config.auth)) {
+      log(
+        'warn',
+        'no auth configured: this gateway refuses every request (401); configure auth (README "Secure it") or set MCP_AUTH_ALLOW_ANONYMOUS=true',
+      );
     }
     changes.subscribe((event) => fanOut(sessions, event, (e) => onError(e, 'fan-out failed')));
 
@@ -265,4 +270,17 @@ export async function startGateway(
     await node.close();
     throw err;
   }
+}
+
+/** Whether `auth` names any way for a caller to authenticate. */
+function hasCredentials(auth: Config['auth']): boolean {
+  if (auth === undefined) return false;
+  return (
+    auth.jwt !== undefined ||
+    auth.staticTokens !== undefined ||
+    auth.basic !== undefined ||
+    auth.apiKeys?.enabled === true ||
+    auth.tokenService !== undefined ||
+    auth.mtls !== undefined
+  );
 }

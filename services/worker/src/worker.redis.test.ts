@@ -4,6 +4,7 @@
  * (stop taking work, finish in-flight work within drainMs, unregister, announce WorkerDown).
  */
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import {
   BusEventType,
   DISPATCH_HEADERS,
@@ -31,6 +32,8 @@ import {
   within,
 } from '../../../packages/testkit/src/index.js';
 import type { RunningWorker } from './index.js';
+
+const THROWING_PACK = fileURLToPath(new URL('./test-fixtures/throwing-pack.ts', import.meta.url));
 
 /** Slack on top of drainMs for the rest of close() (unregister, bus flush, socket close). */
 const CLOSE_SLACK_MS = 3_000;
@@ -123,6 +126,28 @@ describe('worker /healthz and unknown routes', () => {
     expect((await fetch(`${worker.url}/nope`)).status).toBe(404);
     expect((await fetch(`${worker.url}${DISPATCH_PATH}`)).status).toBe(404); // GET
     expect((await fetch(`${worker.url}${HEALTH_PATH}`, { method: 'POST' })).status).toBe(404);
+  });
+});
+
+describe('worker error log', () => {
+  it('a tool that throws is logged with its stack, tool name and request id', async () => {
+    await using cluster = new InProcessCluster();
+    const worker = await cluster.worker({ packs: [THROWING_PACK] });
+    const { status, body } = await callTool(worker, 'explode', {});
+    expect(status).toBe(200);
+    expect(body['error']).toMatchObject({ code: RpcError.InternalError.code });
+    const failure = cluster.logs.find((l) => l.msg === 'handler failed');
+    expect(failure).toMatchObject({
+      level: 'error',
+      fields: {
+        method: 'tools/call',
+        tool: 'explode',
+        id: body['id'],
+        err: { message: 'inventory file is missing' },
+      },
+    });
+    const err = failure?.fields?.['err'] as { stack: string };
+    expect(err.stack).toContain('readInventory');
   });
 });
 

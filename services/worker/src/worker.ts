@@ -21,7 +21,7 @@ import { loadPacks } from '@mcp-cluster/components';
 import { requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
 import { createDurableTaskHost } from '@mcp-cluster/queue';
-import { createEngine } from '@mcp-cluster/server';
+import { createEngine, engineLogHooks } from '@mcp-cluster/server';
 import type { LocalEngine } from '@mcp-cluster/server';
 import { Dispatcher } from './dispatch.js';
 
@@ -34,12 +34,23 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-export type WorkerLog = (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void;
+/**
+ * The worker's log: `err` (an error to show with its stack) and `fields` (plain JSON values)
+ * are both optional. The CLI passes its process logger, which applies MCP_LOG_LEVEL.
+ */
+export type WorkerLog = (
+  level: 'debug' | 'info' | 'warn' | 'error',
+  msg: string,
+  err?: unknown,
+  fields?: Record<string, unknown>,
+) => void;
 
-const stderrLog: WorkerLog = (level, msg, err) => {
-  if (level === 'info') return;
-  const detail = err instanceof Error ? { err: err.message } : {};
-  process.stderr.write(`${JSON.stringify({ level, time: Date.now(), msg, ...detail })}\n`);
+const stderrLog: WorkerLog = (level, msg, err, fields) => {
+  if (level === 'info' || level === 'debug') return;
+  const detail = err instanceof Error ? { err: { message: err.message, stack: err.stack } } : {};
+  process.stderr.write(
+    `${JSON.stringify({ level, time: Date.now(), ...fields, msg, ...detail })}\n`,
+  );
 };
 
 function componentsOf(engine: LocalEngine): WorkerComponents {
@@ -99,6 +110,11 @@ export async function startWorker(
       changes,
       clientRequestIdPrefix: clientRequestIdPrefix(id),
       tasks,
+      // A tool that throws: logged with its stack, tool name and request id.
+      ...engineLogHooks({
+        error: (msg, fields) => log('error', msg, undefined, fields),
+        debug: (msg, fields) => log('debug', msg, undefined, fields),
+      }),
     });
     late.engine = engine;
     node.defer(() => engine.close());

@@ -1,5 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { connect } from '@nats-io/transport-node';
+import { ServiceUnreachableError } from '../errors.js';
 import { filterTypes, invokeHandler } from './deliver.js';
 import type { BusEvent } from './subjects.js';
 import {
@@ -17,6 +18,8 @@ export const DEFAULT_NATS_BUS_OPTIONS = {
   maxReconnectAttempts: -1,
   reconnectTimeWait: 250,
   pingInterval: 10_000,
+  /** Bound on the first connection (ms): an unreachable server fails startup quickly. */
+  connectTimeoutMs: 5_000,
   /** Events kept while disconnected and re-sent on reconnect; the oldest are dropped beyond. */
   offlineBuffer: 1024,
   /** Longest `close()` waits for a drain before closing outright (ms). */
@@ -61,11 +64,15 @@ export class NatsEventBus implements EventBus {
     this.#watching = this.#watchStatus();
   }
 
-  /** Connects (fails if the server is unreachable now); later outages are reconnected. */
+  /**
+   * Connects; an unreachable server fails with a ServiceUnreachableError naming the URL.
+   * Later outages are reconnected.
+   */
   static async connect(options: NatsEventBusOptions): Promise<NatsEventBus> {
     const prefix = resolvePrefix(options.prefix);
     const nc = await connect({
       servers: options.url,
+      timeout: DEFAULT_NATS_BUS_OPTIONS.connectTimeoutMs,
       maxReconnectAttempts: DEFAULT_NATS_BUS_OPTIONS.maxReconnectAttempts,
       reconnectTimeWait: DEFAULT_NATS_BUS_OPTIONS.reconnectTimeWait,
       pingInterval: DEFAULT_NATS_BUS_OPTIONS.pingInterval,
@@ -73,6 +80,8 @@ export class NatsEventBus implements EventBus {
         ? {}
         : { reconnectTimeWait: options.reconnectTimeWait }),
       ...(options.name === undefined ? {} : { name: options.name }),
+    }).catch((err: unknown) => {
+      throw new ServiceUnreachableError('NATS', options.url, err);
     });
     return new NatsEventBus(nc, prefix, options);
   }

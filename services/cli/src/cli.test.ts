@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from './main-args.js';
 import { startEmbedded } from './index.js';
+import { INITIALIZE } from './test-fixtures/messages.js';
 
 const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));
 
@@ -39,16 +40,7 @@ describe('mcp-cluster CLI', () => {
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-06-18',
-            capabilities: {},
-            clientInfo: { name: 't', version: '1' },
-          },
-        }),
+        body: JSON.stringify(INITIALIZE),
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('mcp-session-id')).toBeTruthy();

@@ -9,21 +9,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REDACTED, formatPretty, logStream, processLogger } from './log.js';
+import { INITIALIZE } from './test-fixtures/messages.js';
 
 const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));
 const HELLO = fileURLToPath(new URL('../../../examples/hello/pack.ts', import.meta.url));
 const THROWING = fileURLToPath(new URL('./test-fixtures/throwing-pack.ts', import.meta.url));
-
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 't', version: '1' },
-  },
-};
 
 /** Runs `mcp-cluster stdio`, writes `messages`, ends stdin; resolves once the process exits. */
 async function stdioSession(packs: string[], messages: object[], env: Record<string, string>) {

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 // Relative: the testkit depends on this package, not the other way round.
-import { deleteRedisKeys } from '../../../packages/testkit/src/cluster.js';
+import { deleteRedisKeys, testServices } from '../../../packages/testkit/src/cluster.js';
 import { EXIT } from './startup-errors.js';
 import { closedPort } from '../../../packages/testkit/src/ports.js';
 
@@ -16,15 +16,10 @@ const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));
 /** Bound on a start or a failing start (tsx transpiles the sources on first load). */
 const START_TIMEOUT_MS = 20_000;
 
+/** The test Redis and NATS, as the CLI reads them. */
 function services(): { REDIS_URL: string; NATS_URL: string } {
-  const redis = process.env.MCP_TEST_REDIS_URL;
-  const nats = process.env.MCP_TEST_NATS_URL;
-  if (!redis || !nats) {
-    throw new Error(
-      'MCP_TEST_REDIS_URL / MCP_TEST_NATS_URL unset: run through vitest (global setup)',
-    );
-  }
-  return { REDIS_URL: redis, NATS_URL: nats };
+  const { redisUrl, natsUrl } = testServices();
+  return { REDIS_URL: redisUrl, NATS_URL: natsUrl };
 }
 
 const prefixes: string[] = [];

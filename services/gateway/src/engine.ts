@@ -39,7 +39,7 @@ import type {
   TaskJob,
   TaskRun,
 } from '@mcp-cluster/server';
-import { canonicalRequest, isJsonObject } from '@mcp-cluster/server';
+import { canonicalRequest, isJsonObject, legacySessionState } from '@mcp-cluster/server';
 import type { GatewaySession, GatewaySessions } from './sessions.js';
 import type { Membership, WorkerClients } from './workers.js';
 
@@ -522,13 +522,13 @@ function initializedState(
   const capabilities = request.params?.['capabilities'];
   const clientInfo = request.params?.['clientInfo'];
   if (typeof protocolVersion !== 'string' || !isJsonObject(capabilities)) return undefined;
-  return {
+  return legacySessionState({
     protocolVersion,
     clientCapabilities: capabilities,
     initialized: false,
-    subscriptions: new Set<string>(),
+    subscriptions: [],
     ...(isJsonObject(clientInfo) ? { clientInfo: clientInfo as unknown as Implementation } : {}),
-  };
+  });
 }
 
 /** A worker that refused the gateway's dispatch signature (mismatched secrets). */

@@ -33,7 +33,10 @@ import {
 } from '../../../packages/testkit/src/index.js';
 import type { RunningWorker } from './index.js';
 
-const THROWING_PACK = fileURLToPath(new URL('./test-fixtures/throwing-pack.ts', import.meta.url));
+/** The CLI's logging tests serve the same pack: one fixture for every process kind. */
+const THROWING_PACK = fileURLToPath(
+  new URL('../../cli/src/test-fixtures/throwing-pack.ts', import.meta.url),
+);
 
 /** Slack on top of drainMs for the rest of close() (unregister, bus flush, socket close). */
 const CLOSE_SLACK_MS = 3_000;

@@ -172,6 +172,14 @@ function integer(value: unknown, what: string): number {
   return value;
 }
 
+/** A script's reply of exactly `count` integers (a bad_reply error otherwise). */
+function integers(reply: unknown, count: number, what: string): number[] {
+  if (!Array.isArray(reply) || reply.length !== count) {
+    throw new SecurityStoreError('bad_reply', `${what}: expected a ${count}-element reply`);
+  }
+  return reply.map((v) => integer(v, what));
+}
+
 export interface RedisRateLimiterOptions extends RateLimitOptions {
   /** Namespace of this limiter's buckets (default DEFAULT_LIMITER_NAME), e.g. `principal`, `tool`. */
   name?: string;
@@ -202,10 +210,7 @@ export class RedisRateLimiter implements RateLimiter {
       cost,
       RATE_LIMIT_IDLE_SLACK_MS,
     );
-    if (!Array.isArray(reply) || reply.length !== 3) {
-      throw new SecurityStoreError('bad_reply', 'token bucket: expected a 3-element reply');
-    }
-    const [allowed, remaining, retryAfterMs] = reply.map((v) => integer(v, 'token bucket'));
+    const [allowed, remaining, retryAfterMs] = integers(reply, 3, 'token bucket');
     return { allowed: allowed === 1, remaining: remaining ?? 0, retryAfterMs: retryAfterMs ?? 0 };
   }
 }
@@ -252,10 +257,7 @@ export class RedisLockoutStore implements LockoutStore {
       reservationMs,
       ticket,
     );
-    if (!Array.isArray(reply) || reply.length !== 3) {
-      throw new SecurityStoreError('bad_reply', 'lockout begin: expected a 3-element reply');
-    }
-    const [granted, locked, retryAfterMs] = reply.map((v) => integer(v, 'lockout begin'));
+    const [granted, locked, retryAfterMs] = integers(reply, 3, 'lockout begin');
     if (granted === 1) return { granted: true, ticket };
     return locked === 1
       ? { granted: false, locked: true, retryAfterMs: retryAfterMs ?? 0 }

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Launcher: runs the TypeScript sources through tsx (there is no build step).
+// Launcher. tsx is registered either way, so packs may be TypeScript (`--pack ./pack.ts`).
+// In the repository the CLI runs from its TypeScript sources; an installed package (made by
+// `pnpm build`) has no sources and runs the compiled JavaScript.
+import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/main.ts');
+const source = new URL('../src/main.ts', import.meta.url);
+await import(existsSync(source) ? source.href : new URL('../dist/main.js', import.meta.url).href);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ENV_VARS, resolveConfig } from '@mcp-cluster/config';
 import type { AUTH_ENV_VARS, CONFIG_FILE_ENV } from '@mcp-cluster/config';
 import { COMMANDS } from './main-args.js';
-import type { APIKEY_OPTIONS, Command, NODE_OPTIONS } from './main-args.js';
+import type { APIKEY_OPTIONS, Command, INIT_OPTIONS, NODE_OPTIONS } from './main-args.js';
 
 type EnvVar = keyof typeof ENV_VARS | keyof typeof AUTH_ENV_VARS | typeof CONFIG_FILE_ENV;
 
@@ -28,7 +28,7 @@ const ENGINE: readonly Command[] = ['serve', 'stdio', 'worker'];
 /** Every variable the config loader reads, with the commands that use it. */
 export const ENV_DOCS: Readonly<Record<EnvVar, EnvDoc>> = {
   MCP_CONFIG: {
-    commands: COMMANDS,
+    commands: [...NODES, 'apikey'],
     description: 'JSON config file (--config wins); its settings are the lowest layer',
     default: 'none',
   },
@@ -178,6 +178,15 @@ const APIKEY_FLAGS: Readonly<Record<keyof typeof APIKEY_OPTIONS, Flag>> = {
   help: { usage: '-h, --help', description: 'this help' },
 };
 
+const INIT_FLAGS: Readonly<Record<keyof typeof INIT_OPTIONS, Flag>> = {
+  packages: {
+    usage: '--packages <dir>',
+    description:
+      'the package tarballs to vendor (default: build them in the repository this command runs from)',
+  },
+  help: { usage: '-h, --help', description: 'this help' },
+};
+
 interface CommandDoc {
   readonly synopsis: readonly string[];
   readonly summary: string;
@@ -229,6 +238,12 @@ export const COMMAND_DOCS: Readonly<Partial<Record<Command, CommandDoc>>> = {
       'Create (the key is printed once), list or revoke API keys. Keys live in Redis when\nREDIS_URL is set (under MCP_CLUSTER_PREFIX); otherwise, or with --file, in a JSON file:\n--file, else MCP_API_KEYS_FILE, else ./.mcp-cluster/api-keys.json.',
     flags: Object.values(APIKEY_FLAGS),
   },
+  init: {
+    synopsis: ['mcp-cluster init <dir> [--packages <dir>]'],
+    summary:
+      'Writes a pack project into <dir> (new or empty): package.json, tsconfig.json, an example\ntool in src/pack.ts and its test, and the mcp-cluster packages as tarballs in vendor/.\nThen: cd <dir> && npm install && npm test && npm start.',
+    flags: Object.values(INIT_FLAGS),
+  },
 };
 
 const SUMMARIES: Readonly<Record<Command, string>> = {
@@ -237,6 +252,7 @@ const SUMMARIES: Readonly<Record<Command, string>> = {
   gateway: 'a cluster gateway: client transports, routing to workers',
   worker: "a cluster worker: runs the packs' components for the gateways",
   apikey: 'create (the key is printed once), list or revoke API keys',
+  init: 'write a pack project (example tool, test, packages) into a new folder',
 };
 
 /** The version of the `mcp-cluster` command (services/cli/package.json). */
@@ -347,8 +363,12 @@ export function commandHelp(command: string | undefined): string {
     'Options:',
     ...table(flagRows),
     '',
-    'Environment (flags win over variables, variables over the config file):',
-    ...table(envRows),
-    '',
+    ...(envRows.length === 0
+      ? []
+      : [
+          'Environment (flags win over variables, variables over the config file):',
+          ...table(envRows),
+          '',
+        ]),
   ].join('\n');
 }

@@ -1,6 +1,8 @@
 /** Command-line parsing of `mcp-cluster` (kept apart from main.ts, which runs on import). */
 import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import type { ConfigInput } from '@mcp-cluster/config';
+import type { InitArgs } from './init.js';
 
 export const EXIT_USAGE = 2;
 
@@ -8,10 +10,10 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const COMMANDS = ['serve', 'stdio', 'gateway', 'worker', 'apikey'] as const;
+export const COMMANDS = ['serve', 'stdio', 'gateway', 'worker', 'apikey', 'init'] as const;
 export type Command = (typeof COMMANDS)[number];
-/** Commands that run a node (everything but `apikey`). */
-export type NodeCommand = Exclude<Command, 'apikey'>;
+/** Commands that run a node (everything but `apikey` and `init`). */
+export type NodeCommand = Exclude<Command, 'apikey' | 'init'>;
 
 /** Commands that run as one node of a cluster and need Redis and NATS. */
 export const CLUSTER_COMMANDS: ReadonlySet<Command> = new Set(['gateway', 'worker']);
@@ -45,7 +47,8 @@ export type Parsed =
       /** Always empty: apikey takes only the file and the environment's settings. */
       readonly overrides: ConfigInput;
       readonly apikey: ApiKeyArgs;
-    };
+    }
+  | { readonly command: 'init'; readonly init: InitArgs };
 
 /** Options of serve, stdio, gateway and worker (help.ts describes each one). */
 export const NODE_OPTIONS = {
@@ -65,6 +68,12 @@ export const APIKEY_OPTIONS = {
   'expires-in': { type: 'string' },
   file: { type: 'string' },
   config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Options of `init` (help.ts describes each one). */
+export const INIT_OPTIONS = {
+  packages: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -91,8 +100,17 @@ export function infoRequest(argv: readonly string[]): InfoRequest | undefined {
   return undefined;
 }
 
-const usageError = (err: unknown): UsageError =>
-  new UsageError(err instanceof Error ? err.message : String(err));
+/** parseArgs with positionals, its complaints as UsageErrors. */
+function parseOrRefuse<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: O,
+) {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
 
 /**
  * Index in `argv` of the command (first positional), skipping the values of the node
@@ -112,17 +130,7 @@ function commandIndex(argv: readonly string[]): number | undefined {
 const CREATE_ONLY = ['principal', 'role', 'kind', 'name', 'expires-in'] as const;
 
 function parseApiKeyCommandLine(argv: readonly string[]): Parsed | 'help' {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: APIKEY_OPTIONS,
-    }));
-  } catch (err) {
-    throw usageError(err);
-  }
+  const { values, positionals } = parseOrRefuse(argv, APIKEY_OPTIONS);
   if (values.help === true) return 'help';
   const [action, ...rest] = positionals;
   const common = { command: 'apikey', file: values.config, overrides: {} } as const;
@@ -180,25 +188,27 @@ function parseApiKeyCommandLine(argv: readonly string[]): Parsed | 'help' {
   }
 }
 
+function parseInitCommandLine(argv: readonly string[]): Parsed | 'help' {
+  const { values, positionals } = parseOrRefuse(argv, INIT_OPTIONS);
+  if (values.help === true) return 'help';
+  const [dir, ...rest] = positionals;
+  if (dir === undefined) throw new UsageError('init needs the folder to create');
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+  return { command: 'init', init: { dir, packages: values.packages } };
+}
+
 export function parseCommandLine(argv: readonly string[]): Parsed | 'help' {
   const at = commandIndex(argv);
   if (at !== undefined && argv[at] === 'apikey') {
     return parseApiKeyCommandLine([...argv.slice(0, at), ...argv.slice(at + 1)]);
   }
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: NODE_OPTIONS,
-    }));
-  } catch (err) {
-    throw usageError(err);
+  if (at !== undefined && argv[at] === 'init') {
+    return parseInitCommandLine([...argv.slice(0, at), ...argv.slice(at + 1)]);
   }
+  const { values, positionals } = parseOrRefuse(argv, NODE_OPTIONS);
   if (values.help === true) return 'help';
   const [command, ...rest] = positionals;
-  if (!isCommand(command) || command === 'apikey') {
+  if (!isCommand(command) || command === 'apikey' || command === 'init') {
     throw new UsageError(command === undefined ? 'missing command' : `unknown command ${command}`);
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);

@@ -11,6 +11,8 @@ import { startGateway } from '@mcp-cluster/gateway';
 import { serveStdio } from '@mcp-cluster/transports';
 import { startWorker } from '@mcp-cluster/worker';
 import { runApiKey } from './apikey.js';
+import { InitError, initProject } from './init.js';
+import type { InitArgs } from './init.js';
 import { bannerFields, countComponents, endpointsOf, formatBanner } from './banner.js';
 import type { BannerInfo } from './banner.js';
 import { createNodeEngine } from './engine.js';
@@ -151,6 +153,17 @@ async function runStdio(config: Config): Promise<void> {
   process.exit(0);
 }
 
+/** `mcp-cluster init`: next steps on stdout; a failure is one line and exit 1. */
+function runInit(args: InitArgs): void {
+  try {
+    process.stdout.write(`${initProject(args).join('\n')}\n`);
+  } catch (err) {
+    if (!(err instanceof InitError)) throw err;
+    process.stderr.write(`mcp-cluster: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
 /** A usage mistake: one line naming it, one line saying where help is. */
 function usageFailure(message: string, command: string | undefined): never {
   process.stderr.write(
@@ -177,7 +190,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     parsed = parseCommandLine(argv);
     if (parsed === 'help') {
-      process.stdout.write(commandHelp(undefined));
+      process.stdout.write(commandHelp(commandOf(argv)));
+      return;
+    }
+    if (parsed.command === 'init') {
+      runInit(parsed.init);
       return;
     }
     config = loadConfig({ file: parsed.file, overrides: parsed.overrides });

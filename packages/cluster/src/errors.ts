@@ -2,6 +2,7 @@
  * Local errors of the cluster state layer. They never cross the wire: callers map them
  * (usually to -32603 or a 404) at the transport boundary.
  */
+import { KindedError } from '@mcp-cluster/protocol';
 
 export type ClusterStateErrorKind =
   /** A value read from the store failed validation. */
@@ -9,16 +10,8 @@ export type ClusterStateErrorKind =
   /** create() for an id that is already live or ended. */
   | 'exists';
 
-export class ClusterStateError extends Error {
+export class ClusterStateError extends KindedError<ClusterStateErrorKind> {
   override readonly name = 'ClusterStateError';
-
-  constructor(
-    readonly kind: ClusterStateErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Parses JSON read from the store; malformed text becomes a typed 'corrupt' error. */

@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 
 /**
  * A Lua script run by EVALSHA, loaded on first NOSCRIPT (so the body is not resent each
- * call). The one copy for every Redis-backed store (cluster state, durable task queue).
+ * call). The one copy for every Redis-backed store (cluster state, durable task queue,
+ * security stores).
  */
 export class LuaScript {
   private readonly sha: string;

@@ -3,6 +3,7 @@
  * cross the wire. `ToolError` (a handler's deliberate failure, shown to the model as an
  * `isError` result) is the engine's, re-exported from `@mcp-cluster/server`.
  */
+import { CodedError } from '@mcp-cluster/protocol';
 
 export type ComponentErrorCode =
   | 'INVALID_DEFINITION'
@@ -13,12 +14,6 @@ export type ComponentErrorCode =
   | 'PACK_INVALID';
 
 /** A local error: a component or pack is defined or loaded wrongly. Never serialized. */
-export class ComponentError extends Error {
+export class ComponentError extends CodedError<ComponentErrorCode> {
   override readonly name = 'ComponentError';
-  readonly code: ComponentErrorCode;
-
-  constructor(code: ComponentErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }

@@ -44,3 +44,14 @@ export {
   configFromFile,
   loadConfig,
 } from './load.js';
+export type { NodeLog, ProcessLogger, ProcessLoggerOptions } from './log.js';
+export {
+  LOG_RANK,
+  REDACTED,
+  errorFields,
+  formatPretty,
+  logStream,
+  nodeLog,
+  processLogger,
+  redact,
+} from './log.js';

@@ -18,6 +18,7 @@ export {
   isRetryableCode,
   toWireError,
 } from './errors.js';
+export { CodedError, KindedError } from './local-error.js';
 export type { LegacyVersion, ModernVersion, ProtocolVersion } from './versions.js';
 export {
   DEFAULT_HTTP_LEGACY_VERSION,

@@ -2,13 +2,13 @@
  * The fastify application of an embedded node: the only place transports, engine, security
  * and configuration are wired together (HOUSE_STYLE 9).
  */
+import { logStream } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
 import { createSecurity, tlsServerOptions } from '@mcp-cluster/security';
 import type { Security } from '@mcp-cluster/security';
 import type { Engine } from '@mcp-cluster/server';
 import { createHttpApp, mcpTransports } from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
-import { logStream } from './log.js';
 
 /** The app and the security layer it was built with (the caller closes both). */
 export interface EmbeddedApp {

@@ -1,10 +1,9 @@
 /** Builds the embedded node's engine from the configuration (packs, keys, limits). */
-import type { Config } from '@mcp-cluster/config';
+import { processLogger } from '@mcp-cluster/config';
+import type { Config, ProcessLogger } from '@mcp-cluster/config';
 import { loadPacks } from '@mcp-cluster/components';
 import { createEngine, engineLogHooks } from '@mcp-cluster/server';
 import type { Engine } from '@mcp-cluster/server';
-import { processLogger } from './log.js';
-import type { ProcessLogger } from './log.js';
 
 /**
  * The engine logs to `log`: a handler that throws (anything but a ToolError) at error level

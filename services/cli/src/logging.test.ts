@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REDACTED, formatPretty, logStream, processLogger } from './log.js';
+import { REDACTED, formatPretty, logStream, processLogger } from '@mcp-cluster/config';
 import { INITIALIZE } from './test-fixtures/messages.js';
 
 const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));

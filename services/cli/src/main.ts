@@ -5,8 +5,15 @@
  * address (in use, not permitted), 5 Redis unreachable, 6 NATS unreachable (startup-errors.ts).
  */
 import { Console } from 'node:console';
-import { ConfigError, loadConfig, requireCluster } from '@mcp-cluster/config';
-import type { Config } from '@mcp-cluster/config';
+import {
+  ConfigError,
+  errorFields,
+  loadConfig,
+  nodeLog,
+  processLogger,
+  requireCluster,
+} from '@mcp-cluster/config';
+import type { Config, ProcessLogger } from '@mcp-cluster/config';
 import { startGateway } from '@mcp-cluster/gateway';
 import { serveStdio } from '@mcp-cluster/transports';
 import { startWorker } from '@mcp-cluster/worker';
@@ -16,8 +23,7 @@ import type { InitArgs } from './init.js';
 import { bannerFields, countComponents, endpointsOf, formatBanner } from './banner.js';
 import type { BannerInfo } from './banner.js';
 import { createNodeEngine } from './engine.js';
-import { errorFields, processLogger, writeListening } from './log.js';
-import type { ProcessLogger } from './log.js';
+import { writeListening } from './log.js';
 import { commandHelp, version } from './help.js';
 import { closeOnSignals, startNode } from './server.js';
 import { startupFailure } from './startup-errors.js';
@@ -73,16 +79,6 @@ async function runServe(config: Config): Promise<void> {
   writeBanner(info);
   // After the signal handlers: whoever reads this line may signal at once.
   writeListening({ url: node.url, ...bannerFields(info) });
-}
-
-/** The `(level, msg, err, fields)` logger gateway and worker take, over the process logger. */
-function nodeLog(log: ProcessLogger) {
-  return (
-    level: 'debug' | 'info' | 'warn' | 'error',
-    msg: string,
-    err?: unknown,
-    fields?: Record<string, unknown>,
-  ): void => log[level](msg, { ...fields, ...(err === undefined ? {} : errorFields(err)) });
 }
 
 async function runGateway(config: Config): Promise<void> {

@@ -18,8 +18,8 @@ import {
 } from '@mcp-cluster/cluster';
 import type { WorkerComponents } from '@mcp-cluster/cluster';
 import { loadPacks } from '@mcp-cluster/components';
-import { requireCluster } from '@mcp-cluster/config';
-import type { Config } from '@mcp-cluster/config';
+import { nodeLog, processLogger, requireCluster } from '@mcp-cluster/config';
+import type { Config, NodeLog } from '@mcp-cluster/config';
 import { createDurableTaskHost } from '@mcp-cluster/queue';
 import { createEngine, engineLogHooks } from '@mcp-cluster/server';
 import type { LocalEngine } from '@mcp-cluster/server';
@@ -35,23 +35,10 @@ export interface RunningWorker {
 }
 
 /**
- * The worker's log: `err` (an error to show with its stack) and `fields` (plain JSON values)
- * are both optional. The CLI passes its process logger, which applies MCP_LOG_LEVEL.
+ * The worker's log. The CLI passes its process logger, which applies MCP_LOG_LEVEL; without
+ * one, warnings and errors go to stderr through the same logger.
  */
-export type WorkerLog = (
-  level: 'debug' | 'info' | 'warn' | 'error',
-  msg: string,
-  err?: unknown,
-  fields?: Record<string, unknown>,
-) => void;
-
-const stderrLog: WorkerLog = (level, msg, err, fields) => {
-  if (level === 'info' || level === 'debug') return;
-  const detail = err instanceof Error ? { err: { message: err.message, stack: err.stack } } : {};
-  process.stderr.write(
-    `${JSON.stringify({ level, time: Date.now(), ...fields, msg, ...detail })}\n`,
-  );
-};
+export type WorkerLog = NodeLog;
 
 function componentsOf(engine: LocalEngine): WorkerComponents {
   const r = engine.registry;
@@ -69,7 +56,7 @@ function urlHost(host: string): string {
 
 export async function startWorker(
   config: Config,
-  log: WorkerLog = stderrLog,
+  log: WorkerLog = nodeLog(processLogger('warn')),
 ): Promise<RunningWorker> {
   const { redisUrl, natsUrl } = requireCluster(config);
   const id = config.nodeId ?? `w-${randomBytes(4).toString('hex')}`;

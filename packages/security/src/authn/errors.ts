@@ -2,6 +2,7 @@
  * Local errors of the authentication layer. They never cross the wire and never carry a
  * credential (token, password or hash) in their message.
  */
+import { KindedError } from '@mcp-cluster/protocol';
 
 export type AuthnErrorKind =
   /** Provider options are invalid; thrown at construction (or first key import). */
@@ -9,14 +10,6 @@ export type AuthnErrorKind =
   /** A key source (JWKS endpoint) could not be used; not the caller's fault. */
   | 'keys_unavailable';
 
-export class AuthnError extends Error {
+export class AuthnError extends KindedError<AuthnErrorKind> {
   override readonly name = 'AuthnError';
-
-  constructor(
-    readonly kind: AuthnErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
-  errors,
   exportJWK,
   importSPKI,
   jwtVerify,
@@ -13,6 +12,7 @@ import {
 import type { Principal, PrincipalKind } from '../principal.js';
 import { principalId } from '../principal-ids.js';
 import { AuthnError } from './errors.js';
+import { joseCredentialReason } from './jose-errors.js';
 import {
   authorizationCredentials,
   quoteParam,
@@ -83,33 +83,6 @@ export const SUPPORTED_JWS_ALGORITHMS: ReadonlySet<string> = new Set([
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const JWS_COMPACT = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
-
-/**
- * jose error codes that mean "this token is not acceptable" (the caller's fault, 401).
- * Any other failure (JWKS fetch, timeout, bad key material) is thrown as keys_unavailable.
- */
-const CREDENTIAL_ERRORS: Readonly<Record<string, string>> = {
-  [errors.JWTExpired.code]: 'token expired',
-  [errors.JWTClaimValidationFailed.code]: 'token claim check failed',
-  [errors.JWTInvalid.code]: 'token is not a valid JWT',
-  [errors.JWSInvalid.code]: 'token is not a valid JWS',
-  [errors.JWSSignatureVerificationFailed.code]: 'token signature invalid',
-  [errors.JOSEAlgNotAllowed.code]: 'token algorithm not allowed',
-  [errors.JWKSNoMatchingKey.code]: 'no key matches the token',
-  [errors.JWKSMultipleMatchingKeys.code]: 'no key matches the token',
-  [errors.JOSENotSupported.code]: 'token uses an unsupported feature',
-};
-
-/** Maps a jose failure to a reason naming the check (and claim), never the token. */
-function credentialReason(err: unknown): string | undefined {
-  if (!(err instanceof errors.JOSEError)) return undefined;
-  const reason = CREDENTIAL_ERRORS[err.code];
-  if (reason === undefined) return undefined;
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    return `token claim check failed: ${err.claim} (${err.reason})`;
-  }
-  return reason;
-}
 
 function resolveOptions(options: JwtOptions) {
   const fail = (message: string): never => {
@@ -271,8 +244,9 @@ export function jwtProvider(input: JwtOptions): AuthProvider {
           requiredClaims: ['exp', 'sub'],
         }));
       } catch (err) {
-        const reason = credentialReason(err);
+        const reason = joseCredentialReason(err);
         if (reason !== undefined) return invalid(reason);
+        // Not the token's fault (JWKS fetch, timeout, bad key material): the keys are.
         throw new AuthnError('keys_unavailable', 'jwtProvider: could not verify with the key set', {
           cause: err,
         });

@@ -3,6 +3,7 @@
  * signature in their message; a request that fails verification is not an error but a
  * `{ ok: false, reason }` result.
  */
+import { KindedError } from '@mcp-cluster/protocol';
 
 export type SigningErrorKind =
   /** Verifier or key options are invalid; thrown at construction. */
@@ -10,14 +11,6 @@ export type SigningErrorKind =
   /** A value cannot be signed (not JSON, too deep, too large, bad field); the caller's bug. */
   | 'invalid_argument';
 
-export class SigningError extends Error {
+export class SigningError extends KindedError<SigningErrorKind> {
   override readonly name = 'SigningError';
-
-  constructor(
-    readonly kind: SigningErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

@@ -1,11 +1,12 @@
 /**
  * Redis implementations of the security stores, shared by every gateway of a cluster. Each
  * decision is one Lua script or one command, so it is atomic across processes; time comes
- * from Redis `TIME`, never from a gateway's clock. Scripts go through ioredis
- * `defineCommand` (EVALSHA, falling back to EVAL on NOSCRIPT). The caller owns the client.
+ * from Redis `TIME`, never from a gateway's clock. Scripts run as the cluster's LuaScript
+ * (EVALSHA, falling back to EVAL on NOSCRIPT). The caller owns the client.
  */
 import { randomBytes } from 'node:crypto';
 
+import { LuaScript } from '@mcp-cluster/cluster';
 import type { Redis } from 'ioredis';
 
 import { RATE_LIMIT_IDLE_SLACK_MS, type SecurityKeys } from './keys.js';
@@ -36,7 +37,7 @@ export const DEFAULT_LIMITER_NAME = 'default';
  * Returns {allowed 0|1, whole tokens remaining, retryAfterMs}. A missing bucket is full;
  * a refused take writes nothing; PX = time until full again, so idle buckets vanish.
  */
-const TOKEN_BUCKET_LUA = `
+const TOKEN_BUCKET = new LuaScript(`
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -56,14 +57,14 @@ local left = tokens - cost
 redis.call('HSET', KEYS[1], 't', string.format('%.17g', left), 'ts', string.format('%.17g', now))
 redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - left) * 1000 / rate) + slack)
 return {1, math.floor(left), 0}
-`;
+`);
 
 /**
  * KEYS pairs (failure counter, lock) per identifier; ARGV maxFailures, windowMs, lockMs.
  * Returns the longest remaining lock in ms (0 = none locked). A locked identifier's failure
  * is not counted and does not extend its lock.
  */
-const LOCKOUT_FAIL_LUA = `
+const LOCKOUT_FAIL = new LuaScript(`
 local max = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local lockMs = tonumber(ARGV[3])
@@ -85,7 +86,7 @@ for i = 1, #KEYS, 2 do
   if ttl > retry then retry = ttl end
 end
 return retry
-`;
+`);
 
 /**
  * KEYS triples (failure counter, lock, attempts in flight) per identifier; ARGV maxFailures,
@@ -93,7 +94,7 @@ return retry
  * Lapsed reservations (scored by their expiry, Redis time) are dropped first; a refusal
  * reserves nothing; a grant adds the ticket to every identifier's set.
  */
-const LOCKOUT_BEGIN_LUA = `
+const LOCKOUT_BEGIN = new LuaScript(`
 local max = tonumber(ARGV[1])
 local maxConcurrent = tonumber(ARGV[2])
 local reservation = tonumber(ARGV[3])
@@ -119,14 +120,14 @@ for i = 1, #KEYS, 3 do
   redis.call('PEXPIRE', KEYS[i + 2], reservation)
 end
 return {1, 0, 0}
-`;
+`);
 
 /**
  * KEYS triples as for begin; ARGV maxFailures, windowMs, lockMs, ticket, failed 0|1. Removes
- * the reservation; a failure then counts exactly as LOCKOUT_FAIL_LUA. Returns the longest
+ * the reservation; a failure then counts exactly as LOCKOUT_FAIL. Returns the longest
  * remaining lock in ms.
  */
-const LOCKOUT_FINISH_LUA = `
+const LOCKOUT_FINISH = new LuaScript(`
 local max = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local lockMs = tonumber(ARGV[3])
@@ -150,20 +151,7 @@ for i = 1, #KEYS, 3 do
   if ttl > retry then retry = ttl end
 end
 return retry
-`;
-
-type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
-
-/** Defines `name` on the client; the first argument of a call is the number of keys. */
-function defineScript(redis: Redis, name: string, lua: string): ScriptCall {
-  if (!Object.hasOwn(redis, name)) redis.defineCommand(name, { lua });
-  // defineCommand adds a method ioredis's types cannot know about.
-  const fn = (redis as unknown as Record<string, ScriptCall | undefined>)[name];
-  if (typeof fn !== 'function') {
-    throw new SecurityStoreError('bad_reply', `ioredis did not define script ${name}`);
-  }
-  return fn.bind(redis);
-}
+`);
 
 function integer(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
@@ -188,27 +176,22 @@ export interface RedisRateLimiterOptions extends RateLimitOptions {
 export class RedisRateLimiter implements RateLimiter {
   private readonly options: Readonly<RateLimitOptions>;
   private readonly name: string;
-  private readonly script: ScriptCall;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly keys: SecurityKeys,
     options: RedisRateLimiterOptions,
   ) {
     this.options = resolveRateLimitOptions(options);
     this.name = options.name ?? DEFAULT_LIMITER_NAME;
-    this.script = defineScript(redis, 'mcpSecurityTokenBucket', TOKEN_BUCKET_LUA);
   }
 
   async take(key: string, cost = 1): Promise<RateLimitDecision> {
     checkCost(cost, this.options);
-    const reply = await this.script(
-      1,
-      this.keys.rateLimit(this.name, key),
-      this.options.capacity,
-      this.options.refillPerSecond,
-      cost,
-      RATE_LIMIT_IDLE_SLACK_MS,
+    const reply = await TOKEN_BUCKET.run(
+      this.redis,
+      [this.keys.rateLimit(this.name, key)],
+      [this.options.capacity, this.options.refillPerSecond, cost, RATE_LIMIT_IDLE_SLACK_MS],
     );
     const [allowed, remaining, retryAfterMs] = integers(reply, 3, 'token bucket');
     return { allowed: allowed === 1, remaining: remaining ?? 0, retryAfterMs: retryAfterMs ?? 0 };
@@ -229,9 +212,6 @@ export class RedisNonceStore implements NonceStore {
 
 export class RedisLockoutStore implements LockoutStore {
   private readonly options: ResolvedLockoutOptions;
-  private readonly script: ScriptCall;
-  private readonly beginScript: ScriptCall;
-  private readonly finishScript: ScriptCall;
 
   constructor(
     private readonly redis: Redis,
@@ -239,9 +219,6 @@ export class RedisLockoutStore implements LockoutStore {
     options: LockoutOptions = {},
   ) {
     this.options = resolveLockoutOptions(options);
-    this.script = defineScript(redis, 'mcpSecurityLockoutFail', LOCKOUT_FAIL_LUA);
-    this.beginScript = defineScript(redis, 'mcpSecurityLockoutBegin', LOCKOUT_BEGIN_LUA);
-    this.finishScript = defineScript(redis, 'mcpSecurityLockoutFinish', LOCKOUT_FINISH_LUA);
   }
 
   async begin(ids: readonly string[]): Promise<AttemptDecision> {
@@ -249,14 +226,12 @@ export class RedisLockoutStore implements LockoutStore {
     const ticket = randomBytes(12).toString('base64url');
     if (keys.length === 0) return { granted: true, ticket };
     const { maxFailures, maxConcurrent, reservationMs } = this.options;
-    const reply = await this.beginScript(
-      keys.length,
-      ...keys,
+    const reply = await LOCKOUT_BEGIN.run(this.redis, keys, [
       maxFailures,
       maxConcurrent,
       reservationMs,
       ticket,
-    );
+    ]);
     const [granted, locked, retryAfterMs] = integers(reply, 3, 'lockout begin');
     if (granted === 1) return { granted: true, ticket };
     return locked === 1
@@ -269,15 +244,13 @@ export class RedisLockoutStore implements LockoutStore {
     if (keys.length === 0) return { locked: false, retryAfterMs: 0 };
     const { maxFailures, windowMs, lockMs } = this.options;
     const retryAfterMs = integer(
-      await this.finishScript(
-        keys.length,
-        ...keys,
+      await LOCKOUT_FINISH.run(this.redis, keys, [
         maxFailures,
         windowMs,
         lockMs,
         ticket,
         failed ? 1 : 0,
-      ),
+      ]),
       'lockout finish',
     );
     return { locked: retryAfterMs > 0, retryAfterMs };
@@ -297,7 +270,7 @@ export class RedisLockoutStore implements LockoutStore {
     const keys = unique.flatMap((id) => [this.keys.lockoutFailures(id), this.keys.lockoutLock(id)]);
     const { maxFailures, windowMs, lockMs } = this.options;
     const retryAfterMs = integer(
-      await this.script(keys.length, ...keys, maxFailures, windowMs, lockMs),
+      await LOCKOUT_FAIL.run(this.redis, keys, [maxFailures, windowMs, lockMs]),
       'lockout',
     );
     return { locked: retryAfterMs > 0, retryAfterMs };
@@ -330,7 +303,7 @@ export const STREAM_LEASE_MS = 30_000;
  * Takes a slot if fewer than ARGV[1] unexpired ones exist. KEYS[1] = the principal's set;
  * ARGV[2] = member, ARGV[3] = lease ms. Redis's clock: gateways' clocks do not matter.
  */
-const STREAM_ACQUIRE_LUA = `
+const STREAM_ACQUIRE = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[3])
@@ -339,17 +312,17 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
 redis.call('PEXPIRE', KEYS[1], lease * 2)
 return 1
-`;
+`);
 
 /** Extends a held slot's lease (re-adding it if an outage let it lapse). */
-const STREAM_RENEW_LUA = `
+const STREAM_RENEW = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], lease * 2)
 return 1
-`;
+`);
 
 export interface RedisStreamSlotsOptions {
   /** Lease of a slot (default STREAM_LEASE_MS); renewed every third of it. */
@@ -360,8 +333,6 @@ export interface RedisStreamSlotsOptions {
 
 /** Stream slots shared by every gateway: one sorted set of leases per principal. */
 export class RedisStreamSlots implements StreamSlots {
-  private readonly acquireScript: ScriptCall;
-  private readonly renewScript: ScriptCall;
   private readonly leaseMs: number;
   /** Slots this process holds: member -> the principal's key. */
   private readonly held = new Map<string, string>();
@@ -374,8 +345,6 @@ export class RedisStreamSlots implements StreamSlots {
   ) {
     this.leaseMs = options.leaseMs ?? STREAM_LEASE_MS;
     checkTtl(this.leaseMs);
-    this.acquireScript = defineScript(redis, 'mcpSecurityStreamAcquire', STREAM_ACQUIRE_LUA);
-    this.renewScript = defineScript(redis, 'mcpSecurityStreamRenew', STREAM_RENEW_LUA);
     this.timer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
   }
@@ -383,7 +352,10 @@ export class RedisStreamSlots implements StreamSlots {
   async acquire(principal: string, max: number): Promise<(() => void) | undefined> {
     const key = this.keys.streams(principal);
     const member = randomBytes(12).toString('base64url');
-    const got = integer(await this.acquireScript(1, key, max, member, this.leaseMs), 'streams');
+    const got = integer(
+      await STREAM_ACQUIRE.run(this.redis, [key], [max, member, this.leaseMs]),
+      'streams',
+    );
     if (got !== 1) return undefined;
     this.held.set(member, key);
     return () => {
@@ -401,7 +373,9 @@ export class RedisStreamSlots implements StreamSlots {
   private async renew(): Promise<void> {
     await Promise.all(
       [...this.held].map(([member, key]) =>
-        this.renewScript(1, key, member, this.leaseMs).catch((err: unknown) => this.report(err)),
+        STREAM_RENEW.run(this.redis, [key], [member, this.leaseMs]).catch((err: unknown) =>
+          this.report(err),
+        ),
       ),
     );
   }

@@ -3,6 +3,8 @@
  * brute-force lockout). Each has a memory twin (embedded node) and a Redis implementation
  * (cluster: state shared by every gateway); createSecurityStores picks one.
  */
+import { KindedError } from '@mcp-cluster/protocol';
+
 import {
   LOCKOUT_DURATION_MS,
   LOCKOUT_MAX_CONCURRENT,
@@ -108,16 +110,8 @@ export type SecurityStoreErrorKind =
   | 'bad_reply';
 
 /** Local error of the security stores; never crosses the wire. */
-export class SecurityStoreError extends Error {
+export class SecurityStoreError extends KindedError<SecurityStoreErrorKind> {
   override readonly name = 'SecurityStoreError';
-
-  constructor(
-    readonly kind: SecurityStoreErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 const isPositive = (n: number): boolean => Number.isFinite(n) && n > 0;

@@ -9,6 +9,7 @@
  * turns them into PX lifetimes with its own `now` (the same clock by default), so a skew
  * between a gateway and Redis shifts no expiry.
  */
+import { LuaScript } from '@mcp-cluster/cluster';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
@@ -178,7 +179,7 @@ export class MemoryTokenStore implements TokenStore {
  * Returns {1, rec} (taken; the tombstone inherits the token's remaining PTTL), {2, fam}
  * (a tombstone with the same hash: reuse) or {0} (unknown, or a wrong secret: untouched).
  */
-const CONSUME_REFRESH_LUA = `
+const CONSUME_REFRESH = new LuaScript(`
 local live = redis.call('HMGET', KEYS[1], 'h', 'fam', 'rec')
 if live[1] then
   if live[1] ~= ARGV[1] then return {0} end
@@ -193,30 +194,18 @@ end
 local used = redis.call('HMGET', KEYS[2], 'h', 'fam')
 if used[1] and used[1] == ARGV[1] then return {2, used[2]} end
 return {0}
-`;
+`);
 
 /**
  * Sets KEYS[1] with PX ARGV[1] unless it already lives longer (a later, shorter revocation
  * must not cut an earlier one short).
  */
-const MARK_LUA = `
+const MARK = new LuaScript(`
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
 return 1
-`;
-
-type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
-
-function defineScript(redis: Redis, name: string, lua: string): ScriptCall {
-  if (!Object.hasOwn(redis, name)) redis.defineCommand(name, { lua });
-  // defineCommand adds a method ioredis's types cannot know about.
-  const fn = (redis as unknown as Record<string, ScriptCall | undefined>)[name];
-  if (typeof fn !== 'function') {
-    throw new SecurityStoreError('bad_reply', `ioredis did not define script ${name}`);
-  }
-  return fn.bind(redis);
-}
+`);
 
 function parseRecord(json: unknown, secretHash: string): RefreshRecord {
   try {
@@ -237,8 +226,6 @@ function parseRecord(json: unknown, secretHash: string): RefreshRecord {
 /** Redis store shared by every gateway; each operation is one command or one script. */
 export class RedisTokenStore implements TokenStore {
   private readonly now: () => number;
-  private readonly consume: ScriptCall;
-  private readonly markScript: ScriptCall;
 
   constructor(
     private readonly redis: Redis,
@@ -246,8 +233,6 @@ export class RedisTokenStore implements TokenStore {
     options: TokenStoreClockOptions = {},
   ) {
     this.now = options.now ?? Date.now;
-    this.consume = defineScript(redis, 'mcpSecurityConsumeRefresh', CONSUME_REFRESH_LUA);
-    this.markScript = defineScript(redis, 'mcpSecurityMarkRevoked', MARK_LUA);
   }
 
   async saveRefresh(jti: string, record: RefreshRecord): Promise<void> {
@@ -269,11 +254,10 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async consumeRefresh(jti: string, secretHash: string): Promise<ConsumeResult> {
-    const reply = await this.consume(
-      2,
-      this.keys.refreshToken(jti),
-      this.keys.refreshUsed(jti),
-      secretHash,
+    const reply = await CONSUME_REFRESH.run(
+      this.redis,
+      [this.keys.refreshToken(jti), this.keys.refreshUsed(jti)],
+      [secretHash],
     );
     if (!Array.isArray(reply) || reply.length === 0) {
       throw new SecurityStoreError('bad_reply', 'consume refresh: expected an array reply');
@@ -303,6 +287,6 @@ export class RedisTokenStore implements TokenStore {
   private async mark(key: string, untilMs: number): Promise<void> {
     const ttl = Math.ceil(untilMs - this.now());
     if (ttl <= 0) return;
-    await this.markScript(1, key, ttl);
+    await MARK.run(this.redis, [key], [ttl]);
   }
 }

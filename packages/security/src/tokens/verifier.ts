@@ -12,6 +12,7 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 
 import { AuthnError } from '../authn/errors.js';
+import { joseCredentialReason } from '../authn/jose-errors.js';
 import {
   authorizationCredentials,
   rejected,
@@ -61,22 +62,11 @@ const INVALID = 'Bearer error="invalid_token"';
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const KINDS: ReadonlySet<string> = new Set(['anonymous', 'user', 'service']);
 
-const CREDENTIAL_ERRORS: Readonly<Record<string, string>> = {
-  [errors.JWTExpired.code]: 'token expired',
-  [errors.JWTInvalid.code]: 'token is not a valid JWT',
-  [errors.JWSInvalid.code]: 'token is not a valid JWS',
-  [errors.JWSSignatureVerificationFailed.code]: 'token signature invalid',
-  [errors.JOSEAlgNotAllowed.code]: 'token algorithm not allowed',
-  [errors.JOSENotSupported.code]: 'token uses an unsupported feature',
-};
-
 /** A jose failure as a reason naming the check, never the token; undefined = not jose's. */
 function credentialReason(err: unknown): string | undefined {
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    return `token claim check failed: ${err.claim} (${err.reason})`;
-  }
   if (!(err instanceof errors.JOSEError)) return undefined;
-  return CREDENTIAL_ERRORS[err.code] ?? 'token invalid';
+  // With a local key every jose failure is the token's, even one the shared table does not name.
+  return joseCredentialReason(err) ?? 'token invalid';
 }
 
 /** Reads `iss` without trusting it: undefined when the value is not a decodable JWT. */

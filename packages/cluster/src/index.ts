@@ -97,6 +97,21 @@ export {
   traceparentProblem,
 } from './envelope.js';
 export type { DispatchFailure, DispatchRefusal } from './dispatch.js';
+export type {
+  DispatchCall,
+  DispatchOutcome,
+  DispatchOutcomeKind,
+  DispatchTarget,
+  MemoryWorker,
+  WorkerDispatch,
+} from './worker-dispatch.js';
+export {
+  MemoryDispatch,
+  UndiciDispatch,
+  linesOf,
+  transportFailure,
+  workerAnswered,
+} from './worker-dispatch.js';
 export {
   CLOSE_STREAM_LINE,
   DISPATCH_HEADERS,

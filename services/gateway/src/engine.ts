@@ -11,7 +11,7 @@ import {
   workerOfClientRequest,
   workerOfTask,
 } from '@mcp-cluster/cluster';
-import type { EventBus } from '@mcp-cluster/cluster';
+import type { EventBus, WorkerDispatch } from '@mcp-cluster/cluster';
 import {
   Header,
   LATEST_LEGACY_VERSION,
@@ -40,26 +40,10 @@ import type {
   TaskRun,
 } from '@mcp-cluster/server';
 import { canonicalRequest, isJsonObject, legacySessionState } from '@mcp-cluster/server';
+import { MAX_ATTEMPTS, dispatchWithRetry } from './dispatch.js';
+import type { Answer, DispatchDeps, DispatchPlan, DispatchResult } from './dispatch.js';
 import type { GatewaySession, GatewaySessions } from './sessions.js';
-import type { Membership, WorkerClients } from './workers.js';
-
-/** Attempts at one dispatch when workers refuse or are gone before running anything. */
-const MAX_ATTEMPTS = 4;
-
-/** Methods without side effects: a dispatch whose connection reset may be sent again. */
-const SAFE_TO_RETRY: ReadonlySet<string> = new Set([
-  'ping',
-  'server/discover',
-  'tools/list',
-  'prompts/list',
-  'prompts/get',
-  'resources/list',
-  'resources/templates/list',
-  'resources/read',
-  'completion/complete',
-  'tasks/get',
-  'tasks/list',
-]);
+import type { Membership } from './workers.js';
 
 /** List methods: the result field and each item's key, for merging lists of several workers. */
 const LISTS: ReadonlyMap<
@@ -80,7 +64,10 @@ const MAX_LIST_PAGES = 100;
 export interface GatewayEngineOptions {
   readonly gatewayId: string;
   readonly router: Router;
-  readonly clients: WorkerClients;
+  /** The port to the workers (decorated: router feedback, and whatever else wraps it). */
+  readonly dispatch: WorkerDispatch;
+  /** Signs every dispatch (the workers check it). */
+  readonly dispatchSecret: string;
   readonly membership: Membership;
   readonly sessions: GatewaySessions;
   readonly bus: EventBus;
@@ -94,6 +81,14 @@ function errorResponse(id: JsonRpcRequest['id'], err: unknown): JsonRpcResponse 
   return { jsonrpc: '2.0', id, error: toWireError(err) };
 }
 
+/** A dispatch result as the client's response to `id`. */
+function responseOf(
+  id: JsonRpcRequest['id'],
+  result: DispatchResult<JsonRpcResponse>,
+): JsonRpcResponse {
+  return result.ok ? result.value : errorResponse(id, result.error);
+}
+
 function isFinal(message: JsonRpcMessage, id: JsonRpcRequest['id']): message is JsonRpcResponse {
   return !('method' in message) && 'id' in message && message.id === id;
 }
@@ -105,8 +100,15 @@ export class GatewayEngine implements Engine {
   readonly registry: Engine['registry'];
   readonly changes: Engine['changes'];
   private closed = false;
+  private readonly deps: DispatchDeps;
 
   constructor(private readonly o: GatewayEngineOptions) {
+    this.deps = {
+      port: o.dispatch,
+      secret: o.dispatchSecret,
+      markDead: (id) => o.membership.markDead(id),
+      onError: o.onError,
+    };
     this.sessions = o.sessions;
     this.serverInfo = o.local.serverInfo;
     this.capabilities = o.local.capabilities;
@@ -137,94 +139,19 @@ export class GatewayEngine implements Engine {
       const workers = this.o.membership.representatives(list.kind);
       if (workers.length > 1) return this.mergedList(request, ctx, session, workers, list);
     }
-    const body = JSON.stringify(request);
-    // Why the last attempt failed (built only when one did: this loop is the hot path).
-    let lastError: string | undefined;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      let worker: WorkerView;
-      try {
-        worker = await this.pick(request, session);
-      } catch (err) {
-        if (err instanceof RouterError) {
-          return errorResponse(request.id, ProtocolError.of('Unavailable', 'No worker available'));
-        }
-        throw err;
-      }
-      const headers = this.headers(ctx, session, request);
-      const started = performance.now();
-      this.o.router.onStart(worker.id);
-      let ok = true;
-      try {
-        const outcome = await this.o.clients.dispatch(worker, body, headers, ctx.signal);
-        switch (outcome.kind) {
-          case 'not-sent':
-            ok = false;
-            this.o.membership.markDead(worker.id);
-            lastError = 'Worker unreachable';
-            continue;
-          case 'reset':
-            ok = false;
-            // Retried only when running it twice is harmless (the worker may have got it).
-            if (SAFE_TO_RETRY.has(request.method)) {
-              lastError = 'Worker connection reset';
-              continue;
-            }
-            return errorResponse(request.id, workerFailed());
-          case 'refused':
-            if (outcome.failure.reason === 'replay-check-unavailable') {
-              // The worker could not reach the nonce store every worker shares (Redis): it
-              // ran nothing and is not draining, so it stays in; the client may retry.
-              return errorResponse(request.id, replayCheckUnavailable());
-            }
-            if (outcome.status === 503) {
-              // Draining: nothing ran; take it out so the retry (and a pinned session) moves on.
-              this.o.membership.markDead(worker.id);
-              lastError = 'Worker draining';
-              continue;
-            }
-            if (outcome.status === 401 && outcome.failure.reason === 'expired') {
-              // Signed too long before the worker checked it (it queued for a connection, or
-              // clocks drift apart): nothing ran; the next attempt is signed afresh.
-              lastError = 'The dispatch signature expired before a worker checked it';
-              continue;
-            }
-            if (outcome.status === 401) {
-              // The worker does not know this gateway's dispatch secret (WorkerClients logged
-              // it): a deployment fault, not the client's; nothing ran.
-              return errorResponse(request.id, workerRefused());
-            }
-            return errorResponse(
-              request.id,
-              new ProtocolError(outcome.failure.error.code, outcome.failure.error.message),
-            );
-          case 'accepted':
-            return errorResponse(request.id, ProtocolError.of('InternalError'));
-          case 'message':
-            return this.answered(outcome.message as JsonRpcResponse, session, worker, request);
-          case 'stream': {
-            const relayed = await this.relay(outcome.lines, request, ctx);
-            if (relayed !== undefined) return this.answered(relayed, session, worker, request);
-            ok = false;
-            return errorResponse(request.id, workerFailed());
-          }
-          case 'broken':
-            // A client that went away is not the worker's fault (no ejection for it).
-            if (ctx.signal.aborted) {
-              return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
-            }
-            ok = false;
-            // The worker may have run it: never re-run silently; the client may retry.
-            this.o.onError(outcome.error, `dispatch to ${worker.id} broke`);
-            return errorResponse(request.id, workerFailed());
-        }
-      } finally {
-        this.o.router.onFinish(worker.id, ok, performance.now() - started);
-      }
-    }
-    return errorResponse(
-      request.id,
-      ProtocolError.of('Unavailable', lastError ?? 'No worker available'),
-    );
+    const result = await dispatchWithRetry(this.deps, {
+      method: request.method,
+      body: JSON.stringify(request),
+      headers: this.headers(ctx, session, request),
+      signal: ctx.signal,
+      attempts: MAX_ATTEMPTS,
+      pick: () => this.pick(request, session),
+      settle: async (answer, worker) => {
+        const response = await this.responseFrom(answer, request, ctx);
+        return response && this.answered(response, session, worker, request);
+      },
+    });
+    return responseOf(request.id, result);
   }
 
   async handleNotification(notification: JsonRpcNotification, ctx: RequestContext): Promise<void> {
@@ -244,7 +171,7 @@ export class GatewayEngine implements Engine {
       }
       return;
     }
-    await this.oneWay(session, notification, ctx);
+    await this.notify(session, notification, ctx);
   }
 
   /** A client's answer to a server->client request: to the worker that asked. */
@@ -258,9 +185,7 @@ export class GatewayEngine implements Engine {
       clientCapabilities: session.state.clientCapabilities,
       principal: { id: 'anonymous', kind: 'anonymous', roles: [] },
     } as const;
-    this.o.clients
-      .dispatch(worker, JSON.stringify(response), this.envelopeHeaders(ctx, session))
-      .catch((err: unknown) => this.o.onError(err, 'client response relay failed'));
+    void this.oneWay(worker, JSON.stringify(response), this.envelopeHeaders(ctx, session));
   }
 
   toolDescriptor(_name: string): Tool | undefined {
@@ -335,23 +260,17 @@ export class GatewayEngine implements Engine {
     let cursor: unknown;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
       const params = cursor === undefined ? request.params : { ...request.params, cursor };
-      const body = JSON.stringify({ ...request, ...(params === undefined ? {} : { params }) });
-      const outcome = await this.o.clients.dispatch(
-        worker,
-        body,
-        this.headers(ctx, session, request),
-        ctx.signal,
-      );
-      const response =
-        outcome.kind === 'message'
-          ? (outcome.message as JsonRpcResponse)
-          : outcome.kind === 'stream'
-            ? await this.relay(outcome.lines, request, ctx)
-            : undefined;
-      if (response === undefined || !('result' in response)) {
-        if (outcome.kind === 'not-sent') this.o.membership.markDead(worker.id);
-        return undefined;
-      }
+      const dispatched = await dispatchWithRetry(this.deps, {
+        method: request.method,
+        body: JSON.stringify({ ...request, ...(params === undefined ? {} : { params }) }),
+        headers: this.headers(ctx, session, request),
+        signal: ctx.signal,
+        attempts: 1,
+        pick: () => worker,
+        settle: (answer) => this.responseFrom(answer, request, ctx),
+      });
+      const response = dispatched.ok ? dispatched.value : undefined;
+      if (response === undefined || !('result' in response)) return undefined;
       const r = response.result as Record<string, unknown>;
       result ??= r;
       const got = r[field];
@@ -380,9 +299,10 @@ export class GatewayEngine implements Engine {
     return ctx.sessionId === undefined ? undefined : this.o.sessions.get(ctx.sessionId);
   }
 
-  private async oneWay(
+  /** A notification from a session's client: to the session's worker. */
+  private async notify(
     session: GatewaySession,
-    message: JsonRpcMessage,
+    message: JsonRpcNotification,
     ctx: RequestContext,
   ): Promise<void> {
     let worker: WorkerView;
@@ -391,12 +311,30 @@ export class GatewayEngine implements Engine {
     } catch {
       return;
     }
-    const outcome = await this.o.clients.dispatch(
-      worker,
-      JSON.stringify(message),
-      this.headers(ctx, session, undefined),
-    );
-    if (outcome.kind === 'not-sent') this.o.membership.markDead(worker.id);
+    await this.oneWay(worker, JSON.stringify(message), this.headers(ctx, session, undefined));
+  }
+
+  /** A message that gets no response (202) to one worker; a failure is logged. */
+  private async oneWay(
+    worker: WorkerView,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const plan: DispatchPlan<true> = {
+      method: undefined,
+      body,
+      headers,
+      attempts: 1,
+      pick: () => worker,
+      settle: () => true,
+    };
+    const result = await dispatchWithRetry(this.deps, plan).catch((err: unknown) => {
+      this.o.onError(err, `message to ${worker.id} failed`);
+      return undefined;
+    });
+    if (result?.ok === false && result.error.message !== 'Worker unreachable') {
+      this.o.onError(result.error, `message to ${worker.id} failed`);
+    }
   }
 
   private async pick(
@@ -477,6 +415,22 @@ export class GatewayEngine implements Engine {
     });
   }
 
+  /** The response in a worker's answer, relaying a stream's other messages to the client. */
+  private async responseFrom(
+    answer: Answer,
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+  ): Promise<JsonRpcResponse | undefined> {
+    switch (answer.kind) {
+      case 'message':
+        return answer.message as JsonRpcResponse;
+      case 'stream':
+        return this.relay(answer.lines, request, ctx);
+      case 'accepted':
+        return undefined;
+    }
+  }
+
   /** Relays a worker's NDJSON stream onto the client's stream; returns the final response. */
   private async relay(
     lines: AsyncIterable<string>,
@@ -529,21 +483,6 @@ function initializedState(
     subscriptions: [],
     ...(isJsonObject(clientInfo) ? { clientInfo: clientInfo as unknown as Implementation } : {}),
   });
-}
-
-/** A worker that refused the gateway's dispatch signature (mismatched secrets). */
-function workerRefused(): ProtocolError {
-  return ProtocolError.of('Unavailable', 'The worker refused the dispatch');
-}
-
-/** A worker that could not make its dispatch replay check (the shared store is down). */
-function replayCheckUnavailable(): ProtocolError {
-  return ProtocolError.of('Unavailable', 'The worker could not check the dispatch for replay');
-}
-
-/** A worker lost mid-request: retryable, and nothing is re-run behind the client's back. */
-function workerFailed(): ProtocolError {
-  return ProtocolError.of('Unavailable', 'The worker failed while serving the request');
 }
 
 /**

@@ -10,10 +10,11 @@ import {
   MAX_REVOKED_IDS,
   createBusChangeFeed,
   openClusterConnections,
+  UndiciDispatch,
 } from '@mcp-cluster/cluster';
 import type { EventBus, SessionStore } from '@mcp-cluster/cluster';
 import { UriTemplate } from '@mcp-cluster/components';
-import { requireCluster } from '@mcp-cluster/config';
+import { nodeLog, processLogger, requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
 import { Router, asWorkerId } from '@mcp-cluster/router';
 import { createSecurity, tlsServerOptions } from '@mcp-cluster/security';
@@ -26,7 +27,8 @@ import type { FastifyInstance } from '@mcp-cluster/transports';
 import { GatewayEngine } from './engine.js';
 import { GatewaySessions } from './sessions.js';
 import type { GatewaySession } from './sessions.js';
-import { Membership, WorkerClients } from './workers.js';
+import { withRouterFeedback } from './dispatch.js';
+import { Membership } from './workers.js';
 
 export interface RunningGateway {
   readonly id: string;
@@ -116,14 +118,9 @@ function fanOut(
 
 export async function startGateway(
   config: Config,
-  log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void = (l, m, e) => {
-    if (l !== 'info') {
-      const detail = e instanceof Error ? { err: e.message } : {};
-      process.stderr.write(
-        `${JSON.stringify({ level: l, time: Date.now(), msg: m, ...detail })}\n`,
-      );
-    }
-  },
+  log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void = nodeLog(
+    processLogger('warn'),
+  ),
 ): Promise<RunningGateway> {
   const { redisUrl, natsUrl } = requireCluster(config);
   const id = config.nodeId ?? `g-${randomBytes(4).toString('hex')}`;
@@ -150,10 +147,8 @@ export async function startGateway(
       tasks: false,
       changes,
     });
-    const clients = new WorkerClients(
-      config.dispatchSecrets[0] ?? (await state.sharedDispatchSecret()),
-      onError,
-    );
+    const dispatchSecret = config.dispatchSecrets[0] ?? (await state.sharedDispatchSecret());
+    const clients = new UndiciDispatch();
     node.defer(() => clients.close());
     // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other
     let engine: GatewayEngine;
@@ -177,7 +172,8 @@ export async function startGateway(
     engine = new GatewayEngine({
       gatewayId: id,
       router,
-      clients,
+      dispatch: withRouterFeedback(clients, router),
+      dispatchSecret,
       membership,
       sessions,
       bus,

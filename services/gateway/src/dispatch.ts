@@ -1,0 +1,254 @@
+/**
+ * Dispatching one client message to the workers: the attempt loop, and the one table that
+ * says what each way a dispatch can end means for the client (answer, retry elsewhere, or
+ * which protocol error). Every gateway path sends through `dispatchWithRetry`, over the
+ * `WorkerDispatch` port, which decorators wrap (`withRouterFeedback` here; metrics, tracing
+ * and breakers the same way).
+ */
+import { signDispatch, workerAnswered } from '@mcp-cluster/cluster';
+import type { DispatchCall, DispatchOutcome, WorkerDispatch } from '@mcp-cluster/cluster';
+import { ProtocolError } from '@mcp-cluster/protocol';
+import { RouterError, asWorkerId } from '@mcp-cluster/router';
+import type { Router, WorkerId, WorkerView } from '@mcp-cluster/router';
+
+/** Attempts at one request when workers refuse or are gone before running anything. */
+export const MAX_ATTEMPTS = 4;
+
+/** Methods without side effects: a dispatch whose connection reset may be sent again. */
+export const SAFE_TO_RETRY: ReadonlySet<string> = new Set([
+  'ping',
+  'server/discover',
+  'tools/list',
+  'prompts/list',
+  'prompts/get',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'completion/complete',
+  'tasks/get',
+  'tasks/list',
+]);
+
+/** A worker's answer the caller turns into its result. */
+export type Answer = Extract<DispatchOutcome, { kind: 'message' | 'stream' | 'accepted' }>;
+
+/** What one attempt's outcome means. */
+export type Verdict =
+  /** The worker answered: the caller settles the answer. */
+  | { readonly next: 'answer'; readonly answer: Answer }
+  /** Nothing ran (or running it again is harmless): try again, elsewhere if `workerGone`. */
+  | { readonly next: 'retry'; readonly reason: string; readonly workerGone: boolean }
+  /** The client gets `error`. */
+  | { readonly next: 'fail'; readonly error: ProtocolError };
+
+/**
+ * The closed outcome -> protocol table. `method` is the request's method, undefined for a
+ * notification or a client's response (for which 202 is the answer); `aborted`: the client
+ * went away.
+ */
+export function verdictOf(
+  outcome: DispatchOutcome,
+  method: string | undefined,
+  aborted: boolean,
+): Verdict {
+  switch (outcome.kind) {
+    case 'message':
+    case 'stream':
+      return { next: 'answer', answer: outcome };
+    case 'accepted':
+      // A request always gets a response; a notification or a response gets 202.
+      return method === undefined
+        ? { next: 'answer', answer: outcome }
+        : { next: 'fail', error: ProtocolError.of('InternalError') };
+    case 'not-sent':
+      return { next: 'retry', reason: 'Worker unreachable', workerGone: true };
+    case 'reset':
+      // Retried only when running it twice is harmless (the worker may have got it).
+      return method !== undefined && SAFE_TO_RETRY.has(method)
+        ? { next: 'retry', reason: 'Worker connection reset', workerGone: false }
+        : { next: 'fail', error: workerFailed() };
+    case 'refused': {
+      const { status, failure } = outcome;
+      if (failure.reason === 'replay-check-unavailable') {
+        // The worker could not reach the nonce store every worker shares (Redis): it ran
+        // nothing and is not draining, so it stays in; the client may retry.
+        return { next: 'fail', error: replayCheckUnavailable() };
+      }
+      if (status === 503) {
+        // Draining: nothing ran; take it out so the retry (and a pinned session) moves on.
+        return { next: 'retry', reason: 'Worker draining', workerGone: true };
+      }
+      if (status === 401 && failure.reason === 'expired') {
+        // Signed too long before the worker checked it (it queued for a connection, or
+        // clocks drift apart): nothing ran; the next attempt is signed afresh.
+        return {
+          next: 'retry',
+          reason: 'The dispatch signature expired before a worker checked it',
+          workerGone: false,
+        };
+      }
+      // 401: the worker does not know this gateway's dispatch secret, a deployment fault,
+      // not the client's; nothing ran.
+      if (status === 401) return { next: 'fail', error: workerRefused() };
+      return { next: 'fail', error: new ProtocolError(failure.error.code, failure.error.message) };
+    }
+    case 'broken':
+      // A client that went away is not the worker's fault. Otherwise the worker may have run
+      // it: never re-run silently; the client may retry.
+      return {
+        next: 'fail',
+        error: aborted ? ProtocolError.of('RequestCancelled') : workerFailed(),
+      };
+  }
+}
+
+export interface DispatchDeps {
+  readonly port: WorkerDispatch;
+  /** Signs every dispatch (the workers check it). */
+  readonly secret: string;
+  /** A worker that refused a connection or is draining: out until it registers again. */
+  readonly markDead: (id: WorkerId) => void;
+  readonly onError: (err: unknown, what: string) => void;
+}
+
+/** One message to dispatch, and how to pick its worker and settle the answer. */
+export interface DispatchPlan<T> {
+  /** The request's method; undefined for a notification or a client's response. */
+  readonly method: string | undefined;
+  /** The message as text: sent as is, on every attempt. */
+  readonly body: string;
+  /** Envelope and dispatch headers, unsigned: built once per message. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal | undefined;
+  /** Attempts in all (1: no retry). */
+  readonly attempts: number;
+  /** The worker of this attempt; throws RouterError when there is none. */
+  pick(attempt: number): WorkerView | Promise<WorkerView>;
+  /** The caller's result from a worker's answer; undefined: the worker failed mid-answer. */
+  settle(answer: Answer, worker: WorkerView): Promise<T | undefined> | T | undefined;
+}
+
+export type DispatchResult<T> =
+  | { readonly ok: true; readonly value: T; readonly worker: WorkerView }
+  | { readonly ok: false; readonly error: ProtocolError };
+
+/**
+ * Sends a message until a worker answers it, the table says fail, or the attempts run out.
+ * Signed once; signed afresh only after an attempt that reached a worker (which may have
+ * claimed the nonce) or whose signature expired.
+ */
+export async function dispatchWithRetry<T>(
+  deps: DispatchDeps,
+  plan: DispatchPlan<T>,
+): Promise<DispatchResult<T>> {
+  // A function, not a narrowed property: the signal may fire during any await.
+  const aborted = (): boolean => plan.signal?.aborted === true;
+  let signed: Record<string, string> | undefined;
+  // Why the last attempt failed (built only when one did: this loop is the hot path).
+  let lastError: string | undefined;
+  for (let attempt = 0; attempt < plan.attempts; attempt++) {
+    if (aborted()) return { ok: false, error: ProtocolError.of('RequestCancelled') };
+    let worker: WorkerView;
+    try {
+      worker = await plan.pick(attempt);
+    } catch (err) {
+      if (!(err instanceof RouterError)) throw err;
+      return { ok: false, error: ProtocolError.of('Unavailable', 'No worker available') };
+    }
+    signed ??= { ...plan.headers, ...signDispatch(deps.secret, plan.headers, plan.body) };
+    const call: DispatchCall = { worker, body: plan.body, headers: signed, signal: plan.signal };
+    const outcome = await deps.port.dispatch(call);
+    if (outcome.kind !== 'not-sent') signed = undefined;
+    if (outcome.kind === 'refused' && (outcome.status === 401 || outcome.failure.reason)) {
+      deps.onError(new Error(outcome.failure.error.message), 'worker refused dispatch');
+    }
+    const verdict = verdictOf(outcome, plan.method, aborted());
+    switch (verdict.next) {
+      case 'answer': {
+        const value = await plan.settle(verdict.answer, worker);
+        if (value === undefined) {
+          const error = aborted() ? ProtocolError.of('RequestCancelled') : workerFailed();
+          return { ok: false, error };
+        }
+        return { ok: true, value, worker };
+      }
+      case 'retry':
+        if (verdict.workerGone) deps.markDead(worker.id);
+        lastError = verdict.reason;
+        continue;
+      case 'fail':
+        if (outcome.kind === 'broken' && !aborted()) {
+          deps.onError(outcome.error, `dispatch to ${worker.id} broke`);
+        }
+        return { ok: false, error: verdict.error };
+    }
+  }
+  return {
+    ok: false,
+    error: ProtocolError.of('Unavailable', lastError ?? 'No worker available'),
+  };
+}
+
+/**
+ * Router feedback as a decorator of the port: each dispatch is a connection the strategy
+ * counts (least-connections) and a sample of the worker's latency and health, a stream until
+ * its last line. A dispatch the client abandoned is not the worker's failure: a burst of
+ * cancellations must not eject a healthy worker.
+ */
+export function withRouterFeedback(
+  port: WorkerDispatch,
+  router: Pick<Router, 'onStart' | 'onFinish'>,
+): WorkerDispatch {
+  return {
+    async dispatch(call) {
+      const id = asWorkerId(call.worker.id);
+      const started = performance.now();
+      const finish = (ok: boolean): void =>
+        router.onFinish(id, ok || call.signal?.aborted === true, performance.now() - started);
+      router.onStart(id);
+      let outcome: DispatchOutcome;
+      try {
+        outcome = await port.dispatch(call);
+      } catch (err) {
+        finish(false);
+        throw err;
+      }
+      if (outcome.kind !== 'stream') {
+        finish(workerAnswered(outcome));
+        return outcome;
+      }
+      return { kind: 'stream', lines: finishing(outcome.lines, finish) };
+    },
+  };
+}
+
+/** `lines`, calling `finish` once when they end (false when they broke). */
+async function* finishing(
+  lines: AsyncIterable<string>,
+  finish: (ok: boolean) => void,
+): AsyncIterable<string> {
+  let ok = true;
+  try {
+    yield* lines;
+  } catch (err) {
+    ok = false;
+    throw err;
+  } finally {
+    finish(ok);
+  }
+}
+
+/** A worker that refused the gateway's dispatch signature (mismatched secrets). */
+function workerRefused(): ProtocolError {
+  return ProtocolError.of('Unavailable', 'The worker refused the dispatch');
+}
+
+/** A worker that could not make its dispatch replay check (the shared store is down). */
+function replayCheckUnavailable(): ProtocolError {
+  return ProtocolError.of('Unavailable', 'The worker could not check the dispatch for replay');
+}
+
+/** A worker lost mid-request: retryable, and nothing is re-run behind the client's back. */
+export function workerFailed(): ProtocolError {
+  return ProtocolError.of('Unavailable', 'The worker failed while serving the request');
+}

@@ -99,6 +99,7 @@ export async function launchCluster(
       url: gateway.url,
       pid: gateway.pid,
       pids: running,
+      processes: nodes.map((n) => ({ role: n.role, name: `${n.role} ${n.id}` })),
       note:
         `${BENCH_CLUSTER_GATEWAYS} gateway + ${BENCH_CLUSTER_WORKERS} workers (mcp-cluster gateway/worker, tsx) with test/bench/pack.ts; ` +
         `Redis ${s.source.redis === 'env' ? 'from REDIS_URL' : 'spawned'}, NATS ${s.source.nats === 'env' ? 'from NATS_URL' : 'spawned'}; server CPU = ${nodes.map((n) => n.id).join(' + ')}`,

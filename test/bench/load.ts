@@ -25,6 +25,12 @@ export interface LoadFigures {
   readonly serverCores: number;
   /** The same per target process, in the order of the target's pids (a cluster: g1, w1, w2). */
   readonly processCores: readonly number[];
+  /**
+   * CPU time per completed request of each target process, in µs (same order): where each
+   * request's cost lands (a cluster: the gateway's share against each worker's). NaN when no
+   * request completed.
+   */
+  readonly processUsPerRequest: readonly number[];
   /** Right answers per CPU-second of the target: its efficiency, whatever the generator's share. */
   readonly perCpuSecond: number;
   /** CPU the load generator (this process) used during the measured run, in cores. */
@@ -101,6 +107,9 @@ export async function measure(
   return {
     serverCores: cpu / r.duration,
     processCores: processCpu.map((s) => s / r.duration),
+    processUsPerRequest: processCpu.map((s) =>
+      r.requests.total > 0 ? (s * 1e6) / r.requests.total : Number.NaN,
+    ),
     generatorCores: (own.user + own.system) / 1e6 / r.duration,
     perCpuSecond: cpu > 0 ? right / cpu : 0,
     rps: right / r.duration,

@@ -4,14 +4,14 @@
  *   --warmup <s>    BENCH_WARMUP        discarded seconds per target before measuring
  *   --connections   BENCH_CONNECTIONS   concurrent keep-alive connections
  *   --sessions <n>  BENCH_SESSIONS      idle legacy sessions opened for the RSS step
- *   --targets a,b   BENCH_TARGETS       subset of targets a..g to load (default all)
+ *   --targets a,b   BENCH_TARGETS       subset of targets a..h to load (default all)
  *   --rounds <n>    BENCH_ROUNDS        rounds over all targets (fresh processes each); the
  *                                       table keeps each target's best round (noisy hosts)
  *   --pin           BENCH_PIN=1         pin the load generator to CPU 0 and each target to
  *                                       CPU 1 (taskset; needs >= 2 CPUs); a cluster target's
  *                                       gateway and workers all share CPU 1
  *   --latency-requests <n>                 timed requests per latency step for (a), (b), (e),
- *                 BENCH_LATENCY_REQUESTS   (f), (g), after their load (0: no latency step)
+ *                 BENCH_LATENCY_REQUESTS   (f), (g), (h), after their load (0: no step)
  *   --latency-warmup <ms>                  untimed requests for this long before them
  *                 BENCH_LATENCY_WARMUP
  *   --latency-connections <n>              connections of the second latency step (closed
@@ -33,7 +33,7 @@ export const DEFAULT_LATENCY_REQUESTS = 5_000;
 export const DEFAULT_LATENCY_WARMUP_MS = 2_000;
 /** A few requests overlapping, far from the saturation the load's 50 connections reach. */
 export const DEFAULT_LATENCY_CONNECTIONS = 4;
-export const TARGET_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
+export const TARGET_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 export interface BenchOptions {

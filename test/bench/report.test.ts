@@ -2,16 +2,27 @@ import { describe, expect, it } from 'vitest';
 import type { LatencyFigures, LatencyResult } from './latency.js';
 import type { LoadFigures } from './load.js';
 import type { TargetId } from './options.js';
-import { formatLatencyTable, formatVerdicts, type Row } from './report.js';
+import {
+  clusterRatios,
+  formatCpuTable,
+  formatLatencyTable,
+  formatTable,
+  formatVerdicts,
+  usPerRequestOf,
+  type Row,
+} from './report.js';
+import { SINGLE_SERVER, type ProcessLabel } from './spawn.js';
 
-const load = (rps: number, p50Ms: number): LoadFigures => ({
+/** Load figures of a target; `usPerRequest` gives each process's CPU µs per request. */
+const load = (rps: number, p50Ms: number, usPerRequest: readonly number[] = [30]): LoadFigures => ({
   rps,
   p50Ms,
   p99Ms: p50Ms * 3,
   total: rps * 10,
   errors: 0,
-  serverCores: 1,
-  processCores: [1],
+  serverCores: usPerRequest.reduce((sum, us) => sum + (us * rps) / 1e6, 0),
+  processCores: usPerRequest.map((us) => (us * rps) / 1e6),
+  processUsPerRequest: usPerRequest,
   perCpuSecond: rps,
   generatorCores: 0.2,
   detail: '',
@@ -31,10 +42,29 @@ const lat = (connections: number, p50Us: number, extra: Partial<LatencyFigures> 
     ...extra,
   }) satisfies LatencyFigures;
 
+const CLUSTER_PROCESSES: readonly ProcessLabel[] = [
+  { role: 'gateway', name: 'gateway g1' },
+  { role: 'worker', name: 'worker w1' },
+  { role: 'worker', name: 'worker w2' },
+];
+const PROXY_PROCESSES: readonly ProcessLabel[] = [
+  { role: 'proxy', name: 'proxy' },
+  { role: 'upstream', name: 'upstream echo' },
+];
+
+/** The process labels the launcher gives each target (run.ts puts them in the row). */
+const processesOf = (id: TargetId): readonly ProcessLabel[] =>
+  id === 'f' || id === 'g' ? CLUSTER_PROCESSES : id === 'h' ? PROXY_PROCESSES : SINGLE_SERVER;
+
 const row = (id: TargetId, figures: LoadFigures, latency?: LatencyResult): Row => ({
   id,
   label: `label ${id}`,
-  outcome: { type: 'measured', figures, ...(latency !== undefined && { latency }) },
+  outcome: {
+    type: 'measured',
+    figures,
+    processes: processesOf(id),
+    ...(latency !== undefined && { latency }),
+  },
 });
 
 const rows: Row[] = [
@@ -159,7 +189,7 @@ describe('formatVerdicts: a subset of targets', () => {
     ]);
     const slow = [row('a', load(30_000, 1)), row('e', load(200_000, 1))];
     expect(formatVerdicts(slow, 50)).toEqual([
-      'FAIL ours(a): ours(a)/echo = 15.0% (target >= 30%); ours(a)/best-SDK not run: (c) or (d) not in this run',
+      'FAIL ours(a): ours(a)/echo = 15.0% (target >= 60%); ours(a)/best-SDK not run: (c) or (d) not in this run',
     ]);
   });
 
@@ -177,6 +207,174 @@ describe('formatVerdicts: a subset of targets', () => {
       'gateway hop, legacy: not run: (b) not in this run (the hop needs ours(b))',
     );
     expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
-    expect(lines).toContain('PASS cluster(g): cluster(g)/best-SDK(c) = 4.00x (target >= 3x)');
+    expect(lines).toContain(
+      'PASS cluster(g): cluster(g)/best-SDK(c) = 4.00x (target >= 3x); cluster(g)/proxy-hop not run: (h) not in this run',
+    );
+    expect(lines).toContain(
+      'gateway CPU, legacy: not run: (h) not in this run (the bar is the proxy of (h))',
+    );
+  });
+
+  it('judges against the proxy hop alone when no SDK ran (--targets a,e,h,f)', () => {
+    const subset = [
+      row('a', load(30_000, 1)),
+      row('e', load(50_000, 1)),
+      row('f', load(12_000, 3, [60, 25, 25])),
+      row('h', load(18_000, 2, [35, 20])),
+    ];
+    const lines = formatVerdicts(subset, 50);
+    expect(lines).toContain(
+      'PASS cluster(f): cluster(f)/proxy-hop(h) = 66.7% (target >= 60%); cluster(f)/best-SDK not run: (c) or (d) not in this run; cluster(f)/ours(a) = 0.40x',
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^PASS gateway CPU, modern: /));
+    expect(lines.some((l) => l.includes('cluster(g)'))).toBe(false);
+  });
+
+  it('says "not measured" when (h) was asked for but could not be measured', () => {
+    const lines = formatVerdicts([row('f', load(12_000, 3, [60, 25, 25])), skipped('h')], 50);
+    expect(lines).toContain(
+      'cluster(f): cluster(f)/best-SDK not run: (c) or (d) not in this run; cluster(f)/proxy-hop not run: (h) not measured',
+    );
+    expect(lines).toContain(
+      'gateway CPU, modern: not run: (h) not measured (the bar is the proxy of (h))',
+    );
+    expect(lines.some((l) => l.startsWith('FAIL'))).toBe(false);
+  });
+});
+
+/** A full run: SDK (d) at 2,500 req/s, the proxy hop (h) at 18,000 with 35 µs in the proxy. */
+const full = (over: Partial<Record<TargetId, LoadFigures>> = {}): Row[] =>
+  (
+    [
+      ['a', load(30_000, 1)],
+      ['b', load(29_000, 1)],
+      ['d', load(2_500, 17)],
+      ['e', load(50_000, 1)],
+      ['f', load(12_000, 3, [60, 25, 25])],
+      ['g', load(9_000, 5, [70, 0, 40])],
+      ['h', load(18_000, 2, [35, 20])],
+    ] as const
+  ).map(([id, figures]) => row(id, over[id] ?? figures));
+
+describe('cluster against the bare proxy hop (h) and the best SDK', () => {
+  it('computes the two req/s ratios of a cluster row', () => {
+    const { ofProxy, sdk } = clusterRatios(full(), 'f');
+    expect(ofProxy).toBeCloseTo(12_000 / 18_000);
+    expect(sdk).toEqual({ id: 'd', ratio: 12_000 / 2_500 });
+    expect(clusterRatios([row('f', load(12_000, 3))], 'f')).toEqual({
+      ofProxy: undefined,
+      sdk: undefined,
+    });
+  });
+
+  it('passes modern at >= 60% of (h) and >= 4x the SDK, legacy at >= 50% and >= 3x', () => {
+    const lines = formatVerdicts(full(), 50);
+    expect(lines).toContain(
+      'PASS cluster(f): cluster(f)/best-SDK(d) = 4.80x (target >= 4x); cluster(f)/proxy-hop(h) = 66.7% (target >= 60%); cluster(f)/ours(a) = 0.40x',
+    );
+    expect(lines).toContain(
+      'PASS cluster(g): cluster(g)/best-SDK(d) = 3.60x (target >= 3x); cluster(g)/proxy-hop(h) = 50.0% (target >= 50%); cluster(g)/ours(b) = 0.31x',
+    );
+  });
+
+  it('fails a cluster row when either bar is missed', () => {
+    const slowModern = formatVerdicts(full({ f: load(9_500, 3, [60, 25, 25]) }), 50);
+    // 3.80x the SDK (< 4x) though 52.8% of (h) would pass legacy's bar.
+    expect(slowModern).toContainEqual(
+      expect.stringMatching(
+        /^FAIL cluster\(f\): cluster\(f\)\/best-SDK\(d\) = 3\.80x \(target >= 4x\); cluster\(f\)\/proxy-hop\(h\) = 52\.8% \(target >= 60%\)/,
+      ),
+    );
+    const fastProxy = formatVerdicts(full({ h: load(20_000, 2, [35, 20]) }), 50);
+    expect(fastProxy).toContainEqual(expect.stringMatching(/^FAIL cluster\(g\): .*= 45\.0% /));
+    expect(fastProxy).toContainEqual(expect.stringMatching(/^PASS cluster\(f\): .*= 60\.0% /));
+  });
+
+  it("judges the gateway's CPU per request against 2x the proxy's", () => {
+    const lines = formatVerdicts(full(), 50);
+    expect(lines).toContain(
+      'PASS gateway CPU, modern: per request gateway(f) / proxy(h) = 60.0 µs / 35.0 µs = 1.71x (target <= 2x)',
+    );
+    expect(lines).toContain(
+      'PASS gateway CPU, legacy: per request gateway(g) / proxy(h) = 70.0 µs / 35.0 µs = 2.00x (target <= 2x)',
+    );
+    const heavy = formatVerdicts(full({ f: load(12_000, 3, [80, 25, 25]) }), 50);
+    expect(heavy).toContain(
+      'FAIL gateway CPU, modern: per request gateway(f) / proxy(h) = 80.0 µs / 35.0 µs = 2.29x (target <= 2x)',
+    );
+    // No request completed: no figure, and no PASS.
+    const none = formatVerdicts(full({ f: load(0, 3, [Number.NaN, 0, 0]) }), 50);
+    expect(none).toContainEqual(expect.stringMatching(/^FAIL gateway CPU, modern: /));
+  });
+
+  it('finds the process of a role', () => {
+    expect(usPerRequestOf(full(), 'f', 'gateway')).toBe(60);
+    expect(usPerRequestOf(full(), 'h', 'upstream')).toBe(20);
+    expect(usPerRequestOf(full(), 'a', 'gateway')).toBeUndefined();
+    expect(usPerRequestOf(full(), 'c', 'server')).toBeUndefined();
+  });
+
+  it('bars the embedded modern target at 60% of the echo, legacy at 30%', () => {
+    const lines = formatVerdicts(full({ a: load(29_000, 1) }), 50);
+    expect(lines).toContain(
+      'FAIL ours(a): ours(a)/best-SDK(d) = 11.60x (target >= 5x); ours(a)/echo = 58.0% (target >= 60%)',
+    );
+    expect(lines).toContain(
+      'PASS ours(b): ours(b)/best-SDK(d) = 11.60x (target >= 5x); ours(b)/echo = 58.0% (target >= 30%)',
+    );
+    expect(formatVerdicts(full(), 50)).toContainEqual(
+      expect.stringMatching(/^PASS ours\(a\): .*ours\(a\)\/echo = 60\.0% \(target >= 60%\)$/),
+    );
+  });
+});
+
+describe('formatTable: the reference columns', () => {
+  const lineOf = (table: string, id: TargetId): string =>
+    table.split('\n').find((l) => l.startsWith(`| (${id}) `)) ?? '';
+
+  it('gives cluster rows % of (h) and x best SDK, other rows blank cells', () => {
+    const table = formatTable(full());
+    expect(table.split('\n')[0]).toMatch(/\| % of \(h\) \| x best SDK \|$/);
+    expect(lineOf(table, 'f')).toMatch(/\| +67% \| +4\.80x \|$/);
+    expect(lineOf(table, 'g')).toMatch(/\| +50% \| +3\.60x \|$/);
+    expect(lineOf(table, 'h')).toMatch(/\| +\| +\|$/);
+    const lines = table.split('\n');
+    expect(lines.every((l) => l.length === lines[0]?.length)).toBe(true);
+  });
+
+  it("prints '-' when a reference was not run", () => {
+    const table = formatTable([row('f', load(12_000, 3, [60, 25, 25]))]);
+    expect(lineOf(table, 'f')).toMatch(/\| +- \| +- \|$/);
+  });
+});
+
+describe('formatCpuTable', () => {
+  it('gives each process its CPU µs per request and share of a core, and a sum per target', () => {
+    const table = formatCpuTable(full());
+    expect(table[0]).toMatch(/^\| target: process +\| CPU µs\/req \| +CPU \|$/);
+    expect(table).toContainEqual(
+      expect.stringMatching(/^\| \(f\) label f: gateway g1 +\| +60\.0 \| +72% \|$/),
+    );
+    expect(table).toContainEqual(
+      expect.stringMatching(/^\| \(f\) label f: worker w2 +\| +25\.0 \| +30% \|$/),
+    );
+    expect(table).toContainEqual(
+      expect.stringMatching(/^\| \(f\) label f: sum of 3 processes +\| +110\.0 \| +132% \|$/),
+    );
+    expect(table).toContainEqual(expect.stringMatching(/^\| \(h\) label h: proxy +\| +35\.0 \|/));
+    expect(table).toContainEqual(
+      expect.stringMatching(/^\| \(h\) label h: upstream echo +\| +20\.0 \|/),
+    );
+    // One line per process (1+1+1+1+3+3+2) plus a sum for the three multi-process targets.
+    expect(table.filter((l) => l.startsWith('| ('))).toHaveLength(15);
+    expect(table.every((l) => l.length === table[0]?.length)).toBe(true);
+  });
+
+  it("prints '-' where no request completed, and nothing without measured targets", () => {
+    const table = formatCpuTable([row('a', load(0, 1, [Number.NaN]))]);
+    expect(table).toContainEqual(expect.stringMatching(/^\| \(a\) label a: server +\| +- \|/));
+    expect(
+      formatCpuTable([{ id: 'd', label: 'd', outcome: { type: 'skipped', reason: 'x' } }]),
+    ).toEqual([]);
   });
 });

@@ -2,10 +2,11 @@
  * `pnpm bench`: one run, one load generator (autocannon, in this process), loopback only.
  * Each target runs in its own child process (a cluster target: its own gateway and worker
  * processes); each is verified before it is loaded (a wrong answer aborts the bench) and
- * again after. After its load, each of (a), (b), (e), (f), (g) gets the latency step
- * (latency.ts: µs round trips on 1 and on a few connections). Prints the tables, the ratios
- * with PASS/FAIL against the performance targets (never failing the process for a missed target),
- * and the RSS of our server idle and after N idle legacy sessions. Options: see options.ts.
+ * again after. After its load, each of (a), (b), (e), (f), (g), (h) gets the latency step
+ * (latency.ts: µs round trips on 1 and on a few connections). Prints the tables (with each
+ * target process's CPU per request), the ratios with PASS/FAIL against the performance targets
+ * (never failing the process for a missed target), and the RSS of our server idle and after N
+ * idle legacy sessions. Options: see options.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { describeLatency, measureLatencies, medianLatency, type LatencyResult } 
 import { measure } from './load.js';
 import { resolveOptions, type BenchOptions, type TargetId } from './options.js';
 import {
+  formatCpuTable,
   formatLatencyTable,
   formatMemory,
   formatNotes,
@@ -59,9 +61,10 @@ const rpsOfRow = (row: Row): number =>
 
 /**
  * Targets that get the latency step: the two embedded and the two cluster targets (the hop is
- * their difference) and the echo, the floor of one loopback HTTP round trip.
+ * their difference), the echo, the floor of one loopback HTTP round trip, and the bare proxy
+ * hop (h), the floor of one proxied round trip.
  */
-const LATENCY_TARGETS: ReadonlySet<TargetId> = new Set(['a', 'b', 'e', 'f', 'g']);
+const LATENCY_TARGETS: ReadonlySet<TargetId> = new Set(['a', 'b', 'e', 'f', 'g', 'h']);
 
 const latencyOfRow = (row: Row): LatencyResult | undefined =>
   row.outcome.type === 'measured' ? row.outcome.latency : undefined;
@@ -102,7 +105,7 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     // Where a multi-process target spends its CPU (which node is the bottleneck).
     const perProcess =
       pids.length > 1
-        ? `server CPU per process: ${figures.processCores.map((c) => `${(c * 100).toFixed(0)}%`).join(' + ')}`
+        ? `server CPU per process: ${figures.processCores.map((c, i) => `${proc.processes[i]?.name ?? `#${i + 1}`} ${(c * 100).toFixed(0)}%`).join(' + ')}`
         : undefined;
     progress(
       `(${def.id}) ${figures.rps.toFixed(0)} req/s, server ${figures.serverCores.toFixed(2)} cores${perProcess === undefined ? '' : ` (${perProcess})`}, generator ${figures.generatorCores.toFixed(2)} cores, ${figures.detail}`,
@@ -127,6 +130,7 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
     const outcome = {
       type: 'measured',
       figures,
+      processes: proc.processes,
       ...(notes.length > 0 && { note: notes.join('\n    ') }),
       ...(latency !== undefined && { latency }),
     } as const;
@@ -220,6 +224,7 @@ async function main(): Promise<void> {
     '',
     ...formatNotes(rows),
     '',
+    ...withBlankAfter(formatCpuTable(rows)),
     ...withBlankAfter(formatLatencyTable(rows)),
     ...formatVerdicts(rows, opts.connections),
     `host load average at end: ${loadavgText()}`,

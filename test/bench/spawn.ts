@@ -12,12 +12,24 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
 const STDERR_TAIL_LINES = 20;
 
+/** What one process of a target does, so the report can name it and find the gateway. */
+export interface ProcessLabel {
+  readonly role: 'server' | 'gateway' | 'worker' | 'proxy' | 'upstream';
+  /** As printed: "server", "gateway g1", "worker w2", "proxy", "upstream echo". */
+  readonly name: string;
+}
+
+/** The label of a target that is one process. */
+export const SINGLE_SERVER: readonly ProcessLabel[] = [{ role: 'server', name: 'server' }];
+
 export interface TargetProcess {
   readonly url: string;
   /** The process that takes the requests (RSS is read from it). */
   readonly pid: number;
   /** Every process that serves the target (a cluster: gateway and workers); CPU is their sum. */
   readonly pids: readonly number[];
+  /** One label per pid, in the same order. */
+  readonly processes: readonly ProcessLabel[];
   readonly note: string | undefined;
   /** The last stderr lines, for error reports. */
   stderrTail(): string;
@@ -104,6 +116,7 @@ export function startTarget(
         url: message.url,
         pid,
         pids: [pid],
+        processes: SINGLE_SERVER,
         note: message.note,
         stderrTail,
         stop: () => stopChild(child),

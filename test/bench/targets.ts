@@ -1,5 +1,5 @@
 /**
- * The seven targets as the parent sees them: how each is launched, the request it is loaded
+ * The eight targets as the parent sees them: how each is launched, the request it is loaded
  * with, and how one answer is checked before (and after) the load.
  */
 import { fileURLToPath } from 'node:url';
@@ -116,6 +116,49 @@ async function prepareLegacySession(url: string): Promise<RequestSpec> {
 /** (f), (g): 1 gateway + 2 workers with the bench pack; ours' env on every node. */
 const launchBenchCluster = (): Promise<TargetProcess> => launchCluster(BENCH_PACK, OURS_ENV);
 
+const ECHO_CHILD = here('./targets/echo.ts');
+
+/**
+ * (h): the fastify echo (e) as the upstream, then the proxy in front of it, each its own
+ * child; CPU is read from both (the proxy first), stop() ends both.
+ */
+async function launchProxyHop(): Promise<TargetProcess> {
+  const upstream = await startTarget([ECHO_CHILD]);
+  try {
+    const proxy = await startTarget([here('./targets/proxy.ts')], {
+      BENCH_UPSTREAM_URL: upstream.url,
+    });
+    return {
+      url: proxy.url,
+      pid: proxy.pid,
+      pids: [proxy.pid, upstream.pid],
+      processes: [
+        { role: 'proxy', name: 'proxy' },
+        { role: 'upstream', name: 'upstream echo' },
+      ],
+      note: proxy.note,
+      stderrTail: () =>
+        `--- proxy:\n${proxy.stderrTail() || '(empty)'}\n--- upstream echo:\n${upstream.stderrTail() || '(empty)'}`,
+      async stop() {
+        await proxy.stop();
+        await upstream.stop();
+      },
+    };
+  } catch (err) {
+    await upstream.stop();
+    throw err;
+  }
+}
+
+/** (e), (h): the answer must be the request body itself, re-serialized by the echo. */
+async function verifyEchoed(url: string, spec: RequestSpec): Promise<void> {
+  const body = spec.body('verify-echo');
+  const answer = await post(url, spec.headers, body);
+  if (answer.status !== 200 || JSON.stringify(answer.messages[0]) !== body) {
+    throw new WrongAnswerError(`echo: HTTP ${answer.status}: ${answer.text.slice(0, 500)}`);
+  }
+}
+
 export const TARGETS: readonly TargetDef[] = [
   {
     id: 'a',
@@ -152,15 +195,9 @@ export const TARGETS: readonly TargetDef[] = [
   {
     id: 'e',
     label: 'fastify JSON echo (ceiling)',
-    launch: () => startTarget([here('./targets/echo.ts')]),
+    launch: () => startTarget([ECHO_CHILD]),
     prepare: noPrepare(echoCall),
-    async verify(url, spec) {
-      const body = spec.body('verify-echo');
-      const answer = await post(url, spec.headers, body);
-      if (answer.status !== 200 || JSON.stringify(answer.messages[0]) !== body) {
-        throw new WrongAnswerError(`echo: HTTP ${answer.status}: ${answer.text.slice(0, 500)}`);
-      }
-    },
+    verify: verifyEchoed,
     verifyBody: looksLikeEcho,
   },
   {
@@ -177,6 +214,15 @@ export const TARGETS: readonly TargetDef[] = [
     launch: launchBenchCluster,
     prepare: prepareLegacySession,
     verify: verifyCall,
+    verifyBody: looksLikeEcho,
+  },
+  {
+    id: 'h',
+    label: 'bare Node proxy hop',
+    launch: launchProxyHop,
+    // (f)'s request exactly (headers and body); the echo behind the proxy returns the body.
+    prepare: noPrepare(modernCall),
+    verify: verifyEchoed,
     verifyBody: looksLikeEcho,
   },
 ];

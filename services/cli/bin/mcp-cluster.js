@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Launcher. tsx is registered either way, so packs may be TypeScript (`--pack ./pack.ts`).
-// In the repository the CLI runs from its TypeScript sources; an installed package (made by
-// `pnpm build`) has no sources and runs the compiled JavaScript.
+// Launcher. In the repository the CLI runs from its TypeScript sources, through tsx; an
+// installed package (made by `pnpm build`) has no sources and runs the compiled JavaScript,
+// which registers tsx itself only when a pack may be TypeScript (supportTypeScriptPacks in
+// src/engine.ts), so a JavaScript-only process does without tsx's cost.
 import { existsSync } from 'node:fs';
 import { URL } from 'node:url';
-import { register } from 'tsx/esm/api';
 
-register();
 const source = new URL('../src/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 await import(existsSync(source) ? source.href : new URL('../dist/main.js', import.meta.url).href);

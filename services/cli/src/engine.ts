@@ -1,4 +1,7 @@
 /** Builds the embedded node's engine from the configuration (packs, keys, limits). */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { processLogger } from '@mcp-cluster/config';
 import type { Config, ProcessLogger } from '@mcp-cluster/config';
 import { loadPacks } from '@mcp-cluster/components';
@@ -23,4 +26,35 @@ export async function createNodeEngine(
     maxSessions: config.maxSessions,
     ...engineLogHooks(log),
   });
+}
+
+/** A pack reference that certainly needs no TypeScript loader: a built-in or an existing JS file. */
+function isJavaScriptPack(ref: string, cwd: string): boolean {
+  if (ref.startsWith('builtin:')) return true;
+  let file: string;
+  if (ref.startsWith('file:')) file = fileURLToPath(ref);
+  // Any other URL (data:, ...): its contents are unknown here.
+  else if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(ref)) return false;
+  else file = resolve(cwd, ref);
+  // A missing file keeps tsx: loadPacks then names the missing file, as before.
+  return /\.[cm]?js$/.test(file) && existsSync(file);
+}
+
+/**
+ * Registers tsx (TypeScript packs) unless every pack is a built-in or an existing
+ * .js/.mjs/.cjs file, so a JavaScript-only process does without its loader thread, esbuild
+ * and source maps (tens of MB and hundreds of ms). `packs` are the configuration's, from
+ * `--pack`, MCP_PACKS and the config file alike, resolved as loadPacks resolves them. Nothing
+ * to do when this module itself runs as TypeScript: a loader is active already (the CLI from
+ * the repository's sources, tests). Returns whether it registered tsx.
+ */
+export async function supportTypeScriptPacks(
+  packs: readonly string[],
+  cwd: string = process.cwd(),
+): Promise<boolean> {
+  if (import.meta.url.endsWith('.ts')) return false;
+  if (packs.every((ref) => isJavaScriptPack(ref, cwd))) return false;
+  const { register } = await import('tsx/esm/api');
+  register();
+  return true;
 }

@@ -14,18 +14,12 @@ import {
   requireCluster,
 } from '@mcp-cluster/config';
 import type { Config, ProcessLogger } from '@mcp-cluster/config';
-import { startGateway } from '@mcp-cluster/gateway';
-import { serveStdio } from '@mcp-cluster/transports';
-import { startWorker } from '@mcp-cluster/worker';
-import { runApiKey } from './apikey.js';
-import { InitError, initProject } from './init.js';
 import type { InitArgs } from './init.js';
-import { bannerFields, countComponents, endpointsOf, formatBanner } from './banner.js';
 import type { BannerInfo } from './banner.js';
-import { createNodeEngine } from './engine.js';
+import { createNodeEngine, supportTypeScriptPacks } from './engine.js';
 import { writeListening } from './log.js';
 import { commandHelp, version } from './help.js';
-import { closeOnSignals, startNode } from './server.js';
+import { closeOnSignals } from './server.js';
 import { startupFailure } from './startup-errors.js';
 import {
   CLUSTER_COMMANDS,
@@ -37,6 +31,9 @@ import {
   parseCommandLine,
 } from './main-args.js';
 import type { Parsed } from './main-args.js';
+
+// Each command imports what only it needs when it runs (`await import`): `serve` never loads
+// the gateway, the worker or their queue and bus clients, which saves start time and memory.
 
 /** The shutdown lines: which signal started it, and that it finished. */
 function shutdownHooks(log: ProcessLogger, role: string) {
@@ -56,12 +53,18 @@ function warnNoPacks(log: ProcessLogger, config: Config, role: string): void {
 }
 
 /** The readable banner when a person watches stderr; scripts read the `listening` line. */
-function writeBanner(info: BannerInfo): void {
+async function writeBanner(info: BannerInfo): Promise<void> {
+  const { formatBanner } = await import('./banner.js');
   if (process.stderr.isTTY) process.stderr.write(formatBanner(info));
 }
 
 async function runServe(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
+  const { startNode } = await import('./server.js');
+  const { bannerFields, countComponents, endpointsOf } = await import('./banner.js');
+  // The app's modules first, so they load without the TypeScript loader in the way.
+  await import('./app.js');
+  await supportTypeScriptPacks(config.packs);
   const node = await startNode(config);
   warnNoPacks(log, config, 'serve');
   closeOnSignals(
@@ -76,13 +79,15 @@ async function runServe(config: Config): Promise<void> {
     packs: config.packs,
     counts: countComponents(node.engine),
   };
-  writeBanner(info);
+  await writeBanner(info);
   // After the signal handlers: whoever reads this line may signal at once.
   writeListening({ url: node.url, ...bannerFields(info) });
 }
 
 async function runGateway(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
+  const { startGateway } = await import('@mcp-cluster/gateway');
+  const { bannerFields, endpointsOf } = await import('./banner.js');
   const gateway = await startGateway(config, nodeLog(log));
   closeOnSignals(
     () => gateway.close(),
@@ -95,12 +100,15 @@ async function runGateway(config: Config): Promise<void> {
     id: gateway.id,
     endpoints: endpointsOf('gateway', gateway.url, gateway.app),
   };
-  writeBanner(info);
+  await writeBanner(info);
   writeListening({ url: gateway.url, id: gateway.id, role: 'gateway', ...bannerFields(info) });
 }
 
 async function runWorker(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
+  const { startWorker } = await import('@mcp-cluster/worker');
+  const { bannerFields, countComponents, endpointsOf } = await import('./banner.js');
+  await supportTypeScriptPacks(config.packs);
   const worker = await startWorker(config, nodeLog(log));
   warnNoPacks(log, config, 'worker');
   // close() drains: in-flight dispatches get up to config.drainMs before the process exits.
@@ -117,7 +125,7 @@ async function runWorker(config: Config): Promise<void> {
     packs: config.packs,
     counts: countComponents(worker.engine),
   };
-  writeBanner(info);
+  await writeBanner(info);
   writeListening({ url: worker.url, id: worker.id, role: 'worker', ...bannerFields(info) });
 }
 
@@ -125,6 +133,9 @@ async function runStdio(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
   // stdout carries the protocol only: a pack's console.log / console.info goes to stderr.
   globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
+  const { serveStdio } = await import('@mcp-cluster/transports');
+  const { countComponents } = await import('./banner.js');
+  await supportTypeScriptPacks(config.packs);
   const engine = await createNodeEngine(config);
   const transport = serveStdio(engine, {
     input: process.stdin,
@@ -150,7 +161,8 @@ async function runStdio(config: Config): Promise<void> {
 }
 
 /** `mcp-cluster init`: next steps on stdout; a failure is one line and exit 1. */
-function runInit(args: InitArgs): void {
+async function runInit(args: InitArgs): Promise<void> {
+  const { InitError, initProject } = await import('./init.js');
   try {
     process.stdout.write(`${initProject(args).join('\n')}\n`);
   } catch (err) {
@@ -190,7 +202,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     if (parsed.command === 'init') {
-      runInit(parsed.init);
+      await runInit(parsed.init);
       return;
     }
     config = loadConfig({ file: parsed.file, overrides: parsed.overrides });
@@ -219,12 +231,14 @@ export async function main(argv: readonly string[]): Promise<void> {
       case 'worker':
         await runWorker(config);
         break;
-      case 'apikey':
+      case 'apikey': {
+        const { runApiKey } = await import('./apikey.js');
         process.exitCode = await runApiKey(parsed.apikey, config, {
           stdout: process.stdout,
           stderr: process.stderr,
         });
         break;
+      }
     }
   } catch (err) {
     // An expected failure (pack, port, Redis, NATS, ...): one line and its exit code; the

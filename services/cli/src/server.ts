@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '@mcp-cluster/config';
 import type { Engine } from '@mcp-cluster/server';
 import type { FastifyInstance } from '@mcp-cluster/transports';
-import { buildApp } from './app.js';
 import { createNodeEngine } from './engine.js';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
@@ -27,6 +26,9 @@ export function urlOf(host: string, port: number, path: string, tls = false): st
 
 /** Starts an embedded node (HTTP + WebSocket) and returns once it listens. */
 export async function startNode(config: Config): Promise<RunningNode> {
+  // Imported here, not at the top: main.ts takes closeOnSignals from this module for every
+  // command, and only this one needs the HTTP app and the security layer.
+  const { buildApp } = await import('./app.js');
   const engine = await createNodeEngine(config);
   let built;
   try {

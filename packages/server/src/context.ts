@@ -94,6 +94,12 @@ export interface RequestContext {
    * request's `Mcp-Param-*` headers, lower-case names, for the worker to check (SEP-2243).
    */
   readonly paramHeaders?: Readonly<Record<string, string>>;
+  /**
+   * The message as it arrived, when a transport read it alone (a POST body, not a batch
+   * entry): a gateway forwards `text` rather than serializing the request again — only while
+   * the request it handles is `message` itself, unchanged.
+   */
+  readonly wire?: { readonly message: object; readonly text: string };
 }
 
 /** What a component handler sees: the request's identity, plus what it may do. */

@@ -2,9 +2,6 @@
  * An in-process cluster for the gateway and worker service tests: workers and gateways
  * started in this process against the test Redis and NATS, under one key/subject prefix per
  * cluster, with their logs kept. Disposing closes them and deletes the prefix's keys.
- *
- * Services are imported by source path: they do not depend on the testkit (the testkit
- * depends on them, through the CLI).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -12,14 +9,14 @@ import {
   createClusterState,
   encodeEnvelope,
   signDispatch,
-} from '../../cluster/src/index.js';
-import type { ClusterState, DispatchEnvelope } from '../../cluster/src/index.js';
-import { resolveConfig } from '../../config/src/index.js';
-import type { ConfigInput } from '../../config/src/index.js';
-import { startGateway } from '../../../services/gateway/src/index.js';
-import type { RunningGateway } from '../../../services/gateway/src/index.js';
-import { startWorker } from '../../../services/worker/src/index.js';
-import type { RunningWorker } from '../../../services/worker/src/index.js';
+} from '@mcp-cluster/cluster';
+import type { ClusterState, DispatchEnvelope } from '@mcp-cluster/cluster';
+import { resolveConfig } from '@mcp-cluster/config';
+import type { ConfigInput } from '@mcp-cluster/config';
+import { startGateway } from '@mcp-cluster/gateway';
+import type { RunningGateway } from '@mcp-cluster/gateway';
+import { startWorker } from '@mcp-cluster/worker';
+import type { RunningWorker } from '@mcp-cluster/worker';
 import { deleteRedisKeys, testServices } from './cluster.js';
 import { MODERN_VERSION } from './http.js';
 import { eventually } from './wait.js';

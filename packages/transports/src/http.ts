@@ -32,7 +32,7 @@ import type {
   Tool,
 } from '@mcp-cluster/protocol';
 import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
-import type { Caller, Engine, LegacySession, Outbound } from '@mcp-cluster/server';
+import type { Caller, Engine, LegacySession, Outbound, RequestContext } from '@mcp-cluster/server';
 import { PostExchange } from './exchange.js';
 import { callerOf, followCredential, messageBudget, ownsSession, streamRefusal } from './guard.js';
 import type { StreamHolder, TransportGuard } from './guard.js';
@@ -187,16 +187,17 @@ class StreamableHttp {
         invalid('Accept must include application/json or text/event-stream'),
       );
     }
+    const text = req.body as string;
     let value: unknown;
     try {
-      value = parseJsonText(req.body as string, parseLimits(this.settings));
+      value = parseJsonText(text, parseLimits(this.settings));
     } catch (err) {
       return rejectJson(reply, 400, null, err);
     }
     const caller = callerOf(req);
     const sessionId = header(h, Header.SessionId);
     if (sessionId !== undefined) {
-      return this.postToSession(sessionId, value, req, reply, accept, caller);
+      return this.postToSession(sessionId, value, text, req, reply, accept, caller);
     }
 
     let message: JsonRpcMessage;
@@ -224,7 +225,7 @@ class StreamableHttp {
       return this.initialize(message as JsonRpcRequest, reply, accept, caller);
     }
     if (decision.type === 'modern') {
-      return this.modern(message, decision.meta, req, reply, accept, caller);
+      return this.modern(message, text, decision.meta, req, reply, accept, caller);
     }
     // classifyPost only answers legacy-session when a session id was given (handled above).
     return rejectJson(reply, 400, id, sessionRequiredError());
@@ -264,6 +265,7 @@ class StreamableHttp {
   private async postToSession(
     sessionId: string,
     value: unknown,
+    text: string,
     req: FastifyRequest,
     reply: FastifyReply,
     accept: { json: boolean; sse: boolean },
@@ -321,12 +323,11 @@ class StreamableHttp {
     const outbound: Outbound = accept.sse ? { ...base, closeStream: ex.closeStream } : base;
 
     if (!decoded.batch) {
-      const response = await this.legacyRequest(
-        session,
-        decoded.message as JsonRpcRequest,
-        outbound,
-        caller,
-      );
+      const message = decoded.message as JsonRpcRequest;
+      const response = await this.legacyRequest(session, message, outbound, caller, {
+        message,
+        text,
+      });
       ex.finish(response);
       return;
     }
@@ -369,11 +370,12 @@ class StreamableHttp {
     message: JsonRpcRequest,
     outbound: Outbound,
     caller: Caller,
+    wire?: RequestContext['wire'],
   ): Promise<JsonRpcResponse> {
     // A dropped POST is not a cancellation in the legacy era (the client may resume).
     const signal = new AbortController().signal;
     const ctx = legacyRequestContext(session, message.id, signal, outbound, caller);
-    return this.engine.handleRequest(message, ctx);
+    return this.engine.handleRequest(message, wire === undefined ? ctx : { ...ctx, wire });
   }
 
   /** Messages of a JSON-only request go to the session's standalone stream, if open. */
@@ -386,6 +388,7 @@ class StreamableHttp {
 
   private async modern(
     message: JsonRpcMessage,
+    text: string,
     meta: ModernMeta,
     req: FastifyRequest,
     reply: FastifyReply,
@@ -440,9 +443,10 @@ class StreamableHttp {
       message.method === 'tools/call' && this.paramHeaders(message.params?.name) === undefined
         ? (paramHeadersIn(req.headers) ?? {})
         : undefined;
+    const wire = { message, text };
     const response = await this.engine.handleRequest(
       message,
-      unchecked === undefined ? ctx : { ...ctx, paramHeaders: unchecked },
+      unchecked === undefined ? { ...ctx, wire } : { ...ctx, wire, paramHeaders: unchecked },
     );
     if (!('error' in response)) return ex.finish(response, 200);
     ex.finish(response, httpStatusForCode(response.error.code), errorHeaders(response.error));

@@ -141,7 +141,8 @@ export class GatewayEngine implements Engine {
     }
     const result = await dispatchWithRetry(this.deps, {
       method: request.method,
-      body: JSON.stringify(request),
+      // The client's bytes when the request is the message as it arrived (forwarded once).
+      body: ctx.wire?.message === request ? ctx.wire.text : JSON.stringify(request),
       headers: this.headers(ctx, session, request),
       signal: ctx.signal,
       attempts: MAX_ATTEMPTS,

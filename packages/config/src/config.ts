@@ -2,7 +2,9 @@
  * The one configuration of an mcp-cluster node: named defaults, one zod schema, and
  * `resolveConfig` (normalize, merge over defaults, validate, freeze).
  */
-import { AuthConfigSchema, CidrSchema, TlsConfigSchema } from '@mcp-cluster/security/config';
+import { CidrSchema } from './auth/authz.js';
+import { AuthConfigSchema } from './auth/schema.js';
+import { TlsConfigSchema } from './auth/tls.js';
 import { z } from 'zod';
 
 /** Bind address; loopback unless configured (DNS-rebinding hygiene). */

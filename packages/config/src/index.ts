@@ -55,3 +55,88 @@ export {
   processLogger,
   redact,
 } from './log.js';
+export type { AuthConfig, AuthConfigInput } from './auth/schema.js';
+export {
+  AuthConfigSchema,
+  DEFAULT_MAX_STREAMS_PER_PRINCIPAL,
+  DEFAULT_REVALIDATE_STREAMS_MS,
+  MAX_REVALIDATE_STREAMS_MS,
+  MIN_REVALIDATE_STREAMS_MS,
+} from './auth/schema.js';
+export type {
+  AuthzConfig,
+  CidrPolicyConfig,
+  PolicyConfig,
+  PolicyScope,
+  TimePolicyConfig,
+} from './auth/authz.js';
+export {
+  AUTHZ_CONFIG_SHAPE,
+  AuthzConfigSchema,
+  CidrPolicySchema,
+  CidrSchema,
+  MAX_ROLE_NAME_LENGTH,
+  POLICY_SCOPE_SHAPE,
+  PermissionSchema,
+  PolicyConfigSchema,
+  RatePolicySchema,
+  RolesSchema,
+  TimePolicySchema,
+  checkAnonymousRoles,
+} from './auth/authz.js';
+export type { CidrRange, IpAddress } from './auth/ip.js';
+export { parseCidr, parseIp } from './auth/ip.js';
+export type { Day, TimeRange } from './auth/time.js';
+export { DAYS, parseTimeRange, parseUtcOffset } from './auth/time.js';
+export type {
+  ActionKind,
+  PermissionRead,
+  PermissionSyntax,
+  TargetSyntax,
+} from './auth/permission-syntax.js';
+export {
+  ACTION_KINDS,
+  MAX_PERMISSION_LENGTH,
+  MAX_WILDCARDS,
+  isActionKind,
+  permissionProblem,
+  readPermission,
+} from './auth/permission-syntax.js';
+export type { PrincipalProvider } from './auth/principal-ids.js';
+export {
+  ANONYMOUS_PRINCIPAL_ID,
+  MTLS_CN_SEGMENT,
+  PRINCIPAL_PROVIDERS,
+  principalId,
+  principalReferenceProblem,
+  providerOf,
+} from './auth/principal-ids.js';
+export type { SigningAlgorithm, SigningConfig, SigningConfigInput } from './auth/signing.js';
+export {
+  DEFAULT_SIGNATURE_TOLERANCE_MS,
+  KEY_ID_PATTERN,
+  MAX_SIGNATURE_TOLERANCE_MS,
+  MIN_SECRET_LENGTH,
+  MIN_SIGNATURE_TOLERANCE_MS,
+  SIGNING_ALGORITHMS,
+  SigningConfigSchema,
+} from './auth/signing.js';
+export type { TlsConfig, TlsMinVersion } from './auth/tls.js';
+export {
+  DEFAULT_TLS_MIN_VERSION,
+  TLS_MIN_VERSIONS,
+  TlsConfigSchema,
+  tlsConfigProblems,
+} from './auth/tls.js';
+export type { GrantType, TokenServiceConfig, TokenServiceConfigInput } from './auth/tokens.js';
+export {
+  DEFAULT_ACCESS_TTL_SEC,
+  DEFAULT_GRANT_TYPES,
+  DEFAULT_REFRESH_TTL_SEC,
+  DEFAULT_TOKEN_CLOCK_TOLERANCE_SEC,
+  MAX_ACCESS_TTL_SEC,
+  MAX_REFRESH_TTL_SEC,
+  MAX_TOKEN_CLOCK_TOLERANCE_SEC,
+  MIN_HMAC_SECRET_LENGTH,
+  TokenServiceConfigSchema,
+} from './auth/tokens.js';

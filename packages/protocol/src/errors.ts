@@ -107,6 +107,19 @@ export class ProtocolError extends Error {
   }
 }
 
+/**
+ * A check security needs could not be made (its store is down): refused, retryably. One
+ * answer for the transports' door and the security layer's guards alike.
+ */
+export function securityUnavailable(): ProtocolError {
+  return ProtocolError.of('Unavailable', 'Security checks unavailable');
+}
+
+/** A Retry-After value (whole seconds, at least 1) for a wait of `ms` milliseconds. */
+export function retryAfterSeconds(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
+}
+
 /** Maps any thrown value to a wire error object. Unknown errors never leak their text. */
 export function toWireError(err: unknown): { code: number; message: string; data?: unknown } {
   if (err instanceof ProtocolError) {

@@ -16,6 +16,8 @@ export {
   RpcError,
   httpStatusForCode,
   isRetryableCode,
+  retryAfterSeconds,
+  securityUnavailable,
   toWireError,
 } from './errors.js';
 export { CodedError, KindedError } from './local-error.js';

@@ -38,8 +38,8 @@ import { createTokenService } from './tokens/service.js';
 import type { TokenCredential, TokenService } from './tokens/service.js';
 import { MemoryTokenStore, RedisTokenStore } from './tokens/store.js';
 import type { TokenStore } from './tokens/store.js';
+import { connectStoreRedis } from './stores/connect.js';
 import { securityKeys } from './stores/keys.js';
-import { connectRedis } from '@mcp-cluster/cluster';
 import type { Engine } from '@mcp-cluster/server';
 import type { FastifyInstance, TransportGuard } from '@mcp-cluster/transports';
 
@@ -226,7 +226,7 @@ export async function createSecurity(
       if (context.redisUrl === undefined) {
         store = new MemoryTokenStore();
       } else {
-        const redis = await connectRedis(context.redisUrl, onRedisError);
+        const redis = await connectStoreRedis(context.redisUrl, onRedisError);
         closers.push(redis.close);
         store = new RedisTokenStore(redis.redis, securityKeys(context.prefix));
       }

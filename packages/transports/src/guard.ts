@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProtocolError } from '@mcp-cluster/protocol';
+import { ProtocolError, securityUnavailable } from '@mcp-cluster/protocol';
 import { ANONYMOUS_CALLER } from '@mcp-cluster/server';
 import type { Caller, LegacySession, Principal } from '@mcp-cluster/server';
 import { subprotocolAuthorization } from './subprotocol.js';
@@ -89,9 +89,7 @@ export interface StreamHolder {
 }
 
 /** A check the guard needs could not be made (its store is down): refused, retryably. */
-export function securityUnavailable(): ProtocolError {
-  return ProtocolError.of('Unavailable', 'Security checks unavailable');
-}
+export { securityUnavailable };
 
 /** Why a stream was not opened: the HTTP status, the JSON-RPC error, and any fault. */
 export interface StreamRefusal {

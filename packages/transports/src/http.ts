@@ -20,6 +20,7 @@ import {
   paramHeadersOf,
   replyIdOf,
   parseJsonText,
+  retryAfterSeconds,
   sessionRequiredError,
   validateRoutingHeaders,
 } from '@mcp-cluster/protocol';
@@ -555,11 +556,6 @@ function paramHeadersIn(h: Headers): Record<string, string> | undefined {
     (out ??= {})[name] = typeof value === 'string' ? value : value.join(', ');
   }
   return out;
-}
-
-/** A Retry-After value (whole seconds, at least 1) for a wait of `ms` milliseconds. */
-export function retryAfterSeconds(ms: number): string {
-  return String(Math.max(1, Math.ceil(ms / 1000)));
 }
 
 /**

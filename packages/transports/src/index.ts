@@ -27,7 +27,9 @@ export {
 } from './guard.js';
 export type { CredentialGate, CredentialGateHandlers } from './credential-gate.js';
 export { MAX_MESSAGES_AWAITING_CHECK, credentialGate } from './credential-gate.js';
-export { errorHeaders, retryAfterSeconds } from './http.js';
+export { errorHeaders } from './http.js';
+/** Protocol's: the security layer answers with the same Retry-After without loading transports. */
+export { retryAfterSeconds } from '@mcp-cluster/protocol';
 export type { McpTransportsOptions } from './plugin.js';
 export { mcpTransports } from './plugin.js';
 export type { HostPolicy } from './security.js';

@@ -3,8 +3,7 @@
  * of the cluster sees the same keys), otherwise a file (embedded node). The CLI and the node
  * must pick the same one, so both go through here. The caller owns the result and closes it.
  */
-import { connectRedis } from '@mcp-cluster/cluster';
-
+import { connectStoreRedis } from '../stores/connect.js';
 import { securityKeys } from '../stores/keys.js';
 import { FileApiKeyStore } from './file-store.js';
 import { RedisApiKeyStore } from './redis-store.js';
@@ -42,7 +41,7 @@ export async function openApiKeyStore(config: ApiKeyStoreConfig): Promise<Opened
     const close = (): Promise<void> => Promise.resolve();
     return { kind: 'file', store, location: store.path, close, [Symbol.asyncDispose]: close };
   }
-  const { redis, close } = await connectRedis(config.redisUrl, config.onError);
+  const { redis, close } = await connectStoreRedis(config.redisUrl, config.onError);
   const keys = securityKeys(config.prefix);
   return {
     kind: 'redis',

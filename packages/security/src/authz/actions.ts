@@ -5,25 +5,11 @@
  * (handshake, ping, notifications, logging level, discovery, listen) map to no action.
  */
 
-/** How a kind's target is written in a permission, or `none` for kinds without a target. */
-export type TargetSyntax = 'name' | 'uri' | 'none';
+import type { ActionKind } from '@mcp-cluster/config';
 
-/** Every action kind and its target syntax; the keys are also the permission prefixes. */
-export const ACTION_KINDS = Object.freeze({
-  'tools:call': 'name',
-  'resources:read': 'uri',
-  'prompts:get': 'name',
-  'tasks:get': 'none',
-  'tasks:list': 'none',
-  'tasks:cancel': 'none',
-  'tasks:result': 'none',
-  'tasks:update': 'none',
-  'completion:complete': 'none',
-  /** A method this module does not know; its target is the method name. */
-  method: 'name',
-} as const satisfies Record<string, TargetSyntax>);
-
-export type ActionKind = keyof typeof ACTION_KINDS;
+/** The action kinds are the permission grammar's, which the configuration checks at load. */
+export type { ActionKind, TargetSyntax } from '@mcp-cluster/config';
+export { ACTION_KINDS, isActionKind } from '@mcp-cluster/config';
 
 export interface Action {
   readonly kind: ActionKind;
@@ -34,10 +20,6 @@ export interface Action {
 /** The permission an action needs, e.g. `tools:call:delete_db`, `tasks:get`, `method:x/y`. */
 export function permissionOf(action: Action): string {
   return action.name === undefined ? action.kind : `${action.kind}:${action.name}`;
-}
-
-export function isActionKind(value: string): value is ActionKind {
-  return Object.hasOwn(ACTION_KINDS, value);
 }
 
 /**

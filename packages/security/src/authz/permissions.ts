@@ -20,22 +20,17 @@
  * polynomial time on a long `aaaa…` name. Matching costs O(tokens × target length), both
  * bounded (MAX_PERMISSION_LENGTH, MAX_WILDCARDS, MAX_TARGET_LENGTH).
  */
-import { ACTION_KINDS, isActionKind, type Action, type ActionKind } from './actions.js';
+import { readPermission } from '@mcp-cluster/config';
+import type { Action, ActionKind } from './actions.js';
 import { AuthzError } from './errors.js';
 
-/** Longest permission string accepted in configuration or claims. */
-export const MAX_PERMISSION_LENGTH = 512;
-/** Most wildcards in one permission's target. */
-export const MAX_WILDCARDS = 16;
+/** The grammar is the configuration's, which refuses a malformed permission at load time. */
+export { MAX_PERMISSION_LENGTH, MAX_WILDCARDS, permissionProblem } from '@mcp-cluster/config';
 /**
  * Longest target (name or uri) a pattern is matched against. A longer one is granted only by
  * whole-kind grants (`*`, `tools:*`, `tools:call:*`), never by a name or glob.
  */
 export const MAX_TARGET_LENGTH = 8192;
-
-const FAMILIES: ReadonlySet<string> = new Set(
-  Object.keys(ACTION_KINDS).map((kind) => kind.split(':', 1)[0] ?? kind),
-);
 
 type Token =
   | { readonly type: 'literal'; readonly text: string }
@@ -159,62 +154,26 @@ export type Permission =
       readonly pattern: Glob;
     };
 
-/** Why `source` is not a permission, or undefined when it is one. */
-export function permissionProblem(source: string): string | undefined {
-  try {
-    parsePermission(source);
-    return undefined;
-  } catch (err) {
-    if (err instanceof AuthzError) return err.message;
-    throw err;
-  }
-}
-
-function malformed(source: string, why: string): AuthzError {
-  const shown = source.length > 80 ? `${source.slice(0, 80)}…` : source;
-  return new AuthzError('config', `malformed permission ${JSON.stringify(shown)}: ${why}`);
-}
-
 /** Parses one permission string; throws AuthzError('config') saying what is wrong. */
 export function parsePermission(source: string): Permission {
-  if (source.length === 0) throw malformed(source, 'empty');
-  if (source.length > MAX_PERMISSION_LENGTH) {
-    throw malformed(source, `longer than ${MAX_PERMISSION_LENGTH} characters`);
+  const read = readPermission(source);
+  if (!read.ok) throw new AuthzError('config', read.problem);
+  const p = read.permission;
+  switch (p.type) {
+    case 'all':
+      return Object.freeze({ type: 'all', source });
+    case 'family':
+      return Object.freeze({ type: 'family', source, family: p.family });
+    case 'kind':
+      return Object.freeze({ type: 'kind', source, kind: p.kind });
+    case 'target':
+      return Object.freeze({
+        type: 'target',
+        source,
+        kind: p.kind,
+        pattern: new Glob(p.target, p.syntax),
+      });
   }
-  // Whitespace and control characters are never part of a name or a (percent-encoded) uri.
-  if (/[\s\p{Cc}]/u.test(source)) throw malformed(source, 'contains whitespace or a control');
-  if (source === '*') return Object.freeze({ type: 'all', source });
-
-  const colon = source.indexOf(':');
-  if (colon === -1) throw malformed(source, 'expected <kind>:<action>[:<target>] or *');
-  const family = source.slice(0, colon);
-  const rest = source.slice(colon + 1);
-  if (!FAMILIES.has(family)) {
-    throw malformed(source, `unknown family "${family}" (one of ${[...FAMILIES].join(', ')})`);
-  }
-  if (family === 'method') return targeted(source, 'method', rest);
-  if (rest === '*') return Object.freeze({ type: 'family', source, family });
-
-  const second = rest.indexOf(':');
-  const kind = `${family}:${second === -1 ? rest : rest.slice(0, second)}`;
-  if (!isActionKind(kind)) throw malformed(source, `unknown action "${kind}"`);
-  if (ACTION_KINDS[kind] === 'none') {
-    if (second !== -1) throw malformed(source, `${kind} takes no target`);
-    return Object.freeze({ type: 'kind', source, kind });
-  }
-  if (second === -1) throw malformed(source, `${kind} needs a target (${kind}:* for all)`);
-  return targeted(source, kind, rest.slice(second + 1));
-}
-
-function targeted(source: string, kind: ActionKind, target: string): Permission {
-  if (target === '') throw malformed(source, `${kind} needs a target (${kind}:* for all)`);
-  if (/^\*+$/.test(target)) return Object.freeze({ type: 'kind', source, kind });
-  const wildcards = target.match(/\*+/g)?.length ?? 0;
-  if (wildcards > MAX_WILDCARDS) {
-    throw malformed(source, `more than ${MAX_WILDCARDS} wildcards`);
-  }
-  const syntax = ACTION_KINDS[kind] === 'uri' ? 'uri' : 'name';
-  return Object.freeze({ type: 'target', source, kind, pattern: new Glob(target, syntax) });
 }
 
 interface KindGrants {

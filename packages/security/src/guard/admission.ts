@@ -6,9 +6,13 @@
  * lockout, so a storm of wrong passwords costs at most the lockout threshold in hashes.
  */
 import { createHash } from 'node:crypto';
-import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
+import {
+  ProtocolError,
+  RpcError,
+  retryAfterSeconds,
+  securityUnavailable,
+} from '@mcp-cluster/protocol';
 import type { Caller } from '@mcp-cluster/server';
-import { retryAfterSeconds, securityUnavailable } from '@mcp-cluster/transports';
 import type {
   Admission,
   GuardRequest,

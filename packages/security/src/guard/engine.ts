@@ -4,7 +4,7 @@
  * what the caller may use. It runs where the client's message arrives, before anything is
  * dispatched, so a refused request has no side effect anywhere.
  */
-import { ProtocolError, RpcError, toWireError } from '@mcp-cluster/protocol';
+import { ProtocolError, RpcError, securityUnavailable, toWireError } from '@mcp-cluster/protocol';
 import type {
   JsonObject,
   JsonRpcNotification,
@@ -21,7 +21,6 @@ import type {
   TaskRun,
 } from '@mcp-cluster/server';
 import { canonicalRequest } from '@mcp-cluster/server';
-import { securityUnavailable } from '@mcp-cluster/transports';
 import { quoteParam } from '../authn/types.js';
 import type { RateLimiter } from '../stores/types.js';
 import type { AuditSink } from './audit.js';

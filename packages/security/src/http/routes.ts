@@ -3,7 +3,7 @@
  * must reach them before it has a token): RFC 9728 metadata and, when the token service is
  * on, `POST /oauth/token` and `POST /oauth/revoke`.
  */
-import { retryAfterSeconds } from '@mcp-cluster/transports';
+import { retryAfterSeconds } from '@mcp-cluster/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from '@mcp-cluster/transports';
 import { addressLockoutId, userLockoutId } from '../guard/admission.js';
 import type { AuditSink } from '../guard/audit.js';

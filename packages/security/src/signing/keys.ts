@@ -8,23 +8,19 @@ import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 import { SigningError, type SigningErrorKind } from './errors.js';
 
-export const SIGNING_ALGORITHMS = ['HMAC-SHA256', 'HMAC-SHA512'] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+import {
+  KEY_ID_PATTERN,
+  MIN_SECRET_LENGTH,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+} from '@mcp-cluster/config';
+
+/** Algorithms, secret and key id rules are the configuration's, which checks them at load. */
+export type { SigningAlgorithm } from '@mcp-cluster/config';
+export { KEY_ID_PATTERN, MIN_SECRET_LENGTH, SIGNING_ALGORITHMS } from '@mcp-cluster/config';
 
 /** Algorithm of a key that does not name one. */
 export const DEFAULT_SIGNING_ALG: SigningAlgorithm = 'HMAC-SHA256';
-
-/**
- * Shortest secret: 32 characters (string, as UTF-8) or 32 bytes (Buffer), i.e. at least the
- * SHA-256 block's worth of guessing for random secrets, and never a short password.
- */
-export const MIN_SECRET_LENGTH = 32;
-
-/**
- * Key ids: 1-128 visible ASCII characters. No whitespace, so an id can never carry the
- * newline that separates the fields of the canonical form.
- */
-export const KEY_ID_PATTERN = /^[\x21-\x7E]{1,128}$/;
 
 export interface SigningKey {
   readonly id: string;

@@ -11,6 +11,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 
+import { DEFAULT_SIGNATURE_TOLERANCE_MS } from '@mcp-cluster/config';
+
 import type { NonceStore } from '../stores/types.js';
 import {
   canonicalSigningInput,
@@ -23,9 +25,9 @@ import { hmac, resolveSigningKey, type ResolvedSigningKey, type SigningKey } fro
 
 /**
  * Accepted clock difference between client and gateway, both ways (5 min). A signed request
- * is accepted while |now - ts| < toleranceMs.
+ * is accepted while |now - ts| < toleranceMs. The configuration's default of `toleranceMs`.
  */
-export const DEFAULT_SIGNATURE_TOLERANCE_MS = 300_000;
+export { DEFAULT_SIGNATURE_TOLERANCE_MS };
 
 export interface SigningClient {
   /** Id of the authenticated principal that must sign (Principal.id). */

@@ -3,8 +3,7 @@
  * (embedded node), Redis otherwise (every gateway of the cluster shares the state).
  * The caller owns the result and must close it.
  */
-import { connectRedis } from '@mcp-cluster/cluster';
-
+import { connectStoreRedis } from './connect.js';
 import { type SecurityKeys, securityKeys } from './keys.js';
 import {
   MemoryLockoutStore,
@@ -73,7 +72,7 @@ export async function createSecurityStores(config: SecurityStoresConfig): Promis
       [Symbol.asyncDispose]: close,
     };
   }
-  const { redis, close } = await connectRedis(config.redisUrl, config.onError);
+  const { redis, close } = await connectStoreRedis(config.redisUrl, config.onError);
   const keys = securityKeys(config.prefix);
   try {
     const lockout = new RedisLockoutStore(redis, keys, config.lockout);

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { LuaScript } from '@mcp-cluster/cluster';
+import { LuaScript } from '@mcp-cluster/cluster/lua';
 import type { Redis } from 'ioredis';
 
 import { RATE_LIMIT_IDLE_SLACK_MS, type SecurityKeys } from './keys.js';

@@ -6,12 +6,17 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
-import { z } from 'zod';
+import {
+  DEFAULT_TLS_MIN_VERSION,
+  TLS_MIN_VERSIONS,
+  type TlsConfig,
+  tlsConfigProblems,
+} from '@mcp-cluster/config';
 
-export const TLS_MIN_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
-export type TlsMinVersion = (typeof TLS_MIN_VERSIONS)[number];
-/** TLS 1.0/1.1 are deprecated (RFC 8996); 1.2 still serves older clients. */
-export const DEFAULT_TLS_MIN_VERSION: TlsMinVersion = 'TLSv1.2';
+/** The configuration's (it validates `tls` at load time); the files are read here, at boot. */
+export type { TlsConfig, TlsMinVersion } from '@mcp-cluster/config';
+export { DEFAULT_TLS_MIN_VERSION, TLS_MIN_VERSIONS, TlsConfigSchema } from '@mcp-cluster/config';
+
 /**
  * Default of requireClientCert. With `false` a client without an acceptable certificate
  * still completes the handshake, so mtlsProvider can answer it with a JSON 401 (and a
@@ -21,32 +26,6 @@ export const DEFAULT_TLS_MIN_VERSION: TlsMinVersion = 'TLSv1.2';
  * handshake (Node verifies then and destroys the socket), seen as ECONNRESET.
  */
 export const DEFAULT_REQUIRE_CLIENT_CERT = false;
-
-export interface TlsConfig {
-  /** PEM server certificate, optionally followed by its intermediates. */
-  readonly certFile: string;
-  /** PEM private key of certFile, unencrypted (PKCS#8, PKCS#1 or SEC1). */
-  readonly keyFile: string;
-  /**
-   * PEM CA certificate(s) client certificates must chain to. They replace Node's public
-   * root store for client verification: without a CA file any publicly issued certificate
-   * would verify, so asking for client certificates requires one.
-   */
-  readonly caFile?: string;
-  /** Ask clients for a certificate. Default: true when caFile is set, else false. */
-  readonly requestClientCert?: boolean;
-  /** Refuse the handshake without a trusted certificate. Default DEFAULT_REQUIRE_CLIENT_CERT. */
-  readonly requireClientCert?: boolean;
-  /** Default DEFAULT_TLS_MIN_VERSION. */
-  readonly minVersion?: TlsMinVersion;
-  /**
-   * PEM certificate revocation list(s) for client certificates. With one, OpenSSL checks
-   * revocation for every certificate of a client's chain, so the file needs a current CRL
-   * from each CA in caFile; a revoked certificate is refused like an untrusted one. Read at
-   * boot: reload (restart) the process when a new CRL is published.
-   */
-  readonly crlFile?: string;
-}
 
 /** A TLS configuration that cannot be used; names the file, never shows its content. */
 export class TlsConfigError extends Error {
@@ -59,45 +38,6 @@ export class TlsConfigError extends Error {
     if (options?.file !== undefined) this.file = options.file;
   }
 }
-
-/** Problems no file read can fix; shared by TlsConfigSchema and tlsServerOptions. */
-function configProblems(config: Partial<TlsConfig>): string[] {
-  const problems: string[] = [];
-  const hasCa = config.caFile !== undefined;
-  if (config.requestClientCert === true && !hasCa) {
-    problems.push('requestClientCert needs caFile (else any public CA would be trusted)');
-  }
-  if (config.requireClientCert === true && !hasCa) {
-    problems.push('requireClientCert needs caFile');
-  }
-  if (config.requireClientCert === true && config.requestClientCert === false) {
-    problems.push('requireClientCert contradicts requestClientCert: false');
-  }
-  if (config.crlFile !== undefined && !hasCa) {
-    problems.push('crlFile needs caFile (it revokes client certificates)');
-  }
-  return problems;
-}
-
-const path = z.string().trim().min(1);
-
-/**
- * The JSON shape of TlsConfig, for the config package. No defaults are filled in (an absent
- * field keeps its meaning, e.g. requestClientCert follows caFile); tlsServerOptions applies them.
- */
-export const TlsConfigSchema = z
-  .strictObject({
-    certFile: path,
-    keyFile: path,
-    caFile: path.optional(),
-    requestClientCert: z.boolean().optional(),
-    requireClientCert: z.boolean().optional(),
-    minVersion: z.enum(TLS_MIN_VERSIONS).optional(),
-    crlFile: path.optional(),
-  })
-  .superRefine((config, ctx) => {
-    for (const message of configProblems(config)) ctx.addIssue({ code: 'custom', message });
-  });
 
 type Field = 'certFile' | 'keyFile' | 'caFile' | 'crlFile';
 
@@ -175,7 +115,7 @@ function privateKey(file: string, pem: Buffer): KeyObject {
  * is not PEM, or a key that does not belong to the certificate.
  */
 export function tlsServerOptions(config: TlsConfig): Readonly<ServerOptions> {
-  const problems = configProblems(config);
+  const problems = tlsConfigProblems(config);
   if (problems.length > 0) throw new TlsConfigError(`TLS: ${problems.join('; ')}`);
   const minVersion = config.minVersion ?? DEFAULT_TLS_MIN_VERSION;
   if (!(TLS_MIN_VERSIONS as readonly string[]).includes(minVersion)) {

@@ -8,6 +8,16 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
+import {
+  DEFAULT_ACCESS_TTL_SEC,
+  DEFAULT_GRANT_TYPES,
+  DEFAULT_REFRESH_TTL_SEC,
+  DEFAULT_TOKEN_CLOCK_TOLERANCE_SEC,
+  type GrantType,
+  MAX_ACCESS_TTL_SEC,
+  MAX_REFRESH_TTL_SEC,
+  MAX_TOKEN_CLOCK_TOLERANCE_SEC,
+} from '@mcp-cluster/config';
 import { SignJWT } from 'jose';
 
 import { AuthnError } from '../authn/errors.js';
@@ -30,7 +40,7 @@ export type TokenCredential =
   | { readonly type: 'client'; readonly clientId: string; readonly clientSecret: string }
   | { readonly type: 'password'; readonly username: string; readonly password: string };
 
-export type GrantType = 'client_credentials' | 'password' | 'refresh_token';
+export type { GrantType };
 
 export interface TokenServiceOptions {
   /** `iss` of every token; the verifier skips tokens of any other issuer. */
@@ -102,20 +112,20 @@ export interface TokenService {
   verifier(options?: VerifierOptions): AuthProvider;
 }
 
-export const DEFAULT_ACCESS_TTL_SEC = 300;
-export const DEFAULT_REFRESH_TTL_SEC = 86_400;
-export const DEFAULT_TOKEN_CLOCK_TOLERANCE_SEC = 5;
-export const MAX_ACCESS_TTL_SEC = 86_400;
-export const MAX_REFRESH_TTL_SEC = 365 * 86_400;
+/** Lifetimes, clock tolerance and grant types are bounded by the configuration's schema. */
+export {
+  DEFAULT_ACCESS_TTL_SEC,
+  DEFAULT_GRANT_TYPES,
+  DEFAULT_REFRESH_TTL_SEC,
+  DEFAULT_TOKEN_CLOCK_TOLERANCE_SEC,
+  MAX_ACCESS_TTL_SEC,
+  MAX_REFRESH_TTL_SEC,
+  MAX_TOKEN_CLOCK_TOLERANCE_SEC,
+};
 /** 30 days: a grant outlives a month of use only by authenticating again. */
 export const DEFAULT_GRANT_TTL_SEC = 30 * 86_400;
-export const MAX_TOKEN_CLOCK_TOLERANCE_SEC = 300;
 /** Extra life of a family revocation past the expiry of the family's last possible token. */
 export const FAMILY_REVOCATION_SLACK_SEC = 60;
-export const DEFAULT_GRANT_TYPES: readonly GrantType[] = Object.freeze([
-  'client_credentials',
-  'refresh_token',
-]);
 const ALL_GRANT_TYPES: ReadonlySet<string> = new Set([
   'client_credentials',
   'password',

@@ -5,13 +5,15 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
+import { MIN_HMAC_SECRET_LENGTH } from '@mcp-cluster/config';
+
 import { AuthnError } from '../authn/errors.js';
 
 export const TOKEN_SIGNING_ALGORITHMS = ['HS256', 'HS512', 'ES256', 'RS256', 'EdDSA'] as const;
 export type TokenSigningAlgorithm = (typeof TOKEN_SIGNING_ALGORITHMS)[number];
 
-/** Shortest HMAC secret accepted (characters); shorter ones can be brute-forced offline. */
-export const MIN_HMAC_SECRET_LENGTH = 32;
+/** Shortest HMAC secret accepted (characters); the configuration checks it at load time. */
+export { MIN_HMAC_SECRET_LENGTH };
 /** Smallest RSA modulus accepted for RS256. */
 export const MIN_RSA_MODULUS_BITS = 2048;
 

@@ -9,7 +9,7 @@
  * turns them into PX lifetimes with its own `now` (the same clock by default), so a skew
  * between a gateway and Redis shifts no expiry.
  */
-import { LuaScript } from '@mcp-cluster/cluster';
+import { LuaScript } from '@mcp-cluster/cluster/lua';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 

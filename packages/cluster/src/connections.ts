@@ -1,6 +1,7 @@
 /**
- * What every cluster process (gateway, worker) opens first — the Redis state and the NATS
- * bus — and one place to register what must close, in reverse order of opening.
+ * What every cluster process (gateway, worker) opens first — the Redis state, then the NATS
+ * bus, on which the state's session writes are announced — and one place to register what
+ * must close, in reverse order of opening.
  */
 import { createEventBus } from './bus/create.js';
 import type { EventBus } from './bus/types.js';
@@ -32,10 +33,14 @@ export interface ClusterConnections {
 export async function openClusterConnections(
   o: ClusterConnectionsOptions,
 ): Promise<ClusterConnections> {
+  // Redis first, so a node that can reach neither reports Redis (exit codes 5, then 6).
+  // Session writes are announced (`session.changed`) once the bus is open; none happen before.
+  let opened: EventBus | undefined;
   const state = await createClusterState({
     redisUrl: o.redisUrl,
     prefix: o.prefix,
     onError: o.onError,
+    bus: { publish: (event) => opened?.publish(event) },
     ...(o.sessionTtlMs === undefined ? {} : { sessionTtlMs: o.sessionTtlMs }),
   });
   let bus: EventBus;
@@ -45,6 +50,7 @@ export async function openClusterConnections(
     await state.close();
     throw err;
   }
+  opened = bus;
   const closers: (() => Promise<void>)[] = [() => state.close(), () => bus.close()];
   let closing: Promise<void> | undefined;
   return {

@@ -41,6 +41,7 @@ export type { MemoryStoreOptions } from './sessions-memory.js';
 export { MemorySessionStore } from './sessions-memory.js';
 export type { RedisSessionStoreOptions } from './sessions-redis.js';
 export { RedisSessionStore } from './sessions-redis.js';
+export { AnnouncedSessionStore } from './sessions-announced.js';
 export type {
   ComponentRegistry,
   RegistryChange,

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import type { EventBus } from './bus/types.js';
 import type { DispatchNonceStore } from './dispatch-nonces.js';
 import { MemoryDispatchNonceStore, RedisDispatchNonceStore } from './dispatch-nonces.js';
 import { type ClusterKeys, clusterKeys } from './keys.js';
@@ -12,6 +13,7 @@ import type { ComponentRegistry } from './registry.js';
 import { MemoryComponentRegistry } from './registry-memory.js';
 import { RedisComponentRegistry } from './registry-redis.js';
 import type { SessionStore } from './sessions.js';
+import { AnnouncedSessionStore } from './sessions-announced.js';
 import { MemorySessionStore } from './sessions-memory.js';
 import { RedisSessionStore } from './sessions-redis.js';
 import { RedisStreamMirror } from './stream-mirror.js';
@@ -28,6 +30,11 @@ export interface ClusterStateConfig {
    * ioredis would print them itself; library code stays quiet unless the caller wants them.
    */
   onError?: (err: Error) => void;
+  /**
+   * The node's event bus: every successful write of a session record or pin is then announced
+   * on it (`session.changed`), which lets gateways cache sessions (AnnouncedSessionStore).
+   */
+  bus?: Pick<EventBus, 'publish'>;
 }
 
 export interface ClusterState extends AsyncDisposable {
@@ -61,6 +68,11 @@ const PING_TIMEOUT_MS = 1_000;
 
 const newSecret = (): string => randomBytes(32).toString('base64url');
 
+const announced = (
+  store: SessionStore,
+  bus: Pick<EventBus, 'publish'> | undefined,
+): SessionStore => (bus === undefined ? store : new AnnouncedSessionStore(store, bus));
+
 export async function createClusterState(config: ClusterStateConfig = {}): Promise<ClusterState> {
   const keys = clusterKeys(config.prefix);
   if (config.redisUrl === undefined || config.redisUrl === '') {
@@ -70,7 +82,7 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
     return {
       kind: 'memory',
       keys,
-      sessions: new MemorySessionStore(),
+      sessions: announced(new MemorySessionStore(), config.bus),
       registry: new MemoryComponentRegistry(),
       sharedStateKey: () => Promise.resolve({ id: SHARED_STATE_KEY_ID, secret }),
       sharedDispatchSecret: () => Promise.resolve(dispatchSecret),
@@ -92,10 +104,13 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
   return {
     kind: 'redis',
     keys,
-    sessions: new RedisSessionStore(
-      redis,
-      keys,
-      config.sessionTtlMs === undefined ? {} : { ttlMs: config.sessionTtlMs },
+    sessions: announced(
+      new RedisSessionStore(
+        redis,
+        keys,
+        config.sessionTtlMs === undefined ? {} : { ttlMs: config.sessionTtlMs },
+      ),
+      config.bus,
     ),
     registry: new RedisComponentRegistry(redis, keys),
     mirror: new RedisStreamMirror(redis, keys, (err) =>

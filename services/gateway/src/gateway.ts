@@ -38,27 +38,39 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** What embedding code (tests) may change in how a gateway is put together. */
+export interface GatewayOptions {
+  /**
+   * Wraps the session store this gateway uses (sessions and pins), e.g. to count its reads;
+   * the store it gets already announces writes on the bus.
+   */
+  readonly wrapSessionStore?: (store: SessionStore) => SessionStore;
+}
+
 /** Bound on compiled uri templates kept for owner routing. */
 const MAX_TEMPLATES = 1_000;
 
 /**
- * Pins through the session store. The record a request just loaded already names its worker,
- * so the first read of a request is free; later reads (after a lost compare-and-set) go to Redis.
+ * Pins through the session store. A fresh cached session (see GatewaySessions.fresh: re-pins
+ * anywhere are announced and mark it stale) already names its worker, so routing reads no
+ * pin from Redis; a stale or missing copy, or a lost compare-and-set, reads the stored pin.
  */
 function pinStore(store: SessionStore, sessions: GatewaySessions): PinStore {
   return {
     async get(sessionId): Promise<WorkerId | undefined> {
-      const s = sessions.get(sessionId);
-      if (s !== undefined && s.takeFreshPin()) {
-        return s.workerId === undefined ? undefined : asWorkerId(s.workerId);
-      }
+      const s = sessions.fresh(sessionId);
+      if (s !== undefined) return s.workerId === undefined ? undefined : asWorkerId(s.workerId);
       const pin = await store.getPin(sessionId);
       return pin === undefined ? undefined : asWorkerId(pin);
     },
     async set(sessionId, workerId, previous): Promise<boolean> {
       const ok = await store.setPin(sessionId, workerId, previous);
       const s = sessions.get(sessionId);
-      if (ok && s !== undefined) s.workerId = workerId;
+      if (s !== undefined) {
+        if (ok) s.workerId = workerId;
+        // Another node moved the pin first: the router's next get must read the stored one.
+        else s.invalidate();
+      }
       return ok;
     },
   };
@@ -121,6 +133,7 @@ export async function startGateway(
   log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void = nodeLog(
     processLogger('warn'),
   ),
+  options: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const { redisUrl, natsUrl } = requireCluster(config);
   const id = config.nodeId ?? `g-${randomBytes(4).toString('hex')}`;
@@ -152,8 +165,9 @@ export async function startGateway(
     node.defer(() => clients.close());
     // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other
     let engine: GatewayEngine;
+    const store = options.wrapSessionStore?.(state.sessions) ?? state.sessions;
     const sessions = new GatewaySessions(
-      state.sessions,
+      store,
       bus,
       (session, response) => engine.routeResponse(session, response),
       onError,
@@ -161,7 +175,7 @@ export async function startGateway(
     );
     const router = new Router({
       strategy: config.strategy,
-      pins: pinStore(state.sessions, sessions),
+      pins: pinStore(store, sessions),
       matchTemplate: templateMatcher(),
       probe: (w) => clients.probe(w),
       onHealthChange: (w) => log('info', `worker ${w.id} ${w.health}`),
@@ -203,9 +217,14 @@ export async function startGateway(
     }
     changes.subscribe((event) => fanOut(sessions, event, (e) => onError(e, 'fan-out failed')));
 
-    const ends = await bus.subscribe({ types: [BusEventType.SessionEnded] }, (e) => {
-      if (e.type === BusEventType.SessionEnded) sessions.ended(e.sessionId);
-    });
+    // Every session of the cluster, one subscription: writes anywhere invalidate the copy here.
+    const ends = await bus.subscribe(
+      { types: [BusEventType.SessionEnded, BusEventType.SessionChanged] },
+      (e) => {
+        if (e.type === BusEventType.SessionEnded) sessions.ended(e.sessionId);
+        else if (e.type === BusEventType.SessionChanged) sessions.changed(e.sessionId, e.version);
+      },
+    );
     node.defer(() => ends.unsubscribe());
     await membership.sync();
     const membershipEvents = await bus.subscribe(

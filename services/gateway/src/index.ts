@@ -1,2 +1,2 @@
-export type { RunningGateway } from './gateway.js';
+export type { GatewayOptions, RunningGateway } from './gateway.js';
 export { startGateway } from './gateway.js';

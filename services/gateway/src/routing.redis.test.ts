@@ -24,6 +24,7 @@ import {
 } from '../../../packages/testkit/src/index.js';
 import type { Exchange, RunningWorker } from '../../../packages/testkit/src/index.js';
 import type { RunningGateway } from './gateway.js';
+import { announcingState } from './test-fixtures/announcing-state.js';
 import { ALPHA_PACK, BETA_PACK } from './test-fixtures/packs.js';
 
 /** Enough calls that round robin over two workers would hit both. */
@@ -268,7 +269,9 @@ describe('gateway: workers going away', () => {
     const { gateway, real, state } = await realAndImpostor(cluster, 'w-draining', draining.url);
     const session = await LegacySession.open(gateway.url);
     const pin = await state.sessions.getPin(session.id);
-    expect(await state.sessions.setPin(session.id, 'w-draining', pin)).toBe(true);
+    // Announced, as every node's writes are: the gateway's cached session follows at once.
+    await using announcing = await announcingState(cluster);
+    expect(await announcing.sessions.setPin(session.id, 'w-draining', pin)).toBe(true);
 
     const { response } = await session.request('tools/call', {
       name: 'test_simple_text',
@@ -292,7 +295,8 @@ describe('gateway: workers going away', () => {
     const session = await LegacySession.open(gateway.url);
     await session.call('logging/setLevel', { level: 'error' });
     const pin = await state.sessions.getPin(session.id);
-    expect(await state.sessions.setPin(session.id, 'w-ghost', pin)).toBe(true);
+    await using announcing = await announcingState(cluster);
+    expect(await announcing.sessions.setPin(session.id, 'w-ghost', pin)).toBe(true);
 
     const legacy = await session.request('tools/call', {
       name: 'test_tool_with_logging',

@@ -2,6 +2,11 @@
  * Legacy sessions as a gateway sees them: the record lives in Redis (any gateway loads it);
  * this process only holds the streams attached here and a short-lived cached copy.
  *
+ * - The cached copy serves requests without a Redis read while it is fresh: read from the
+ *   store less than SESSION_CACHE_MS ago, and no change announced since. Every node announces
+ *   its writes of a record or pin (`session.changed`, see AnnouncedSessionStore) and the end of
+ *   a session (`session.ended`); either marks the copy here stale, so the next request re-reads.
+ *
  * - Messages for the session's standalone stream raised elsewhere (another gateway's request,
  *   a change fan-out) arrive on the bus (`session.deliver.<id>`) while a stream is attached.
  * - A client's answer to a server->client request goes straight to the worker that asked: its
@@ -9,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BusEventType, UNOWNED_SESSION_OWNER } from '@mcp-cluster/cluster';
-import type { EventBus, SessionRecord, SessionStore } from '@mcp-cluster/cluster';
+import type { EventBus, SessionLookup, SessionRecord, SessionStore } from '@mcp-cluster/cluster';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage, JsonRpcResponse } from '@mcp-cluster/protocol';
 import { DEFAULT_SESSION_LIMITS, legacySessionState, sessionLimitError } from '@mcp-cluster/server';
@@ -24,6 +29,15 @@ import type {
 
 /** A cached session without streams is dropped after this long (it is reloaded on demand). */
 const IDLE_CACHE_MS = 60_000;
+/**
+ * How long a cached session is used without reading the store. Changes made elsewhere are
+ * announced on the bus and mark the copy stale at once; this bounds how long a copy can be
+ * wrong when such an event is lost (core NATS delivers at most once, and drops events while a
+ * node is disconnected). One read per second per busy session instead of one per request.
+ */
+export const SESSION_CACHE_MS = 1_000;
+/** Bound on waiting for NATS to take an announcement before answering (it is a hint). */
+const ANNOUNCE_FLUSH_MS = 250;
 /** Sliding the Redis TTL more often than this buys nothing. */
 const TOUCH_EVERY_MS = 10_000;
 
@@ -49,8 +63,9 @@ export class GatewaySession implements LegacySession {
   /** True until `initialize` succeeded and the record exists in Redis. */
   isNew: boolean;
   lastSeen = Date.now();
+  /** When the store was last read for this copy (0: never). */
+  readAt = 0;
   private lastTouch = 0;
-  private pinFresh = false;
   private endListeners: (() => void)[] | undefined;
   private readonly sinks: MessageSink[] = [];
   private unsubscribe: (() => void) | undefined;
@@ -65,14 +80,23 @@ export class GatewaySession implements LegacySession {
     if (record !== undefined) this.refresh(record);
   }
 
-  refresh(record: SessionRecord): void {
+  /**
+   * Takes a record just read from the store; `current` is false when a change was announced
+   * while it was being read (the record may predate it: the copy stays stale).
+   */
+  refresh(record: SessionRecord, current = true): void {
     this.state = legacySessionState(record);
     this.version = record.version;
     this.workerId = record.workerId;
     this.ownerId = record.ownerId;
     this.isNew = false;
-    this.pinFresh = true;
-    this.stale = false;
+    this.readAt = Date.now();
+    this.stale = !current;
+  }
+
+  /** Another node changed the record or pin: the next request re-reads it. */
+  invalidate(): void {
+    this.stale = true;
   }
 
   /** initialize succeeded on `workerId`, which stored the record; later loads read it. */
@@ -94,17 +118,11 @@ export class GatewaySession implements LegacySession {
   }
 
   /**
-   * True while this copy has never been read from the store (a session created here whose
-   * transport — WebSocket, HTTP+SSE — keeps using the same object without reloading it).
+   * True while this copy must be re-read before use: it was never read from the store (a
+   * session created here whose transport — WebSocket, HTTP+SSE — keeps using the same object
+   * without loading it), or a change was announced since it was read.
    */
   stale = false;
-
-  /** True once after each refresh: the pin just read from the store may be used once. */
-  takeFreshPin(): boolean {
-    const fresh = this.pinFresh;
-    this.pinFresh = false;
-    return fresh;
-  }
 
   get attached(): boolean {
     return this.sinks.length > 0;
@@ -175,8 +193,15 @@ export class GatewaySession implements LegacySession {
   }
 }
 
+/** Store reads of one session in flight, and whether a change was announced meanwhile. */
+interface ReadWatch {
+  readers: number;
+  changed: boolean;
+}
+
 export class GatewaySessions implements SessionManager {
   private readonly cache = new Map<string, GatewaySession>();
+  private readonly reads = new Map<string, ReadWatch>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -186,6 +211,8 @@ export class GatewaySessions implements SessionManager {
     private readonly onError: (err: unknown, what: string) => void,
     /** Counted across the cluster, in Redis: per principal, and for the whole cluster. */
     private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+    /** See SESSION_CACHE_MS. */
+    private readonly cacheMs: number = SESSION_CACHE_MS,
   ) {
     this.sweeper = setInterval(() => this.sweep(), IDLE_CACHE_MS);
     this.sweeper.unref();
@@ -240,33 +267,63 @@ export class GatewaySessions implements SessionManager {
     return this.cache.get(id);
   }
 
-  /** Always asks the store: another gateway may have ended or changed the session. */
+  /**
+   * The cached session when it is fresh (see {@link fresh}); otherwise asks the store, since
+   * another gateway may have ended or changed the session.
+   */
   async load(id: string): Promise<GatewaySession | undefined> {
     const cached = this.cache.get(id);
     if (cached?.isNew === true) return cached;
-    const found = await this.store.get(id);
+    if (cached !== undefined && this.isFresh(cached)) return cached;
+    const { found, current } = await this.read(id);
+    // Looked up again: the session may have ended here while the store answered.
+    const session = this.cache.get(id);
     if (found.status !== 'live') {
-      if (cached !== undefined) this.drop(cached);
+      if (session !== undefined) this.drop(session);
       return undefined;
     }
-    if (cached !== undefined) {
-      cached.refresh(found.session);
-      return cached;
+    if (session !== undefined) {
+      session.refresh(found.session, current);
+      return session;
     }
-    const session = new GatewaySession(id, this, found.session);
-    this.cache.set(id, session);
-    return session;
+    const loaded = new GatewaySession(id, this, found.session);
+    if (!current) loaded.invalidate();
+    this.cache.set(id, loaded);
+    return loaded;
   }
 
   /** Re-reads one cached session (e.g. before a resources/updated fan-out). */
   async reload(session: GatewaySession): Promise<boolean> {
-    const found = await this.store.get(session.id);
+    const { found, current } = await this.read(session.id);
     if (found.status !== 'live') {
       this.drop(session);
       return false;
     }
-    session.refresh(found.session);
+    session.refresh(found.session, current);
     return true;
+  }
+
+  /**
+   * The cached session when it may be used without asking the store: stored, read less than
+   * SESSION_CACHE_MS ago, and no change announced since (its pin is then current too).
+   */
+  fresh(id: string): GatewaySession | undefined {
+    const cached = this.cache.get(id);
+    return cached !== undefined && this.isFresh(cached) ? cached : undefined;
+  }
+
+  /**
+   * Another node wrote the session's record (`version`) or pin (no version): the cached copy
+   * is re-read before its next use, unless it already holds that version. A read in flight
+   * may predate the change: its result is not taken as fresh.
+   */
+  changed(id: string, version?: number): void {
+    const watch = this.reads.get(id);
+    if (watch !== undefined) watch.changed = true;
+    const cached = this.cache.get(id);
+    if (cached === undefined || cached.isNew) return;
+    if (version !== undefined && !cached.stale && cached.version >= version) return;
+    cached.invalidate();
   }
 
   async delete(id: string): Promise<boolean> {
@@ -284,8 +341,11 @@ export class GatewaySessions implements SessionManager {
     }
     try {
       await this.store.delete(id);
-      // Other gateways holding a stream of it end theirs (see listen()).
+      // Other gateways holding a stream of it end theirs (see listen()) and drop their copy.
       this.bus.publish({ type: BusEventType.SessionEnded, sessionId: id });
+      // On its way before the client hears of the end: its next request may reach another
+      // gateway, whose cached copy must be gone by then.
+      await this.flushBus();
       return true;
     } catch (err) {
       this.onError(err, 'session delete failed');
@@ -299,6 +359,8 @@ export class GatewaySessions implements SessionManager {
    * ends the streams this gateway holds for it.
    */
   ended(id: string): void {
+    const watch = this.reads.get(id);
+    if (watch !== undefined) watch.changed = true;
     const cached = this.cache.get(id);
     if (cached !== undefined) this.drop(cached);
   }
@@ -340,6 +402,40 @@ export class GatewaySessions implements SessionManager {
     clearInterval(this.sweeper);
     for (const s of this.cache.values()) s.end();
     this.cache.clear();
+  }
+
+  /** Waits (briefly, and not while disconnected) until NATS has what was published. */
+  private async flushBus(): Promise<void> {
+    if (!this.bus.connected) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ANNOUNCE_FLUSH_MS);
+    });
+    try {
+      await Promise.race([this.bus.flush().catch(() => undefined), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private isFresh(session: GatewaySession): boolean {
+    return !session.isNew && !session.stale && Date.now() - session.readAt < this.cacheMs;
+  }
+
+  /** One store read; `current` is false when a change was announced while it ran. */
+  private async read(id: string): Promise<{ found: SessionLookup; current: boolean }> {
+    let watch = this.reads.get(id);
+    if (watch === undefined) {
+      watch = { readers: 0, changed: false };
+      this.reads.set(id, watch);
+    }
+    watch.readers++;
+    try {
+      const found = await this.store.get(id);
+      return { found, current: !watch.changed };
+    } finally {
+      if (--watch.readers === 0 && this.reads.get(id) === watch) this.reads.delete(id);
+    }
   }
 
   private drop(session: GatewaySession): void {

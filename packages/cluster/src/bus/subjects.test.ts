@@ -21,6 +21,7 @@ describe('subjects', () => {
       'mcp.session.deliver.s1',
       'mcp.session.cancel.s1',
       'mcp.session.ended.s1',
+      'mcp.session.changed.s1',
       'mcp.credential.revoked',
     ]);
     expect(subjectFor('t.x', 'session.deliver')).toBe('t.x.session.deliver.*');

@@ -22,6 +22,12 @@ export const BusEventType = {
   /** A session was ended (DELETE) through some gateway: the others end its streams. */
   SessionEnded: 'session.ended',
   /**
+   * A session's stored record or pin was written (create, update, re-pin): gateways holding a
+   * cached copy re-read it. `version` is the record's new version (absent for a re-pin, which
+   * does not bump it).
+   */
+  SessionChanged: 'session.changed',
+  /**
    * A credential was revoked (token service, API key): every gateway re-checks the open
    * connections it holds with it. Carries non-secret identifiers only (`token:<jti>`, …).
    */
@@ -36,6 +42,7 @@ export const SESSION_EVENT_TYPES: ReadonlySet<BusEventType> = new Set([
   BusEventType.SessionDeliver,
   BusEventType.SessionCancel,
   BusEventType.SessionEnded,
+  BusEventType.SessionChanged,
 ]);
 
 const id = z.string().min(1).max(512);
@@ -86,6 +93,11 @@ export const busEventSchemas = {
   [BusEventType.SessionEnded]: z.object({
     type: z.literal(BusEventType.SessionEnded),
     sessionId,
+  }),
+  [BusEventType.SessionChanged]: z.object({
+    type: z.literal(BusEventType.SessionChanged),
+    sessionId,
+    version: z.number().int().positive().optional(),
   }),
   [BusEventType.CredentialRevoked]: z.object({
     type: z.literal(BusEventType.CredentialRevoked),

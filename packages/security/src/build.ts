@@ -40,7 +40,7 @@ import { MemoryTokenStore, RedisTokenStore } from './tokens/store.js';
 import type { TokenStore } from './tokens/store.js';
 import { connectStoreRedis } from './stores/connect.js';
 import { securityKeys } from './stores/keys.js';
-import type { Engine } from '@mcp-cluster/server';
+import type { MessageEngine } from '@mcp-cluster/server';
 import type { FastifyInstance, TransportGuard } from '@mcp-cluster/transports';
 
 export interface SecurityContext {
@@ -66,7 +66,7 @@ export interface Security extends AsyncDisposable {
   /** Admission of every MCP HTTP request (undefined: anonymous, no checks). */
   readonly guard: TransportGuard | undefined;
   /** Wraps the engine with permissions, signatures and per-tool limits (or returns it). */
-  wrap(engine: Engine): Engine;
+  wrap(engine: MessageEngine): MessageEngine;
   /** Unauthenticated routes beside the MCP ones: RFC 9728 metadata, token endpoints. */
   registerRoutes(app: FastifyInstance): Promise<void>;
   close(): Promise<void>;

@@ -70,13 +70,23 @@ export interface EngineOptions {
   readonly onRequest?: (summary: RequestSummary, request: JsonRpcRequest) => void;
 }
 
-export interface Engine extends AsyncDisposable {
+/**
+ * What a transport needs from an engine: messages in, legacy sessions, a tool's descriptor.
+ * Decorators in front of the engine (the security guard) and a gateway's dispatching engine
+ * implement this much and nothing more.
+ */
+export interface MessageEngine {
   /** Answers one request. Never rejects: every failure becomes a JSON-RPC error response. */
   handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse>;
   /** Handles one client notification (initialized, cancelled, roots/list_changed, ...). */
   handleNotification(notification: JsonRpcNotification, ctx: RequestContext): Promise<void>;
   /** Legacy sessions (2024-11-05 .. 2025-11-25); in memory in embedded mode. */
   readonly sessions: SessionManager;
+  /** A tool's listed descriptor (e.g. for routing-header checks); undefined when unknown. */
+  toolDescriptor(name: string): Tool | undefined;
+}
+
+export interface Engine extends MessageEngine, AsyncDisposable {
   readonly serverInfo: Implementation;
   /** What a legacy `initialize` at the newest legacy revision declares. */
   readonly capabilities: ServerCapabilities;
@@ -84,8 +94,6 @@ export interface Engine extends AsyncDisposable {
   readonly registry: ComponentRegistry;
   /** The change feed (list_changed, resources/updated fan-out). */
   readonly changes: ChangeFeed;
-  /** A tool's listed descriptor (e.g. for routing-header checks); undefined when unknown. */
-  toolDescriptor(name: string): Tool | undefined;
   /**
    * Rebuilds a task's run from its TaskJob, for a durable task host resuming a task another
    * node started; undefined when this node lacks the tool or the job is not resumable.

@@ -3,6 +3,7 @@ export type {
   EngineOptions,
   LegacySession,
   LegacySessionState,
+  MessageEngine,
   MessageSink,
   SessionManager,
   StateKey,

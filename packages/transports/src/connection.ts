@@ -27,7 +27,7 @@ import {
   modernOutbound,
   modernRequestContext,
 } from '@mcp-cluster/server';
-import type { Caller, Engine, LegacySession, MessageSink } from '@mcp-cluster/server';
+import type { Caller, LegacySession, MessageEngine, MessageSink } from '@mcp-cluster/server';
 import { messageBudget } from './guard.js';
 import type { MessageBudget, TransportGuard } from './guard.js';
 import { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
@@ -72,7 +72,7 @@ export class MessageConnection {
   };
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: MessageEngine,
     private readonly send: Send,
     private readonly options: ConnectionOptions,
   ) {

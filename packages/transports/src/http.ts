@@ -33,7 +33,13 @@ import type {
   Tool,
 } from '@mcp-cluster/protocol';
 import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
-import type { Caller, Engine, LegacySession, Outbound, RequestContext } from '@mcp-cluster/server';
+import type {
+  Caller,
+  LegacySession,
+  MessageEngine,
+  Outbound,
+  RequestContext,
+} from '@mcp-cluster/server';
 import { PostExchange } from './exchange.js';
 import { callerOf, followCredential, messageBudget, ownsSession, streamRefusal } from './guard.js';
 import type { StreamHolder, TransportGuard } from './guard.js';
@@ -113,7 +119,7 @@ const sessionNotFound = (): ProtocolError => ProtocolError.of('SessionNotFound')
  * count could not be had), with Retry-After. Nothing was stored then.
  */
 export async function openSession(
-  engine: Engine,
+  engine: MessageEngine,
   caller: Caller,
   reply: FastifyReply,
   id: JsonRpcRequest['id'] | null,
@@ -135,7 +141,7 @@ export async function openSession(
 /** Registers POST/GET/DELETE on `settings.path`. */
 export function registerStreamableHttp(
   app: FastifyInstance,
-  engine: Engine,
+  engine: MessageEngine,
   settings: TransportSettings,
   registry: StreamRegistry,
   guard?: TransportGuard,
@@ -156,7 +162,7 @@ class StreamableHttp {
   private readonly paramHeaderCache = new WeakMap<Tool, readonly ParamHeader[]>();
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: MessageEngine,
     private readonly settings: TransportSettings,
     private readonly registry: StreamRegistry,
     private readonly guard: TransportGuard | undefined,

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ProtocolError, RpcError, parseJsonText } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
-import type { Caller, Engine } from '@mcp-cluster/server';
+import type { Caller, MessageEngine } from '@mcp-cluster/server';
 import { MessageConnection } from './connection.js';
 import {
   callerOf,
@@ -27,7 +27,7 @@ export const LEGACY_MESSAGES_PATH = '/messages';
 
 export function registerLegacySse(
   app: FastifyInstance,
-  engine: Engine,
+  engine: MessageEngine,
   settings: TransportSettings,
   registry: StreamRegistry,
   guard?: TransportGuard,

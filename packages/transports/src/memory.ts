@@ -3,7 +3,7 @@
  * stdio use, with messages handed over as objects. For tests.
  */
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
-import type { Engine } from '@mcp-cluster/server';
+import type { MessageEngine } from '@mcp-cluster/server';
 import { MessageConnection } from './connection.js';
 
 export interface MemoryClient extends Disposable {
@@ -19,7 +19,7 @@ export interface MemoryClient extends Disposable {
   readonly sessionId: string | undefined;
 }
 
-export function connectInMemory(engine: Engine, maxJsonDepth = 64): MemoryClient {
+export function connectInMemory(engine: MessageEngine, maxJsonDepth = 64): MemoryClient {
   const received: (JsonRpcMessage | readonly JsonRpcMessage[])[] = [];
   let cursor = 0;
   const waiters: (() => void)[] = [];

@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import { ProtocolError } from '@mcp-cluster/protocol';
-import type { Engine } from '@mcp-cluster/server';
+import type { MessageEngine } from '@mcp-cluster/server';
 import { registerStreamableHttp, rejectJson } from './http.js';
 import { registerLegacySse } from './legacy-sse.js';
 import { guardHook, securityUnavailable } from './guard.js';
@@ -30,7 +30,7 @@ class InvalidUtf8Error extends Error {
 }
 
 export interface McpTransportsOptions {
-  readonly engine: Engine;
+  readonly engine: MessageEngine;
   readonly settings?: Partial<TransportSettings>;
   /** WebSocket path; false disables it. Default `/ws`. */
   readonly websocketPath?: string | false;

@@ -7,7 +7,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
-import type { Engine } from '@mcp-cluster/server';
+import type { MessageEngine } from '@mcp-cluster/server';
 import { MessageConnection } from './connection.js';
 import { errorResponse } from './wire.js';
 
@@ -120,7 +120,7 @@ function isSpace(c: number): boolean {
 }
 
 /** Serves one implicit session over a pair of streams (process.stdin/stdout in the CLI). */
-export function serveStdio(engine: Engine, options: StdioOptions): StdioTransport {
+export function serveStdio(engine: MessageEngine, options: StdioOptions): StdioTransport {
   const { input, output } = options;
   const send = (m: JsonRpcMessage | readonly JsonRpcMessage[]): void => {
     if (output.writable) output.write(`${JSON.stringify(m)}\n`);

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProtocolError, RpcError, parseJsonText } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
-import type { Engine } from '@mcp-cluster/server';
+import type { MessageEngine } from '@mcp-cluster/server';
 import type { RawData, WebSocket } from 'ws';
 import { MessageConnection } from './connection.js';
 import { credentialGate } from './credential-gate.js';
@@ -27,7 +27,7 @@ const CONNECTING = 0;
 
 export function registerWebSocket(
   app: FastifyInstance,
-  engine: Engine,
+  engine: MessageEngine,
   settings: TransportSettings,
   path: string = WEBSOCKET_PATH,
   guard?: TransportGuard,

@@ -1,5 +1,5 @@
 /**
- * The gateway's Engine: what the transports call, implemented by dispatching each client
+ * The gateway's MessageEngine: what the transports call, implemented by dispatching each client
  * message through the router to a worker. Only `subscriptions/listen` is served here (a
  * listen stream must outlive any one worker); everything else runs on workers.
  */
@@ -30,14 +30,10 @@ import type {
 import { RouterError, asWorkerId, ownerKindOf, targetFieldOf } from '@mcp-cluster/router';
 import type { Router, WorkerView } from '@mcp-cluster/router';
 import type {
-  Engine,
   LocalEngine,
-  Middleware,
   LegacySessionState,
+  MessageEngine,
   RequestContext,
-  Stage,
-  TaskJob,
-  TaskRun,
 } from '@mcp-cluster/server';
 import { canonicalRequest, isJsonObject, legacySessionState } from '@mcp-cluster/server';
 import { MAX_ATTEMPTS, dispatchWithRetry } from './dispatch.js';
@@ -93,12 +89,8 @@ function isFinal(message: JsonRpcMessage, id: JsonRpcRequest['id']): message is 
   return !('method' in message) && 'id' in message && message.id === id;
 }
 
-export class GatewayEngine implements Engine {
+export class GatewayEngine implements MessageEngine, AsyncDisposable {
   readonly sessions: GatewaySessions;
-  readonly serverInfo: Engine['serverInfo'];
-  readonly capabilities: Engine['capabilities'];
-  readonly registry: Engine['registry'];
-  readonly changes: Engine['changes'];
   private closed = false;
   private readonly deps: DispatchDeps;
 
@@ -110,10 +102,6 @@ export class GatewayEngine implements Engine {
       onError: o.onError,
     };
     this.sessions = o.sessions;
-    this.serverInfo = o.local.serverInfo;
-    this.capabilities = o.local.capabilities;
-    this.registry = o.local.registry;
-    this.changes = o.local.changes;
   }
 
   async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
@@ -192,14 +180,6 @@ export class GatewayEngine implements Engine {
   toolDescriptor(_name: string): Tool | undefined {
     // Workers own descriptors; they re-check Mcp-Param-* headers themselves.
     return undefined;
-  }
-
-  taskRun(_job: TaskJob, _ctx: RequestContext): TaskRun | undefined {
-    return undefined;
-  }
-
-  use(stage: Stage, middleware: Middleware): void {
-    this.o.local.use(stage, middleware);
   }
 
   async close(): Promise<void> {

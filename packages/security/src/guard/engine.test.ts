@@ -390,14 +390,10 @@ describe('GuardedEngine: lists and delegation', () => {
     expect(errorOf(missing)).toEqual({ code: -32601, message: 'nope' });
   });
 
-  it('delegates every other member to the engine', async () => {
+  it('delegates the rest of what transports use to the engine', async () => {
     const inner = new FakeEngine();
     const engine = guardEngine(inner, { authorizer: authorizer() });
     expect(engine.sessions).toBe(inner.sessions);
-    expect(engine.serverInfo).toBe(inner.serverInfo);
-    expect(engine.capabilities).toBe(inner.capabilities);
-    expect(engine.registry).toBe(inner.registry);
-    expect(engine.changes).toBe(inner.changes);
 
     const ctx = ctxOf(alice);
     const note: JsonRpcNotification = { jsonrpc: '2.0', method: 'notifications/initialized' };
@@ -406,19 +402,9 @@ describe('GuardedEngine: lists and delegation', () => {
       name: 'echo',
       inputSchema: { type: 'object' },
     });
-    const job: TaskJob = { tool: 'echo', arguments: {}, resumable: true };
-    expect(engine.taskRun(job, ctx)).toBe(inner.run);
-    const middleware: Middleware = (_r, _c, next) => next();
-    engine.use('authorize', middleware);
-    await engine.close();
-    await engine[Symbol.asyncDispose]();
     expect(inner.calls).toEqual([
       ['handleNotification', note, ctx],
       ['toolDescriptor', 'echo'],
-      ['taskRun', job, ctx],
-      ['use', 'authorize', middleware],
-      ['close'],
-      ['close'],
     ]);
   });
 });

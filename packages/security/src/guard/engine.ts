@@ -1,6 +1,6 @@
 /**
- * Per-message security around any Engine (the embedded engine, a gateway's dispatching
- * engine): request signatures, permissions, per-tool rate limits, and lists filtered to
+ * Per-message security in front of any MessageEngine (the embedded engine, a gateway's
+ * dispatching engine): request signatures, permissions, per-tool rate limits, and lists filtered to
  * what the caller may use. It runs where the client's message arrives, before anything is
  * dispatched, so a refused request has no side effect anywhere.
  */
@@ -11,15 +11,7 @@ import type {
   JsonRpcRequest,
   JsonRpcResponse,
 } from '@mcp-cluster/protocol';
-import type {
-  Engine,
-  Middleware,
-  Principal,
-  RequestContext,
-  Stage,
-  TaskJob,
-  TaskRun,
-} from '@mcp-cluster/server';
+import type { MessageEngine, Principal, RequestContext } from '@mcp-cluster/server';
 import { canonicalRequest } from '@mcp-cluster/server';
 import { quoteParam } from '../authn/types.js';
 import type { RateLimiter } from '../stores/types.js';
@@ -86,22 +78,14 @@ function failure(id: JsonRpcRequest['id'], err: ProtocolError): JsonRpcResponse 
   return { jsonrpc: '2.0', id, error: toWireError(err) };
 }
 
-export class GuardedEngine implements Engine {
-  readonly sessions: Engine['sessions'];
-  readonly serverInfo: Engine['serverInfo'];
-  readonly capabilities: Engine['capabilities'];
-  readonly registry: Engine['registry'];
-  readonly changes: Engine['changes'];
+export class GuardedEngine implements MessageEngine {
+  readonly sessions: MessageEngine['sessions'];
 
   constructor(
-    private readonly inner: Engine,
+    private readonly inner: MessageEngine,
     private readonly o: EngineGuardOptions,
   ) {
     this.sessions = inner.sessions;
-    this.serverInfo = inner.serverInfo;
-    this.capabilities = inner.capabilities;
-    this.registry = inner.registry;
-    this.changes = inner.changes;
   }
 
   async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
@@ -145,24 +129,8 @@ export class GuardedEngine implements Engine {
     return this.inner.handleNotification(notification, ctx);
   }
 
-  toolDescriptor(name: string): ReturnType<Engine['toolDescriptor']> {
+  toolDescriptor(name: string): ReturnType<MessageEngine['toolDescriptor']> {
     return this.inner.toolDescriptor(name);
-  }
-
-  taskRun(job: TaskJob, ctx: RequestContext): TaskRun | undefined {
-    return this.inner.taskRun(job, ctx);
-  }
-
-  use(stage: Stage, middleware: Middleware): void {
-    this.inner.use(stage, middleware);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 
   /** The authorizer's decision for the request, and for each uri a listen stream asks about. */
@@ -268,7 +236,7 @@ function listenedUris(request: JsonRpcRequest): string[] {
 }
 
 /** Wraps `engine` with the configured checks; returns it unchanged when there are none. */
-export function guardEngine(engine: Engine, options: EngineGuardOptions): Engine {
+export function guardEngine(engine: MessageEngine, options: EngineGuardOptions): MessageEngine {
   const active =
     options.authorizer !== undefined ||
     options.verifier !== undefined ||

@@ -35,12 +35,12 @@ export async function openClusterConnections(
 ): Promise<ClusterConnections> {
   // Redis first, so a node that can reach neither reports Redis (exit codes 5, then 6).
   // Session writes are announced (`session.changed`) once the bus is open; none happen before.
-  let opened: EventBus | undefined;
+  const announce: { bus?: EventBus } = {};
   const state = await createClusterState({
     redisUrl: o.redisUrl,
     prefix: o.prefix,
     onError: o.onError,
-    bus: { publish: (event) => opened?.publish(event) },
+    bus: { publish: (event) => announce.bus?.publish(event) },
     ...(o.sessionTtlMs === undefined ? {} : { sessionTtlMs: o.sessionTtlMs }),
   });
   let bus: EventBus;
@@ -50,7 +50,7 @@ export async function openClusterConnections(
     await state.close();
     throw err;
   }
-  opened = bus;
+  announce.bus = bus;
   const closers: (() => Promise<void>)[] = [() => state.close(), () => bus.close()];
   let closing: Promise<void> | undefined;
   return {

@@ -15,6 +15,9 @@ const server = await startEmbedded({
   packs: [PACK],
   // Sessions must outlive the RSS step; the SDK targets log nothing per request either.
   sessionIdleMs: Number(process.env.MCP_SESSION_IDLE_MS ?? 3_600_000),
+  // The memory step opens many anonymous sessions: OURS_ENV lifts the per-principal cap.
+  maxSessionsPerPrincipal: Number(process.env.MCP_MAX_SESSIONS_PER_PRINCIPAL ?? 100),
+  maxSessions: Number(process.env.MCP_MAX_SESSIONS ?? 10_000),
   logLevel: 'warn',
 });
 exitOnSignals(() => server.close());

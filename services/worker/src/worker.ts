@@ -4,7 +4,6 @@
  * dispatches from gateways, publishes changes on the bus, and drains on close.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   BusEventType,
@@ -23,6 +22,7 @@ import type { Config, NodeLog } from '@mcp-cluster/config';
 import { createDurableTaskHost } from '@mcp-cluster/queue';
 import { createEngine, engineLogHooks } from '@mcp-cluster/server';
 import type { LocalEngine } from '@mcp-cluster/server';
+import Fastify from 'fastify';
 import { Dispatcher } from './dispatch.js';
 
 export interface RunningWorker {
@@ -123,30 +123,29 @@ export async function startWorker(
       maxJsonDepth: config.maxJsonDepth,
       onError: (err, what) => log('error', what, err),
     });
-    const server = createServer((req, res) => {
-      const path = req.url?.split('?', 1)[0];
-      if (req.method === 'POST' && path === DISPATCH_PATH) {
-        void dispatcher.serve(req, res);
-      } else if (req.method === 'GET' && path === HEALTH_PATH) {
-        const ok = !dispatcher.draining;
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: ok ? 'ok' : 'draining', inFlight: dispatcher.inFlight }));
-      } else {
-        res.writeHead(404).end();
-      }
+    // Served with fastify, like every HTTP endpoint of the cluster. The dispatcher reads the
+    // body itself (bounded, as text, signed byte for byte), so no content type is parsed here.
+    const app = Fastify({
+      logger: false,
+      keepAliveTimeout: 65_000,
+      forceCloseConnections: true,
+      return503OnClosing: true,
     });
-    server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+    app.post(DISPATCH_PATH, (req, reply) => {
+      reply.hijack();
+      void dispatcher.serve(req.raw, reply.raw);
     });
-    node.defer(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
+    app.get(HEALTH_PATH, (_req, reply) => {
+      const ok = !dispatcher.draining;
+      void reply
+        .code(ok ? 200 : 503)
+        .send({ status: ok ? 'ok' : 'draining', inFlight: dispatcher.inFlight });
+    });
+    await app.listen({ port: config.port, host: config.host });
+    node.defer(() => app.close());
+    const server = app.server;
     const { port } = server.address() as AddressInfo;
     const url = config.advertiseUrl ?? `http://${urlHost(config.host)}:${port}`;
 

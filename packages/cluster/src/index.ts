@@ -106,13 +106,7 @@ export type {
   MemoryWorker,
   WorkerDispatch,
 } from './worker-dispatch.js';
-export {
-  MemoryDispatch,
-  UndiciDispatch,
-  linesOf,
-  transportFailure,
-  workerAnswered,
-} from './worker-dispatch.js';
+export { MemoryDispatch, UndiciDispatch, workerAnswered } from './worker-dispatch.js';
 export {
   CLOSE_STREAM_LINE,
   DISPATCH_HEADERS,

@@ -71,14 +71,14 @@ function errorCode(err: unknown): string | undefined {
 }
 
 /** The outcome of a dispatch whose request failed before any answer. */
-export function transportFailure(error: unknown): DispatchOutcome {
+function transportFailure(error: unknown): DispatchOutcome {
   const code = errorCode(error) ?? '';
   if (NOT_SENT_CODES.has(code)) return { kind: 'not-sent', error };
   return RESET_CODES.has(code) ? { kind: 'reset', error } : { kind: 'broken', error };
 }
 
 /** Splits a byte stream into lines (UTF-8 safe: decode with streaming, split on \n). */
-export async function* linesOf(body: AsyncIterable<Uint8Array>): AsyncIterable<string> {
+async function* linesOf(body: AsyncIterable<Uint8Array>): AsyncIterable<string> {
   const decoder = new TextDecoder();
   let rest = '';
   for await (const chunk of body) {

@@ -7,7 +7,7 @@ export { definePrompt, userText } from './prompt.js';
 export type { PromptArgs, PromptArgumentsInput, PromptDefinition } from './prompt.js';
 export { definePack, isComponentPack } from './pack.js';
 export type { PackDefinition } from './pack.js';
-export { BUILTIN_PACKS, loadPacks } from './load.js';
+export { BUILTIN_PACKS, loadPacks, packModulePath } from './load.js';
 export type { LoadPacksOptions } from './load.js';
 export { ComponentError } from './errors.js';
 export { fileRoot, globToRegExp } from './file-root.js';

@@ -82,10 +82,19 @@ async function loadOne(ref: string, cwd: string): Promise<ComponentPack[]> {
   return list;
 }
 
+/**
+ * The file a pack reference given as a path names, resolved against `cwd`; undefined for a
+ * reference that is a URL (file:, data:, ...), which loads as it is. A Windows drive letter is
+ * a path. Built-in references (`builtin:<name>`) are not paths either.
+ */
+export function packModulePath(ref: string, cwd: string): string | undefined {
+  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(ref)) return undefined;
+  return isAbsolute(ref) ? ref : resolve(cwd, ref);
+}
+
 async function moduleUrl(ref: string, cwd: string): Promise<string> {
-  // Absolute URLs (file:, data:, ...) pass through; a Windows drive letter is a path.
-  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(ref)) return ref;
-  const path = isAbsolute(ref) ? ref : resolve(cwd, ref);
+  const path = packModulePath(ref, cwd);
+  if (path === undefined) return ref;
   try {
     const s = await stat(path);
     if (!s.isFile()) throw new Error('not a file');

@@ -1,10 +1,9 @@
 /** Builds the embedded node's engine from the configuration (packs, keys, limits). */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processLogger } from '@mcp-cluster/config';
 import type { Config, ProcessLogger } from '@mcp-cluster/config';
-import { loadPacks } from '@mcp-cluster/components';
+import { loadPacks, packModulePath } from '@mcp-cluster/components';
 import { createEngine, engineLogHooks } from '@mcp-cluster/server';
 import type { Engine } from '@mcp-cluster/server';
 
@@ -31,11 +30,9 @@ export async function createNodeEngine(
 /** A pack reference that certainly needs no TypeScript loader: a built-in or an existing JS file. */
 function isJavaScriptPack(ref: string, cwd: string): boolean {
   if (ref.startsWith('builtin:')) return true;
-  let file: string;
-  if (ref.startsWith('file:')) file = fileURLToPath(ref);
-  // Any other URL (data:, ...): its contents are unknown here.
-  else if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(ref)) return false;
-  else file = resolve(cwd, ref);
+  // Any URL but file: (data:, ...): its contents are unknown here.
+  const file = ref.startsWith('file:') ? fileURLToPath(ref) : packModulePath(ref, cwd);
+  if (file === undefined) return false;
   // A missing file keeps tsx: loadPacks then names the missing file, as before.
   return /\.[cm]?js$/.test(file) && existsSync(file);
 }

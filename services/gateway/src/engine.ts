@@ -295,7 +295,11 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
     await this.oneWay(worker, JSON.stringify(message), this.headers(ctx, session, undefined));
   }
 
-  /** A message that gets no response (202) to one worker; a failure is logged. */
+  /**
+   * A message that gets no response (202) to one worker. The attempt loop logs what an
+   * operator must see (a refused signature, a broken connection) and marks a worker that
+   * cannot be reached; nobody waits for the outcome.
+   */
   private async oneWay(
     worker: WorkerView,
     body: string,
@@ -309,13 +313,9 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
       pick: () => worker,
       settle: () => true,
     };
-    const result = await dispatchWithRetry(this.deps, plan).catch((err: unknown) => {
-      this.o.onError(err, `message to ${worker.id} failed`);
-      return undefined;
-    });
-    if (result?.ok === false && result.error.message !== 'Worker unreachable') {
-      this.o.onError(result.error, `message to ${worker.id} failed`);
-    }
+    await dispatchWithRetry(this.deps, plan).catch((err: unknown) =>
+      this.o.onError(err, `message to ${worker.id} failed`),
+    );
   }
 
   private async pick(

@@ -27,16 +27,21 @@ function buildable() {
 
 const readJson = (file) => JSON.parse(readFileSync(path.join(ROOT, file), 'utf8'));
 
-/** What `exports` should say once packed: each `./src/x.ts` as `./dist/x.js` with its types. */
+/**
+ * What `exports` should say once packed: each `./src/x.ts` as `./dist/x.js` with its types.
+ * `./test-support` subpaths (helpers other workspace packages' tests import) are not packed.
+ */
 function packedExports(exports) {
   const entries = typeof exports === 'string' ? { '.': exports } : (exports ?? {});
   return Object.fromEntries(
-    Object.entries(entries).map(([key, source]) => {
-      const base = String(source)
-        .replace(/^\.\/src\//, './dist/')
-        .replace(/\.ts$/, '');
-      return [key, { types: `${base}.d.ts`, default: `${base}.js` }];
-    }),
+    Object.entries(entries)
+      .filter(([key]) => key !== './test-support' && !key.startsWith('./test-support/'))
+      .map(([key, source]) => {
+        const base = String(source)
+          .replace(/^\.\/src\//, './dist/')
+          .replace(/\.ts$/, '');
+        return [key, { types: `${base}.d.ts`, default: `${base}.js` }];
+      }),
   );
 }
 

@@ -3,7 +3,7 @@
  * Sessions live in Redis; a restarted gateway on the same port serves them as before.
  */
 import { describe, expect, it } from 'vitest';
-import { LegacySession, textOf } from '../../packages/testkit/src/index.js';
+import { LegacySession, textOf } from '@mcp-cluster/testkit';
 import {
   SCENARIO_TIMEOUT_MS,
   SCENARIO_WORKERS,

@@ -15,7 +15,7 @@ import {
   SseReader,
   expectValidMessage,
   textOf,
-} from '../../packages/testkit/src/index.js';
+} from '@mcp-cluster/testkit';
 import {
   SCENARIO_TIMEOUT_MS,
   alternatingClient,

@@ -11,7 +11,7 @@ import {
   MODERN_VERSION,
   expectValidMessage,
   textOf,
-} from '../../packages/testkit/src/index.js';
+} from '@mcp-cluster/testkit';
 import {
   LATE_PACK,
   SCENARIO_TIMEOUT_MS,

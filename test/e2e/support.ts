@@ -8,21 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll } from 'vitest';
-import { createClusterState } from '../../packages/cluster/src/index.js';
-import type { ClusterState } from '../../packages/cluster/src/index.js';
-import {
-  SseReader,
-  modernCall,
-  modernRequest,
-  startCluster,
-} from '../../packages/testkit/src/index.js';
+import { createClusterState } from '@mcp-cluster/cluster';
+import type { ClusterState } from '@mcp-cluster/cluster';
+import { SseReader, modernCall, modernRequest, startCluster } from '@mcp-cluster/testkit';
 import type {
   ClusterNode,
   ClusterOptions,
   McpHttpResponse,
   ModernRequestOptions,
   TestCluster,
-} from '../../packages/testkit/src/index.js';
+} from '@mcp-cluster/testkit';
 
 // Scenarios read messages of arbitrary shape and assert on them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -10,7 +10,7 @@ import {
   eventually,
   expectValidMessage,
   textOf,
-} from '../../packages/testkit/src/index.js';
+} from '@mcp-cluster/testkit';
 import { taskStartedUri } from './fixtures/e2e-pack.js';
 import {
   SCENARIO_TIMEOUT_MS,

@@ -5,8 +5,8 @@
  * delivers updates.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterState } from '../../packages/cluster/src/index.js';
-import { LegacySession, textOf } from '../../packages/testkit/src/index.js';
+import type { ClusterState } from '@mcp-cluster/cluster';
+import { LegacySession, textOf } from '@mcp-cluster/testkit';
 import {
   SCENARIO_TIMEOUT_MS,
   clusterState,

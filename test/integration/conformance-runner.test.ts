@@ -3,7 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasExpectedFailures, parseFailingScenarios, parseTotal } from '../conformance/results.js';
+import {
+  hasExpectedFailures,
+  parseFailingScenarios,
+  parseTotal,
+} from '@mcp-cluster/conformance-runner/results';
 
 const OUTPUT = `
 Running server conformance tests...

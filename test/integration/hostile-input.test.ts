@@ -2,9 +2,8 @@
  * Hostile input over Streamable HTTP (issue 2, "Done when"): each case gets the exact HTTP
  * status and JSON-RPC code, the error is schema-valid, and the server keeps answering.
  */
-import { verifies } from '../../packages/testkit/src/requirements.js';
-import { request as httpRequest } from 'node:http';
 import {
+  verifies,
   expectValidMessage,
   findResponse,
   modernRequest,
@@ -12,7 +11,8 @@ import {
   startTestServer,
   type McpHttpResponse,
   type TestServer,
-} from '../../packages/testkit/src/index.js';
+} from '@mcp-cluster/testkit';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BODY_LIMIT = 64 * 1024;

@@ -11,7 +11,7 @@ import {
   expectValidMessage,
   startTestServer,
   type TestServer,
-} from '../../packages/testkit/src/index.js';
+} from '@mcp-cluster/testkit';
 
 type Message = { id?: unknown; result?: unknown; error?: { code: number }; method?: string };
 

@@ -3,8 +3,8 @@
  * MRTR round trips, subscriptions/listen, and the header rules with their HTTP statuses.
  * Every message the server sends is validated against the 2026-07-28 schema.
  */
-import { verifies } from '../../packages/testkit/src/requirements.js';
 import {
+  verifies,
   expectValidMessage,
   findResponse,
   modernRequest,
@@ -14,7 +14,7 @@ import {
   type McpHttpResponse,
   type ModernRequestOptions,
   type TestServer,
-} from '../../packages/testkit/src/index.js';
+} from '@mcp-cluster/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REV = '2026-07-28';

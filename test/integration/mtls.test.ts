@@ -8,14 +8,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineTool } from '../../packages/components/src/index.js';
-import { resolveConfig } from '../../packages/config/src/index.js';
-import { TestPki } from '../../packages/security/src/tls/certs.testkit.js';
-import type { IssuedCert } from '../../packages/security/src/tls/certs.testkit.js';
-import { REPO_ROOT, modernRequest, readMcpResponse } from '../../packages/testkit/src/index.js';
-import { textOf } from '../../packages/testkit/src/index.js';
-import { startNode } from '../../services/cli/src/index.js';
-import type { RunningNode } from '../../services/cli/src/index.js';
+import { defineTool } from '@mcp-cluster/components';
+import { resolveConfig } from '@mcp-cluster/config';
+import { TestPki } from '@mcp-cluster/security/test-support/tls-certs';
+import type { IssuedCert } from '@mcp-cluster/security/test-support/tls-certs';
+import { REPO_ROOT, modernRequest, readMcpResponse, textOf } from '@mcp-cluster/testkit';
+import { startNode } from '@mcp-cluster/cli';
+import type { RunningNode } from '@mcp-cluster/cli';
 
 const HELLO_PACK = path.join(REPO_ROOT, 'examples', 'hello', 'pack.ts');
 

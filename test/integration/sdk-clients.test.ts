@@ -24,7 +24,7 @@ import {
   startTestServer,
   type RecordingTransport,
   type TestServer,
-} from '../../packages/testkit/src/index.js';
+} from '@mcp-cluster/testkit';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket as WsWebSocket } from 'ws';

@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNode } from '../../services/cli/src/index.js';
-import type { RunningNode } from '../../services/cli/src/index.js';
-import { loadConfig } from '../../packages/config/src/index.js';
-import { REPO_ROOT, modernRequest, readMcpResponse } from '../../packages/testkit/src/index.js';
+import { startNode } from '@mcp-cluster/cli';
+import type { RunningNode } from '@mcp-cluster/cli';
+import { loadConfig } from '@mcp-cluster/config';
+import { REPO_ROOT, modernRequest, readMcpResponse } from '@mcp-cluster/testkit';
 
 const CONFIG = path.join(REPO_ROOT, 'examples', 'secure', 'config.json');
 const ADMIN = 'Bearer example-admin-token-change-me-0123456789';

@@ -13,12 +13,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineTool } from '../../packages/components/src/index.js';
-import { resolveConfig } from '../../packages/config/src/index.js';
-import { FileApiKeyStore, hashPassword } from '../../packages/security/src/index.js';
-import { modernRequest, readMcpResponse, textOf } from '../../packages/testkit/src/index.js';
-import { startNode } from '../../services/cli/src/index.js';
-import type { RunningNode } from '../../services/cli/src/index.js';
+import { defineTool } from '@mcp-cluster/components';
+import { resolveConfig } from '@mcp-cluster/config';
+import { FileApiKeyStore, hashPassword } from '@mcp-cluster/security';
+import { modernRequest, readMcpResponse, textOf } from '@mcp-cluster/testkit';
+import { startNode } from '@mcp-cluster/cli';
+import type { RunningNode } from '@mcp-cluster/cli';
 
 const SECRET = 'integration-test-hmac-secret-0123456789abcdef';
 const MAX_FAILURES = 5;

@@ -7,12 +7,12 @@
  * lockout. The embedded node, real sockets; the test process is the "proxy" on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineTool } from '../../packages/components/src/index.js';
-import { resolveConfig } from '../../packages/config/src/index.js';
-import { RpcError } from '../../packages/protocol/src/index.js';
-import { findResponse, modernRequest, postMcp } from '../../packages/testkit/src/index.js';
-import { startNode } from '../../services/cli/src/index.js';
-import type { RunningNode } from '../../services/cli/src/index.js';
+import { defineTool } from '@mcp-cluster/components';
+import { resolveConfig } from '@mcp-cluster/config';
+import { RpcError } from '@mcp-cluster/protocol';
+import { findResponse, modernRequest, postMcp } from '@mcp-cluster/testkit';
+import { startNode } from '@mcp-cluster/cli';
+import type { RunningNode } from '@mcp-cluster/cli';
 
 const TOKEN = 'trust-proxy-test-token-0123456789abcdef';
 const MAX_FAILURES = 3;

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { expect, it } from 'vitest';
-import { eventually, modernRequest, within } from '../../packages/testkit/src/index.js';
+import { eventually, modernRequest, within } from '@mcp-cluster/testkit';
 import {
   CONNECTION_CAP,
   SESSION_CAP,

@@ -8,11 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import {
-  DEFAULT_MAX_BATCH_LENGTH,
-  DEFAULT_BODY_LIMIT_BYTES,
-} from '../../packages/config/src/index.js';
-import { SseReader } from '../../packages/testkit/src/index.js';
+import { DEFAULT_MAX_BATCH_LENGTH, DEFAULT_BODY_LIMIT_BYTES } from '@mcp-cluster/config';
+import { SseReader } from '@mcp-cluster/testkit';
 import {
   FLOOD_BUDGET,
   STATIC_TOKENS,

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { DEFAULT_CLIENT_CAPABILITIES, eventually } from '../../packages/testkit/src/index.js';
+import { DEFAULT_CLIENT_CAPABILITIES, eventually } from '@mcp-cluster/testkit';
 import {
   ISSUER,
   PASSWORDS,

@@ -17,8 +17,8 @@ import {
   DISPATCH_SIGNATURE_HEADER,
   dispatchSignature,
   signDispatch,
-} from '../../packages/cluster/src/index.js';
-import { envelopeHeaders, modernRequest } from '../../packages/testkit/src/index.js';
+} from '@mcp-cluster/cluster';
+import { envelopeHeaders, modernRequest } from '@mcp-cluster/testkit';
 import { bearer, freshAddress, mintJwt, modern, rpcResult } from './support.js';
 import { UNAUTHORIZED, withoutSideEffects } from './target.js';
 import type { AttackPart, AttackTarget, DispatchWire } from './target.js';

@@ -10,7 +10,7 @@ import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { modernRequest } from '../../packages/testkit/src/index.js';
+import { modernRequest } from '@mcp-cluster/testkit';
 import {
   PASSWORDS,
   basic,

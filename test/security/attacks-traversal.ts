@@ -7,7 +7,7 @@
  * `files://public/**` and complete the template, nothing else of it.
  */
 import { expect, it } from 'vitest';
-import { modernRequest } from '../../packages/testkit/src/index.js';
+import { modernRequest } from '@mcp-cluster/testkit';
 import {
   STATIC_TOKENS,
   bearer,

@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { DEFAULT_CLIENT_CAPABILITIES, eventually } from '../../packages/testkit/src/index.js';
+import { DEFAULT_CLIENT_CAPABILITIES, eventually } from '@mcp-cluster/testkit';
 import {
   LOCKOUT_FAILURES,
   PASSWORDS,

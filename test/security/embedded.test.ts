@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { FileApiKeyStore } from '../../packages/security/src/index.js';
-import { startTestServer } from '../../packages/testkit/src/index.js';
-import type { TestServer } from '../../packages/testkit/src/index.js';
+import { FileApiKeyStore } from '@mcp-cluster/security';
+import { startTestServer } from '@mcp-cluster/testkit';
+import type { TestServer } from '@mcp-cluster/testkit';
 import { describeAttackSuite } from './attacks.js';
 import { readAudit, readLines, suiteAuthConfig, suiteKeys, suiteLimitsConfig } from './support.js';
 

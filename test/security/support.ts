@@ -12,8 +12,8 @@ import { Readable } from 'node:stream';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { WebSocket } from 'ws';
 import type { JWK } from 'jose';
-import { hashPassword, signRequest } from '../../packages/security/src/index.js';
-import { modernRequest, readMcpResponse } from '../../packages/testkit/src/index.js';
+import { hashPassword, signRequest } from '@mcp-cluster/security';
+import { modernRequest, readMcpResponse } from '@mcp-cluster/testkit';
 
 export const ISSUER = 'https://issuer.security.test';
 /** The resource identifier (RFC 9728) and JWT audience of the suite's server. */

@@ -4,7 +4,7 @@
  * that an attack changed nothing.
  */
 import { expect } from 'vitest';
-import type { ApiKeyStore } from '../../packages/security/src/index.js';
+import type { ApiKeyStore } from '@mcp-cluster/security';
 import { rpcError } from './support.js';
 import type { RawResponse, SuiteKeys } from './support.js';
 

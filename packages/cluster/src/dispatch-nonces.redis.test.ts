@@ -11,7 +11,7 @@ import { ENVELOPE_HEADERS } from './envelope.js';
 import { clusterKeys } from './keys.js';
 import { createClusterState } from './state.js';
 import type { ClusterState } from './state.js';
-import { purgePrefix, testKeyPrefix, testRedisUrl } from '../../testkit/src/redis-keys.js';
+import { purgePrefix, testKeyPrefix, testRedisUrl } from '@mcp-cluster/test-support';
 
 const SECRET = 's'.repeat(43);
 const BODY = '{"jsonrpc":"2.0","id":1,"method":"ping"}';

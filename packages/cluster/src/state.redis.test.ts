@@ -16,7 +16,7 @@ import { RedisComponentRegistry } from './registry-redis.js';
 import { RedisSessionStore } from './sessions-redis.js';
 import { createClusterState } from './state.js';
 import { RedisStreamMirror } from './stream-mirror.js';
-import { testRedisUrl as redisUrl, purgePrefix as purge } from '../../testkit/src/redis-keys.js';
+import { testRedisUrl as redisUrl, purgePrefix as purge } from '@mcp-cluster/test-support';
 
 describeContract('redis', async () => {
   const state = await createClusterState({

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { NatsEventBus } from './bus/nats.js';
 import { ServiceUnreachableError, redactUrl } from './errors.js';
 import { connectRedis } from './redis.js';
-import { closedPort } from '../../testkit/src/ports.js';
+import { closedPort } from '@mcp-cluster/test-support';
 
 describe('redactUrl', () => {
   it('replaces a password, keeps everything else', () => {

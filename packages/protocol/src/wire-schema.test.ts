@@ -5,7 +5,7 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { readSchemaFile } from '../../testkit/src/schema.js';
+import { readSchemaFile } from '@mcp-cluster/test-support';
 import { classifyPost } from './era.js';
 import { ProtocolError, RpcError, toWireError } from './errors.js';
 import { validateRoutingHeaders } from './headers.js';

@@ -13,7 +13,7 @@ import {
   rpcError,
   text,
   user,
-} from '../../server/src/tasks/fakes.test-support.js';
+} from '@mcp-cluster/server/test-support/tasks/fakes';
 import { jobFor, purge, startNode, testPrefix, until } from './durable.test-support.js';
 import type { Node } from './durable.test-support.js';
 

@@ -10,11 +10,11 @@ import { createDurableTaskHost } from './host.js';
 import type { DurableTaskHost } from './host.js';
 import type { DurableTaskHostOptions } from './options.js';
 
-import { until } from '../../server/src/tasks/host-harness.test-support.js';
+import { until } from '@mcp-cluster/server/test-support/tasks/host-harness';
 import type {
   HostNode,
   TaskHostHarness,
-} from '../../server/src/tasks/host-harness.test-support.js';
+} from '@mcp-cluster/server/test-support/tasks/host-harness';
 
 export { until };
 

@@ -7,13 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JsonObject } from '@mcp-cluster/protocol';
 import { createEngine } from '@mcp-cluster/server';
 import type { ComponentPack, Engine } from '@mcp-cluster/server';
-import { expectValidMessage } from '../../testkit/src/schema.js';
+import { expectValidMessage } from '@mcp-cluster/test-support';
 import {
   WITH_TASKS_EXT,
   confirmDeleteTool,
   expectLegacyInputOnResultStream,
-} from '../../server/src/tasks/engine.test-support.js';
-import { modern, resultOf } from '../../server/src/test-harness.js';
+} from '@mcp-cluster/server/test-support/tasks/engine';
+import { modern, resultOf } from '@mcp-cluster/server/test-support/harness';
 import { createDurableTaskHost } from './host.js';
 import { purge, redisUrl, testPrefix, until } from './durable.test-support.js';
 

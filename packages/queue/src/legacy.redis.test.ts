@@ -6,12 +6,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JsonObject } from '@mcp-cluster/protocol';
-import { fakeCtx, text } from '../../server/src/tasks/fakes.test-support.js';
+import { fakeCtx, text } from '@mcp-cluster/server/test-support/tasks/fakes';
 import {
   legacySessionTests,
   legacyTaskMethodTests,
-} from '../../server/src/tasks/legacy-contract.test-support.js';
-import type { LegacyHarnessFactory } from '../../server/src/tasks/legacy-contract.test-support.js';
+} from '@mcp-cluster/server/test-support/tasks/legacy-contract';
+import type { LegacyHarnessFactory } from '@mcp-cluster/server/test-support/tasks/legacy-contract';
 import { purge, startNode, testPrefix, twoNodeHarness, until } from './durable.test-support.js';
 import type { Mode, Node } from './durable.test-support.js';
 import type { DurableTaskHostOptions } from './options.js';

@@ -5,9 +5,9 @@
  * (which either node may take).
  */
 import { afterEach, beforeEach, describe } from 'vitest';
-import type { TaskHostHarness } from '../../server/src/tasks/host-harness.test-support.js';
-import { modernLifecycleTests } from '../../server/src/tasks/modern-contract.test-support.js';
-import { modernGatingTests } from '../../server/src/tasks/modern-gating.test-support.js';
+import type { TaskHostHarness } from '@mcp-cluster/server/test-support/tasks/host-harness';
+import { modernLifecycleTests } from '@mcp-cluster/server/test-support/tasks/modern-contract';
+import { modernGatingTests } from '@mcp-cluster/server/test-support/tasks/modern-gating';
 import { purge, startNode, testPrefix, twoNodeHarness } from './durable.test-support.js';
 import type { Mode, Node } from './durable.test-support.js';
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JsonObject } from '@mcp-cluster/protocol';
 import type { RequestContext, TaskHost, TaskRun } from '@mcp-cluster/server';
 import { createMemoryTaskHost } from '@mcp-cluster/server';
-import { deferred, fakeCtx, text } from '../../server/src/tasks/fakes.test-support.js';
+import { deferred, fakeCtx, text } from '@mcp-cluster/server/test-support/tasks/fakes';
 import { jobFor, purge, startNode, testPrefix, until } from './durable.test-support.js';
 import type { Node } from './durable.test-support.js';
 

@@ -1,7 +1,6 @@
-import { verifies } from '../../testkit/src/requirements.js';
+import { verifies, expectValidMessage } from '@mcp-cluster/test-support';
 import { describe, expect, it } from 'vitest';
 import type { JsonRpcNotification } from '@mcp-cluster/protocol';
-import { expectValidMessage } from '../../testkit/src/schema.js';
 import type { ComponentPack } from './components.js';
 import { createEngine } from './engine.js';
 import { LegacyClient, modern, resultOf, tool } from './test-harness.js';

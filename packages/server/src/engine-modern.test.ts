@@ -1,6 +1,5 @@
-import { verifies } from '../../testkit/src/requirements.js';
+import { verifies, expectValidMessage } from '@mcp-cluster/test-support';
 import { describe, expect, it } from 'vitest';
-import { expectValidMessage } from '../../testkit/src/schema.js';
 import type { ComponentPack } from './components.js';
 import { createEngine } from './engine.js';
 import { MODERN_CAPS, errorOf, modern, prompt, resource, resultOf, tool } from './test-harness.js';

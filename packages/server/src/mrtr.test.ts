@@ -1,7 +1,6 @@
-import { verifies } from '../../testkit/src/requirements.js';
+import { verifies, expectValidMessage } from '@mcp-cluster/test-support';
 import { describe, expect, it } from 'vitest';
 import type { InputRequest, JsonObject } from '@mcp-cluster/protocol';
-import { expectValidMessage } from '../../testkit/src/schema.js';
 import type { ComponentPack } from './components.js';
 import { createEngine } from './engine.js';
 import { StateSigner } from './mrtr.js';

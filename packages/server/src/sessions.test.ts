@@ -1,4 +1,4 @@
-import { verifies } from '../../testkit/src/requirements.js';
+import { verifies } from '@mcp-cluster/test-support';
 import { describe, expect, it } from 'vitest';
 import { MemorySessionManager } from './sessions.js';
 

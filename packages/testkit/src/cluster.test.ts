@@ -4,7 +4,8 @@
  * process and no key.
  */
 import { describe, expect, it } from 'vitest';
-import { ClusterNodeError, deleteRedisKeys, startCluster } from './cluster.js';
+import { deleteRedisKeys } from '@mcp-cluster/test-support';
+import { ClusterNodeError, startCluster } from './cluster.js';
 
 /** True while a process with this pid exists (signal 0 only checks). */
 function alive(pid: number): boolean {

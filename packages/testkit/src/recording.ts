@@ -8,7 +8,7 @@ import type {
   TransportSendOptions,
 } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { validateAgainstSchema, type SchemaCheck } from './schema.js';
+import { validateAgainstSchema, type SchemaCheck } from '@mcp-cluster/test-support';
 
 export interface RecordedMessage {
   readonly message: JSONRPCMessage;

@@ -1,4 +1,4 @@
-import { verifies } from '../../testkit/src/requirements.js';
+import { verifies } from '@mcp-cluster/test-support';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '@mcp-cluster/server';

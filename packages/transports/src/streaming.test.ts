@@ -1,5 +1,5 @@
 /** Real-socket tests: where streaming order, disconnects and resumption matter. */
-import { verifies } from '../../testkit/src/requirements.js';
+import { verifies } from '@mcp-cluster/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Engine } from '@mcp-cluster/server';

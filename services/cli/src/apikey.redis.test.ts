@@ -4,9 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-// Relative: the testkit depends on this package, not the other way round.
-import { deleteRedisKeys } from '../../../packages/testkit/src/cluster.js';
-// Relative until services/cli depends on @mcp-cluster/security.
+import { deleteRedisKeys } from '@mcp-cluster/test-support';
 import { apiKeyProvider, openApiKeyStore } from '@mcp-cluster/security';
 
 const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));

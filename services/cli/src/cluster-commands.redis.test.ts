@@ -7,8 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-// Relative: the testkit depends on this package, not the other way round.
-import { deleteRedisKeys, testServices } from '../../../packages/testkit/src/cluster.js';
+import { deleteRedisKeys, testServices } from '@mcp-cluster/test-support';
 
 const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));
 /** Bound on a node's start (tsx transpiles the sources on first load). */

@@ -7,10 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-// Relative: the testkit depends on this package, not the other way round.
-import { deleteRedisKeys, testServices } from '../../../packages/testkit/src/cluster.js';
+import { deleteRedisKeys, testServices, closedPort } from '@mcp-cluster/test-support';
 import { EXIT } from './startup-errors.js';
-import { closedPort } from '../../../packages/testkit/src/ports.js';
 
 const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));
 /** Bound on a start or a failing start (tsx transpiles the sources on first load). */

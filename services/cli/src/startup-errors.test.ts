@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from './startup-errors.js';
-import { closedPort } from '../../../packages/testkit/src/ports.js';
+import { closedPort } from '@mcp-cluster/test-support';
 
 const BIN = fileURLToPath(new URL('../bin/mcp-cluster.js', import.meta.url));
 const HELLO = fileURLToPath(new URL('../../../examples/hello/pack.ts', import.meta.url));

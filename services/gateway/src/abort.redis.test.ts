@@ -4,14 +4,8 @@
  * cancellations would eject healthy workers and answer everyone 503.
  */
 import { describe, expect, it } from 'vitest';
-// Relative: the services do not depend on the testkit as a package (it depends on them).
-import {
-  InProcessCluster,
-  eventually,
-  modernCall,
-  modernRequest,
-  textOf,
-} from '../../../packages/testkit/src/index.js';
+import { eventually, modernCall, modernRequest, textOf } from '@mcp-cluster/test-support';
+import { InProcessCluster } from './in-process.test-support.js';
 
 /** More than the router's passive-ejection threshold of consecutive failures. */
 const CANCELLED_CALLS = 8;

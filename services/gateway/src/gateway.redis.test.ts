@@ -9,9 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { RpcError } from '@mcp-cluster/protocol';
 import { describe, expect, it } from 'vitest';
-// Relative: the services do not depend on the testkit as a package (it depends on them).
 import {
-  InProcessCluster,
   LegacySession,
   STEP_TIMEOUT_MS,
   modernCall,
@@ -19,7 +17,8 @@ import {
   textOf,
   within,
   workersReady,
-} from '../../../packages/testkit/src/index.js';
+} from '@mcp-cluster/test-support';
+import { InProcessCluster } from './in-process.test-support.js';
 
 describe('gateway readiness', () => {
   it('/readyz is 503 without workers, 200 once one registered, 503 again after it left', async () => {

@@ -6,13 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-// Relative: the services do not depend on the testkit as a package (it depends on them).
-import {
-  InProcessCluster,
-  STEP_TIMEOUT_MS,
-  SseReader,
-  within,
-} from '../../../packages/testkit/src/index.js';
+import { STEP_TIMEOUT_MS, SseReader, within } from '@mcp-cluster/test-support';
+import { InProcessCluster } from './in-process.test-support.js';
 
 const BATCH_VERSION = '2025-03-26';
 const NO_BATCH_VERSION = '2025-06-18';

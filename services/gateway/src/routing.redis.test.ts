@@ -13,16 +13,16 @@ import { RpcError } from '@mcp-cluster/protocol';
 import { describe, expect, it } from 'vitest';
 import { ALPHA_TOOL } from './test-fixtures/alpha-pack.js';
 import { BETA_TOOL } from './test-fixtures/beta-pack.js';
-// Relative: the services do not depend on the testkit as a package (it depends on them).
 import {
-  InProcessCluster,
   LegacySession,
   eventually,
   modernCall,
   textOf,
   workersReady,
-} from '../../../packages/testkit/src/index.js';
-import type { Exchange, RunningWorker } from '../../../packages/testkit/src/index.js';
+} from '@mcp-cluster/test-support';
+import { InProcessCluster } from './in-process.test-support.js';
+import type { Exchange } from '@mcp-cluster/test-support';
+import type { RunningWorker } from './in-process.test-support.js';
 import type { RunningGateway } from './gateway.js';
 import { announcingState } from './test-fixtures/announcing-state.js';
 import { ALPHA_PACK, BETA_PACK } from './test-fixtures/packs.js';

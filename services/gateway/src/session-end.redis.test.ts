@@ -3,12 +3,8 @@
  * at once (a `session.ended` event on the bus), not at that stream's next keep-alive.
  */
 import { describe, expect, it } from 'vitest';
-// Relative: the services do not depend on the testkit as a package (it depends on them).
-import {
-  InProcessCluster,
-  LegacySession,
-  workersReady,
-} from '../../../packages/testkit/src/index.js';
+import { LegacySession, workersReady } from '@mcp-cluster/test-support';
+import { InProcessCluster } from './in-process.test-support.js';
 
 /** Far longer than the test waits: only the bus event can end the stream in time. */
 const KEEP_ALIVE_MS = 120_000;

@@ -13,13 +13,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-// Relative: the services do not depend on the testkit as a package (it depends on them).
-import {
-  InProcessCluster,
-  STEP_TIMEOUT_MS,
-  textOf,
-  within,
-} from '../../../packages/testkit/src/index.js';
+import { STEP_TIMEOUT_MS, textOf, within } from '@mcp-cluster/test-support';
+import { InProcessCluster } from './in-process.test-support.js';
 
 // The SDK's WebSocket client expects the browser global (Node 20 has none).
 (globalThis as unknown as { WebSocket: unknown }).WebSocket = WebSocket;

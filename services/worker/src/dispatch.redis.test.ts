@@ -18,16 +18,13 @@ import {
 import type { ClusterState, DispatchEnvelope, DispatchRefusal } from '@mcp-cluster/cluster';
 import { MetaKey, RpcError } from '@mcp-cluster/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// Relative: the services do not depend on the testkit as a package (it depends on them).
+import { LEGACY_VERSION, modernRequest, textOf } from '@mcp-cluster/test-support';
 import {
-  InProcessCluster,
-  LEGACY_VERSION,
+  InProcessWorkers,
   TEST_DISPATCH_SECRET,
   envelopeHeaders,
   postDispatch,
-  modernRequest,
-  textOf,
-} from '../../../packages/testkit/src/index.js';
+} from './in-process.test-support.js';
 import type { RunningWorker } from './index.js';
 
 /** Small enough to exceed cheaply; the config minimum is 1 KiB. */
@@ -44,12 +41,12 @@ interface Failure {
   error: { code: number; message: string };
 }
 
-let cluster: InProcessCluster;
+let cluster: InProcessWorkers;
 let worker: RunningWorker;
 let state: ClusterState;
 
 beforeAll(async () => {
-  cluster = new InProcessCluster();
+  cluster = new InProcessWorkers();
   worker = await cluster.worker({
     nodeId: 'w-dispatch',
     bodyLimitBytes: BODY_LIMIT_BYTES,

@@ -18,19 +18,16 @@ import type { BusEvent } from '@mcp-cluster/cluster';
 import { RpcError } from '@mcp-cluster/protocol';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-// Relative: the services do not depend on the testkit as a package (it depends on them).
 import {
   DEFAULT_EVENTUALLY_TIMEOUT_MS,
-  InProcessCluster,
   LEGACY_VERSION,
-  envelopeHeaders,
-  postDispatch,
   eventually,
   modernRequest,
   testServices,
   textOf,
   within,
-} from '../../../packages/testkit/src/index.js';
+} from '@mcp-cluster/test-support';
+import { InProcessWorkers, envelopeHeaders, postDispatch } from './in-process.test-support.js';
 import type { RunningWorker } from './index.js';
 
 /** The CLI's logging tests serve the same pack: one fixture for every process kind. */
@@ -72,7 +69,7 @@ const inFlight = (worker: RunningWorker, n: number) => async () =>
 
 describe('worker registration', () => {
   it('lists itself in the registry with its url, weight and component names', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const worker = await cluster.worker({ nodeId: 'w-reg', weight: 3 });
     const state = await cluster.state();
     const [info, ...others] = await state.registry.list();
@@ -90,7 +87,7 @@ describe('worker registration', () => {
   });
 
   it('heartbeats renew the record TTL, and a lapsed record is registered again', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const worker = await cluster.worker();
     const key = clusterKeys(cluster.prefix).worker(worker.id);
     const redis = new Redis(testServices().redisUrl);
@@ -123,7 +120,7 @@ describe('worker registration', () => {
 
 describe('worker /healthz and unknown routes', () => {
   it('answers 200 ok with nothing in flight; other paths are 404', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const worker = await cluster.worker();
     expect(await health(worker)).toEqual({ status: 200, body: { status: 'ok', inFlight: 0 } });
     expect((await fetch(`${worker.url}/nope`)).status).toBe(404);
@@ -134,7 +131,7 @@ describe('worker /healthz and unknown routes', () => {
 
 describe('worker error log', () => {
   it('a tool that throws is logged with its stack, tool name and request id', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const worker = await cluster.worker({ packs: [THROWING_PACK] });
     const { status, body } = await callTool(worker, 'explode', {});
     expect(status).toBe(200);
@@ -156,7 +153,7 @@ describe('worker error log', () => {
 
 describe('worker cancellation', () => {
   it('a gateway hanging up on a modern request aborts the handler', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const worker = await cluster.worker();
     const ac = new AbortController();
     const call = callTool(worker, 'slow_compute', { seconds: 30 }, ac.signal);
@@ -169,14 +166,14 @@ describe('worker cancellation', () => {
   });
 
   it('a legacy notifications/cancelled published on the bus aborts the running request', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const { text } = await cancelOverBus(cluster);
     // The dispatch ends long before the tool's 30 s, without the tool's result.
     expect(text).not.toContain('Computed');
   });
 
   it('the cancelled request answers the -32010 marker, not -32603', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const { text } = await cancelOverBus(cluster);
     const response = JSON.parse(text) as { error?: { code: number } };
     expect(response.error?.code).toBe(RpcError.RequestCancelled.code);
@@ -187,7 +184,7 @@ describe('worker cancellation', () => {
  * A legacy session on a fresh worker, a 30 s slow_compute in flight, and the bus event a
  * gateway publishes for the client's notifications/cancelled. Returns the dispatch's body.
  */
-async function cancelOverBus(cluster: InProcessCluster): Promise<{ status: number; text: string }> {
+async function cancelOverBus(cluster: InProcessWorkers): Promise<{ status: number; text: string }> {
   const worker = await cluster.worker();
   const sessionId = `s-${randomUUID()}`;
   const version = await openLegacySession(cluster, worker, sessionId);
@@ -224,7 +221,7 @@ async function cancelOverBus(cluster: InProcessCluster): Promise<{ status: numbe
 
 describe('worker drain on close()', () => {
   it('healthz 503 and dispatches 503 while draining; in-flight work finishes; unregisters', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const drainMs = 5_000;
     const worker = await cluster.worker({ nodeId: 'w-drain', drainMs });
     const state = await cluster.state();
@@ -274,7 +271,7 @@ describe('worker drain on close()', () => {
   });
 
   it('while draining, a client answer to in-flight sampling is still accepted', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const worker = await cluster.worker({ drainMs: 3_000 });
     const sessionId = `s-${randomUUID()}`;
     const version = await openLegacySession(cluster, worker, sessionId, { sampling: {} });
@@ -312,7 +309,7 @@ describe('worker drain on close()', () => {
   });
 
   it('work that outlives drainMs is cut off: close() still returns within the bound', async () => {
-    await using cluster = new InProcessCluster();
+    await using cluster = new InProcessWorkers();
     const drainMs = 300;
     const worker = await cluster.worker({ drainMs });
     const held = callTool(worker, 'slow_compute', { seconds: 30 });
@@ -343,7 +340,7 @@ function legacyHeaders(sessionId: string, extra: Record<string, string>): Record
 
 /** initialize through the worker with the session-new header; returns the stored version. */
 async function openLegacySession(
-  cluster: InProcessCluster,
+  cluster: InProcessWorkers,
   worker: RunningWorker,
   sessionId: string,
   capabilities: Record<string, unknown> = {},

@@ -13,7 +13,7 @@ import {
   testRedisUrl as redisUrl,
   testKeyPrefix as testPrefix,
   purgePrefix as purge,
-} from '../../../testkit/src/redis-keys.js';
+} from '@mcp-cluster/test-support';
 
 describeApiKeyStoreContract('redis', () => {
   // Two connections: `other` stands for another gateway.

@@ -1,6 +1,5 @@
 import { Redis } from 'ioredis';
-import { eventually } from '../../../testkit/src/wait.js';
-import { purgePrefix, testKeyPrefix, testRedisUrl } from '../../../testkit/src/redis-keys.js';
+import { eventually, purgePrefix, testKeyPrefix, testRedisUrl } from '@mcp-cluster/test-support';
 import { securityKeys } from '../stores/keys.js';
 import { RedisLockoutStore } from '../stores/redis.js';
 import { describeAttemptBudget } from './admission-attempts.testkit.js';

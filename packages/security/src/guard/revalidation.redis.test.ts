@@ -8,7 +8,7 @@ import { decodeJwt } from 'jose';
 import type { Admission, AdmittedCredential, CredentialEnd } from '@mcp-cluster/transports';
 import { Fastify } from '@mcp-cluster/transports';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgePrefix, testKeyPrefix, testRedisUrl } from '../../../testkit/src/redis-keys.js';
+import { purgePrefix, testKeyPrefix, testRedisUrl } from '@mcp-cluster/test-support';
 import { hashPassword } from '../authn/password.js';
 import { RedisApiKeyStore } from '../apikeys/redis-store.js';
 import { createSecurity } from '../build.js';

@@ -8,7 +8,7 @@ import { RedisNonceStore } from '../stores/redis.js';
 import type { SigningKey } from './keys.js';
 import { signRequest } from './sign.js';
 import { createRequestVerifier, nonceKey, type RequestVerifier } from './verify.js';
-import { testRedisUrl as redisUrl, purgePrefix as purge } from '../../../testkit/src/redis-keys.js';
+import { testRedisUrl as redisUrl, purgePrefix as purge } from '@mcp-cluster/test-support';
 
 const KEY: SigningKey = { id: 'svc-key-1', secret: 'r'.repeat(32), alg: 'HMAC-SHA512' };
 const TOLERANCE_MS = 60_000;

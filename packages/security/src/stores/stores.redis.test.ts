@@ -3,16 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { eventually } from '../../../testkit/src/wait.js';
+import {
+  eventually,
+  testRedisUrl as redisUrl,
+  testKeyPrefix as testPrefix,
+  purgePrefix as purge,
+} from '@mcp-cluster/test-support';
 import { describeStoresContract } from './contract.testkit.js';
 import { createSecurityStores, type SecurityStores } from './create.js';
 import { RATE_LIMIT_IDLE_SLACK_MS, type SecurityKeys, securityKeys } from './keys.js';
 import { RedisLockoutStore, RedisNonceStore, RedisRateLimiter, RedisStreamSlots } from './redis.js';
-import {
-  testRedisUrl as redisUrl,
-  testKeyPrefix as testPrefix,
-  purgePrefix as purge,
-} from '../../../testkit/src/redis-keys.js';
 
 /** Real-time slack on top of the refill/TTL math: round trips and Redis's TIME granularity. */
 const ELAPSE_SLACK_MS = 2_000;

@@ -20,7 +20,7 @@ import {
   testRedisUrl as redisUrl,
   testKeyPrefix as testPrefix,
   purgePrefix as purge,
-} from '../../../testkit/src/redis-keys.js';
+} from '@mcp-cluster/test-support';
 
 describeTokenStoreContract('redis', () => {
   const redis = new Redis(redisUrl());

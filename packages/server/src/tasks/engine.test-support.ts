@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import { Extension } from '@mcp-cluster/protocol';
 import type { ClientCapabilities, JsonObject } from '@mcp-cluster/protocol';
-import { expectValidMessage } from '../../../testkit/src/schema.js';
+import { expectValidMessage } from '@mcp-cluster/test-support';
 import type { Engine } from '../api.js';
 import type { ToolSpec } from '../components.js';
 import { LegacyClient, MODERN_CAPS, resultOf, tool } from '../test-harness.js';

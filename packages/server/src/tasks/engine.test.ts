@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { ClientCapabilities, JsonObject } from '@mcp-cluster/protocol';
-import { expectValidMessage } from '../../../testkit/src/schema.js';
+import { expectValidMessage } from '@mcp-cluster/test-support';
 import type { Engine } from '../api.js';
 import type { ComponentPack } from '../components.js';
 import { createEngine } from '../engine.js';

@@ -7,8 +7,8 @@ import { Extension, ProtocolError } from '@mcp-cluster/protocol';
 import type { CallToolResult, JsonObject, JsonRpcNotification } from '@mcp-cluster/protocol';
 import { ANONYMOUS } from '../context.js';
 import type { Outbound, Principal, RequestContext } from '../context.js';
-import { readSchemaFile } from '../../../testkit/src/schema.js';
-import type { SchemaRevision } from '../../../testkit/src/schema.js';
+import { readSchemaFile } from '@mcp-cluster/test-support';
+import type { SchemaRevision } from '@mcp-cluster/test-support';
 
 export const TASKS_EXT = { extensions: { [Extension.Tasks]: {} } };
 

@@ -4,7 +4,7 @@
  * on one node and serves the methods from another, so its harness spans two nodes.
  */
 import type { JsonObject } from '@mcp-cluster/protocol';
-import { eventually } from '../../../testkit/src/wait.js';
+import { eventually } from '@mcp-cluster/test-support';
 import type { RequestContext } from '../context.js';
 import type { TaskRun } from './api.js';
 import { flush } from './fakes.test-support.js';

@@ -3,7 +3,7 @@
  * (legacy-contract.test-support.ts, also run against the durable host) through a harness
  * whose changes settle within one macrotask turn.
  */
-import { verifies } from '../../../testkit/src/requirements.js';
+import { verifies } from '@mcp-cluster/test-support';
 import { afterEach, describe } from 'vitest';
 import { flush } from './fakes.test-support.js';
 import { settlesInOneTurn, singleNodeHarness } from './host-harness.test-support.js';

@@ -7,9 +7,8 @@
  */
 import { BusEventType, createClusterState, createEventBus } from '@mcp-cluster/cluster';
 import type { ClusterState, SessionStore } from '@mcp-cluster/cluster';
-// Relative: the services do not depend on the testkit as a package (it depends on them).
-import { testServices, within } from '../../../../packages/testkit/src/index.js';
-import type { InProcessCluster } from '../../../../packages/testkit/src/index.js';
+import { testServices, within } from '@mcp-cluster/test-support';
+import type { InProcessCluster } from '../in-process.test-support.js';
 
 /** Bound on an announcement's round trip through NATS. */
 const ECHO_TIMEOUT_MS = 5_000;

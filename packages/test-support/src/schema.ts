@@ -1,6 +1,6 @@
 /**
  * Validates messages the server sends against the official MCP JSON Schema of a revision
- * (copies in packages/testkit/schemas, with their source and license). The definition is
+ * (copies in packages/test-support/schemas, with their source and license). The definition is
  * chosen the way the conformance suite's wire-schema check chooses it, so a test that passes
  * here passes `wire-schema-valid` there.
  */
@@ -15,7 +15,7 @@ import addFormats from 'ajv-formats';
 export const SCHEMA_REVISIONS = ['2025-06-18', '2025-11-25', '2026-07-28'] as const;
 export type SchemaRevision = (typeof SCHEMA_REVISIONS)[number];
 
-/** The copies shipped with this package: `packages/testkit/schemas/<revision>/schema.json`. */
+/** The copies shipped with this package: `packages/test-support/schemas/<revision>/schema.json`. */
 export const VENDORED_SCHEMA_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '..',
@@ -34,7 +34,7 @@ export function readSchemaFile(revision: SchemaRevision): Record<string, unknown
     throw new Error(
       `MCP JSON Schema missing: ${file}. ` +
         (process.env.MCP_SCHEMA_DIR === undefined
-          ? 'The copies in packages/testkit/schemas are part of the repository; restore them.'
+          ? 'The copies in packages/test-support/schemas are part of the repository; restore them.'
           : 'MCP_SCHEMA_DIR must hold <revision>/schema.json; unset it to use the vendored copies.'),
     );
   }

@@ -1,7 +1,8 @@
 /**
- * An in-process cluster for the gateway and worker service tests: workers and gateways
- * started in this process against the test Redis and NATS, under one key/subject prefix per
- * cluster, with their logs kept. Disposing closes them and deletes the prefix's keys.
+ * Workers started in this process for the worker tests (and, extended with gateways by
+ * `@mcp-cluster/gateway/test-support`, for the gateway tests): against the test Redis and NATS,
+ * under one key/subject prefix, with their logs kept. Disposing closes them and deletes the
+ * prefix's keys. Exported as `@mcp-cluster/worker/test-support`; not part of the packed package.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -13,15 +14,11 @@ import {
 import type { ClusterState, DispatchEnvelope } from '@mcp-cluster/cluster';
 import { resolveConfig } from '@mcp-cluster/config';
 import type { ConfigInput } from '@mcp-cluster/config';
-import { startGateway } from '@mcp-cluster/gateway';
-import type { RunningGateway } from '@mcp-cluster/gateway';
-import { startWorker } from '@mcp-cluster/worker';
-import type { RunningWorker } from '@mcp-cluster/worker';
-import { deleteRedisKeys, testServices } from './cluster.js';
-import { MODERN_VERSION } from './http.js';
-import { eventually } from './wait.js';
+import { MODERN_VERSION, deleteRedisKeys, testServices } from '@mcp-cluster/test-support';
+import { startWorker } from './worker.js';
+import type { RunningWorker } from './worker.js';
 
-export type { RunningGateway, RunningWorker };
+export type { RunningWorker };
 
 /** Heartbeat (and gateway registry poll) interval: small, so membership converges fast. */
 export const IN_PROCESS_HEARTBEAT_MS = 200;
@@ -29,8 +26,6 @@ export const IN_PROCESS_HEARTBEAT_MS = 200;
 export const IN_PROCESS_DRAIN_MS = 2_000;
 /** Deadline of a dispatch a test sends by hand ({@link envelopeHeaders}). */
 export const DISPATCH_DEADLINE_MS = 30_000;
-/** Bound on one GET /readyz. */
-const READYZ_TIMEOUT_MS = 5_000;
 
 /**
  * The dispatch secret of every in-process cluster of this test process: its gateways sign
@@ -54,14 +49,13 @@ export interface LogEntry {
 }
 
 /**
- * One test's cluster: a unique prefix, the nodes started under it, and their logs. Disposing
- * closes every node still open (workers first), then deletes the prefix's Redis keys.
+ * One test's workers: a unique prefix, the workers started under it, and their logs.
+ * Disposing closes every worker still open, then deletes the prefix's Redis keys.
  */
-export class InProcessCluster implements AsyncDisposable {
+export class InProcessWorkers implements AsyncDisposable {
   readonly prefix = `t${randomUUID().slice(0, 8)}`;
   readonly logs: LogEntry[] = [];
   private readonly workers: RunningWorker[] = [];
-  private readonly gateways: RunningGateway[] = [];
   private readonly states: ClusterState[] = [];
 
   /** The config a node of this cluster gets; `overrides` win. */
@@ -86,22 +80,6 @@ export class InProcessCluster implements AsyncDisposable {
     const worker = await startWorker(this.config(overrides), this.log);
     this.workers.push(worker);
     return worker;
-  }
-
-  async gateway(overrides: ConfigInput = {}): Promise<RunningGateway> {
-    const gateway = await startGateway(this.config(overrides), this.log);
-    this.gateways.push(gateway);
-    return gateway;
-  }
-
-  /** A gateway with one worker behind it, once the gateway counts that worker routable. */
-  async gatewayWithWorker(
-    overrides: { gateway?: ConfigInput; worker?: ConfigInput } = {},
-  ): Promise<{ gateway: RunningGateway; worker: RunningWorker }> {
-    const gateway = await this.gateway(overrides.gateway);
-    const worker = await this.worker(overrides.worker);
-    await workersReady(gateway.url, 1);
-    return { gateway, worker };
   }
 
   /** A separate view of this cluster's Redis state (sessions, pins, registry). */
@@ -133,10 +111,13 @@ export class InProcessCluster implements AsyncDisposable {
     });
   };
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    // Idempotent closes: a test may have closed some nodes already.
+  /** Closes every worker still open (idempotent closes: a test may have closed some already). */
+  protected async closeWorkers(): Promise<void> {
     for (const w of this.workers.splice(0)) await w.close().catch(() => undefined);
-    for (const g of this.gateways.splice(0)) await g.close().catch(() => undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeWorkers();
     for (const s of this.states.splice(0)) await s.close().catch(() => undefined);
     await deleteRedisKeys(testServices().redisUrl, `${this.prefix}:*`);
   }
@@ -176,29 +157,5 @@ export function envelopeHeaders(over: Partial<DispatchEnvelope> = {}): Record<st
     deadline: Date.now() + DISPATCH_DEADLINE_MS,
     gatewayId: 'g-test',
     ...over,
-  });
-}
-
-export interface Readiness {
-  readonly ready: boolean;
-  readonly workers: number;
-  readonly redis?: boolean;
-  readonly nats?: boolean;
-  readonly id: string;
-}
-
-/** A gateway's GET /readyz (`gatewayUrl` is its MCP endpoint; the path is replaced). */
-export async function readyz(gatewayUrl: string): Promise<{ status: number; body: Readiness }> {
-  const res = await fetch(new URL('/readyz', gatewayUrl), {
-    signal: AbortSignal.timeout(READYZ_TIMEOUT_MS),
-  });
-  return { status: res.status, body: (await res.json()) as Readiness };
-}
-
-/** Waits until the gateway's /readyz counts exactly `n` routable workers. */
-export function workersReady(gatewayUrl: string, n: number): Promise<Readiness> {
-  return eventually(`readyz reports ${n} workers`, async () => {
-    const r = await readyz(gatewayUrl);
-    return r.body.workers === n ? r.body : undefined;
   });
 }

@@ -2,10 +2,20 @@
  * Raw Streamable HTTP helpers for tests that must see statuses, headers and every frame:
  * modern-wire request builders and a reader for JSON, SSE and newline-delimited JSON bodies.
  */
-import { MetaKey } from '@mcp-cluster/protocol';
 import { parseSseEvent } from './sse.js';
 
 export const MODERN_VERSION = '2026-07-28';
+
+/**
+ * The `_meta` keys of a modern request, spelled as on the wire rather than taken from
+ * @mcp-cluster/protocol: this package depends on no workspace package, so that each of them
+ * can test with it.
+ */
+const META = {
+  protocolVersion: 'io.modelcontextprotocol/protocolVersion',
+  clientInfo: 'io.modelcontextprotocol/clientInfo',
+  clientCapabilities: 'io.modelcontextprotocol/clientCapabilities',
+} as const;
 
 export const DEFAULT_CLIENT_INFO = { name: 'mcp-cluster-tests', version: '1.0.0' } as const;
 export const DEFAULT_CLIENT_CAPABILITIES = {
@@ -49,9 +59,9 @@ export function modernRequest(
     params: {
       ...params,
       _meta: {
-        [MetaKey.ProtocolVersion]: MODERN_VERSION,
-        [MetaKey.ClientInfo]: DEFAULT_CLIENT_INFO,
-        [MetaKey.ClientCapabilities]: options.capabilities ?? DEFAULT_CLIENT_CAPABILITIES,
+        [META.protocolVersion]: MODERN_VERSION,
+        [META.clientInfo]: DEFAULT_CLIENT_INFO,
+        [META.clientCapabilities]: options.capabilities ?? DEFAULT_CLIENT_CAPABILITIES,
         ...options.meta,
       },
     },

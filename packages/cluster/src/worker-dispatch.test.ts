@@ -29,6 +29,17 @@ function answer(req: IncomingMessage, res: ServerResponse, body: string): void {
       res.write('llo"}}\n');
       res.end('{"jsonrpc":"2.0","id":1,"result":{}}\n');
       return;
+    case 'many':
+      res.writeHead(200, { 'content-type': NDJSON_TYPE });
+      for (let i = 0; i < 500; i++) res.write(`{"n":${i}}\n`);
+      res.end('{"jsonrpc":"2.0","id":1,"result":{}}\n');
+      return;
+    case 'slow':
+      // One line, then nothing until the gateway hangs up.
+      res.writeHead(200, { 'content-type': NDJSON_TYPE });
+      res.write('{"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n');
+      res.once('close', () => closedEarly.push(res.writableEnded));
+      return;
     case 'hangup':
       res.writeHead(200, { 'content-type': 'application/json' });
       // Headers and part of the body reach the gateway, then the connection drops.
@@ -41,6 +52,8 @@ function answer(req: IncomingMessage, res: ServerResponse, body: string): void {
 }
 
 let server: Server;
+/** For each `slow` answer whose connection closed: whether it had ended (false: cut off). */
+const closedEarly: boolean[] = [];
 let url: string;
 const dispatch = new UndiciDispatch();
 
@@ -80,6 +93,7 @@ describe('UndiciDispatch', () => {
     expect(await dispatch.dispatch(call('json'))).toEqual({
       kind: 'message',
       message: { jsonrpc: '2.0', id: 1, result: { got: 'sent' } },
+      text: '{"jsonrpc":"2.0","id":1,"result":{"got":"sent"}}',
     });
     expect(await dispatch.dispatch(call('notify'))).toEqual({ kind: 'accepted' });
     expect(await dispatch.dispatch(call('drain'))).toEqual({
@@ -104,6 +118,50 @@ describe('UndiciDispatch', () => {
     });
     expect(gone.kind).toBe('not-sent');
     expect((await dispatch.dispatch(call('hangup'))).kind).toBe('broken');
+  });
+
+  it('hands out every line of a long stream to a slow reader, in order', async () => {
+    const outcome = await dispatch.dispatch(call('many'));
+    if (outcome.kind !== 'stream') throw new Error(`expected a stream, got ${outcome.kind}`);
+    const got: string[] = [];
+    for await (const line of outcome.lines) {
+      got.push(line);
+      // Let undici deliver more than the high-water mark meanwhile.
+      if (got.length === 1) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(got).toHaveLength(501);
+    expect(got[0]).toBe('{"n":0}');
+    expect(got[499]).toBe('{"n":499}');
+    expect(got[500]).toBe('{"jsonrpc":"2.0","id":1,"result":{}}');
+  });
+
+  it('a reader that stops at the response leaves the connection usable', async () => {
+    for (let i = 0; i < 3; i++) {
+      const outcome = await dispatch.dispatch(call('stream'));
+      if (outcome.kind !== 'stream') throw new Error(`expected a stream, got ${outcome.kind}`);
+      for await (const line of outcome.lines) if (line.includes('"result"')) break;
+    }
+    expect((await dispatch.dispatch(call('json'))).kind).toBe('message');
+  });
+
+  it('the signal cuts a dispatch off: the stream throws and the worker sees the hang-up', async () => {
+    const ac = new AbortController();
+    const outcome = await dispatch.dispatch({ ...call('slow'), signal: ac.signal });
+    if (outcome.kind !== 'stream') throw new Error(`expected a stream, got ${outcome.kind}`);
+    const got: string[] = [];
+    const reading = (async () => {
+      for await (const line of outcome.lines) {
+        got.push(line);
+        ac.abort(new Error('client gone'));
+      }
+    })();
+    await expect(reading).rejects.toThrow('client gone');
+    expect(got).toHaveLength(1);
+    await expect.poll(() => closedEarly).toEqual([false]);
+    const before = new AbortController();
+    before.abort(new Error('already gone'));
+    const none = await dispatch.dispatch({ ...call('json'), signal: before.signal });
+    expect(none).toMatchObject({ kind: 'broken', error: new Error('already gone') });
   });
 });
 

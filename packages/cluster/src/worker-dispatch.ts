@@ -10,6 +10,7 @@
  */
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { DISPATCH_PATH, HEALTH_PATH, NDJSON_TYPE } from './dispatch.js';
 import type { DispatchFailure } from './dispatch.js';
 
@@ -40,8 +41,8 @@ export type DispatchOutcome =
   | { readonly kind: 'accepted' }
   /** The worker refused the dispatch before running anything (4xx/5xx with a failure body). */
   | { readonly kind: 'refused'; readonly status: number; readonly failure: DispatchFailure }
-  /** 200 JSON: the one response. */
-  | { readonly kind: 'message'; readonly message: JsonRpcMessage }
+  /** 200 JSON: the one response, and its text as the worker sent it (when known). */
+  | { readonly kind: 'message'; readonly message: JsonRpcMessage; readonly text?: string }
   /** 200 NDJSON: lines as they come; the last is the response. */
   | { readonly kind: 'stream'; readonly lines: AsyncIterable<string> }
   /** The connection broke after the request was sent: the worker may have run it. */
@@ -77,22 +78,10 @@ function transportFailure(error: unknown): DispatchOutcome {
   return RESET_CODES.has(code) ? { kind: 'reset', error } : { kind: 'broken', error };
 }
 
-/** Splits a byte stream into lines (UTF-8 safe: decode with streaming, split on \n). */
-async function* linesOf(body: AsyncIterable<Uint8Array>): AsyncIterable<string> {
-  const decoder = new TextDecoder();
-  let rest = '';
-  for await (const chunk of body) {
-    rest += decoder.decode(chunk, { stream: true });
-    let nl = rest.indexOf('\n');
-    while (nl >= 0) {
-      const line = rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
-      if (line.length > 0) yield line;
-      nl = rest.indexOf('\n');
-    }
-  }
-  rest += decoder.decode();
-  if (rest.length > 0) yield rest;
+/** Why `signal` aborted, as the Error undici passes on. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 /** Keep-alive connections per worker; enough for a busy gateway without piling up sockets. */
@@ -120,34 +109,22 @@ export class UndiciDispatch implements WorkerDispatch {
     return pool;
   }
 
-  async dispatch(call: DispatchCall): Promise<DispatchOutcome> {
-    let res;
-    try {
-      res = await this.poolFor(call.worker).request({
-        method: 'POST',
-        path: DISPATCH_PATH,
-        headers: { ...call.headers, 'content-type': 'application/json' },
-        body: call.body,
-        ...(call.signal === undefined ? {} : { signal: call.signal }),
-      });
-    } catch (error) {
-      return transportFailure(error);
+  dispatch(call: DispatchCall): Promise<DispatchOutcome> {
+    const signal = call.signal;
+    if (signal?.aborted === true) {
+      return Promise.resolve({ kind: 'broken', error: abortReason(signal) });
     }
-    try {
-      if (res.statusCode === 202) {
-        await res.body.dump();
-        return { kind: 'accepted' };
-      }
-      if (res.statusCode !== 200) {
-        const failure = (await res.body.json()) as DispatchFailure;
-        return { kind: 'refused', status: res.statusCode, failure };
-      }
-      const type = String(res.headers['content-type'] ?? '');
-      if (type.startsWith(NDJSON_TYPE)) return { kind: 'stream', lines: linesOf(res.body) };
-      return { kind: 'message', message: (await res.body.json()) as JsonRpcMessage };
-    } catch (error) {
-      return { kind: 'broken', error };
-    }
+    return new Promise((resolve) => {
+      this.poolFor(call.worker).dispatch(
+        {
+          method: 'POST',
+          path: DISPATCH_PATH,
+          headers: { ...call.headers, 'content-type': 'application/json' },
+          body: call.body,
+        },
+        new AnswerReader(resolve, signal),
+      );
+    });
   }
 
   /** Active health probe: GET /healthz answers 200. */
@@ -175,6 +152,175 @@ export class UndiciDispatch implements WorkerDispatch {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.pool.destroy().catch(() => undefined)));
+  }
+}
+
+/** Lines of an NDJSON answer the reader holds before it pauses the connection. */
+const HIGH_WATER_LINES = 64;
+
+/**
+ * Reads one dispatch's answer straight off undici's dispatch handler: no body stream, no
+ * abort listener unless the caller passed a signal. A JSON or failure answer is collected
+ * whole (answers are small); an NDJSON answer resolves at its headers and hands out lines as
+ * they come, pausing the connection while the consumer lags.
+ */
+class AnswerReader implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private ndjson = false;
+  private chunks: Buffer[] = [];
+  private lines: LineQueue | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly resolve: (outcome: DispatchOutcome) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    signal?.addEventListener('abort', this, { once: true });
+  }
+
+  /** EventListener protocol: the caller's signal aborted. */
+  handleEvent(): void {
+    if (this.signal !== undefined) this.controller?.abort(abortReason(this.signal));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal?.aborted === true) controller.abort(abortReason(this.signal));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.status = statusCode;
+    const type = headers['content-type'];
+    this.ndjson = statusCode === 200 && typeof type === 'string' && type.startsWith(NDJSON_TYPE);
+    if (this.ndjson) {
+      this.lines = new LineQueue(controller);
+      this.settle({ kind: 'stream', lines: this.lines });
+    }
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.lines !== undefined) this.lines.push(chunk);
+    else this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.done();
+    if (this.lines !== undefined) return this.lines.end();
+    if (this.status === 202) return this.settle({ kind: 'accepted' });
+    const text = Buffer.concat(this.chunks).toString('utf8');
+    this.chunks = [];
+    try {
+      if (this.status !== 200) {
+        const failure = JSON.parse(text) as DispatchFailure;
+        return this.settle({ kind: 'refused', status: this.status, failure });
+      }
+      return this.settle({ kind: 'message', message: JSON.parse(text) as JsonRpcMessage, text });
+    } catch (error) {
+      return this.settle({ kind: 'broken', error });
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.done();
+    if (this.lines !== undefined) return this.lines.fail(error);
+    // Before any answer: how far the request got decides; after its headers: broken.
+    this.settle(this.status === 0 ? transportFailure(error) : { kind: 'broken', error });
+  }
+
+  private settle(outcome: DispatchOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(outcome);
+  }
+
+  private done(): void {
+    this.signal?.removeEventListener('abort', this);
+  }
+}
+
+/**
+ * The lines of an NDJSON answer as an async iterable (UTF-8 safe: decoded with streaming,
+ * split on \n; empty lines skipped). Iterated once.
+ */
+class LineQueue implements AsyncIterable<string> {
+  private readonly decoder = new TextDecoder();
+  private rest = '';
+  private readonly ready: string[] = [];
+  private ended = false;
+  private error: { readonly cause: unknown } | undefined;
+  private wake: (() => void) | undefined;
+  private paused = false;
+  private abandoned = false;
+
+  constructor(private readonly controller: Dispatcher.DispatchController) {}
+
+  push(chunk: Buffer): void {
+    if (this.abandoned) return;
+    this.rest += this.decoder.decode(chunk, { stream: true });
+    let nl = this.rest.indexOf('\n');
+    while (nl >= 0) {
+      const line = this.rest.slice(0, nl);
+      this.rest = this.rest.slice(nl + 1);
+      if (line.length > 0) this.ready.push(line);
+      nl = this.rest.indexOf('\n');
+    }
+    if (this.ready.length >= HIGH_WATER_LINES && !this.paused) {
+      this.paused = true;
+      this.controller.pause();
+    }
+    this.notify();
+  }
+
+  end(): void {
+    this.rest += this.decoder.decode();
+    if (this.rest.length > 0) this.ready.push(this.rest);
+    this.rest = '';
+    this.ended = true;
+    this.notify();
+  }
+
+  fail(cause: unknown): void {
+    this.error = { cause };
+    this.notify();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    try {
+      for (;;) {
+        const line = this.ready.shift();
+        if (line !== undefined) {
+          if (this.paused && this.ready.length === 0) {
+            this.paused = false;
+            this.controller.resume();
+          }
+          yield line;
+          continue;
+        }
+        if (this.error !== undefined) throw this.error.cause;
+        if (this.ended) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+    } finally {
+      // The consumer stops at the response, which may come just before the answer's end:
+      // the rest is read and dropped, so the connection stays usable.
+      this.abandoned = true;
+      this.ready.length = 0;
+      if (this.paused) {
+        this.paused = false;
+        this.controller.resume();
+      }
+    }
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 }
 

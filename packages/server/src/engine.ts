@@ -31,6 +31,7 @@ import {
 } from './lifecycle.js';
 import { InflightRequest } from './inflight.js';
 import type { SignalSource } from './inflight.js';
+import { abortSourceOf } from './request-context.js';
 import { ListenStreams, fanOutToSessions } from './listen.js';
 import { DEFAULT_STATE_TTL_MS, StateSigner } from './mrtr.js';
 import { Pipeline } from './pipeline.js';
@@ -325,7 +326,7 @@ class McpEngine implements Engine {
       // Listen streams end through closeAll(); other session-less requests are tracked so
       // close() can abort them.
       if (method === 'subscriptions/listen') return this.route(method, params, ctx, ctx, request);
-      const detached = new InflightRequest(ctx.signal);
+      const detached = new InflightRequest(abortSourceOf(ctx));
       this.detached.add(detached);
       try {
         return await settle(detached, this.route(method, params, ctx, detached, request));
@@ -339,7 +340,7 @@ class McpEngine implements Engine {
       throw ProtocolError.of('InvalidRequest', 'Session not initialized');
     }
     // Legacy: notifications/cancelled (or the transport's signal) aborts this request.
-    const inflight = new InflightRequest(ctx.signal);
+    const inflight = new InflightRequest(abortSourceOf(ctx));
     session.track(request.id, inflight);
     try {
       return await settle(inflight, this.route(method, params, ctx, inflight, request));

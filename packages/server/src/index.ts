@@ -50,9 +50,17 @@ export type { Middleware, Next, ParamsValidator, Stage } from './pipeline.js';
 export { STAGES } from './pipeline.js';
 export type { ComponentRegistry } from './registry.js';
 export { RegistryError } from './registry.js';
-export type { ModernRequestMeta } from './request-context.js';
-export { legacyRequestContext, modernOutbound, modernRequestContext } from './request-context.js';
+export type { ModernRequestMeta, RequestExtras } from './request-context.js';
+export {
+  abortSourceOf,
+  legacyRequestContext,
+  modernOutbound,
+  modernRequestContext,
+} from './request-context.js';
+export { RequestAbort } from './inflight.js';
+export type { AbortSource } from './inflight.js';
 export { ToolError } from './tool-error.js';
+export { messageText, relayedAs } from './wire-text.js';
 export type { EngineLog, RequestSummary } from './request-log.js';
 export { componentOf, engineLogHooks, errorLogFields } from './request-log.js';
 export { decodeCursor, encodeCursor } from './cursor.js';

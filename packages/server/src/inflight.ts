@@ -7,12 +7,49 @@ export interface SignalSource {
   readonly signal: AbortSignal;
 }
 
+/**
+ * A request's cancellation as a transport holds it: `aborted` is a plain flag and the
+ * AbortSignal is made only when someone reads `signal` (already aborted if it came late).
+ */
+export class RequestAbort implements SignalSource {
+  private controller: AbortController | undefined;
+  private why: unknown;
+  aborted = false;
+
+  get signal(): AbortSignal {
+    let controller = this.controller;
+    if (controller === undefined) {
+      controller = this.controller = new AbortController();
+      if (this.aborted) controller.abort(this.why);
+    }
+    return controller.signal;
+  }
+
+  get reason(): unknown {
+    return this.why;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.why = reason ?? new DOMException('This operation was aborted', 'AbortError');
+    this.controller?.abort(this.why);
+  }
+}
+
+/** What an in-flight request watches: the transport's signal, or its lazy RequestAbort. */
+export type AbortSource = AbortSignal | RequestAbort;
+
+function signalOf(source: AbortSource): AbortSignal {
+  return source instanceof RequestAbort ? source.signal : source;
+}
+
 export class InflightRequest implements SignalSource {
   private controller: AbortController | undefined;
   private cancelledReason: unknown;
   private cancelled = false;
 
-  constructor(private readonly base: AbortSignal) {}
+  constructor(private readonly base: AbortSource) {}
 
   get signal(): AbortSignal {
     let controller = this.controller;
@@ -20,7 +57,7 @@ export class InflightRequest implements SignalSource {
       controller = this.controller = new AbortController();
       if (this.cancelled) controller.abort(this.cancelledReason);
       else if (this.base.aborted) controller.abort(this.base.reason);
-      else this.base.addEventListener('abort', this, { once: true });
+      else signalOf(this.base).addEventListener('abort', this, { once: true });
     }
     return controller.signal;
   }
@@ -43,6 +80,6 @@ export class InflightRequest implements SignalSource {
   }
 
   dispose(): void {
-    if (this.controller !== undefined) this.base.removeEventListener('abort', this);
+    if (this.controller !== undefined) signalOf(this.base).removeEventListener('abort', this);
   }
 }

@@ -10,31 +10,75 @@ import type {
 import type { LegacySession } from './api.js';
 import { ANONYMOUS_CALLER } from './context.js';
 import type { Caller, Outbound, RequestContext } from './context.js';
+import { RequestAbort } from './inflight.js';
+import type { AbortSource } from './inflight.js';
+
+/** Each context built over a RequestAbort, and that RequestAbort (see {@link abortSourceOf}). */
+const lazyAborts = new WeakMap<RequestContext, RequestAbort>();
+
+/**
+ * What aborts `ctx`: the RequestAbort a transport built it over (its `aborted` costs nothing
+ * and its signal is made only when read), else `ctx.signal`.
+ */
+export function abortSourceOf(ctx: RequestContext): AbortSource {
+  return lazyAborts.get(ctx) ?? ctx.signal;
+}
+
+/** Set after the context is built (a spread would read a lazy signal). */
+export interface RequestExtras {
+  readonly wire?: RequestContext['wire'] | undefined;
+  readonly paramHeaders?: RequestContext['paramHeaders'] | undefined;
+}
+
+type Mutable = { -readonly [K in keyof RequestContext]: RequestContext[K] };
+
+/**
+ * `ctx` with its signal: the given AbortSignal, or for a RequestAbort a getter, so that the
+ * signal is created only when someone asks for it (creating an AbortSignal costs more than a
+ * trivial tool call, and most handlers never look).
+ */
+function withSignal(ctx: Omit<Mutable, 'signal'>, abort: AbortSource): Mutable {
+  if (!(abort instanceof RequestAbort)) return Object.assign(ctx, { signal: abort });
+  const lazy = Object.defineProperty(ctx as Mutable, 'signal', {
+    get: () => abort.signal,
+    enumerable: true,
+    configurable: true,
+  });
+  lazyAborts.set(lazy, abort);
+  return lazy;
+}
+
+function addExtras(ctx: Mutable, extras: RequestExtras | undefined): RequestContext {
+  if (extras?.wire !== undefined) ctx.wire = extras.wire;
+  if (extras?.paramHeaders !== undefined) ctx.paramHeaders = extras.paramHeaders;
+  return ctx;
+}
 
 /** A legacy request on `session` (its negotiated version and client capabilities). */
 export function legacyRequestContext(
   session: LegacySession,
   requestId: RequestId,
-  signal: AbortSignal,
+  abort: AbortSource,
   outbound: Outbound,
   caller: Caller = ANONYMOUS_CALLER,
+  extras?: RequestExtras,
 ): RequestContext {
   const state = session.state;
-  const ctx: {
-    -readonly [K in keyof RequestContext]: RequestContext[K];
-  } = {
-    era: 'legacy',
-    protocolVersion: state.protocolVersion,
-    requestId,
-    clientCapabilities: state.clientCapabilities,
-    sessionId: session.id,
-    principal: caller.principal,
-    signal,
-    outbound,
-  };
+  const ctx = withSignal(
+    {
+      era: 'legacy',
+      protocolVersion: state.protocolVersion,
+      requestId,
+      clientCapabilities: state.clientCapabilities,
+      sessionId: session.id,
+      principal: caller.principal,
+      outbound,
+    },
+    abort,
+  );
   if (caller.remoteAddress !== undefined) ctx.remoteAddress = caller.remoteAddress;
   if (state.clientInfo !== undefined) ctx.clientInfo = state.clientInfo;
-  return ctx;
+  return addExtras(ctx, extras);
 }
 
 /** What a modern request declares in its `_meta` (validated by the transport's era ladder). */
@@ -49,25 +93,26 @@ export interface ModernRequestMeta {
 export function modernRequestContext(
   meta: ModernRequestMeta,
   requestId: RequestId,
-  signal: AbortSignal,
+  abort: AbortSource,
   outbound: Outbound,
   caller: Caller = ANONYMOUS_CALLER,
+  extras?: RequestExtras,
 ): RequestContext {
-  const ctx: {
-    -readonly [K in keyof RequestContext]: RequestContext[K];
-  } = {
-    era: 'modern',
-    protocolVersion: meta.protocolVersion,
-    requestId,
-    clientCapabilities: meta.clientCapabilities,
-    principal: caller.principal,
-    signal,
-    outbound,
-  };
+  const ctx = withSignal(
+    {
+      era: 'modern',
+      protocolVersion: meta.protocolVersion,
+      requestId,
+      clientCapabilities: meta.clientCapabilities,
+      principal: caller.principal,
+      outbound,
+    },
+    abort,
+  );
   if (caller.remoteAddress !== undefined) ctx.remoteAddress = caller.remoteAddress;
   if (meta.clientInfo !== undefined) ctx.clientInfo = meta.clientInfo;
   if (meta.logLevel !== undefined) ctx.logLevel = meta.logLevel;
-  return ctx;
+  return addExtras(ctx, extras);
 }
 
 const STATELESS_REQUEST = (): Promise<never> =>

@@ -22,6 +22,7 @@ import type {
 } from '@mcp-cluster/protocol';
 import {
   ANONYMOUS_CALLER,
+  RequestAbort,
   isCancelledResponse,
   legacyRequestContext,
   modernOutbound,
@@ -60,7 +61,7 @@ export class MessageConnection {
   private session: LegacySession | undefined;
   private opening: Promise<LegacySession> | undefined;
   private detach: (() => void) | undefined;
-  private readonly inflight = new Set<AbortController>();
+  private readonly inflight = new Set<RequestAbort>();
   /** Received requests not yet answered (for a graceful end: `settled`). */
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
@@ -242,12 +243,12 @@ export class MessageConnection {
   ): Promise<JsonRpcResponse | undefined> {
     const session = this.session ?? (await this.opened());
     session.touch();
-    const ac = new AbortController();
+    const ac = new RequestAbort();
     const outbound = session.outbound(this.sink);
     if (!('id' in message)) {
       await this.engine.handleNotification(
         message,
-        legacyRequestContext(session, NOTIFICATION_ID, ac.signal, outbound, this.options.caller),
+        legacyRequestContext(session, NOTIFICATION_ID, ac, outbound, this.options.caller),
       );
       return undefined;
     }
@@ -255,7 +256,7 @@ export class MessageConnection {
     try {
       return await this.engine.handleRequest(
         message,
-        legacyRequestContext(session, message.id, ac.signal, outbound, this.options.caller),
+        legacyRequestContext(session, message.id, ac, outbound, this.options.caller),
       );
     } finally {
       this.inflight.delete(ac);
@@ -267,12 +268,12 @@ export class MessageConnection {
     meta: ModernMeta,
   ): Promise<JsonRpcResponse | undefined> {
     if (isRemovedInModern(message.method)) throw removedMethodError(message.method);
-    const ac = new AbortController();
+    const ac = new RequestAbort();
     const outbound = modernOutbound(this.sink);
     if (!('id' in message)) {
       await this.engine.handleNotification(
         message,
-        modernRequestContext(meta, NOTIFICATION_ID, ac.signal, outbound, this.options.caller),
+        modernRequestContext(meta, NOTIFICATION_ID, ac, outbound, this.options.caller),
       );
       return undefined;
     }
@@ -280,7 +281,7 @@ export class MessageConnection {
     try {
       return await this.engine.handleRequest(
         message,
-        modernRequestContext(meta, message.id, ac.signal, outbound, this.options.caller),
+        modernRequestContext(meta, message.id, ac, outbound, this.options.caller),
       );
     } finally {
       this.inflight.delete(ac);

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import type { JsonRpcMessage, JsonRpcResponse } from '@mcp-cluster/protocol';
-import { isCancelledResponse } from '@mcp-cluster/server';
+import { isCancelledResponse, messageText } from '@mcp-cluster/server';
 import type { EventStream, SessionStreams } from './sse.js';
 import { SseWriter } from './sse.js';
 
@@ -104,7 +104,10 @@ export class PostExchange {
         void this.reply.code(202).send();
         return;
       }
-      void this.reply.code(status).header('content-type', JSON_TYPE).send(JSON.stringify(body));
+      void this.reply
+        .code(status)
+        .header('content-type', JSON_TYPE)
+        .send(isBatch(body) ? JSON.stringify(body) : messageText(body));
       return;
     }
     const list: readonly JsonRpcResponse[] =

@@ -32,7 +32,12 @@ import type {
   ParamHeader,
   Tool,
 } from '@mcp-cluster/protocol';
-import { legacyRequestContext, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
+import {
+  RequestAbort,
+  legacyRequestContext,
+  modernOutbound,
+  modernRequestContext,
+} from '@mcp-cluster/server';
 import type {
   Caller,
   LegacySession,
@@ -257,7 +262,7 @@ class StreamableHttp {
     const ctx = legacyRequestContext(
       session,
       message.id,
-      new AbortController().signal,
+      new RequestAbort(),
       session.outbound(ex.send),
       caller,
     );
@@ -308,7 +313,7 @@ class StreamableHttp {
           legacyRequestContext(
             session,
             NOTIFICATION_ID,
-            new AbortController().signal,
+            new RequestAbort(),
             session.outbound(this.standaloneSink(session)),
             caller,
           ),
@@ -355,13 +360,7 @@ class StreamableHttp {
         if (!('id' in e)) {
           await this.engine.handleNotification(
             e,
-            legacyRequestContext(
-              session,
-              NOTIFICATION_ID,
-              new AbortController().signal,
-              outbound,
-              caller,
-            ),
+            legacyRequestContext(session, NOTIFICATION_ID, new RequestAbort(), outbound, caller),
           );
           return undefined;
         }
@@ -380,9 +379,10 @@ class StreamableHttp {
     wire?: RequestContext['wire'],
   ): Promise<JsonRpcResponse> {
     // A dropped POST is not a cancellation in the legacy era (the client may resume).
-    const signal = new AbortController().signal;
-    const ctx = legacyRequestContext(session, message.id, signal, outbound, caller);
-    return this.engine.handleRequest(message, wire === undefined ? ctx : { ...ctx, wire });
+    const ctx = legacyRequestContext(session, message.id, new RequestAbort(), outbound, caller, {
+      wire,
+    });
+    return this.engine.handleRequest(message, ctx);
   }
 
   /** Messages of a JSON-only request go to the session's standalone stream, if open. */
@@ -414,11 +414,11 @@ class StreamableHttp {
     } catch (err) {
       return rejectJson(reply, statusOf(err), id, err);
     }
-    const ac = new AbortController();
+    const ac = new RequestAbort();
     if (!('id' in message)) {
       await this.engine.handleNotification(
         message,
-        modernRequestContext(meta, NOTIFICATION_ID, ac.signal, modernOutbound(noop), caller),
+        modernRequestContext(meta, NOTIFICATION_ID, ac, modernOutbound(noop), caller),
       );
       return void reply.code(202).send();
     }
@@ -445,16 +445,15 @@ class StreamableHttp {
         writer?.end();
       });
     }
-    const ctx = modernRequestContext(meta, message.id, ac.signal, modernOutbound(ex.send), caller);
     const unchecked =
       message.method === 'tools/call' && this.paramHeaders(message.params?.name) === undefined
         ? (paramHeadersIn(req.headers) ?? {})
         : undefined;
-    const wire = { message, text };
-    const response = await this.engine.handleRequest(
-      message,
-      unchecked === undefined ? { ...ctx, wire } : { ...ctx, wire, paramHeaders: unchecked },
-    );
+    const ctx = modernRequestContext(meta, message.id, ac, modernOutbound(ex.send), caller, {
+      wire: { message, text },
+      paramHeaders: unchecked,
+    });
+    const response = await this.engine.handleRequest(message, ctx);
     if (!('error' in response)) return ex.finish(response, 200);
     ex.finish(response, httpStatusForCode(response.error.code), errorHeaders(response.error));
   }

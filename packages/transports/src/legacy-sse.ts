@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { ProtocolError, RpcError, parseJsonText } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Caller, MessageEngine } from '@mcp-cluster/server';
+import { messageText } from '@mcp-cluster/server';
 import { MessageConnection } from './connection.js';
 import {
   callerOf,
@@ -51,7 +52,7 @@ export function registerLegacySse(
     reply.hijack();
     const writer = new SseWriter(reply.raw, registry.open);
     const send = (m: JsonRpcMessage | readonly JsonRpcMessage[]): void => {
-      writer.write(`event: message\ndata: ${JSON.stringify(m)}\n\n`);
+      writer.write(`event: message\ndata: ${messageText(m)}\n\n`);
     };
     const conn = new MessageConnection(engine, send, {
       maxJsonDepth: settings.maxJsonDepth,

@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { LegacySession } from '@mcp-cluster/server';
+import { messageText } from '@mcp-cluster/server';
 
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'text/event-stream',
@@ -48,7 +49,7 @@ export class SseWriter {
 
   /** Writes an id-less `data:` event (modern streams). */
   send(message: JsonRpcMessage): boolean {
-    return this.write(`data: ${JSON.stringify(message)}\n\n`);
+    return this.write(`data: ${messageText(message)}\n\n`);
   }
 
   /** Keep-alive comments every `ms`; `alive()` returning false ends the stream instead. */
@@ -126,7 +127,7 @@ export interface SharedStreams {
 
 /** The SSE frame of one logged event. */
 export function eventFrame(streamId: string, seq: number, message: JsonRpcMessage): string {
-  return `id: ${streamId}:${seq}\ndata: ${JSON.stringify(message)}\n\n`;
+  return `id: ${streamId}:${seq}\ndata: ${messageText(message)}\n\n`;
 }
 
 export class EventStream {

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProtocolError, RpcError, parseJsonText } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { MessageEngine } from '@mcp-cluster/server';
+import { messageText } from '@mcp-cluster/server';
 import type { RawData, WebSocket } from 'ws';
 import { MessageConnection } from './connection.js';
 import { credentialGate } from './credential-gate.js';
@@ -39,7 +40,7 @@ export function registerWebSocket(
   };
   app.get(path, { websocket: true, preHandler }, (socket: WebSocket, req) => {
     const send = (m: JsonRpcMessage | readonly JsonRpcMessage[]): void => {
-      if (socket.readyState === OPEN) socket.send(JSON.stringify(m));
+      if (socket.readyState === OPEN) socket.send(messageText(m));
     };
     const caller = callerOf(req);
     const conn = new MessageConnection(engine, send, {

@@ -12,7 +12,12 @@ import {
 import type { DispatchCall, WorkerDispatch } from '@mcp-cluster/cluster';
 import type { JsonRpcRequest } from '@mcp-cluster/protocol';
 import { Router, asWorkerId } from '@mcp-cluster/router';
-import { createEngine, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
+import {
+  createEngine,
+  messageText,
+  modernOutbound,
+  modernRequestContext,
+} from '@mcp-cluster/server';
 import type { RequestContext } from '@mcp-cluster/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayEngine } from './engine.js';
@@ -41,10 +46,9 @@ function answering(tools: readonly string[]) {
       request.method === 'tools/list'
         ? { tools: tools.map((name) => ({ name, inputSchema: { type: 'object' } })) }
         : { got: request.params ?? null };
-    return {
-      kind: 'message' as const,
-      message: { jsonrpc: '2.0' as const, id: request.id, result },
-    };
+    const message = { jsonrpc: '2.0' as const, id: request.id, result };
+    // The worker's own formatting, so a relay of its bytes can be told from a re-serialization.
+    return { kind: 'message' as const, message, text: JSON.stringify(message, null, 1) };
   };
 }
 
@@ -116,6 +120,23 @@ describe('GatewayEngine over the in-memory dispatch twin', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.body).not.toBe(text);
     expect(JSON.parse(seen[0]!.body)).toMatchObject({ params: { uri: 'file:///a/~b' } });
+  });
+
+  it("relays the bytes of a worker's answer; a merged list is written afresh", async () => {
+    const { engine } = harness({ w1: ['echo'] });
+    const request: JsonRpcRequest = {
+      jsonrpc: '2.0',
+      id: 4,
+      method: 'tools/call',
+      params: { name: 'echo' },
+    };
+    const response = await engine.handleRequest(request, modernCtx(4));
+    expect(messageText(response)).toBe(JSON.stringify(response, null, 1));
+
+    const two = harness({ w1: ['a'], w2: ['b'] });
+    const list: JsonRpcRequest = { jsonrpc: '2.0', id: 5, method: 'tools/list' };
+    const merged = await two.engine.handleRequest(list, modernCtx(5));
+    expect(messageText(merged)).toBe(JSON.stringify(merged));
   });
 
   it('a decorator of the port sees each dispatch of a merged list', async () => {

@@ -35,7 +35,7 @@ import type {
   MessageEngine,
   RequestContext,
 } from '@mcp-cluster/server';
-import { canonicalRequest, isJsonObject, legacySessionState } from '@mcp-cluster/server';
+import { canonicalRequest, isJsonObject, legacySessionState, relayedAs } from '@mcp-cluster/server';
 import { MAX_ATTEMPTS, dispatchWithRetry } from './dispatch.js';
 import type { Answer, DispatchDeps, DispatchPlan, DispatchResult } from './dispatch.js';
 import type { GatewaySession, GatewaySessions } from './sessions.js';
@@ -404,7 +404,10 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
   ): Promise<JsonRpcResponse | undefined> {
     switch (answer.kind) {
       case 'message':
-        return answer.message as JsonRpcResponse;
+        // The worker's bytes go to the client as they came (the parse is for routing only).
+        return answer.text === undefined
+          ? (answer.message as JsonRpcResponse)
+          : relayedAs(answer.message as JsonRpcResponse, answer.text);
       case 'stream':
         return this.relay(answer.lines, request, ctx);
       case 'accepted':

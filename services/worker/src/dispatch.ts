@@ -46,6 +46,7 @@ import type {
   Tool,
 } from '@mcp-cluster/protocol';
 import {
+  RequestAbort,
   legacyRequestContext,
   legacySessionState,
   modernOutbound,
@@ -262,7 +263,7 @@ export class Dispatcher {
     }
     // The deadline aborts the request; so does a gateway that hangs up on a modern request
     // (closing the client's stream is the cancellation in 2026-07-28).
-    const ac = new AbortController();
+    const ac = new RequestAbort();
     const timer = setTimeout(() => ac.abort(), remainingMs(envelope));
     timer.unref();
     try {
@@ -270,9 +271,9 @@ export class Dispatcher {
         res.once('close', () => {
           if (!res.writableFinished) ac.abort();
         });
-        return await this.modern(req, message, envelope, ac.signal, reply);
+        return await this.modern(req, message, envelope, ac, reply);
       }
-      return await this.legacy(req, message, envelope, ac.signal, reply);
+      return await this.legacy(req, message, envelope, ac, reply);
     } finally {
       clearTimeout(timer);
     }
@@ -282,7 +283,7 @@ export class Dispatcher {
     req: IncomingMessage,
     message: JsonRpcMessage,
     envelope: DispatchEnvelope,
-    signal: AbortSignal,
+    signal: RequestAbort,
     reply: DispatchReply,
   ): Promise<void> {
     if (isResponse(message)) return reply.accepted();
@@ -326,7 +327,7 @@ export class Dispatcher {
     req: IncomingMessage,
     message: JsonRpcMessage,
     envelope: DispatchEnvelope,
-    signal: AbortSignal,
+    signal: RequestAbort,
     reply: DispatchReply,
   ): Promise<void> {
     const sessionId = envelope.sessionId;

@@ -99,6 +99,8 @@ export {
 } from './envelope.js';
 export type { DispatchFailure, DispatchRefusal } from './dispatch.js';
 export type {
+  AbortListener,
+  DispatchAbort,
   DispatchCall,
   DispatchOutcome,
   DispatchOutcomeKind,

@@ -20,6 +20,23 @@ export interface DispatchTarget {
   readonly url: string;
 }
 
+/** Hears an abort (AbortSignal's EventListenerObject shape). */
+export interface AbortListener {
+  handleEvent(): void;
+}
+
+/**
+ * What aborts a dispatch: an AbortSignal, or anything with its `aborted`, `reason` and
+ * `abort` listeners (a transport's lazy request abort, which makes no AbortSignal unless one
+ * is asked for).
+ */
+export interface DispatchAbort {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: AbortListener, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: AbortListener): void;
+}
+
 /** One dispatch: a client message to one worker. */
 export interface DispatchCall {
   readonly worker: DispatchTarget;
@@ -28,7 +45,7 @@ export interface DispatchCall {
   /** Envelope, dispatch and signature headers (signed by the caller). */
   readonly headers: Readonly<Record<string, string>>;
   /** Aborts the dispatch (the client went away, or the deadline passed). */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: DispatchAbort | undefined;
 }
 
 /** How a dispatch ended. */
@@ -79,7 +96,7 @@ function transportFailure(error: unknown): DispatchOutcome {
 }
 
 /** Why `signal` aborted, as the Error undici passes on. */
-function abortReason(signal: AbortSignal): Error {
+function abortReason(signal: DispatchAbort): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new Error(String(reason));
 }
@@ -174,7 +191,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly resolve: (outcome: DispatchOutcome) => void,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: DispatchAbort | undefined,
   ) {
     signal?.addEventListener('abort', this, { once: true });
   }
@@ -353,7 +370,7 @@ export class MemoryDispatch implements WorkerDispatch {
     if (answer === undefined) {
       return { kind: 'not-sent', error: new Error(`no worker ${call.worker.id}`) };
     }
-    if (call.signal?.aborted === true) return { kind: 'broken', error: call.signal.reason };
+    if (call.signal?.aborted === true) return { kind: 'broken', error: abortReason(call.signal) };
     try {
       return await answer(call);
     } catch (error) {

@@ -6,7 +6,12 @@
  * and breakers the same way).
  */
 import { signDispatch, workerAnswered } from '@mcp-cluster/cluster';
-import type { DispatchCall, DispatchOutcome, WorkerDispatch } from '@mcp-cluster/cluster';
+import type {
+  DispatchAbort,
+  DispatchCall,
+  DispatchOutcome,
+  WorkerDispatch,
+} from '@mcp-cluster/cluster';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import { RouterError, asWorkerId } from '@mcp-cluster/router';
 import type { Router, WorkerId, WorkerView } from '@mcp-cluster/router';
@@ -119,7 +124,7 @@ export interface DispatchPlan<T> {
   readonly body: string;
   /** Envelope and dispatch headers, unsigned: built once per message. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: DispatchAbort | undefined;
   /** Attempts in all (1: no retry). */
   readonly attempts: number;
   /** The worker of this attempt; throws RouterError when there is none. */

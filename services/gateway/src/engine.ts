@@ -35,7 +35,13 @@ import type {
   MessageEngine,
   RequestContext,
 } from '@mcp-cluster/server';
-import { canonicalRequest, isJsonObject, legacySessionState, relayedAs } from '@mcp-cluster/server';
+import {
+  abortSourceOf,
+  canonicalRequest,
+  isJsonObject,
+  legacySessionState,
+  relayedAs,
+} from '@mcp-cluster/server';
 import { MAX_ATTEMPTS, dispatchWithRetry } from './dispatch.js';
 import type { Answer, DispatchDeps, DispatchPlan, DispatchResult } from './dispatch.js';
 import type { GatewaySession, GatewaySessions } from './sessions.js';
@@ -132,7 +138,7 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
       // The client's bytes when the request is the message as it arrived (forwarded once).
       body: ctx.wire?.message === request ? ctx.wire.text : JSON.stringify(request),
       headers: this.headers(ctx, session, request),
-      signal: ctx.signal,
+      signal: abortSourceOf(ctx),
       attempts: MAX_ATTEMPTS,
       pick: () => this.pick(request, session),
       settle: async (answer, worker) => {
@@ -245,7 +251,7 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
         method: request.method,
         body: JSON.stringify({ ...request, ...(params === undefined ? {} : { params }) }),
         headers: this.headers(ctx, session, request),
-        signal: ctx.signal,
+        signal: abortSourceOf(ctx),
         attempts: 1,
         pick: () => worker,
         settle: (answer) => this.responseFrom(answer, request, ctx),
@@ -437,7 +443,7 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
         }
       }
     } catch (err) {
-      if (ctx.signal.aborted)
+      if (abortSourceOf(ctx).aborted)
         return errorResponse(request.id, ProtocolError.of('RequestCancelled'));
       this.o.onError(err, 'worker stream broke');
     }

@@ -33,19 +33,45 @@ export interface RequestExtras {
 type Mutable = { -readonly [K in keyof RequestContext]: RequestContext[K] };
 
 /**
- * `ctx` with its signal: the given AbortSignal, or for a RequestAbort a getter, so that the
- * signal is created only when someone asks for it (creating an AbortSignal costs more than a
- * trivial tool call, and most handlers never look).
+ * The fields every context has, with its signal: the given AbortSignal, or for a RequestAbort
+ * a getter (an own property, so a spread still copies the signal), so that the signal is
+ * created only when someone asks for it — creating an AbortSignal costs more than a trivial
+ * tool call, and most handlers never look.
  */
-function withSignal(ctx: Omit<Mutable, 'signal'>, abort: AbortSource): Mutable {
-  if (!(abort instanceof RequestAbort)) return Object.assign(ctx, { signal: abort });
-  const lazy = Object.defineProperty(ctx as Mutable, 'signal', {
-    get: () => abort.signal,
-    enumerable: true,
-    configurable: true,
-  });
-  lazyAborts.set(lazy, abort);
-  return lazy;
+function newContext(
+  era: RequestContext['era'],
+  protocolVersion: string,
+  requestId: RequestId,
+  clientCapabilities: ClientCapabilities,
+  caller: Caller,
+  outbound: Outbound,
+  abort: AbortSource,
+): Mutable {
+  const principal = caller.principal;
+  if (!(abort instanceof RequestAbort)) {
+    return {
+      era,
+      protocolVersion,
+      requestId,
+      clientCapabilities,
+      principal,
+      outbound,
+      signal: abort,
+    };
+  }
+  const ctx: Mutable = {
+    era,
+    protocolVersion,
+    requestId,
+    clientCapabilities,
+    principal,
+    outbound,
+    get signal() {
+      return abort.signal;
+    },
+  };
+  lazyAborts.set(ctx, abort);
+  return ctx;
 }
 
 function addExtras(ctx: Mutable, extras: RequestExtras | undefined): RequestContext {
@@ -64,18 +90,16 @@ export function legacyRequestContext(
   extras?: RequestExtras,
 ): RequestContext {
   const state = session.state;
-  const ctx = withSignal(
-    {
-      era: 'legacy',
-      protocolVersion: state.protocolVersion,
-      requestId,
-      clientCapabilities: state.clientCapabilities,
-      sessionId: session.id,
-      principal: caller.principal,
-      outbound,
-    },
+  const ctx = newContext(
+    'legacy',
+    state.protocolVersion,
+    requestId,
+    state.clientCapabilities,
+    caller,
+    outbound,
     abort,
   );
+  ctx.sessionId = session.id;
   if (caller.remoteAddress !== undefined) ctx.remoteAddress = caller.remoteAddress;
   if (state.clientInfo !== undefined) ctx.clientInfo = state.clientInfo;
   return addExtras(ctx, extras);
@@ -98,15 +122,13 @@ export function modernRequestContext(
   caller: Caller = ANONYMOUS_CALLER,
   extras?: RequestExtras,
 ): RequestContext {
-  const ctx = withSignal(
-    {
-      era: 'modern',
-      protocolVersion: meta.protocolVersion,
-      requestId,
-      clientCapabilities: meta.clientCapabilities,
-      principal: caller.principal,
-      outbound,
-    },
+  const ctx = newContext(
+    'modern',
+    meta.protocolVersion,
+    requestId,
+    meta.clientCapabilities,
+    caller,
+    outbound,
     abort,
   );
   if (caller.remoteAddress !== undefined) ctx.remoteAddress = caller.remoteAddress;

@@ -7,6 +7,7 @@ import type { ServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { lazyChildLogger } from './lazy-logger.js';
 import {
   addressMatcher,
   answerAndClose,
@@ -101,6 +102,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     },
     // Per-request log lines cost more than a trivial call; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // A request's child logger is created on its first log line, not for every request.
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: options.bodyLimitBytes,
     // SSE and WebSocket streams stay open with no traffic between keep-alive comments.
     connectionTimeout: 0,

@@ -2,15 +2,20 @@
  * Schemas for tool inputs and outputs: a zod schema or a plain JSON Schema object.
  * zod is converted once to JSON Schema (draft 2020-12) and validated with `safeParse`.
  * A plain JSON Schema is listed verbatim (never normalized) and validated with ajv 2020,
- * compiled once on first use.
+ * compiled once on first use; ajv itself loads then too, so a process whose packs use zod
+ * only never loads it.
  */
+import { createRequire } from 'node:module';
 import type { JsonObject } from '@mcp-cluster/protocol';
 import type { Validation } from '@mcp-cluster/server';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type addFormats from 'ajv-formats';
 import { z } from 'zod';
 import { ComponentError } from './errors.js';
+
+/** ajv and ajv-formats are CommonJS: loaded synchronously, when a validator first needs them. */
+const requireCjs = createRequire(import.meta.url);
 
 /** A plain JSON Schema object (root of a tool input/output schema must be `type: "object"`). */
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -107,9 +112,11 @@ function compileJsonSchema(schema: JsonSchema, what: string): CompiledSchema {
 let sharedAjv: Ajv2020 | undefined;
 
 function newAjv(): Ajv2020 {
+  const { Ajv2020: Ajv } = requireCjs('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
+  const { default: addAjvFormats } = requireCjs('ajv-formats') as { default: typeof addFormats };
   // Lenient: unknown keywords (x-mcp-header, ...) and any `$schema` dialect are tolerated.
-  const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
-  addFormats(ajv);
+  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+  addAjvFormats(ajv);
   return ajv;
 }
 

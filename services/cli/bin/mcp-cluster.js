@@ -6,9 +6,15 @@
 import { existsSync } from 'node:fs';
 import { URL } from 'node:url';
 
-const source = new URL('../src/main.ts', import.meta.url);
-if (existsSync(source)) {
+const fromSources = existsSync(new URL('../src/main.ts', import.meta.url));
+if (fromSources) {
   const { register } = await import('tsx/esm/api');
   register();
 }
-await import(existsSync(source) ? source.href : new URL('../dist/main.js', import.meta.url).href);
+const entry = (name) =>
+  new URL(fromSources ? `../src/${name}.ts` : `../dist/${name}.js`, import.meta.url).href;
+// Before the CLI's modules load: startup does not grow the young generation (its size stays
+// resident in an idle process); each command releases it once it serves.
+const { holdYoungGeneration } = await import(entry('young-generation'));
+holdYoungGeneration();
+await import(entry('main'));

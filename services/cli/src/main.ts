@@ -21,6 +21,7 @@ import { writeListening } from './log.js';
 import { commandHelp, version } from './help.js';
 import { closeOnSignals } from './server.js';
 import { startupFailure } from './startup-errors.js';
+import { releaseYoungGeneration } from './young-generation.js';
 import {
   CLUSTER_COMMANDS,
   EXIT_USAGE,
@@ -82,6 +83,7 @@ async function runServe(config: Config): Promise<void> {
   await writeBanner(info);
   // After the signal handlers: whoever reads this line may signal at once.
   writeListening({ url: node.url, ...bannerFields(info) });
+  releaseYoungGeneration();
 }
 
 async function runGateway(config: Config): Promise<void> {
@@ -102,6 +104,7 @@ async function runGateway(config: Config): Promise<void> {
   };
   await writeBanner(info);
   writeListening({ url: gateway.url, id: gateway.id, role: 'gateway', ...bannerFields(info) });
+  releaseYoungGeneration();
 }
 
 async function runWorker(config: Config): Promise<void> {
@@ -127,6 +130,7 @@ async function runWorker(config: Config): Promise<void> {
   };
   await writeBanner(info);
   writeListening({ url: worker.url, id: worker.id, role: 'worker', ...bannerFields(info) });
+  releaseYoungGeneration();
 }
 
 async function runStdio(config: Config): Promise<void> {
@@ -145,6 +149,7 @@ async function runStdio(config: Config): Promise<void> {
     maxMessageBytes: config.bodyLimitBytes,
   });
   log.info('stdio ready', { version: version(), packs: config.packs, ...countComponents(engine) });
+  releaseYoungGeneration();
   const stop = async (): Promise<void> => {
     transport.close();
     await engine.close();
@@ -232,6 +237,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         await runWorker(config);
         break;
       case 'apikey': {
+        releaseYoungGeneration();
         const { runApiKey } = await import('./apikey.js');
         process.exitCode = await runApiKey(parsed.apikey, config, {
           stdout: process.stdout,

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   DISPATCH_ISSUED_AT_HEADER,
@@ -66,6 +67,18 @@ describe('dispatch signatures', () => {
     // Every signing is a new attempt: a new nonce.
     const again = signDispatch(SECRET, HEADERS, BODY, { now: NOW });
     expect(again[DISPATCH_NONCE_HEADER]).not.toBe(auth[DISPATCH_NONCE_HEADER]);
+  });
+
+  it('sign one canonical form: signed headers lower-cased, sorted, trimmed, then the body', () => {
+    const headers = {
+      'x-mcp-cluster-era': ' modern ',
+      'Mcp-Method': 'tools/call',
+      'content-type': 'application/json',
+      [DISPATCH_SIGNATURE_HEADER]: 'v1=ignored',
+    };
+    const canonical = 'v1\nmcp-method:tools/call\nx-mcp-cluster-era:modern\n\n{"a":1}';
+    const expected = createHmac('sha256', SECRET).update(canonical).digest('base64url');
+    expect(dispatchSignature(SECRET, headers, '{"a":1}')).toBe(`v1=${expected}`);
   });
 
   it('verify what was signed, whatever transport headers were added on the way', () => {

@@ -13,7 +13,8 @@
  * used-once store: {@link DispatchNonceStore}). Confidentiality on the wire is the network's
  * job (a private network or a mesh with mTLS): the secret itself never travels.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { DispatchRefusal } from './dispatch.js';
 import type { DispatchNonceStore } from './dispatch-nonces.js';
 import { ENVELOPE_HEADER_PREFIX } from './envelope.js';
@@ -35,26 +36,58 @@ const EPOCH_MS = /^[0-9]{1,16}$/;
 type HeaderValue = string | readonly string[] | undefined;
 type Headers = Readonly<Record<string, HeaderValue>>;
 
-function signedEntries(headers: Headers): string[] {
+/** `name:value` for one header, or undefined when it is not signed. */
+function signedEntry(rawName: string, rawValue: HeaderValue): string | undefined {
+  if (rawValue === undefined) return undefined;
+  const name = rawName.toLowerCase();
+  if (name === DISPATCH_SIGNATURE_HEADER) return undefined;
+  if (!name.startsWith(ENVELOPE_HEADER_PREFIX) && !name.startsWith(MCP_HEADER_PREFIX)) {
+    return undefined;
+  }
+  // HTTP trims values, and a repeated header arrives joined: sign what the worker sees.
+  const value = typeof rawValue === 'string' ? rawValue : rawValue.join(', ');
+  return `${name}:${value.trim()}`;
+}
+
+function signedEntries(headers: Headers, extra?: Readonly<Record<string, string>>): string[] {
   const entries: string[] = [];
-  for (const [rawName, rawValue] of Object.entries(headers)) {
-    const name = rawName.toLowerCase();
-    if (name === DISPATCH_SIGNATURE_HEADER) continue;
-    if (!name.startsWith(ENVELOPE_HEADER_PREFIX) && !name.startsWith(MCP_HEADER_PREFIX)) continue;
-    if (rawValue === undefined) continue;
-    // HTTP trims values, and a repeated header arrives joined: sign what the worker sees.
-    const value = typeof rawValue === 'string' ? rawValue : rawValue.join(', ');
-    entries.push(`${name}:${value.trim()}`);
+  for (const name in headers) {
+    const entry = signedEntry(name, headers[name]);
+    if (entry !== undefined) entries.push(entry);
+  }
+  if (extra !== undefined) {
+    for (const name in extra) {
+      const entry = signedEntry(name, extra[name]);
+      if (entry !== undefined) entries.push(entry);
+    }
   }
   return entries.sort();
 }
 
-function mac(secret: string, headers: Headers, body: string): Buffer {
+/** One key object per secret: importing the key on every dispatch costs as much as the MAC. */
+const keys = new Map<string, KeyObject>();
+const MAX_KEYS = 16;
+
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    if (keys.size >= MAX_KEYS) keys.clear();
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+function mac(
+  secret: string,
+  headers: Headers,
+  body: string,
+  extra?: Readonly<Record<string, string>>,
+): Buffer {
   // One update: each call crosses into native code, and this runs on every dispatch.
-  const signed = signedEntries(headers);
   let text = `${VERSION}\n`;
-  for (const entry of signed) text += `${entry}\n`;
-  return createHmac('sha256', secret).update(`${text}\n${body}`).digest();
+  for (const entry of signedEntries(headers, extra)) text += `${entry}\n`;
+  return createHmac('sha256', keyOf(secret)).update(`${text}\n${body}`).digest();
 }
 
 /** Random bytes drawn in bulk for nonces: one CSPRNG call per this many dispatches. */
@@ -100,13 +133,14 @@ export function signDispatch(
   body: string,
   options: DispatchSignOptions = {},
 ): Record<string, string> {
-  const auth = {
-    [DISPATCH_NONCE_HEADER]: options.nonce ?? freshNonce(),
-    [DISPATCH_ISSUED_AT_HEADER]: String(options.now ?? Date.now()),
-  };
+  const nonce = options.nonce ?? freshNonce();
+  const issuedAt = String(options.now ?? Date.now());
+  const auth = { [DISPATCH_NONCE_HEADER]: nonce, [DISPATCH_ISSUED_AT_HEADER]: issuedAt };
+  const signature = `${VERSION}=${mac(secret, headers, body, auth).toString('base64url')}`;
   return {
-    ...auth,
-    [DISPATCH_SIGNATURE_HEADER]: dispatchSignature(secret, { ...headers, ...auth }, body),
+    [DISPATCH_NONCE_HEADER]: nonce,
+    [DISPATCH_ISSUED_AT_HEADER]: issuedAt,
+    [DISPATCH_SIGNATURE_HEADER]: signature,
   };
 }
 

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-// Relative until services/cli depends on @mcp-cluster/security.
 import {
   apiKeyProvider,
   DEFAULT_API_KEYS_FILE,

@@ -5,7 +5,6 @@
  * the output streams, so tests run it without spawning a process.
  * Exit codes: 0 ok, 1 unknown key or store failure, 2 invalid input.
  */
-// Relative until services/cli depends on @mcp-cluster/security; then import from there.
 import {
   API_KEYS_FILE_ENV,
   type ApiKeyRecord,

@@ -118,6 +118,12 @@ describe('UndiciDispatch', () => {
     });
     expect(gone.kind).toBe('not-sent');
     expect((await dispatch.dispatch(call('hangup'))).kind).toBe('broken');
+    // Whatever fails while sending is an outcome too, never a throw.
+    const bad = await dispatch.dispatch({
+      ...call('json'),
+      worker: { id: 'w9', url: 'not a url' },
+    });
+    expect(bad.kind).toBe('broken');
   });
 
   it('hands out every line of a long stream to a slow reader, in order', async () => {

@@ -132,15 +132,21 @@ export class UndiciDispatch implements WorkerDispatch {
       return Promise.resolve({ kind: 'broken', error: abortReason(signal) });
     }
     return new Promise((resolve) => {
-      this.poolFor(call.worker).dispatch(
-        {
-          method: 'POST',
-          path: DISPATCH_PATH,
-          headers: { ...call.headers, 'content-type': 'application/json' },
-          body: call.body,
-        },
-        new AnswerReader(resolve, signal),
-      );
+      const reader = new AnswerReader(resolve, signal);
+      try {
+        this.poolFor(call.worker).dispatch(
+          {
+            method: 'POST',
+            path: DISPATCH_PATH,
+            headers: { ...call.headers, 'content-type': 'application/json' },
+            body: call.body,
+          },
+          reader,
+        );
+      } catch (error) {
+        // The port never throws for a worker's failure (e.g. a pool closed meanwhile).
+        reader.onResponseError(undefined, error as Error);
+      }
     });
   }
 
@@ -242,7 +248,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     this.done();
     if (this.lines !== undefined) return this.lines.fail(error);
     // Before any answer: how far the request got decides; after its headers: broken.

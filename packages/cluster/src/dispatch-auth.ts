@@ -49,18 +49,18 @@ function signedEntry(rawName: string, rawValue: HeaderValue): string | undefined
   return `${name}:${value.trim()}`;
 }
 
-function signedEntries(headers: Headers, extra?: Readonly<Record<string, string>>): string[] {
-  const entries: string[] = [];
+/** Adds the signed `name:value` entries of `headers` to `entries`. */
+function addSignedEntries(entries: string[], headers: Headers): void {
   for (const name in headers) {
     const entry = signedEntry(name, headers[name]);
     if (entry !== undefined) entries.push(entry);
   }
-  if (extra !== undefined) {
-    for (const name in extra) {
-      const entry = signedEntry(name, extra[name]);
-      if (entry !== undefined) entries.push(entry);
-    }
-  }
+}
+
+function signedEntries(headers: Headers, extra?: Readonly<Record<string, string>>): string[] {
+  const entries: string[] = [];
+  addSignedEntries(entries, headers);
+  if (extra !== undefined) addSignedEntries(entries, extra);
   return entries.sort();
 }
 

@@ -8,5 +8,7 @@ describe('messageText', () => {
     expect(messageText(relayed)).toBe(text);
     // A copy (e.g. a filtered result) is its own object: serialized afresh.
     expect(messageText({ ...relayed })).toBe('{"jsonrpc":"2.0","id":1,"result":{}}');
+    // A batch: each relayed entry as its bytes, the others serialized.
+    expect(messageText([relayed, { id: 2 }])).toBe(`[${text},{"id":2}]`);
   });
 });

@@ -13,7 +13,11 @@ export function relayedAs<T extends object>(message: T, text: string): T {
   return message;
 }
 
-/** The message as JSON text: the relayed bytes when registered, else JSON.stringify. */
-export function messageText(message: object): string {
+/**
+ * The message (or batch) as JSON text: each relayed message as its bytes, anything else
+ * through JSON.stringify.
+ */
+export function messageText(message: object | readonly object[]): string {
+  if (Array.isArray(message)) return `[${message.map((m: object) => messageText(m)).join(',')}]`;
   return texts.get(message) ?? JSON.stringify(message);
 }

@@ -104,10 +104,7 @@ export class PostExchange {
         void this.reply.code(202).send();
         return;
       }
-      void this.reply
-        .code(status)
-        .header('content-type', JSON_TYPE)
-        .send(isBatch(body) ? JSON.stringify(body) : messageText(body));
+      void this.reply.code(status).header('content-type', JSON_TYPE).send(messageText(body));
       return;
     }
     const list: readonly JsonRpcResponse[] =

@@ -297,7 +297,7 @@ export class Dispatcher {
     req: IncomingMessage,
     message: JsonRpcMessage,
     envelope: DispatchEnvelope,
-    signal: RequestAbort,
+    abort: RequestAbort,
     reply: DispatchReply,
   ): Promise<void> {
     if (isResponse(message)) return reply.accepted();
@@ -315,7 +315,7 @@ export class Dispatcher {
     if (!('id' in message)) {
       await this.o.engine.handleNotification(
         message,
-        modernRequestContext(decision.meta, NOTIFICATION_ID, signal, modernOutbound(reply.send)),
+        modernRequestContext(decision.meta, NOTIFICATION_ID, abort, modernOutbound(reply.send)),
       );
       return reply.accepted();
     }
@@ -330,7 +330,7 @@ export class Dispatcher {
     const ctx = modernRequestContext(
       decision.meta,
       message.id,
-      signal,
+      abort,
       modernOutbound(reply.send, reply.closeStream),
       { principal },
     );
@@ -341,7 +341,7 @@ export class Dispatcher {
     req: IncomingMessage,
     message: JsonRpcMessage,
     envelope: DispatchEnvelope,
-    signal: RequestAbort,
+    abort: RequestAbort,
     reply: DispatchReply,
   ): Promise<void> {
     const sessionId = envelope.sessionId;
@@ -365,13 +365,13 @@ export class Dispatcher {
     if (!('id' in message)) {
       await this.o.engine.handleNotification(
         message,
-        legacyRequestContext(session, NOTIFICATION_ID, signal, outbound, { principal }),
+        legacyRequestContext(session, NOTIFICATION_ID, abort, outbound, { principal }),
       );
       await this.persist(session, before);
       return reply.accepted();
     }
     const request = message;
-    const ctx = legacyRequestContext(session, request.id, signal, outbound, { principal });
+    const ctx = legacyRequestContext(session, request.id, abort, outbound, { principal });
     const response = await this.o.engine.handleRequest(request, ctx);
     if (isNew) {
       if ('error' in response) this.o.engine.sessions.delete(sessionId);

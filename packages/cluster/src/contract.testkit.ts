@@ -219,15 +219,16 @@ export function describeContract(name: string, make: () => Promise<ContractHarne
         const off = h.registry.onChange((c) => changes.push(c));
         const rev0 = await h.registry.revision();
         await h.registry.register('w1', { url: 'http://a', components });
-        await h.registry.register('w2', { url: 'http://b', weight: 3, components });
+        await h.registry.register('w2', { url: 'http://b', weight: 3, components, instance: 'i2' });
         expect(await h.registry.revision()).toBeGreaterThan(rev0);
         const listed = (await h.registry.list()).sort((a, b) =>
           a.workerId.localeCompare(b.workerId),
         );
         expect(listed).toMatchObject([
           { workerId: 'w1', url: 'http://a', weight: 1, components },
-          { workerId: 'w2', url: 'http://b', weight: 3 },
+          { workerId: 'w2', url: 'http://b', weight: 3, instance: 'i2' },
         ]);
+        expect(listed[0]).not.toHaveProperty('instance');
         expect(await h.registry.heartbeat('w1')).toBe(true);
         await h.registry.unregister('w1');
         await h.registry.unregister('w1');

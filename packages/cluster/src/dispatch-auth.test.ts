@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  DISPATCH_AUDIENCE_HEADER,
   DISPATCH_ISSUED_AT_HEADER,
   DISPATCH_NONCE_HEADER,
   DISPATCH_SIGNATURE_HEADER,
@@ -11,7 +12,7 @@ import {
   verifyDispatch,
 } from './dispatch-auth.js';
 import type { DispatchCheck } from './dispatch-auth.js';
-import { MemoryDispatchNonceStore, NONCE_SWEEP_EVERY } from './dispatch-nonces.js';
+import { MemoryDispatchNonceStore } from './dispatch-nonces.js';
 import type { DispatchNonceStore } from './dispatch-nonces.js';
 import { ENVELOPE_HEADERS } from './envelope.js';
 
@@ -53,6 +54,28 @@ const verify = (
 ): DispatchCheck => verifyDispatch(secrets, headers, body, { ...FRESHNESS, now });
 
 const refusal = (check: DispatchCheck) => (check.ok ? 'ok' : check.reason);
+
+/**
+ * `headers` (signed at NOW) run once: the same again is a replay as long as the signature
+ * could verify anywhere within the skew, then refused as expired.
+ */
+async function expectRunsOnce(
+  v: DispatchVerifier,
+  headers: Record<string, string | readonly string[]>,
+  clock: { now: number },
+): Promise<void> {
+  clock.now = NOW;
+  expect(refusal(await v.verify(headers, BODY))).toBe('ok');
+  expect(await v.verify(headers, BODY)).toEqual({
+    ok: false,
+    reason: 'replayed',
+    message: 'Dispatch nonce already used',
+  });
+  clock.now = NOW + VALIDITY_MS + SKEW_MS;
+  expect(refusal(await v.verify(headers, BODY))).toBe('replayed');
+  clock.now += 1;
+  expect(refusal(await v.verify(headers, BODY))).toBe('expired');
+}
 
 describe('dispatch signatures', () => {
   const auth = signDispatch(SECRET, HEADERS, BODY, { now: NOW });
@@ -211,19 +234,8 @@ describe('dispatch verifier (signature, freshness, used-once)', () => {
 
   it('runs a nonce once: the same signed dispatch again is a replay', async () => {
     clock.now = NOW;
-    const v = verifier();
     const headers = received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: NOW }));
-    expect(refusal(await v.verify(headers, BODY))).toBe('ok');
-    expect(await v.verify(headers, BODY)).toEqual({
-      ok: false,
-      reason: 'replayed',
-      message: 'Dispatch nonce already used',
-    });
-    // Still refused as long as the signature could verify; then refused as expired.
-    clock.now = NOW + VALIDITY_MS + SKEW_MS;
-    expect(refusal(await v.verify(headers, BODY))).toBe('replayed');
-    clock.now += 1;
-    expect(refusal(await v.verify(headers, BODY))).toBe('expired');
+    await expectRunsOnce(verifier(), headers, clock);
   });
 
   it('two verifiers sharing a store: a dispatch run by one is a replay to the other', async () => {
@@ -289,6 +301,69 @@ describe('dispatch verifier (signature, freshness, used-once)', () => {
   });
 });
 
+describe('dispatch verifier: dispatches addressed to one worker process', () => {
+  const clock = { now: NOW };
+  const SELF = 'boot-id-of-this-process';
+  /** A shared store that must not be asked: the audience's own memory answers. */
+  const untouchable: DispatchNonceStore = {
+    claim: () => Promise.reject(new Error('the shared store was asked')),
+  };
+  const verifier = (audience?: { id: string; nonces: MemoryDispatchNonceStore }) =>
+    new DispatchVerifier({
+      secrets: [SECRET],
+      nonces: untouchable,
+      ...FRESHNESS,
+      now: () => clock.now,
+      ...(audience === undefined ? {} : { audience }),
+    });
+  const to = (audience: string) =>
+    received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: NOW, audience }));
+
+  it('signs the audience with the rest: removed or changed, the signature breaks', () => {
+    const auth = signDispatch(SECRET, HEADERS, BODY, { now: NOW, audience: SELF });
+    expect(auth[DISPATCH_AUDIENCE_HEADER]).toBe(SELF);
+    const headers = received(HEADERS, auth);
+    expect(refusal(verify(headers))).toBe('ok');
+    const { [DISPATCH_AUDIENCE_HEADER]: _dropped, ...stripped } = headers;
+    expect(refusal(verify(stripped))).toBe('signature');
+    expect(refusal(verify({ ...headers, [DISPATCH_AUDIENCE_HEADER]: 'another' }))).toBe(
+      'signature',
+    );
+  });
+
+  it('runs its own dispatches once, checked in its memory only', async () => {
+    clock.now = NOW;
+    const own = new MemoryDispatchNonceStore({ now: () => clock.now });
+    await expectRunsOnce(verifier({ id: SELF, nonces: own }), to(SELF), clock);
+    expect(own.size).toBe(1);
+  });
+
+  it('refuses a dispatch addressed to another process (another worker, or its predecessor)', async () => {
+    clock.now = NOW;
+    const own = new MemoryDispatchNonceStore({ now: () => clock.now });
+    expect(await verifier({ id: SELF, nonces: own }).verify(to('previous-boot'), BODY)).toEqual({
+      ok: false,
+      reason: 'audience',
+      message: 'Dispatch addressed to another worker process',
+    });
+    // A worker that is no audience at all runs no addressed dispatch either.
+    expect(refusal(await verifier().verify(to(SELF), BODY))).toBe('audience');
+    expect(own.size).toBe(0);
+  });
+
+  it('checks an unaddressed dispatch in the shared store, as before', async () => {
+    clock.now = NOW;
+    const own = new MemoryDispatchNonceStore({ now: () => clock.now });
+    const unaddressed = received(HEADERS, signDispatch(SECRET, HEADERS, BODY, { now: NOW }));
+    expect(await verifier({ id: SELF, nonces: own }).verify(unaddressed, BODY)).toEqual({
+      ok: false,
+      reason: 'replay-check-unavailable',
+      message: 'Dispatch replay check unavailable',
+    });
+    expect(own.size).toBe(0);
+  });
+});
+
 describe('memory dispatch nonce store', () => {
   it('claims once per ttl, then forgets (bounded by the live nonces)', async () => {
     const clock = { now: NOW };
@@ -300,12 +375,28 @@ describe('memory dispatch nonce store', () => {
     expect(await store.claim('n1', 1_000)).toBe(false);
     clock.now += 1;
     expect(await store.claim('n1', 1_000)).toBe(true);
-    // Expired nonces are swept: a burst of claims leaves only the live ones.
+    // Expired nonces are dropped as claims come: only the live ones stay held.
     clock.now += 10_000;
-    for (let i = 0; i < NONCE_SWEEP_EVERY; i++) await store.claim(`burst-${i}`, 1);
+    for (let i = 0; i < 1_000; i++) store.claimNow(`burst-${i}`, 1);
+    expect(store.size).toBe(1_000);
     clock.now += 1;
-    for (let i = 0; i < NONCE_SWEEP_EVERY; i++) await store.claim(`late-${i}`, 60_000);
-    expect(store.size).toBe(NONCE_SWEEP_EVERY);
+    for (let i = 0; i < 1_000; i++) store.claimNow(`late-${i}`, 60_000);
+    expect(store.size).toBe(1_000);
+    expect(store.claimNow('late-0', 60_000)).toBe(false);
+  });
+
+  it('a nonce claimed again after it expired behind a longer-lived one is held anew', () => {
+    const clock = { now: NOW };
+    const store = new MemoryDispatchNonceStore({ now: () => clock.now });
+    expect(store.claimNow('long', 10_000)).toBe(true);
+    expect(store.claimNow('short', 10)).toBe(true);
+    clock.now += 10;
+    // 'short' expired but sits behind 'long': it is claimable, and held for its new ttl.
+    expect(store.claimNow('short', 10_000)).toBe(true);
+    expect(store.claimNow('short', 10_000)).toBe(false);
+    clock.now += 10_000;
+    expect(store.claimNow('other', 10)).toBe(true);
+    expect(store.size).toBe(1);
   });
 
   it('rejects a ttl that is not a positive integer', async () => {

@@ -9,14 +9,18 @@
  * issue time added for each attempt) and the body; the worker recomputes it over what it
  * received. A changed, added or dropped header or body byte breaks the signature. The worker
  * then runs the dispatch only while its issue time is within the signature validity (plus a
- * clock skew tolerance), and only if no worker claimed its nonce before (a shared
- * used-once store: {@link DispatchNonceStore}). Confidentiality on the wire is the network's
+ * clock skew tolerance), and only once. A dispatch addressed to one worker process (the
+ * signed audience header names its random boot id, published in the registry) is checked
+ * against that process's own memory of nonces: no other worker, and no later process at the
+ * same address, runs it, so no shared store is needed on the hot path. A dispatch without an
+ * audience (from a gateway that predates it) is checked in the nonce store every worker
+ * shares ({@link DispatchNonceStore}, Redis). Confidentiality on the wire is the network's
  * job (a private network or a mesh with mTLS): the secret itself never travels.
  */
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { DispatchRefusal } from './dispatch.js';
-import type { DispatchNonceStore } from './dispatch-nonces.js';
+import type { DispatchNonceStore, MemoryDispatchNonceStore } from './dispatch-nonces.js';
 import { ENVELOPE_HEADER_PREFIX } from './envelope.js';
 
 /** The signature header: `v1=<base64url HMAC-SHA256>`. */
@@ -25,6 +29,8 @@ export const DISPATCH_SIGNATURE_HEADER = `${ENVELOPE_HEADER_PREFIX}signature`;
 export const DISPATCH_NONCE_HEADER = `${ENVELOPE_HEADER_PREFIX}nonce`;
 /** Signed: when the gateway signed the dispatch, epoch milliseconds in decimal. */
 export const DISPATCH_ISSUED_AT_HEADER = `${ENVELOPE_HEADER_PREFIX}issued-at`;
+/** Signed, optional: the boot id of the one worker process that may run the dispatch. */
+export const DISPATCH_AUDIENCE_HEADER = `${ENVELOPE_HEADER_PREFIX}audience`;
 
 const VERSION = 'v1';
 const MCP_HEADER_PREFIX = 'mcp-';
@@ -120,12 +126,18 @@ export interface DispatchSignOptions {
   readonly now?: number;
   /** The nonce (default 16 random bytes, base64url); tests pass their own. */
   readonly nonce?: string;
+  /**
+   * The receiving worker's boot id (its registry record's `instance`): only that process
+   * runs the dispatch, and it checks the nonce in its own memory. Omitted: any worker with
+   * the secret runs it, once, checked in the shared nonce store.
+   */
+  readonly audience?: string | undefined;
 }
 
 /**
- * The headers that authenticate one dispatch attempt: a fresh nonce, the issue time, and the
- * signature over them, `headers` and `body`. Send them with `headers`; sign every attempt
- * (a retry included) anew, since a worker runs each nonce once.
+ * The headers that authenticate one dispatch attempt: a fresh nonce, the issue time, the
+ * audience when given, and the signature over them, `headers` and `body`. Send them with
+ * `headers`; sign every attempt (a retry included) anew, since a worker runs each nonce once.
  */
 export function signDispatch(
   secret: string,
@@ -133,15 +145,14 @@ export function signDispatch(
   body: string,
   options: DispatchSignOptions = {},
 ): Record<string, string> {
-  const nonce = options.nonce ?? freshNonce();
-  const issuedAt = String(options.now ?? Date.now());
-  const auth = { [DISPATCH_NONCE_HEADER]: nonce, [DISPATCH_ISSUED_AT_HEADER]: issuedAt };
-  const signature = `${VERSION}=${mac(secret, headers, body, auth).toString('base64url')}`;
-  return {
-    [DISPATCH_NONCE_HEADER]: nonce,
-    [DISPATCH_ISSUED_AT_HEADER]: issuedAt,
-    [DISPATCH_SIGNATURE_HEADER]: signature,
+  const auth: Record<string, string> = {
+    [DISPATCH_NONCE_HEADER]: options.nonce ?? freshNonce(),
+    [DISPATCH_ISSUED_AT_HEADER]: String(options.now ?? Date.now()),
   };
+  if (options.audience !== undefined) auth[DISPATCH_AUDIENCE_HEADER] = options.audience;
+  auth[DISPATCH_SIGNATURE_HEADER] =
+    `${VERSION}=${mac(secret, headers, body, auth).toString('base64url')}`;
+  return auth;
 }
 
 export interface DispatchFreshness {
@@ -226,17 +237,31 @@ export function dispatchNonceTtlMs(o: DispatchFreshness): number {
 
 export interface DispatchVerifierOptions extends DispatchFreshness {
   readonly secrets: readonly string[];
-  /** Shared by every worker of the cluster (Redis), or this process's own (memory). */
+  /**
+   * For dispatches without an audience: shared by every worker of the cluster (Redis), or
+   * this process's own (memory).
+   */
   readonly nonces: DispatchNonceStore;
+  /**
+   * This process as an audience: its boot id (published in its registry record) and its own
+   * nonces, which check the dispatches addressed to it. A dispatch addressed to another id is
+   * refused (`audience`). Without it, every dispatch is checked in `nonces`.
+   */
+  readonly audience?: {
+    readonly id: string;
+    readonly nonces: MemoryDispatchNonceStore;
+  };
   /** Milliseconds clock (default Date.now); tests inject a fake one. */
   readonly now?: () => number;
 }
 
 /**
- * A worker's gate: {@link verifyDispatch}, then claims the nonce. A replay (a nonce claimed
- * before, by this or any worker) is refused. When the store does not answer — an error, or no
- * answer before the signature would expire anyway — the dispatch is refused as
- * `replay-check-unavailable` (fail closed: nothing runs unchecked; the sender may retry).
+ * A worker's gate: {@link verifyDispatch}, then the audience, then claims the nonce: in this
+ * process's memory when the dispatch is addressed to it, else in the shared store. A replay
+ * (a nonce claimed before, by this or any worker) is refused. When the shared store does not
+ * answer — an error, or no answer before the signature would expire anyway — the dispatch is
+ * refused as `replay-check-unavailable` (fail closed: nothing runs unchecked; the sender may
+ * retry).
  */
 export class DispatchVerifier {
   private readonly now: () => number;
@@ -255,6 +280,17 @@ export class DispatchVerifier {
       now,
     });
     if (!check.ok) return check;
+    const audience = headers[DISPATCH_AUDIENCE_HEADER];
+    if (audience !== undefined) {
+      // Signed: nobody without the secret wrote or removed it.
+      const own = this.o.audience;
+      if (own === undefined || audience !== own.id) {
+        return refused('audience', 'Dispatch addressed to another worker process');
+      }
+      return own.nonces.claimNow(check.nonce, this.ttlMs)
+        ? check
+        : refused('replayed', 'Dispatch nonce already used');
+    }
     const boundMs = check.issuedAt + this.o.validityMs + this.o.clockSkewMs - now;
     let first: boolean | undefined;
     try {

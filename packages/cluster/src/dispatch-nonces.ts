@@ -15,9 +15,6 @@ export interface DispatchNonceStore {
   claim(nonce: string, ttlMs: number): Promise<boolean>;
 }
 
-/** Claims between two sweeps of expired nonces (amortised O(1) per claim). */
-export const NONCE_SWEEP_EVERY = 1_000;
-
 function checkTtl(ttlMs: number): void {
   if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
     throw new RangeError(`nonce ttl must be a positive integer of milliseconds, got ${ttlMs}`);
@@ -25,43 +22,45 @@ function checkTtl(ttlMs: number): void {
 }
 
 /**
- * One process's nonces (an in-memory cluster state, tests). Memory stays bounded by the
- * nonces still live: expired ones are swept every {@link NONCE_SWEEP_EVERY} claims.
+ * One process's nonces: the dispatches addressed to this worker process, or every dispatch
+ * of an in-memory cluster state (tests). Memory stays bounded by the nonces still live: each
+ * claim first drops the expired ones at the front (insertion order is expiry order when the
+ * ttl is the same, as a verifier's is; a longer-lived entry in front only delays the drop).
+ * It holds about `rate × ttl` entries (~100 bytes each): 400,000 at 10,000 dispatches/s with
+ * the default 40 s.
  */
 export class MemoryDispatchNonceStore implements DispatchNonceStore {
   private readonly expiries = new Map<string, number>();
-  private claims = 0;
   private readonly now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
     this.now = options.now ?? Date.now;
   }
 
-  /** Nonces held, expired ones not swept yet included (what the memory holds). */
+  /** Nonces held, expired ones not dropped yet included (what the memory holds). */
   get size(): number {
     return this.expiries.size;
   }
 
   claim(nonce: string, ttlMs: number): Promise<boolean> {
     // A throw becomes a rejection, as it would on Redis.
-    return new Promise<boolean>((resolve) => resolve(this.decide(nonce, ttlMs)));
+    return new Promise<boolean>((resolve) => resolve(this.claimNow(nonce, ttlMs)));
   }
 
-  private decide(nonce: string, ttlMs: number): boolean {
+  /** {@link claim} without the promise: true the first time `nonce` is claimed within `ttlMs`. */
+  claimNow(nonce: string, ttlMs: number): boolean {
     checkTtl(ttlMs);
     const now = this.now();
-    if (++this.claims >= NONCE_SWEEP_EVERY) this.sweep(now);
+    for (const [held, expiresAt] of this.expiries) {
+      if (expiresAt > now) break;
+      this.expiries.delete(held);
+    }
     const expiresAt = this.expiries.get(nonce);
     if (expiresAt !== undefined && expiresAt > now) return false;
+    // Deleted first so that a re-claimed nonce moves to the back, in expiry order.
+    this.expiries.delete(nonce);
     this.expiries.set(nonce, now + ttlMs);
     return true;
-  }
-
-  private sweep(now: number): void {
-    this.claims = 0;
-    for (const [nonce, expiresAt] of this.expiries) {
-      if (expiresAt <= now) this.expiries.delete(nonce);
-    }
   }
 }
 

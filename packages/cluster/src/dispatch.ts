@@ -71,7 +71,12 @@ export type DispatchRefusal =
   /** 401: the nonce was used before, on this or another worker (a replay). */
   | 'replayed'
   /** 503: the shared nonce store did not answer; nothing ran (retryable). */
-  | 'replay-check-unavailable';
+  | 'replay-check-unavailable'
+  /**
+   * 421: addressed to another worker process (one that was at this address before, or
+   * another worker); nothing ran. The sender's view of the registry is stale.
+   */
+  | 'audience';
 
 /** Body of a failed dispatch (4xx/5xx). */
 export interface DispatchFailure {

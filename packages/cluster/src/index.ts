@@ -127,6 +127,7 @@ export type {
   DispatchVerifierOptions,
 } from './dispatch-auth.js';
 export {
+  DISPATCH_AUDIENCE_HEADER,
   DISPATCH_ISSUED_AT_HEADER,
   DISPATCH_NONCE_HEADER,
   DISPATCH_SIGNATURE_HEADER,
@@ -137,11 +138,7 @@ export {
   verifyDispatch,
 } from './dispatch-auth.js';
 export type { DispatchNonceStore } from './dispatch-nonces.js';
-export {
-  MemoryDispatchNonceStore,
-  NONCE_SWEEP_EVERY,
-  RedisDispatchNonceStore,
-} from './dispatch-nonces.js';
+export { MemoryDispatchNonceStore, RedisDispatchNonceStore } from './dispatch-nonces.js';
 export { RedisStreamMirror } from './stream-mirror.js';
 export type { ClusterConnections, ClusterConnectionsOptions } from './connections.js';
 export { openClusterConnections } from './connections.js';

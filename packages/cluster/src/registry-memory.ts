@@ -32,6 +32,7 @@ export class MemoryComponentRegistry implements ComponentRegistry {
       weight: reg.weight ?? 1,
       components: structuredClone(reg.components),
       registeredAt: now,
+      ...(reg.instance === undefined ? {} : { instance: reg.instance }),
     };
     this.workers.set(workerId, { info, expiresAt: now + this.ttlMs });
     this.rev++;

@@ -40,6 +40,7 @@ export class RedisComponentRegistry implements ComponentRegistry {
       weight: reg.weight ?? 1,
       components: reg.components,
       registeredAt: Date.now(),
+      ...(reg.instance === undefined ? {} : { instance: reg.instance }),
     };
     await this.redis
       .multi()

@@ -22,6 +22,12 @@ export const workerInfoSchema = z.object({
   weight: z.number(),
   components: workerComponentsSchema,
   registeredAt: z.number(),
+  /**
+   * The worker process's random boot id: gateways bind each signed dispatch to it, so a
+   * worker can check replays in its own memory (dispatch-auth.ts). Absent in records of
+   * workers that predate it; their dispatches are checked in the shared nonce store.
+   */
+  instance: z.string().optional(),
 });
 export type WorkerInfo = z.infer<typeof workerInfoSchema>;
 
@@ -29,6 +35,8 @@ export interface WorkerRegistration {
   url: string;
   weight?: number;
   components: WorkerComponents;
+  /** See {@link WorkerInfo.instance}. */
+  instance?: string;
 }
 
 export type RegistryChange =

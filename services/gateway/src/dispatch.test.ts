@@ -3,7 +3,11 @@
  * sockets, workers are functions. Also the decorator seam: whatever wraps the port sees every
  * attempt.
  */
-import { DISPATCH_NONCE_HEADER, MemoryDispatch } from '@mcp-cluster/cluster';
+import {
+  DISPATCH_AUDIENCE_HEADER,
+  DISPATCH_NONCE_HEADER,
+  MemoryDispatch,
+} from '@mcp-cluster/cluster';
 import type { DispatchCall, DispatchOutcome, WorkerDispatch } from '@mcp-cluster/cluster';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import { RouterError, asWorkerId } from '@mcp-cluster/router';
@@ -29,7 +33,8 @@ function view(id: string): WorkerView {
 
 const message = (): DispatchOutcome => ({ kind: 'message', message: RESPONSE });
 const refused =
-  (status: number, reason?: 'expired' | 'replay-check-unavailable') => (): DispatchOutcome => ({
+  (status: number, reason?: 'expired' | 'replay-check-unavailable' | 'audience') =>
+  (): DispatchOutcome => ({
     kind: 'refused',
     status,
     failure: { error: { code: -32000, message: `refused ${status}` }, ...(reason && { reason }) },
@@ -95,6 +100,7 @@ describe('verdictOf: the closed outcome -> protocol table', () => {
     ['expired signature', refused(401, 'expired')(), 'tools/call', false, 'retry'],
     ['unknown secret', refused(401)(), 'tools/call', false, 'fail -32016'],
     ['replay store down', refused(503, 'replay-check-unavailable')(), 'x', false, 'fail -32016'],
+    ['another process there', refused(421, 'audience')(), 'tools/call', false, 'retry gone'],
     ['bad envelope', refused(400)(), 'tools/call', false, 'fail -32000'],
     ['broken', { kind: 'broken', error: 0 }, 'tools/call', false, 'fail -32016'],
     ['broken, client gone', { kind: 'broken', error: 0 }, 'tools/call', true, 'fail -32010'],
@@ -121,6 +127,28 @@ describe('dispatchWithRetry over the in-memory twin', () => {
     expect(h.port.calls.map((c) => c.worker.id)).toEqual(['a', 'b']);
     // The first attempt reached nobody: its nonce is still unused, so it is sent again.
     expect(nonceOf(h.port.calls[1])).toBe(nonceOf(h.port.calls[0]));
+  });
+
+  it('addresses each attempt to the picked worker process, signing again for another one', async () => {
+    const h = harness();
+    const audiences: Record<string, string> = { a: 'boot-a', b: 'boot-b' };
+    const deps = { ...h.deps, audienceOf: (id: WorkerId) => audiences[id] };
+    // a: not there (nothing sent); b: its address answers for another process; c: no audience.
+    h.port.worker('b', refused(421, 'audience')).worker('c', message);
+    const result = await dispatchWithRetry(deps, plan('tools/call', ['a', 'b', 'c']));
+    expect(result).toMatchObject({ ok: true, worker: { id: 'c' } });
+    expect(h.dead).toEqual(['a', 'b']);
+    const audienceOf = (call: DispatchCall | undefined) => call?.headers[DISPATCH_AUDIENCE_HEADER];
+    expect(h.port.calls.map(audienceOf)).toEqual(['boot-a', 'boot-b', undefined]);
+    expect(new Set(h.port.calls.map(nonceOf)).size).toBe(3);
+    // The same process again after nothing was sent: the same signed attempt.
+    const again = harness();
+    const sameDeps = { ...again.deps, audienceOf: () => 'boot-a' };
+    const flaky = [() => ({ kind: 'not-sent', error: 0 }) as const, message];
+    let n = 0;
+    again.port.worker('a', () => flaky[n++]!());
+    expect((await dispatchWithRetry(sameDeps, plan('tools/call', ['a', 'a']))).ok).toBe(true);
+    expect(nonceOf(again.port.calls[1])).toBe(nonceOf(again.port.calls[0]));
   });
 
   it('signs afresh after an attempt that reached a worker', async () => {

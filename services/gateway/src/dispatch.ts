@@ -83,6 +83,11 @@ export function verdictOf(
         // Draining: nothing ran; take it out so the retry (and a pinned session) moves on.
         return { next: 'retry', reason: 'Worker draining', workerGone: true };
       }
+      if (failure.reason === 'audience') {
+        // Another process answers at this worker's address (it restarted, and this gateway
+        // has not seen its new record yet): nothing ran. Out until it registers again.
+        return { next: 'retry', reason: 'Worker restarted', workerGone: true };
+      }
       if (status === 401 && failure.reason === 'expired') {
         // Signed too long before the worker checked it (it queued for a connection, or
         // clocks drift apart): nothing ran; the next attempt is signed afresh.
@@ -113,6 +118,12 @@ export interface DispatchDeps {
   readonly secret: string;
   /** A worker that refused a connection or is draining: out until it registers again. */
   readonly markDead: (id: WorkerId) => void;
+  /**
+   * The worker process's boot id from its registry record: dispatches to it are addressed to
+   * that process, which checks their nonces in its own memory. Undefined (a worker that does
+   * not publish one): the dispatch is unaddressed, checked in the shared nonce store.
+   */
+  readonly audienceOf?: (id: WorkerId) => string | undefined;
   readonly onError: (err: unknown, what: string) => void;
 }
 
@@ -140,7 +151,7 @@ export type DispatchResult<T> =
 /**
  * Sends a message until a worker answers it, the table says fail, or the attempts run out.
  * Signed once; signed afresh only after an attempt that reached a worker (which may have
- * claimed the nonce) or whose signature expired.
+ * claimed the nonce) or for a worker process other than the one it was addressed to.
  */
 export async function dispatchWithRetry<T>(
   deps: DispatchDeps,
@@ -149,6 +160,7 @@ export async function dispatchWithRetry<T>(
   // A function, not a narrowed property: the signal may fire during any await.
   const aborted = (): boolean => plan.signal?.aborted === true;
   let signed: Record<string, string> | undefined;
+  let signedFor: string | undefined;
   // Why the last attempt failed (built only when one did: this loop is the hot path).
   let lastError: string | undefined;
   for (let attempt = 0; attempt < plan.attempts; attempt++) {
@@ -160,7 +172,14 @@ export async function dispatchWithRetry<T>(
       if (!(err instanceof RouterError)) throw err;
       return { ok: false, error: ProtocolError.of('Unavailable', 'No worker available') };
     }
-    signed ??= { ...plan.headers, ...signDispatch(deps.secret, plan.headers, plan.body) };
+    const audience = deps.audienceOf?.(worker.id);
+    if (signed === undefined || signedFor !== audience) {
+      signed = {
+        ...plan.headers,
+        ...signDispatch(deps.secret, plan.headers, plan.body, { audience }),
+      };
+      signedFor = audience;
+    }
     const call: DispatchCall = { worker, body: plan.body, headers: signed, signal: plan.signal };
     const outcome = await deps.port.dispatch(call);
     if (outcome.kind !== 'not-sent') signed = undefined;

@@ -105,6 +105,7 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
       port: o.dispatch,
       secret: o.dispatchSecret,
       markDead: (id) => o.membership.markDead(id),
+      audienceOf: (id) => o.membership.audienceOf(id),
       onError: o.onError,
     };
     this.sessions = o.sessions;

@@ -398,6 +398,54 @@ describe('gateway retries under dispatch replay protection', () => {
     );
   });
 
+  it('a worker process replaced at its address refuses what was addressed to the old one (421); the call moves on', async () => {
+    await using cluster = new InProcessCluster();
+    // A record naming the real worker's address with another boot id: what a gateway holds
+    // while a restarted worker's new record has not reached it yet.
+    const gateway = await cluster.gateway();
+    const real = await cluster.worker({ nodeId: 'w-real' });
+    await workersReady(gateway.url, 1);
+    const state = await cluster.state();
+    const [info] = await state.registry.list();
+    expect(info?.instance).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await state.registry.register('w-before-restart', {
+      url: real.url,
+      components: info?.components ?? {
+        tools: [],
+        prompts: [],
+        resources: [],
+        resourceTemplates: [],
+      },
+      instance: 'an-earlier-boot-id',
+    });
+    await workersReady(gateway.url, 2);
+    const misdirected = () =>
+      cluster.logs.filter(
+        (l) =>
+          l.msg === 'dispatch refused' &&
+          (l.err as { message?: unknown } | undefined)?.message ===
+            'Dispatch addressed to another worker process',
+      ).length;
+    for (let i = 0; i < CALLS_PER_CHECK && misdirected() === 0; i++) {
+      const { response } = await modernCall(gateway.url, 'tools/call', {
+        name: 'test_simple_text',
+        arguments: {},
+      });
+      expect(response?.['error']).toBeUndefined();
+      expect(textOf(response?.['result'])).toBe('This is a simple text response for testing.');
+    }
+    expect(misdirected()).toBe(1);
+    // Out until it registers again: later calls all reach the real worker, addressed to it.
+    for (let i = 0; i < CALLS_PER_CHECK; i++) {
+      const { response } = await modernCall(gateway.url, 'tools/call', {
+        name: 'test_simple_text',
+        arguments: {},
+      });
+      expect(response?.['error']).toBeUndefined();
+    }
+    expect(misdirected()).toBe(1);
+  });
+
   it('a signature that expired on its way (401 expired) is retried, signed afresh', async () => {
     await using cluster = new InProcessCluster();
     await using late = await refusingWorker(() =>

@@ -63,6 +63,12 @@ export class Membership {
   }
 
   private readonly registeredAt = new Map<string, number>();
+  private readonly instances = new Map<string, string>();
+
+  /** The boot id a worker published (dispatches are addressed to it), if it did. */
+  audienceOf(id: WorkerId): string | undefined {
+    return this.instances.get(id);
+  }
 
   /**
    * One routable worker per distinct set of `kind` components: a single entry when every
@@ -106,6 +112,8 @@ export class Membership {
       this.dead.delete(w.workerId);
       live.add(w.workerId);
       this.registeredAt.set(w.workerId, w.registeredAt);
+      if (w.instance === undefined) this.instances.delete(w.workerId);
+      else this.instances.set(w.workerId, w.instance);
       this.router.pool.upsert({
         id: asWorkerId(w.workerId),
         url: w.url,
@@ -118,6 +126,7 @@ export class Membership {
       this.router.removeWorker(view.id);
       this.clients.forget(view.id);
       this.registeredAt.delete(view.id);
+      this.instances.delete(view.id);
     }
     this.updateCatalog();
   }

@@ -538,10 +538,11 @@ describe('worker dispatch: only a gateway that knows the dispatch secret is serv
     });
   }
 
-  it('a replayed dispatch (its nonce used before) is 401 and changes nothing', async () => {
+  /** A signed dispatch runs once: the same one again is 401 `replayed` and changes nothing. */
+  async function expectRunsOnce(audience: string | undefined): Promise<void> {
     const sessionId = `s-${randomUUID()}`;
     const { headers, body } = initialize(sessionId);
-    const auth = signDispatch(TEST_DISPATCH_SECRET, headers, body);
+    const auth = signDispatch(TEST_DISPATCH_SECRET, headers, body, { audience });
     const first = await postSigned(headers, body, auth);
     expect(first.status).toBe(200);
     await first.body?.cancel();
@@ -564,6 +565,34 @@ describe('worker dispatch: only a gateway that knows the dispatch secret is serv
         },
       ]),
     );
+    await expectStillServing();
+  }
+
+  it('a replayed dispatch (its nonce used before) is 401 and changes nothing', () =>
+    expectRunsOnce(undefined));
+
+  it('dispatches addressed to its boot id run once; addressed to another process, 421', async () => {
+    const record = (await state.registry.list()).find((w) => w.workerId === 'w-dispatch');
+    const instance = record?.instance ?? '';
+    expect(instance).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await expectRunsOnce(instance);
+
+    const otherId = `s-${randomUUID()}`;
+    const other = initialize(otherId);
+    const misdirected = await postSigned(
+      other.headers,
+      other.body,
+      signDispatch(TEST_DISPATCH_SECRET, other.headers, other.body, { audience: 'earlier-boot' }),
+    );
+    expect(misdirected.status).toBe(421);
+    expect(await misdirected.json()).toEqual({
+      error: {
+        code: RpcError.Unavailable.code,
+        message: 'Dispatch addressed to another worker process',
+      },
+      reason: 'audience',
+    });
+    expect((await state.sessions.get(otherId)).status).toBe('unknown');
     await expectStillServing();
   });
 

@@ -248,9 +248,14 @@ export class Dispatcher {
     const auth = await this.o.verifier.verify(req.headers, text);
     if (!auth.ok) {
       this.o.onError(new Error(auth.message), 'dispatch refused');
-      return auth.reason === 'replay-check-unavailable'
-        ? reply.fail(503, RpcError.Unavailable.code, auth.message, auth.reason)
-        : reply.fail(401, RpcError.Unauthorized.code, auth.message, auth.reason);
+      if (auth.reason === 'replay-check-unavailable') {
+        return reply.fail(503, RpcError.Unavailable.code, auth.message, auth.reason);
+      }
+      // 421 Misdirected Request: signed for the process that was at this address before.
+      if (auth.reason === 'audience') {
+        return reply.fail(421, RpcError.Unavailable.code, auth.message, auth.reason);
+      }
+      return reply.fail(401, RpcError.Unauthorized.code, auth.message, auth.reason);
     }
     let envelope: DispatchEnvelope;
     try {

@@ -9,6 +9,7 @@ import {
   BusEventType,
   DISPATCH_PATH,
   DispatchVerifier,
+  MemoryDispatchNonceStore,
   HEALTH_PATH,
   clientRequestIdPrefix,
   createBusChangeFeed,
@@ -60,6 +61,9 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const { redisUrl, natsUrl } = requireCluster(config);
   const id = config.nodeId ?? `w-${randomBytes(4).toString('hex')}`;
+  // New on every start, even under a fixed node id: a dispatch signed for an earlier process
+  // at this address is refused, so this one's memory of nonces is enough to stop replays.
+  const instance = randomBytes(16).toString('base64url');
   const prefix = config.clusterPrefix;
   const packs = await loadPacks(config.packs);
   const node = await openClusterConnections({
@@ -114,6 +118,8 @@ export async function startWorker(
             ? config.dispatchSecrets
             : [await state.sharedDispatchSecret()],
         nonces: state.dispatchNonces,
+        // Gateways address dispatches to this process: their replays are checked here.
+        audience: { id: instance, nonces: new MemoryDispatchNonceStore() },
         validityMs: config.dispatchSignatureValidityMs,
         clockSkewMs: config.dispatchClockSkewMs,
       }),
@@ -159,7 +165,12 @@ export async function startWorker(
     let registered = componentsOf(engine);
     const register = async (): Promise<void> => {
       registered = componentsOf(engine);
-      await state.registry.register(id, { url, weight: config.weight, components: registered });
+      await state.registry.register(id, {
+        url,
+        weight: config.weight,
+        components: registered,
+        instance,
+      });
       bus.publish({ type: BusEventType.RegistryChanged, workerId: id });
     };
     await register();

@@ -9,6 +9,7 @@ export default defineConfig({
       'test/e2e/**/*.test.ts',
       'test/security/**/*.test.ts',
       'test/bench/*.test.ts',
+      'test/deploy/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

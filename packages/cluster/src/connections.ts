@@ -3,6 +3,8 @@
  * bus, on which the state's session writes are announced — and one place to register what
  * must close, in reverse order of opening.
  */
+import type { Metrics } from '@mcp-cluster/observability';
+import { probeBackends } from './backend-probe.js';
 import { createEventBus } from './bus/create.js';
 import type { EventBus } from './bus/types.js';
 import { createClusterState } from './state.js';
@@ -19,6 +21,8 @@ export interface ClusterConnectionsOptions {
   readonly name: string;
   /** Redis connection errors after startup (ioredis reconnects by itself). */
   readonly onError: (err: Error) => void;
+  /** Where Redis and NATS are reported (`mcp_backend_up`, probe round trips). */
+  readonly metrics?: Metrics;
 }
 
 export interface ClusterConnections {
@@ -51,7 +55,12 @@ export async function openClusterConnections(
     throw err;
   }
   announce.bus = bus;
-  const closers: (() => Promise<void>)[] = [() => state.close(), () => bus.close()];
+  const stopProbe = o.metrics === undefined ? undefined : probeBackends({ state, bus }, o.metrics);
+  const closers: (() => Promise<void>)[] = [
+    () => state.close(),
+    () => bus.close(),
+    () => Promise.resolve(stopProbe?.()),
+  ];
   let closing: Promise<void> | undefined;
   return {
     state,

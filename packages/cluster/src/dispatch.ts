@@ -15,6 +15,8 @@
 
 export const DISPATCH_PATH = '/dispatch';
 export const HEALTH_PATH = '/healthz';
+/** A node's readiness: 200 when it takes work, 503 with the reasons otherwise. */
+export const READY_PATH = '/readyz';
 
 export const DISPATCH_HEADERS = Object.freeze({
   /** Legacy: the session's stored version, so a worker refreshes a stale cached copy. */

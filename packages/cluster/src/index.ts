@@ -114,6 +114,7 @@ export {
   DISPATCH_HEADERS,
   DISPATCH_PATH,
   HEALTH_PATH,
+  READY_PATH,
   NDJSON_TYPE,
   clientRequestIdPrefix,
   taskIdFor,

@@ -142,6 +142,13 @@ export const ConfigSchema = z.strictObject({
    * and forwarding headers are ignored (anyone could write them).
    */
   trustProxy: z.array(CidrSchema).default([]),
+  /** Prometheus metrics: recorded and served on `/metrics` unless false. */
+  metricsEnabled: z.boolean().default(true),
+  /**
+   * Serve `/metrics` on a listener of its own at this port (same host), not on the MCP
+   * port: keeps it off a public endpoint. Absent: `/metrics` beside `/mcp`.
+   */
+  metricsPort: z.number().int().min(0).max(65_535).optional(),
   // --- cluster (gateway / worker); `serve` and `stdio` ignore these ---
   /** redis://host:port; required by `gateway` and `worker`. */
   redisUrl: z.string().trim().min(1).optional(),

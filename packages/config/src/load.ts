@@ -33,6 +33,8 @@ export const ENV_VARS = {
   MCP_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
   MCP_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
   MCP_TRUST_PROXY: 'trustProxy',
+  MCP_METRICS_ENABLED: 'metricsEnabled',
+  MCP_METRICS_PORT: 'metricsPort',
   // The conventional names, unprefixed: what every Redis/NATS deployment already sets.
   REDIS_URL: 'redisUrl',
   NATS_URL: 'natsUrl',
@@ -92,7 +94,9 @@ const INT_FIELDS = new Set<string>([
   'taskLockMs',
   'dispatchSignatureValidityMs',
   'dispatchClockSkewMs',
+  'metricsPort',
 ]);
+const BOOL_FIELDS = new Set<string>(['metricsEnabled']);
 
 /** Parses the `MCP_*` variables into a partial input; malformed values throw ConfigError. */
 export function configFromEnv(env: Env, cwd = process.cwd()): ConfigInput {
@@ -104,6 +108,10 @@ export function configFromEnv(env: Env, cwd = process.cwd()): ConfigInput {
     if (INT_FIELDS.has(field)) {
       if (!/^\d+$/.test(raw)) issues.push(`${name}: expected a non-negative integer, got "${raw}"`);
       else out[field] = Number(raw);
+    } else if (BOOL_FIELDS.has(field)) {
+      if (raw !== 'true' && raw !== 'false')
+        issues.push(`${name}: expected true or false, got "${raw}"`);
+      else out[field] = raw === 'true';
     } else if (LIST_FIELDS.has(field)) {
       out[field] = splitList(raw);
     } else if (field === 'stateKeys') {

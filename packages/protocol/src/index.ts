@@ -72,7 +72,7 @@ export {
   parseJsonText,
 } from './codec.js';
 export type { ParamsEra } from './params.js';
-export { validateParams } from './params.js';
+export { KNOWN_METHODS, validateParams } from './params.js';
 export type { EraDecision, ModernMeta, PostInput } from './era.js';
 export {
   REMOVED_IN_MODERN,

@@ -193,6 +193,9 @@ const MODERN = new Map<string, Check>([
   ['tasks/update', tasksUpdate],
 ]);
 
+/** Every request method of either era: what a metric may name (others are one bucket). */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([...LEGACY.keys(), ...MODERN.keys()]);
+
 /**
  * Throws ProtocolError -32602 when `params` does not have the shape `method` needs in `era`.
  * Methods the era does not know (unknown, or removed/added by 2026-07-28) are not checked:

@@ -2,7 +2,7 @@
  * What only a durable host does: crash takeover, jobs a node cannot run, handing jobs back
  * on close, TTLs in Redis, and the host lifecycle.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { CallToolResult, JsonObject } from '@mcp-cluster/protocol';
 import type { TaskJob, TaskPort } from '@mcp-cluster/server';
@@ -14,25 +14,12 @@ import {
   text,
   user,
 } from '@mcp-cluster/server/test-support/tasks/fakes';
-import { jobFor, purge, startNode, testPrefix, until } from './durable.test-support.js';
+import { jobFor, nodesPerTest, until } from './durable.test-support.js';
 import type { Node } from './durable.test-support.js';
 
 const never = (): Promise<CallToolResult> => new Promise(() => {});
 
-let prefix = testPrefix();
-const started: Node[] = [];
-
-async function node(id: string, over: Parameters<typeof startNode>[2] = {}): Promise<Node> {
-  const n = await startNode(prefix, id, over);
-  started.push(n);
-  return n;
-}
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((n) => n.host.close()));
-  await purge(prefix);
-  prefix = testPrefix();
-});
+const node = nodesPerTest();
 
 /**
  * A durable job whose first run never ends (its port is handed out, to watch it being

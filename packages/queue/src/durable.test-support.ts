@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { afterEach } from 'vitest';
 import type { JsonObject } from '@mcp-cluster/protocol';
 import type { RequestContext, TaskJob, TaskRun } from '@mcp-cluster/server';
 import { createDurableTaskHost } from './host.js';
@@ -86,6 +87,28 @@ export async function startNode(
     ...rest,
   });
   return { host, resolved };
+}
+
+/**
+ * The nodes of one test file: each test's nodes share a fresh prefix; after each test they
+ * are closed and the prefix's keys deleted (registers an afterEach hook).
+ */
+export function nodesPerTest(): (
+  id: string,
+  over?: Parameters<typeof startNode>[2],
+) => Promise<Node> {
+  let prefix = testPrefix();
+  const started: Node[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((n) => n.host.close()));
+    await purge(prefix);
+    prefix = testPrefix();
+  });
+  return async (id, over = {}) => {
+    const n = await startNode(prefix, id, over);
+    started.push(n);
+    return n;
+  };
 }
 
 /** How a test starts tasks: a local closure, or a durable job any node may run. */

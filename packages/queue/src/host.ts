@@ -41,6 +41,7 @@ import type { HandlerHost } from './handlers.js';
 import { TaskJobs } from './jobs.js';
 import type { JobOutcome } from './jobs.js';
 import { taskKeys } from './keys.js';
+import { TaskMetrics } from './metrics.js';
 import { resolveDurableOptions } from './options.js';
 import type { DurableTaskHostOptions, ResolvedDurableOptions } from './options.js';
 import type { TaskSnapshot } from './record.js';
@@ -77,6 +78,8 @@ class DurableHost implements DurableTaskHost, HandlerHost {
     private readonly redis: Redis,
     readonly store: TaskStore,
     readonly events: TaskEvents,
+    /** Undefined when metrics are off: nothing is recorded then. */
+    private readonly metrics: TaskMetrics | undefined,
   ) {
     this.methods = durableBackend(this);
     const reporters = new StatusReporters(options.pollIntervalMs);
@@ -204,6 +207,9 @@ class DurableHost implements DurableTaskHost, HandlerHost {
       exec.end('requeue');
       return { type: 'requeue' };
     }
+    // A run of this task began on another node before (it crashed, stalled or handed the
+    // job back on close) and this node starts it again.
+    if (t.runner !== undefined && t.runner !== this.nodeId) this.metrics?.takeover();
     this.track(exec).start(run);
     switch (await exec.done) {
       case 'requeue':
@@ -237,6 +243,14 @@ class DurableHost implements DurableTaskHost, HandlerHost {
 
   close(): Promise<void> {
     return (this.closing ??= this.shutDown());
+  }
+
+  /** Scrape-time gauges; a closed host leaves its series out. */
+  collectMetrics(): void {
+    this.metrics?.collect({
+      running: () => (this.closed ? undefined : this.running),
+      depth: (states) => (this.closed ? undefined : this.jobs.counts(states)),
+    });
   }
 
   async kill(): Promise<void> {
@@ -359,14 +373,18 @@ export async function createDurableTaskHost(
   try {
     await redis.connect();
     events = await TaskEvents.open(o.redisUrl, keys.events(), o.onError);
+    const metrics = TaskMetrics.of(o.metrics);
+    const onSettled = metrics === undefined ? undefined : metrics.finished.bind(metrics);
     // Owner indexes outlive any task in them: a task lives at most maxTtl running + maxTtl kept.
-    const host = new DurableHost(o, redis, new TaskStore(redis, keys, 2 * o.maxTtlMs), events);
+    const store = new TaskStore(redis, keys, 2 * o.maxTtlMs, onSettled);
+    const host = new DurableHost(o, redis, store, events, metrics);
     host.jobs = await TaskJobs.open(
       o,
       keys,
       (taskId, token) => host.process(taskId, token),
       (taskId, err) => host.jobFailed(taskId, err),
     );
+    host.collectMetrics();
     return host;
   } catch (err) {
     await events?.close();

@@ -7,7 +7,7 @@
  * resumable tasks must therefore be idempotent.
  */
 import { DelayedError, Queue, WaitingError, Worker } from 'bullmq';
-import type { Job } from 'bullmq';
+import type { Job, JobType } from 'bullmq';
 import { z } from 'zod';
 import { QUEUE_NAME, jobIdOf } from './keys.js';
 import type { TaskKeys } from './keys.js';
@@ -88,6 +88,11 @@ export class TaskJobs {
     });
     await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()]);
     return new TaskJobs(queue, worker);
+  }
+
+  /** Jobs in the queue by state (one Redis script call). */
+  counts(states: readonly JobType[]): Promise<Record<string, number>> {
+    return this.queue.getJobCounts(...states);
   }
 
   /** Enqueues a task's job; the job id is the task id (so one job per task). */

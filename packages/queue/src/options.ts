@@ -7,6 +7,7 @@ import type {
   TaskRun,
 } from '@mcp-cluster/server';
 import { requirePositiveIntegers, resolveTaskHostOptions } from '@mcp-cluster/server';
+import type { Metrics } from '@mcp-cluster/observability';
 
 /**
  * The memory host's options (TTLs, poll interval, page size, ids, `now`) plus the cluster's.
@@ -54,6 +55,11 @@ export interface DurableTaskHostOptions extends Omit<MemoryTaskHostOptions, 'swe
   readonly closeTimeoutMs?: number;
   /** Where background failures go (Redis errors in event handlers); silent by default. */
   readonly onError?: (err: unknown, what: string) => void;
+  /**
+   * Where the task metrics go: queue depth by state and runs on this node (read at scrape
+   * time), finished runs by status, takeovers. One host per `Metrics`. None by default.
+   */
+  readonly metrics?: Metrics;
 }
 
 export interface ResolvedDurableOptions extends ResolvedTaskHostOptions {
@@ -70,6 +76,7 @@ export interface ResolvedDurableOptions extends ResolvedTaskHostOptions {
   readonly recheckMs: number;
   readonly closeTimeoutMs: number;
   readonly onError: (err: unknown, what: string) => void;
+  readonly metrics: Metrics | undefined;
 }
 
 export const DEFAULT_DURABLE_OPTIONS = Object.freeze({
@@ -113,6 +120,7 @@ export function resolveDurableOptions(input: DurableTaskHostOptions): ResolvedDu
     recheckMs: input.recheckMs ?? d.recheckMs,
     closeTimeoutMs: input.closeTimeoutMs ?? d.closeTimeoutMs,
     onError: input.onError ?? (() => undefined),
+    metrics: input.metrics,
   };
   requirePositiveIntegers('durable task host', o, [
     'lockDurationMs',

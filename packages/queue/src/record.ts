@@ -93,6 +93,8 @@ export interface TaskSnapshot extends StoredTaskView {
   readonly job: TaskJob | undefined;
   /** Pending input requests in the order the tool asked. */
   readonly inputs: readonly (readonly [string, InputRequest])[];
+  /** The node whose run of the durable job began last; undefined while none has begun. */
+  readonly runner: string | undefined;
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -157,6 +159,8 @@ export function decodeSnapshot(
     context: parseWith(storedContextSchema, field(hash, 'ctx', what), `${what} context`),
     job: hash.j === undefined ? undefined : parseWith(jobSchema, hash.j, `${what} job`),
     inputs: entries.map((e) => [e.key, e.request] as const),
+    // `n` is the creating node until a run begins (BEGIN sets the token `tok` with it).
+    runner: hash.tok === undefined ? undefined : hash.n,
   };
 }
 

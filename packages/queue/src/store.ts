@@ -52,6 +52,8 @@ export class TaskStore {
     readonly keys: TaskKeys,
     /** Owner index lifetime: at least as long as any task in it can live. */
     private readonly indexTtlMs: number,
+    /** Told of every final status this store wrote (metrics); each task's is written once. */
+    private readonly onSettled?: (status: Settlement['status']) => void,
   ) {}
 
   /** Writes a new record; returns its sequence number, or undefined when the id is taken. */
@@ -161,7 +163,7 @@ export class TaskStore {
   /** 1 settled, 0 already terminal, negative script code otherwise. */
   async settle(id: string, owner: string, ttlMs: number, s: Settlement): Promise<number> {
     const iso = new Date(s.nowMs).toISOString();
-    return Number(
+    const code = Number(
       await this.run(
         SETTLE,
         id,
@@ -178,6 +180,8 @@ export class TaskStore {
         [this.keys.ownerIndex(owner)],
       ),
     );
+    if (code === 1) this.onSettled?.(s.status);
+    return code;
   }
 
   /** Makes `token` the only run allowed to write the task; 1 or a script code. */

@@ -29,5 +29,5 @@ export {
   createStrategy,
   isStrategyName,
 } from './strategies.js';
-export type { RouterOptions } from './router.js';
+export type { RouterOptions, RoutingDecision } from './router.js';
 export { Router, ownerKindOf, resolveHealthOptions, targetFieldOf } from './router.js';

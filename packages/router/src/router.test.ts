@@ -331,3 +331,23 @@ describe('options', () => {
     expect(() => r.pool.upsert(spec('a', { weight: 0 }))).toThrow(RouterError);
   });
 });
+
+describe('routing decisions (for metrics)', () => {
+  it('reports owner, any, pinned, repinned and no_worker, one per routed request', async () => {
+    const decisions: string[] = [];
+    const pins = new MemoryPins();
+    const r = new Router({ clock: new FakeClock(), pins, onDecision: (d) => decisions.push(d) });
+    expect(codeOf(() => r.pick({ method: 'ping' }))).toBe('NO_WORKER:empty-pool');
+    r.pool.upsert(spec('a', { owns: { tools: ['echo'] } }));
+    r.pool.upsert(spec('b'));
+    r.pick({ method: 'tools/call', name: 'echo' });
+    r.pick({ method: 'tools/list' });
+    // A name nobody owns is no decision: the caller asks again without it.
+    expect(codeOf(() => r.pick({ method: 'tools/call', name: 'nope' }))).toBe('NO_WORKER:no-owner');
+    await r.route({ method: 'initialize', sessionId: 's1' });
+    await r.route({ method: 'ping', sessionId: 's1' });
+    pins.map.set('s2', wid('gone'));
+    await r.route({ method: 'ping', sessionId: 's2' });
+    expect(decisions).toEqual(['no_worker', 'owner', 'any', 'any', 'pinned', 'repinned']);
+  });
+});

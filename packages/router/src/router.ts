@@ -46,7 +46,17 @@ export interface RouterOptions {
   readonly health?: Partial<HealthOptions>;
   /** Called when a worker's health state changes (for logs/metrics). */
   readonly onHealthChange?: (worker: WorkerView) => void;
+  /** Called with each routing decision (for metrics); see {@link RoutingDecision}. */
+  readonly onDecision?: (decision: RoutingDecision) => void;
 }
+
+/**
+ * `owner`: among the owners of the named component; `any`: among all workers (a new session's
+ * first pin included); `pinned`: a session's pin followed; `repinned`: a session moved off a
+ * worker that is gone or unhealthy; `no_worker`: nothing to route to (no worker, or none
+ * healthy). A name nobody owns is no decision: the caller asks again without it.
+ */
+export type RoutingDecision = 'owner' | 'any' | 'pinned' | 'repinned' | 'no_worker';
 
 const SYSTEM_CLOCK: Clock = {
   now: () => Date.now(),
@@ -92,6 +102,7 @@ export class Router {
   private readonly probe: HealthProbe | undefined;
   private readonly opts: HealthOptions;
   private readonly onHealthChange: ((worker: WorkerView) => void) | undefined;
+  private readonly onDecision: (decision: RoutingDecision) => void;
   private timer: unknown;
   private checking: Promise<void> | undefined;
   private stopped = true;
@@ -104,6 +115,7 @@ export class Router {
     this.probe = options.probe;
     this.opts = resolveHealthOptions(options.health);
     this.onHealthChange = options.onHealthChange;
+    this.onDecision = options.onDecision ?? (() => undefined);
     this.pool = new WorkerPool(options.matchTemplate);
   }
 
@@ -122,26 +134,33 @@ export class Router {
    * The hot path: one Map lookup for owners, one in-place scan by the strategy.
    */
   pick(req: RouteRequest): WorkerView {
-    return this.pickState(req);
+    return this.pickState(req, true);
   }
 
   /** Picks a worker; legacy requests (with sessionId) go through the pin store. */
   async route(req: RouteRequest): Promise<RouteDecision> {
     if (req.sessionId === undefined || this.pins === undefined)
-      return { worker: this.pickState(req) };
+      return { worker: this.pickState(req, true) };
     return this.routeSession(req, req.sessionId, this.pins);
   }
 
-  private pickState(req: RouteRequest): WorkerState {
+  /** One worker for `req`; `report`: tell onDecision (a session's route reports its own). */
+  private pickState(req: RouteRequest, report: boolean): WorkerState {
     const all = this.pool.workers();
-    if (all.length === 0) throw noWorker('empty-pool', req.method);
+    if (all.length === 0) throw this.noWorker('empty-pool', req.method);
     const kind = req.name === undefined ? undefined : OWNER_KIND.get(req.method);
     const candidates =
       kind === undefined || req.name === undefined ? all : this.pool.owners(kind, req.name);
     if (candidates.length === 0) throw noWorker('no-owner', `${req.method} ${req.name ?? ''}`);
     const w = this.strategy.pick(candidates, req.clientKey ?? req.sessionId, this.clock.now());
-    if (w === undefined) throw noWorker('no-healthy', req.method);
+    if (w === undefined) throw this.noWorker('no-healthy', req.method);
+    if (report) this.onDecision(candidates === all ? 'any' : 'owner');
     return w;
+  }
+
+  private noWorker(reason: 'empty-pool' | 'no-healthy', what: string): RouterError {
+    this.onDecision('no_worker');
+    return noWorker(reason, what);
   }
 
   private async routeSession(
@@ -155,17 +174,24 @@ export class Router {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (pinned !== undefined) {
         const w = this.pool.state(pinned);
-        if (w?.available(now) === true) return { worker: w };
+        if (w?.available(now) === true) {
+          this.onDecision('pinned');
+          return { worker: w };
+        }
       }
       // No pin yet, or the pinned worker is gone/unhealthy: choose any healthy worker
       // (a legacy session's worker serves all its methods, so ownership does not apply).
-      const chosen = this.pickState({ method: req.method, sessionId, clientKey: req.clientKey });
+      const chosen = this.pickState(
+        { method: req.method, sessionId, clientKey: req.clientKey },
+        false,
+      );
       if (await pins.set(sessionId, chosen.id, pinned)) {
+        this.onDecision(pinned === undefined ? 'any' : 'repinned');
         return pinned === undefined ? { worker: chosen } : { worker: chosen, migratedFrom: pinned };
       }
       pinned = await pins.get(sessionId);
     }
-    throw noWorker('no-healthy', `session pin for ${req.method} (contended)`);
+    throw this.noWorker('no-healthy', `session pin for ${req.method} (contended)`);
   }
 
   /** The gateway calls this when it dispatches to a worker. */

@@ -51,6 +51,11 @@ export interface SecurityContext {
   readonly prefix: string;
   /** The MCP endpoint path (for the path-suffixed RFC 9728 route). */
   readonly path: string;
+  /**
+   * Hears every audit event (refusals, rate limits, ended credentials) whether or not audit
+   * lines are written: the process's metrics count them.
+   */
+  readonly onAudit?: AuditSink | undefined;
   /** Where audit lines go (default stderr). */
   readonly writeAudit?: ((line: string) => void) | undefined;
   readonly onError?: ((err: unknown, what: string) => void) | undefined;
@@ -96,6 +101,15 @@ function admissionChallenge(
       : [bearerChallenge(metadataUrl)];
   const all = [...bearer, ...others];
   return all.length === 0 ? bearerChallenge(metadataUrl) : all.join(', ');
+}
+
+/** Each event to both sinks (either may be absent). */
+function bothSinks(a: AuditSink | undefined, b: AuditSink | undefined): AuditSink | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return (event) => {
+    a(event);
+    b(event);
+  };
 }
 
 /**
@@ -176,7 +190,7 @@ export async function createSecurity(
     for (const c of closers.reverse()) await c();
   };
   try {
-    const audit = openAudit(cfg.audit, context.writeAudit, closers);
+    const audit = bothSinks(openAudit(cfg.audit, context.writeAudit, closers), context.onAudit);
     const onRedisError = (err: Error): void => context.onError?.(err, 'security store error');
     const stores: SecurityStores = await createSecurityStores({
       redisUrl: context.redisUrl,

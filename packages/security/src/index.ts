@@ -87,6 +87,7 @@ export type {
 } from './guard/revalidation.js';
 export { Revalidator } from './guard/revalidation.js';
 export type { AuditEvent, AuditEventType, AuditSink } from './guard/audit.js';
+export { auditMetrics } from './guard/audit.js';
 export { jsonAuditSink } from './guard/audit.js';
 export type { EngineGuardOptions, GuardAuthorizer, GuardVerifier } from './guard/engine.js';
 export { GuardedEngine, guardEngine } from './guard/engine.js';

@@ -100,3 +100,5 @@ export {
   taskNotFound,
   withRelatedTask,
 } from './tasks/index.js';
+export type { ObserveOptions } from './observe.js';
+export { observeEngine, operationLabels } from './observe.js';

@@ -106,6 +106,7 @@ export class MemorySession implements LegacySession {
   /** The creating principal's id (see LegacySession.ownerId). */
   ownerId: string | undefined;
   private readonly sinks: MessageSink[] = [];
+  private endListeners: (() => void)[] | undefined;
   private readonly inflight = new Map<RequestId, InflightRequest>();
   private readonly clientRequests: ClientRequests;
 
@@ -177,6 +178,12 @@ export class MemorySession implements LegacySession {
     return this.sinks.length > 0 || this.inflight.size > 0 || this.clientRequests.size > 0;
   }
 
+  /** Runs `listener` once when the session ends (deleted, expired, or the node closes). */
+  onEnd(listener: () => void): void {
+    if (this.ended) listener();
+    else (this.endListeners ??= []).push(listener);
+  }
+
   end(): void {
     if (this.ended) return;
     this.ended = true;
@@ -184,6 +191,9 @@ export class MemorySession implements LegacySession {
     for (const request of this.inflight.values()) request.cancel('session ended');
     this.inflight.clear();
     this.sinks.length = 0;
+    const listeners = this.endListeners;
+    this.endListeners = undefined;
+    for (const l of listeners ?? []) l();
   }
 }
 

@@ -1,4 +1,5 @@
 /** tools/list and tools/call (inline, MRTR, or as a task). */
+import { MCP_ATTR, isTracing, withSpan } from '@mcp-cluster/observability';
 import { Extension, ProtocolError } from '@mcp-cluster/protocol';
 import type { CallToolResult, ContentBlock, JsonObject } from '@mcp-cluster/protocol';
 import type { ToolSpec } from './components.js';
@@ -113,7 +114,20 @@ export async function invokeTool(
 ): Promise<CallToolResult> {
   let result: CallToolResult;
   try {
-    result = normalizeToolReturn(await spec.run(args, hctx, prepared));
+    // While tracing is on, the handler runs in a span of its own: `execute_tool <name>`.
+    const returned = isTracing()
+      ? await withSpan(
+          `execute_tool ${spec.descriptor.name}`,
+          {
+            attributes: {
+              [MCP_ATTR.operationName]: 'execute_tool',
+              [MCP_ATTR.toolName]: spec.descriptor.name,
+            },
+          },
+          () => spec.run(args, hctx, prepared),
+        )
+      : await spec.run(args, hctx, prepared);
+    result = normalizeToolReturn(returned);
   } catch (err) {
     if (err instanceof ToolError) {
       return { content: [{ type: 'text', text: err.message }], isError: true };

@@ -45,3 +45,21 @@ export {
 } from './legacy-client.js';
 export type { Readiness } from './readiness.js';
 export { readyz, workersReady } from './readiness.js';
+export type {
+  AttributeValue,
+  OtlpReceiver,
+  ReceivedSpan,
+  RefusedRequest,
+  SpanKindName,
+  SpanNode,
+} from './otlp-receiver.js';
+export {
+  DEFAULT_OTLP_WAIT_TIMEOUT_MS,
+  childrenOf,
+  formatSpanTree,
+  parseOtlpTraceRequest,
+  spanTree,
+  startOtlpReceiver,
+} from './otlp-receiver.js';
+export type { Sample } from './metrics-text.js';
+export { parseExposition, sampleSum, samples } from './metrics-text.js';

@@ -37,3 +37,13 @@ export {
   STDERR_TAIL_CHARS,
   startCluster,
 } from './cluster.js';
+export type {
+  PrometheusQueryResult,
+  PrometheusSample,
+  PrometheusScrapeConfig,
+  PrometheusSeries,
+  PrometheusTarget,
+  RunningPrometheus,
+  StartPrometheusOptions,
+} from './prometheus.js';
+export { PrometheusUnavailableError, startPrometheus } from './prometheus.js';

@@ -2,10 +2,11 @@
  * Real Redis and NATS for tests: from the environment when given, else local binaries
  * spawned on free ports; never skipped — a missing service is a loud error.
  */
+import { closedPort } from '@mcp-cluster/test-support';
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect as netConnect } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -183,7 +184,7 @@ async function spawnBinary(
   // A free port can be taken between our probe and the server's bind: retry a few times.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = await closedPort();
     const dataDir = kind === 'nats' ? await mkdtemp(path.join(tmpdir(), 'mcp-nats-')) : undefined;
     const args =
       kind === 'redis'
@@ -287,18 +288,6 @@ function parseUrl(url: string, kind: Kind): Target {
     user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Retries a real PING with growing backoff until it answers, the process dies, or time runs out. */

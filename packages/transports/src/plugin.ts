@@ -2,6 +2,8 @@
  * The fastify plugin serving every HTTP-based MCP transport of a node: Streamable HTTP
  * (both eras), legacy HTTP+SSE and WebSocket, behind Host/Origin validation and body limits.
  */
+import { METRICS } from '@mcp-cluster/observability';
+import type { Metrics } from '@mcp-cluster/observability';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import { ProtocolError } from '@mcp-cluster/protocol';
@@ -40,6 +42,8 @@ export interface McpTransportsOptions {
   readonly sharedStreams?: SharedStreams;
   /** Admits each request (authentication, lockout, rate limits); anonymous when absent. */
   readonly guard?: TransportGuard;
+  /** Where the open streams are counted (`mcp_server_streams_open`, read at each scrape). */
+  readonly metrics?: Metrics;
 }
 
 /** Registers the transports in an encapsulated context (its parsers and hooks stay inside). */
@@ -120,7 +124,12 @@ export async function mcpTransports(
   const { guard } = options;
   registerStreamableHttp(app, engine, settings, registry, guard);
   if (options.legacySse !== false) registerLegacySse(app, engine, settings, registry, guard);
-  if (options.websocketPath !== false) {
+  const withWebSocket = options.websocketPath !== false;
+  if (withWebSocket) {
     registerWebSocket(app, engine, settings, options.websocketPath ?? WEBSOCKET_PATH, guard);
   }
+  options.metrics?.gauge(METRICS.streamsOpen, (set) => {
+    set({ transport: 'sse' }, registry.open.size);
+    if (withWebSocket) set({ transport: 'websocket' }, app.websocketServer.clients.size);
+  });
 }

@@ -2,25 +2,37 @@
  * The fastify application of an embedded node: the only place transports, engine, security
  * and configuration are wired together (HOUSE_STYLE 9).
  */
+import { hostname } from 'node:os';
 import { logStream } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
-import { createSecurity, tlsServerOptions } from '@mcp-cluster/security';
+import { processMetrics, serveMetrics } from '@mcp-cluster/observability';
+import type { MetricsListener } from '@mcp-cluster/observability';
+import { auditMetrics, createSecurity, tlsServerOptions } from '@mcp-cluster/security';
 import type { Security } from '@mcp-cluster/security';
+import { observeEngine } from '@mcp-cluster/server';
 import type { Engine } from '@mcp-cluster/server';
 import { createHttpApp, mcpTransports } from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
 
-/** The app and the security layer it was built with (the caller closes both). */
+/** The app and what it was built with (the caller closes them). */
 export interface EmbeddedApp {
   readonly app: FastifyInstance;
   readonly security: Security;
+  /** `/metrics` on a port of its own (`metricsPort`), when configured. */
+  readonly metricsListener: MetricsListener | undefined;
 }
 
 export async function buildApp(config: Config, engine: Engine): Promise<EmbeddedApp> {
+  const { metrics, exposition } = processMetrics({
+    enabled: config.metricsEnabled,
+    role: 'serve',
+    nodeId: config.nodeId ?? hostname(),
+  });
   const security = await createSecurity(config.auth, {
     mode: 'embedded',
     prefix: config.clusterPrefix,
     path: config.path,
+    onAudit: auditMetrics(metrics),
   });
   try {
     const app = createHttpApp({
@@ -29,12 +41,30 @@ export async function buildApp(config: Config, engine: Engine): Promise<Embedded
       logStream: logStream(),
     });
     await security.registerRoutes(app);
+    // Outermost: a request a policy refused is an operation like any other.
+    const observed = observeEngine(security.wrap(engine), {
+      metrics,
+      networkTransport: 'tcp',
+      sessionDurations: true,
+      knows: {
+        tool: (name) => engine.registry.tool(name) !== undefined,
+        prompt: (name) => engine.registry.prompt(name) !== undefined,
+      },
+    });
     await app.register(mcpTransports, {
-      engine: security.wrap(engine),
+      engine: observed,
+      metrics,
       settings: config,
       ...(security.guard === undefined ? {} : { guard: security.guard }),
     });
-    return { app, security };
+    // Nothing to wait for: an embedded node is ready once it listens.
+    app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
+    app.get('/readyz', (_req, reply) => reply.send({ ready: true }));
+    const metricsListener = await serveMetrics(app, exposition, {
+      host: config.host,
+      port: config.metricsPort,
+    });
+    return { app, security, metricsListener };
   } catch (err) {
     await security.close();
     throw err;

@@ -3,6 +3,7 @@
  * and how many components they hold. The same facts go into the `listening` log line (for
  * scripts) and, when stderr is a terminal, into a readable banner (for people).
  */
+import { METRICS_PATH } from '@mcp-cluster/observability';
 import { METADATA_PATH, TOKEN_PATH } from '@mcp-cluster/security';
 import type { Engine } from '@mcp-cluster/server';
 import { LEGACY_SSE_PATH, WEBSOCKET_PATH } from '@mcp-cluster/transports';
@@ -48,24 +49,26 @@ export interface RouteTable {
 export function endpointsOf(role: Role, url: string, routes?: RouteTable): Endpoints {
   const u = new URL(url);
   const origin = u.origin;
+  const candidates: [name: string, method: 'GET' | 'POST', path: string, base: string][] = [];
+  const out: Record<string, string> = {};
   if (role === 'worker') {
-    return { dispatch: `${origin}${WORKER_DISPATCH_PATH}`, health: `${origin}${HEALTH_PATH}` };
+    out.dispatch = `${origin}${WORKER_DISPATCH_PATH}`;
+  } else {
+    out.mcp = url;
+    const ws = `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}`;
+    candidates.push(['ws', 'GET', WEBSOCKET_PATH, ws], ['sse', 'GET', LEGACY_SSE_PATH, origin]);
   }
-  const ws = `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}`;
-  const candidates: [name: string, method: 'GET' | 'POST', path: string, base: string][] = [
-    ['ws', 'GET', WEBSOCKET_PATH, ws],
-    ['sse', 'GET', LEGACY_SSE_PATH, origin],
-  ];
-  if (role === 'gateway') {
-    candidates.push(['health', 'GET', HEALTH_PATH, origin], ['ready', 'GET', READY_PATH, origin]);
-  }
-  if (routes !== undefined) {
+  candidates.push(
+    ['health', 'GET', HEALTH_PATH, origin],
+    ['ready', 'GET', READY_PATH, origin],
+    ['metrics', 'GET', METRICS_PATH, origin],
+  );
+  if (routes !== undefined && role !== 'worker') {
     candidates.push(
       ['oauthMetadata', 'GET', `${METADATA_PATH}${u.pathname}`, origin],
       ['token', 'POST', TOKEN_PATH, origin],
     );
   }
-  const out: Record<string, string> = { mcp: url };
   for (const [name, method, path, base] of candidates) {
     if (routes === undefined || routes.hasRoute({ method, url: path }))
       out[name] = `${base}${path}`;
@@ -79,6 +82,7 @@ const LABELS: Readonly<Record<string, string>> = {
   sse: 'HTTP+SSE (2024-11-05)',
   health: 'health',
   ready: 'readiness',
+  metrics: 'Prometheus metrics',
   dispatch: 'dispatch (gateways)',
   oauthMetadata: 'OAuth metadata',
   token: 'token endpoint',

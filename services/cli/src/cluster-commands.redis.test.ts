@@ -88,6 +88,8 @@ describe('mcp-cluster gateway / worker processes', () => {
       expect(line.endpoints).toEqual({
         dispatch: `${line.url}/dispatch`,
         health: `${line.url}/healthz`,
+        ready: `${line.url}/readyz`,
+        metrics: `${line.url}/metrics`,
       });
       expect(line).toMatchObject({ packs: ['builtin:conformance'] });
       expect((line as unknown as { tools: number }).tools).toBeGreaterThan(0);
@@ -117,6 +119,7 @@ describe('mcp-cluster gateway / worker processes', () => {
         sse: `${origin}/sse`,
         health: `${origin}/healthz`,
         ready: `${origin}/readyz`,
+        metrics: `${origin}/metrics`,
       });
       expect((await fetch(line.endpoints.health!)).status).toBe(200);
       expect([200, 503]).toContain((await fetch(line.endpoints.ready!)).status);

@@ -110,11 +110,14 @@ describe('infoRequest', () => {
 });
 
 describe('banner', () => {
-  it('names the transports of serve, plus health and readiness on a gateway', () => {
+  it('names the transports of serve and gateway, and health, readiness and metrics', () => {
     expect(endpointsOf('serve', 'http://127.0.0.1:3000/mcp')).toEqual({
       mcp: 'http://127.0.0.1:3000/mcp',
       ws: 'ws://127.0.0.1:3000/ws',
       sse: 'http://127.0.0.1:3000/sse',
+      health: 'http://127.0.0.1:3000/healthz',
+      ready: 'http://127.0.0.1:3000/readyz',
+      metrics: 'http://127.0.0.1:3000/metrics',
     });
     expect(endpointsOf('gateway', 'https://[::1]:8443/mcp')).toEqual({
       mcp: 'https://[::1]:8443/mcp',
@@ -122,10 +125,13 @@ describe('banner', () => {
       sse: 'https://[::1]:8443/sse',
       health: 'https://[::1]:8443/healthz',
       ready: 'https://[::1]:8443/readyz',
+      metrics: 'https://[::1]:8443/metrics',
     });
     expect(endpointsOf('worker', 'http://10.0.0.5:4000')).toEqual({
       dispatch: 'http://10.0.0.5:4000/dispatch',
       health: 'http://10.0.0.5:4000/healthz',
+      ready: 'http://10.0.0.5:4000/readyz',
+      metrics: 'http://10.0.0.5:4000/metrics',
     });
   });
 
@@ -162,6 +168,9 @@ describe('banner', () => {
         '  Streamable HTTP        http://127.0.0.1:3000/mcp',
         '  WebSocket              ws://127.0.0.1:3000/ws',
         '  HTTP+SSE (2024-11-05)  http://127.0.0.1:3000/sse',
+        '  health                 http://127.0.0.1:3000/healthz',
+        '  readiness              http://127.0.0.1:3000/readyz',
+        '  Prometheus metrics     http://127.0.0.1:3000/metrics',
         '  packs                  /p/hello.ts',
         '  loaded                 1 tool, 2 resources, 0 resource templates, 1 prompt',
         '  Ctrl-C stops it.',

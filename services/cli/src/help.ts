@@ -83,6 +83,16 @@ export const ENV_DOCS: Readonly<Record<EnvVar, EnvDoc>> = {
     description: 'proxies (addresses/CIDRs) whose X-Forwarded-For is trusted',
     default: 'none',
   },
+  MCP_METRICS_ENABLED: {
+    commands: HTTP,
+    description: 'Prometheus metrics on /metrics (false: none recorded)',
+    default: 'true',
+  },
+  MCP_METRICS_PORT: {
+    commands: HTTP,
+    description: 'serve /metrics on this port of its own instead of beside /mcp',
+    default: 'none',
+  },
   REDIS_URL: {
     commands: ['gateway', 'worker', 'apikey'],
     description: 'redis://host:port (apikey: keep keys in Redis)',

@@ -5,6 +5,7 @@
  * address (in use, not permitted), 5 Redis unreachable, 6 NATS unreachable (startup-errors.ts).
  */
 import { Console } from 'node:console';
+import { hostname } from 'node:os';
 import {
   ConfigError,
   errorFields,
@@ -44,6 +45,30 @@ function shutdownHooks(log: ProcessLogger, role: string) {
   };
 }
 
+/**
+ * OpenTelemetry tracing when the standard OTEL_* variables ask for it (nothing is loaded
+ * otherwise); started before the node so its engine and dispatch are traced. `close` stops
+ * the node, then flushes the spans still buffered.
+ */
+async function withTracing(
+  role: 'serve' | 'gateway' | 'worker',
+  config: Config,
+  log: ProcessLogger,
+): Promise<(close: () => Promise<void>) => () => Promise<void>> {
+  const { startTracingFromEnv } = await import('@mcp-cluster/observability');
+  const tracing = await startTracingFromEnv({
+    serviceName: `mcp-cluster-${role}`,
+    serviceVersion: version(),
+    nodeId: config.nodeId ?? `${role}-${process.pid}@${hostname()}`,
+    role,
+  });
+  if (tracing !== undefined) log.info('tracing on (OTEL_* variables)', { role });
+  return (close) => async () => {
+    await close();
+    await tracing?.shutdown();
+  };
+}
+
 /** `serve` and `worker` without a pack have nothing to offer: say so, once. */
 function warnNoPacks(log: ProcessLogger, config: Config, role: string): void {
   if (config.packs.length > 0) return;
@@ -66,10 +91,11 @@ async function runServe(config: Config): Promise<void> {
   // The app's modules first, so they load without the TypeScript loader in the way.
   await import('./app.js');
   await supportTypeScriptPacks(config.packs);
+  const traced = await withTracing('serve', config, log);
   const node = await startNode(config);
   warnNoPacks(log, config, 'serve');
   closeOnSignals(
-    () => node.close(),
+    traced(() => node.close()),
     (err) => log.error('shutdown failed', errorFields(err)),
     shutdownHooks(log, 'serve'),
   );
@@ -90,9 +116,10 @@ async function runGateway(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
   const { startGateway } = await import('@mcp-cluster/gateway');
   const { bannerFields, endpointsOf } = await import('./banner.js');
+  const traced = await withTracing('gateway', config, log);
   const gateway = await startGateway(config, nodeLog(log));
   closeOnSignals(
-    () => gateway.close(),
+    traced(() => gateway.close()),
     (err) => log.error('shutdown failed', errorFields(err)),
     shutdownHooks(log, 'gateway'),
   );
@@ -112,11 +139,12 @@ async function runWorker(config: Config): Promise<void> {
   const { startWorker } = await import('@mcp-cluster/worker');
   const { bannerFields, countComponents, endpointsOf } = await import('./banner.js');
   await supportTypeScriptPacks(config.packs);
+  const traced = await withTracing('worker', config, log);
   const worker = await startWorker(config, nodeLog(log));
   warnNoPacks(log, config, 'worker');
   // close() drains: in-flight dispatches get up to config.drainMs before the process exits.
   closeOnSignals(
-    () => worker.close(),
+    traced(() => worker.close()),
     (err) => log.error('shutdown failed', errorFields(err)),
     shutdownHooks(log, 'worker'),
   );
@@ -124,7 +152,7 @@ async function runWorker(config: Config): Promise<void> {
     role: 'worker',
     version: version(),
     id: worker.id,
-    endpoints: endpointsOf('worker', worker.url),
+    endpoints: endpointsOf('worker', worker.url, worker.app),
     packs: config.packs,
     counts: countComponents(worker.engine),
   };

@@ -15,6 +15,8 @@ export interface RunningNode {
   readonly url: string;
   readonly engine: Engine;
   readonly app: FastifyInstance;
+  /** `/metrics` on its own port (`metricsPort`); undefined when it is served beside /mcp or off. */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -36,22 +38,25 @@ export async function startNode(config: Config): Promise<RunningNode> {
     await built.app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await built?.app.close();
+    await built?.metricsListener?.close();
     await built?.security.close();
     await engine.close();
     throw err;
   }
-  const { app, security } = built;
+  const { app, security, metricsListener } = built;
   const { port } = app.server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
     url: urlOf(config.host, port, config.path, config.tls !== undefined),
     engine,
     app,
+    metricsUrl: metricsListener?.url,
     close: (): Promise<void> =>
       (closing ??= (async () => {
         // Engine first: it ends listen streams and sessions, so app.close() has nothing to wait on.
         await engine.close();
         await app.close();
+        await metricsListener?.close();
         await security.close();
       })()),
   };

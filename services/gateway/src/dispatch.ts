@@ -5,13 +5,23 @@
  * `WorkerDispatch` port, which decorators wrap (`withRouterFeedback` here; metrics, tracing
  * and breakers the same way).
  */
-import { signDispatch, workerAnswered } from '@mcp-cluster/cluster';
+import { ENVELOPE_HEADERS, signDispatch, workerAnswered } from '@mcp-cluster/cluster';
 import type {
   DispatchAbort,
   DispatchCall,
   DispatchOutcome,
   WorkerDispatch,
 } from '@mcp-cluster/cluster';
+import {
+  METRICS,
+  endSpanWithOutcome,
+  injectTraceContext,
+  isTracing,
+  startMcpSpan,
+} from '@mcp-cluster/observability';
+import type { Metrics } from '@mcp-cluster/observability';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import { RouterError, asWorkerId } from '@mcp-cluster/router';
 import type { Router, WorkerId, WorkerView } from '@mcp-cluster/router';
@@ -131,6 +141,8 @@ export interface DispatchDeps {
 export interface DispatchPlan<T> {
   /** The request's method; undefined for a notification or a client's response. */
   readonly method: string | undefined;
+  /** The tool or prompt the request names (the dispatch span's target). */
+  readonly target?: string | undefined;
   /** The message as text: sent as is, on every attempt. */
   readonly body: string;
   /** Envelope and dispatch headers, unsigned: built once per message. */
@@ -151,9 +163,59 @@ export type DispatchResult<T> =
 /**
  * Sends a message until a worker answers it, the table says fail, or the attempts run out.
  * Signed once; signed afresh only after an attempt that reached a worker (which may have
- * claimed the nonce) or for a worker process other than the one it was addressed to.
+ * claimed the nonce) or for a worker process other than the one it was addressed to. While
+ * tracing is on, a request's attempts are one CLIENT span, whose context the envelope carries
+ * (signed with the rest) so the worker's span is its child.
  */
 export async function dispatchWithRetry<T>(
+  deps: DispatchDeps,
+  plan: DispatchPlan<T>,
+): Promise<DispatchResult<T>> {
+  if (plan.method === undefined || !isTracing()) return attemptAll(deps, plan);
+  const span = startMcpSpan(
+    {
+      method: plan.method,
+      ...(plan.target === undefined
+        ? {}
+        : plan.method === 'prompts/get'
+          ? { promptName: plan.target }
+          : { toolName: plan.target }),
+    },
+    { kind: SpanKind.CLIENT },
+  );
+  let result: DispatchResult<T>;
+  try {
+    result = await attemptAll(deps, {
+      ...plan,
+      headers: { ...plan.headers, ...envelopeTrace(span) },
+    });
+  } catch (err) {
+    endSpanWithOutcome(span, { code: -32603, message: 'dispatch failed' });
+    throw err;
+  }
+  if (result.ok) span.setAttribute('mcp_cluster.worker.id', result.worker.id);
+  endSpanWithOutcome(
+    span,
+    result.ok ? 'ok' : { code: result.error.code, message: result.error.message },
+  );
+  return result;
+}
+
+/** The envelope's trace headers naming `span` as the worker's parent. */
+function envelopeTrace(span: Span): Record<string, string> {
+  const carrier = injectTraceContext<Record<string, string>>(
+    {},
+    trace.setSpan(context.active(), span),
+  );
+  const out: Record<string, string> = {};
+  if (carrier['traceparent'] !== undefined) {
+    out[ENVELOPE_HEADERS.traceparent] = carrier['traceparent'];
+  }
+  if (carrier['tracestate'] !== undefined) out[ENVELOPE_HEADERS.tracestate] = carrier['tracestate'];
+  return out;
+}
+
+async function attemptAll<T>(
   deps: DispatchDeps,
   plan: DispatchPlan<T>,
 ): Promise<DispatchResult<T>> {
@@ -242,6 +304,26 @@ export function withRouterFeedback(
         return outcome;
       }
       return { kind: 'stream', lines: finishing(outcome.lines, finish) };
+    },
+  };
+}
+
+/**
+ * Dispatch metrics as a decorator of the port: each attempt's time to the worker's answer
+ * (its first line, for a stream), by worker and outcome kind.
+ */
+export function withDispatchMetrics(port: WorkerDispatch, metrics: Metrics): WorkerDispatch {
+  if (!metrics.enabled) return port;
+  const attempts = metrics.histogram(METRICS.dispatchDuration);
+  return {
+    async dispatch(call) {
+      const started = performance.now();
+      const outcome = await port.dispatch(call);
+      attempts.observe(
+        { worker: call.worker.id, outcome: outcome.kind },
+        (performance.now() - started) / 1000,
+      );
+      return outcome;
     },
   };
 }

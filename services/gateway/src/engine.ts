@@ -134,8 +134,10 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
       const workers = this.o.membership.representatives(list.kind);
       if (workers.length > 1) return this.mergedList(request, ctx, session, workers, list);
     }
+    const name = request.params?.['name'];
     const result = await dispatchWithRetry(this.deps, {
       method: request.method,
+      target: typeof name === 'string' ? name : undefined,
       // The client's bytes when the request is the message as it arrived (forwarded once).
       body: ctx.wire?.message === request ? ctx.wire.text : JSON.stringify(request),
       headers: this.headers(ctx, session, request),

@@ -16,18 +16,24 @@ import type { EventBus, SessionStore } from '@mcp-cluster/cluster';
 import { UriTemplate } from '@mcp-cluster/components';
 import { nodeLog, processLogger, requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
-import { Router, asWorkerId } from '@mcp-cluster/router';
-import { createSecurity, tlsServerOptions } from '@mcp-cluster/security';
+import { METRICS, processMetrics, serveMetrics } from '@mcp-cluster/observability';
+import { HealthState, Router, asWorkerId } from '@mcp-cluster/router';
+import { auditMetrics, createSecurity, tlsServerOptions } from '@mcp-cluster/security';
 import type { RevocationChannel } from '@mcp-cluster/security';
 import type { PinStore, WorkerId } from '@mcp-cluster/router';
-import { changeNotification, createEngine, createMemoryChangeFeed } from '@mcp-cluster/server';
+import {
+  changeNotification,
+  createEngine,
+  createMemoryChangeFeed,
+  observeEngine,
+} from '@mcp-cluster/server';
 import type { ChangeEvent } from '@mcp-cluster/server';
 import { STREAM_ID_SEPARATOR, createHttpApp, mcpTransports } from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
 import { GatewayEngine } from './engine.js';
 import { GatewaySessions } from './sessions.js';
 import type { GatewaySession } from './sessions.js';
-import { withRouterFeedback } from './dispatch.js';
+import { withDispatchMetrics, withRouterFeedback } from './dispatch.js';
 import { Membership } from './workers.js';
 
 export interface RunningGateway {
@@ -139,6 +145,11 @@ export async function startGateway(
   const id = config.nodeId ?? `g-${randomBytes(4).toString('hex')}`;
   const prefix = config.clusterPrefix;
   const onError = (err: unknown, what: string): void => log('warn', what, err);
+  const { metrics, exposition } = processMetrics({
+    enabled: config.metricsEnabled,
+    role: 'gateway',
+    nodeId: id,
+  });
   const node = await openClusterConnections({
     redisUrl,
     natsUrl,
@@ -146,6 +157,7 @@ export async function startGateway(
     sessionTtlMs: config.sessionIdleMs,
     name: `gateway ${id}`,
     onError: (err) => log('warn', 'redis error', err),
+    metrics,
   });
   const { state, bus } = node;
   try {
@@ -173,12 +185,23 @@ export async function startGateway(
       onError,
       { maxPerPrincipal: config.maxSessionsPerPrincipal, maxTotal: config.maxSessions },
     );
+    const healthChanges = metrics.counter(METRICS.workerHealthChanges);
+    const decisions = metrics.counter(METRICS.routerDecisions);
     const router = new Router({
       strategy: config.strategy,
       pins: pinStore(store, sessions),
       matchTemplate: templateMatcher(),
       probe: (w) => clients.probe(w),
-      onHealthChange: (w) => log('info', `worker ${w.id} ${w.health}`),
+      onHealthChange: (w) => {
+        healthChanges.inc({ worker: w.id, state: w.health });
+        log('info', `worker ${w.id} ${w.health}`);
+      },
+      onDecision: (decision) => decisions.inc({ decision }),
+    });
+    metrics.gauge(METRICS.workers, (set) => {
+      const byState = new Map<string, number>(Object.values(HealthState).map((h) => [h, 0]));
+      for (const w of router.pool.list()) byState.set(w.health, (byState.get(w.health) ?? 0) + 1);
+      for (const [state, n] of byState) set({ state }, n);
     });
     const membership = new Membership(state.registry, router, clients, (kinds) => {
       for (const kind of kinds) changes.publish({ type: `${kind}/list_changed` });
@@ -186,7 +209,7 @@ export async function startGateway(
     engine = new GatewayEngine({
       gatewayId: id,
       router,
-      dispatch: withRouterFeedback(clients, router),
+      dispatch: withDispatchMetrics(withRouterFeedback(clients, router), metrics),
       dispatchSecret,
       membership,
       sessions,
@@ -198,6 +221,7 @@ export async function startGateway(
     node.defer(() => engine.close());
     // Refuses unauthenticated requests unless auth.allowAnonymous opens the cluster.
     const security = await createSecurity(config.auth, {
+      onAudit: auditMetrics(metrics),
       mode: 'cluster',
       redisUrl,
       prefix,
@@ -263,14 +287,25 @@ export async function startGateway(
       return reply.code(ready ? 200 : 503).send({ ready, workers, redis, nats, id });
     });
     await app.register(mcpTransports, {
-      // Checked here, before dispatch: a refused request reaches no worker.
-      engine: security.wrap(engine),
+      // Checked here, before dispatch: a refused request reaches no worker. Observed
+      // outermost: a refused request is an operation like any other.
+      engine: observeEngine(security.wrap(engine), {
+        metrics,
+        networkTransport: 'tcp',
+        knows: membership.knows,
+      }),
+      metrics,
       ...(security.guard === undefined ? {} : { guard: security.guard }),
       settings: config,
       ...(state.mirror === undefined
         ? {}
         : { sharedStreams: { idPrefix: `${id}${STREAM_ID_SEPARATOR}`, mirror: state.mirror } }),
     });
+    const metricsListener = await serveMetrics(app, exposition, {
+      host: config.host,
+      port: config.metricsPort,
+    });
+    if (metricsListener !== undefined) node.defer(() => metricsListener.close());
     await app.listen({ host: config.host, port: config.port });
     node.defer(() => app.close());
     const { port } = app.server.address() as AddressInfo;

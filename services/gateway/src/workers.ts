@@ -65,6 +65,12 @@ export class Membership {
   private readonly registeredAt = new Map<string, number>();
   private readonly instances = new Map<string, string>();
 
+  /** Whether some worker serves a tool / prompt of this name (metrics name only those). */
+  readonly knows = {
+    tool: (name: string): boolean => this.catalog.tools.has(name),
+    prompt: (name: string): boolean => this.catalog.prompts.has(name),
+  };
+
   /** The boot id a worker published (dispatches are addressed to it), if it did. */
   audienceOf(id: WorkerId): string | undefined {
     return this.instances.get(id);

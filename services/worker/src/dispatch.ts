@@ -7,6 +7,8 @@
  * makes (initialize, setLevel, subscribe, initialized) is written back before the response
  * leaves, so the next request — on any worker — sees it.
  */
+import { contextFromMeta, isTracing } from '@mcp-cluster/observability';
+import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CLOSE_STREAM_LINE,
@@ -56,6 +58,7 @@ import type {
   LegacySessionState,
   LocalEngine,
   MemorySession,
+  MessageEngine,
   Outbound,
   Principal,
   StoredSessionState,
@@ -67,6 +70,11 @@ const NOTIFICATION_ID = '';
 export interface DispatcherOptions {
   readonly workerId: string;
   readonly engine: LocalEngine;
+  /**
+   * Where requests and notifications go: the engine behind its decorators (metrics, tracing).
+   * Default: `engine` itself.
+   */
+  readonly messages?: Pick<MessageEngine, 'handleRequest' | 'handleNotification'>;
   readonly sessions: SessionStore;
   readonly bodyLimitBytes: number;
   readonly maxJsonDepth: number;
@@ -205,7 +213,11 @@ export class Dispatcher {
   private idleWaiters: (() => void)[] = [];
   draining = false;
 
-  constructor(private readonly o: DispatcherOptions) {}
+  private readonly messages: Pick<MessageEngine, 'handleRequest' | 'handleNotification'>;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.messages = o.messages ?? o.engine;
+  }
 
   get inFlight(): number {
     return this.inflight;
@@ -285,14 +297,26 @@ export class Dispatcher {
     const ac = new RequestAbort();
     const timer = setTimeout(() => ac.abort(), remainingMs(envelope));
     timer.unref();
+    const run = (): Promise<void> =>
+      envelope.era === 'modern'
+        ? this.modern(req, message, envelope, ac, reply)
+        : this.legacy(req, message, envelope, ac, reply);
+    if (envelope.era === 'modern') {
+      res.once('close', () => {
+        if (!res.writableFinished) ac.abort();
+      });
+    }
     try {
-      if (envelope.era === 'modern') {
-        res.once('close', () => {
-          if (!res.writableFinished) ac.abort();
-        });
-        return await this.modern(req, message, envelope, ac, reply);
-      }
-      return await this.legacy(req, message, envelope, ac, reply);
+      // The gateway's dispatch span (signed into the envelope) parents what runs here.
+      if (envelope.traceparent === undefined || !isTracing()) return await run();
+      const parent = contextFromMeta(
+        {
+          traceparent: envelope.traceparent,
+          ...(envelope.tracestate === undefined ? {} : { tracestate: envelope.tracestate }),
+        },
+        ROOT_CONTEXT,
+      );
+      return await context.with(parent, run);
     } finally {
       clearTimeout(timer);
     }
@@ -318,7 +342,7 @@ export class Dispatcher {
     }
     const principal = envelope.principal;
     if (!('id' in message)) {
-      await this.o.engine.handleNotification(
+      await this.messages.handleNotification(
         message,
         modernRequestContext(decision.meta, NOTIFICATION_ID, abort, modernOutbound(reply.send)),
       );
@@ -339,7 +363,7 @@ export class Dispatcher {
       modernOutbound(reply.send, reply.closeStream),
       { principal },
     );
-    reply.finish(await this.o.engine.handleRequest(message, ctx));
+    reply.finish(await this.messages.handleRequest(message, ctx));
   }
 
   private async legacy(
@@ -368,7 +392,7 @@ export class Dispatcher {
     }
     const outbound: Outbound = { ...session.outbound(reply.send), closeStream: reply.closeStream };
     if (!('id' in message)) {
-      await this.o.engine.handleNotification(
+      await this.messages.handleNotification(
         message,
         legacyRequestContext(session, NOTIFICATION_ID, abort, outbound, { principal }),
       );
@@ -377,7 +401,7 @@ export class Dispatcher {
     }
     const request = message;
     const ctx = legacyRequestContext(session, request.id, abort, outbound, { principal });
-    const response = await this.o.engine.handleRequest(request, ctx);
+    const response = await this.messages.handleRequest(request, ctx);
     if (isNew) {
       if ('error' in response) this.o.engine.sessions.delete(sessionId);
       else await this.create(session, principal);

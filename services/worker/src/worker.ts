@@ -11,6 +11,7 @@ import {
   DispatchVerifier,
   MemoryDispatchNonceStore,
   HEALTH_PATH,
+  READY_PATH,
   clientRequestIdPrefix,
   createBusChangeFeed,
   openClusterConnections,
@@ -21,9 +22,11 @@ import { loadPacks } from '@mcp-cluster/components';
 import { nodeLog, processLogger, requireCluster } from '@mcp-cluster/config';
 import type { Config, NodeLog } from '@mcp-cluster/config';
 import { createDurableTaskHost } from '@mcp-cluster/queue';
-import { createEngine, engineLogHooks } from '@mcp-cluster/server';
+import { METRICS, processMetrics, serveMetrics } from '@mcp-cluster/observability';
+import { createEngine, engineLogHooks, observeEngine } from '@mcp-cluster/server';
 import type { LocalEngine } from '@mcp-cluster/server';
 import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Dispatcher } from './dispatch.js';
 
 export interface RunningWorker {
@@ -31,6 +34,8 @@ export interface RunningWorker {
   /** Dispatch base URL, e.g. http://127.0.0.1:PORT */
   readonly url: string;
   readonly engine: LocalEngine;
+  /** Its HTTP app (dispatch, health, readiness, metrics). */
+  readonly app: FastifyInstance;
   /** Drains: stops taking work, finishes in-flight up to config.drainMs, unregisters. */
   close(): Promise<void>;
 }
@@ -66,6 +71,11 @@ export async function startWorker(
   const instance = randomBytes(16).toString('base64url');
   const prefix = config.clusterPrefix;
   const packs = await loadPacks(config.packs);
+  const { metrics, exposition } = processMetrics({
+    enabled: config.metricsEnabled,
+    role: 'worker',
+    nodeId: id,
+  });
   const node = await openClusterConnections({
     redisUrl,
     natsUrl,
@@ -73,6 +83,7 @@ export async function startWorker(
     sessionTtlMs: config.sessionIdleMs,
     name: `worker ${id}`,
     onError: (err) => log('warn', 'redis error', err),
+    metrics,
   });
   const { state, bus } = node;
   try {
@@ -90,6 +101,7 @@ export async function startWorker(
       resolveRun: (job, ctx) => late.engine?.taskRun(job, ctx),
       lockDurationMs: config.taskLockMs,
       idFactory: () => taskIdFor(id, randomBytes(16).toString('base64url')),
+      metrics,
       onError: (err, what) => log('warn', what, err),
     });
     node.defer(() => tasks.close());
@@ -112,6 +124,15 @@ export async function startWorker(
 
     const dispatcher = new Dispatcher({
       workerId: id,
+      messages: observeEngine(engine, {
+        metrics,
+        networkTransport: 'tcp',
+        traceParent: 'active',
+        knows: {
+          tool: (name) => engine.registry.tool(name) !== undefined,
+          prompt: (name) => engine.registry.prompt(name) !== undefined,
+        },
+      }),
       verifier: new DispatchVerifier({
         secrets:
           config.dispatchSecrets.length > 0
@@ -149,6 +170,22 @@ export async function startWorker(
         .code(ok ? 200 : 503)
         .send({ status: ok ? 'ok' : 'draining', inFlight: dispatcher.inFlight });
     });
+    // Ready = taking work, with Redis and NATS reachable; each reason is named.
+    app.get(READY_PATH, async (_req, reply) => {
+      const draining = dispatcher.draining;
+      const redis = await state.ping();
+      const nats = bus.connected;
+      const ready = !draining && redis && nats;
+      return reply.code(ready ? 200 : 503).send({ ready, draining, redis, nats, id });
+    });
+    metrics.gauge(METRICS.inflight, (set) => set({}, dispatcher.inFlight));
+    metrics.gauge(METRICS.draining, (set) => set({}, dispatcher.draining ? 1 : 0));
+    const heartbeats = metrics.counter(METRICS.heartbeats);
+    const metricsListener = await serveMetrics(app, exposition, {
+      host: config.host,
+      port: config.metricsPort,
+    });
+    if (metricsListener !== undefined) node.defer(() => metricsListener.close());
     await app.listen({ port: config.port, host: config.host });
     node.defer(() => app.close());
     const server = app.server;
@@ -184,8 +221,14 @@ export async function startWorker(
     const heartbeat = setInterval(() => {
       state.registry
         .heartbeat(id)
-        .then((alive) => (alive ? undefined : register()))
-        .catch((err: unknown) => log('warn', 'heartbeat failed', err));
+        .then((alive) => {
+          heartbeats.inc({ result: alive ? 'ok' : 'reregistered' });
+          return alive ? undefined : register();
+        })
+        .catch((err: unknown) => {
+          heartbeats.inc({ result: 'error' });
+          log('warn', 'heartbeat failed', err);
+        });
     }, config.heartbeatMs);
     heartbeat.unref();
 
@@ -210,7 +253,7 @@ export async function startWorker(
         clearTimeout(timer);
         await node.close();
       })());
-    return { id, url, engine, close };
+    return { id, url, engine, app, close };
   } catch (err) {
     await node.close();
     throw err;

@@ -2,6 +2,8 @@
  * The audit trail of refusals: one structured line per denied request (who, what, why,
  * from where). Never a credential, a token or a request's parameter values.
  */
+import { METRICS } from '@mcp-cluster/observability';
+import type { Metrics } from '@mcp-cluster/observability';
 export type AuditEventType =
   | 'unauthenticated'
   | 'locked_out'
@@ -32,5 +34,25 @@ export function jsonAuditSink(
     const line: Record<string, unknown> = { audit: true, time: new Date(now()).toISOString() };
     for (const [k, v] of Object.entries(event)) if (v !== undefined) line[k] = v;
     write(`${JSON.stringify(line)}\n`);
+  };
+}
+
+/**
+ * Counts audit events as metrics: refusals by authentication or authorization in
+ * `mcp_auth_denials_total{reason=<event>}`, rate-limit refusals in
+ * `mcp_rate_limit_denials_total{limit=principal|policy|tool}`. Label values come from this
+ * fixed set, never from the event's free text.
+ */
+export function auditMetrics(metrics: Metrics): AuditSink | undefined {
+  if (!metrics.enabled) return undefined;
+  const denials = metrics.counter(METRICS.authDenials);
+  const limited = metrics.counter(METRICS.rateLimitDenials);
+  return (event) => {
+    if (event.event !== 'rate_limited') {
+      denials.inc({ reason: event.event });
+      return;
+    }
+    const kind = event.reason?.split(' ', 1)[0];
+    limited.inc({ limit: kind === 'policy' || kind === 'tool' ? kind : 'principal' });
   };
 }

@@ -1,0 +1,60 @@
+/**
+ * Redis and NATS as metrics: a periodic probe of each (a Redis PING, a NATS flush — one round
+ * trip to the server) records whether it answered (`mcp_backend_up`) and how long it took
+ * (`mcp_backend_probe_duration_seconds`). The probe runs off the request path, on an
+ * unreferenced timer; a probe that does not answer within its bound counts as down.
+ */
+import { METRICS } from '@mcp-cluster/observability';
+import type { Metrics } from '@mcp-cluster/observability';
+import type { EventBus } from './bus/types.js';
+import type { ClusterState } from './state.js';
+
+/** Default interval between two probes. */
+export const BACKEND_PROBE_INTERVAL_MS = 5_000;
+/** A probe slower than this counts as down. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/** Starts probing; returns the function that stops it. Nothing when metrics are off. */
+export function probeBackends(
+  node: {
+    readonly state: Pick<ClusterState, 'ping'>;
+    readonly bus: Pick<EventBus, 'connected' | 'flush'>;
+  },
+  metrics: Metrics,
+  intervalMs = BACKEND_PROBE_INTERVAL_MS,
+): () => void {
+  if (!metrics.enabled) return () => undefined;
+  const up = metrics.gauge(METRICS.backendUp);
+  const latency = metrics.histogram(METRICS.backendLatency);
+  const probe = async (backend: 'redis' | 'nats', check: () => Promise<boolean>): Promise<void> => {
+    const started = performance.now();
+    const ok = await within(check(), PROBE_TIMEOUT_MS);
+    up.set({ backend }, ok ? 1 : 0);
+    if (ok) latency.observe({ backend }, (performance.now() - started) / 1000);
+  };
+  const round = (): void => {
+    void probe('redis', () => node.state.ping());
+    void probe('nats', async () => {
+      if (!node.bus.connected) return false;
+      await node.bus.flush();
+      return true;
+    });
+  };
+  round();
+  const timer = setInterval(round, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** `check`'s answer, false when it rejects or takes longer than `ms`. */
+async function within(check: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([check.catch(() => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -15,7 +15,9 @@ import {
   startOtlpReceiver,
   formatSpanTree,
 } from '@mcp-cluster/testkit';
+import { DEFAULT_CLIENT_CAPABILITIES, eventually } from '@mcp-cluster/testkit';
 import type { OtlpReceiver, ReceivedSpan, TestCluster } from '@mcp-cluster/testkit';
+import { E2E_PACK, TASKS_EXTENSION } from './support.js';
 
 const TOOL = 'test_simple_text';
 
@@ -27,6 +29,7 @@ beforeAll(async () => {
   cluster = await startCluster({
     gateways: 1,
     workers: 1,
+    packs: ['builtin:conformance', E2E_PACK],
     env: {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       // Export within a fraction of a second instead of the default 5 s batches.
@@ -52,7 +55,13 @@ describe('tracing through the cluster', () => {
     );
     const gateway = cluster.gateways[0];
     if (gateway === undefined) throw new Error('no gateway');
-    const r = await postMcp(gateway.url, body, headers);
+    // An ambient HTTP trace context (a proxy's, say) besides the client's _meta one: a link.
+    const httpTrace = randomBytes(16).toString('hex');
+    const httpSpan = randomBytes(8).toString('hex');
+    const r = await postMcp(gateway.url, body, {
+      ...headers,
+      traceparent: `00-${httpTrace}-${httpSpan}-01`,
+    });
     expect(r.status).toBe(200);
     expect(findResponse(r.messages)?.['result']).toBeDefined();
 
@@ -76,6 +85,9 @@ describe('tracing through the cluster', () => {
       'network.transport': 'tcp',
     });
     expect(gatewaySpan?.status.code).not.toBe('ERROR');
+    expect(gatewaySpan?.links).toEqual([
+      expect.objectContaining({ traceId: httpTrace, spanId: httpSpan }),
+    ]);
 
     const dispatch = spans.find((s) => s.kind === 'CLIENT');
     expect(parentOf(dispatch), tree).toBe(gatewaySpan);
@@ -114,5 +126,42 @@ describe('tracing through the cluster', () => {
       expect(span.attributes['rpc.response.status_code']).toBe(String(error?.code));
       expect(span.status.code).toBe('ERROR');
     }
+  }, 60_000);
+
+  it('a durable task runs in a trace of its own, linked to the call that created it', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const { body, headers } = modernRequest(
+      'tools/call',
+      { name: 'e2e_slow_task', arguments: { ms: 0 } },
+      {
+        meta: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+        capabilities: { ...DEFAULT_CLIENT_CAPABILITIES, extensions: { [TASKS_EXTENSION]: {} } },
+      },
+    );
+    const gateway = cluster.gateways[0];
+    if (gateway === undefined) throw new Error('no gateway');
+    const r = await postMcp(gateway.url, body, headers);
+    const created = findResponse(r.messages)?.['result'] as { taskId?: string } | undefined;
+    expect(created?.taskId, JSON.stringify(r.messages)).toBeTypeOf('string');
+    const all = await receiver.waitForSpans(
+      (spans) => spans.some((s) => s.name === 'tasks/run e2e_slow_task'),
+      20_000,
+    );
+    const run = all.find((s) => s.name === 'tasks/run e2e_slow_task');
+    expect(run?.kind).toBe('CONSUMER');
+    expect(run?.traceId).not.toBe(traceId);
+    expect(run?.attributes['mcp_cluster.task.id']).toBe(created?.taskId);
+    // The link names the worker's span of the tools/call that created the task.
+    const creator = all.find(
+      (s) => s.traceId === traceId && s.kind === 'SERVER' && s.serviceName === 'mcp-cluster-worker',
+    );
+    expect(creator, formatSpanTree(all)).toBeDefined();
+    expect(run?.links).toEqual([expect.objectContaining({ traceId, spanId: creator?.spanId })]);
+    // The tool's own span is a child of the run.
+    await eventually('the tool span of the run', () =>
+      receiver
+        .spans()
+        .find((s) => s.name === 'execute_tool e2e_slow_task' && s.parentSpanId === run?.spanId),
+    );
   }, 60_000);
 });

@@ -112,6 +112,23 @@ describe('serve: /metrics, /healthz, /readyz', () => {
     expect(sampleSum(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
   });
 
+  it('serves /status behind the same authentication as /mcp', async () => {
+    const url = new URL('/status', node.url);
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    const status = (await res.json()) as Record<string, unknown>;
+    expect(status).toMatchObject({
+      role: 'serve',
+      node: 'serve-metrics-test',
+      components: { tools: 2, prompts: 0 },
+      sessions: 0,
+    });
+    expect(status['version']).toMatch(/^\d+\.\d+\.\d+/);
+    expect(status['uptimeSeconds']).toBeTypeOf('number');
+    expect(Date.parse(String(status['startedAt']))).toBeLessThanOrEqual(Date.now());
+  });
+
   it('answers /healthz and /readyz', async () => {
     const health = await fetch(new URL('/healthz', node.url));
     expect(health.status).toBe(200);

@@ -1,8 +1,10 @@
 /**
- * The process logger of every node (CLI, gateway, worker; the fastify app has pino): one JSON
- * object per line on stderr, so stdout stays free for the stdio transport; readable lines on
- * a terminal; credentials redacted. Here because every process reads its level from config.
+ * The process logger of every node (CLI, gateway, worker): pino, the logger the HTTP app uses
+ * too — one JSON object per line on stderr, so stdout stays free for the stdio transport;
+ * readable lines on a terminal; credentials redacted; extra fields per line from a mixin (the
+ * active trace's ids). Here because every process reads its level from config.
  */
+import { pino } from 'pino';
 import type { LogLevel } from './config.js';
 
 /** pino's numeric levels, so the process's lines and the HTTP app's sort and filter alike. */
@@ -26,6 +28,8 @@ export interface ProcessLogger {
 export interface ProcessLoggerOptions {
   /** Readable lines instead of JSON; defaults to whether stderr is a terminal. */
   readonly pretty?: boolean;
+  /** Fields added to every line when it is written (e.g. the active trace and span ids). */
+  readonly mixin?: () => Record<string, unknown> | undefined;
 }
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -113,17 +117,21 @@ export function processLogger(
   write: (line: string) => void = (l) => void process.stderr.write(l),
   options: ProcessLoggerOptions = {},
 ): ProcessLogger {
-  const min = LOG_RANK[level];
   const pretty = options.pretty ?? process.stderr.isTTY === true;
-  const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
-    if (LOG_RANK[lvl] < min) return;
-    const safe = (fields === undefined ? {} : redact(fields)) as Record<string, unknown>;
-    const time = Date.now();
-    write(
-      pretty
-        ? formatPretty(lvl, time, msg, safe)
-        : `${JSON.stringify({ level: LOG_RANK[lvl], time, pid: process.pid, ...safe, msg })}\n`,
-    );
+  const mixin = options.mixin;
+  const logger = pino(
+    {
+      level,
+      base: { pid: process.pid },
+      // Any field named like a credential, at any depth (pino's own paths are fixed).
+      formatters: { log: (fields) => redact(fields) as Record<string, unknown> },
+      ...(mixin === undefined ? {} : { mixin: () => mixin() ?? {} }),
+    },
+    logStream(pretty, write),
+  );
+  const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>): void => {
+    if (fields === undefined) logger[lvl](msg);
+    else logger[lvl](fields, msg);
   };
   return {
     debug: (msg, fields) => emit('debug', msg, fields),

@@ -12,10 +12,18 @@ export type { PrometheusMetricsOptions } from './prometheus.js';
 export { PrometheusMetrics } from './prometheus.js';
 export type { MetricName, OperationLabel } from './catalogue.js';
 export { HOP_DURATION_BUCKETS, MCP_DURATION_BUCKETS, METRICS, OTHER } from './catalogue.js';
-export type { MetricsListener, ProcessMetrics, ProcessMetricsOptions, RouteHost } from './serve.js';
+export type {
+  BaseStatus,
+  MetricsListener,
+  ProcessMetrics,
+  ProcessMetricsOptions,
+  RouteHost,
+} from './serve.js';
 export {
   MCP_CLUSTER_VERSION,
   METRICS_PATH,
+  STATUS_PATH,
+  baseStatus,
   listenMetrics,
   metricsHandler,
   processMetrics,
@@ -37,6 +45,7 @@ export {
   mcpTracer,
   setTracingActive,
   startMcpSpan,
+  traceLogFields,
   withSpan,
 } from './tracing.js';
 export type {

@@ -122,3 +122,26 @@ export async function serveMetrics(
   });
   return undefined;
 }
+
+/** The path of a node's status document. */
+export const STATUS_PATH = '/status';
+
+/** What every node's `/status` starts with: who it is, what runs, since when. */
+export interface BaseStatus {
+  readonly version: string;
+  readonly role: string;
+  readonly node: string;
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+}
+
+/** The base of a node's status, `startedAt` being when the node started serving. */
+export function baseStatus(role: string, node: string, startedAt: Date): BaseStatus {
+  return {
+    version: MCP_CLUSTER_VERSION,
+    role,
+    node,
+    startedAt: startedAt.toISOString(),
+    uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+  };
+}

@@ -30,6 +30,7 @@ import {
   mcpTracer,
   setTracingActive,
   startMcpSpan,
+  traceLogFields,
   withSpan,
 } from './tracing.js';
 
@@ -118,6 +119,7 @@ describe('without an SDK', () => {
     });
     expect(result).toBe(42);
     expect(seen).toBe(false);
+    expect(traceLogFields()).toBeUndefined();
     await expect(withSpan('tool t', {}, () => Promise.reject(new Error('boom')))).rejects.toThrow(
       'boom',
     );
@@ -278,6 +280,19 @@ describe('with an in-memory SDK', () => {
     expect(child?.kind).toBe(SpanKind.INTERNAL);
     expect(child?.attributes['gen_ai.tool.name']).toBe('t');
     expect(child?.parentSpanContext?.spanId).toBe(outer?.spanContext().spanId);
+  });
+
+  it('gives log lines the active span ids, and nothing outside a span', async () => {
+    expect(traceLogFields()).toBeUndefined();
+    let inside: Record<string, string> | undefined;
+    await withSpan('tool t', {}, (span) => {
+      inside = traceLogFields();
+      expect(inside).toEqual({
+        trace_id: span.spanContext().traceId,
+        span_id: span.spanContext().spanId,
+      });
+    });
+    expect(inside?.['trace_id']).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('withSpan records a throw and rethrows it', async () => {

@@ -11,6 +11,7 @@ import {
   SpanKind,
   SpanStatusCode,
   context,
+  isSpanContextValid,
   defaultTextMapSetter,
   propagation,
   trace,
@@ -297,4 +298,17 @@ function recordFailure(span: Span, error: unknown): void {
     span.setAttribute(MCP_ATTR.errorType, '_OTHER');
     span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
   }
+}
+
+/**
+ * The active span's ids as log fields (`trace_id`, `span_id`), so a log line written while a
+ * request is handled can be found from its trace; undefined while tracing is off or outside
+ * any span.
+ */
+export function traceLogFields(): Record<string, string> | undefined {
+  if (!tracingActive) return undefined;
+  const span = trace.getActiveSpan();
+  if (span === undefined) return undefined;
+  const sc = span.spanContext();
+  return isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : undefined;
 }

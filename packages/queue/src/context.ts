@@ -3,6 +3,7 @@
  * from it to call `resolveRun` (no live signal or client stream survives the creating
  * request).
  */
+import { injectTraceContext } from '@mcp-cluster/observability';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
 import type { Outbound, RequestContext } from '@mcp-cluster/server';
@@ -17,6 +18,8 @@ const NO_OUTBOUND: Outbound = {
 
 export function storedContext(ctx: RequestContext): StoredContext {
   const p = ctx.principal;
+  // The creating call's span (active while the engine handles it), for the runs to link to.
+  const trace = injectTraceContext<Record<string, string>>({});
   return {
     era: ctx.era,
     protocolVersion: ctx.protocolVersion,
@@ -27,6 +30,7 @@ export function storedContext(ctx: RequestContext): StoredContext {
     ...(ctx.clientInfo !== undefined
       ? { clientInfo: ctx.clientInfo as unknown as JsonObject }
       : {}),
+    ...(trace['traceparent'] === undefined ? {} : { trace }),
   };
 }
 

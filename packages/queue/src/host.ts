@@ -12,6 +12,9 @@
  *   `working` until its TTL lapses. The record is still in Redis, so any node can read,
  *   answer and cancel it.
  */
+import { MCP_ATTR, contextFromMeta, isTracing, mcpTracer } from '@mcp-cluster/observability';
+import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
@@ -210,8 +213,13 @@ class DurableHost implements DurableTaskHost, HandlerHost {
     // A run of this task began on another node before (it crashed, stalled or handed the
     // job back on close) and this node starts it again.
     if (t.runner !== undefined && t.runner !== this.nodeId) this.metrics?.takeover();
-    this.track(exec).start(run);
-    switch (await exec.done) {
+    const span = runSpan(t.job.tool, taskId, t.context.trace);
+    this.track(exec);
+    context.with(trace.setSpan(ROOT_CONTEXT, span), () => exec.start(run));
+    const ended = await exec.done;
+    span.setAttribute('mcp_cluster.task.outcome', ended);
+    span.end();
+    switch (ended) {
       case 'requeue':
         return { type: 'requeue' };
       case 'crashed':
@@ -391,4 +399,27 @@ export async function createDurableTaskHost(
     redis.disconnect();
     throw err;
   }
+}
+
+/**
+ * The span of one run of a durable task: a new trace (the run may start long after, and on
+ * another node than, the call that created it), linked to that call's span. Non-recording
+ * while tracing is off.
+ */
+function runSpan(
+  tool: string,
+  taskId: string,
+  created: Readonly<Record<string, string>> | undefined,
+): Span {
+  if (!isTracing()) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+  const origin = trace.getSpanContext(contextFromMeta(created, ROOT_CONTEXT));
+  return mcpTracer().startSpan(
+    `tasks/run ${tool}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: { [MCP_ATTR.toolName]: tool, 'mcp_cluster.task.id': taskId },
+      ...(origin === undefined ? {} : { links: [{ context: origin }] }),
+    },
+    ROOT_CONTEXT,
+  );
 }

@@ -23,6 +23,11 @@ export interface StoredContext {
   readonly sessionId?: string;
   readonly clientCapabilities: JsonObject;
   readonly clientInfo?: JsonObject;
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of the call that created the task:
+   * each run of it links there. Absent while tracing is off.
+   */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 const jsonObject = z.record(z.string(), z.unknown());
@@ -38,6 +43,7 @@ const storedContextSchema = z.object({
   principalClaims: jsonObject.optional(),
   sessionId: z.string().optional(),
   clientCapabilities: jsonObject,
+  trace: z.record(z.string(), z.string()).optional(),
   clientInfo: jsonObject.optional(),
 });
 

@@ -100,6 +100,11 @@ export interface RequestContext {
    * the request it handles is `message` itself, unchanged.
    */
   readonly wire?: { readonly message: object; readonly text: string };
+  /**
+   * The HTTP request's W3C `traceparent` header, when it had one: a request's span takes its
+   * parent from `params._meta` and links to this ambient context instead.
+   */
+  readonly traceparent?: string;
 }
 
 /** What a component handler sees: the request's identity, plus what it may do. */

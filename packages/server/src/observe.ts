@@ -15,11 +15,13 @@ import {
   contextFromMeta,
   endSpanWithOutcome,
   isTracing,
+  linkFromHeaders,
   mcpSpanName,
   startMcpSpan,
 } from '@mcp-cluster/observability';
 import type { Labels, McpOutcome, Metrics, OperationLabel } from '@mcp-cluster/observability';
 import { context, trace } from '@opentelemetry/api';
+import type { Context, Link } from '@opentelemetry/api';
 import type { MessageEngine } from './api.js';
 import type { RequestContext } from './context.js';
 import { outcomeOf } from './request-log.js';
@@ -91,7 +93,10 @@ export function observeEngine(engine: MessageEngine, o: ObserveOptions): Message
         transport: o.networkTransport,
         ...(ctx.remoteAddress === undefined ? {} : { clientAddress: ctx.remoteAddress }),
       },
-      { context: parent },
+      {
+        context: parent,
+        ...linksOf(ctx.traceparent, parent),
+      },
     );
     // The span's name carries a target only when it is a name the registry holds.
     const labels = operationLabels(request, undefined, ctx, o);
@@ -127,6 +132,13 @@ export function observeEngine(engine: MessageEngine, o: ObserveOptions): Message
       return response;
     },
   };
+}
+
+/** The HTTP request's own traceparent as a link, when it is not the parent already. */
+function linksOf(traceparent: string | undefined, parent: Context): { links?: Link[] } {
+  if (traceparent === undefined) return {};
+  const link = linkFromHeaders({ traceparent }, parent);
+  return link === undefined ? {} : { links: [link] };
 }
 
 function metaOf(request: JsonRpcRequest): Record<string, unknown> | undefined {

@@ -28,6 +28,7 @@ export function abortSourceOf(ctx: RequestContext): AbortSource {
 export interface RequestExtras {
   readonly wire?: RequestContext['wire'] | undefined;
   readonly paramHeaders?: RequestContext['paramHeaders'] | undefined;
+  readonly traceparent?: string | undefined;
 }
 
 type Mutable = { -readonly [K in keyof RequestContext]: RequestContext[K] };
@@ -77,6 +78,7 @@ function newContext(
 function addExtras(ctx: Mutable, extras: RequestExtras | undefined): RequestContext {
   if (extras?.wire !== undefined) ctx.wire = extras.wire;
   if (extras?.paramHeaders !== undefined) ctx.paramHeaders = extras.paramHeaders;
+  if (extras?.traceparent !== undefined) ctx.traceparent = extras.traceparent;
   return ctx;
 }
 

@@ -52,6 +52,8 @@ export interface HttpAppOptions {
   readonly maxConnectionsPerAddress?: number | undefined;
   /** Where the app's log lines (JSON, one per write) go; stderr when absent. */
   readonly logStream?: { write(line: string): void } | undefined;
+  /** Fields added to every log line when it is written (e.g. the active trace's ids). */
+  readonly logMixin?: (() => Record<string, unknown> | undefined) | undefined;
 }
 
 /** Node's default (16 KiB) made explicit: MCP requests need a few hundred bytes of headers. */
@@ -91,6 +93,10 @@ const LOG_REDACTION: { paths: string[]; censor: string } = {
   censor: '[redacted]',
 };
 
+function mixinOf(fields: () => Record<string, unknown> | undefined): () => Record<string, unknown> {
+  return () => fields() ?? {};
+}
+
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -99,6 +105,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       level: options.logLevel,
       stream: options.logStream ?? process.stderr,
       redact: LOG_REDACTION,
+      ...(options.logMixin === undefined ? {} : { mixin: mixinOf(options.logMixin) }),
     },
     // Per-request log lines cost more than a trivial call; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),

@@ -336,10 +336,14 @@ class StreamableHttp {
 
     if (!decoded.batch) {
       const message = decoded.message as JsonRpcRequest;
-      const response = await this.legacyRequest(session, message, outbound, caller, {
+      const response = await this.legacyRequest(
+        session,
         message,
-        text,
-      });
+        outbound,
+        caller,
+        { message, text },
+        traceparentOf(req),
+      );
       ex.finish(response);
       return;
     }
@@ -377,10 +381,12 @@ class StreamableHttp {
     outbound: Outbound,
     caller: Caller,
     wire?: RequestContext['wire'],
+    traceparent?: string,
   ): Promise<JsonRpcResponse> {
     // A dropped POST is not a cancellation in the legacy era (the client may resume).
     const ctx = legacyRequestContext(session, message.id, new RequestAbort(), outbound, caller, {
       wire,
+      traceparent,
     });
     return this.engine.handleRequest(message, ctx);
   }
@@ -452,6 +458,7 @@ class StreamableHttp {
     const ctx = modernRequestContext(meta, message.id, ac, modernOutbound(ex.send), caller, {
       wire: { message, text },
       paramHeaders: unchecked,
+      traceparent: traceparentOf(req),
     });
     const response = await this.engine.handleRequest(message, ctx);
     if (!('error' in response)) return ex.finish(response, 200);
@@ -554,6 +561,12 @@ class StreamableHttp {
 const PARAM_HEADER_PREFIX = 'mcp-param-';
 
 /** The request's Mcp-Param-* headers; undefined when there are none. */
+/** The request's W3C traceparent header (one value; a repeated one is not read). */
+function traceparentOf(req: FastifyRequest): string | undefined {
+  const value = req.headers.traceparent;
+  return typeof value === 'string' ? value : undefined;
+}
+
 function paramHeadersIn(h: Headers): Record<string, string> | undefined {
   let out: Record<string, string> | undefined;
   for (const [name, value] of Object.entries(h)) {

@@ -2,7 +2,7 @@
  * The fastify plugin serving every HTTP-based MCP transport of a node: Streamable HTTP
  * (both eras), legacy HTTP+SSE and WebSocket, behind Host/Origin validation and body limits.
  */
-import { METRICS } from '@mcp-cluster/observability';
+import { METRICS, STATUS_PATH } from '@mcp-cluster/observability';
 import type { Metrics } from '@mcp-cluster/observability';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
@@ -44,6 +44,12 @@ export interface McpTransportsOptions {
   readonly guard?: TransportGuard;
   /** Where the open streams are counted (`mcp_server_streams_open`, read at each scrape). */
   readonly metrics?: Metrics;
+  /**
+   * The node's status document, served as GET /status behind the same admission as the MCP
+   * endpoint (Host/Origin checks, authentication).
+   */
+  readonly status?: () =>
+    Promise<Readonly<Record<string, unknown>>> | Readonly<Record<string, unknown>>;
 }
 
 /** Registers the transports in an encapsulated context (its parsers and hooks stay inside). */
@@ -127,6 +133,12 @@ export async function mcpTransports(
   const withWebSocket = options.websocketPath !== false;
   if (withWebSocket) {
     registerWebSocket(app, engine, settings, options.websocketPath ?? WEBSOCKET_PATH, guard);
+  }
+  const { status } = options;
+  if (status !== undefined) {
+    app.get(STATUS_PATH, async (_req, reply) =>
+      reply.header('cache-control', 'no-store').send(await status()),
+    );
   }
   options.metrics?.gauge(METRICS.streamsOpen, (set) => {
     set({ transport: 'sse' }, registry.open.size);

@@ -5,7 +5,12 @@
 import { hostname } from 'node:os';
 import { logStream } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
-import { processMetrics, serveMetrics } from '@mcp-cluster/observability';
+import {
+  baseStatus,
+  processMetrics,
+  serveMetrics,
+  traceLogFields,
+} from '@mcp-cluster/observability';
 import type { MetricsListener } from '@mcp-cluster/observability';
 import { auditMetrics, createSecurity, tlsServerOptions } from '@mcp-cluster/security';
 import type { Security } from '@mcp-cluster/security';
@@ -13,6 +18,7 @@ import { observeEngine } from '@mcp-cluster/server';
 import type { Engine } from '@mcp-cluster/server';
 import { createHttpApp, mcpTransports } from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
+import { countComponents } from './banner.js';
 
 /** The app and what it was built with (the caller closes them). */
 export interface EmbeddedApp {
@@ -23,10 +29,12 @@ export interface EmbeddedApp {
 }
 
 export async function buildApp(config: Config, engine: Engine): Promise<EmbeddedApp> {
+  const startedAt = new Date();
+  const nodeId = config.nodeId ?? hostname();
   const { metrics, exposition } = processMetrics({
     enabled: config.metricsEnabled,
     role: 'serve',
-    nodeId: config.nodeId ?? hostname(),
+    nodeId,
   });
   const security = await createSecurity(config.auth, {
     mode: 'embedded',
@@ -38,6 +46,7 @@ export async function buildApp(config: Config, engine: Engine): Promise<Embedded
     const app = createHttpApp({
       ...config,
       https: config.tls === undefined ? undefined : tlsServerOptions(config.tls),
+      logMixin: traceLogFields,
       logStream: logStream(),
     });
     await security.registerRoutes(app);
@@ -54,6 +63,11 @@ export async function buildApp(config: Config, engine: Engine): Promise<Embedded
     await app.register(mcpTransports, {
       engine: observed,
       metrics,
+      status: () => ({
+        ...baseStatus('serve', nodeId, startedAt),
+        components: countComponents(engine),
+        sessions: engine.sessions.size,
+      }),
       settings: config,
       ...(security.guard === undefined ? {} : { guard: security.guard }),
     });

@@ -20,6 +20,7 @@ import type { BannerInfo } from './banner.js';
 import { createNodeEngine, supportTypeScriptPacks } from './engine.js';
 import { writeListening } from './log.js';
 import { commandHelp, version } from './help.js';
+import { traceLogFields } from '@mcp-cluster/observability';
 import { closeOnSignals } from './server.js';
 import { startupFailure } from './startup-errors.js';
 import { releaseYoungGeneration } from './young-generation.js';
@@ -85,7 +86,7 @@ async function writeBanner(info: BannerInfo): Promise<void> {
 }
 
 async function runServe(config: Config): Promise<void> {
-  const log = processLogger(config.logLevel);
+  const log = processLogger(config.logLevel, undefined, { mixin: traceLogFields });
   const { startNode } = await import('./server.js');
   const { bannerFields, countComponents, endpointsOf } = await import('./banner.js');
   // The app's modules first, so they load without the TypeScript loader in the way.
@@ -113,7 +114,7 @@ async function runServe(config: Config): Promise<void> {
 }
 
 async function runGateway(config: Config): Promise<void> {
-  const log = processLogger(config.logLevel);
+  const log = processLogger(config.logLevel, undefined, { mixin: traceLogFields });
   const { startGateway } = await import('@mcp-cluster/gateway');
   const { bannerFields, endpointsOf } = await import('./banner.js');
   const traced = await withTracing('gateway', config, log);
@@ -135,7 +136,7 @@ async function runGateway(config: Config): Promise<void> {
 }
 
 async function runWorker(config: Config): Promise<void> {
-  const log = processLogger(config.logLevel);
+  const log = processLogger(config.logLevel, undefined, { mixin: traceLogFields });
   const { startWorker } = await import('@mcp-cluster/worker');
   const { bannerFields, countComponents, endpointsOf } = await import('./banner.js');
   await supportTypeScriptPacks(config.packs);
@@ -162,7 +163,7 @@ async function runWorker(config: Config): Promise<void> {
 }
 
 async function runStdio(config: Config): Promise<void> {
-  const log = processLogger(config.logLevel);
+  const log = processLogger(config.logLevel, undefined, { mixin: traceLogFields });
   // stdout carries the protocol only: a pack's console.log / console.info goes to stderr.
   globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
   const { serveStdio } = await import('@mcp-cluster/transports');

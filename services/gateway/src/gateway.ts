@@ -16,7 +16,13 @@ import type { EventBus, SessionStore } from '@mcp-cluster/cluster';
 import { UriTemplate } from '@mcp-cluster/components';
 import { nodeLog, processLogger, requireCluster } from '@mcp-cluster/config';
 import type { Config } from '@mcp-cluster/config';
-import { METRICS, processMetrics, serveMetrics } from '@mcp-cluster/observability';
+import {
+  METRICS,
+  baseStatus,
+  processMetrics,
+  serveMetrics,
+  traceLogFields,
+} from '@mcp-cluster/observability';
 import { HealthState, Router, asWorkerId } from '@mcp-cluster/router';
 import { auditMetrics, createSecurity, tlsServerOptions } from '@mcp-cluster/security';
 import type { RevocationChannel } from '@mcp-cluster/security';
@@ -145,6 +151,7 @@ export async function startGateway(
   const id = config.nodeId ?? `g-${randomBytes(4).toString('hex')}`;
   const prefix = config.clusterPrefix;
   const onError = (err: unknown, what: string): void => log('warn', what, err);
+  const startedAt = new Date();
   const { metrics, exposition } = processMetrics({
     enabled: config.metricsEnabled,
     role: 'gateway',
@@ -274,6 +281,7 @@ export async function startGateway(
     const app = createHttpApp({
       ...config,
       https: config.tls === undefined ? undefined : tlsServerOptions(config.tls),
+      logMixin: traceLogFields,
     });
     await security.registerRoutes(app);
     app.get('/healthz', (_req, reply) => reply.send({ status: 'ok', id }));
@@ -295,6 +303,17 @@ export async function startGateway(
         knows: membership.knows,
       }),
       metrics,
+      status: () => ({
+        ...baseStatus('gateway', id, startedAt),
+        components: membership.catalogSizes(),
+        workers: router.pool.list().map((w) => ({
+          id: w.id,
+          url: w.url,
+          health: w.health,
+          inFlight: w.inFlight,
+          latencyMs: Math.round(w.latencyEwma * 10) / 10,
+        })),
+      }),
       ...(security.guard === undefined ? {} : { guard: security.guard }),
       settings: config,
       ...(state.mirror === undefined

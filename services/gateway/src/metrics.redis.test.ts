@@ -81,6 +81,20 @@ describe('cluster metrics', () => {
         ? true
         : undefined,
     );
+    const gatewayStatus = await fetch(new URL('/status', gateway.url));
+    expect(gatewayStatus.status).toBe(200);
+    expect(await gatewayStatus.json()).toMatchObject({
+      role: 'gateway',
+      node: 'g-metrics',
+      workers: [{ id: 'w-metrics', health: 'healthy', inFlight: 0 }],
+    });
+    const workerStatus = await fetch(new URL('/status', worker.url));
+    expect(await workerStatus.json()).toMatchObject({
+      role: 'worker',
+      node: 'w-metrics',
+      inFlight: 0,
+      draining: false,
+    });
     const ready = await fetch(new URL('/readyz', worker.url));
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({

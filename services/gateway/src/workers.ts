@@ -65,6 +65,12 @@ export class Membership {
   private readonly registeredAt = new Map<string, number>();
   private readonly instances = new Map<string, string>();
 
+  /** How many distinct tools, prompts and resources (templates included) the workers serve. */
+  catalogSizes(): { tools: number; prompts: number; resources: number } {
+    const c = this.catalog;
+    return { tools: c.tools.size, prompts: c.prompts.size, resources: c.resources.size };
+  }
+
   /** Whether some worker serves a tool / prompt of this name (metrics name only those). */
   readonly knows = {
     tool: (name: string): boolean => this.catalog.tools.has(name),

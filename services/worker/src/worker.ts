@@ -22,7 +22,13 @@ import { loadPacks } from '@mcp-cluster/components';
 import { nodeLog, processLogger, requireCluster } from '@mcp-cluster/config';
 import type { Config, NodeLog } from '@mcp-cluster/config';
 import { createDurableTaskHost } from '@mcp-cluster/queue';
-import { METRICS, processMetrics, serveMetrics } from '@mcp-cluster/observability';
+import {
+  METRICS,
+  STATUS_PATH,
+  baseStatus,
+  processMetrics,
+  serveMetrics,
+} from '@mcp-cluster/observability';
 import { createEngine, engineLogHooks, observeEngine } from '@mcp-cluster/server';
 import type { LocalEngine } from '@mcp-cluster/server';
 import Fastify from 'fastify';
@@ -71,6 +77,7 @@ export async function startWorker(
   const instance = randomBytes(16).toString('base64url');
   const prefix = config.clusterPrefix;
   const packs = await loadPacks(config.packs);
+  const startedAt = new Date();
   const { metrics, exposition } = processMetrics({
     enabled: config.metricsEnabled,
     role: 'worker',
@@ -177,6 +184,22 @@ export async function startWorker(
       const nats = bus.connected;
       const ready = !draining && redis && nats;
       return reply.code(ready ? 200 : 503).send({ ready, draining, redis, nats, id });
+    });
+    // The worker's port is the cluster's private network (like /dispatch): no admission here.
+    app.get(STATUS_PATH, (_req, reply) => {
+      const c = componentsOf(engine);
+      void reply.header('cache-control', 'no-store').send({
+        ...baseStatus('worker', id, startedAt),
+        components: {
+          tools: c.tools.length,
+          prompts: c.prompts.length,
+          resources: c.resources.length,
+          resourceTemplates: c.resourceTemplates.length,
+        },
+        sessions: engine.sessions.size,
+        inFlight: dispatcher.inFlight,
+        draining: dispatcher.draining,
+      });
     });
     metrics.gauge(METRICS.inflight, (set) => set({}, dispatcher.inFlight));
     metrics.gauge(METRICS.draining, (set) => set({}, dispatcher.draining ? 1 : 0));

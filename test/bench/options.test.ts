@@ -4,7 +4,30 @@ import {
   DEFAULT_LATENCY_REQUESTS,
   DEFAULT_LATENCY_WARMUP_MS,
   resolveOptions,
+  TARGET_IDS,
 } from './options.js';
+
+describe('resolveOptions: targets', () => {
+  it('runs every target by default, the observability ones (i) and (j) included', () => {
+    expect(resolveOptions([], {}).targets).toEqual(TARGET_IDS);
+    expect(TARGET_IDS).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']);
+  });
+
+  it('selects (i) and (j) like the others, flag over env, in a fixed order', () => {
+    expect(resolveOptions(['--targets', 'j,a,i'], { BENCH_TARGETS: 'b' }).targets).toEqual([
+      'a',
+      'i',
+      'j',
+    ]);
+    expect(resolveOptions([], { BENCH_TARGETS: 'i' }).targets).toEqual(['i']);
+  });
+
+  it('rejects an unknown target and lists the known ones', () => {
+    expect(() => resolveOptions(['--targets', 'a,k'], {})).toThrow(
+      'unknown target "k" (expected some of a,b,c,d,e,f,g,h,i,j)',
+    );
+  });
+});
 
 describe('resolveOptions: the latency step', () => {
   it('defaults', () => {

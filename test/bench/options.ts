@@ -4,7 +4,7 @@
  *   --warmup <s>    BENCH_WARMUP        discarded seconds per target before measuring
  *   --connections   BENCH_CONNECTIONS   concurrent keep-alive connections
  *   --sessions <n>  BENCH_SESSIONS      idle legacy sessions opened for the RSS step
- *   --targets a,b   BENCH_TARGETS       subset of targets a..h to load (default all)
+ *   --targets a,b   BENCH_TARGETS       subset of targets a..j to load (default all)
  *   --rounds <n>    BENCH_ROUNDS        rounds over all targets (fresh processes each); the
  *                                       table keeps each target's best round (noisy hosts)
  *   --pin           BENCH_PIN=1         pin the load generator to CPU 0 and each target to
@@ -33,7 +33,7 @@ export const DEFAULT_LATENCY_REQUESTS = 5_000;
 export const DEFAULT_LATENCY_WARMUP_MS = 2_000;
 /** A few requests overlapping, far from the saturation the load's 50 connections reach. */
 export const DEFAULT_LATENCY_CONNECTIONS = 4;
-export const TARGET_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
+export const TARGET_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 export interface BenchOptions {

@@ -328,6 +328,90 @@ describe('cluster against the bare proxy hop (h) and the best SDK', () => {
   });
 });
 
+describe('formatVerdicts: the cost of metrics and tracing', () => {
+  /** (j)'s row with what the OTLP sink received. */
+  const traced = (figures: LoadFigures, requests: number, bytes: number): Row => {
+    const r = row('j', figures);
+    if (r.outcome.type !== 'measured') throw new Error('unreachable');
+    return { ...r, outcome: { ...r.outcome, spanExports: { requests, bytes } } };
+  };
+  const costLines = (rows: readonly Row[]): string[] =>
+    formatVerdicts(rows, 50).filter((l) => /^((PASS|FAIL) )?(metrics|tracing) cost: /.test(l));
+
+  it('passes metrics at exactly 95% of the req/s without them, with CPU per request', () => {
+    const lines = costLines([row('a', load(28_500, 1, [31.5])), row('i', load(30_000, 1))]);
+    expect(lines).toEqual([
+      'PASS metrics cost: ours(a)/ours(i) = 95.0% of the throughput without metrics (target >= 95%); CPU per request ours(a)/ours(i) = 31.5 µs / 30.0 µs = +5.0%',
+      'tracing cost: not run: (j) not in this run',
+    ]);
+  });
+
+  it('fails metrics just under 95%', () => {
+    const lines = costLines([row('a', load(28_470, 1)), row('i', load(30_000, 1))]);
+    expect(lines[0]).toBe(
+      'FAIL metrics cost: ours(a)/ours(i) = 94.9% of the throughput without metrics (target >= 95%); CPU per request ours(a)/ours(i) = 30.0 µs / 30.0 µs = +0.0%',
+    );
+  });
+
+  it('fails metrics when no request completed without them (no finite ratio)', () => {
+    const lines = costLines([row('a', load(28_000, 1)), row('i', load(0, 1, [Number.NaN]))]);
+    expect(lines[0]).toMatch(/^FAIL metrics cost: ours\(a\)\/ours\(i\) = Infinity% /);
+  });
+
+  it('reports tracing against (i) and (a) with the span exports, without a verdict', () => {
+    const lines = costLines([
+      row('a', load(28_500, 1, [31.5])),
+      row('i', load(30_000, 1, [30])),
+      traced(load(15_000, 3, [60]), 40, 3 * 1024 * 1024),
+    ]);
+    expect(lines).toContain(
+      'tracing cost: ours(j)/ours(i) = 50.0% (reported, no target; 40 span exports received (3.0 MiB)); CPU per request ours(j)/ours(i) = 60.0 µs / 30.0 µs = +100.0%; ours(j)/ours(a) = 52.6% (tracing alone); CPU per request ours(j)/ours(a) = 60.0 µs / 31.5 µs = +90.5%',
+    );
+    // Even a tracing cost of half the throughput is no FAIL: there is no bar.
+    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+  });
+
+  it('says when the sink received nothing, and leaves out (a) when it did not run', () => {
+    const lines = costLines([row('i', load(30_000, 1)), traced(load(15_000, 3), 0, 0)]);
+    expect(lines).toEqual([
+      'metrics cost: not run: (a) not in this run',
+      'tracing cost: ours(j)/ours(i) = 50.0% (reported, no target; 0 span exports received (0.0 MiB): tracing exported nothing); CPU per request ours(j)/ours(i) = 30.0 µs / 30.0 µs = +0.0%',
+    ]);
+  });
+
+  it('prints neither line for (a) alone, and names what is missing otherwise', () => {
+    expect(costLines([row('a', load(30_000, 1))])).toEqual([]);
+    expect(costLines([row('j', load(15_000, 3))])).toEqual([
+      'tracing cost: not run: (i) not in this run',
+    ]);
+    const skippedI: Row = { id: 'i', label: 'i', outcome: { type: 'skipped', reason: 'x' } };
+    expect(costLines([row('a', load(30_000, 1)), skippedI])).toEqual([
+      'metrics cost: not run: (i) not measured',
+      'tracing cost: not run: (i) not measured, (j) not in this run',
+    ]);
+  });
+
+  it('comes after the embedded verdicts and before the cluster ones', () => {
+    const lines = formatVerdicts([...full(), row('i', load(30_000, 1))], 50);
+    const at = (prefix: RegExp): number => lines.findIndex((l) => prefix.test(l));
+    expect(at(/^PASS ours\(b\)/)).toBeLessThan(at(/metrics cost/));
+    expect(at(/tracing cost/)).toBeLessThan(at(/cluster\(f\)/));
+  });
+
+  it('gives (a), (i) and (j) a line each in the CPU table', () => {
+    const table = formatCpuTable([
+      row('a', load(28_500, 1, [31.5])),
+      row('i', load(30_000, 1, [30])),
+      traced(load(15_000, 3, [60]), 40, 1),
+    ]);
+    expect(table.slice(2)).toEqual([
+      expect.stringMatching(/^\| \(a\) label a: server +\| +31\.5 \|/),
+      expect.stringMatching(/^\| \(i\) label i: server +\| +30\.0 \|/),
+      expect.stringMatching(/^\| \(j\) label j: server +\| +60\.0 \|/),
+    ]);
+  });
+});
+
 describe('formatTable: the reference columns', () => {
   const lineOf = (table: string, id: TargetId): string =>
     table.split('\n').find((l) => l.startsWith(`| (${id}) `)) ?? '';

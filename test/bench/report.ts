@@ -6,6 +6,7 @@
 import type { TargetId } from './options.js';
 import type { LatencyFigures, LatencyResult } from './latency.js';
 import type { LoadFigures } from './load.js';
+import type { SinkCounts } from './otlp-sink.js';
 import type { MemoryFigures } from './sessions.js';
 import type { ProcessLabel } from './spawn.js';
 
@@ -18,6 +19,8 @@ export type Outcome =
       readonly note?: string;
       /** The latency step, for the targets it runs on (see latency.ts). */
       readonly latency?: LatencyResult;
+      /** What the bench's OTLP sink received over the target's life (the tracing target (j)). */
+      readonly spanExports?: SinkCounts;
     }
   | { readonly type: 'skipped'; readonly reason: string };
 
@@ -47,6 +50,12 @@ export const TARGET_HOP_P50_MS = 1;
  * as much again as the bare hop.
  */
 export const TARGET_GATEWAY_CPU_RATIO = 2;
+
+/**
+ * The cost of observability on the embedded modern server: with metrics on (a) it keeps >= 95%
+ * of the req/s without them (i). Tracing at 100 % sampling (j) has no bar: its cost is reported.
+ */
+export const TARGET_METRICS_RATIO = 0.95;
 
 const pad = (s: string, n: number): string => s.padEnd(n);
 const lpad = (s: string, n: number): string => s.padStart(n);
@@ -184,7 +193,11 @@ export function usPerRequestOf(
  * `loadConnections` labels the hop measured under the load.
  */
 export function formatVerdicts(rows: readonly Row[], loadConnections: number): string[] {
-  return [...embeddedVerdicts(rows), ...clusterVerdicts(rows, loadConnections)];
+  return [
+    ...embeddedVerdicts(rows),
+    ...observabilityVerdicts(rows),
+    ...clusterVerdicts(rows, loadConnections),
+  ];
 }
 
 /**
@@ -233,6 +246,89 @@ function embeddedVerdicts(rows: readonly Row[]): string[] {
     out.push(`${verdict}ours(${id}): ${[...ran, ...notRun].join('; ')}`);
   }
   return out;
+}
+
+const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
+const cpuUs = (n: number): string => `${n.toFixed(1)} µs`;
+
+/** Why each of `ids` has no figure, e.g. "(a) not in this run, (i) not measured". */
+const eachMissing = (rows: readonly Row[], ids: readonly TargetId[]): string =>
+  ids.map((id) => missingReason(rows, [id])).join(', ');
+
+/** "; CPU per request ours(x)/ours(y) = 31.0 µs / 29.0 µs = +6.9%", or "" without figures. */
+function cpuCostText(rows: readonly Row[], id: TargetId, base: TargetId): string {
+  const us = usPerRequestOf(rows, id, 'server');
+  const baseUs = usPerRequestOf(rows, base, 'server');
+  if (us === undefined || baseUs === undefined) return '';
+  const change = us / baseUs - 1;
+  const changeText = Number.isFinite(change)
+    ? `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%`
+    : 'n/a';
+  return `; CPU per request ours(${id})/ours(${base}) = ${cpuUs(us)} / ${cpuUs(baseUs)} = ${changeText}`;
+}
+
+/** "12 span exports received (3.4 MiB)", or why there is no count. */
+function exportsText(rows: readonly Row[]): string {
+  const row = rows.find((r) => r.id === 'j');
+  const counts = row?.outcome.type === 'measured' ? row.outcome.spanExports : undefined;
+  if (counts === undefined) return 'span exports not counted';
+  const mib = (counts.bytes / (1024 * 1024)).toFixed(1);
+  const none = counts.requests === 0 ? ': tracing exported nothing' : '';
+  return `${counts.requests} span exports received (${mib} MiB)${none}`;
+}
+
+/**
+ * The metrics line, when (i) was asked for: (a)'s req/s over (i)'s, PASS at >= 95%, with the
+ * CPU per request of each. Non-finite figures (no request completed in (i)) fail.
+ */
+function metricsCostLine(rows: readonly Row[]): string {
+  const withMetrics = rpsOf(rows, 'a');
+  const without = rpsOf(rows, 'i');
+  if (withMetrics === undefined || without === undefined) {
+    const missing = (['a', 'i'] as const).filter((id) => rpsOf(rows, id) === undefined);
+    return `metrics cost: not run: ${eachMissing(rows, missing)}`;
+  }
+  const ratio = withMetrics / without;
+  const pass = Number.isFinite(ratio) && ratio >= TARGET_METRICS_RATIO;
+  return (
+    `${pass ? 'PASS' : 'FAIL'} metrics cost: ours(a)/ours(i) = ${percent(ratio)} of the throughput without metrics ` +
+    `(target >= ${TARGET_METRICS_RATIO * 100}%)${cpuCostText(rows, 'a', 'i')}`
+  );
+}
+
+/**
+ * The tracing line, when (i) or (j) was asked for: (j)'s req/s over (i)'s (metrics and tracing
+ * together), reported without a bar, with the sink's count; (j) over (a) (tracing alone) when
+ * (a) ran.
+ */
+function tracingCostLine(rows: readonly Row[]): string {
+  const tracing = rpsOf(rows, 'j');
+  const without = rpsOf(rows, 'i');
+  if (tracing === undefined || without === undefined) {
+    const missing = (['i', 'j'] as const).filter((id) => rpsOf(rows, id) === undefined);
+    return `tracing cost: not run: ${eachMissing(rows, missing)}`;
+  }
+  const withMetrics = rpsOf(rows, 'a');
+  const alone =
+    withMetrics === undefined
+      ? ''
+      : `; ours(j)/ours(a) = ${percent(tracing / withMetrics)} (tracing alone)${cpuCostText(rows, 'j', 'a')}`;
+  return (
+    `tracing cost: ours(j)/ours(i) = ${percent(tracing / without)} (reported, no target; ${exportsText(rows)})` +
+    `${cpuCostText(rows, 'j', 'i')}${alone}`
+  );
+}
+
+/**
+ * The cost of metrics and of tracing on the embedded modern server. Printed only when a
+ * target that exists for them, (i) or (j), was asked for; (a) alone prints neither.
+ */
+function observabilityVerdicts(rows: readonly Row[]): string[] {
+  const asked = (id: TargetId): boolean => rows.some((r) => r.id === id);
+  return [
+    ...(asked('i') ? [metricsCostLine(rows)] : []),
+    ...(asked('i') || asked('j') ? [tracingCostLine(rows)] : []),
+  ];
 }
 
 /** Each cluster target with the embedded target it adds the gateway hop to. */
@@ -305,8 +401,6 @@ function clusterThroughputLine(rows: readonly Row[], id: 'f' | 'g', versus: stri
   const verdict = ran.length === 0 ? '' : `${pass ? 'PASS' : 'FAIL'} `;
   return `${verdict}cluster(${id}): ${[...ran, ...notRun].join('; ')}${versus}`;
 }
-
-const cpuUs = (n: number): string => `${n.toFixed(1)} µs`;
 
 /**
  * The gateway's CPU per request against the proxy process's of (h) (the upstream echo's is

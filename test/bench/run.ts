@@ -75,15 +75,12 @@ function withLatency(row: Row, latency: LatencyResult | undefined): Row {
   return { ...row, outcome: { ...row.outcome, latency } };
 }
 
-async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
-  progress(`(${def.id}) ${def.label}: starting`);
-  let proc: TargetProcess;
-  try {
-    proc = await def.launch();
-  } catch (err) {
-    if (!(err instanceof TargetStartError)) throw err;
-    return { id: def.id, label: def.label, outcome: { type: 'skipped', reason: err.message } };
-  }
+/** Verifies and loads a started target, then (for some targets) runs the latency step. */
+async function measureTarget(
+  def: TargetDef,
+  proc: TargetProcess,
+  opts: BenchOptions,
+): Promise<Row> {
   try {
     const spec = await def.prepare(proc.url);
     await def.verify(proc.url, spec);
@@ -145,9 +142,31 @@ async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
       throw new WrongAnswerError(`(${def.id}) ${def.label}: ${err.message}\n${proc.stderrTail()}`);
     }
     throw err;
+  }
+}
+
+/** One target's row; the OTLP sink's counts are read once the target has stopped (flushed). */
+async function benchTarget(def: TargetDef, opts: BenchOptions): Promise<Row> {
+  progress(`(${def.id}) ${def.label}: starting`);
+  let proc: TargetProcess;
+  try {
+    proc = await def.launch();
+  } catch (err) {
+    if (!(err instanceof TargetStartError)) throw err;
+    return { id: def.id, label: def.label, outcome: { type: 'skipped', reason: err.message } };
+  }
+  let row: Row;
+  try {
+    row = await measureTarget(def, proc, opts);
   } finally {
     await proc.stop();
   }
+  if (row.outcome.type !== 'measured' || proc.spanExports === undefined) return row;
+  const spanExports = proc.spanExports();
+  progress(
+    `(${def.id}) OTLP sink: ${spanExports.requests} span exports, ${spanExports.bytes} bytes`,
+  );
+  return { ...row, outcome: { ...row.outcome, spanExports } };
 }
 
 const withBlankAfter = (lines: readonly string[]): string[] =>

@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { SinkCounts } from './otlp-sink.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -31,6 +32,8 @@ export interface TargetProcess {
   /** One label per pid, in the same order. */
   readonly processes: readonly ProcessLabel[];
   readonly note: string | undefined;
+  /** What the bench's OTLP sink received from the target so far (the tracing target (j)). */
+  spanExports?(): SinkCounts;
   /** The last stderr lines, for error reports. */
   stderrTail(): string;
   stop(): Promise<void>;

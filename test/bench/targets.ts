@@ -1,11 +1,12 @@
 /**
- * The eight targets as the parent sees them: how each is launched, the request it is loaded
+ * The ten targets as the parent sees them: how each is launched, the request it is loaded
  * with, and how one answer is checked before (and after) the load.
  */
 import { fileURLToPath } from 'node:url';
 import { post } from './client.js';
 import { launchCluster } from './cluster.js';
 import type { TargetId } from './options.js';
+import { startOtlpSink } from './otlp-sink.js';
 import { startTarget, TargetStartError, type TargetProcess } from './spawn.js';
 import {
   checkEchoResult,
@@ -40,23 +41,55 @@ export interface TargetDef {
   readonly verifyBody: (body: string) => boolean;
 }
 
-/** Env for our server in either launch mode: long-lived sessions, quiet logs. */
+/**
+ * Env for our server in either launch mode (and every node of a cluster target): long-lived
+ * sessions, quiet logs, metrics on (the default) and tracing off, whatever the shell running
+ * the bench sets — only (i) and (j) change those two.
+ */
 export const OURS_ENV: Readonly<Record<string, string>> = {
   MCP_SESSION_IDLE_MS: '3600000',
   MCP_LOG_LEVEL: 'warn',
   // The memory step opens --sessions (10,000) anonymous sessions: a measurement, not a limit.
   MCP_MAX_SESSIONS_PER_PRINCIPAL: '1000000',
   MCP_MAX_SESSIONS: '1000000',
+  MCP_METRICS_ENABLED: 'true',
+  OTEL_SDK_DISABLED: 'true',
 };
+
+/** (i): our embedded server without metrics, the baseline for their cost. */
+const METRICS_OFF_ENV: Readonly<Record<string, string>> = { MCP_METRICS_ENABLED: 'false' };
+
+/**
+ * (j): tracing on, to `endpoint` (the bench's sink); metrics stay on. The sampler is named
+ * (always on for a request without a parent: 100 %), and the variables that would win over
+ * the endpoint or turn the exporter off are emptied (empty counts as unset); OTEL_BSP_* stay
+ * at their defaults (batches of 512 spans, a queue of 2048, every 5 s).
+ */
+export const tracingEnv = (endpoint: string): Readonly<Record<string, string>> => ({
+  OTEL_SDK_DISABLED: 'false',
+  OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
+  OTEL_TRACES_EXPORTER: 'otlp',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: '',
+  OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+  OTEL_TRACES_SAMPLER_ARG: '',
+});
 
 let oursMode: 'embedded' | 'cli' | undefined;
 let embeddedFailure = '';
 
-/** Our server: startEmbedded when the CLI package exports it, else the `serve` command. */
-export async function launchOurs(): Promise<TargetProcess> {
+/**
+ * Our server: startEmbedded when the CLI package exports it, else the `serve` command;
+ * `env` goes over OURS_ENV.
+ */
+export async function launchOurs(
+  env: Readonly<Record<string, string>> = {},
+): Promise<TargetProcess> {
+  const fullEnv = { ...OURS_ENV, ...env };
   if (oursMode !== 'cli') {
     try {
-      const proc = await startTarget([here('./targets/ours.ts')], OURS_ENV);
+      const proc = await startTarget([here('./targets/ours.ts')], fullEnv);
       oursMode = 'embedded';
       return proc;
     } catch (err) {
@@ -67,10 +100,10 @@ export async function launchOurs(): Promise<TargetProcess> {
   }
   try {
     const args = ['services/cli/src/main.ts', 'serve', '--host', '127.0.0.1', '--port', '0'];
-    const proc = await startTarget([...args, '--pack', BENCH_PACK], OURS_ENV);
+    const proc = await startTarget([...args, '--pack', BENCH_PACK], fullEnv);
     return {
       ...proc,
-      note: `CLI serve (startEmbedded unavailable: ${embeddedFailure.split('\n')[0]})`,
+      note: `CLI serve (startEmbedded unavailable: ${embeddedFailure.split('\n')[0]}); metrics ${fullEnv.MCP_METRICS_ENABLED === 'false' ? 'off' : 'on'}; tracing ${fullEnv.OTEL_SDK_DISABLED === 'true' ? 'off' : 'on'}`,
     };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
@@ -101,6 +134,48 @@ export async function openLegacySession(url: string, id: string): Promise<string
 }
 
 const noPrepare = (spec: RequestSpec) => (): Promise<RequestSpec> => Promise.resolve(spec);
+
+/**
+ * (a), (i), (j): before the load, `/metrics` beside the MCP endpoint must be served (200) with
+ * metrics on and absent (404) with them off, so a cost is never measured against a server
+ * that ignored the switch. The load's request is (a)'s.
+ */
+const prepareOursModern =
+  (metrics: boolean) =>
+  async (url: string): Promise<RequestSpec> => {
+    const response = await fetch(new URL('/metrics', url));
+    await response.arrayBuffer();
+    const want = metrics ? 200 : 404;
+    if (response.status !== want) {
+      throw new WrongAnswerError(
+        `GET /metrics: HTTP ${response.status} (want ${want}: metrics ${metrics ? 'on' : 'off'})`,
+      );
+    }
+    return modernCall;
+  };
+
+/**
+ * (j): our server with tracing on, exporting to a sink in this process that is started with
+ * it and closed after it (the server flushes its last spans on the way out).
+ */
+async function launchOursTracing(): Promise<TargetProcess> {
+  const sink = await startOtlpSink();
+  try {
+    const proc = await launchOurs(tracingEnv(sink.url));
+    return {
+      ...proc,
+      note: `${proc.note ?? 'ours'}; spans to the bench's OTLP sink (node:http in the bench process, 200 {} to every POST)`,
+      spanExports: () => sink.counts(),
+      async stop() {
+        await proc.stop();
+        await sink.close();
+      },
+    };
+  } catch (err) {
+    await sink.close();
+    throw err;
+  }
+}
 
 /** (b), (g): one legacy session for every connection, initialized before the load. */
 async function prepareLegacySession(url: string): Promise<RequestSpec> {
@@ -163,15 +238,32 @@ export const TARGETS: readonly TargetDef[] = [
   {
     id: 'a',
     label: 'ours, modern 2026-07-28',
-    launch: launchOurs,
-    prepare: noPrepare(modernCall),
+    launch: () => launchOurs(),
+    prepare: prepareOursModern(true),
+    verify: verifyCall,
+    verifyBody: looksLikeEcho,
+  },
+  // Right after (a), so that the three runs of the same server are close in time.
+  {
+    id: 'i',
+    label: 'ours, modern, metrics off',
+    launch: () => launchOurs(METRICS_OFF_ENV),
+    prepare: prepareOursModern(false),
+    verify: verifyCall,
+    verifyBody: looksLikeEcho,
+  },
+  {
+    id: 'j',
+    label: 'ours, modern, tracing on (100 %)',
+    launch: launchOursTracing,
+    prepare: prepareOursModern(true),
     verify: verifyCall,
     verifyBody: looksLikeEcho,
   },
   {
     id: 'b',
     label: `ours, legacy session ${LEGACY_VERSION}`,
-    launch: launchOurs,
+    launch: () => launchOurs(),
     prepare: prepareLegacySession,
     verify: verifyCall,
     verifyBody: looksLikeEcho,

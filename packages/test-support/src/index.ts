@@ -18,7 +18,7 @@ export {
   eventually,
   within,
 } from './wait.js';
-export { closedPort } from './ports.js';
+export { closedPort, listenLoopback } from './ports.js';
 export type { ScanningRedis } from './redis-keys.js';
 export { countKeys, purgePrefix, testKeyPrefix, testRedisUrl } from './redis-keys.js';
 export { deleteRedisKeys, testServices } from './test-services.js';

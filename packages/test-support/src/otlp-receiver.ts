@@ -4,8 +4,8 @@
  * test wait for the ones it expects. Protobuf bodies are refused (415). Uses node:http only.
  */
 import { createServer } from 'node:http';
+import { listenLoopback } from './ports.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
 export type AttributeValue =
@@ -301,17 +301,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listenLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     spans: () => [...received],
     refused: () => [...refused],
     waitForSpans(predicate, timeoutMs = DEFAULT_OTLP_WAIT_TIMEOUT_MS) {

@@ -4,9 +4,7 @@
  * a legacy session survives its pinned worker going away (drained, or refusing connections).
  */
 import { createServer as createHttpServer } from 'node:http';
-import type { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import type { AddressInfo, Server } from 'node:net';
 import { DISPATCH_NONCE_HEADER } from '@mcp-cluster/cluster';
 import type { ClusterState, DispatchFailure, WorkerInfo } from '@mcp-cluster/cluster';
 import { RpcError } from '@mcp-cluster/protocol';
@@ -16,6 +14,7 @@ import { BETA_TOOL } from './test-fixtures/beta-pack.js';
 import {
   LegacySession,
   eventually,
+  listenLoopback,
   modernCall,
   textOf,
   workersReady,
@@ -30,20 +29,10 @@ import { ALPHA_PACK, BETA_PACK } from './test-fixtures/packs.js';
 /** Enough calls that round robin over two workers would hit both. */
 const CALLS_PER_CHECK = 6;
 
-/** Listens on a port the OS hands out; the server's base URL. */
-async function listenOnFreePort(server: Server | HttpServer): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return `http://127.0.0.1:${port}`;
-}
-
 /** A URL nothing listens on: the OS hands out a port, which is closed again at once. */
 async function refusingUrl(): Promise<string> {
   const server = createServer();
-  const url = await listenOnFreePort(server);
+  const url = await listenLoopback(server);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return url;
 }
@@ -66,7 +55,7 @@ async function drainingWorker(): Promise<
       res.writeHead(503, { 'content-type': 'application/json' }).end(body);
     });
   });
-  const url = await listenOnFreePort(server);
+  const url = await listenLoopback(server);
   return {
     url,
     dispatches: () => dispatches,
@@ -347,7 +336,7 @@ async function refusingWorker(
       });
     });
   });
-  const url = await listenOnFreePort(server);
+  const url = await listenLoopback(server);
   return {
     url,
     nonces: () => [...nonces],

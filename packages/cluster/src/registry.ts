@@ -13,6 +13,12 @@ export const workerComponentsSchema = z.object({
   prompts: z.array(z.string()),
   resources: z.array(z.string()),
   resourceTemplates: z.array(z.string()),
+  /**
+   * The tools whose annotations say running them again is harmless (`readOnlyHint` or
+   * `idempotentHint`): a gateway may re-send a call of one whose worker failed mid-call.
+   * Absent in records of workers that predate it: none is repeated.
+   */
+  repeatableTools: z.array(z.string()).optional(),
 });
 export type WorkerComponents = z.infer<typeof workerComponentsSchema>;
 

@@ -13,7 +13,7 @@ import { ProtocolError } from '@mcp-cluster/protocol';
 import { RouterError, asWorkerId } from '@mcp-cluster/router';
 import type { WorkerId, WorkerView } from '@mcp-cluster/router';
 import { describe, expect, it } from 'vitest';
-import { dispatchWithRetry, verdictOf, withRouterFeedback } from './dispatch.js';
+import { dispatchWithRetry, retryDelayMs, verdictOf, withRouterFeedback } from './dispatch.js';
 import type { DispatchDeps, DispatchPlan } from './dispatch.js';
 
 const SECRET = 'x'.repeat(32);
@@ -103,6 +103,7 @@ describe('verdictOf: the closed outcome -> protocol table', () => {
     ['another process there', refused(421, 'audience')(), 'tools/call', false, 'retry gone'],
     ['bad envelope', refused(400)(), 'tools/call', false, 'fail -32000'],
     ['broken', { kind: 'broken', error: 0 }, 'tools/call', false, 'fail -32016'],
+    ['broken, safe method', { kind: 'broken', error: 0 }, 'resources/read', false, 'retry'],
     ['broken, client gone', { kind: 'broken', error: 0 }, 'tools/call', true, 'fail -32010'],
   ];
   it.each(cases)('%s', (_name, outcome, method, aborted, expected) => {
@@ -114,6 +115,81 @@ describe('verdictOf: the closed outcome -> protocol table', () => {
           ? `retry${v.workerGone ? ' gone' : ''}`
           : 'answer';
     expect(got).toBe(expected);
+  });
+});
+
+describe('verdictOf: a repeatable call (a tool annotated read-only or idempotent)', () => {
+  it('is sent again after a reset or a worker that broke; an unrepeatable one is not', () => {
+    for (const kind of ['reset', 'broken'] as const) {
+      const outcome: DispatchOutcome = { kind, error: new Error(kind) };
+      expect(verdictOf(outcome, 'tools/call', false, true)).toMatchObject({ next: 'retry' });
+      const failed = verdictOf(outcome, 'tools/call', false, false);
+      expect(failed).toMatchObject({ next: 'fail', error: { code: -32016 } });
+      // The client hears that the call may have run: it decides whether to send it again.
+      expect(failed.next === 'fail' && failed.error.message).toBe(
+        'The worker failed while serving the request; it may have run',
+      );
+      // A client that went away is never retried for.
+      expect(verdictOf(outcome, 'tools/call', true, true).next).toBe('fail');
+    }
+  });
+});
+
+/** A harness whose retries record their waits instead of sleeping; jitter at its top. */
+function recordingWaits() {
+  const h = harness();
+  const waits: number[] = [];
+  const deps: DispatchDeps = {
+    ...h.deps,
+    sleep: (ms) => (waits.push(ms), Promise.resolve()),
+    random: () => 0.999,
+  };
+  return { h, waits, deps };
+}
+
+describe('dispatchWithRetry: backoff', () => {
+  it('retries at once, then with full jitter up to the exponential bound', async () => {
+    const { h, waits, deps } = recordingWaits();
+    for (const id of ['a', 'b', 'c', 'd']) h.port.worker(id, refused(503));
+    const result = await dispatchWithRetry(deps, plan('tools/call', ['a', 'b', 'c', 'd']));
+    expect(result).toMatchObject({ ok: false, error: { message: 'Worker draining' } });
+    // After attempt 0: none; after 1: up to 25 ms; after 2: up to 50 ms; none after the last.
+    expect(waits).toEqual([24, 49]);
+    expect(retryDelayMs(10, () => 0.5)).toBe(250); // capped at 500 ms, halved by the jitter
+  });
+
+  it('does not wait past the request deadline: it ends with the last reason instead', async () => {
+    const { h, waits, deps } = recordingWaits();
+    for (const id of ['a', 'b', 'c']) h.port.worker(id, refused(503));
+    const result = await dispatchWithRetry(
+      deps,
+      plan('tools/call', ['a', 'b', 'c'], { deadlineAt: Date.now() + 10 }),
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: -32016, message: 'Worker draining' },
+    });
+    expect(waits).toEqual([]);
+    expect(h.port.calls.map((c) => c.worker.id)).toEqual(['a', 'b']);
+  });
+
+  it('re-sends a repeatable call whose worker broke mid-call, to the next worker', async () => {
+    const h = harness();
+    h.port
+      .worker('a', () => ({ kind: 'broken', error: new Error('socket gone') }))
+      .worker('b', message);
+    const result = await dispatchWithRetry(
+      h.deps,
+      plan('tools/call', ['a', 'b'], { repeatable: true }),
+    );
+    expect(result).toMatchObject({ ok: true, worker: { id: 'b' } });
+    const once = harness();
+    once.port
+      .worker('a', () => ({ kind: 'broken', error: new Error('socket gone') }))
+      .worker('b', message);
+    const unrepeatable = await dispatchWithRetry(once.deps, plan('tools/call', ['a', 'b']));
+    expect(unrepeatable).toMatchObject({ ok: false, error: { code: -32016 } });
+    expect(once.port.calls).toHaveLength(1);
   });
 });
 

@@ -59,12 +59,15 @@ export type Verdict =
 /**
  * The closed outcome -> protocol table. `method` is the request's method, undefined for a
  * notification or a client's response (for which 202 is the answer); `aborted`: the client
- * went away.
+ * went away; `repeatable`: running the request twice is harmless (a method without side
+ * effects, or a tool annotated read-only or idempotent), so a worker that may have run it
+ * is no reason not to send it again.
  */
 export function verdictOf(
   outcome: DispatchOutcome,
   method: string | undefined,
   aborted: boolean,
+  repeatable: boolean = method !== undefined && SAFE_TO_RETRY.has(method),
 ): Verdict {
   switch (outcome.kind) {
     case 'message':
@@ -79,7 +82,7 @@ export function verdictOf(
       return { next: 'retry', reason: 'Worker unreachable', workerGone: true };
     case 'reset':
       // Retried only when running it twice is harmless (the worker may have got it).
-      return method !== undefined && SAFE_TO_RETRY.has(method)
+      return method !== undefined && repeatable && !aborted
         ? { next: 'retry', reason: 'Worker connection reset', workerGone: false }
         : { next: 'fail', error: workerFailed() };
     case 'refused': {
@@ -114,11 +117,15 @@ export function verdictOf(
     }
     case 'broken':
       // A client that went away is not the worker's fault. Otherwise the worker may have run
-      // it: never re-run silently; the client may retry.
-      return {
-        next: 'fail',
-        error: aborted ? ProtocolError.of('RequestCancelled') : workerFailed(),
-      };
+      // it: re-run only what is harmless to run twice; the client may retry the rest.
+      if (aborted) return { next: 'fail', error: ProtocolError.of('RequestCancelled') };
+      return method !== undefined && repeatable
+        ? {
+            next: 'retry',
+            reason: 'The worker failed while serving the request',
+            workerGone: false,
+          }
+        : { next: 'fail', error: workerFailed() };
   }
 }
 
@@ -128,6 +135,10 @@ export interface DispatchDeps {
   readonly secret: string;
   /** A worker that refused a connection or is draining: out until it registers again. */
   readonly markDead: (id: WorkerId) => void;
+  /** Waits before a retry (tests pass a recorder); default: a timer the abort ends early. */
+  readonly sleep?: (ms: number, signal: DispatchAbort | undefined) => Promise<void>;
+  /** [0, 1) for the retry jitter (default Math.random). */
+  readonly random?: () => number;
   /**
    * The worker process's boot id from its registry record: dispatches to it are addressed to
    * that process, which checks their nonces in its own memory. Undefined (a worker that does
@@ -143,6 +154,13 @@ export interface DispatchPlan<T> {
   readonly method: string | undefined;
   /** The tool or prompt the request names (the dispatch span's target). */
   readonly target?: string | undefined;
+  /**
+   * Running it twice is harmless, so it is sent again after a worker failed mid-call.
+   * Default: the methods in SAFE_TO_RETRY.
+   */
+  readonly repeatable?: boolean | undefined;
+  /** When the request's dispatch deadline passes (epoch ms): retries wait no longer. */
+  readonly deadlineAt?: number | undefined;
   /** The message as text: sent as is, on every attempt. */
   readonly body: string;
   /** Envelope and dispatch headers, unsigned: built once per message. */
@@ -248,7 +266,12 @@ async function attemptAll<T>(
     if (outcome.kind === 'refused' && (outcome.status === 401 || outcome.failure.reason)) {
       deps.onError(new Error(outcome.failure.error.message), 'worker refused dispatch');
     }
-    const verdict = verdictOf(outcome, plan.method, aborted());
+    const verdict = verdictOf(
+      outcome,
+      plan.method,
+      aborted(),
+      plan.repeatable ?? (plan.method !== undefined && SAFE_TO_RETRY.has(plan.method)),
+    );
     switch (verdict.next) {
       case 'answer': {
         const value = await plan.settle(verdict.answer, worker);
@@ -258,10 +281,18 @@ async function attemptAll<T>(
         }
         return { ok: true, value, worker };
       }
-      case 'retry':
+      case 'retry': {
         if (verdict.workerGone) deps.markDead(worker.id);
         lastError = verdict.reason;
+        // The first retry goes at once (usually to another worker); later ones back off.
+        const wait = retryDelayMs(attempt, deps.random ?? Math.random);
+        if (wait === 0 || attempt + 1 >= plan.attempts) continue;
+        if (plan.deadlineAt !== undefined && Date.now() + wait >= plan.deadlineAt) {
+          return { ok: false, error: ProtocolError.of('Unavailable', lastError) };
+        }
+        await (deps.sleep ?? sleepUnlessAborted)(wait, plan.signal);
         continue;
+      }
       case 'fail':
         if (outcome.kind === 'broken' && !aborted()) {
           deps.onError(outcome.error, `dispatch to ${worker.id} broke`);
@@ -328,6 +359,34 @@ export function withDispatchMetrics(port: WorkerDispatch, metrics: Metrics): Wor
   };
 }
 
+/** Backoff of the retries after the first: exponential, capped, with full jitter. */
+export const RETRY_BASE_MS = 25;
+export const RETRY_CAP_MS = 500;
+
+/**
+ * How long to wait before the attempt after attempt `attempt` (0-based) failed: nothing
+ * before the first retry, then a random wait up to min(cap, base * 2^(attempt - 1)).
+ */
+export function retryDelayMs(attempt: number, random: () => number): number {
+  if (attempt === 0) return 0;
+  return Math.floor(random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (attempt - 1)));
+}
+
+/** A timer that the request's abort ends early (the loop then sees the abort). */
+function sleepUnlessAborted(ms: number, signal: DispatchAbort | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const listener = {
+      handleEvent(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', listener);
+        resolve();
+      },
+    };
+    const timer = setTimeout(() => listener.handleEvent(), ms);
+    signal?.addEventListener('abort', listener);
+  });
+}
+
 /** `lines`, calling `finish` once when they end (false when they broke). */
 async function* finishing(
   lines: AsyncIterable<string>,
@@ -356,5 +415,8 @@ function replayCheckUnavailable(): ProtocolError {
 
 /** A worker lost mid-request: retryable, and nothing is re-run behind the client's back. */
 export function workerFailed(): ProtocolError {
-  return ProtocolError.of('Unavailable', 'The worker failed while serving the request');
+  return ProtocolError.of(
+    'Unavailable',
+    'The worker failed while serving the request; it may have run',
+  );
 }

@@ -42,7 +42,7 @@ import {
   legacySessionState,
   relayedAs,
 } from '@mcp-cluster/server';
-import { MAX_ATTEMPTS, dispatchWithRetry } from './dispatch.js';
+import { MAX_ATTEMPTS, SAFE_TO_RETRY, dispatchWithRetry } from './dispatch.js';
 import type { Answer, DispatchDeps, DispatchPlan, DispatchResult } from './dispatch.js';
 import type { GatewaySession, GatewaySessions } from './sessions.js';
 import type { Membership } from './workers.js';
@@ -138,6 +138,12 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
     const result = await dispatchWithRetry(this.deps, {
       method: request.method,
       target: typeof name === 'string' ? name : undefined,
+      repeatable:
+        SAFE_TO_RETRY.has(request.method) ||
+        (request.method === 'tools/call' &&
+          typeof name === 'string' &&
+          this.o.membership.repeatableTool(name)),
+      deadlineAt: Date.now() + this.o.dispatchTimeoutMs,
       // The client's bytes when the request is the message as it arrived (forwarded once).
       body: ctx.wire?.message === request ? ctx.wire.text : JSON.stringify(request),
       headers: this.headers(ctx, session, request),

@@ -222,7 +222,7 @@ describe('gateway: workers going away', () => {
     const { response } = await call;
     expect(response?.['error']).toMatchObject({
       code: RpcError.Unavailable.code,
-      message: 'The worker failed while serving the request',
+      message: 'The worker failed while serving the request; it may have run',
     });
     // Nothing was silently retried on the other worker.
     expect(await inFlight(idle.url)).toBe(0);

@@ -16,6 +16,8 @@ export interface Catalog {
   readonly tools: ReadonlySet<string>;
   readonly prompts: ReadonlySet<string>;
   readonly resources: ReadonlySet<string>;
+  /** Tools some worker serves without calling them repeatable. */
+  readonly unrepeatable: ReadonlySet<string>;
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
@@ -30,7 +32,12 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
  * while its old record has not expired yet.
  */
 export class Membership {
-  private catalog: Catalog = { tools: new Set(), prompts: new Set(), resources: new Set() };
+  private catalog: Catalog = {
+    tools: new Set(),
+    prompts: new Set(),
+    resources: new Set(),
+    unrepeatable: new Set(),
+  };
   private readonly dead = new Map<string, number>();
   private syncing: Promise<void> | undefined;
   private again = false;
@@ -64,6 +71,7 @@ export class Membership {
 
   private readonly registeredAt = new Map<string, number>();
   private readonly instances = new Map<string, string>();
+  private readonly repeatable = new Map<string, readonly string[]>();
 
   /** How many distinct tools, prompts and resources (templates included) the workers serve. */
   catalogSizes(): { tools: number; prompts: number; resources: number } {
@@ -76,6 +84,14 @@ export class Membership {
     tool: (name: string): boolean => this.catalog.tools.has(name),
     prompt: (name: string): boolean => this.catalog.prompts.has(name),
   };
+
+  /**
+   * Whether a call of this tool may be sent again after its worker failed mid-call: every
+   * worker serving it publishes it as repeatable (annotated `readOnlyHint` or `idempotentHint`).
+   */
+  repeatableTool(name: string): boolean {
+    return this.catalog.tools.has(name) && !this.catalog.unrepeatable.has(name);
+  }
 
   /** The boot id a worker published (dispatches are addressed to it), if it did. */
   audienceOf(id: WorkerId): string | undefined {
@@ -126,6 +142,7 @@ export class Membership {
       this.registeredAt.set(w.workerId, w.registeredAt);
       if (w.instance === undefined) this.instances.delete(w.workerId);
       else this.instances.set(w.workerId, w.instance);
+      this.repeatable.set(w.workerId, w.components.repeatableTools ?? []);
       this.router.pool.upsert({
         id: asWorkerId(w.workerId),
         url: w.url,
@@ -139,6 +156,7 @@ export class Membership {
       this.clients.forget(view.id);
       this.registeredAt.delete(view.id);
       this.instances.delete(view.id);
+      this.repeatable.delete(view.id);
     }
     this.updateCatalog();
   }
@@ -148,9 +166,15 @@ export class Membership {
       tools: new Set<string>(),
       prompts: new Set<string>(),
       resources: new Set<string>(),
+      unrepeatable: new Set<string>(),
     };
     for (const w of this.router.pool.list()) {
-      for (const t of w.owns.tools ?? []) next.tools.add(t);
+      const repeatable = new Set(this.repeatable.get(w.id) ?? []);
+      for (const t of w.owns.tools ?? []) {
+        next.tools.add(t);
+        // One owner that does not call it repeatable is enough: it may run there.
+        if (!repeatable.has(t)) next.unrepeatable.add(t);
+      }
       for (const p of w.owns.prompts ?? []) next.prompts.add(p);
       for (const r of w.owns.resources ?? []) next.resources.add(r);
       for (const r of w.owns.resourceTemplates ?? []) next.resources.add(`template:${r}`);

@@ -15,6 +15,7 @@ import {
   createEventBus,
 } from '@mcp-cluster/cluster';
 import type { BusEvent } from '@mcp-cluster/cluster';
+import { defineTool } from '@mcp-cluster/components';
 import { RpcError } from '@mcp-cluster/protocol';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -84,6 +85,37 @@ describe('worker registration', () => {
     expect(info?.components.tools).toEqual(
       worker.engine.registry.toolDescriptors.map((t) => t.name),
     );
+  });
+
+  it('publishes the tools annotated read-only or idempotent as repeatable, at once when added', async () => {
+    await using cluster = new InProcessWorkers();
+    const worker = await cluster.worker({ nodeId: 'w-repeatable' });
+    const state = await cluster.state();
+    const record = async () => (await state.registry.list())[0]?.components;
+    expect((await record())?.repeatableTools).toEqual([]);
+    worker.engine.registry.add(
+      defineTool({
+        name: 'lookup_row',
+        description: 'reads',
+        annotations: { readOnlyHint: true },
+        handler: () => 'row',
+      }),
+    );
+    worker.engine.registry.add(
+      defineTool({
+        name: 'put_row',
+        description: 'writes the same row again',
+        annotations: { readOnlyHint: false, idempotentHint: true },
+        handler: () => 'ok',
+      }),
+    );
+    worker.engine.registry.add(
+      defineTool({ name: 'append_row', description: 'writes', handler: () => 'ok' }),
+    );
+    await eventually('the re-registered record', async () =>
+      (await record())?.tools.includes('append_row') === true ? true : undefined,
+    );
+    expect((await record())?.repeatableTools).toEqual(['lookup_row', 'put_row']);
   });
 
   it('heartbeats renew the record TTL, and a lapsed record is registered again', async () => {

@@ -59,6 +59,9 @@ function componentsOf(engine: LocalEngine): WorkerComponents {
     prompts: r.promptDescriptors.map((p) => p.name),
     resources: r.resourceDescriptors.map((x) => x.uri),
     resourceTemplates: r.templateDescriptors.map((t) => t.uriTemplate),
+    repeatableTools: r.toolDescriptors
+      .filter((t) => t.annotations?.readOnlyHint === true || t.annotations?.idempotentHint === true)
+      .map((t) => t.name),
   };
 }
 

@@ -106,9 +106,15 @@ export type {
   DispatchOutcomeKind,
   DispatchTarget,
   MemoryWorker,
+  UndiciDispatchOptions,
   WorkerDispatch,
 } from './worker-dispatch.js';
-export { MemoryDispatch, UndiciDispatch, workerAnswered } from './worker-dispatch.js';
+export {
+  MemoryDispatch,
+  UndiciDispatch,
+  WorkerAbandonedError,
+  workerAnswered,
+} from './worker-dispatch.js';
 export {
   CLOSE_STREAM_LINE,
   DISPATCH_HEADERS,

@@ -77,7 +77,13 @@ export function workerAnswered(outcome: DispatchOutcome): boolean {
   return outcome.kind !== 'not-sent' && outcome.kind !== 'reset' && outcome.kind !== 'broken';
 }
 
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  // Connecting took longer than connectTimeoutMs: nothing was sent.
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
 
 function errorCode(err: unknown): string | undefined {
@@ -105,10 +111,29 @@ function abortReason(signal: DispatchAbort): Error {
 const CONNECTIONS_PER_WORKER = 128;
 /** Bound on one health probe. */
 const PROBE_TIMEOUT_MS = 2_000;
+/** Default bound on opening a connection to a worker. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+
+/** Why the dispatches in flight to a worker were ended: it stopped answering. */
+export class WorkerAbandonedError extends Error {
+  override readonly name = 'WorkerAbandonedError';
+  constructor(readonly workerId: string) {
+    super(`worker ${workerId} stopped answering: its dispatches in flight were ended`);
+  }
+}
+
+export interface UndiciDispatchOptions {
+  /** Opening a connection longer than this: the worker is not there (`not-sent`). */
+  readonly connectTimeoutMs?: number;
+  /** Bound on one health probe. */
+  readonly probeTimeoutMs?: number;
+}
 
 /** The dispatch wire over HTTP/1.1: one undici keep-alive pool per worker. */
 export class UndiciDispatch implements WorkerDispatch {
   private readonly pools = new Map<string, { url: string; pool: Pool }>();
+
+  constructor(private readonly options: UndiciDispatchOptions = {}) {}
 
   private poolFor(worker: DispatchTarget): Pool {
     const current = this.pools.get(worker.id);
@@ -118,9 +143,11 @@ export class UndiciDispatch implements WorkerDispatch {
       connections: CONNECTIONS_PER_WORKER,
       pipelining: 1,
       keepAliveTimeout: 60_000,
-      // Dispatches may stream for as long as a tool runs; the envelope deadline bounds them.
+      // Dispatches may stream for as long as a tool runs; the envelope deadline bounds them,
+      // and a worker that stops answering its probes has them ended (abandon()).
       bodyTimeout: 0,
       headersTimeout: 0,
+      connectTimeout: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     });
     this.pools.set(worker.id, { url: worker.url, pool });
     return pool;
@@ -155,7 +182,7 @@ export class UndiciDispatch implements WorkerDispatch {
     const res = await this.poolFor(worker).request({
       method: 'GET',
       path: HEALTH_PATH,
-      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      signal: AbortSignal.timeout(this.options.probeTimeoutMs ?? PROBE_TIMEOUT_MS),
     });
     await res.body.dump();
     return res.statusCode === 200;
@@ -165,6 +192,19 @@ export class UndiciDispatch implements WorkerDispatch {
    * Stops using a worker's pool. Requests still running on it finish (a draining worker
    * completes its in-flight work); the connections close once they are idle.
    */
+  /**
+   * Ends every dispatch in flight to worker `id` (it stopped answering: hung, or its host
+   * gone without a reset): they end `broken`, so the caller's table decides whether each may
+   * be sent again. The next dispatch to it opens new connections.
+   */
+  abandon(id: string): void {
+    const current = this.pools.get(id);
+    this.pools.delete(id);
+    if (current !== undefined) {
+      current.pool.destroy(new WorkerAbandonedError(id)).catch(() => undefined);
+    }
+  }
+
   forget(id: string): void {
     const current = this.pools.get(id);
     this.pools.delete(id);

@@ -61,6 +61,10 @@ export const DEFAULT_DRAIN_MS = 8_000;
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 300_000;
 /** BullMQ lock of a running task: a crashed worker's task is taken over after this long. */
 export const DEFAULT_TASK_LOCK_MS = 10_000;
+/** Gateway: connecting to a worker takes longer than this: it is not there. */
+export const DEFAULT_DISPATCH_CONNECT_TIMEOUT_MS = 2_000;
+/** Gateway: period of the active health probe of each worker. */
+export const DEFAULT_WORKER_PROBE_INTERVAL_MS = 2_000;
 /** Shortest dispatch secret accepted (32 characters: 192 bits or more of base64url). */
 export const MIN_DISPATCH_SECRET_LENGTH = 32;
 /**
@@ -180,6 +184,24 @@ export const ConfigSchema = z.strictObject({
   heartbeatMs: z.number().int().min(100).default(DEFAULT_HEARTBEAT_MS),
   drainMs: z.number().int().min(0).default(DEFAULT_DRAIN_MS),
   dispatchTimeoutMs: z.number().int().min(100).default(DEFAULT_DISPATCH_TIMEOUT_MS),
+  /** Gateway: how long opening a connection to a worker may take before it counts as gone. */
+  dispatchConnectTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(DEFAULT_DISPATCH_CONNECT_TIMEOUT_MS),
+  /**
+   * Gateway: how often each worker's /healthz is probed. Two failed probes in a row mark it
+   * down; the dispatches in flight to it then end (a hung worker is found within about
+   * twice this plus the probe timeout).
+   */
+  workerProbeIntervalMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(DEFAULT_WORKER_PROBE_INTERVAL_MS),
   /** Worker: how long a task of a crashed worker waits before another worker takes it over. */
   taskLockMs: z.number().int().min(500).default(DEFAULT_TASK_LOCK_MS),
   /**

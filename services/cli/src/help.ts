@@ -125,6 +125,14 @@ export const ENV_DOCS: Readonly<Record<EnvVar, EnvDoc>> = {
     description: 'in-flight requests get this long on SIGTERM',
   },
   MCP_DISPATCH_TIMEOUT_MS: { commands: ['gateway'], description: 'longest dispatch to a worker' },
+  MCP_DISPATCH_CONNECT_TIMEOUT_MS: {
+    commands: ['gateway'],
+    description: 'a worker that takes longer to accept a connection counts as gone',
+  },
+  MCP_WORKER_PROBE_INTERVAL_MS: {
+    commands: ['gateway'],
+    description: "period of each worker's health probe (2 failures: down, its calls end)",
+  },
   MCP_TASK_LOCK_MS: {
     commands: ['worker'],
     description: "a crashed worker's task is taken over after",

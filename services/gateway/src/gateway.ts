@@ -180,7 +180,7 @@ export async function startGateway(
       changes,
     });
     const dispatchSecret = config.dispatchSecrets[0] ?? (await state.sharedDispatchSecret());
-    const clients = new UndiciDispatch();
+    const clients = new UndiciDispatch({ connectTimeoutMs: config.dispatchConnectTimeoutMs });
     node.defer(() => clients.close());
     // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other
     let engine: GatewayEngine;
@@ -199,9 +199,13 @@ export async function startGateway(
       pins: pinStore(store, sessions),
       matchTemplate: templateMatcher(),
       probe: (w) => clients.probe(w),
+      health: { probeIntervalMs: config.workerProbeIntervalMs },
       onHealthChange: (w) => {
         healthChanges.inc({ worker: w.id, state: w.health });
         log('info', `worker ${w.id} ${w.health}`);
+        // Its probes go unanswered (hung, or its host gone): what it holds would wait until
+        // the deadline. End it now; the dispatch table says what may be sent again.
+        if (w.health === HealthState.Down) clients.abandon(w.id);
       },
       onDecision: (decision) => decisions.inc({ decision }),
     });

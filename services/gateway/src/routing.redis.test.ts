@@ -106,13 +106,14 @@ async function realAndImpostor(
   cluster: InProcessCluster,
   impostorId: string,
   impostorUrl: string,
+  gatewayConfig: Parameters<InProcessCluster['gateway']>[0] = {},
 ): Promise<{
   gateway: RunningGateway;
   real: RunningWorker;
   state: ClusterState;
   info: WorkerInfo;
 }> {
-  const gateway = await cluster.gateway();
+  const gateway = await cluster.gateway(gatewayConfig);
   const real = await cluster.worker({ nodeId: 'w-real' });
   await workersReady(gateway.url, 1);
   const state = await cluster.state();
@@ -480,4 +481,64 @@ describe('gateway retries under dispatch replay protection', () => {
     expect((await workersReady(gateway.url, 2)).workers).toBe(2);
     expect(cluster.logs.map((l) => l.msg)).toContain('worker refused dispatch');
   });
+});
+
+/** A worker that accepts connections and requests, and never answers (a hung process). */
+async function hangingWorker(): Promise<
+  AsyncDisposable & { readonly url: string; held(): number }
+> {
+  let held = 0;
+  const server = createHttpServer((req) => {
+    held++;
+    req.resume();
+  });
+  const url = await listenLoopback(server);
+  return {
+    url,
+    held: () => held,
+    [Symbol.asyncDispose]: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+describe('a worker that hangs', () => {
+  it('is found by its unanswered probes; calls it holds end: repeatable ones re-run elsewhere, others say they may have run', async () => {
+    await using cluster = new InProcessCluster();
+    await using hung = await hangingWorker();
+    const { gateway } = await realAndImpostor(cluster, 'w-hung', hung.url, {
+      workerProbeIntervalMs: 200,
+    });
+    const started = performance.now();
+    const [calls, prompts] = await Promise.all([
+      Promise.all(
+        Array.from({ length: CALLS_PER_CHECK }, () =>
+          modernCall(gateway.url, 'tools/call', { name: 'test_simple_text', arguments: {} }),
+        ),
+      ),
+      Promise.all(
+        Array.from({ length: CALLS_PER_CHECK }, () =>
+          modernCall(gateway.url, 'prompts/get', { name: 'test_simple_prompt' }),
+        ),
+      ),
+    ]);
+    // Found within two probe periods and two probe timeouts (2 s each), not the 300 s deadline.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(hung.held()).toBeGreaterThan(2); // its probes, and calls it held
+    const failed = calls.filter((c) => c.response?.['error'] !== undefined);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const c of failed) {
+      expect(c.response?.['error']).toMatchObject({
+        code: RpcError.Unavailable.code,
+        message: 'The worker failed while serving the request; it may have run',
+      });
+    }
+    for (const c of calls.filter((x) => x.response?.['error'] === undefined)) {
+      expect(textOf(c.response?.['result'])).toBe('This is a simple text response for testing.');
+    }
+    // prompts/get is harmless to run twice: every one is answered.
+    for (const p of prompts) expect(p.response?.['error']).toBeUndefined();
+  }, 30_000);
 });

@@ -2,7 +2,7 @@
  * Local errors of the cluster state layer. They never cross the wire: callers map them
  * (usually to -32603 or a 404) at the transport boundary.
  */
-import { KindedError } from '@mcp-cluster/protocol';
+import { KindedError, ProtocolError, RpcError } from '@mcp-cluster/protocol';
 
 export type ClusterStateErrorKind =
   /** A value read from the store failed validation. */
@@ -52,4 +52,43 @@ export class ServiceUnreachableError extends Error {
     super(`${service} at ${safe} unreachable${reason ? ` (${reason})` : ''}`, { cause });
     this.url = safe;
   }
+}
+
+/** How long a client is told to wait (Retry-After) when the state store could not answer. */
+export const STORE_RETRY_AFTER_MS = 1_000;
+
+/**
+ * -32016 "Session store unavailable" with `data.retryAfterMs`: the transports answer it with
+ * 503, Retry-After and the request's id. `cause` is the store's own error (for logs only).
+ */
+export function storeUnavailable(cause?: unknown): ProtocolError {
+  return new ProtocolError(
+    RpcError.Unavailable.code,
+    'Session store unavailable',
+    { retryAfterMs: STORE_RETRY_AFTER_MS },
+    { cause },
+  );
+}
+
+/**
+ * `store` whose rejected calls become {@link storeUnavailable} when the store could not answer
+ * (connection closed, command timed out, retries exhausted). A typed ClusterStateError (a
+ * corrupt value, a duplicate create) and a ProtocolError pass unchanged: they are answers.
+ */
+export function outageAsUnavailable<T extends object>(store: T): T {
+  const mapped = (err: unknown): never => {
+    if (err instanceof ClusterStateError || err instanceof ProtocolError) throw err;
+    throw storeUnavailable(err);
+  };
+  return new Proxy(store, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      return (...args: unknown[]): unknown => {
+        const result = method.apply(target, args);
+        return result instanceof Promise ? result.catch(mapped) : result;
+      };
+    },
+  });
 }

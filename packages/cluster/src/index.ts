@@ -22,7 +22,14 @@ export {
 } from './keys.js';
 export { LuaScript } from './lua.js';
 export type { ClusterStateErrorKind } from './errors.js';
-export { ClusterStateError, ServiceUnreachableError, redactUrl } from './errors.js';
+export {
+  ClusterStateError,
+  STORE_RETRY_AFTER_MS,
+  ServiceUnreachableError,
+  outageAsUnavailable,
+  redactUrl,
+  storeUnavailable,
+} from './errors.js';
 export type {
   NewSession,
   PinStore,
@@ -150,4 +157,4 @@ export { RedisStreamMirror } from './stream-mirror.js';
 export type { ClusterConnections, ClusterConnectionsOptions } from './connections.js';
 export { openClusterConnections } from './connections.js';
 export type { RedisConnection } from './redis.js';
-export { connectRedis } from './redis.js';
+export { REDIS_COMMAND_TIMEOUT_MS, connectRedis } from './redis.js';

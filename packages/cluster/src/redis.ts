@@ -7,6 +7,9 @@
 import { Redis } from 'ioredis';
 import { ServiceUnreachableError } from './errors.js';
 
+/** Bound on one Redis command, queued or sent (XREAD BLOCK waits at most 1 s of it). */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
 export interface RedisConnection {
   readonly redis: Redis;
   /** QUIT (or a hard disconnect if QUIT fails); a second call awaits the first. */
@@ -21,6 +24,10 @@ export async function connectRedis(
     lazyConnect: true,
     maxRetriesPerRequest: 3,
     connectTimeout: 5_000,
+    // While Redis is down a command waits in the offline queue for at most 3 reconnects; on a
+    // connection that hangs (no RST) it would wait for ever. This bounds both: the request
+    // gets -32016 (see outageAsUnavailable) instead of hanging. Longer than any XREAD BLOCK.
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     // Commands issued in one event-loop turn go out in one write: under load a worker claims
     // one dispatch nonce per request, and they share the socket instead of a write each.
     enableAutoPipelining: true,

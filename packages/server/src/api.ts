@@ -166,7 +166,11 @@ export interface SessionManager {
   get(id: string): LegacySession | undefined;
   /** The session wherever it is stored (a cluster reads the shared store); transports use this. */
   load(id: string): Promise<LegacySession | undefined>;
-  /** Ends a session: pending server->client requests reject, in-flight requests abort. */
+  /**
+   * Ends a session: pending server->client requests reject, in-flight requests abort. A
+   * cluster's may reject with -32016 (and `data.retryAfterMs`) when the session store cannot
+   * end it: the session is still live, and the client is told to retry.
+   */
   delete(id: string): boolean | Promise<boolean>;
   readonly size: number;
 }

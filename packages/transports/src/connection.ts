@@ -201,7 +201,16 @@ export class MessageConnection {
     for (const ac of this.inflight) ac.abort();
     this.inflight.clear();
     this.detach?.();
-    if (this.session !== undefined) void this.engine.sessions.delete(this.session.id);
+    if (this.session !== undefined) this.end(this.session.id);
+  }
+
+  /**
+   * Ends the connection's session without waiting. A store that cannot end it now rejects
+   * (the manager logged it); the record then expires with its TTL.
+   */
+  private end(sessionId: string): void {
+    // Started now (a slot it frees may be claimed by the very next message), awaited by nobody.
+    Promise.resolve(this.engine.sessions.delete(sessionId)).catch(() => undefined);
   }
 
   private readonly reply = (response: JsonRpcResponse | undefined): void => {
@@ -221,7 +230,7 @@ export class MessageConnection {
       (session) => {
         if (!this.closed) return this.bind(session);
         // Closed while it was being opened: nobody will use or end it.
-        void this.engine.sessions.delete(session.id);
+        this.end(session.id);
         throw new Error('connection closed');
       },
       (err: unknown) => {

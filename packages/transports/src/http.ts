@@ -179,10 +179,23 @@ class StreamableHttp {
     return session !== undefined && ownsSession(session, caller) ? session : undefined;
   }
 
-  fail(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
-    req.log.error({ err }, 'mcp POST failed');
-    if (!reply.sent && !reply.raw.headersSent) rejectJson(reply, 500, null, err);
-    else reply.raw.end();
+  /**
+   * The answer to a request that failed outside the engine: a ProtocolError (e.g. -32016 when
+   * the session store is down) with its own status and Retry-After, anything else 500; both
+   * with the request's `id` when it is known.
+   */
+  fail(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    err: unknown,
+    id: JsonRpcRequest['id'] | null = null,
+  ): void {
+    if (err instanceof ProtocolError) req.log.warn({ err }, 'mcp request refused');
+    else req.log.error({ err }, 'mcp request failed');
+    if (reply.sent || reply.raw.headersSent) return void reply.raw.end();
+    if (!(err instanceof ProtocolError)) return rejectJson(reply, 500, id, err);
+    reply.headers(errorHeaders(err) ?? {});
+    rejectJson(reply, err.httpStatus, id, err);
   }
 
   async post(req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -209,7 +222,10 @@ class StreamableHttp {
     const caller = callerOf(req);
     const sessionId = header(h, Header.SessionId);
     if (sessionId !== undefined) {
-      return this.postToSession(sessionId, value, text, req, reply, accept, caller);
+      // A failure here (the session store down) still answers the request by its id.
+      return this.postToSession(sessionId, value, text, req, reply, accept, caller).catch(
+        (err: unknown) => this.fail(req, reply, err, requestIdIn(value)),
+      );
     }
 
     let message: JsonRpcMessage;
@@ -556,6 +572,13 @@ class StreamableHttp {
     await this.engine.sessions.delete(sessionId);
     void reply.code(204).send();
   }
+}
+
+/** The id of a single request in a parsed body; null for anything else (a batch, a notification). */
+function requestIdIn(value: unknown): JsonRpcRequest['id'] | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const id = (value as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 const PARAM_HEADER_PREFIX = 'mcp-param-';

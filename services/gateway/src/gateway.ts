@@ -10,6 +10,7 @@ import {
   MAX_REVOKED_IDS,
   createBusChangeFeed,
   openClusterConnections,
+  outageAsUnavailable,
   UndiciDispatch,
 } from '@mcp-cluster/cluster';
 import type { EventBus, SessionStore } from '@mcp-cluster/cluster';
@@ -37,7 +38,7 @@ import type { ChangeEvent } from '@mcp-cluster/server';
 import { STREAM_ID_SEPARATOR, createHttpApp, mcpTransports } from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
 import { GatewayEngine } from './engine.js';
-import { GatewaySessions } from './sessions.js';
+import { GatewaySessions, isUnavailable } from './sessions.js';
 import type { GatewaySession } from './sessions.js';
 import { withDispatchMetrics, withRouterFeedback } from './dispatch.js';
 import { Membership } from './workers.js';
@@ -72,7 +73,15 @@ function pinStore(store: SessionStore, sessions: GatewaySessions): PinStore {
     async get(sessionId): Promise<WorkerId | undefined> {
       const s = sessions.fresh(sessionId);
       if (s !== undefined) return s.workerId === undefined ? undefined : asWorkerId(s.workerId);
-      const pin = await store.getPin(sessionId);
+      let pin;
+      try {
+        pin = await store.getPin(sessionId);
+      } catch (err) {
+        // The store cannot answer: the worker named by the copy held here (see load()).
+        const held = isUnavailable(err) ? sessions.held(sessionId)?.workerId : undefined;
+        if (held === undefined) throw err;
+        return asWorkerId(held);
+      }
       return pin === undefined ? undefined : asWorkerId(pin);
     },
     async set(sessionId, workerId, previous): Promise<boolean> {
@@ -184,7 +193,9 @@ export async function startGateway(
     node.defer(() => clients.close());
     // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other
     let engine: GatewayEngine;
-    const store = options.wrapSessionStore?.(state.sessions) ?? state.sessions;
+    // Every session-store call a request makes (load, pin, open, DELETE) fails as -32016 with
+    // Retry-After while Redis cannot answer: transports answer 503 with the request's id.
+    const store = outageAsUnavailable(options.wrapSessionStore?.(state.sessions) ?? state.sessions);
     const sessions = new GatewaySessions(
       store,
       bus,

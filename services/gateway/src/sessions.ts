@@ -13,9 +13,9 @@
  *   id names the worker (see clientRequestIdPrefix).
  */
 import { randomBytes } from 'node:crypto';
-import { BusEventType, UNOWNED_SESSION_OWNER } from '@mcp-cluster/cluster';
+import { BusEventType, UNOWNED_SESSION_OWNER, storeUnavailable } from '@mcp-cluster/cluster';
 import type { EventBus, SessionLookup, SessionRecord, SessionStore } from '@mcp-cluster/cluster';
-import { ProtocolError } from '@mcp-cluster/protocol';
+import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
 import type { JsonRpcMessage, JsonRpcResponse } from '@mcp-cluster/protocol';
 import { DEFAULT_SESSION_LIMITS, legacySessionState, sessionLimitError } from '@mcp-cluster/server';
 import type {
@@ -43,6 +43,11 @@ const TOUCH_EVERY_MS = 10_000;
 
 const NOT_ON_GATEWAY = (): Promise<never> =>
   Promise.reject(ProtocolError.of('InternalError', 'gateways send no server->client requests'));
+
+/** The store could not answer (see outageAsUnavailable), as opposed to a refusal or bad data. */
+export function isUnavailable(err: unknown): boolean {
+  return err instanceof ProtocolError && err.code === RpcError.Unavailable.code;
+}
 
 export type ResponseRouter = (session: GatewaySession, response: JsonRpcResponse) => void;
 
@@ -251,7 +256,7 @@ export class GatewaySessions implements SessionManager {
       });
     } catch (err) {
       this.onError(err, 'session slot claim failed');
-      throw ProtocolError.of('Unavailable', 'Session store unavailable');
+      throw storeUnavailable(err);
     }
     if (!claim.ok) {
       const max = claim.limit === 'principal' ? maxPerPrincipal : maxTotal;
@@ -275,7 +280,18 @@ export class GatewaySessions implements SessionManager {
     const cached = this.cache.get(id);
     if (cached?.isNew === true) return cached;
     if (cached !== undefined && this.isFresh(cached)) return cached;
-    const { found, current } = await this.read(id);
+    let read;
+    try {
+      read = await this.read(id);
+    } catch (err) {
+      // The store cannot answer (-32016): the copy held here serves until it can, counted as
+      // read now so that only one request per SESSION_CACHE_MS waits for the store to fail.
+      const held = isUnavailable(err) ? this.held(id) : undefined;
+      if (held === undefined) throw err;
+      held.readAt = Date.now();
+      return held;
+    }
+    const { found, current } = read;
     // Looked up again: the session may have ended here while the store answered.
     const session = this.cache.get(id);
     if (found.status !== 'live') {
@@ -313,6 +329,16 @@ export class GatewaySessions implements SessionManager {
   }
 
   /**
+   * The copy held here when no announced change made it stale, however old: what serves a
+   * session while the store cannot answer. Ends and changes made elsewhere still arrive on
+   * the bus and drop or stale it; a session created here and never read is not held.
+   */
+  held(id: string): GatewaySession | undefined {
+    const cached = this.cache.get(id);
+    return cached !== undefined && !cached.isNew && !cached.stale ? cached : undefined;
+  }
+
+  /**
    * Another node wrote the session's record (`version`) or pin (no version): the cached copy
    * is re-read before its next use, unless it already holds that version. A read in flight
    * may predate the change: its result is not taken as fresh.
@@ -341,16 +367,22 @@ export class GatewaySessions implements SessionManager {
     }
     try {
       await this.store.delete(id);
+    } catch (err) {
+      this.onError(err, 'session delete failed');
+      // Still stored: the client is told to retry its DELETE (503), not that it ended.
+      throw err instanceof ProtocolError ? err : storeUnavailable(err);
+    }
+    try {
       // Other gateways holding a stream of it end theirs (see listen()) and drop their copy.
       this.bus.publish({ type: BusEventType.SessionEnded, sessionId: id });
       // On its way before the client hears of the end: its next request may reach another
       // gateway, whose cached copy must be gone by then.
       await this.flushBus();
-      return true;
     } catch (err) {
-      this.onError(err, 'session delete failed');
-      return false;
+      // Ended in the store: other gateways see it at their next read.
+      this.onError(err, 'session end not announced');
     }
+    return true;
   }
 
   /**

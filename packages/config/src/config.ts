@@ -183,6 +183,12 @@ export const ConfigSchema = z.strictObject({
   weight: z.number().int().min(1).max(1000).default(1),
   heartbeatMs: z.number().int().min(100).default(DEFAULT_HEARTBEAT_MS),
   drainMs: z.number().int().min(0).default(DEFAULT_DRAIN_MS),
+  /**
+   * Gateway: on SIGTERM, how long it keeps serving with /readyz at 503 before it closes, so a
+   * load balancer stops sending it new clients first (Kubernetes: below
+   * terminationGracePeriodSeconds, with no preStop sleep needed). 0: close at once.
+   */
+  gatewayDrainDelayMs: z.number().int().min(0).max(600_000).default(0),
   dispatchTimeoutMs: z.number().int().min(100).default(DEFAULT_DISPATCH_TIMEOUT_MS),
   /** Gateway: how long opening a connection to a worker may take before it counts as gone. */
   dispatchConnectTimeoutMs: z

@@ -6,6 +6,8 @@ const READYZ_TIMEOUT_MS = 5_000;
 
 export interface Readiness {
   readonly ready: boolean;
+  /** True once the gateway was asked to stop (it still serves during its drain delay). */
+  readonly draining?: boolean;
   readonly workers: number;
   readonly redis?: boolean;
   readonly nats?: boolean;

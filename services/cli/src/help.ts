@@ -124,6 +124,11 @@ export const ENV_DOCS: Readonly<Record<EnvVar, EnvDoc>> = {
     commands: ['worker'],
     description: 'in-flight requests get this long on SIGTERM',
   },
+  MCP_GATEWAY_DRAIN_DELAY_MS: {
+    commands: ['gateway'],
+    description: 'on SIGTERM, keep serving this long with /readyz at 503 before closing',
+    default: '0',
+  },
   MCP_DISPATCH_TIMEOUT_MS: { commands: ['gateway'], description: 'longest dispatch to a worker' },
   MCP_DISPATCH_CONNECT_TIMEOUT_MS: {
     commands: ['gateway'],

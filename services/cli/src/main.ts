@@ -122,7 +122,7 @@ async function runGateway(config: Config): Promise<void> {
   closeOnSignals(
     traced(() => gateway.close()),
     (err) => log.error('shutdown failed', errorFields(err)),
-    shutdownHooks(log, 'gateway'),
+    { ...shutdownHooks(log, 'gateway'), extraDeadlineMs: config.gatewayDrainDelayMs },
   );
   const info: BannerInfo = {
     role: 'gateway',

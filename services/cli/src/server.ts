@@ -72,6 +72,8 @@ export function closeOnSignals(
   hooks: {
     readonly onSignal?: (signal: NodeJS.Signals) => void;
     readonly onClosed?: () => void;
+    /** Added to the hard deadline: a gateway's drain delay, which close() waits out first. */
+    readonly extraDeadlineMs?: number;
   } = {},
 ): void {
   let stopping = false;
@@ -79,7 +81,10 @@ export function closeOnSignals(
     if (stopping) process.exit(1);
     stopping = true;
     hooks.onSignal?.(signal);
-    const deadline = setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS);
+    const deadline = setTimeout(
+      () => process.exit(1),
+      SHUTDOWN_DEADLINE_MS + (hooks.extraDeadlineMs ?? 0),
+    );
     deadline.unref();
     close().then(
       () => {

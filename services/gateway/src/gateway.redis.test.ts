@@ -21,6 +21,27 @@ import {
 import { InProcessCluster } from './in-process.test-support.js';
 
 describe('gateway readiness', () => {
+  it('asked to stop, it is not ready at once and keeps serving through its drain delay', async () => {
+    await using cluster = new InProcessCluster();
+    const { gateway } = await cluster.gatewayWithWorker({
+      gateway: { nodeId: 'g-drain', gatewayDrainDelayMs: 1_000 },
+    });
+    expect((await readyz(gateway.url)).body).toMatchObject({ ready: true, draining: false });
+    const closed = gateway.close();
+    expect(await readyz(gateway.url)).toMatchObject({
+      status: 503,
+      body: { ready: false, draining: true, id: 'g-drain' },
+    });
+    // A load balancer has not stopped sending yet: those requests are still answered.
+    const during = await modernCall(gateway.url, 'tools/call', {
+      name: 'test_simple_text',
+      arguments: {},
+    });
+    expect(textOf(during.response?.['result'])).toBe('This is a simple text response for testing.');
+    await closed;
+    await expect(fetch(new URL('/readyz', gateway.url))).rejects.toThrow();
+  });
+
   it('/readyz is 503 without workers, 200 once one registered, 503 again after it left', async () => {
     await using cluster = new InProcessCluster();
     const gateway = await cluster.gateway({ nodeId: 'g-ready' });

@@ -302,12 +302,14 @@ export async function startGateway(
     app.get('/healthz', (_req, reply) => reply.send({ status: 'ok', id }));
     // Ready = something to route to, and Redis and NATS reachable (a load balancer stops
     // sending new clients here while either is down; everything recovers by itself).
+    let draining = false;
+    let closing: Promise<void> | undefined;
     app.get('/readyz', async (_req, reply) => {
       const workers = router.pool.list().filter((w) => w.health !== 'down').length;
       const redis = await state.ping();
       const nats = bus.connected;
-      const ready = workers > 0 && redis && nats;
-      return reply.code(ready ? 200 : 503).send({ ready, workers, redis, nats, id });
+      const ready = !draining && workers > 0 && redis && nats;
+      return reply.code(ready ? 200 : 503).send({ ready, draining, workers, redis, nats, id });
     });
     await app.register(mcpTransports, {
       // Checked here, before dispatch: a refused request reaches no worker. Observed
@@ -348,7 +350,16 @@ export async function startGateway(
       id,
       url: `${config.tls === undefined ? 'http' : 'https'}://${host}:${port}${config.path}`,
       app,
-      close: () => node.close(),
+      close: () =>
+        (closing ??= (async () => {
+          // Not ready first: a load balancer stops sending new clients while this one still
+          // serves those it has; then the node closes.
+          draining = true;
+          if (config.gatewayDrainDelayMs > 0) {
+            await new Promise((resolve) => setTimeout(resolve, config.gatewayDrainDelayMs));
+          }
+          await node.close();
+        })()),
     };
   } catch (err) {
     await node.close();

@@ -52,6 +52,9 @@ export interface McpTransportsOptions {
     Promise<Readonly<Record<string, unknown>>> | Readonly<Record<string, unknown>>;
 }
 
+/** WebSocket close code of a server going down (RFC 6455 7.4.1). */
+export const GOING_AWAY = 1001;
+
 /** Registers the transports in an encapsulated context (its parsers and hooks stay inside). */
 export async function mcpTransports(
   app: FastifyInstance,
@@ -80,6 +83,14 @@ export async function mcpTransports(
   if (options.websocketPath !== false) {
     await app.register(websocket, {
       options: { maxPayload: settings.bodyLimitBytes, handleProtocols: selectSubprotocol },
+      // On shutdown, 1001 "going away" (RFC 6455): the client reconnects, to another node.
+      preClose(done) {
+        for (const client of this.websocketServer.clients) {
+          client.close(GOING_AWAY, 'server shutting down');
+        }
+        this.websocketServer.close();
+        done();
+      },
     });
   }
 

@@ -329,3 +329,20 @@ describe('WebSocket', () => {
     await expect(open({ origin: 'http://evil.example.com' })).rejects.toThrow(/403/);
   });
 });
+
+describe('WebSocket on shutdown', () => {
+  it('is closed with 1001 (going away), so the client reconnects elsewhere', async () => {
+    const own = await testApp();
+    const url = await own.app.listen({ host: '127.0.0.1', port: 0 });
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const closed = new Promise<[number, string]>((resolve) =>
+      ws.once('close', (code, reason) => resolve([code, reason.toString()])),
+    );
+    await own.app.close();
+    expect(await closed).toEqual([1001, 'server shutting down']);
+  });
+});

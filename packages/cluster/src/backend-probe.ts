@@ -8,6 +8,7 @@ import { METRICS } from '@mcp-cluster/observability';
 import type { Metrics } from '@mcp-cluster/observability';
 import type { EventBus } from './bus/types.js';
 import type { ClusterState } from './state.js';
+import { withinMs } from './within.js';
 
 /** Default interval between two probes. */
 export const BACKEND_PROBE_INTERVAL_MS = 5_000;
@@ -28,7 +29,11 @@ export function probeBackends(
   const latency = metrics.histogram(METRICS.backendLatency);
   const probe = async (backend: 'redis' | 'nats', check: () => Promise<boolean>): Promise<void> => {
     const started = performance.now();
-    const ok = await within(check(), PROBE_TIMEOUT_MS);
+    const ok =
+      (await withinMs(
+        check().catch(() => false),
+        PROBE_TIMEOUT_MS,
+      )) ?? false;
     up.set({ backend }, ok ? 1 : 0);
     if (ok) latency.observe({ backend }, (performance.now() - started) / 1000);
   };
@@ -44,17 +49,4 @@ export function probeBackends(
   const timer = setInterval(round, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
-}
-
-/** `check`'s answer, false when it rejects or takes longer than `ms`. */
-async function within(check: Promise<boolean>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([check.catch(() => false), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

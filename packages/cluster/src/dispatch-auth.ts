@@ -22,6 +22,7 @@ import type { KeyObject } from 'node:crypto';
 import type { DispatchRefusal } from './dispatch.js';
 import type { DispatchNonceStore, MemoryDispatchNonceStore } from './dispatch-nonces.js';
 import { ENVELOPE_HEADER_PREFIX } from './envelope.js';
+import { withinMs } from './within.js';
 
 /** The signature header: `v1=<base64url HMAC-SHA256>`. */
 export const DISPATCH_SIGNATURE_HEADER = `${ENVELOPE_HEADER_PREFIX}signature`;
@@ -302,18 +303,5 @@ export class DispatchVerifier {
       return refused('replay-check-unavailable', 'Dispatch replay check unavailable');
     }
     return first ? check : refused('replayed', 'Dispatch nonce already used');
-  }
-}
-
-/** `promise`'s value, or undefined when it takes longer than `ms` (the timer never lingers). */
-async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -154,6 +154,7 @@ export {
 export type { DispatchNonceStore } from './dispatch-nonces.js';
 export { MemoryDispatchNonceStore, RedisDispatchNonceStore } from './dispatch-nonces.js';
 export { RedisStreamMirror } from './stream-mirror.js';
+export { withinMs } from './within.js';
 export type { ClusterConnections, ClusterConnectionsOptions } from './connections.js';
 export { openClusterConnections } from './connections.js';
 export type { RedisConnection } from './redis.js';

@@ -10,6 +10,7 @@ import { MemoryDispatchNonceStore, RedisDispatchNonceStore } from './dispatch-no
 import { type ClusterKeys, clusterKeys } from './keys.js';
 import { connectRedis } from './redis.js';
 import type { ComponentRegistry } from './registry.js';
+import { withinMs } from './within.js';
 import { MemoryComponentRegistry } from './registry-memory.js';
 import { RedisComponentRegistry } from './registry-redis.js';
 import type { SessionStore } from './sessions.js';
@@ -117,21 +118,11 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       onError?.(err instanceof Error ? err : new Error(String(err))),
     ),
     async ping(timeoutMs = PING_TIMEOUT_MS) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      });
-      try {
-        return await Promise.race([
-          redis.ping().then(
-            (r) => r === 'PONG',
-            () => false,
-          ),
-          timeout,
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
+      const pong = redis.ping().then(
+        (r) => r === 'PONG',
+        () => false,
+      );
+      return (await withinMs(pong, timeoutMs)) ?? false;
     },
     async sharedStateKey() {
       return { id: SHARED_STATE_KEY_ID, secret: await sharedSecret(keys.stateKey()) };

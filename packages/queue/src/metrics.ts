@@ -4,6 +4,7 @@
  * counted as they happen. Built only when metrics are enabled, so a host without them records
  * nothing and pays for nothing.
  */
+import { withinMs } from '@mcp-cluster/cluster';
 import { METRICS } from '@mcp-cluster/observability';
 import type { Counter, Labels, Metrics } from '@mcp-cluster/observability';
 
@@ -91,16 +92,7 @@ export class TaskMetrics {
       settled.catch(() => undefined);
       this.depthInFlight = settled;
     }
-    return withTimeout(this.depthInFlight, timeoutMs);
+    // Not in time: the series is left out of this scrape, the count goes on for the next.
+    return withinMs(this.depthInFlight, timeoutMs);
   }
-}
-
-/** `p`, or a rejection once `ms` pass first. */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -63,15 +63,14 @@ export class Membership {
   markDead(id: WorkerId): void {
     const info = this.router.pool.get(id);
     if (info === undefined) return;
-    this.dead.set(id, this.registeredAt.get(id) ?? 0);
+    this.dead.set(id, this.records.get(id)?.registeredAt ?? 0);
     this.router.removeWorker(id);
     this.clients.forget(id);
     this.updateCatalog();
   }
 
-  private readonly registeredAt = new Map<string, number>();
-  private readonly instances = new Map<string, string>();
-  private readonly repeatable = new Map<string, readonly string[]>();
+  /** The registry record of each worker in the pool, as last read. */
+  private readonly records = new Map<string, WorkerInfo>();
 
   /** How many distinct tools, prompts and resources (templates included) the workers serve. */
   catalogSizes(): { tools: number; prompts: number; resources: number } {
@@ -95,7 +94,7 @@ export class Membership {
 
   /** The boot id a worker published (dispatches are addressed to it), if it did. */
   audienceOf(id: WorkerId): string | undefined {
-    return this.instances.get(id);
+    return this.records.get(id)?.instance;
   }
 
   /**
@@ -139,10 +138,7 @@ export class Membership {
       if (deadAt !== undefined && deadAt === w.registeredAt) continue;
       this.dead.delete(w.workerId);
       live.add(w.workerId);
-      this.registeredAt.set(w.workerId, w.registeredAt);
-      if (w.instance === undefined) this.instances.delete(w.workerId);
-      else this.instances.set(w.workerId, w.instance);
-      this.repeatable.set(w.workerId, w.components.repeatableTools ?? []);
+      this.records.set(w.workerId, w);
       this.router.pool.upsert({
         id: asWorkerId(w.workerId),
         url: w.url,
@@ -154,9 +150,7 @@ export class Membership {
       if (live.has(view.id)) continue;
       this.router.removeWorker(view.id);
       this.clients.forget(view.id);
-      this.registeredAt.delete(view.id);
-      this.instances.delete(view.id);
-      this.repeatable.delete(view.id);
+      this.records.delete(view.id);
     }
     this.updateCatalog();
   }
@@ -169,7 +163,7 @@ export class Membership {
       unrepeatable: new Set<string>(),
     };
     for (const w of this.router.pool.list()) {
-      const repeatable = new Set(this.repeatable.get(w.id) ?? []);
+      const repeatable = new Set(this.records.get(w.id)?.components.repeatableTools ?? []);
       for (const t of w.owns.tools ?? []) {
         next.tools.add(t);
         // One owner that does not call it repeatable is enough: it may run there.

@@ -77,7 +77,11 @@ export function observeEngine(engine: MessageEngine, o: ObserveOptions): Message
       ),
     );
   };
-  const traced = async (request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> => {
+  const traced = async (
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+    labels: Labels<OperationLabel>,
+  ): Promise<JsonRpcResponse> => {
     const parent = o.traceParent === 'active' ? context.active() : contextFromMeta(metaOf(request));
     const name = request.params?.['name'];
     const span = startMcpSpan(
@@ -99,18 +103,13 @@ export function observeEngine(engine: MessageEngine, o: ObserveOptions): Message
       },
     );
     // The span's name carries a target only when it is a name the registry holds.
-    const labels = operationLabels(request, undefined, ctx, o);
-    const target = labels.gen_ai_tool_name ?? labels.gen_ai_prompt_name;
-    span.updateName(
-      mcpSpanName(
-        request.method,
-        target === undefined || target === OTHER ? undefined : String(target),
-      ),
-    );
+    if ((labels.gen_ai_tool_name ?? labels.gen_ai_prompt_name) === OTHER) {
+      span.updateName(mcpSpanName(request.method));
+    }
     const response = await context.with(trace.setSpan(parent, span), () =>
       engine.handleRequest(request, ctx),
     );
-    endSpanWithOutcome(span, spanOutcome(response));
+    endSpanWithOutcome(span, spanOutcome(response, outcomeOf(response)));
     return response;
   };
   return {
@@ -119,11 +118,13 @@ export function observeEngine(engine: MessageEngine, o: ObserveOptions): Message
     handleNotification: (notification, ctx) => engine.handleNotification(notification, ctx),
     async handleRequest(request, ctx) {
       const started = performance.now();
+      const labels = operationLabels(request, ctx, o);
       const response = isTracing()
-        ? await traced(request, ctx)
+        ? await traced(request, ctx, labels)
         : await engine.handleRequest(request, ctx);
+      const outcome = outcomeOf(response);
       operations.observe(
-        operationLabels(request, response, ctx, o),
+        outcome === 'ok' ? labels : { ...labels, error_type: String(outcome) },
         (performance.now() - started) / 1000,
       );
       if (request.method === 'initialize' && ctx.sessionId !== undefined && 'result' in response) {
@@ -148,17 +149,19 @@ function metaOf(request: JsonRpcRequest): Record<string, unknown> | undefined {
     : undefined;
 }
 
-function spanOutcome(response: JsonRpcResponse): McpOutcome {
+function spanOutcome(response: JsonRpcResponse, outcome: ReturnType<typeof outcomeOf>): McpOutcome {
   if ('error' in response && response.error !== undefined) {
     return { code: response.error.code, message: response.error.message };
   }
-  return outcomeOf(response) === 'tool_error' ? TOOL_ERROR : 'ok';
+  return outcome === 'tool_error' ? TOOL_ERROR : 'ok';
 }
 
-/** The operation histogram's labels for one answered request. */
+/**
+ * The operation histogram's labels for one request, but its outcome (`error_type`, added
+ * once it is answered).
+ */
 export function operationLabels(
   request: JsonRpcRequest,
-  response: JsonRpcResponse | undefined,
   ctx: Pick<RequestContext, 'protocolVersion'>,
   o: Pick<ObserveOptions, 'networkTransport' | 'knows'>,
 ): Labels<OperationLabel> {
@@ -174,10 +177,6 @@ export function operationLabels(
     else if (method === 'prompts/get') {
       labels.gen_ai_prompt_name = o.knows.prompt(name) ? name : OTHER;
     }
-  }
-  if (response !== undefined) {
-    const outcome = outcomeOf(response);
-    if (outcome !== 'ok') labels.error_type = String(outcome);
   }
   return labels;
 }

@@ -45,6 +45,7 @@ export {
   mcpTracer,
   setTracingActive,
   startMcpSpan,
+  startSpan,
   traceLogFields,
   withSpan,
 } from './tracing.js';

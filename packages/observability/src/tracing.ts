@@ -152,11 +152,20 @@ export function startMcpSpan(info: McpSpanInfo, options: StartMcpSpanOptions = {
     attributes: mcpServerAttributes(info),
   };
   if (options.links !== undefined) spanOptions.links = options.links;
-  return mcpTracer().startSpan(
+  return startSpan(
     mcpSpanName(info.method, info.toolName ?? info.promptName),
     spanOptions,
-    options.context ?? context.active(),
+    options.context,
   );
+}
+
+/**
+ * Starts (without activating) a span of this package's tracer in `parent` (the active context
+ * by default); the shared non-recording span while tracing is off.
+ */
+export function startSpan(name: string, options: SpanOptions, parent?: Context): Span {
+  if (!tracingActive) return NON_RECORDING_SPAN;
+  return mcpTracer().startSpan(name, options, parent ?? context.active());
 }
 
 /** Reads string values from an MCP `_meta` object; anything else counts as absent. */

@@ -12,8 +12,8 @@
  *   `working` until its TTL lapses. The record is still in Redis, so any node can read,
  *   answer and cancel it.
  */
-import { MCP_ATTR, contextFromMeta, isTracing, mcpTracer } from '@mcp-cluster/observability';
-import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
+import { MCP_ATTR, contextFromMeta, startSpan } from '@mcp-cluster/observability';
+import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
@@ -411,9 +411,8 @@ function runSpan(
   taskId: string,
   created: Readonly<Record<string, string>> | undefined,
 ): Span {
-  if (!isTracing()) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
   const origin = trace.getSpanContext(contextFromMeta(created, ROOT_CONTEXT));
-  return mcpTracer().startSpan(
+  return startSpan(
     `tasks/run ${tool}`,
     {
       kind: SpanKind.CONSUMER,

@@ -1,8 +1,12 @@
 /**
  * Metrics kept in a prom-client registry of their own (never the global one, so two nodes
  * in one process, as in tests, do not mix), exposed in the Prometheus text format.
+ * prom-client is loaded when the first PrometheusMetrics is made: the library code that
+ * imports this package for its interfaces and catalogue (every process, stdio included)
+ * does not pay for it.
  */
-import client from 'prom-client';
+import { createRequire } from 'node:module';
+import type client from 'prom-client';
 import type {
   Counter,
   Gauge,
@@ -31,9 +35,15 @@ interface Collected {
   readonly collectors: GaugeCollector<string>[];
 }
 
+type PromClient = typeof client;
+let loaded: PromClient | undefined;
+const promClient = (): PromClient =>
+  (loaded ??= createRequire(import.meta.url)('prom-client') as PromClient);
+
 export class PrometheusMetrics implements Metrics {
   readonly enabled = true;
-  readonly registry = new client.Registry();
+  private readonly client = promClient();
+  readonly registry = new this.client.Registry();
   private readonly counters = new Map<string, client.Counter>();
   private readonly gauges = new Map<string, client.Gauge>();
   private readonly collected = new Map<string, Collected>();
@@ -43,7 +53,8 @@ export class PrometheusMetrics implements Metrics {
     if (options.defaultLabels !== undefined) {
       this.registry.setDefaultLabels({ ...options.defaultLabels });
     }
-    if (options.nodeDefaults !== false) client.collectDefaultMetrics({ register: this.registry });
+    if (options.nodeDefaults !== false)
+      this.client.collectDefaultMetrics({ register: this.registry });
   }
 
   /** The exposition's `Content-Type` header value. */
@@ -60,7 +71,7 @@ export class PrometheusMetrics implements Metrics {
     let counter = this.counters.get(def.name);
     if (counter === undefined) {
       this.claim(def.name);
-      counter = new client.Counter({
+      counter = new this.client.Counter({
         name: def.name,
         help: def.help,
         labelNames: [...def.labelNames],
@@ -77,7 +88,7 @@ export class PrometheusMetrics implements Metrics {
     let gauge = this.gauges.get(def.name);
     if (gauge === undefined) {
       this.claim(def.name);
-      gauge = new client.Gauge({
+      gauge = new this.client.Gauge({
         name: def.name,
         help: def.help,
         labelNames: [...def.labelNames],
@@ -92,7 +103,7 @@ export class PrometheusMetrics implements Metrics {
     let histogram = this.histograms.get(def.name);
     if (histogram === undefined) {
       this.claim(def.name);
-      histogram = new client.Histogram({
+      histogram = new this.client.Histogram({
         name: def.name,
         help: def.help,
         labelNames: [...def.labelNames],
@@ -113,7 +124,7 @@ export class PrometheusMetrics implements Metrics {
     if (entry === undefined) {
       this.claim(def.name);
       const collectors: GaugeCollector<string>[] = [];
-      const gauge: client.Gauge = new client.Gauge({
+      const gauge: client.Gauge = new this.client.Gauge({
         name: def.name,
         help: def.help,
         labelNames: [...def.labelNames],

@@ -38,6 +38,11 @@ import type { Parsed } from './main-args.js';
 // Each command imports what only it needs when it runs (`await import`): `serve` never loads
 // the gateway, the worker or their queue and bus clients, which saves start time and memory.
 
+/** A command's process logger: its lines carry the active trace's ids while tracing is on. */
+function nodeLogger(config: Config): ProcessLogger {
+  return processLogger(config.logLevel, undefined, { mixin: traceLogFields });
+}
+
 /** The shutdown lines: which signal started it, and that it finished. */
 function shutdownHooks(log: ProcessLogger, role: string) {
   return {
@@ -86,7 +91,7 @@ async function writeBanner(info: BannerInfo): Promise<void> {
 }
 
 async function runServe(config: Config): Promise<void> {
-  const log = processLogger(config.logLevel, undefined, { mixin: traceLogFields });
+  const log = nodeLogger(config);
   const { startNode } = await import('./server.js');
   const { bannerFields, countComponents, endpointsOf } = await import('./banner.js');
   // The app's modules first, so they load without the TypeScript loader in the way.
@@ -114,7 +119,7 @@ async function runServe(config: Config): Promise<void> {
 }
 
 async function runGateway(config: Config): Promise<void> {
-  const log = processLogger(config.logLevel, undefined, { mixin: traceLogFields });
+  const log = nodeLogger(config);
   const { startGateway } = await import('@mcp-cluster/gateway');
   const { bannerFields, endpointsOf } = await import('./banner.js');
   const traced = await withTracing('gateway', config, log);
@@ -136,7 +141,7 @@ async function runGateway(config: Config): Promise<void> {
 }
 
 async function runWorker(config: Config): Promise<void> {
-  const log = processLogger(config.logLevel, undefined, { mixin: traceLogFields });
+  const log = nodeLogger(config);
   const { startWorker } = await import('@mcp-cluster/worker');
   const { bannerFields, countComponents, endpointsOf } = await import('./banner.js');
   await supportTypeScriptPacks(config.packs);
@@ -163,7 +168,7 @@ async function runWorker(config: Config): Promise<void> {
 }
 
 async function runStdio(config: Config): Promise<void> {
-  const log = processLogger(config.logLevel, undefined, { mixin: traceLogFields });
+  const log = nodeLogger(config);
   // stdout carries the protocol only: a pack's console.log / console.info goes to stderr.
   globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
   const { serveStdio } = await import('@mcp-cluster/transports');

@@ -48,8 +48,8 @@ export {
 } from './engine.js';
 export type { Middleware, Next, ParamsValidator, Stage } from './pipeline.js';
 export { STAGES } from './pipeline.js';
-export type { ComponentRegistry } from './registry.js';
-export { RegistryError } from './registry.js';
+export type { ComponentCounts, ComponentRegistry } from './registry.js';
+export { RegistryError, countComponents } from './registry.js';
 export type { ModernRequestMeta, RequestExtras } from './request-context.js';
 export {
   abortSourceOf,
@@ -101,4 +101,4 @@ export {
   withRelatedTask,
 } from './tasks/index.js';
 export type { ObserveOptions } from './observe.js';
-export { observeEngine, operationLabels } from './observe.js';
+export { observeEngine, operationLabels, registryKnows } from './observe.js';

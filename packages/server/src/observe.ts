@@ -24,6 +24,7 @@ import { context, trace } from '@opentelemetry/api';
 import type { Context, Link } from '@opentelemetry/api';
 import type { MessageEngine } from './api.js';
 import type { RequestContext } from './context.js';
+import type { ComponentRegistry } from './registry.js';
 import { outcomeOf } from './request-log.js';
 
 export interface ObserveOptions {
@@ -47,6 +48,16 @@ export interface ObserveOptions {
    * dispatcher activates the context the gateway signed into the envelope).
    */
   readonly traceParent?: 'meta' | 'active';
+}
+
+/** `knows` for an engine's own registry: the names it holds. */
+export function registryKnows(
+  registry: Pick<ComponentRegistry, 'tool' | 'prompt'>,
+): ObserveOptions['knows'] {
+  return {
+    tool: (name) => registry.tool(name) !== undefined,
+    prompt: (name) => registry.prompt(name) !== undefined,
+  };
 }
 
 /**

@@ -173,3 +173,21 @@ export class MemoryRegistry implements ComponentRegistry {
     if (!this.loading) this.emit(event);
   }
 }
+
+/** How many components of each kind an engine serves (banners, status documents). */
+export interface ComponentCounts {
+  readonly tools: number;
+  readonly resources: number;
+  readonly resourceTemplates: number;
+  readonly prompts: number;
+}
+
+export function countComponents(engine: { readonly registry: ComponentRegistry }): ComponentCounts {
+  const r = engine.registry;
+  return {
+    tools: r.toolDescriptors.length,
+    resources: r.resourceDescriptors.length,
+    resourceTemplates: r.templateDescriptors.length,
+    prompts: r.promptDescriptors.length,
+  };
+}

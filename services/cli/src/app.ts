@@ -14,11 +14,10 @@ import {
 import type { MetricsListener } from '@mcp-cluster/observability';
 import { auditMetrics, createSecurity, tlsServerOptions } from '@mcp-cluster/security';
 import type { Security } from '@mcp-cluster/security';
-import { observeEngine } from '@mcp-cluster/server';
+import { countComponents, observeEngine, registryKnows } from '@mcp-cluster/server';
 import type { Engine } from '@mcp-cluster/server';
 import { createHttpApp, mcpTransports } from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
-import { countComponents } from './banner.js';
 
 /** The app and what it was built with (the caller closes them). */
 export interface EmbeddedApp {
@@ -55,10 +54,7 @@ export async function buildApp(config: Config, engine: Engine): Promise<Embedded
       metrics,
       networkTransport: 'tcp',
       sessionDurations: true,
-      knows: {
-        tool: (name) => engine.registry.tool(name) !== undefined,
-        prompt: (name) => engine.registry.prompt(name) !== undefined,
-      },
+      knows: registryKnows(engine.registry),
     });
     await app.register(mcpTransports, {
       engine: observed,

@@ -5,7 +5,7 @@
  */
 import { METRICS_PATH } from '@mcp-cluster/observability';
 import { METADATA_PATH, TOKEN_PATH } from '@mcp-cluster/security';
-import type { Engine } from '@mcp-cluster/server';
+import type { ComponentCounts } from '@mcp-cluster/server';
 import { LEGACY_SSE_PATH, WEBSOCKET_PATH } from '@mcp-cluster/transports';
 
 /** The worker's dispatch endpoint and health probe (packages/cluster/src/dispatch.ts). */
@@ -17,23 +17,6 @@ export type Role = 'serve' | 'gateway' | 'worker';
 
 /** Endpoint name -> URL, in the order the banner shows them. */
 export type Endpoints = Readonly<Record<string, string>>;
-
-export interface ComponentCounts {
-  readonly tools: number;
-  readonly resources: number;
-  readonly resourceTemplates: number;
-  readonly prompts: number;
-}
-
-export function countComponents(engine: Pick<Engine, 'registry'>): ComponentCounts {
-  const r = engine.registry;
-  return {
-    tools: r.toolDescriptors.length,
-    resources: r.resourceDescriptors.length,
-    resourceTemplates: r.templateDescriptors.length,
-    prompts: r.promptDescriptors.length,
-  };
-}
 
 /** The part of a fastify app the banner asks: does this route exist? */
 export interface RouteTable {

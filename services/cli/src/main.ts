@@ -17,6 +17,7 @@ import {
 import type { Config, ProcessLogger } from '@mcp-cluster/config';
 import type { InitArgs } from './init.js';
 import type { BannerInfo } from './banner.js';
+import { countComponents } from '@mcp-cluster/server';
 import { createNodeEngine, supportTypeScriptPacks } from './engine.js';
 import { writeListening } from './log.js';
 import { commandHelp, version } from './help.js';
@@ -93,7 +94,7 @@ async function writeBanner(info: BannerInfo): Promise<void> {
 async function runServe(config: Config): Promise<void> {
   const log = nodeLogger(config);
   const { startNode } = await import('./server.js');
-  const { bannerFields, countComponents, endpointsOf } = await import('./banner.js');
+  const { bannerFields, endpointsOf } = await import('./banner.js');
   // The app's modules first, so they load without the TypeScript loader in the way.
   await import('./app.js');
   await supportTypeScriptPacks(config.packs);
@@ -143,7 +144,7 @@ async function runGateway(config: Config): Promise<void> {
 async function runWorker(config: Config): Promise<void> {
   const log = nodeLogger(config);
   const { startWorker } = await import('@mcp-cluster/worker');
-  const { bannerFields, countComponents, endpointsOf } = await import('./banner.js');
+  const { bannerFields, endpointsOf } = await import('./banner.js');
   await supportTypeScriptPacks(config.packs);
   const traced = await withTracing('worker', config, log);
   const worker = await startWorker(config, nodeLog(log));
@@ -172,7 +173,6 @@ async function runStdio(config: Config): Promise<void> {
   // stdout carries the protocol only: a pack's console.log / console.info goes to stderr.
   globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
   const { serveStdio } = await import('@mcp-cluster/transports');
-  const { countComponents } = await import('./banner.js');
   await supportTypeScriptPacks(config.packs);
   const engine = await createNodeEngine(config);
   const transport = serveStdio(engine, {

@@ -29,7 +29,13 @@ import {
   processMetrics,
   serveMetrics,
 } from '@mcp-cluster/observability';
-import { createEngine, engineLogHooks, observeEngine } from '@mcp-cluster/server';
+import {
+  countComponents,
+  createEngine,
+  engineLogHooks,
+  observeEngine,
+  registryKnows,
+} from '@mcp-cluster/server';
 import type { LocalEngine } from '@mcp-cluster/server';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
@@ -138,10 +144,7 @@ export async function startWorker(
         metrics,
         networkTransport: 'tcp',
         traceParent: 'active',
-        knows: {
-          tool: (name) => engine.registry.tool(name) !== undefined,
-          prompt: (name) => engine.registry.prompt(name) !== undefined,
-        },
+        knows: registryKnows(engine.registry),
       }),
       verifier: new DispatchVerifier({
         secrets:
@@ -190,15 +193,9 @@ export async function startWorker(
     });
     // The worker's port is the cluster's private network (like /dispatch): no admission here.
     app.get(STATUS_PATH, (_req, reply) => {
-      const c = componentsOf(engine);
       void reply.header('cache-control', 'no-store').send({
         ...baseStatus('worker', id, startedAt),
-        components: {
-          tools: c.tools.length,
-          prompts: c.prompts.length,
-          resources: c.resources.length,
-          resourceTemplates: c.resourceTemplates.length,
-        },
+        components: countComponents(engine),
         sessions: engine.sessions.size,
         inFlight: dispatcher.inFlight,
         draining: dispatcher.draining,

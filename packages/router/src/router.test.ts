@@ -351,3 +351,21 @@ describe('routing decisions (for metrics)', () => {
     expect(decisions).toEqual(['no_worker', 'owner', 'any', 'any', 'pinned', 'repinned']);
   });
 });
+
+describe('workers held back by an outside policy', () => {
+  it('routes around a held worker, re-pins its sessions, and routes to it again once released', async () => {
+    const pins = new MemoryPins();
+    const r = new Router({ clock: new FakeClock(), pins });
+    for (const id of ['a', 'b']) r.pool.upsert(spec(id));
+    pins.map.set('s1', wid('a'));
+    expect(r.hold(wid('a'), true)).toBe(true);
+    for (let i = 0; i < 4; i++) expect(r.pick({ method: 'ping' }).id).toBe('b');
+    const moved = await r.route({ method: 'ping', sessionId: 's1' });
+    expect(moved).toMatchObject({ worker: { id: 'b' }, migratedFrom: 'a' });
+    r.hold(wid('b'), true);
+    expect(codeOf(() => r.pick({ method: 'ping' }))).toBe('NO_WORKER:no-healthy');
+    r.hold(wid('a'), false);
+    expect(r.pick({ method: 'ping' }).id).toBe('a');
+    expect(r.hold(wid('zombie'), true)).toBe(false);
+  });
+});

@@ -123,6 +123,18 @@ export class Router {
     return this.strategy.name;
   }
 
+  /**
+   * Holds a worker back from routing (`held`: true) or releases it, whatever its own health
+   * says: how a policy the router does not own — a circuit breaker whose state gateways
+   * share — takes a worker out and puts it back. Returns false for a worker not in the pool.
+   */
+  hold(id: WorkerId, held: boolean): boolean {
+    const w = this.pool.state(id);
+    if (w === undefined) return false;
+    w.held = held;
+    return true;
+  }
+
   /** Removes a worker and forgets any affinity to it. */
   removeWorker(id: WorkerId): boolean {
     this.strategy.forget?.(id);

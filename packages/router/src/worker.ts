@@ -27,6 +27,11 @@ export class WorkerState implements WorkerView {
   ejectedUntil = 0;
   ejections = 0;
   trialInFlight = false;
+  /**
+   * Held back by a policy outside the router (a circuit breaker shared between gateways):
+   * not routable, whatever its own health says, until released.
+   */
+  held = false;
 
   // Active check bookkeeping.
   probeFailures = 0;
@@ -54,6 +59,7 @@ export class WorkerState implements WorkerView {
    * half-open and admits exactly one trial request at a time.
    */
   available(now: number): boolean {
+    if (this.held) return false;
     switch (this.health) {
       case 'healthy':
         return true;

@@ -135,7 +135,7 @@ describe('serve: /metrics, /healthz, /readyz', () => {
     expect(await health.json()).toEqual({ status: 'ok' });
     const ready = await fetch(new URL('/readyz', node.url));
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true });
+    expect(await ready.json()).toEqual({ ready: true, reasons: [], degraded: [] });
   });
 });
 

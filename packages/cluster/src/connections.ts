@@ -5,6 +5,7 @@
  */
 import type { Metrics } from '@mcp-cluster/observability';
 import { probeBackends } from './backend-probe.js';
+import { busMetrics } from './bus-metrics.js';
 import { createEventBus } from './bus/create.js';
 import type { EventBus } from './bus/types.js';
 import { createClusterState } from './state.js';
@@ -56,10 +57,12 @@ export async function openClusterConnections(
   }
   announce.bus = bus;
   const stopProbe = o.metrics === undefined ? undefined : probeBackends({ state, bus }, o.metrics);
+  const stopBusMetrics = o.metrics === undefined ? undefined : busMetrics(bus, o.metrics);
   const closers: (() => Promise<void>)[] = [
     () => state.close(),
     () => bus.close(),
     () => Promise.resolve(stopProbe?.()),
+    () => Promise.resolve(stopBusMetrics?.()),
   ];
   let closing: Promise<void> | undefined;
   return {

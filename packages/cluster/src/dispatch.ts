@@ -6,7 +6,9 @@
  * - 202, empty: the message was a notification or a client response;
  * - 200 `application/json`: the JSON-RPC response alone (the common, cheap case);
  * - 200 `application/x-ndjson`: a stream, one JSON value per line — notifications and
- *   server->client requests as they happen, control lines, then the response last;
+ *   server->client requests as they happen, control lines, then the response last. A worker
+ *   also starts one (headers only, at once) for a request whose answer is not ready within
+ *   its ack delay (`firstByteTimeout` below): such a stream may hold the response alone;
  * - 4xx/5xx `application/json` `{ "error": { "code", "message" } }`: the dispatch itself
  *   failed (bad envelope 400, unknown session 404, draining 503); nothing ran. A refused
  *   authentication (401, or 503 when the replay check cannot be made) also names its
@@ -28,7 +30,31 @@ export const DISPATCH_HEADERS = Object.freeze({
    * worker checks the forwarded Mcp-Method / Mcp-Name / Mcp-Param-* headers against the body.
    */
   checkParams: 'x-mcp-cluster-check-params',
+  /**
+   * Requests: the sender's first-byte timeout in ms (signed with the rest). A worker whose
+   * answer is not ready after {@link ackDelayMs} of it sends 200 NDJSON headers at once and
+   * the response later as the stream's last line, so only a hung worker hits the timeout.
+   * Absent: the worker answers when it has the answer (a sender without a first-byte bound).
+   */
+  firstByteTimeout: 'x-mcp-cluster-first-byte-timeout',
 });
+
+/** Shortest ack delay: below it, acknowledging costs more than the timeout it guards. */
+export const MIN_ACK_DELAY_MS = 50;
+
+/**
+ * How long a worker holds a request's answer back before it acknowledges (sends the stream's
+ * headers): a quarter of the sender's first-byte timeout, at least {@link MIN_ACK_DELAY_MS}.
+ * A quarter leaves the worker three quarters for timer slack and a busy event loop; most
+ * answers are ready well before it and stay one plain JSON write. Undefined: no valid
+ * timeout named (absent or malformed), no early ack.
+ */
+export function ackDelayMs(firstByteTimeout: string | undefined): number | undefined {
+  if (firstByteTimeout === undefined) return undefined;
+  const ms = Number(firstByteTimeout);
+  if (!Number.isSafeInteger(ms) || ms <= 0) return undefined;
+  return Math.max(MIN_ACK_DELAY_MS, Math.floor(ms / 4));
+}
 
 export const NDJSON_TYPE = 'application/x-ndjson';
 
@@ -74,6 +100,11 @@ export type DispatchRefusal =
   | 'replayed'
   /** 503: the shared nonce store did not answer; nothing ran (retryable). */
   | 'replay-check-unavailable'
+  /**
+   * 503: the worker runs its `maxConcurrency` requests already (a gateway that counts only its
+   * own sent one more); nothing ran. Another worker may take it; this one stays in.
+   */
+  | 'saturated'
   /**
    * 421: addressed to another worker process (one that was at this address before, or
    * another worker); nothing ran. The sender's view of the registry is stale.

@@ -1,5 +1,6 @@
 export type { ClusterKeys, SecurityKeys, TaskKeys } from './keys.js';
 export {
+  BREAKER_RECORD_TTL_MS,
   DEFAULT_KEY_PREFIX,
   REPLAY_MAX_LEN,
   REPLAY_TTL_MS,
@@ -68,6 +69,8 @@ export type {
   BusEventOf,
   BusFilter,
   BusHandler,
+  BusConnectionListener,
+  BusConnectionState,
   BusStats,
   BusSubscription,
   EventBus,
@@ -120,6 +123,7 @@ export {
   MemoryDispatch,
   UndiciDispatch,
   WorkerAbandonedError,
+  isFirstByteTimeout,
   workerAnswered,
 } from './worker-dispatch.js';
 export {
@@ -127,8 +131,10 @@ export {
   DISPATCH_HEADERS,
   DISPATCH_PATH,
   HEALTH_PATH,
+  MIN_ACK_DELAY_MS,
   READY_PATH,
   NDJSON_TYPE,
+  ackDelayMs,
   clientRequestIdPrefix,
   taskIdFor,
   workerOfClientRequest,
@@ -151,6 +157,18 @@ export {
   signDispatch,
   verifyDispatch,
 } from './dispatch-auth.js';
+export type {
+  BreakerRecord,
+  BreakerState,
+  BreakerStateStore,
+  BreakerSwap,
+  BreakerWrite,
+} from './breaker-state.js';
+export {
+  BREAKER_STATES,
+  MemoryBreakerStateStore,
+  RedisBreakerStateStore,
+} from './breaker-state.js';
 export type { DispatchNonceStore } from './dispatch-nonces.js';
 export { MemoryDispatchNonceStore, RedisDispatchNonceStore } from './dispatch-nonces.js';
 export { RedisStreamMirror } from './stream-mirror.js';
@@ -159,3 +177,5 @@ export type { ClusterConnections, ClusterConnectionsOptions } from './connection
 export { openClusterConnections } from './connections.js';
 export type { RedisConnection } from './redis.js';
 export { REDIS_COMMAND_TIMEOUT_MS, connectRedis } from './redis.js';
+export type { Readiness, ReadinessInput } from './readiness.js';
+export { READINESS_REASONS, readiness } from './readiness.js';

@@ -24,6 +24,11 @@ export const REPLAY_TTL_MS = 10 * 60_000;
 export const REPLAY_MAX_LEN = 1_000;
 /** A worker missing heartbeats for this long is considered gone. */
 export const WORKER_HEARTBEAT_TTL_MS = 15_000;
+/**
+ * Life of a worker's shared circuit-breaker record past its last write: long enough that no
+ * breaker in use loses it, short enough that breakers of workers long gone do not pile up.
+ */
+export const BREAKER_RECORD_TTL_MS = 24 * 60 * 60_000;
 
 export interface ClusterKeys {
   readonly prefix: string;
@@ -50,6 +55,16 @@ export interface ClusterKeys {
   dispatchKey(): string;
   /** String marking a claimed dispatch nonce (a replay is refused); PX TTL = validity + 2 skews. */
   dispatchNonce(nonce: string): string;
+  /**
+   * Hash: one worker's shared circuit-breaker record (state, generation, openedAt, until,
+   * updatedBy, updatedAt); PX TTL = BREAKER_RECORD_TTL_MS, renewed on every write.
+   */
+  breaker(workerId: string): string;
+  /**
+   * String: the gateway id holding the one half-open trial of a worker's breaker, cluster-wide;
+   * PX TTL = the trial lock (a lost holder is bounded by it).
+   */
+  breakerTrial(workerId: string): string;
 }
 
 export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
@@ -67,6 +82,8 @@ export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
     dispatchKey: () => `${prefix}:cluster:dispatch-key`,
     // Hashed like the security nonces: fixed size whatever a sender wrote.
     dispatchNonce: (nonce) => `${prefix}:cluster:dispatch-nonce:${sha256(nonce)}`,
+    breaker: (id) => `${prefix}:breaker:worker:${id}`,
+    breakerTrial: (id) => `${prefix}:breaker:trial:${id}`,
   };
 }
 

@@ -33,6 +33,7 @@ export class MemoryComponentRegistry implements ComponentRegistry {
       components: structuredClone(reg.components),
       registeredAt: now,
       ...(reg.instance === undefined ? {} : { instance: reg.instance }),
+      ...(reg.maxConcurrency === undefined ? {} : { maxConcurrency: reg.maxConcurrency }),
     };
     this.workers.set(workerId, { info, expiresAt: now + this.ttlMs });
     this.rev++;

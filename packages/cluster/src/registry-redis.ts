@@ -41,6 +41,7 @@ export class RedisComponentRegistry implements ComponentRegistry {
       components: reg.components,
       registeredAt: Date.now(),
       ...(reg.instance === undefined ? {} : { instance: reg.instance }),
+      ...(reg.maxConcurrency === undefined ? {} : { maxConcurrency: reg.maxConcurrency }),
     };
     await this.redis
       .multi()

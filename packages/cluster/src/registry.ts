@@ -34,6 +34,11 @@ export const workerInfoSchema = z.object({
    * workers that predate it; their dispatches are checked in the shared nonce store.
    */
   instance: z.string().optional(),
+  /**
+   * Requests the worker runs at once (0: unlimited): gateways route it no more. Absent in
+   * records of workers that predate it: the gateway's default applies.
+   */
+  maxConcurrency: z.number().int().min(0).optional(),
 });
 export type WorkerInfo = z.infer<typeof workerInfoSchema>;
 
@@ -43,6 +48,8 @@ export interface WorkerRegistration {
   components: WorkerComponents;
   /** See {@link WorkerInfo.instance}. */
   instance?: string;
+  /** See {@link WorkerInfo.maxConcurrency}. */
+  maxConcurrency?: number;
 }
 
 export type RegistryChange =

@@ -3,6 +3,8 @@
  * mode), Redis ones otherwise. Disposing closes the connection this created.
  */
 import { randomBytes } from 'node:crypto';
+import { MemoryBreakerStateStore, RedisBreakerStateStore } from './breaker-state.js';
+import type { BreakerStateStore } from './breaker-state.js';
 
 import type { EventBus } from './bus/types.js';
 import type { DispatchNonceStore } from './dispatch-nonces.js';
@@ -57,6 +59,8 @@ export interface ClusterState extends AsyncDisposable {
   sharedDispatchSecret(): Promise<string>;
   /** Nonces of signed dispatches already run: shared by every worker (dispatch-auth.ts). */
   readonly dispatchNonces: DispatchNonceStore;
+  /** Circuit-breaker records every gateway shares (breaker-state.ts). */
+  readonly breakerStates: BreakerStateStore;
   /** True when the store answers within `timeoutMs` (readiness checks). */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -88,6 +92,7 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       sharedStateKey: () => Promise.resolve({ id: SHARED_STATE_KEY_ID, secret }),
       sharedDispatchSecret: () => Promise.resolve(dispatchSecret),
       dispatchNonces: new MemoryDispatchNonceStore(),
+      breakerStates: new MemoryBreakerStateStore(),
       ping: () => Promise.resolve(true),
       close,
       [Symbol.asyncDispose]: close,
@@ -129,6 +134,7 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
     },
     sharedDispatchSecret: () => sharedSecret(keys.dispatchKey()),
     dispatchNonces: new RedisDispatchNonceStore(redis, keys),
+    breakerStates: new RedisBreakerStateStore(redis, keys),
     close,
     [Symbol.asyncDispose]: close,
   };

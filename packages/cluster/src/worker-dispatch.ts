@@ -63,7 +63,12 @@ export type DispatchOutcome =
   /** 200 NDJSON: lines as they come; the last is the response. */
   | { readonly kind: 'stream'; readonly lines: AsyncIterable<string> }
   /** The connection broke after the request was sent: the worker may have run it. */
-  | { readonly kind: 'broken'; readonly error: unknown };
+  | { readonly kind: 'broken'; readonly error: unknown }
+  /**
+   * Held back by the gateway before sending (the worker's circuit breaker is open): nothing
+   * was sent, and the worker is not gone; another worker may take it.
+   */
+  | { readonly kind: 'rejected'; readonly reason: string };
 
 export type DispatchOutcomeKind = DispatchOutcome['kind'];
 
@@ -72,9 +77,17 @@ export interface WorkerDispatch {
   dispatch(call: DispatchCall): Promise<DispatchOutcome>;
 }
 
-/** Whether a dispatch that ended this way reached a worker that answered for itself. */
+/**
+ * Whether a dispatch that ended this way reached a worker that answered for itself (false for
+ * `rejected` too: nothing reached the worker).
+ */
 export function workerAnswered(outcome: DispatchOutcome): boolean {
-  return outcome.kind !== 'not-sent' && outcome.kind !== 'reset' && outcome.kind !== 'broken';
+  return (
+    outcome.kind !== 'not-sent' &&
+    outcome.kind !== 'reset' &&
+    outcome.kind !== 'broken' &&
+    outcome.kind !== 'rejected'
+  );
 }
 
 const NOT_SENT_CODES = new Set([
@@ -85,6 +98,13 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+// Every other code is `broken`, UND_ERR_HEADERS_TIMEOUT (the first-byte timeout) included:
+// the request was written, so the worker may have run it.
+
+/** Whether a dispatch broke because its worker sent no first byte in time (hung). */
+export function isFirstByteTimeout(error: unknown): boolean {
+  return errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT';
+}
 
 function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
@@ -125,6 +145,15 @@ export class WorkerAbandonedError extends Error {
 export interface UndiciDispatchOptions {
   /** Opening a connection longer than this: the worker is not there (`not-sent`). */
   readonly connectTimeoutMs?: number;
+  /**
+   * No response headers this long after the request was sent: the worker is hung, and the
+   * dispatch ends `broken` (it may have run). Workers acknowledge a request still running
+   * well before it (DISPATCH_HEADERS.firstByteTimeout), so a slow tool is not cut. undici
+   * checks it on a coarse clock (ticks of about half a second): it fires from about half a
+   * second before to about a second after it, so keep it at 1 s or more. Default 0: no bound
+   * (the envelope deadline and the health probes end a hung worker's dispatches).
+   */
+  readonly firstByteTimeoutMs?: number;
   /** Bound on one health probe. */
   readonly probeTimeoutMs?: number;
 }
@@ -144,9 +173,11 @@ export class UndiciDispatch implements WorkerDispatch {
       pipelining: 1,
       keepAliveTimeout: 60_000,
       // Dispatches may stream for as long as a tool runs; the envelope deadline bounds them,
-      // and a worker that stops answering its probes has them ended (abandon()).
+      // and a worker that stops answering its probes has them ended (abandon()). Their first
+      // byte is bounded: workers acknowledge long requests early, so only a hung one is cut
+      // (undici's UND_ERR_HEADERS_TIMEOUT: `broken`, see transportFailure).
       bodyTimeout: 0,
-      headersTimeout: 0,
+      headersTimeout: this.options.firstByteTimeoutMs ?? 0,
       connectTimeout: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     });
     this.pools.set(worker.id, { url: worker.url, pool });

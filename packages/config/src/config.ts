@@ -57,14 +57,35 @@ export const DEFAULT_STRATEGY = 'round-robin';
 export const DEFAULT_HEARTBEAT_MS = 3_000;
 /** How long a draining worker lets in-flight requests finish on SIGTERM. */
 export const DEFAULT_DRAIN_MS = 8_000;
+/**
+ * How long a draining gateway lets in-flight requests finish: with the default delay (0) and
+ * the few seconds closing takes, inside Kubernetes' default terminationGracePeriodSeconds (30).
+ */
+export const DEFAULT_GATEWAY_DRAIN_TIMEOUT_MS = 20_000;
 /** Upper bound a gateway gives one dispatch to a worker (the envelope's deadline). */
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 300_000;
 /** BullMQ lock of a running task: a crashed worker's task is taken over after this long. */
 export const DEFAULT_TASK_LOCK_MS = 10_000;
 /** Gateway: connecting to a worker takes longer than this: it is not there. */
 export const DEFAULT_DISPATCH_CONNECT_TIMEOUT_MS = 2_000;
+/** Gateway: a worker sends no byte of its answer for this long after a dispatch: hung. */
+export const DEFAULT_DISPATCH_FIRST_BYTE_TIMEOUT_MS = 5_000;
 /** Gateway: period of the active health probe of each worker. */
 export const DEFAULT_WORKER_PROBE_INTERVAL_MS = 2_000;
+/**
+ * Requests one worker runs at once. Plenty for a Node process serving I/O-bound tools, low
+ * enough that a flood waits at the gateway (bounded) instead of inside one event loop; and
+ * equal to a gateway's connections per worker, so an admitted dispatch never waits inside the
+ * HTTP client for a connection (where its signature ages and the first-byte timeout runs).
+ */
+export const DEFAULT_MAX_CONCURRENCY = 128;
+/** Requests a gateway holds waiting for a worker slot: a few seconds of a busy cluster's load. */
+export const DEFAULT_GATEWAY_QUEUE_MAX = 1_000;
+/**
+ * Longest wait for a worker slot: most tool calls end well within it, and a client told to
+ * retry after it (Retry-After: 1) has not waited for a timeout of its own.
+ */
+export const DEFAULT_GATEWAY_QUEUE_TIMEOUT_MS = 2_000;
 /** Shortest dispatch secret accepted (32 characters: 192 bits or more of base64url). */
 export const MIN_DISPATCH_SECRET_LENGTH = 32;
 /**
@@ -181,6 +202,25 @@ export const ConfigSchema = z.strictObject({
     .default(DEFAULT_STRATEGY),
   /** Worker weight for weighted round robin. */
   weight: z.number().int().min(1).max(1000).default(1),
+  /**
+   * Worker: requests it runs at once, published in its registry record so gateways send it no
+   * more (one beyond, e.g. from a gateway that counts only its own, is refused with 503
+   * `saturated`, nothing run). Gateway: the limit of a worker whose record publishes none.
+   * 0: unlimited.
+   */
+  maxConcurrency: z.number().int().min(0).max(1_000_000).default(DEFAULT_MAX_CONCURRENCY),
+  /**
+   * Gateway: requests that may wait at once for a slot on a worker at its limit; beyond it a
+   * request is refused at once (503 + Retry-After, -32016). 0: none waits.
+   */
+  gatewayQueueMax: z.number().int().min(0).max(1_000_000).default(DEFAULT_GATEWAY_QUEUE_MAX),
+  /** Gateway: longest wait for a worker slot before the request is refused (503, -32016). */
+  gatewayQueueTimeoutMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(DEFAULT_GATEWAY_QUEUE_TIMEOUT_MS),
   heartbeatMs: z.number().int().min(100).default(DEFAULT_HEARTBEAT_MS),
   drainMs: z.number().int().min(0).default(DEFAULT_DRAIN_MS),
   /**
@@ -189,6 +229,17 @@ export const ConfigSchema = z.strictObject({
    * terminationGracePeriodSeconds, with no preStop sleep needed). 0: close at once.
    */
   gatewayDrainDelayMs: z.number().int().min(0).max(600_000).default(0),
+  /**
+   * Gateway: after the drain delay, how long requests in flight may finish (new ones are
+   * refused, idle SSE streams end with `retry:`) before everything still open is closed.
+   * Delay + timeout + a few seconds must stay below terminationGracePeriodSeconds (30 s).
+   */
+  gatewayDrainTimeoutMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(DEFAULT_GATEWAY_DRAIN_TIMEOUT_MS),
   dispatchTimeoutMs: z.number().int().min(100).default(DEFAULT_DISPATCH_TIMEOUT_MS),
   /** Gateway: how long opening a connection to a worker may take before it counts as gone. */
   dispatchConnectTimeoutMs: z
@@ -197,6 +248,22 @@ export const ConfigSchema = z.strictObject({
     .min(100)
     .max(60_000)
     .default(DEFAULT_DISPATCH_CONNECT_TIMEOUT_MS),
+  /**
+   * Gateway: how long a worker may take to send the first byte of its answer (its response
+   * headers) once a dispatch was sent. Workers acknowledge a request still running after a
+   * quarter of this (the gateway tells them in the signed dispatch headers), so only a hung
+   * worker (stopped, or its event loop blocked) hits it: the dispatch then counts as broken
+   * (it may have run). Bounds how long a hung worker holds a request, seconds rather than
+   * `dispatchTimeoutMs`. undici checks it on a coarse clock (half-second ticks): it fires
+   * from about half a second before to about a second after this, hence the 1 s minimum
+   * (a worker's ack, at a quarter of it, must come before the earliest firing).
+   */
+  dispatchFirstByteTimeoutMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(600_000)
+    .default(DEFAULT_DISPATCH_FIRST_BYTE_TIMEOUT_MS),
   /**
    * Gateway: how often each worker's /healthz is probed. Two failed probes in a row mark it
    * down; the dispatches in flight to it then end (a hung worker is found within about
@@ -208,6 +275,17 @@ export const ConfigSchema = z.strictObject({
     .min(100)
     .max(60_000)
     .default(DEFAULT_WORKER_PROBE_INTERVAL_MS),
+  /**
+   * Gateway: a circuit breaker per worker, its state shared by every gateway (Redis + the
+   * bus): a worker whose dispatches fail above `breakerErrorRate` (of at least
+   * `breakerMinRequests` within `breakerWindowMs`) is held back by every gateway for
+   * `breakerResetMs`, then one gateway of the cluster sends it one trial dispatch.
+   */
+  breakerEnabled: z.boolean().default(true),
+  breakerErrorRate: z.number().gt(0).max(1).default(0.5),
+  breakerMinRequests: z.number().int().min(1).max(100_000).default(10),
+  breakerWindowMs: z.number().int().min(100).max(600_000).default(10_000),
+  breakerResetMs: z.number().int().min(100).max(600_000).default(5_000),
   /** Worker: how long a task of a crashed worker waits before another worker takes it over. */
   taskLockMs: z.number().int().min(500).default(DEFAULT_TASK_LOCK_MS),
   /**

@@ -43,12 +43,22 @@ export const ENV_VARS = {
   MCP_ADVERTISE_URL: 'advertiseUrl',
   MCP_STRATEGY: 'strategy',
   MCP_WEIGHT: 'weight',
+  MCP_MAX_CONCURRENCY: 'maxConcurrency',
+  MCP_GATEWAY_QUEUE_MAX: 'gatewayQueueMax',
+  MCP_GATEWAY_QUEUE_TIMEOUT_MS: 'gatewayQueueTimeoutMs',
   MCP_HEARTBEAT_MS: 'heartbeatMs',
   MCP_DRAIN_MS: 'drainMs',
   MCP_GATEWAY_DRAIN_DELAY_MS: 'gatewayDrainDelayMs',
+  MCP_GATEWAY_DRAIN_TIMEOUT_MS: 'gatewayDrainTimeoutMs',
   MCP_DISPATCH_TIMEOUT_MS: 'dispatchTimeoutMs',
   MCP_DISPATCH_CONNECT_TIMEOUT_MS: 'dispatchConnectTimeoutMs',
+  MCP_DISPATCH_FIRST_BYTE_TIMEOUT_MS: 'dispatchFirstByteTimeoutMs',
   MCP_WORKER_PROBE_INTERVAL_MS: 'workerProbeIntervalMs',
+  MCP_BREAKER_ENABLED: 'breakerEnabled',
+  MCP_BREAKER_ERROR_RATE: 'breakerErrorRate',
+  MCP_BREAKER_MIN_REQUESTS: 'breakerMinRequests',
+  MCP_BREAKER_WINDOW_MS: 'breakerWindowMs',
+  MCP_BREAKER_RESET_MS: 'breakerResetMs',
   MCP_TASK_LOCK_MS: 'taskLockMs',
   MCP_DISPATCH_SECRETS: 'dispatchSecrets',
   MCP_DISPATCH_SIGNATURE_VALIDITY_MS: 'dispatchSignatureValidityMs',
@@ -91,18 +101,28 @@ const INT_FIELDS = new Set<string>([
   'requestTimeoutMs',
   'maxConnectionsPerAddress',
   'weight',
+  'maxConcurrency',
+  'gatewayQueueMax',
+  'gatewayQueueTimeoutMs',
   'heartbeatMs',
   'drainMs',
   'gatewayDrainDelayMs',
+  'gatewayDrainTimeoutMs',
   'dispatchTimeoutMs',
   'dispatchConnectTimeoutMs',
+  'dispatchFirstByteTimeoutMs',
   'workerProbeIntervalMs',
+  'breakerMinRequests',
+  'breakerWindowMs',
+  'breakerResetMs',
   'taskLockMs',
   'dispatchSignatureValidityMs',
   'dispatchClockSkewMs',
   'metricsPort',
 ]);
-const BOOL_FIELDS = new Set<string>(['metricsEnabled']);
+/** Fractions (0..1). */
+const RATIO_FIELDS = new Set<string>(['breakerErrorRate']);
+const BOOL_FIELDS = new Set<string>(['breakerEnabled', 'metricsEnabled']);
 
 /** Parses the `MCP_*` variables into a partial input; malformed values throw ConfigError. */
 export function configFromEnv(env: Env, cwd = process.cwd()): ConfigInput {
@@ -113,6 +133,10 @@ export function configFromEnv(env: Env, cwd = process.cwd()): ConfigInput {
     if (raw === undefined || raw === '') continue;
     if (INT_FIELDS.has(field)) {
       if (!/^\d+$/.test(raw)) issues.push(`${name}: expected a non-negative integer, got "${raw}"`);
+      else out[field] = Number(raw);
+    } else if (RATIO_FIELDS.has(field)) {
+      if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(raw))
+        issues.push(`${name}: expected a number in [0, 1], got "${raw}"`);
       else out[field] = Number(raw);
     } else if (BOOL_FIELDS.has(field)) {
       if (raw !== 'true' && raw !== 'false')

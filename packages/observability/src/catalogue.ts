@@ -116,6 +116,40 @@ export const METRICS = {
     help: "Workers in this gateway's pool, by health state",
     labelNames: ['state'],
   } satisfies MetricDef<'state'>,
+  /**
+   * Each worker's circuit breaker on this gateway: 1 for its state (`closed`, `open`,
+   * `half-open`), 0 for the others. Breaker state is shared, so every gateway shows the same.
+   */
+  breakerState: {
+    name: 'mcp_gateway_breaker_state',
+    help: "Circuit breaker state of each worker on this gateway (1: the breaker's state)",
+    labelNames: ['worker', 'state'],
+  } satisfies MetricDef<'worker' | 'state'>,
+  /**
+   * Breaker transitions on this gateway, by worker, new state and `origin`: `local` (this
+   * gateway's breaker decided) or `remote` (another gateway's, applied here).
+   */
+  breakerTransitions: {
+    name: 'mcp_gateway_breaker_transitions_total',
+    help: 'Circuit breaker transitions on this gateway, by worker, new state and origin',
+    labelNames: ['worker', 'to', 'origin'],
+  } satisfies MetricDef<'worker' | 'to' | 'origin'>,
+  /**
+   * Requests refused because every worker that could serve them was at its concurrency limit:
+   * `queue_full` (refused at once), `timeout` (waited `gatewayQueueTimeoutMs` or to its
+   * deadline). Each got 503 + Retry-After, -32016.
+   */
+  shedRequests: {
+    name: 'mcp_gateway_shed_requests_total',
+    help: 'Requests this gateway refused at capacity (all candidate workers at their limit), by reason',
+    labelNames: ['reason'],
+  } satisfies MetricDef<'reason'>,
+  /** Requests waiting now for a slot on a worker at its concurrency limit. */
+  queueDepth: {
+    name: 'mcp_gateway_queue_depth',
+    help: 'Requests waiting in this gateway for a worker slot',
+    labelNames: [],
+  } satisfies MetricDef<never>,
 
   // --- Worker ----------------------------------------------------------------------------
   inflight: {
@@ -174,6 +208,24 @@ export const METRICS = {
     labelNames: ['backend'],
     buckets: HOP_DURATION_BUCKETS,
   } satisfies MetricDef<'backend'>,
+  /** Times the NATS connection came back after dropping (each triggers a reconcile). */
+  busReconnects: {
+    name: 'mcp_bus_reconnects_total',
+    help: 'Times the event bus (NATS) connection came back after dropping',
+    labelNames: [],
+  } satisfies MetricDef<never>,
+  /** Events published while NATS is away, held to be re-sent on reconnect. */
+  busBuffered: {
+    name: 'mcp_bus_buffered_events',
+    help: 'Events held while the event bus (NATS) is disconnected, re-sent on reconnect',
+    labelNames: [],
+  } satisfies MetricDef<never>,
+  /** Held events dropped: the offline buffer was full (oldest first), or the node closed. */
+  busDropped: {
+    name: 'mcp_bus_events_dropped_total',
+    help: 'Events dropped from the offline buffer of the event bus (full, or closed while away)',
+    labelNames: [],
+  } satisfies MetricDef<never>,
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS]['name'];

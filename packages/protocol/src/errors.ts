@@ -112,8 +112,14 @@ export class ProtocolError extends Error {
  * answer for the transports' door and the security layer's guards alike.
  */
 export function securityUnavailable(): ProtocolError {
-  return ProtocolError.of('Unavailable', 'Security checks unavailable');
+  // Retryable: the store behind the checks (Redis) is expected back; 503 + Retry-After.
+  return ProtocolError.of('Unavailable', 'Security checks unavailable', {
+    retryAfterMs: SECURITY_RETRY_AFTER_MS,
+  });
 }
+
+/** How long a client is told to wait when the security checks' store could not answer. */
+export const SECURITY_RETRY_AFTER_MS = 1_000;
 
 /** A Retry-After value (whole seconds, at least 1) for a wait of `ms` milliseconds. */
 export function retryAfterSeconds(ms: number): string {

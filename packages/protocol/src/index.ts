@@ -17,6 +17,7 @@ export {
   httpStatusForCode,
   isRetryableCode,
   retryAfterSeconds,
+  SECURITY_RETRY_AFTER_MS,
   securityUnavailable,
   toWireError,
 } from './errors.js';

@@ -15,6 +15,7 @@
 import { MCP_ATTR, contextFromMeta, startSpan } from '@mcp-cluster/observability';
 import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
+import { REDIS_COMMAND_TIMEOUT_MS } from '@mcp-cluster/cluster';
 import { Redis } from 'ioredis';
 import { ProtocolError, RpcError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
@@ -50,6 +51,7 @@ import type { DurableTaskHostOptions, ResolvedDurableOptions } from './options.j
 import type { TaskSnapshot } from './record.js';
 import { StatusReporters } from './reporters.js';
 import { TaskStore } from './store.js';
+import { asTaskStoreError, tasksOutageAsUnavailable } from './unavailable.js';
 
 /** A TaskHost plus what tests and operators need. */
 export interface DurableTaskHost extends TaskHost {
@@ -140,7 +142,7 @@ class DurableHost implements DurableTaskHost, HandlerHost {
         // No job, no run: drop the record rather than leave it `working` until its TTL.
         this.reporters.delete(id);
         await this.store.expire(id, createdAt).catch(() => undefined);
-        throw err;
+        throw asTaskStoreError(err);
       }
     } else {
       const exec = this.track(new Execution(this.deps(), id, owner, ttlMs, ''));
@@ -375,7 +377,13 @@ export async function createDurableTaskHost(
 ): Promise<DurableTaskHost> {
   const o = resolveDurableOptions(input);
   const keys = taskKeys(o.prefix);
-  const redis = new Redis(o.redisUrl, { lazyConnect: true });
+  // Bounded like the cluster's own connection: while Redis is down a task call fails within
+  // a few reconnects or REDIS_COMMAND_TIMEOUT_MS instead of waiting in the offline queue.
+  const redis = new Redis(o.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  });
   redis.on('error', (err: unknown) => o.onError(err, 'task store'));
   let events: TaskEvents | undefined;
   try {
@@ -384,7 +392,8 @@ export async function createDurableTaskHost(
     const metrics = TaskMetrics.of(o.metrics);
     const onSettled = metrics === undefined ? undefined : metrics.finished.bind(metrics);
     // Owner indexes outlive any task in them: a task lives at most maxTtl running + maxTtl kept.
-    const store = new TaskStore(redis, keys, 2 * o.maxTtlMs, onSettled);
+    // Redis down: a request's task call is a retryable -32016, not -32603 (see unavailable.ts).
+    const store = tasksOutageAsUnavailable(new TaskStore(redis, keys, 2 * o.maxTtlMs, onSettled));
     const host = new DurableHost(o, redis, store, events, metrics);
     host.jobs = await TaskJobs.open(
       o,

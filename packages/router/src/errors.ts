@@ -7,8 +7,11 @@ export const RouterErrorCode = {
 } as const;
 export type RouterErrorCode = (typeof RouterErrorCode)[keyof typeof RouterErrorCode];
 
-/** Why no worker could be chosen. */
-export type NoWorkerReason = 'empty-pool' | 'no-owner' | 'no-healthy';
+/**
+ * Why no worker could be chosen. `saturated`: candidates are healthy but every one is at its
+ * concurrency limit, so a slot frees when one of their requests ends (the gateway may queue).
+ */
+export type NoWorkerReason = 'empty-pool' | 'no-owner' | 'no-healthy' | 'saturated';
 
 export class RouterError extends Error {
   override readonly name = 'RouterError';

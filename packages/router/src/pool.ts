@@ -21,16 +21,25 @@ export class WorkerPool {
   /** uri -> template owners; bounded, cleared on reindex, so repeated uris skip the matcher. */
   private readonly templateCache = new Map<string, readonly WorkerState[]>();
 
+  /** Limit of a worker whose spec has none (0: unlimited); see {@link setDefaultMaxConcurrency}. */
+  private defaultMaxConcurrency = 0;
+
   constructor(private readonly matchTemplate?: TemplateMatcher) {}
 
-  /** Adds a worker or updates url/weight/ownership while keeping its health and counters. */
+  /** The concurrency limit of workers that publish none; applied to those already here too. */
+  setDefaultMaxConcurrency(n: number): void {
+    this.defaultMaxConcurrency = n;
+    for (const w of this.byId.values()) w.applyDefaultLimit(n);
+  }
+
+  /** Adds a worker or updates url/weight/ownership/limit while keeping its health and counters. */
   upsert(spec: WorkerSpec): WorkerView {
     let w = this.byId.get(spec.id);
     if (w === undefined) {
-      w = new WorkerState(spec);
+      w = new WorkerState(spec, this.defaultMaxConcurrency);
       this.byId.set(spec.id, w);
     } else {
-      w.update(spec);
+      w.update(spec, this.defaultMaxConcurrency);
     }
     this.reindex();
     return w;

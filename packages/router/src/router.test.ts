@@ -369,3 +369,21 @@ describe('workers held back by an outside policy', () => {
     expect(r.hold(wid('zombie'), true)).toBe(false);
   });
 });
+
+describe('a retry avoids the workers its earlier attempts failed on', () => {
+  it('picks elsewhere while another candidate can serve, and moves a session off its pin', async () => {
+    const pins = new MemoryPins();
+    const r = new Router({ clock: new FakeClock(), pins, strategy: 'least-connections' });
+    for (const id of ['a', 'b']) r.pool.upsert(spec(id, { owns: { tools: ['t'] } }));
+    const avoid = new Set(['a']);
+    for (let i = 0; i < 4; i++) {
+      expect(r.pick({ method: 'tools/call', name: 't', avoid }).id).toBe('b');
+      expect(r.pick({ method: 'ping', avoid }).id).toBe('b');
+    }
+    // Nowhere else: the same worker rather than none.
+    expect(r.pick({ method: 'ping', avoid: new Set(['a', 'b']) }).id).toMatch(/^[ab]$/);
+    pins.map.set('s1', wid('a'));
+    const moved = await r.route({ method: 'ping', sessionId: 's1', avoid });
+    expect(moved).toMatchObject({ worker: { id: 'b' }, migratedFrom: 'a' });
+  });
+});

@@ -48,6 +48,17 @@ export interface RouterOptions {
   readonly onHealthChange?: (worker: WorkerView) => void;
   /** Called with each routing decision (for metrics); see {@link RoutingDecision}. */
   readonly onDecision?: (decision: RoutingDecision) => void;
+  /**
+   * Concurrency limit of a worker whose spec publishes none (0, the default: unlimited).
+   * A worker at its limit gets no new dispatch; when every candidate is, pick throws
+   * NO_WORKER with reason `saturated`.
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Called when a worker that was at its limit gets a slot back (one of its requests ended,
+   * or a hold on it was released): a request waiting for capacity may pick again.
+   */
+  readonly onSlotFree?: (id: WorkerId) => void;
 }
 
 /**
@@ -90,6 +101,12 @@ export function resolveHealthOptions(input?: Partial<HealthOptions>): HealthOpti
   return Object.freeze(o);
 }
 
+/** Some candidate's health lets requests through (so those that do not pick are full). */
+function anyRoutable(candidates: readonly WorkerState[], now: number): boolean {
+  for (const w of candidates) if (w.routable(now)) return true;
+  return false;
+}
+
 /**
  * Chooses a worker for a request. Modern requests are routed from method + name alone;
  * legacy sessions follow their pin, re-pinned when the pinned worker is gone or unhealthy.
@@ -103,6 +120,7 @@ export class Router {
   private readonly opts: HealthOptions;
   private readonly onHealthChange: ((worker: WorkerView) => void) | undefined;
   private readonly onDecision: (decision: RoutingDecision) => void;
+  private readonly onSlotFree: ((id: WorkerId) => void) | undefined;
   private timer: unknown;
   private checking: Promise<void> | undefined;
   private stopped = true;
@@ -116,7 +134,16 @@ export class Router {
     this.opts = resolveHealthOptions(options.health);
     this.onHealthChange = options.onHealthChange;
     this.onDecision = options.onDecision ?? (() => undefined);
+    this.onSlotFree = options.onSlotFree;
     this.pool = new WorkerPool(options.matchTemplate);
+    const limit = options.maxConcurrency ?? 0;
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new RouterError(
+        RouterErrorCode.InvalidOptions,
+        'maxConcurrency must be an integer >= 0',
+      );
+    }
+    this.pool.setDefaultMaxConcurrency(limit);
   }
 
   get strategyName(): string {
@@ -131,7 +158,9 @@ export class Router {
   hold(id: WorkerId, held: boolean): boolean {
     const w = this.pool.state(id);
     if (w === undefined) return false;
+    const released = w.held && !held;
     w.held = held;
+    if (released) this.onSlotFree?.(id);
     return true;
   }
 
@@ -142,7 +171,8 @@ export class Router {
   }
 
   /**
-   * Synchronous pick for a stateless (modern) request. Throws RouterError NO_WORKER.
+   * Synchronous pick for a stateless (modern) request. Throws RouterError NO_WORKER (reason
+   * `saturated` when healthy candidates exist but all are at their concurrency limit).
    * The hot path: one Map lookup for owners, one in-place scan by the strategy.
    */
   pick(req: RouteRequest): WorkerView {
@@ -161,16 +191,25 @@ export class Router {
     const all = this.pool.workers();
     if (all.length === 0) throw this.noWorker('empty-pool', req.method);
     const kind = req.name === undefined ? undefined : OWNER_KIND.get(req.method);
-    const candidates =
-      kind === undefined || req.name === undefined ? all : this.pool.owners(kind, req.name);
+    const owned = kind !== undefined && req.name !== undefined;
+    let candidates = owned ? this.pool.owners(kind, req.name) : all;
     if (candidates.length === 0) throw noWorker('no-owner', `${req.method} ${req.name ?? ''}`);
-    const w = this.strategy.pick(candidates, req.clientKey ?? req.sessionId, this.clock.now());
-    if (w === undefined) throw this.noWorker('no-healthy', req.method);
-    if (report) this.onDecision(candidates === all ? 'any' : 'owner');
+    const avoid = req.avoid;
+    if (avoid !== undefined && avoid.size > 0) {
+      // A retry: elsewhere if anywhere else can serve (the retry path only; it allocates).
+      const rest = candidates.filter((w) => !avoid.has(w.id));
+      if (rest.length > 0) candidates = rest;
+    }
+    const now = this.clock.now();
+    const w = this.strategy.pick(candidates, req.clientKey ?? req.sessionId, now);
+    if (w === undefined) {
+      throw this.noWorker(anyRoutable(candidates, now) ? 'saturated' : 'no-healthy', req.method);
+    }
+    if (report) this.onDecision(owned ? 'owner' : 'any');
     return w;
   }
 
-  private noWorker(reason: 'empty-pool' | 'no-healthy', what: string): RouterError {
+  private noWorker(reason: 'empty-pool' | 'no-healthy' | 'saturated', what: string): RouterError {
     this.onDecision('no_worker');
     return noWorker(reason, what);
   }
@@ -186,7 +225,13 @@ export class Router {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (pinned !== undefined) {
         const w = this.pool.state(pinned);
-        if (w?.available(now) === true) {
+        if (w?.routable(now) === true && req.avoid?.has(w.id) !== true) {
+          // A busy worker is no reason to move a session: its worker holds what the session
+          // runs (subscriptions, requests to the client), and moving sessions off every full
+          // worker would only spread the overload. The request waits for a slot there.
+          if (w.full && req.oneWay !== true) {
+            throw this.noWorker('saturated', `session pin for ${req.method}`);
+          }
           this.onDecision('pinned');
           return { worker: w };
         }
@@ -194,7 +239,7 @@ export class Router {
       // No pin yet, or the pinned worker is gone/unhealthy: choose any healthy worker
       // (a legacy session's worker serves all its methods, so ownership does not apply).
       const chosen = this.pickState(
-        { method: req.method, sessionId, clientKey: req.clientKey },
+        { method: req.method, sessionId, clientKey: req.clientKey, avoid: req.avoid },
         false,
       );
       if (await pins.set(sessionId, chosen.id, pinned)) {
@@ -218,8 +263,10 @@ export class Router {
   onFinish(id: WorkerId, ok: boolean, latencyMs: number): void {
     const w = this.pool.state(id);
     if (w === undefined) return;
+    const wasFull = w.full;
     if (recordOutcome(w, ok, latencyMs, this.clock.now(), this.opts))
       this.onHealthChange?.(w.view());
+    if (wasFull && !w.full) this.onSlotFree?.(id);
   }
 
   /** Runs one round of active probes over every worker (tests call it directly). */

@@ -17,6 +17,11 @@ export interface WorkerSpec {
   /** Relative capacity for weighted strategies; default 1, must be > 0. */
   readonly weight?: number;
   readonly owns?: Ownership;
+  /**
+   * Requests this worker takes at once (its published limit); 0: unlimited; undefined: the
+   * pool's default. A worker at its limit gets no new dispatch.
+   */
+  readonly maxConcurrency?: number | undefined;
 }
 
 export const HealthState = {
@@ -39,6 +44,8 @@ export interface WorkerView {
   readonly owns: Ownership;
   readonly health: HealthState;
   readonly inFlight: number;
+  /** Concurrency limit in force (0: unlimited). */
+  readonly maxConcurrency: number;
   /** EWMA of latency in ms; 0 until the first sample. */
   readonly latencyEwma: number;
 }
@@ -52,6 +59,16 @@ export interface RouteRequest {
   readonly sessionId?: string | undefined;
   /** Client/session key for consistent hash and client affinity. */
   readonly clientKey?: string | undefined;
+  /**
+   * A message that gets no response (a legacy session's notification): it takes no slot, so
+   * the session's worker gets it even at its concurrency limit.
+   */
+  readonly oneWay?: boolean | undefined;
+  /**
+   * Workers an earlier attempt of this request failed on (it hung, broke, or was held back):
+   * not picked again while another candidate can serve, and a session pinned to one moves.
+   */
+  readonly avoid?: ReadonlySet<string> | undefined;
 }
 
 export interface RouteDecision {

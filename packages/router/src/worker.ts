@@ -14,6 +14,10 @@ export class WorkerState implements WorkerView {
   owns: Ownership;
   /** Precomputed for rendezvous hashing. */
   readonly idHash: number;
+  /** The worker's published limit (undefined: none published); see {@link maxConcurrency}. */
+  private ownLimit: number | undefined;
+  /** Concurrency limit in force: the published one, else the pool's default; 0 = unlimited. */
+  maxConcurrency: number;
 
   health: HealthState = 'healthy';
   inFlight = 0;
@@ -40,25 +44,47 @@ export class WorkerState implements WorkerView {
   /** Smooth weighted round robin running weight. */
   wrrCurrent = 0;
 
-  constructor(spec: WorkerSpec) {
+  constructor(spec: WorkerSpec, defaultMaxConcurrency = 0) {
     this.id = spec.id;
     this.url = spec.url;
     this.weight = checkWeight(spec);
     this.owns = spec.owns ?? EMPTY_OWNERSHIP;
     this.idHash = fnv1a(spec.id);
+    this.ownLimit = checkLimit(spec);
+    this.maxConcurrency = this.ownLimit ?? defaultMaxConcurrency;
   }
 
-  update(spec: WorkerSpec): void {
+  update(spec: WorkerSpec, defaultMaxConcurrency = 0): void {
     this.url = spec.url;
     this.weight = checkWeight(spec);
     this.owns = spec.owns ?? EMPTY_OWNERSHIP;
+    this.ownLimit = checkLimit(spec);
+    this.maxConcurrency = this.ownLimit ?? defaultMaxConcurrency;
+  }
+
+  /** Re-applies the pool's default when this worker published no limit of its own. */
+  applyDefaultLimit(defaultMaxConcurrency: number): void {
+    this.maxConcurrency = this.ownLimit ?? defaultMaxConcurrency;
+  }
+
+  /** At its concurrency limit: no new dispatch until one of its requests ends. */
+  get full(): boolean {
+    return this.maxConcurrency > 0 && this.inFlight >= this.maxConcurrency;
   }
 
   /**
-   * Whether a request may be sent now. An ejected worker whose backoff has expired turns
-   * half-open and admits exactly one trial request at a time.
+   * Whether a request may be sent now: routable ({@link routable}) and below its concurrency
+   * limit.
    */
   available(now: number): boolean {
+    return !this.full && this.routable(now);
+  }
+
+  /**
+   * Whether its health lets a request through, whatever its load. An ejected worker whose
+   * backoff has expired turns half-open and admits exactly one trial request at a time.
+   */
+  routable(now: number): boolean {
     if (this.held) return false;
     switch (this.health) {
       case 'healthy':
@@ -82,6 +108,7 @@ export class WorkerState implements WorkerView {
       owns: this.owns,
       health: this.health,
       inFlight: this.inFlight,
+      maxConcurrency: this.maxConcurrency,
       latencyEwma: this.latencyEwma,
     };
   }
@@ -93,6 +120,18 @@ function checkWeight(spec: WorkerSpec): number {
     throw new RouterError(RouterErrorCode.InvalidWorker, `worker ${spec.id}: weight must be > 0`);
   }
   return w;
+}
+
+function checkLimit(spec: WorkerSpec): number | undefined {
+  const n = spec.maxConcurrency;
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < 0) {
+    throw new RouterError(
+      RouterErrorCode.InvalidWorker,
+      `worker ${spec.id}: maxConcurrency must be an integer >= 0`,
+    );
+  }
+  return n;
 }
 
 /** 32-bit FNV-1a over UTF-16 code units: cheap, stable across processes. */

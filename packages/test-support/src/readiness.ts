@@ -6,6 +6,10 @@ const READYZ_TIMEOUT_MS = 5_000;
 
 export interface Readiness {
   readonly ready: boolean;
+  /** Why it is not ready (`draining`, `redis unreachable`, `no workers`). */
+  readonly reasons?: readonly string[];
+  /** What is wrong without making it unready (`nats disconnected`). */
+  readonly degraded?: readonly string[];
   /** True once the gateway was asked to stop (it still serves during its drain delay). */
   readonly draining?: boolean;
   readonly workers: number;

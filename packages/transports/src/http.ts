@@ -198,6 +198,32 @@ class StreamableHttp {
     rejectJson(reply, err.httpStatus, id, err);
   }
 
+  /**
+   * A batch refused as a whole before any of it ran (e.g. -32016, the session store down):
+   * the refusal's status and Retry-After, and one error per request of the batch, each with
+   * its id. A batch of notifications and responses only gets the single error (id null).
+   */
+  private failBatch(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    err: unknown,
+    batch: readonly unknown[],
+  ): void {
+    const ids = batch
+      .filter((m) => typeof m === 'object' && m !== null && 'method' in m)
+      .map(requestIdIn)
+      .filter((id) => id !== null);
+    if (!(err instanceof ProtocolError) || ids.length === 0 || reply.sent) {
+      return this.fail(req, reply, err);
+    }
+    req.log.warn({ err }, 'mcp batch refused');
+    void reply
+      .code(err.httpStatus)
+      .headers(errorHeaders(err) ?? {})
+      .header('content-type', JSON_TYPE)
+      .send(JSON.stringify(ids.map((id) => errorResponse(id, err))));
+  }
+
   async post(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const h = req.headers;
     if (!isJsonType(h['content-type'])) {
@@ -222,9 +248,13 @@ class StreamableHttp {
     const caller = callerOf(req);
     const sessionId = header(h, Header.SessionId);
     if (sessionId !== undefined) {
-      // A failure here (the session store down) still answers the request by its id.
+      // A failure here (the session store down) still answers the request by its id; each
+      // request of a batch by its own.
       return this.postToSession(sessionId, value, text, req, reply, accept, caller).catch(
-        (err: unknown) => this.fail(req, reply, err, requestIdIn(value)),
+        (err: unknown) =>
+          Array.isArray(value)
+            ? this.failBatch(req, reply, err, value)
+            : this.fail(req, reply, err, requestIdIn(value)),
       );
     }
 
@@ -461,6 +491,8 @@ class StreamableHttp {
       if (!(await claimStream(this.guard, caller, reply.raw, reply))) return;
       const writer = ex.openSse();
       writer?.startKeepAlive(this.settings.keepAliveMs);
+      // Only notifications: a drain ends it at once, the client listens again elsewhere.
+      if (writer !== undefined) writer.drain = 'reconnect';
       // The stream ends when the credential it was opened with expires or is revoked.
       followCredential(caller, reply.raw, () => {
         ac.abort();
@@ -528,6 +560,8 @@ class StreamableHttp {
       // A stream another gateway held: replay it from the mirror (and follow it if it runs on).
       const ac = new AbortController();
       writer.onClose(() => ac.abort());
+      // What it follows runs on another node: a drain here sends the client on at once.
+      writer.drain = 'reconnect';
       writer.startKeepAlive(this.settings.keepAliveMs, alive);
       const outcome = await shared.mirror.resume(
         session.id,
@@ -544,6 +578,8 @@ class StreamableHttp {
     if (resumed !== undefined && last !== undefined && resumed !== streams.peekStandalone()) {
       resumed.replayAfter(last.seq, writer);
       if (resumed.done) return writer.end();
+      // A request running here: a drain leaves it open until the request answers.
+      writer.drain = 'finish';
       resumed.attach(writer);
       writer.startKeepAlive(this.settings.keepAliveMs, alive);
       return;
@@ -554,8 +590,19 @@ class StreamableHttp {
       standalone.prime(writer, this.settings.sseRetryMs);
     }
     standalone.attach(writer);
+    let lingering = false;
+    // Nothing is in flight on it: a drain ends it with `retry:`, resumed on another node. The
+    // session stays attached here meanwhile, so what it is sent before the client is back is
+    // logged and mirrored for that resume.
+    writer.drain = () => {
+      lingering = true;
+      this.registry.linger(standalone);
+      writer.farewell(this.settings.sseRetryMs);
+    };
     const detach = session.attach((m) => standalone.push(m));
-    writer.onClose(detach);
+    writer.onClose(() => {
+      if (!lingering) detach();
+    });
     writer.startKeepAlive(this.settings.keepAliveMs, alive);
   }
 

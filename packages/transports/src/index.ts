@@ -30,6 +30,8 @@ export { MAX_MESSAGES_AWAITING_CHECK, credentialGate } from './credential-gate.j
 export { errorHeaders } from './http.js';
 /** Protocol's: the security layer answers with the same Retry-After without loading transports. */
 export { retryAfterSeconds } from '@mcp-cluster/protocol';
+export type { DrainOutcome } from './drain.js';
+export { TransportDrain } from './drain.js';
 export type { McpTransportsOptions } from './plugin.js';
 export { mcpTransports } from './plugin.js';
 export type { HostPolicy } from './security.js';

@@ -68,6 +68,11 @@ export function registerLegacySse(
     followCredential(caller, reply.raw, end);
     writer.write(`event: endpoint\ndata: ${LEGACY_MESSAGES_PATH}?sessionId=${session.id}\n\n`);
     writer.startKeepAlive(settings.keepAliveMs);
+    // A 2024-11-05 client cannot resume a stream: on drain it gets the answers to what it sent
+    // already, then the stream ends and the client connects again (a new session elsewhere).
+    writer.drain = () => {
+      void conn.settled().then(end);
+    };
     writer.onClose(() => {
       connections.delete(session.id);
       conn.close();

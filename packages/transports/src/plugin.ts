@@ -8,8 +8,10 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { MessageEngine } from '@mcp-cluster/server';
-import { registerStreamableHttp, rejectJson } from './http.js';
-import { registerLegacySse } from './legacy-sse.js';
+import { drainingError } from './drain.js';
+import type { TransportDrain } from './drain.js';
+import { errorHeaders, registerStreamableHttp, rejectJson } from './http.js';
+import { LEGACY_MESSAGES_PATH, registerLegacySse } from './legacy-sse.js';
 import { guardHook, securityUnavailable } from './guard.js';
 import type { TransportGuard } from './guard.js';
 import { FORBIDDEN_STATUS, checkHostAndOrigin, forbiddenBody } from './security.js';
@@ -18,7 +20,7 @@ import type { TransportSettings } from './settings.js';
 import { StreamRegistry } from './sse.js';
 import type { SharedStreams } from './sse.js';
 import { selectSubprotocol } from './subprotocol.js';
-import { WEBSOCKET_PATH, registerWebSocket } from './websocket.js';
+import { GOING_AWAY, WEBSOCKET_PATH, registerWebSocket } from './websocket.js';
 
 /** Throws on malformed UTF-8 instead of substituting U+FFFD. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -50,10 +52,11 @@ export interface McpTransportsOptions {
    */
   readonly status?: () =>
     Promise<Readonly<Record<string, unknown>>> | Readonly<Record<string, unknown>>;
+  /** The node's drain control (see TransportDrain); without it, shutdown ends streams at once. */
+  readonly drain?: TransportDrain;
 }
 
-/** WebSocket close code of a server going down (RFC 6455 7.4.1). */
-export const GOING_AWAY = 1001;
+export { GOING_AWAY };
 
 /** Registers the transports in an encapsulated context (its parsers and hooks stay inside). */
 export async function mcpTransports(
@@ -91,6 +94,30 @@ export async function mcpTransports(
         this.websocketServer.close();
         done();
       },
+    });
+  }
+
+  const { drain } = options;
+  // In flight: HTTP exchanges (SSE responses included) until their response closes. A
+  // WebSocket upgrade is counted as the socket it becomes.
+  let exchanges = 0;
+  if (drain !== undefined) {
+    app.addHook('onRequest', (req, reply, done) => {
+      // A legacy /messages POST belongs to a stream this node holds: no other node can take it.
+      if (drain.draining && !req.url.startsWith(LEGACY_MESSAGES_PATH)) {
+        const err = drainingError(settings.sseRetryMs);
+        // Connection: close, so a kept-alive connection (a load balancer's pool) is not reused.
+        void reply.header('connection', 'close').headers(errorHeaders(err) ?? {});
+        return rejectJson(reply, 503, null, err);
+      }
+      if (req.headers.upgrade === undefined) {
+        exchanges++;
+        reply.raw.once('close', () => {
+          exchanges--;
+          drain.changed();
+        });
+      }
+      done();
     });
   }
 
@@ -133,17 +160,51 @@ export async function mcpTransports(
   });
 
   const registry = new StreamRegistry(settings.maxEventLog, options.sharedStreams);
-  // Open SSE responses would hold server.close() forever: end them first.
+  // Open SSE responses would hold server.close() forever: end them first, resumable ones
+  // with `retry:` (SEP-1699) so their clients reconnect with Last-Event-ID.
   app.addHook('preClose', (done) => {
-    registry.endAll();
+    registry.endAll(settings.sseRetryMs);
     done();
   });
   const { guard } = options;
   registerStreamableHttp(app, engine, settings, registry, guard);
   if (options.legacySse !== false) registerLegacySse(app, engine, settings, registry, guard);
   const withWebSocket = options.websocketPath !== false;
-  if (withWebSocket) {
-    registerWebSocket(app, engine, settings, options.websocketPath ?? WEBSOCKET_PATH, guard);
+  const sockets = withWebSocket
+    ? registerWebSocket(app, engine, settings, options.websocketPath ?? WEBSOCKET_PATH, guard)
+    : undefined;
+  if (drain !== undefined) {
+    if (withWebSocket) {
+      app.websocketServer.on('connection', (ws) => ws.once('close', () => drain.changed()));
+    }
+    // Streams ended by the drain stay logged for two retry intervals (unless the deadline
+    // comes first): long enough for their clients to be back on another node.
+    // A flag the timer clears, not a time comparison: a timer may fire a millisecond before
+    // Date.now() reaches its due time, and no later event would wake the drain.
+    let lingering = false;
+    drain.register({
+      start: () => {
+        registry.drain(settings.sseRetryMs);
+        sockets?.drain();
+        if (registry.lingeringCount > 0) {
+          lingering = true;
+          setTimeout(() => {
+            lingering = false;
+            drain.changed();
+          }, 2 * settings.sseRetryMs).unref();
+        }
+      },
+      finish: () => {
+        registry.endAll(settings.sseRetryMs);
+        if (withWebSocket) {
+          for (const ws of app.websocketServer.clients) ws.close(GOING_AWAY, 'server draining');
+        }
+      },
+      pending: () =>
+        exchanges +
+        (withWebSocket ? app.websocketServer.clients.size : 0) +
+        (lingering ? registry.lingeringCount : 0),
+    });
   }
   const { status } = options;
   if (status !== undefined) {

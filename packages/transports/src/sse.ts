@@ -16,8 +16,24 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-accel-buffering': 'no',
 });
 
+/**
+ * What a draining server does with an open SSE response (see StreamRegistry.drain):
+ * `reconnect` ends it at once with `retry:` so the client resumes elsewhere (nothing is in
+ * flight on it); `finish` leaves it open until its request answers (the reply is produced
+ * here), ended at the drain deadline; a function takes over (legacy `/sse`: ends the stream
+ * once its in-flight answers are delivered).
+ */
+export type SseDrain = 'reconnect' | 'finish' | (() => void);
+
 /** One SSE response. Writes go straight to the socket (no buffering on our side). */
 export class SseWriter {
+  /** See SseDrain; a POST's response stream by default. */
+  drain: SseDrain = 'finish';
+  /**
+   * The id of the stream's last event, once the stream was primed (sessions >= 2025-11-25):
+   * the farewell repeats it, so a client resumes from it even if it read no event here.
+   */
+  lastEventId: (() => string) | undefined;
   private closed = false;
   private keepAlive: NodeJS.Timeout | undefined;
   private closeListeners: (() => void)[] | undefined;
@@ -66,6 +82,19 @@ export class SseWriter {
   onClose(fn: () => void): void {
     if (this.closed) fn();
     else (this.closeListeners ??= []).push(fn);
+  }
+
+  /**
+   * SEP-1699 ending: `retry:` (with the last event id on primed streams, as a data-less
+   * priming event) then close; the client reconnects after `retryMs` with Last-Event-ID, to
+   * whichever node the load balancer picks.
+   */
+  farewell(retryMs: number): void {
+    const id = this.lastEventId?.();
+    this.write(
+      id === undefined ? `retry: ${retryMs}\n\n` : `id: ${id}\nretry: ${retryMs}\ndata: \n\n`,
+    );
+    this.end();
   }
 
   end(): void {
@@ -169,6 +198,7 @@ export class EventStream {
   /** The priming event (an id and empty data) plus `retry:`, so a client can resume at once. */
   prime(writer: SseWriter, retryMs: number): void {
     writer.write(`id: ${this.id}:${this.seq}\nretry: ${retryMs}\ndata: \n\n`);
+    writer.lastEventId = () => `${this.id}:${this.seq}`;
   }
 
   /** Writes every logged event after `seq` to `writer`. */
@@ -300,10 +330,44 @@ export class StreamRegistry {
   }
 
   private readonly watched = new WeakSet<LegacySession>();
+  /**
+   * Standalone streams whose connection a drain ended: the session stays attached here and
+   * what it is sent is still logged (and mirrored), so the client's resume on another node
+   * replays what came in between; ended (end marker mirrored) when the node closes.
+   */
+  private readonly lingering = new Set<EventStream>();
 
-  /** Ends every open SSE response (server shutdown). */
-  endAll(): void {
-    for (const w of [...this.open]) w.end();
+  linger(stream: EventStream): void {
+    this.lingering.add(stream);
+  }
+
+  get lingeringCount(): number {
+    return this.lingering.size;
+  }
+
+  /**
+   * Drain: ends every `reconnect` stream with its farewell and hands each stream with its own
+   * drain to it; POST response streams stay open until their request answers.
+   */
+  drain(retryMs: number): void {
+    for (const w of [...this.open]) {
+      if (w.drain === 'reconnect') w.farewell(retryMs);
+      else if (w.drain !== 'finish') w.drain();
+    }
+  }
+
+  /**
+   * Ends every open SSE response (server shutdown); with `retryMs`, each gets its farewell
+   * first, so a client whose request had not answered yet resumes it on another node.
+   */
+  endAll(retryMs?: number): void {
+    for (const w of [...this.open]) {
+      if (retryMs === undefined) w.end();
+      else w.farewell(retryMs);
+    }
+    // The mirror's end marker lets a node following one of them take the session over.
+    for (const stream of this.lingering) stream.end();
+    this.lingering.clear();
   }
 }
 

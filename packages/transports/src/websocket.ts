@@ -26,13 +26,22 @@ export const CREDENTIAL_CLOSE_CODE = 4401;
 const OPEN = 1;
 const CONNECTING = 0;
 
+/** WebSocket close code of a server going down (RFC 6455 7.4.1). */
+export const GOING_AWAY = 1001;
+
+/**
+ * Registers the endpoint; the returned `drain` closes each connection with 1001 once the
+ * requests it carries are answered (the client reconnects, through the load balancer, to
+ * another node).
+ */
 export function registerWebSocket(
   app: FastifyInstance,
   engine: MessageEngine,
   settings: TransportSettings,
   path: string = WEBSOCKET_PATH,
   guard?: TransportGuard,
-): void {
+): { drain(): void } {
+  const open = new Map<WebSocket, MessageConnection>();
   // The stream slot is claimed before the upgrade (a refusal is a plain HTTP answer) and
   // lives as long as the connection.
   const preHandler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -82,11 +91,24 @@ export function registerWebSocket(
       },
     });
     socket.on('message', gate.receive);
+    open.set(socket, conn);
     socket.on('close', () => {
+      open.delete(socket);
       gate.stop();
       conn.close();
     });
   });
+  return {
+    drain() {
+      for (const [socket, conn] of open) {
+        void conn.settled().then(() => {
+          if (socket.readyState === OPEN || socket.readyState === CONNECTING) {
+            socket.close(GOING_AWAY, 'server draining');
+          }
+        });
+      }
+    },
+  };
 }
 
 function textOf(data: RawData): string {

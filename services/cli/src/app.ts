@@ -69,7 +69,7 @@ export async function buildApp(config: Config, engine: Engine): Promise<Embedded
     });
     // Nothing to wait for: an embedded node is ready once it listens.
     app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
-    app.get('/readyz', (_req, reply) => reply.send({ ready: true }));
+    app.get('/readyz', (_req, reply) => reply.send({ ready: true, reasons: [], degraded: [] }));
     const metricsListener = await serveMetrics(app, exposition, {
       host: config.host,
       port: config.metricsPort,

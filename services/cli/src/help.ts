@@ -119,6 +119,22 @@ export const ENV_DOCS: Readonly<Record<EnvVar, EnvDoc>> = {
       'routing: round-robin, least-connections, weighted-round-robin, least-response-time, consistent-hash, client-affinity',
   },
   MCP_WEIGHT: { commands: ['worker'], description: 'weight for weighted-round-robin' },
+  MCP_MAX_CONCURRENCY: {
+    commands: ['worker', 'gateway'],
+    description:
+      'worker: requests run at once (published; more are refused, 503); gateway: limit of a worker that publishes none; 0: unlimited',
+    default: '128',
+  },
+  MCP_GATEWAY_QUEUE_MAX: {
+    commands: ['gateway'],
+    description: 'requests waiting for a worker slot at once; more get 503 + Retry-After',
+    default: '1000',
+  },
+  MCP_GATEWAY_QUEUE_TIMEOUT_MS: {
+    commands: ['gateway'],
+    description: 'longest wait for a worker slot, then 503 + Retry-After',
+    default: '2000',
+  },
   MCP_HEARTBEAT_MS: { commands: CLUSTER, description: 'registry heartbeat / poll interval' },
   MCP_DRAIN_MS: {
     commands: ['worker'],
@@ -129,14 +145,43 @@ export const ENV_DOCS: Readonly<Record<EnvVar, EnvDoc>> = {
     description: 'on SIGTERM, keep serving this long with /readyz at 503 before closing',
     default: '0',
   },
+  MCP_GATEWAY_DRAIN_TIMEOUT_MS: {
+    commands: ['gateway'],
+    description: 'after the drain delay, in-flight requests get this long before streams close',
+    default: '20000',
+  },
   MCP_DISPATCH_TIMEOUT_MS: { commands: ['gateway'], description: 'longest dispatch to a worker' },
   MCP_DISPATCH_CONNECT_TIMEOUT_MS: {
     commands: ['gateway'],
     description: 'a worker that takes longer to accept a connection counts as gone',
   },
+  MCP_DISPATCH_FIRST_BYTE_TIMEOUT_MS: {
+    commands: ['gateway'],
+    description: 'a worker silent this long after a dispatch counts as hung (workers ack sooner)',
+  },
   MCP_WORKER_PROBE_INTERVAL_MS: {
     commands: ['gateway'],
     description: "period of each worker's health probe (2 failures: down, its calls end)",
+  },
+  MCP_BREAKER_ENABLED: {
+    commands: ['gateway'],
+    description: 'a circuit breaker per worker, its state shared by every gateway',
+  },
+  MCP_BREAKER_ERROR_RATE: {
+    commands: ['gateway'],
+    description: "failure ratio (0-1] of a worker's dispatches that opens its breaker",
+  },
+  MCP_BREAKER_MIN_REQUESTS: {
+    commands: ['gateway'],
+    description: 'dispatches within the window before the failure ratio counts',
+  },
+  MCP_BREAKER_WINDOW_MS: {
+    commands: ['gateway'],
+    description: 'rolling window of the failure ratio',
+  },
+  MCP_BREAKER_RESET_MS: {
+    commands: ['gateway'],
+    description: 'an open breaker holds its worker back this long, then one trial goes',
   },
   MCP_TASK_LOCK_MS: {
     commands: ['worker'],

@@ -128,7 +128,10 @@ async function runGateway(config: Config): Promise<void> {
   closeOnSignals(
     traced(() => gateway.close()),
     (err) => log.error('shutdown failed', errorFields(err)),
-    { ...shutdownHooks(log, 'gateway'), extraDeadlineMs: config.gatewayDrainDelayMs },
+    {
+      ...shutdownHooks(log, 'gateway'),
+      extraDeadlineMs: config.gatewayDrainDelayMs + config.gatewayDrainTimeoutMs,
+    },
   );
   const info: BannerInfo = {
     role: 'gateway',

@@ -72,7 +72,7 @@ export function closeOnSignals(
   hooks: {
     readonly onSignal?: (signal: NodeJS.Signals) => void;
     readonly onClosed?: () => void;
-    /** Added to the hard deadline: a gateway's drain delay, which close() waits out first. */
+    /** Added to the hard deadline: a gateway's drain delay and drain timeout, which close() waits out first. */
     readonly extraDeadlineMs?: number;
   } = {},
 ): void {

@@ -27,6 +27,7 @@ function view(id: string): WorkerView {
     owns: {},
     health: 'healthy',
     inFlight: 0,
+    maxConcurrency: 0,
     latencyEwma: 0,
   };
 }
@@ -94,6 +95,7 @@ describe('verdictOf: the closed outcome -> protocol table', () => {
     ['202 to a request', { kind: 'accepted' }, 'tools/call', false, 'fail -32603'],
     ['202 to a notification', { kind: 'accepted' }, undefined, false, 'answer'],
     ['not sent', { kind: 'not-sent', error: 0 }, 'tools/call', false, 'retry gone'],
+    ['breaker open', { kind: 'rejected', reason: 'open' }, 'tools/call', false, 'retry'],
     ['reset, unsafe', { kind: 'reset', error: 0 }, 'tools/call', false, 'fail -32016'],
     ['reset, safe', { kind: 'reset', error: 0 }, 'tools/list', false, 'retry'],
     ['draining', refused(503)(), 'tools/call', false, 'retry gone'],
@@ -190,6 +192,29 @@ describe('dispatchWithRetry: backoff', () => {
     const unrepeatable = await dispatchWithRetry(once.deps, plan('tools/call', ['a', 'b']));
     expect(unrepeatable).toMatchObject({ ok: false, error: { code: -32016 } });
     expect(once.port.calls).toHaveLength(1);
+  });
+});
+
+describe('dispatchWithRetry: where a retry goes', () => {
+  it('asks the next pick to avoid each worker an attempt failed on, unless it was taken out', async () => {
+    const h = harness();
+    h.port
+      .worker('hung', () => ({ kind: 'broken', error: new Error('first-byte timeout') }))
+      .worker('held', () => ({ kind: 'rejected', reason: 'breaker open' }))
+      .worker('ok', message);
+    const asked: (readonly string[])[] = [];
+    const order = ['hung', 'held', 'gone', 'ok'];
+    const result = await dispatchWithRetry(h.deps, {
+      ...plan('tools/list', order),
+      pick: (attempt, avoid) => {
+        asked.push([...(avoid ?? [])]);
+        return view(order[attempt] ?? 'ok');
+      },
+    });
+    expect(result).toMatchObject({ ok: true, worker: { id: 'ok' } });
+    // 'gone' (not there: connection refused) is marked dead instead of avoided.
+    expect(asked).toEqual([[], ['hung'], ['hung', 'held'], ['hung', 'held']]);
+    expect(h.dead).toEqual(['gone']);
   });
 });
 

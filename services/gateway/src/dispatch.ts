@@ -5,7 +5,12 @@
  * `WorkerDispatch` port, which decorators wrap (`withRouterFeedback` here; metrics, tracing
  * and breakers the same way).
  */
-import { ENVELOPE_HEADERS, signDispatch, workerAnswered } from '@mcp-cluster/cluster';
+import {
+  ENVELOPE_HEADERS,
+  STORE_RETRY_AFTER_MS,
+  signDispatch,
+  workerAnswered,
+} from '@mcp-cluster/cluster';
 import type {
   DispatchAbort,
   DispatchCall,
@@ -25,6 +30,11 @@ import type { Span } from '@opentelemetry/api';
 import { ProtocolError } from '@mcp-cluster/protocol';
 import { RouterError, asWorkerId } from '@mcp-cluster/router';
 import type { Router, WorkerId, WorkerView } from '@mcp-cluster/router';
+import { atCapacity } from './capacity.js';
+import type { CapacityQueue } from './capacity.js';
+
+/** The retry reason of a worker that refused a dispatch as saturated (see verdictOf). */
+const WORKER_AT_CAPACITY = 'Worker at capacity';
 
 /** Attempts at one request when workers refuse or are gone before running anything. */
 export const MAX_ATTEMPTS = 4;
@@ -80,6 +90,10 @@ export function verdictOf(
         : { next: 'fail', error: ProtocolError.of('InternalError') };
     case 'not-sent':
       return { next: 'retry', reason: 'Worker unreachable', workerGone: true };
+    case 'rejected':
+      // Held back before sending (its circuit breaker is open): nothing ran, and the worker
+      // is not gone (the breaker lets a trial through later), so it is not marked dead.
+      return { next: 'retry', reason: outcome.reason, workerGone: false };
     case 'reset':
       // Retried only when running it twice is harmless (the worker may have got it).
       return method !== undefined && repeatable && !aborted
@@ -91,6 +105,11 @@ export function verdictOf(
         // The worker could not reach the nonce store every worker shares (Redis): it ran
         // nothing and is not draining, so it stays in; the client may retry.
         return { next: 'fail', error: replayCheckUnavailable() };
+      }
+      if (failure.reason === 'saturated') {
+        // At its limit with other gateways' requests: nothing ran, and it is healthy, so it
+        // stays in (not markDead); the next attempt goes elsewhere or waits for a slot.
+        return { next: 'retry', reason: WORKER_AT_CAPACITY, workerGone: false };
       }
       if (status === 503) {
         // Draining: nothing ran; take it out so the retry (and a pinned session) moves on.
@@ -146,6 +165,11 @@ export interface DispatchDeps {
    */
   readonly audienceOf?: (id: WorkerId) => string | undefined;
   readonly onError: (err: unknown, what: string) => void;
+  /**
+   * Where a request waits when every candidate worker is at its concurrency limit; without
+   * one, such a request is shed at once (-32016, at capacity).
+   */
+  readonly capacity?: CapacityQueue | undefined;
 }
 
 /** One message to dispatch, and how to pick its worker and settle the answer. */
@@ -168,8 +192,12 @@ export interface DispatchPlan<T> {
   readonly signal?: DispatchAbort | undefined;
   /** Attempts in all (1: no retry). */
   readonly attempts: number;
-  /** The worker of this attempt; throws RouterError when there is none. */
-  pick(attempt: number): WorkerView | Promise<WorkerView>;
+  /**
+   * The worker of this attempt; throws RouterError when there is none. `avoid`: workers an
+   * earlier attempt failed on (hung, broke, held back), not to be picked again if another can
+   * serve.
+   */
+  pick(attempt: number, avoid?: ReadonlySet<string>): WorkerView | Promise<WorkerView>;
   /** The caller's result from a worker's answer; undefined: the worker failed mid-answer. */
   settle(answer: Answer, worker: WorkerView): Promise<T | undefined> | T | undefined;
 }
@@ -243,14 +271,23 @@ async function attemptAll<T>(
   let signedFor: string | undefined;
   // Why the last attempt failed (built only when one did: this loop is the hot path).
   let lastError: string | undefined;
+  // Workers an attempt failed on without being taken out (made only when one did).
+  let avoid: Set<string> | undefined;
   for (let attempt = 0; attempt < plan.attempts; attempt++) {
     if (aborted()) return { ok: false, error: ProtocolError.of('RequestCancelled') };
     let worker: WorkerView;
     try {
-      worker = await plan.pick(attempt);
+      // A synchronous pick is not awaited: nothing else runs between it and the port's
+      // dispatch (where the router counts the request), so requests arriving together cannot
+      // all take a worker's last slot.
+      const picked = plan.pick(attempt, avoid);
+      worker = picked instanceof Promise ? await picked : picked;
     } catch (err) {
       if (!(err instanceof RouterError)) throw err;
-      return { ok: false, error: ProtocolError.of('Unavailable', 'No worker available') };
+      if (err.reason !== 'saturated') return { ok: false, error: noWorkerAvailable() };
+      const waited = await waitForSlot(deps.capacity, plan, attempt, avoid);
+      if (waited instanceof ProtocolError) return { ok: false, error: waited };
+      worker = waited;
     }
     const audience = deps.audienceOf?.(worker.id);
     if (signed === undefined || signedFor !== audience) {
@@ -283,12 +320,13 @@ async function attemptAll<T>(
       }
       case 'retry': {
         if (verdict.workerGone) deps.markDead(worker.id);
+        else (avoid ??= new Set()).add(worker.id);
         lastError = verdict.reason;
         // The first retry goes at once (usually to another worker); later ones back off.
         const wait = retryDelayMs(attempt, deps.random ?? Math.random);
         if (wait === 0 || attempt + 1 >= plan.attempts) continue;
         if (plan.deadlineAt !== undefined && Date.now() + wait >= plan.deadlineAt) {
-          return { ok: false, error: ProtocolError.of('Unavailable', lastError) };
+          return { ok: false, error: unavailable(lastError) };
         }
         await (deps.sleep ?? sleepUnlessAborted)(wait, plan.signal);
         continue;
@@ -302,8 +340,52 @@ async function attemptAll<T>(
   }
   return {
     ok: false,
-    error: ProtocolError.of('Unavailable', lastError ?? 'No worker available'),
+    error: lastError === undefined ? noWorkerAvailable() : unavailable(lastError),
   };
+}
+
+/** Why attempts stopped: at capacity (with Retry-After) when workers refused as saturated. */
+function unavailable(lastError: string): ProtocolError {
+  return lastError === WORKER_AT_CAPACITY
+    ? atCapacity()
+    : ProtocolError.of('Unavailable', lastError);
+}
+
+/**
+ * A worker for a request whose candidates are all at their limit: it waits in the capacity
+ * queue, picking again each time a slot frees, until a pick succeeds or the wait is over
+ * (queue full, timed out, deadline: -32016 at capacity; client gone: cancelled). The error
+ * path only: the queue is never touched while picks succeed.
+ */
+async function waitForSlot<T>(
+  queue: CapacityQueue | undefined,
+  plan: DispatchPlan<T>,
+  attempt: number,
+  avoid: ReadonlySet<string> | undefined,
+): Promise<WorkerView | ProtocolError> {
+  // An abort listener added after the abort never hears it: a client already gone does not wait.
+  if (plan.signal?.aborted === true) return ProtocolError.of('RequestCancelled');
+  const ticket = queue?.enter(plan.signal, plan.deadlineAt);
+  if (queue === undefined || ticket === undefined) return atCapacity();
+  try {
+    for (;;) {
+      const woke = await ticket.next();
+      if (woke === 'aborted') return ProtocolError.of('RequestCancelled');
+      if (woke === 'timeout') {
+        queue.timedOut();
+        return atCapacity();
+      }
+      try {
+        return await plan.pick(attempt, avoid);
+      } catch (err) {
+        if (!(err instanceof RouterError)) throw err;
+        if (err.reason !== 'saturated') return noWorkerAvailable();
+        ticket.pass();
+      }
+    }
+  } finally {
+    ticket.leave();
+  }
 }
 
 /**
@@ -403,6 +485,11 @@ async function* finishing(
   }
 }
 
+/** The router found no worker that could take the request (none, none owning it, none healthy). */
+function noWorkerAvailable(): ProtocolError {
+  return ProtocolError.of('Unavailable', 'No worker available');
+}
+
 /** A worker that refused the gateway's dispatch signature (mismatched secrets). */
 function workerRefused(): ProtocolError {
   return ProtocolError.of('Unavailable', 'The worker refused the dispatch');
@@ -410,7 +497,9 @@ function workerRefused(): ProtocolError {
 
 /** A worker that could not make its dispatch replay check (the shared store is down). */
 function replayCheckUnavailable(): ProtocolError {
-  return ProtocolError.of('Unavailable', 'The worker could not check the dispatch for replay');
+  return ProtocolError.of('Unavailable', 'The worker could not check the dispatch for replay', {
+    retryAfterMs: STORE_RETRY_AFTER_MS,
+  });
 }
 
 /** A worker lost mid-request: retryable, and nothing is re-run behind the client's back. */

@@ -28,7 +28,7 @@ import type {
   Tool,
 } from '@mcp-cluster/protocol';
 import { RouterError, asWorkerId, ownerKindOf, targetFieldOf } from '@mcp-cluster/router';
-import type { Router, WorkerView } from '@mcp-cluster/router';
+import type { OwnerKind, Router, WorkerView } from '@mcp-cluster/router';
 import type {
   LocalEngine,
   LegacySessionState,
@@ -44,6 +44,7 @@ import {
 } from '@mcp-cluster/server';
 import { MAX_ATTEMPTS, SAFE_TO_RETRY, dispatchWithRetry } from './dispatch.js';
 import type { Answer, DispatchDeps, DispatchPlan, DispatchResult } from './dispatch.js';
+import type { CapacityQueue } from './capacity.js';
 import type { GatewaySession, GatewaySessions } from './sessions.js';
 import type { Membership } from './workers.js';
 
@@ -76,7 +77,14 @@ export interface GatewayEngineOptions {
   /** Serves subscriptions/listen and holds the gateway's change feed. */
   readonly local: LocalEngine;
   readonly dispatchTimeoutMs: number;
+  /**
+   * The port's first-byte timeout, told to workers with each request (signed) so they
+   * acknowledge a request still running before it. Undefined: not told (no early ack).
+   */
+  readonly dispatchFirstByteTimeoutMs?: number | undefined;
   readonly onError: (err: unknown, what: string) => void;
+  /** Where requests wait for a worker slot when every candidate is at its limit. */
+  readonly capacity?: CapacityQueue | undefined;
 }
 
 function errorResponse(id: JsonRpcRequest['id'], err: unknown): JsonRpcResponse {
@@ -99,6 +107,8 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
   readonly sessions: GatewaySessions;
   private closed = false;
   private readonly deps: DispatchDeps;
+  /** DISPATCH_HEADERS.firstByteTimeout's value, formatted once. */
+  private readonly firstByteTimeout: string | undefined;
 
   constructor(private readonly o: GatewayEngineOptions) {
     this.deps = {
@@ -107,8 +117,11 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
       markDead: (id) => o.membership.markDead(id),
       audienceOf: (id) => o.membership.audienceOf(id),
       onError: o.onError,
+      capacity: o.capacity,
     };
     this.sessions = o.sessions;
+    this.firstByteTimeout =
+      o.dispatchFirstByteTimeoutMs === undefined ? undefined : String(o.dispatchFirstByteTimeoutMs);
   }
 
   async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
@@ -149,7 +162,7 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
       headers: this.headers(ctx, session, request),
       signal: abortSourceOf(ctx),
       attempts: MAX_ATTEMPTS,
-      pick: () => this.pick(request, session),
+      pick: (_attempt, avoid) => this.pick(request, session, avoid),
       settle: async (answer, worker) => {
         const response = await this.responseFrom(answer, request, ctx);
         return response && this.answered(response, session, worker, request);
@@ -333,10 +346,16 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
     );
   }
 
-  private async pick(
+  /**
+   * A request's worker. Synchronous for a request without a session (modern): the attempt
+   * loop then dispatches with nothing in between, so the router's count of the worker's
+   * requests is current for the next pick.
+   */
+  private pick(
     request: JsonRpcRequest,
     session: GatewaySession | undefined,
-  ): Promise<WorkerView> {
+    avoid?: ReadonlySet<string>,
+  ): WorkerView | Promise<WorkerView> {
     const router = this.o.router;
     const params = request.params;
     // Tasks: the worker that started one holds it (memory task host).
@@ -348,9 +367,29 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
     const kind = ownerKindOf(request.method);
     const target = kind === undefined ? undefined : params?.[targetFieldOf(kind)];
     const name = typeof target === 'string' ? target : undefined;
-    if (session === undefined) return pickOwner(router, request.method, name);
-    if (session.isNew) return router.pick({ method: request.method, clientKey: session.id });
-    const decision = await router.route({ method: request.method, sessionId: session.id });
+    if (session === undefined) return pickOwner(router, request.method, name, avoid);
+    if (session.isNew) {
+      return router.pick({ method: request.method, clientKey: session.id, avoid });
+    }
+    return this.pickForSession(request, session, kind, name, avoid);
+  }
+
+  /** A legacy session's request: its pinned worker, unless another owns what it names. */
+  private async pickForSession(
+    request: JsonRpcRequest,
+    session: GatewaySession,
+    kind: OwnerKind | undefined,
+    name: string | undefined,
+    avoid: ReadonlySet<string> | undefined,
+  ): Promise<WorkerView> {
+    const router = this.o.router;
+    const decision = await router.route({
+      method: request.method,
+      sessionId: session.id,
+      avoid,
+      // notify()'s placeholder request: a notification takes no slot on the session's worker.
+      oneWay: request.method === '',
+    });
     const owned =
       name === undefined || kind === undefined
         ? true
@@ -358,8 +397,10 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
     if (!owned) {
       // A session's worker serves everything except components it does not own.
       try {
-        return router.pick({ method: request.method, name, clientKey: session.id });
-      } catch {
+        return router.pick({ method: request.method, name, clientKey: session.id, avoid });
+      } catch (err) {
+        // Its owners are busy: wait for one of them (the session's worker cannot serve it).
+        if (err instanceof RouterError && err.reason === 'saturated') throw err;
         // Nobody owns it: the session's worker answers the precise "not found".
         return decision.worker;
       }
@@ -384,6 +425,9 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
       h[Header.Method] = request.method;
       const name = request.params?.['name'];
       if (typeof name === 'string') h[Header.Name] = encodeHeaderValue(name);
+    }
+    if (request !== undefined && this.firstByteTimeout !== undefined) {
+      h[DISPATCH_HEADERS.firstByteTimeout] = this.firstByteTimeout;
     }
     return h;
   }
@@ -488,11 +532,16 @@ function initializedState(
  * An owner of `name`, or any worker when nobody owns it: a worker answers an unknown tool,
  * prompt or resource with the precise protocol error (e.g. -32602 with the uri), not 503.
  */
-function pickOwner(router: Router, method: string, name: string | undefined): WorkerView {
+function pickOwner(
+  router: Router,
+  method: string,
+  name: string | undefined,
+  avoid: ReadonlySet<string> | undefined,
+): WorkerView {
   try {
-    return router.pick({ method, name });
+    return router.pick({ method, name, avoid });
   } catch (err) {
     if (name === undefined || !(err instanceof RouterError) || err.reason !== 'no-owner') throw err;
-    return router.pick({ method });
+    return router.pick({ method, avoid });
   }
 }

@@ -6,11 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
+  BREAKER_STATES,
   BusEventType,
   MAX_REVOKED_IDS,
   createBusChangeFeed,
   openClusterConnections,
   outageAsUnavailable,
+  readiness,
   UndiciDispatch,
 } from '@mcp-cluster/cluster';
 import type { EventBus, SessionStore } from '@mcp-cluster/cluster';
@@ -24,6 +26,8 @@ import {
   serveMetrics,
   traceLogFields,
 } from '@mcp-cluster/observability';
+import { WorkerBreakers, withBreakers } from '@mcp-cluster/resilience';
+import type { BreakerTransition } from '@mcp-cluster/resilience';
 import { HealthState, Router, asWorkerId } from '@mcp-cluster/router';
 import { auditMetrics, createSecurity, tlsServerOptions } from '@mcp-cluster/security';
 import type { RevocationChannel } from '@mcp-cluster/security';
@@ -35,8 +39,14 @@ import {
   observeEngine,
 } from '@mcp-cluster/server';
 import type { ChangeEvent } from '@mcp-cluster/server';
-import { STREAM_ID_SEPARATOR, createHttpApp, mcpTransports } from '@mcp-cluster/transports';
+import {
+  STREAM_ID_SEPARATOR,
+  TransportDrain,
+  createHttpApp,
+  mcpTransports,
+} from '@mcp-cluster/transports';
 import type { FastifyInstance } from '@mcp-cluster/transports';
+import { CapacityQueue } from './capacity.js';
 import { GatewayEngine } from './engine.js';
 import { GatewaySessions, isUnavailable } from './sessions.js';
 import type { GatewaySession } from './sessions.js';
@@ -58,7 +68,21 @@ export interface GatewayOptions {
    * the store it gets already announces writes on the bus.
    */
   readonly wrapSessionStore?: (store: SessionStore) => SessionStore;
+  /** Told every circuit-breaker transition on this gateway (after its metrics and log). */
+  readonly onBreakerTransition?: (t: BreakerTransition) => void;
 }
+
+/**
+ * Router health options while circuit breakers are on: no passive ejection (thresholds no
+ * dispatch count reaches). Breakers replace it: their state is the cluster's, so one worker
+ * failing is held back by every gateway at once and tried once, where per-gateway ejection
+ * would eject it gateway by gateway and send it one trial from each. Active probes stay: a
+ * worker that stops answering them is still marked down and its dispatches ended.
+ */
+const NO_PASSIVE_EJECTION = {
+  consecutiveFailures: Number.MAX_SAFE_INTEGER,
+  errorRateMinRequests: Number.MAX_SAFE_INTEGER,
+} as const;
 
 /** Bound on compiled uri templates kept for owner routing. */
 const MAX_TEMPLATES = 1_000;
@@ -149,6 +173,32 @@ function fanOut(
   }
 }
 
+/**
+ * After a gap in the bus: membership is re-read from the registry (a worker that came, went or
+ * changed its components meanwhile; a catalog change sends list_changed as usual), every
+ * cached session copy is re-read before its next use, sessions ended elsewhere end their
+ * streams here, and each live session with a stream here gets one `resources/updated` per
+ * subscribed uri — an update may have been missed, and a spurious one only makes the client
+ * read the resource again.
+ */
+function reconcileAfterBusGap(
+  sessions: GatewaySessions,
+  membership: Membership,
+  onError: (err: unknown, what: string) => void,
+): void {
+  membership.sync().catch((err: unknown) => onError(err, 'membership sync failed'));
+  sessions.reconcile().then(
+    (live) => {
+      for (const s of live) {
+        for (const uri of s.state.subscriptions) {
+          s.sendLocal(changeNotification({ type: 'resources/updated', uri }));
+        }
+      }
+    },
+    (err: unknown) => onError(err, 'session reconcile failed'),
+  );
+}
+
 export async function startGateway(
   config: Config,
   log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void = nodeLog(
@@ -189,7 +239,10 @@ export async function startGateway(
       changes,
     });
     const dispatchSecret = config.dispatchSecrets[0] ?? (await state.sharedDispatchSecret());
-    const clients = new UndiciDispatch({ connectTimeoutMs: config.dispatchConnectTimeoutMs });
+    const clients = new UndiciDispatch({
+      connectTimeoutMs: config.dispatchConnectTimeoutMs,
+      firstByteTimeoutMs: config.dispatchFirstByteTimeoutMs,
+    });
     node.defer(() => clients.close());
     // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other
     let engine: GatewayEngine;
@@ -205,12 +258,23 @@ export async function startGateway(
     );
     const healthChanges = metrics.counter(METRICS.workerHealthChanges);
     const decisions = metrics.counter(METRICS.routerDecisions);
+    // Requests whose every candidate worker is at its limit wait here, bounded (capacity.ts).
+    const shed = metrics.counter(METRICS.shedRequests);
+    const capacity = new CapacityQueue({
+      max: config.gatewayQueueMax,
+      timeoutMs: config.gatewayQueueTimeoutMs,
+      onShed: (reason) => shed.inc({ reason }),
+    });
+    metrics.gauge(METRICS.queueDepth, (set) => set({}, capacity.depth));
     const router = new Router({
       strategy: config.strategy,
       pins: pinStore(store, sessions),
       matchTemplate: templateMatcher(),
       probe: (w) => clients.probe(w),
-      health: { probeIntervalMs: config.workerProbeIntervalMs },
+      health: {
+        probeIntervalMs: config.workerProbeIntervalMs,
+        ...(config.breakerEnabled ? NO_PASSIVE_EJECTION : {}),
+      },
       onHealthChange: (w) => {
         healthChanges.inc({ worker: w.id, state: w.health });
         log('info', `worker ${w.id} ${w.health}`);
@@ -219,26 +283,67 @@ export async function startGateway(
         if (w.health === HealthState.Down) clients.abandon(w.id);
       },
       onDecision: (decision) => decisions.inc({ decision }),
+      maxConcurrency: config.maxConcurrency,
+      onSlotFree: () => capacity.release(),
     });
     metrics.gauge(METRICS.workers, (set) => {
       const byState = new Map<string, number>(Object.values(HealthState).map((h) => [h, 0]));
       for (const w of router.pool.list()) byState.set(w.health, (byState.get(w.health) ?? 0) + 1);
       for (const [state, n] of byState) set({ state }, n);
     });
+    // One breaker per worker, state shared with every gateway (@mcp-cluster/resilience).
+    const breakerTransitions = metrics.counter(METRICS.breakerTransitions);
+    const breakers = config.breakerEnabled
+      ? new WorkerBreakers(
+          {
+            gatewayId: id,
+            store: state.breakerStates,
+            bus,
+            hold: (w, held) => router.hold(asWorkerId(w), held),
+            workers: () => router.pool.list().map((w) => w.id),
+            onTransition: (t) => {
+              breakerTransitions.inc({ worker: t.workerId, to: t.to, origin: t.origin });
+              log('info', `breaker of worker ${t.workerId} ${t.from} -> ${t.to} (${t.by})`);
+              options.onBreakerTransition?.(t);
+            },
+            onError,
+          },
+          {
+            errorRate: config.breakerErrorRate,
+            minRequests: config.breakerMinRequests,
+            windowMs: config.breakerWindowMs,
+            resetMs: config.breakerResetMs,
+          },
+        )
+      : undefined;
+    if (breakers !== undefined) {
+      metrics.gauge(METRICS.breakerState, (set) => {
+        for (const [worker, current] of breakers.states()) {
+          for (const s of BREAKER_STATES) set({ worker, state: s }, s === current ? 1 : 0);
+        }
+      });
+    }
+    const feedback = withRouterFeedback(clients, router);
     const membership = new Membership(state.registry, router, clients, (kinds) => {
       for (const kind of kinds) changes.publish({ type: `${kind}/list_changed` });
     });
     engine = new GatewayEngine({
       gatewayId: id,
       router,
-      dispatch: withDispatchMetrics(withRouterFeedback(clients, router), metrics),
+      // Breakers outside router feedback: a dispatch they hold back is no health sample.
+      dispatch: withDispatchMetrics(
+        breakers === undefined ? feedback : withBreakers(feedback, breakers),
+        metrics,
+      ),
       dispatchSecret,
       membership,
       sessions,
       bus,
       local,
       dispatchTimeoutMs: config.dispatchTimeoutMs,
+      dispatchFirstByteTimeoutMs: config.dispatchFirstByteTimeoutMs,
       onError,
+      capacity,
     });
     node.defer(() => engine.close());
     // Refuses unauthenticated requests unless auth.allowAnonymous opens the cluster.
@@ -273,11 +378,22 @@ export async function startGateway(
     );
     node.defer(() => ends.unsubscribe());
     await membership.sync();
+    if (breakers !== undefined) {
+      await breakers.start();
+      node.defer(() => breakers.close());
+    }
     const membershipEvents = await bus.subscribe(
       { types: [BusEventType.WorkerUp, BusEventType.WorkerDown, BusEventType.RegistryChanged] },
       () => membership.sync().catch((err: unknown) => onError(err, 'membership sync failed')),
     );
     node.defer(() => membershipEvents.unsubscribe());
+    // NATS delivers at most once: what was published while this node was away is gone. On
+    // reconnect, re-read what events would have said (see reconcileAfterBusGap).
+    const stopReconcile = bus.onConnectionChange((change) => {
+      if (change !== 'reconnected') return;
+      reconcileAfterBusGap(sessions, membership, onError);
+    });
+    node.defer(() => Promise.resolve(stopReconcile()));
     // Events are hints: the registry is polled too, and lapsed workers are swept.
     const poll = setInterval(() => {
       state.registry
@@ -300,16 +416,21 @@ export async function startGateway(
     });
     await security.registerRoutes(app);
     app.get('/healthz', (_req, reply) => reply.send({ status: 'ok', id }));
-    // Ready = something to route to, and Redis and NATS reachable (a load balancer stops
-    // sending new clients here while either is down; everything recovers by itself).
+    // Ready = something to route to and Redis reachable; `reasons` names what is wrong. NATS
+    // away only degrades (`degraded`): requests are still routed and answered, the registry is
+    // polled, session copies are re-read from Redis, and events are reconciled on reconnect;
+    // taking every gateway out of a load balancer during a NATS restart would be an outage.
     let draining = false;
     let closing: Promise<void> | undefined;
+    const drain = new TransportDrain();
     app.get('/readyz', async (_req, reply) => {
       const workers = router.pool.list().filter((w) => w.health !== 'down').length;
       const redis = await state.ping();
       const nats = bus.connected;
-      const ready = !draining && workers > 0 && redis && nats;
-      return reply.code(ready ? 200 : 503).send({ ready, draining, workers, redis, nats, id });
+      const { ready, reasons, degraded } = readiness({ draining, redis, nats, workers });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ ready, reasons, degraded, draining, workers, redis, nats, id });
     });
     await app.register(mcpTransports, {
       // Checked here, before dispatch: a refused request reaches no worker. Observed
@@ -327,12 +448,14 @@ export async function startGateway(
           id: w.id,
           url: w.url,
           health: w.health,
+          ...(breakers === undefined ? {} : { breaker: breakers.state(w.id) }),
           inFlight: w.inFlight,
           latencyMs: Math.round(w.latencyEwma * 10) / 10,
         })),
       }),
       ...(security.guard === undefined ? {} : { guard: security.guard }),
       settings: config,
+      drain,
       ...(state.mirror === undefined
         ? {}
         : { sharedStreams: { idPrefix: `${id}${STREAM_ID_SEPARATOR}`, mirror: state.mirror } }),
@@ -353,11 +476,18 @@ export async function startGateway(
       close: () =>
         (closing ??= (async () => {
           // Not ready first: a load balancer stops sending new clients while this one still
-          // serves those it has; then the node closes.
+          // serves those it has. Then the listener closes (a refused connect is retried on
+          // another node by any load balancer, a 503 to a POST is not), requests on kept-alive
+          // connections get 503 + Retry-After, idle SSE streams end with `retry:` (resumed
+          // elsewhere), in-flight requests finish within gatewayDrainTimeoutMs; then the node
+          // closes.
           draining = true;
           if (config.gatewayDrainDelayMs > 0) {
             await new Promise((resolve) => setTimeout(resolve, config.gatewayDrainDelayMs));
           }
+          app.server.close();
+          const { settled, leftOpen } = await drain.drain(config.gatewayDrainTimeoutMs);
+          if (!settled) log('warn', `drain deadline passed: ${leftOpen} streams/requests ended`);
           await node.close();
         })()),
     };

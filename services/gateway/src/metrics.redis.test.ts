@@ -99,6 +99,8 @@ describe('cluster metrics', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       ready: true,
+      reasons: [],
+      degraded: [],
       draining: false,
       redis: true,
       nats: true,

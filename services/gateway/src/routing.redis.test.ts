@@ -472,10 +472,12 @@ describe('gateway retries under dispatch replay protection', () => {
       {
         code: RpcError.Unavailable.code,
         message: 'The worker could not check the dispatch for replay',
+        data: { retryAfterMs: 1_000 },
       },
       {
         code: RpcError.Unavailable.code,
         message: 'The worker could not check the dispatch for replay',
+        data: { retryAfterMs: 1_000 },
       },
     ]);
     expect((await workersReady(gateway.url, 2)).workers).toBe(2);

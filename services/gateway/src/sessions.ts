@@ -38,6 +38,8 @@ const IDLE_CACHE_MS = 60_000;
 export const SESSION_CACHE_MS = 1_000;
 /** Bound on waiting for NATS to take an announcement before answering (it is a hint). */
 const ANNOUNCE_FLUSH_MS = 250;
+/** Store reads at a time when the bus reconnects (see GatewaySessions.reconcile). */
+const RECONCILE_READS = 32;
 /** Sliding the Redis TTL more often than this buys nothing. */
 const TOUCH_EVERY_MS = 10_000;
 
@@ -201,7 +203,10 @@ export class GatewaySession implements LegacySession {
 /** Store reads of one session in flight, and whether a change was announced meanwhile. */
 interface ReadWatch {
   readers: number;
+  /** A change without a version (a pin) or an end was announced: the read may predate it. */
   changed: boolean;
+  /** The newest record version announced meanwhile (0: none); a read of it is current. */
+  newest: number;
 }
 
 export class GatewaySessions implements SessionManager {
@@ -345,7 +350,10 @@ export class GatewaySessions implements SessionManager {
    */
   changed(id: string, version?: number): void {
     const watch = this.reads.get(id);
-    if (watch !== undefined) watch.changed = true;
+    if (watch !== undefined) {
+      if (version === undefined) watch.changed = true;
+      else watch.newest = Math.max(watch.newest, version);
+    }
     const cached = this.cache.get(id);
     if (cached === undefined || cached.isNew) return;
     if (version !== undefined && !cached.stale && cached.version >= version) return;
@@ -395,6 +403,31 @@ export class GatewaySessions implements SessionManager {
     if (watch !== undefined) watch.changed = true;
     const cached = this.cache.get(id);
     if (cached !== undefined) this.drop(cached);
+  }
+
+  /**
+   * The bus came back: `session.changed` / `session.ended` published meanwhile are lost. Every
+   * stored copy is re-read before its next use (while the store cannot answer, the copy held
+   * here still serves, as before the gap), and sessions with a stream here are re-read now, so
+   * one ended elsewhere ends its streams. Resolves with those still live, each re-read.
+   */
+  async reconcile(): Promise<GatewaySession[]> {
+    const attached: GatewaySession[] = [];
+    for (const s of this.cache.values()) {
+      if (s.isNew) continue;
+      s.readAt = 0;
+      if (s.attached) attached.push(s);
+    }
+    const live: GatewaySession[] = [];
+    for (let i = 0; i < attached.length; i += RECONCILE_READS) {
+      const batch = attached.slice(i, i + RECONCILE_READS);
+      const results = await Promise.allSettled(batch.map((s) => this.reload(s)));
+      results.forEach((r, j) => {
+        if (r.status === 'fulfilled' && r.value) live.push(batch[j] as GatewaySession);
+        else if (r.status === 'rejected') this.onError(r.reason, 'session reconcile failed');
+      });
+    }
+    return live;
   }
 
   touch(id: string): void {
@@ -450,21 +483,29 @@ export class GatewaySessions implements SessionManager {
     }
   }
 
+  /** Fresh also needs the bus up: while it is away, changes made elsewhere cannot arrive. */
   private isFresh(session: GatewaySession): boolean {
-    return !session.isNew && !session.stale && Date.now() - session.readAt < this.cacheMs;
+    return (
+      this.bus.connected &&
+      !session.isNew &&
+      !session.stale &&
+      Date.now() - session.readAt < this.cacheMs
+    );
   }
 
   /** One store read; `current` is false when a change was announced while it ran. */
   private async read(id: string): Promise<{ found: SessionLookup; current: boolean }> {
     let watch = this.reads.get(id);
     if (watch === undefined) {
-      watch = { readers: 0, changed: false };
+      watch = { readers: 0, changed: false, newest: 0 };
       this.reads.set(id, watch);
     }
     watch.readers++;
     try {
       const found = await this.store.get(id);
-      return { found, current: !watch.changed };
+      // A version announced while reading is current if the read already returned it.
+      const newest = found.status === 'live' ? found.session.version : 0;
+      return { found, current: !watch.changed && newest >= watch.newest };
     } finally {
       if (--watch.readers === 0 && this.reads.get(id) === watch) this.reads.delete(id);
     }

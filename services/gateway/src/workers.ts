@@ -144,6 +144,7 @@ export class Membership {
         url: w.url,
         weight: w.weight,
         owns: w.components,
+        maxConcurrency: w.maxConcurrency,
       });
     }
     for (const view of this.router.pool.list()) {

@@ -15,9 +15,11 @@ import {
   DISPATCH_HEADERS,
   EnvelopeError,
   NDJSON_TYPE,
+  ackDelayMs,
   decodeEnvelope,
   mutateSession,
   remainingMs,
+  storeUnavailable,
 } from '@mcp-cluster/cluster';
 import type {
   DispatchEnvelope,
@@ -63,6 +65,8 @@ import type {
   Principal,
   StoredSessionState,
 } from '@mcp-cluster/server';
+import { EarlyAcks } from './early-ack.js';
+import type { PendingAck } from './early-ack.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const NOTIFICATION_ID = '';
@@ -83,14 +87,60 @@ export interface DispatcherOptions {
    * one of the cluster's secrets signed it, recently, and no worker ran its nonce before.
    */
   readonly verifier: DispatchVerifier;
+  /**
+   * Requests run at once (the limit this worker publishes); one more is refused with 503
+   * `saturated` before it runs. Gateways route within it, but each counts only its own
+   * dispatches. 0 or undefined: no cap.
+   */
+  readonly maxConcurrency?: number | undefined;
   readonly onError: (err: unknown, what: string) => void;
+  /** Acknowledges requests still running after their ack delay (default: one per Dispatcher). */
+  readonly acks?: EarlyAcks;
 }
 
-/** The answer to one dispatch: JSON until something other than the response is sent. */
-class DispatchReply {
+/**
+ * The answer to one dispatch: JSON until something other than the response is sent, or
+ * until the request outlives its ack delay (then NDJSON headers go at once, the response
+ * later as the last line).
+ */
+class DispatchReply implements PendingAck {
   private streaming = false;
+  /** When the dispatch arrived (its ack delay counts from here, as the sender's timeout). */
+  private readonly arrivedAt = performance.now();
+  ackAt = 0;
+  private acking = false;
 
-  constructor(private readonly res: ServerResponse) {}
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly acks: EarlyAcks,
+  ) {}
+
+  /**
+   * The request runs now: acknowledge it unless its answer is ready within `delayMs` of its
+   * arrival. Armed only here, once nothing can refuse the dispatch any more (a refusal needs
+   * its status code, which an early ack would have spent). Undefined: no ack.
+   */
+  ackAfter(delayMs: number | undefined): void {
+    if (delayMs === undefined || this.streaming) return;
+    this.ackAt = this.arrivedAt + delayMs;
+    this.acking = true;
+    this.acks.watch(this);
+  }
+
+  /** PendingAck: the delay passed without an answer. */
+  ack(): void {
+    this.acking = false;
+    if (!this.open || this.streaming) return;
+    this.startStream();
+    this.res.flushHeaders();
+  }
+
+  /** No ack any more: the answer (or its stream) started, or the exchange ended. */
+  settle(): void {
+    if (!this.acking) return;
+    this.acking = false;
+    this.acks.settle(this);
+  }
 
   get open(): boolean {
     return !this.res.destroyed && !this.res.writableEnded;
@@ -104,6 +154,7 @@ class DispatchReply {
   };
 
   finish(response: JsonRpcResponse): void {
+    this.settle();
     if (!this.open) return;
     const text = JSON.stringify(response);
     if (this.streaming) {
@@ -118,11 +169,13 @@ class DispatchReply {
   }
 
   accepted(): void {
+    this.settle();
     if (!this.open) return;
     this.res.writeHead(202).end();
   }
 
   fail(status: number, code: number, message: string, reason?: DispatchRefusal): void {
+    this.settle();
     if (!this.open) return;
     if (this.streaming) {
       this.res.destroy();
@@ -136,11 +189,16 @@ class DispatchReply {
   private line(text: string): boolean {
     if (!this.open) return false;
     if (!this.streaming) {
-      this.streaming = true;
-      this.res.writeHead(200, { 'content-type': NDJSON_TYPE, 'cache-control': 'no-cache' });
+      this.settle();
+      this.startStream();
     }
     this.res.write(`${text}\n`);
     return true;
+  }
+
+  private startStream(): void {
+    this.streaming = true;
+    this.res.writeHead(200, { 'content-type': NDJSON_TYPE, 'cache-control': 'no-cache' });
   }
 }
 
@@ -210,13 +268,17 @@ export class Dispatcher {
   private readonly versions = new Map<string, number>();
   private readonly paramHeaderCache = new WeakMap<Tool, readonly ParamHeader[]>();
   private inflight = 0;
+  /** Requests (not notifications or answers) running now: what maxConcurrency caps. */
+  private running = 0;
   private idleWaiters: (() => void)[] = [];
   draining = false;
 
   private readonly messages: Pick<MessageEngine, 'handleRequest' | 'handleNotification'>;
+  private readonly acks: EarlyAcks;
 
   constructor(private readonly o: DispatcherOptions) {
     this.messages = o.messages ?? o.engine;
+    this.acks = o.acks ?? new EarlyAcks();
   }
 
   get inFlight(): number {
@@ -230,7 +292,7 @@ export class Dispatcher {
   }
 
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const reply = new DispatchReply(res);
+    const reply = new DispatchReply(res, this.acks);
     this.inflight++;
     try {
       await this.handle(req, res, reply);
@@ -238,6 +300,7 @@ export class Dispatcher {
       this.o.onError(err, 'dispatch failed');
       reply.fail(500, RpcError.InternalError.code, RpcError.InternalError.message);
     } finally {
+      reply.settle();
       if (--this.inflight === 0) {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
@@ -292,6 +355,12 @@ export class Dispatcher {
     if (this.draining && 'method' in message && 'id' in message) {
       return reply.fail(503, RpcError.Unavailable.code, 'Worker is draining');
     }
+    const isRequest = 'method' in message && 'id' in message;
+    const cap = this.o.maxConcurrency ?? 0;
+    if (isRequest && cap > 0 && this.running >= cap) {
+      return reply.fail(503, RpcError.Unavailable.code, 'Worker at capacity', 'saturated');
+    }
+    if (isRequest) this.running++;
     // The deadline aborts the request; so does a gateway that hangs up on a modern request
     // (closing the client's stream is the cancellation in 2026-07-28).
     const ac = new RequestAbort();
@@ -319,6 +388,7 @@ export class Dispatcher {
       return await context.with(parent, run);
     } finally {
       clearTimeout(timer);
+      if (isRequest) this.running--;
     }
   }
 
@@ -363,6 +433,7 @@ export class Dispatcher {
       modernOutbound(reply.send, reply.closeStream),
       { principal },
     );
+    reply.ackAfter(ackDelayMs(header(req, DISPATCH_HEADERS.firstByteTimeout)));
     reply.finish(await this.messages.handleRequest(message, ctx));
   }
 
@@ -378,9 +449,14 @@ export class Dispatcher {
       return reply.fail(400, RpcError.InvalidRequest.code, 'legacy dispatch without a session');
     }
     const isNew = header(req, DISPATCH_HEADERS.sessionNew) === '1';
-    const session = isNew
-      ? this.o.engine.sessions.adopt(sessionId, freshState(), false)
-      : await this.session(sessionId, Number(header(req, DISPATCH_HEADERS.sessionVersion)));
+    let session;
+    try {
+      session = isNew
+        ? this.o.engine.sessions.adopt(sessionId, freshState(), false)
+        : await this.session(sessionId, Number(header(req, DISPATCH_HEADERS.sessionVersion)));
+    } catch (err) {
+      return this.storeFailed(message, err, reply);
+    }
     if (session === undefined) {
       return reply.fail(404, RpcError.SessionNotFound.code, RpcError.SessionNotFound.message);
     }
@@ -396,19 +472,45 @@ export class Dispatcher {
         message,
         legacyRequestContext(session, NOTIFICATION_ID, abort, outbound, { principal }),
       );
-      await this.persist(session, before);
+      try {
+        await this.persist(session, before);
+      } catch (err) {
+        return this.storeFailed(message, err, reply);
+      }
       return reply.accepted();
     }
     const request = message;
     const ctx = legacyRequestContext(session, request.id, abort, outbound, { principal });
+    reply.ackAfter(ackDelayMs(header(req, DISPATCH_HEADERS.firstByteTimeout)));
     const response = await this.messages.handleRequest(request, ctx);
-    if (isNew) {
-      if ('error' in response) this.o.engine.sessions.delete(sessionId);
-      else await this.create(session, principal);
-    } else {
-      await this.persist(session, before);
+    try {
+      if (isNew) {
+        if ('error' in response) this.o.engine.sessions.delete(sessionId);
+        else await this.create(session, principal);
+      } else {
+        await this.persist(session, before);
+      }
+    } catch (err) {
+      // Not stored: a new session is forgotten here too (the gateway drops it on the error).
+      if (isNew) this.o.engine.sessions.delete(sessionId);
+      return this.storeFailed(request, err, reply);
     }
     reply.finish(response);
+  }
+
+  /**
+   * The session store could not answer (Redis down; see outageAsUnavailable): a request is
+   * answered -32016 with `retryAfterMs` and its own id — the client retries, as it would
+   * a 503 — never -32603. A notification's effect could not be stored: logged and
+   * acknowledged (a 503 here would read as "worker draining" to the gateway).
+   */
+  private storeFailed(message: JsonRpcMessage, err: unknown, reply: DispatchReply): void {
+    this.o.onError(err, 'session store unavailable');
+    const error = err instanceof ProtocolError ? err : storeUnavailable(err);
+    if (!isResponse(message) && 'id' in message) {
+      return reply.finish({ jsonrpc: '2.0', id: message.id, error: toWireError(error) });
+    }
+    reply.accepted();
   }
 
   /** SEP-2243 Mcp-Param-* headers the gateway forwarded, against this worker's tool schema. */

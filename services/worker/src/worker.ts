@@ -15,6 +15,8 @@ import {
   clientRequestIdPrefix,
   createBusChangeFeed,
   openClusterConnections,
+  outageAsUnavailable,
+  readiness,
   taskIdFor,
 } from '@mcp-cluster/cluster';
 import type { WorkerComponents } from '@mcp-cluster/cluster';
@@ -158,9 +160,11 @@ export async function startWorker(
         clockSkewMs: config.dispatchClockSkewMs,
       }),
       engine,
-      sessions: state.sessions,
+      // Redis down: a legacy request is answered -32016 + retryAfterMs, not -32603.
+      sessions: outageAsUnavailable(state.sessions),
       bodyLimitBytes: config.bodyLimitBytes,
       maxJsonDepth: config.maxJsonDepth,
+      maxConcurrency: config.maxConcurrency,
       onError: (err, what) => log('error', what, err),
     });
     // Served with fastify, like every HTTP endpoint of the cluster. The dispatcher reads the
@@ -183,13 +187,15 @@ export async function startWorker(
         .code(ok ? 200 : 503)
         .send({ status: ok ? 'ok' : 'draining', inFlight: dispatcher.inFlight });
     });
-    // Ready = taking work, with Redis and NATS reachable; each reason is named.
+    // Ready = taking work with Redis reachable; NATS away only degrades (see readiness()).
     app.get(READY_PATH, async (_req, reply) => {
       const draining = dispatcher.draining;
       const redis = await state.ping();
       const nats = bus.connected;
-      const ready = !draining && redis && nats;
-      return reply.code(ready ? 200 : 503).send({ ready, draining, redis, nats, id });
+      const { ready, reasons, degraded } = readiness({ draining, redis, nats });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ ready, reasons, degraded, draining, redis, nats, id });
     });
     // The worker's port is the cluster's private network (like /dispatch): no admission here.
     app.get(STATUS_PATH, (_req, reply) => {
@@ -230,11 +236,20 @@ export async function startWorker(
         weight: config.weight,
         components: registered,
         instance,
+        maxConcurrency: config.maxConcurrency,
       });
       bus.publish({ type: BusEventType.RegistryChanged, workerId: id });
     };
     await register();
     bus.publish({ type: BusEventType.WorkerUp, workerId: id, url });
+    // Back from a gap in the bus: gateways may have missed a re-registration (they also poll
+    // the registry, and re-read it on their own reconnect); announce this worker again.
+    const stopAnnounce = bus.onConnectionChange((change) => {
+      if (change === 'reconnected' && !dispatcher.draining) {
+        bus.publish({ type: BusEventType.RegistryChanged, workerId: id });
+      }
+    });
+    node.defer(() => Promise.resolve(stopAnnounce()));
     // A component added or removed at runtime changes what this worker owns.
     const stopWatch = changes.subscribe((event) => {
       if (event.type === 'resources/updated') return;

@@ -9,7 +9,15 @@ export {
   subjectOf,
   subjectToken,
 } from './subjects.js';
-export type { BusFilter, BusHandler, BusStats, BusSubscription, EventBus } from './types.js';
+export type {
+  BusConnectionListener,
+  BusConnectionState,
+  BusFilter,
+  BusHandler,
+  BusStats,
+  BusSubscription,
+  EventBus,
+} from './types.js';
 export { MemoryEventBus } from './memory.js';
 export type { NatsEventBusOptions } from './nats.js';
 export { DEFAULT_NATS_BUS_OPTIONS, NatsEventBus } from './nats.js';

@@ -71,6 +71,11 @@ export class MemoryEventBus implements EventBus {
     return Promise.resolve();
   }
 
+  /** In-process: the connection never drops. */
+  onConnectionChange(): () => void {
+    return () => undefined;
+  }
+
   stats(): Readonly<BusStats> {
     return { ...this.#stats };
   }

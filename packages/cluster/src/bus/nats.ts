@@ -10,7 +10,14 @@ import {
   subjectFor,
   subjectOf,
 } from './subjects.js';
-import type { BusFilter, BusHandler, BusStats, BusSubscription, EventBus } from './types.js';
+import type {
+  BusConnectionListener,
+  BusFilter,
+  BusHandler,
+  BusStats,
+  BusSubscription,
+  EventBus,
+} from './types.js';
 import { emptyStats } from './types.js';
 
 /** Reconnect forever, quickly: events are hints and the cluster must ride out NATS restarts. */
@@ -51,7 +58,7 @@ export class NatsEventBus implements EventBus {
   readonly #stats: BusStats = emptyStats();
   readonly #watching: Promise<void>;
 
-  readonly #onChange: NatsEventBusOptions['onConnectionChange'];
+  readonly #listeners = new Set<BusConnectionListener>();
   readonly #offlineLimit: number;
   /** Encoded [subject, payload] pairs published while disconnected. */
   #offline: [string, string][] = [];
@@ -59,7 +66,7 @@ export class NatsEventBus implements EventBus {
   private constructor(nc: NatsConnection, prefix: string, options: NatsEventBusOptions) {
     this.#nc = nc;
     this.prefix = prefix;
-    this.#onChange = options.onConnectionChange;
+    if (options.onConnectionChange !== undefined) this.#listeners.add(options.onConnectionChange);
     this.#offlineLimit = options.offlineBuffer ?? DEFAULT_NATS_BUS_OPTIONS.offlineBuffer;
     this.#watching = this.#watchStatus();
   }
@@ -97,12 +104,28 @@ export class NatsEventBus implements EventBus {
       if (s.type === 'disconnect') {
         this.#disconnected = true;
         this.#stats.disconnects++;
-        this.#onChange?.('disconnected');
+        this.#tell('disconnected');
       } else if (s.type === 'reconnect') {
         this.#disconnected = false;
         this.#stats.reconnects++;
         this.#replayOffline();
-        this.#onChange?.('reconnected');
+        this.#tell('reconnected');
+      }
+    }
+  }
+
+  onConnectionChange(listener: BusConnectionListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** A throwing listener is counted like a throwing handler; the others still run. */
+  #tell(state: 'disconnected' | 'reconnected'): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(state);
+      } catch {
+        this.#stats.handlerErrors++;
       }
     }
   }
@@ -115,6 +138,7 @@ export class NatsEventBus implements EventBus {
       if (this.#offline.length >= this.#offlineLimit) {
         this.#offline.shift();
         this.#stats.publishFailed++;
+        this.#stats.bufferDropped++;
       }
       this.#offline.push([subject, payload]);
       return;
@@ -184,7 +208,7 @@ export class NatsEventBus implements EventBus {
   }
 
   stats(): Readonly<BusStats> {
-    return { ...this.#stats };
+    return { ...this.#stats, buffered: this.#offline.length };
   }
 
   /**
@@ -194,6 +218,7 @@ export class NatsEventBus implements EventBus {
    */
   async close(): Promise<void> {
     this.#stats.publishFailed += this.#offline.length;
+    this.#stats.bufferDropped += this.#offline.length;
     this.#offline = [];
     if (!this.#nc.isClosed()) {
       if (this.#disconnected) {

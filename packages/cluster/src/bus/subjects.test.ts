@@ -23,6 +23,7 @@ describe('subjects', () => {
       'mcp.session.ended.s1',
       'mcp.session.changed.s1',
       'mcp.credential.revoked',
+      'mcp.breaker.changed',
     ]);
     expect(subjectFor('t.x', 'session.deliver')).toBe('t.x.session.deliver.*');
     expect(subjectOf('mcp', { type: 'session.cancel', sessionId: 'a.b', requestId: 1 })).toBe(
@@ -73,5 +74,22 @@ describe('subjects', () => {
     for (const ids of [[], [''], Array.from({ length: 17 }, (_, i) => `apikey:${i}`)]) {
       expect(revoked.safeParse({ type: 'credential.revoked', ids }).success).toBe(false);
     }
+    const breaker = busEventSchemas['breaker.changed'];
+    const opened = {
+      type: 'breaker.changed',
+      workerId: 'w-1',
+      state: 'open',
+      generation: 1_796_000_000_000,
+      openedAt: 1_796_000_000_000,
+      until: 1_796_000_005_000,
+      updatedBy: 'g-1',
+      updatedAt: 1_796_000_000_000,
+      at: 1_796_000_000_000,
+    };
+    expect(breaker.safeParse(opened).success).toBe(true);
+    expect(breaker.safeParse({ ...opened, provisional: true }).success).toBe(true);
+    expect(breaker.safeParse({ ...opened, state: 'ajar' }).success).toBe(false);
+    expect(breaker.safeParse({ ...opened, generation: -1 }).success).toBe(false);
+    expect(breaker.safeParse({ ...opened, updatedBy: '' }).success).toBe(false);
   });
 });

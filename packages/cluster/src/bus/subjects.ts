@@ -32,6 +32,12 @@ export const BusEventType = {
    * connections it holds with it. Carries non-secret identifiers only (`token:<jti>`, …).
    */
   CredentialRevoked: 'credential.revoked',
+  /**
+   * A gateway's circuit breaker for a worker changed state (its record in Redis was written
+   * with this generation): every gateway holds the worker back (open, half-open) or releases
+   * it (closed). `at`: when the writing gateway made the transition (epoch ms).
+   */
+  BreakerChanged: 'breaker.changed',
 } as const;
 export type BusEventType = (typeof BusEventType)[keyof typeof BusEventType];
 
@@ -102,6 +108,22 @@ export const busEventSchemas = {
   [BusEventType.CredentialRevoked]: z.object({
     type: z.literal(BusEventType.CredentialRevoked),
     ids: z.array(id).min(1).max(MAX_REVOKED_IDS),
+  }),
+  [BusEventType.BreakerChanged]: z.object({
+    type: z.literal(BusEventType.BreakerChanged),
+    workerId,
+    state: z.enum(['closed', 'open', 'half-open']),
+    generation: z.number().int().nonnegative(),
+    openedAt: z.number().int().nonnegative(),
+    until: z.number().int().nonnegative(),
+    updatedBy: id,
+    updatedAt: z.number().int().nonnegative(),
+    at: z.number().int().nonnegative(),
+    /**
+     * An open announced before its record was written: `generation` is the one it opened
+     * over; the written record follows in its own event.
+     */
+    provisional: z.boolean().optional(),
   }),
   [BusEventType.SessionCancel]: z.object({
     type: z.literal(BusEventType.SessionCancel),

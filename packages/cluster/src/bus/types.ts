@@ -26,7 +26,15 @@ export interface BusStats {
   handlerErrors: number;
   disconnects: number;
   reconnects: number;
+  /** Events held while disconnected, re-sent on reconnect (a gauge, not a counter). */
+  buffered: number;
+  /** Events dropped from a full offline buffer (oldest first) or discarded at close. */
+  bufferDropped: number;
 }
+
+/** A change of the connection: events may have been missed between the two. */
+export type BusConnectionState = 'disconnected' | 'reconnected';
+export type BusConnectionListener = (state: BusConnectionState) => void;
 
 /**
  * Cluster event bus: fire-and-forget hints between gateways and workers. Redis holds the
@@ -43,6 +51,12 @@ export interface EventBus extends AsyncDisposable {
   /** Resolves when everything published so far has reached the server (memory: at once). */
   flush(): Promise<void>;
   stats(): Readonly<BusStats>;
+  /**
+   * Told when the connection drops and comes back. Core NATS delivers at most once: whatever
+   * other nodes published in between is gone, so listeners reconcile from Redis on
+   * `reconnected`. Returns the function that removes the listener.
+   */
+  onConnectionChange(listener: BusConnectionListener): () => void;
   close(): Promise<void>;
 }
 
@@ -55,5 +69,7 @@ export function emptyStats(): BusStats {
     handlerErrors: 0,
     disconnects: 0,
     reconnects: 0,
+    buffered: 0,
+    bufferDropped: 0,
   };
 }

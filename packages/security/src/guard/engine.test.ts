@@ -321,6 +321,7 @@ describe('GuardedEngine: signatures and store faults', () => {
     expect(error).toEqual({
       code: RpcError.Unavailable.code,
       message: 'Security checks unavailable',
+      data: { retryAfterMs: 1_000 },
     });
     expect(onError).toHaveBeenCalledWith(fault, 'security checks failed');
     expect(inner.requests).toEqual([]);

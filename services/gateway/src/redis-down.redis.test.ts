@@ -4,9 +4,6 @@
  * -32016 carrying its id (never 500 / `id: null`); modern requests, which need no session,
  * keep flowing; once Redis is back (same port, same data) everything works again.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,9 +21,9 @@ import {
   workersReady,
 } from '@mcp-cluster/test-support';
 import type { McpHttpResponse } from '@mcp-cluster/test-support';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { InProcessCluster } from './in-process.test-support.js';
+import { OwnRedis } from './own-servers.test-support.js';
 import { SESSION_CACHE_MS } from './sessions.js';
 
 const SIMPLE_CALL = { name: 'test_simple_text', arguments: {} };
@@ -36,57 +33,6 @@ const REFUSED_WITHIN_MS = 10_000;
 const RECOVERED_WITHIN_MS = 20_000;
 /** Pause between calls on the warm session (not a wait for anything). */
 const PACE_MS = 100;
-
-/** A redis-server of this test on `port`, keeping its data in `dir` across restarts. */
-class OwnRedis {
-  private child: ChildProcess | undefined;
-
-  constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts it (loading the data saved by {@link kill}); resolves once it answers PING. */
-  async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir];
-    args.push('--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no');
-    this.child = spawn('redis-server', args, { stdio: 'ignore' });
-    await eventually('the test Redis answers PING', () => this.command((r) => r.ping()), {
-      pollMs: 50,
-    });
-  }
-
-  /** Saves the data (as a Redis with persistence would have it), then SIGKILLs the server. */
-  async kill(): Promise<void> {
-    await this.command((r) => r.save());
-    const child = this.child;
-    this.child = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await within(5_000, 'the test Redis exits', exited);
-  }
-
-  /** One command on a connection of its own that never retries (undefined when refused). */
-  private async command<T>(run: (redis: Redis) => Promise<T>): Promise<T | undefined> {
-    const redis = new Redis(this.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      return await run(redis);
-    } finally {
-      redis.disconnect();
-    }
-  }
-}
 
 /** The answer must be a retryable refusal of request `id`: 503, Retry-After, -32016. */
 function expectUnavailable(all: McpHttpResponse, id: string | number | null): void {

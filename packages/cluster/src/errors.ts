@@ -75,20 +75,53 @@ export function storeUnavailable(cause?: unknown): ProtocolError {
  * (connection closed, command timed out, retries exhausted). A typed ClusterStateError (a
  * corrupt value, a duplicate create) and a ProtocolError pass unchanged: they are answers.
  */
-export function outageAsUnavailable<T extends object>(store: T): T {
+export function outageAsUnavailable<T extends object>(store: T, options: OutageOptions = {}): T {
+  const answer = (err: unknown): boolean =>
+    err instanceof ClusterStateError || err instanceof ProtocolError;
   const mapped = (err: unknown): never => {
-    if (err instanceof ClusterStateError || err instanceof ProtocolError) throw err;
+    if (answer(err)) throw err;
     throw storeUnavailable(err);
   };
+  const rideThrough = new Set<PropertyKey>(options.rideThrough?.methods ?? []);
+  const budgetMs = options.rideThrough?.forMs ?? 0;
   return new Proxy(store, {
     get(target, prop) {
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
       const method = value as (...args: unknown[]) => unknown;
+      if (budgetMs > 0 && rideThrough.has(prop)) {
+        return async (...args: unknown[]): Promise<unknown> => {
+          const until = Date.now() + budgetMs;
+          for (let pause = RIDE_THROUGH_FIRST_PAUSE_MS; ; pause *= 2) {
+            try {
+              return await method.apply(target, args);
+            } catch (err) {
+              if (answer(err) || Date.now() + pause >= until) return mapped(err);
+            }
+            await new Promise((resolve) => setTimeout(resolve, pause));
+          }
+        };
+      }
       return (...args: unknown[]): unknown => {
         const result = method.apply(target, args);
         return result instanceof Promise ? result.catch(mapped) : result;
       };
     },
   });
+}
+
+/** The first pause between two tries of a read riding through an outage (then doubled). */
+const RIDE_THROUGH_FIRST_PAUSE_MS = 100;
+
+/**
+ * How long a gateway's reads of the session store (a session's record, its pin) keep trying
+ * while Redis cannot answer, before the request gets -32016 "Session store unavailable": a
+ * Redis restart (seconds) costs those requests latency, not an error. Reads only: nothing has
+ * run yet, so trying again is harmless. Each try gives up within the Redis command timeout.
+ */
+export const STORE_RIDE_THROUGH_MS = 4_000;
+
+export interface OutageOptions {
+  /** Methods (reads) tried again, with doubling pauses, for up to `forMs` in all. */
+  readonly rideThrough?: { readonly methods: readonly string[]; readonly forMs: number };
 }

@@ -22,12 +22,13 @@ export {
   taskKeys,
 } from './keys.js';
 export { LuaScript } from './lua.js';
-export type { ClusterStateErrorKind } from './errors.js';
+export type { ClusterStateErrorKind, OutageOptions } from './errors.js';
 export {
   ClusterStateError,
   STORE_RETRY_AFTER_MS,
   ServiceUnreachableError,
   outageAsUnavailable,
+  STORE_RIDE_THROUGH_MS,
   redactUrl,
   storeUnavailable,
 } from './errors.js';
@@ -115,6 +116,7 @@ export type {
   DispatchOutcome,
   DispatchOutcomeKind,
   DispatchTarget,
+  HungEvidence,
   MemoryWorker,
   UndiciDispatchOptions,
   WorkerDispatch,
@@ -124,8 +126,16 @@ export {
   UndiciDispatch,
   WorkerAbandonedError,
   isFirstByteTimeout,
+  probeTimeoutMs,
   workerAnswered,
 } from './worker-dispatch.js';
+export type { OverdueDispatchesOptions, OverdueWatch } from './overdue-dispatches.js';
+export {
+  MIN_ACK_MARGIN_MS,
+  OVERDUE_SWEEP_MS,
+  OverdueDispatches,
+  overdueAfterMs,
+} from './overdue-dispatches.js';
 export {
   CLOSE_STREAM_LINE,
   DISPATCH_HEADERS,

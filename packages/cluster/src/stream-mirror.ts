@@ -5,7 +5,9 @@
  * its final response.
  *
  * Entries use the gateway's own sequence numbers as Redis stream ids (`<seq>-1`), so the SSE
- * event id `<streamId>:<seq>` maps to an entry without a lookup table.
+ * event id `<streamId>:<seq>` maps to an entry without a lookup table. Each entry carries the
+ * recording gateway's wall-clock time (`t`): a gateway taking a standalone stream over tells
+ * from the last one since when the origin delivered nothing (see `lastAt`).
  */
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Redis } from 'ioredis';
@@ -55,10 +57,11 @@ export class RedisStreamMirror {
   ): void {
     const key = this.key(sessionId, streamId);
     // The end marker sorts after event `seq` (`<seq>-2` > `<seq>-1`).
+    const t = String(Date.now());
     const [id, fields] =
       message === undefined
-        ? [`${seq}-2`, ['end', '1']]
-        : [`${seq}-1`, ['m', JSON.stringify(message)]];
+        ? [`${seq}-2`, ['end', '1', 't', t]]
+        : [`${seq}-1`, ['m', JSON.stringify(message), 't', t]];
     this.redis
       .pipeline()
       .xadd(key, 'MAXLEN', '~', REPLAY_MAX_LEN, id, ...fields)
@@ -68,6 +71,19 @@ export class RedisStreamMirror {
         const failure = res?.find(([err]) => err !== null)?.[0];
         if (failure) this.onError(failure);
       }, this.onError);
+  }
+
+  /**
+   * When the stream's last entry was recorded (the recording gateway's clock, ms); undefined
+   * when nothing is recorded for it.
+   */
+  async lastAt(sessionId: string, streamId: string): Promise<number | undefined> {
+    const entries = await this.redis.xrevrange(this.key(sessionId, streamId), '+', '-', 'COUNT', 1);
+    const fields = entries[0]?.[1];
+    if (fields === undefined) return undefined;
+    const i = fields.indexOf('t');
+    const t = i >= 0 && i % 2 === 0 ? Number(fields[i + 1]) : NaN;
+    return Number.isFinite(t) ? t : undefined;
   }
 
   async resume(

@@ -11,8 +11,16 @@
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import { DISPATCH_PATH, HEALTH_PATH, NDJSON_TYPE } from './dispatch.js';
+import {
+  DISPATCH_HEADERS,
+  DISPATCH_PATH,
+  HEALTH_PATH,
+  NDJSON_TYPE,
+  ackDelayMs,
+} from './dispatch.js';
 import type { DispatchFailure } from './dispatch.js';
+import { OverdueDispatches } from './overdue-dispatches.js';
+import type { OverdueWatch } from './overdue-dispatches.js';
 
 /** A worker as the port addresses it. */
 export interface DispatchTarget {
@@ -129,8 +137,19 @@ function abortReason(signal: DispatchAbort): Error {
 
 /** Keep-alive connections per worker; enough for a busy gateway without piling up sockets. */
 const CONNECTIONS_PER_WORKER = 128;
-/** Bound on one health probe. */
+/** Longest bound on one health probe. */
 const PROBE_TIMEOUT_MS = 2_000;
+/** Shortest bound on one health probe: a loaded worker's /healthz may take a moment. */
+const MIN_PROBE_TIMEOUT_MS = 250;
+
+/**
+ * The bound on one health probe for probes every `probeIntervalMs`: no longer than the
+ * interval (a hung worker is then found within about unhealthyThreshold intervals, not
+ * seconds more), within [250 ms, 2 s].
+ */
+export function probeTimeoutMs(probeIntervalMs: number): number {
+  return Math.min(PROBE_TIMEOUT_MS, Math.max(MIN_PROBE_TIMEOUT_MS, probeIntervalMs));
+}
 /** Default bound on opening a connection to a worker. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 
@@ -154,15 +173,47 @@ export interface UndiciDispatchOptions {
    * (the envelope deadline and the health probes end a hung worker's dispatches).
    */
   readonly firstByteTimeoutMs?: number;
-  /** Bound on one health probe. */
+  /** Bound on one health probe (default 2 s; see {@link probeTimeoutMs}). */
   readonly probeTimeoutMs?: number;
+  /**
+   * Told when a worker looks hung: a request dispatched to it is still without response
+   * headers well after the worker would have acknowledged it (`overdue`, see
+   * overdue-dispatches.ts), or one hit the first-byte timeout (`first-byte-timeout`). The
+   * dispatches themselves are not ended by `overdue`: they may still be answered.
+   */
+  readonly onHung?: (workerId: string, evidence: HungEvidence) => void;
+  /** Sweep period of the overdue check (tests). */
+  readonly overdueSweepMs?: number;
+}
+
+/** What made a worker look hung (see UndiciDispatchOptions.onHung). */
+export type HungEvidence = 'overdue' | 'first-byte-timeout';
+
+/** What an AnswerReader tells about the dispatch it reads, for the hung-worker check. */
+interface HungCheck {
+  readonly workerId: string;
+  /** The worker's ack delay; undefined: the dispatch names no first-byte timeout. */
+  readonly ackDelay: number | undefined;
+  readonly overdue: OverdueDispatches | undefined;
+  readonly onHung: (workerId: string, evidence: HungEvidence) => void;
 }
 
 /** The dispatch wire over HTTP/1.1: one undici keep-alive pool per worker. */
 export class UndiciDispatch implements WorkerDispatch {
   private readonly pools = new Map<string, { url: string; pool: Pool }>();
+  /** Header-less requests per worker, when someone listens for hung workers. */
+  private readonly overdue: OverdueDispatches | undefined;
 
-  constructor(private readonly options: UndiciDispatchOptions = {}) {}
+  constructor(private readonly options: UndiciDispatchOptions = {}) {
+    const onHung = options.onHung;
+    this.overdue =
+      onHung === undefined
+        ? undefined
+        : new OverdueDispatches({
+            onOverdue: (id) => onHung(id, 'overdue'),
+            sweepMs: options.overdueSweepMs,
+          });
+  }
 
   private poolFor(worker: DispatchTarget): Pool {
     const current = this.pools.get(worker.id);
@@ -189,8 +240,18 @@ export class UndiciDispatch implements WorkerDispatch {
     if (signal?.aborted === true) {
       return Promise.resolve({ kind: 'broken', error: abortReason(signal) });
     }
+    const onHung = this.options.onHung;
+    const check: HungCheck | undefined =
+      onHung === undefined
+        ? undefined
+        : {
+            workerId: call.worker.id,
+            ackDelay: ackDelayMs(call.headers[DISPATCH_HEADERS.firstByteTimeout]),
+            overdue: this.overdue,
+            onHung,
+          };
     return new Promise((resolve) => {
-      const reader = new AnswerReader(resolve, signal);
+      const reader = new AnswerReader(resolve, signal, check);
       try {
         this.poolFor(call.worker).dispatch(
           {
@@ -243,6 +304,7 @@ export class UndiciDispatch implements WorkerDispatch {
   }
 
   async close(): Promise<void> {
+    this.overdue?.stop();
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.pool.destroy().catch(() => undefined)));
@@ -265,10 +327,13 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   private lines: LineQueue | undefined;
   private controller: Dispatcher.DispatchController | undefined;
   private settled = false;
+  /** Waiting for its headers in the overdue check (from the request's write to its headers). */
+  private watch: OverdueWatch | undefined;
 
   constructor(
     private readonly resolve: (outcome: DispatchOutcome) => void,
     private readonly signal: DispatchAbort | undefined,
+    private readonly check: HungCheck | undefined = undefined,
   ) {
     signal?.addEventListener('abort', this, { once: true });
   }
@@ -280,7 +345,12 @@ class AnswerReader implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.signal?.aborted === true) controller.abort(abortReason(this.signal));
+    if (this.signal?.aborted === true) return controller.abort(abortReason(this.signal));
+    // undici calls this as it writes the request: time queued for a connection is not counted.
+    const check = this.check;
+    if (check?.overdue !== undefined && check.ackDelay !== undefined) {
+      this.watch = check.overdue.watch(check.workerId, check.ackDelay);
+    }
   }
 
   onResponseStart(
@@ -288,6 +358,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
     statusCode: number,
     headers: Record<string, string | string[] | undefined>,
   ): void {
+    this.unwatch();
     this.status = statusCode;
     const type = headers['content-type'];
     this.ndjson = statusCode === 200 && typeof type === 'string' && type.startsWith(NDJSON_TYPE);
@@ -321,6 +392,11 @@ class AnswerReader implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     this.done();
+    this.unwatch();
+    // Silent past the first-byte timeout: hung, as surely as a failed probe says.
+    if (this.status === 0 && this.check !== undefined && isFirstByteTimeout(error)) {
+      this.check.onHung(this.check.workerId, 'first-byte-timeout');
+    }
     if (this.lines !== undefined) return this.lines.fail(error);
     // Before any answer: how far the request got decides; after its headers: broken.
     this.settle(this.status === 0 ? transportFailure(error) : { kind: 'broken', error });
@@ -334,6 +410,12 @@ class AnswerReader implements Dispatcher.DispatchHandler {
 
   private done(): void {
     this.signal?.removeEventListener('abort', this);
+  }
+
+  private unwatch(): void {
+    if (this.watch === undefined) return;
+    this.check?.overdue?.settle(this.watch);
+    this.watch = undefined;
   }
 }
 

@@ -265,9 +265,10 @@ export const ConfigSchema = z.strictObject({
     .max(600_000)
     .default(DEFAULT_DISPATCH_FIRST_BYTE_TIMEOUT_MS),
   /**
-   * Gateway: how often each worker's /healthz is probed. Two failed probes in a row mark it
-   * down; the dispatches in flight to it then end (a hung worker is found within about
-   * twice this plus the probe timeout).
+   * Gateway: how often each worker's /healthz is probed (each probe times out after this, 250
+   * ms to 2 s). Two failed probes in a row (a first-byte timeout counts as one) mark it down
+   * and end the dispatches in flight to it; a worker whose dispatch is overdue for its
+   * acknowledgement leaves routing at once, until a probe answers.
    */
   workerProbeIntervalMs: z
     .number()

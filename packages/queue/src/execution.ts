@@ -2,6 +2,14 @@
  * One run of a task on this node: the TaskPort a tool sees, backed by the Redis record.
  * Input requests are written to Redis and answered from any node; this node learns of
  * answers, cancellation and expiry from the events channel (and a periodic re-read).
+ *
+ * A durable run holds a lease (its BullMQ job lock). Durable tasks are at-least-once to
+ * start and exactly-once to complete: when a run loses its lease (its node stalled past the
+ * lock, another worker took the job over) it is told as soon as this node can see it — a
+ * failed lock renewal, the new run's BEGIN event, or the periodic re-read finding another
+ * run's token — and `leaseLost` aborts its signal. Whatever it returns afterwards is dropped,
+ * and its SETTLE is fenced on the lock in Redis, so it can never store a result. A tool with
+ * side effects should check `signal.aborted` before each one: a run may start twice.
  */
 import { ProtocolError, RpcError, toWireError } from '@mcp-cluster/protocol';
 import type { CallToolResult, InputRequest, JsonObject } from '@mcp-cluster/protocol';
@@ -50,6 +58,14 @@ export function cancelledReason(): ProtocolError {
   return new ProtocolError(RpcError.RequestCancelled.code, 'Task cancelled');
 }
 
+/** What a run's signal aborts with when another run took its task over. */
+export function leaseLostReason(): ProtocolError {
+  return new ProtocolError(
+    RpcError.RequestCancelled.code,
+    'Task run lost its lease: another worker runs the task now',
+  );
+}
+
 /** Opaque `inputRequests` key: the client echoes it back and learns nothing from it. */
 function mintKey(): string {
   return randomBytes(9).toString('base64url');
@@ -66,6 +82,10 @@ export class Execution {
   /** Our own SETTLE is in flight: its terminal event is not a cancellation. */
   private settling = false;
   private checkAgain = false;
+  /** `start` was called: the record's runner token is this run's from now on. */
+  private started = false;
+  /** The generation BEGIN gave this durable run (0: local). */
+  private generation = 0;
   private readonly offEvents: () => void;
   private readonly timer: NodeJS.Timeout;
   /** The status this run last wrote (input), for the CreateTaskResult. */
@@ -89,9 +109,14 @@ export class Execution {
     return this.ended !== undefined;
   }
 
-  /** Calls `run` now (synchronously up to its first await) and settles the record after it. */
-  start(run: TaskRun): void {
+  /**
+   * Calls `run` now (synchronously up to its first await) and settles the record after it.
+   * `generation`: what BEGIN returned for a durable run.
+   */
+  start(run: TaskRun, generation = 0): void {
     if (this.ended !== undefined) return;
+    this.started = true;
+    this.generation = generation;
     const port: TaskPort = {
       taskId: this.taskId,
       signal: this.controller.signal,
@@ -112,6 +137,15 @@ export class Execution {
   /** Waits for the writes issued so far (the input a run asked for before its first await). */
   async flushWrites(): Promise<void> {
     await Promise.allSettled(this.writes.splice(0));
+  }
+
+  /**
+   * This run's lease is gone (its job lock could not be renewed, or another run began): abort
+   * it now; its result, if any comes, is dropped (and SETTLE would refuse it anyway).
+   */
+  leaseLost(): void {
+    if (this.token === '') return;
+    this.end('fenced', leaseLostReason());
   }
 
   /** Stops caring about this run: aborts it (unless it settled) and rejects pending input. */
@@ -201,16 +235,24 @@ export class Execution {
       this.end('cancelled');
       return;
     }
+    // A later run began: this one lost the task. (An earlier run's BEGIN event may arrive
+    // after our own BEGIN's reply: it travels on another connection.)
+    if (e.runBegan !== undefined && this.token !== '' && this.started) {
+      if (e.runBegan > this.generation) this.leaseLost();
+      return;
+    }
     if (this.groups.size > 0) void this.checkAnswers();
   }
 
-  /** The fallback for a lost event: is the record still there, still running? */
+  /** The fallback for a lost event: is the record still there, still running, still ours? */
   private async recheck(): Promise<void> {
     if (this.ended !== undefined || this.settling) return;
     try {
-      const status = await this.deps.store.field(this.taskId, 's');
+      const { status, token } = await this.deps.store.runState(this.taskId);
+      if (this.ended !== undefined || this.settling) return;
       if (status === null) this.end('gone');
       else if (isTerminal(status as TaskStatus)) this.end('cancelled');
+      else if (this.token !== '' && this.started && token !== this.token) this.leaseLost();
       else if (this.groups.size > 0) await this.checkAnswers();
     } catch (err) {
       this.deps.onError(err, `re-reading task ${this.taskId}`);

@@ -6,7 +6,9 @@
  * - `start` with a resumable job: the record is written and a job enqueued (job id = task
  *   id). Whichever node's worker takes it rebuilds the run with `resolveRun(job, ctx)`; the
  *   `run` passed to `start` is not used. If that node dies the job is taken over (see
- *   jobs.ts) and the run starts again: resumable tools must be idempotent.
+ *   jobs.ts) and the run starts again: resumable tools must be idempotent. At-least-once
+ *   start, exactly-once completion: a run that lost its lease is aborted (its signal fires)
+ *   and its result dropped, so a tool may start twice but the task completes once.
  * - `start` without a job, or with `resumable: false` (a tool with a `prepare` step): `run`
  *   runs here, on the creating node. Not durable: if this node dies the task stays
  *   `working` until its TTL lapses. The record is still in Redis, so any node can read,
@@ -203,7 +205,7 @@ class DurableHost implements DurableTaskHost, HandlerHost {
         exec.end('abandoned');
         throw err;
       });
-    if (begun !== 1) {
+    if (begun < 1) {
       exec.end('cancelled');
       return { type: 'done' };
     }
@@ -217,7 +219,7 @@ class DurableHost implements DurableTaskHost, HandlerHost {
     if (t.runner !== undefined && t.runner !== this.nodeId) this.metrics?.takeover();
     const span = runSpan(t.job.tool, taskId, t.context.trace);
     this.track(exec);
-    context.with(trace.setSpan(ROOT_CONTEXT, span), () => exec.start(run));
+    context.with(trace.setSpan(ROOT_CONTEXT, span), () => exec.start(run, begun));
     const ended = await exec.done;
     span.setAttribute('mcp_cluster.task.outcome', ended);
     span.end();
@@ -231,6 +233,13 @@ class DurableHost implements DurableTaskHost, HandlerHost {
       default:
         return { type: 'done' };
     }
+  }
+
+  /** This node's worker lost the lock of the run with `token`: abort that run. */
+  lockLost(taskId: string, token: string): void {
+    const exec = this.executions.get(taskId);
+    if (exec === undefined || exec.token !== token) return;
+    exec.leaseLost();
   }
 
   /** A job no node completed (stalled too often, or its processing threw). */
@@ -400,6 +409,7 @@ export async function createDurableTaskHost(
       keys,
       (taskId, token) => host.process(taskId, token),
       (taskId, err) => host.jobFailed(taskId, err),
+      (taskId, token) => host.lockLost(taskId, token),
     );
     host.collectMetrics();
     return host;

@@ -5,6 +5,11 @@
  * keeps its lock until `lockDurationMs` lapses; BullMQ's stalled check (any node) then moves
  * it back to wait and another node runs the task again from the start. Tools that run as
  * resumable tasks must therefore be idempotent.
+ *
+ * The lock is the run's lease. A node that stalls (GC, SIGSTOP, overload) past it may resume
+ * with its run still going while another node runs the task: BullMQ's failed lock renewal
+ * (`lockRenewalFailed`) is passed to `onLockLost`, which aborts that run. Its result is never
+ * stored: the settle is fenced on the lock itself (scripts.ts SETTLE).
  */
 import { DelayedError, Queue, WaitingError, Worker } from 'bullmq';
 import type { Job, JobType } from 'bullmq';
@@ -44,7 +49,11 @@ export class TaskJobs {
     keys: TaskKeys,
     processor: JobProcessor,
     onFailed: (taskId: string, err: Error) => void,
+    /** This worker could not renew the lock of the run with `token`: it lost the job. */
+    onLockLost: (taskId: string, token: string) => void = () => undefined,
   ): Promise<TaskJobs> {
+    /** Jobs this worker is processing: job id -> task id and lock token. */
+    const active = new Map<string, { taskId: string; token: string }>();
     // BullMQ creates and closes these connections itself; workers need unbounded retries.
     const connection = { url: o.redisUrl, maxRetriesPerRequest: null };
     const queue = new Queue<TaskJobData>(QUEUE_NAME, { connection, prefix: keys.queuePrefix });
@@ -54,7 +63,15 @@ export class TaskJobs {
       async (job: Job<TaskJobData>, token?: string) => {
         const data = jobDataSchema.safeParse(job.data);
         if (!data.success || token === undefined) return;
-        const outcome = await processor(data.data.taskId, token, { stalled: job.stalledCounter });
+        const jobId = job.id ?? '';
+        const held = { taskId: data.data.taskId, token };
+        active.set(jobId, held);
+        let outcome: JobOutcome;
+        try {
+          outcome = await processor(data.data.taskId, token, { stalled: job.stalledCounter });
+        } finally {
+          if (active.get(jobId) === held) active.delete(jobId);
+        }
         switch (outcome.type) {
           case 'done':
             return;
@@ -82,6 +99,13 @@ export class TaskJobs {
       },
     );
     worker.on('error', (err) => o.onError(err, 'task worker'));
+    // The lock is gone or held by another token: the run here must stop now.
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const jobId of jobIds) {
+        const held = active.get(jobId);
+        if (held !== undefined) onLockLost(held.taskId, held.token);
+      }
+    });
     worker.on('failed', (job, err) => {
       const data = jobDataSchema.safeParse(job?.data);
       if (data.success) onFailed(data.data.taskId, err);

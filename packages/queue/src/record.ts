@@ -77,6 +77,7 @@ const eventSchema = z.object({
   u: z.string(),
   m: z.string().optional(),
   x: z.number(),
+  b: z.number().optional(),
 });
 export interface TaskEvent {
   readonly id: string;
@@ -85,6 +86,8 @@ export interface TaskEvent {
   readonly statusMessage: string | undefined;
   /** A status transition (reported to legacy clients), not only an input change. */
   readonly transition: boolean;
+  /** A run of the task began (BEGIN) with this generation: earlier runs lost the task. */
+  readonly runBegan: number | undefined;
 }
 
 /** A decoded record: the fields the wire views read (StoredTaskView) plus the host's own. */
@@ -198,5 +201,6 @@ export function decodeEvent(text: string): TaskEvent | undefined {
     lastUpdatedAt: e.data.u,
     statusMessage: e.data.m,
     transition: e.data.x === 1,
+    runBegan: e.data.b,
   };
 }

@@ -6,6 +6,10 @@
  * Conventions: KEYS[1] record, KEYS[2] inputs, KEYS[3] answers, KEYS[4] sent;
  * ARGV[1] events channel, ARGV[2] task id, ARGV[3] now (ISO). Results: -1 record gone,
  * -2 already terminal, -3 fenced (another run owns the task now).
+ *
+ * Fencing: a durable run writes with its BullMQ lock token. The record's `tok` is the token
+ * of the run that last began (BEGIN); SETTLE also compares the BullMQ lock key itself, so a
+ * run whose lock lapsed or was taken over is refused even before the new owner's BEGIN.
  */
 import { LuaScript } from '@mcp-cluster/cluster';
 
@@ -15,10 +19,11 @@ export const FENCED = -3;
 
 const PRELUDE = `
 local function terminal(s) return s == 'completed' or s == 'failed' or s == 'cancelled' end
-local function emit(x)
+local function emit(x, began)
   local f = redis.call('HMGET', KEYS[1], 's', 'u', 'm')
   local ev = { id = ARGV[2], s = f[1], u = f[2], x = x }
   if f[3] then ev.m = f[3] end
+  if began then ev.b = began end
   redis.call('PUBLISH', ARGV[1], cjson.encode(ev))
 end
 local function follow(key)
@@ -105,14 +110,21 @@ return 1`);
 
 /**
  * Terminal status (completed, failed, cancelled); retention restarts here. KEYS[5] owner
- * index. ARGV[4] token ('' = unfenced, e.g. cancel), ARGV[5] status, ARGV[6] expiresAt,
- * ARGV[7] ttl ms, ARGV[8] message ('' = none), ARGV[9] result JSON, ARGV[10] error JSON.
- * Returns 1, or 0 when already terminal.
+ * index, KEYS[6] the task job's BullMQ lock key. ARGV[4] token ('' = unfenced, e.g. cancel),
+ * ARGV[5] status, ARGV[6] expiresAt, ARGV[7] ttl ms, ARGV[8] message ('' = none), ARGV[9]
+ * result JSON, ARGV[10] error JSON. Returns 1, or 0 when already terminal.
+ *
+ * A fenced settle (token given) needs both the record's `tok` and the live BullMQ lock to be
+ * this run's: the result is written in the same atomic step that proves the lease is held, so
+ * a run that lost its lease (lapsed, or taken by another worker) can never store a result.
  */
 export const SETTLE = script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if terminal(redis.call('HGET', KEYS[1], 's')) then return 0 end
-if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], 'tok') ~= ARGV[4] then return -3 end
+if ARGV[4] ~= '' then
+  if redis.call('HGET', KEYS[1], 'tok') ~= ARGV[4] then return -3 end
+  if redis.call('GET', KEYS[6]) ~= ARGV[4] then return -3 end
+end
 redis.call('HSET', KEYS[1], 's', ARGV[5], 'u', ARGV[3], 'x', ARGV[6])
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[8]) end
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'r', ARGV[9]) end
@@ -126,18 +138,24 @@ return 1`);
 /**
  * A node takes up a durable job: it becomes the task's only runner (token), and input left
  * by a crashed run is dropped (the run starts over). ARGV[4] token, ARGV[5] node id.
+ * Returns the run's generation (1, 2, ...: one more per run begun). Always publishes it (as
+ * `b`): a run of an earlier generation still going somewhere (its node stalled and resumed)
+ * hears that it lost the task and aborts without another round trip.
  */
 export const BEGIN = script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local s = redis.call('HGET', KEYS[1], 's')
 if terminal(s) then return -2 end
 redis.call('HSET', KEYS[1], 'tok', ARGV[4], 'n', ARGV[5])
+local g = redis.call('HINCRBY', KEYS[1], 'g', 1)
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 if s ~= 'working' then
   redis.call('HSET', KEYS[1], 's', 'working', 'u', ARGV[3])
-  emit(1)
+  emit(1, g)
+else
+  emit(0, g)
 end
-return 1`);
+return g`);
 
 /** Counts one refusal by `resolveRun`, never resurrecting a record that is gone. */
 export const COUNT_UNRESOLVED = new LuaScript(`

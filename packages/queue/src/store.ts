@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { LuaScript } from '@mcp-cluster/cluster';
 import type { CallToolResult, InputRequest } from '@mcp-cluster/protocol';
 import type { TaskError, TaskJob, TaskStatus } from '@mcp-cluster/server';
+import { jobLockKey } from './keys.js';
 import type { TaskKeys } from './keys.js';
 import { TaskStoreError, decodeAnswer, decodeSnapshot } from './record.js';
 import type { StoredAnswer, StoredContext, TaskKind, TaskSnapshot } from './record.js';
@@ -111,6 +112,12 @@ export class TaskStore {
     return this.redis.hget(this.keys.record(id), name);
   }
 
+  /** Status and runner token of a record in one read (null fields: absent, or record gone). */
+  async runState(id: string): Promise<{ status: string | null; token: string | null }> {
+    const [status, token] = await this.redis.hmget(this.keys.record(id), 's', 'tok');
+    return { status: status ?? null, token: token ?? null };
+  }
+
   async exists(id: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.record(id))) === 1;
   }
@@ -160,7 +167,10 @@ export class TaskStore {
     if (keys.length > 0) await this.redis.hdel(this.keys.answers(id), ...keys);
   }
 
-  /** 1 settled, 0 already terminal, negative script code otherwise. */
+  /**
+   * 1 settled, 0 already terminal, negative script code otherwise. With a run token the write
+   * is fenced: FENCED unless that run still holds the job's BullMQ lock (see SETTLE).
+   */
   async settle(id: string, owner: string, ttlMs: number, s: Settlement): Promise<number> {
     const iso = new Date(s.nowMs).toISOString();
     const code = Number(
@@ -177,14 +187,17 @@ export class TaskStore {
           s.result === undefined ? '' : JSON.stringify(s.result),
           s.error === undefined ? '' : JSON.stringify(s.error),
         ],
-        [this.keys.ownerIndex(owner)],
+        [this.keys.ownerIndex(owner), jobLockKey(this.keys, id)],
       ),
     );
     if (code === 1) this.onSettled?.(s.status);
     return code;
   }
 
-  /** Makes `token` the only run allowed to write the task; 1 or a script code. */
+  /**
+   * Makes `token` the only run allowed to write the task. Returns the run's generation
+   * (positive, one more than the run before), or a negative script code.
+   */
   async begin(id: string, token: string, node: string, nowIso: string): Promise<number> {
     return Number(await this.run(BEGIN, id, nowIso, [token, node]));
   }

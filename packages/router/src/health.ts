@@ -122,3 +122,19 @@ export function recordProbe(w: WorkerState, ok: boolean, now: number, o: HealthO
   }
   return false;
 }
+
+/**
+ * A worker found hung between probes (a dispatch went unacknowledged past its ack delay, or
+ * hit its first-byte timeout): down at once, as `unhealthyThreshold` failed probes would make
+ * it; the first successful probe sent after this brings it back (see Router.markDown).
+ * Returns true on a state change.
+ */
+export function recordHung(w: WorkerState, now: number, o: HealthOptions): boolean {
+  w.hungAt = now;
+  w.probeSuccesses = 0;
+  w.probeFailures = Math.max(w.probeFailures, o.unhealthyThreshold);
+  if (w.health === 'down') return false;
+  w.health = 'down';
+  w.trialInFlight = false;
+  return true;
+}

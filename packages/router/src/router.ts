@@ -12,7 +12,7 @@ import type { HealthOptions } from './health.js';
 import type { OwnerKind } from './pool.js';
 import type { Strategy } from './strategies.js';
 import type { WorkerState } from './worker.js';
-import { DEFAULT_HEALTH_OPTIONS, recordOutcome, recordProbe } from './health.js';
+import { DEFAULT_HEALTH_OPTIONS, recordHung, recordOutcome, recordProbe } from './health.js';
 import { WorkerPool } from './pool.js';
 import { createStrategy } from './strategies.js';
 import { RouterError, RouterErrorCode, noWorker } from './errors.js';
@@ -164,6 +164,19 @@ export class Router {
     return true;
   }
 
+  /**
+   * Takes a worker out of routing at once, as failed probes would (it was found hung between
+   * probes: see recordHung); a successful probe sent after this brings it back. Returns true
+   * on a state change (onHealthChange is told), false when it was down already or is not in
+   * the pool.
+   */
+  markDown(id: WorkerId): boolean {
+    const w = this.pool.state(id);
+    if (w === undefined || !recordHung(w, this.clock.now(), this.opts)) return false;
+    this.onHealthChange?.(w.view());
+    return true;
+  }
+
   /** Removes a worker and forgets any affinity to it. */
   removeWorker(id: WorkerId): boolean {
     this.strategy.forget?.(id);
@@ -274,6 +287,7 @@ export class Router {
     const probe = this.probe;
     if (probe === undefined) return;
     const workers = this.pool.workers();
+    const sent = this.clock.now();
     const results = await Promise.all(
       workers.map((w) =>
         probe(w).then(
@@ -286,6 +300,8 @@ export class Router {
       const w = workers[i];
       // Skip workers removed while the probe ran.
       if (w === undefined || this.pool.state(w.id) !== w) continue;
+      // Answered before it was found hung: that answer says nothing about it now.
+      if (results[i] === true && w.hungAt > sent) continue;
       if (recordProbe(w, results[i] === true, this.clock.now(), this.opts))
         this.onHealthChange?.(w.view());
     }

@@ -40,6 +40,8 @@ export class WorkerState implements WorkerView {
   // Active check bookkeeping.
   probeFailures = 0;
   probeSuccesses = 0;
+  /** When it was last found hung between probes (recordHung); 0: never. */
+  hungAt = 0;
 
   /** Smooth weighted round robin running weight. */
   wrrCurrent = 0;

@@ -50,7 +50,7 @@ import { callerOf, followCredential, messageBudget, ownsSession, streamRefusal }
 import type { StreamHolder, TransportGuard } from './guard.js';
 import { parseLimits } from './settings.js';
 import type { TransportSettings } from './settings.js';
-import type { StreamRegistry } from './sse.js';
+import type { EventStream, SessionStreams, SharedStreams, StreamRegistry } from './sse.js';
 import { SseWriter, eventFrame, isStandaloneStreamId, parseEventId } from './sse.js';
 import { errorResponse, removedMethodError, statusOf } from './wire.js';
 
@@ -58,8 +58,16 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 /** Sessions at or after this revision get the SSE priming event and `retry:`. */
 const PRIMING_SINCE = '2025-11-25';
 const NOTIFICATION_ID = '';
-/** How long a GET follows a stream another gateway is still serving. */
+/** How long a GET follows a POST stream another gateway is still serving. */
 const MAX_FOLLOW_MS = 10 * 60_000;
+/**
+ * How long a node taking over another node's standalone stream follows that node's mirror
+ * before serving the session itself (see StreamableHttp.takeOver): long enough for events the
+ * origin recorded a moment ago to land, short enough that live delivery resumes promptly.
+ */
+const TAKEOVER_FOLLOW_MS = 1_000;
+/** Bound on messages held back while a stream is being taken over (oldest dropped). */
+const MAX_HELD = 1_000;
 
 type Headers = FastifyRequest['headers'];
 
@@ -555,24 +563,17 @@ class StreamableHttp {
     // The stream ends when the credential it was opened with expires or is revoked.
     followCredential(caller, reply.raw, () => writer.end());
     const shared = this.registry.shared;
-    let replayed = false;
     if (last !== undefined && resumed === undefined && shared !== undefined) {
-      // A stream another gateway held: replay it from the mirror (and follow it if it runs on).
-      const ac = new AbortController();
-      writer.onClose(() => ac.abort());
+      // A stream another gateway held (or this one before it restarted).
       // What it follows runs on another node: a drain here sends the client on at once.
       writer.drain = 'reconnect';
       writer.startKeepAlive(this.settings.keepAliveMs, alive);
-      const outcome = await shared.mirror.resume(
-        session.id,
-        last.stream,
-        last.seq,
-        (seq, message) => writer.write(eventFrame(last.stream, seq, message)),
-        ac.signal,
-        MAX_FOLLOW_MS,
-      );
-      if (outcome !== 'unknown' && !isStandaloneStreamId(last.stream)) return writer.end();
-      replayed = outcome !== 'unknown';
+      if (isStandaloneStreamId(last.stream)) {
+        return this.takeOver(session, streams, last, shared, writer, alive);
+      }
+      // A POST's response stream: replayed and followed until its request answers.
+      const outcome = await followMirror(shared, session.id, last, writer, MAX_FOLLOW_MS);
+      if (outcome !== 'unknown') return writer.end();
       if (!writer.isOpen) return;
     }
     if (resumed !== undefined && last !== undefined && resumed !== streams.peekStandalone()) {
@@ -586,24 +587,90 @@ class StreamableHttp {
     }
     const standalone = streams.standalone();
     if (last !== undefined && resumed === standalone) standalone.replayAfter(last.seq, writer);
-    else if (!replayed && session.state.protocolVersion >= PRIMING_SINCE) {
+    else if (session.state.protocolVersion >= PRIMING_SINCE) {
       standalone.prime(writer, this.settings.sseRetryMs);
     }
     standalone.attach(writer);
+    this.serveStandalone(
+      standalone,
+      writer,
+      session.attach((m) => standalone.push(m)),
+    );
+    writer.startKeepAlive(this.settings.keepAliveMs, alive);
+  }
+
+  /**
+   * The standalone stream on `writer` from here on, `detach` ending the session's attachment.
+   * Nothing is in flight on it: a drain ends it with `retry:`, resumed on another node. The
+   * session stays attached here meanwhile, so what it is sent before the client is back is
+   * logged and mirrored for that resume.
+   */
+  private serveStandalone(standalone: EventStream, writer: SseWriter, detach: () => void): void {
     let lingering = false;
-    // Nothing is in flight on it: a drain ends it with `retry:`, resumed on another node. The
-    // session stays attached here meanwhile, so what it is sent before the client is back is
-    // logged and mirrored for that resume.
     writer.drain = () => {
       lingering = true;
       this.registry.linger(standalone);
       writer.farewell(this.settings.sseRetryMs);
     };
-    const detach = session.attach((m) => standalone.push(m));
     writer.onClose(() => {
       if (!lingering) detach();
     });
-    writer.startKeepAlive(this.settings.keepAliveMs, alive);
+  }
+
+  /**
+   * Takes over a standalone stream another node held (its event id names that node's stream):
+   * the client's resume means that node no longer serves it (it drained, died, or the
+   * connection to it broke), so this node serves the session from now on.
+   *
+   * 1. The session is attached here first: what it is sent from now on is held back, so
+   *    nothing raised while the rest runs is lost.
+   * 2. The origin's mirror is replayed after the client's last event and followed briefly
+   *    (TAKEOVER_FOLLOW_MS, or until its end marker): a node that is draining keeps its copy
+   *    attached and mirrored until it closes, and events it recorded just now land here too.
+   *    It is never followed longer: a node SIGKILLed (or whose drain was cut short) writes no
+   *    end marker, and waiting for one would leave the stream without live events.
+   * 3. The gap: events raised after the origin's last mirrored one and before step 1 reached
+   *    the session nowhere (no node had its stream attached). `SharedStreams.gap` names them,
+   *    from what this node heard in that window (no Redis write per event: the gateway keeps
+   *    its recent changes in memory, see RecentChanges in @mcp-cluster/gateway).
+   * 4. The standalone stream of this node carries the gap, then what was held back, then the
+   *    live events. An event the origin recorded and this node also heard after step 1 (its
+   *    clock skew margin) may arrive twice: a duplicate notification only makes the client read
+   *    again, a lost one leaves it stale.
+   */
+  private async takeOver(
+    session: LegacySession,
+    streams: SessionStreams,
+    last: { stream: string; seq: number },
+    shared: SharedStreams,
+    writer: SseWriter,
+    alive: () => boolean,
+  ): Promise<void> {
+    const standalone = streams.standalone();
+    // Held back until the stream is served here; undefined from then on.
+    let held: JsonRpcMessage[] | undefined = [];
+    const detach = session.attach((m) => {
+      if (held === undefined) return standalone.push(m);
+      if (held.length >= MAX_HELD) held.shift();
+      held.push(m);
+      return true;
+    });
+    let served = false;
+    writer.onClose(() => {
+      if (!served) detach();
+    });
+    const attachedAt = Date.now();
+    const outcome = await followMirror(shared, session.id, last, writer, TAKEOVER_FOLLOW_MS);
+    const since =
+      outcome === 'unknown' ? undefined : await shared.mirror.lastAt(session.id, last.stream);
+    const missed = shared.gap === undefined ? [] : await shared.gap(session, since, attachedAt);
+    if (!writer.isOpen || !alive()) return writer.end();
+    standalone.attach(writer);
+    served = true;
+    this.serveStandalone(standalone, writer, detach);
+    for (const m of missed) standalone.push(m);
+    for (const m of held) standalone.push(m);
+    held = undefined;
   }
 
   /** DELETE: ends a legacy session. */
@@ -674,3 +741,27 @@ function invalid(message: string): ProtocolError {
 }
 
 const noop = (): void => {};
+
+/**
+ * Replays what another node's stream `last.stream` held after `last.seq` from the shared
+ * mirror onto `writer`, then follows it for up to `followMs` (until the writer closes). Its
+ * outcome: whether the mirror knew the stream, and how following it ended.
+ */
+function followMirror(
+  shared: SharedStreams,
+  sessionId: string,
+  last: { readonly stream: string; readonly seq: number },
+  writer: SseWriter,
+  followMs: number,
+): ReturnType<SharedStreams['mirror']['resume']> {
+  const ac = new AbortController();
+  writer.onClose(() => ac.abort());
+  return shared.mirror.resume(
+    sessionId,
+    last.stream,
+    last.seq,
+    (seq, message) => writer.write(eventFrame(last.stream, seq, message)),
+    ac.signal,
+    followMs,
+  );
+}

@@ -143,7 +143,21 @@ export interface StreamMirror {
     signal: AbortSignal,
     maxMs: number,
   ): Promise<'unknown' | 'ended' | 'open'>;
+  /** When the stream's last event (or end) was recorded, on its recorder's clock (ms). */
+  lastAt(sessionId: string, streamId: string): Promise<number | undefined>;
 }
+
+/**
+ * What a node delivered nowhere while a session's standalone stream was attached nowhere: the
+ * messages for `session` among those raised after `since` (ms, the clock of the node that
+ * recorded the stream's last event; undefined: that stream recorded nothing) and before
+ * `until` (this node's clock, the moment it attached the session). See StreamableHttp.get.
+ */
+export type StreamGap = (
+  session: LegacySession,
+  since: number | undefined,
+  until: number,
+) => Promise<readonly JsonRpcMessage[]>;
 
 /**
  * Stream ids unique across gateways (`<idPrefix><n>`, idPrefix ending in STREAM_ID_SEPARATOR),
@@ -152,6 +166,8 @@ export interface StreamMirror {
 export interface SharedStreams {
   readonly idPrefix: string;
   readonly mirror: StreamMirror;
+  /** Fills the gap when a node takes over another node's standalone stream. */
+  readonly gap?: StreamGap;
 }
 
 /** The SSE frame of one logged event. */
@@ -365,7 +381,7 @@ export class StreamRegistry {
       if (retryMs === undefined) w.end();
       else w.farewell(retryMs);
     }
-    // The mirror's end marker lets a node following one of them take the session over.
+    // The mirror's end marker ends the brief follow of a node taking one of them over.
     for (const stream of this.lingering) stream.end();
     this.lingering.clear();
   }

@@ -36,6 +36,13 @@ import type { CapacityQueue } from './capacity.js';
 /** The retry reason of a worker that refused a dispatch as saturated (see verdictOf). */
 const WORKER_AT_CAPACITY = 'Worker at capacity';
 
+/**
+ * How long a client is told to wait (Retry-After) when no worker could serve its request or
+ * the one serving it failed: a hung or gone worker is out of routing within about a second
+ * (its overdue dispatches, its probes), so the next attempt meets the workers still serving.
+ */
+export const WORKER_RETRY_AFTER_MS = 1_000;
+
 /** Attempts at one request when workers refuse or are gone before running anything. */
 export const MAX_ATTEMPTS = 4;
 
@@ -348,7 +355,7 @@ async function attemptAll<T>(
 function unavailable(lastError: string): ProtocolError {
   return lastError === WORKER_AT_CAPACITY
     ? atCapacity()
-    : ProtocolError.of('Unavailable', lastError);
+    : ProtocolError.of('Unavailable', lastError, { retryAfterMs: WORKER_RETRY_AFTER_MS });
 }
 
 /**
@@ -487,7 +494,9 @@ async function* finishing(
 
 /** The router found no worker that could take the request (none, none owning it, none healthy). */
 function noWorkerAvailable(): ProtocolError {
-  return ProtocolError.of('Unavailable', 'No worker available');
+  return ProtocolError.of('Unavailable', 'No worker available', {
+    retryAfterMs: WORKER_RETRY_AFTER_MS,
+  });
 }
 
 /** A worker that refused the gateway's dispatch signature (mismatched secrets). */
@@ -502,10 +511,14 @@ function replayCheckUnavailable(): ProtocolError {
   });
 }
 
-/** A worker lost mid-request: retryable, and nothing is re-run behind the client's back. */
+/**
+ * A worker lost mid-request: retryable (503 with Retry-After over HTTP), and nothing is re-run
+ * behind the client's back.
+ */
 export function workerFailed(): ProtocolError {
   return ProtocolError.of(
     'Unavailable',
     'The worker failed while serving the request; it may have run',
+    { retryAfterMs: WORKER_RETRY_AFTER_MS },
   );
 }

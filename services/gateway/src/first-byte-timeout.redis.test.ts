@@ -23,7 +23,7 @@ import {
   within,
   workersReady,
 } from '@mcp-cluster/test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { InProcessCluster } from './in-process.test-support.js';
 import type { RunningGateway } from './in-process.test-support.js';
@@ -43,6 +43,12 @@ const UNDICI_TIMER_LAG_MS = 1_000;
 const SLACK_MS = UNDICI_TIMER_LAG_MS + 500;
 /** A tool this slow would be cut at the first-byte timeout if its worker did not ack. */
 const SLOW_SECONDS = (FIRST_BYTE_TIMEOUT_MS + UNDICI_TIMER_LAG_MS + 500) / 1000;
+
+/**
+ * Probe period of the first suite: a silent dispatch takes the silent worker out of routing
+ * (overdue for its ack), and its next good probe brings it back before the next test.
+ */
+const PROBE_INTERVAL_MS = 200;
 
 /** A tool and a prompt only the silent worker claims; a prompt both claim. */
 const HUNG_TOOL = 'hung_tool';
@@ -101,6 +107,7 @@ describe('dispatch first-byte timeout: a hung worker', () => {
     cluster = new InProcessCluster();
     gateway = await cluster.gateway({
       dispatchFirstByteTimeoutMs: FIRST_BYTE_TIMEOUT_MS,
+      workerProbeIntervalMs: PROBE_INTERVAL_MS,
       strategy: 'round-robin',
     });
     await cluster.worker({ nodeId: 'w-real' });
@@ -125,13 +132,20 @@ describe('dispatch first-byte timeout: a hung worker', () => {
     await silent?.close();
   });
 
+  // A silent dispatch takes the silent worker out (hung-workers.ts); its probes bring it back.
+  beforeEach(() => workersReady(gateway.url, 2));
+
   it('a call that may not run twice fails -32016 "may have run" after the first-byte timeout', async () => {
     const before = silent.dispatches;
     const { value, ms } = await timed(() =>
       modernCall(gateway.url, 'tools/call', { name: HUNG_TOOL, arguments: {} }),
     );
     expect(silent.dispatches).toBe(before + 1);
-    expect(value.response?.['error']).toMatchObject({ code: RpcError.Unavailable.code });
+    expect(value.status).toBe(503);
+    expect(value.response?.['error']).toMatchObject({
+      code: RpcError.Unavailable.code,
+      data: { retryAfterMs: 1_000 },
+    });
     expect(JSON.stringify(value.response?.['error'])).toContain('may have run');
     expect(ms).toBeGreaterThanOrEqual(FIRST_BYTE_TIMEOUT_MS - UNDICI_TIMER_EARLY_MS);
     expect(ms).toBeLessThan(FIRST_BYTE_TIMEOUT_MS + SLACK_MS);
@@ -142,6 +156,7 @@ describe('dispatch first-byte timeout: a hung worker', () => {
     // Round-robin over the prompt's two owners: of two calls in a row, at least one meets the
     // silent worker first (each is then retried on the real one).
     for (let i = 0; i < 2; i++) {
+      await workersReady(gateway.url, 2);
       const { value, ms } = await timed(() =>
         modernCall(gateway.url, 'prompts/get', { name: SHARED_PROMPT }),
       );

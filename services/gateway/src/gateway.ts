@@ -12,6 +12,8 @@ import {
   createBusChangeFeed,
   openClusterConnections,
   outageAsUnavailable,
+  STORE_RIDE_THROUGH_MS,
+  probeTimeoutMs,
   readiness,
   UndiciDispatch,
 } from '@mcp-cluster/cluster';
@@ -28,7 +30,7 @@ import {
 } from '@mcp-cluster/observability';
 import { WorkerBreakers, withBreakers } from '@mcp-cluster/resilience';
 import type { BreakerTransition } from '@mcp-cluster/resilience';
-import { HealthState, Router, asWorkerId } from '@mcp-cluster/router';
+import { DEFAULT_HEALTH_OPTIONS, HealthState, Router, asWorkerId } from '@mcp-cluster/router';
 import { auditMetrics, createSecurity, tlsServerOptions } from '@mcp-cluster/security';
 import type { RevocationChannel } from '@mcp-cluster/security';
 import type { PinStore, WorkerId } from '@mcp-cluster/router';
@@ -45,12 +47,14 @@ import {
   createHttpApp,
   mcpTransports,
 } from '@mcp-cluster/transports';
-import type { FastifyInstance } from '@mcp-cluster/transports';
+import type { FastifyInstance, StreamGap } from '@mcp-cluster/transports';
 import { CapacityQueue } from './capacity.js';
 import { GatewayEngine } from './engine.js';
+import { RecentChanges, missedBy } from './recent-changes.js';
 import { GatewaySessions, isUnavailable } from './sessions.js';
 import type { GatewaySession } from './sessions.js';
 import { withDispatchMetrics, withRouterFeedback } from './dispatch.js';
+import { HungWorkers } from './hung-workers.js';
 import { Membership } from './workers.js';
 
 export interface RunningGateway {
@@ -239,16 +243,28 @@ export async function startGateway(
       changes,
     });
     const dispatchSecret = config.dispatchSecrets[0] ?? (await state.sharedDispatchSecret());
+    // A worker that looks hung between probes leaves routing at once (hung-workers.ts).
+    const hung: HungWorkers = new HungWorkers({
+      markDown: (w): boolean => router.markDown(asWorkerId(w)),
+      abandon: (w): void => clients.abandon(w),
+      unhealthyThreshold: DEFAULT_HEALTH_OPTIONS.unhealthyThreshold,
+    });
     const clients = new UndiciDispatch({
       connectTimeoutMs: config.dispatchConnectTimeoutMs,
       firstByteTimeoutMs: config.dispatchFirstByteTimeoutMs,
+      probeTimeoutMs: probeTimeoutMs(config.workerProbeIntervalMs),
+      onHung: (w, evidence) => hung.found(w, evidence),
     });
     node.defer(() => clients.close());
     // eslint-disable-next-line prefer-const -- the engine and the session manager refer to each other
     let engine: GatewayEngine;
     // Every session-store call a request makes (load, pin, open, DELETE) fails as -32016 with
     // Retry-After while Redis cannot answer: transports answer 503 with the request's id.
-    const store = outageAsUnavailable(options.wrapSessionStore?.(state.sessions) ?? state.sessions);
+    const store = outageAsUnavailable(
+      options.wrapSessionStore?.(state.sessions) ?? state.sessions,
+      // A session this gateway holds no copy of waits out a short Redis outage.
+      { rideThrough: { methods: ['get', 'getPin'], forMs: STORE_RIDE_THROUGH_MS } },
+    );
     const sessions = new GatewaySessions(
       store,
       bus,
@@ -270,7 +286,7 @@ export async function startGateway(
       strategy: config.strategy,
       pins: pinStore(store, sessions),
       matchTemplate: templateMatcher(),
-      probe: (w) => clients.probe(w),
+      probe: (w) => hung.probed(w.id, clients.probe(w)),
       health: {
         probeIntervalMs: config.workerProbeIntervalMs,
         ...(config.breakerEnabled ? NO_PASSIVE_EJECTION : {}),
@@ -279,8 +295,9 @@ export async function startGateway(
         healthChanges.inc({ worker: w.id, state: w.health });
         log('info', `worker ${w.id} ${w.health}`);
         // Its probes go unanswered (hung, or its host gone): what it holds would wait until
-        // the deadline. End it now; the dispatch table says what may be sent again.
-        if (w.health === HealthState.Down) clients.abandon(w.id);
+        // the deadline. End it now; the dispatch table says what may be sent again. Down on
+        // suspicion only (an overdue dispatch), it is left to answer until probes confirm it.
+        if (w.health === HealthState.Down) hung.down(w.id);
       },
       onDecision: (decision) => decisions.inc({ decision }),
       maxConcurrency: config.maxConcurrency,
@@ -366,7 +383,24 @@ export async function startGateway(
         'no auth configured: this gateway refuses every request (401); configure auth (README "Secure it") or set MCP_AUTH_ALLOW_ANONYMOUS=true',
       );
     }
-    changes.subscribe((event) => fanOut(sessions, event, (e) => onError(e, 'fan-out failed')));
+    const recent = new RecentChanges();
+    changes.subscribe((event) => {
+      recent.heard(event);
+      fanOut(sessions, event, (e) => onError(e, 'fan-out failed'));
+    });
+    // A standalone stream taken over from another gateway: what was raised while it was
+    // attached nowhere (see RecentChanges), with the session's subscriptions read fresh.
+    const streamGap: StreamGap = (session, since, until) =>
+      missedBy(recent.between(since, until), async () => {
+        const s = sessions.get(session.id);
+        if (s === undefined) return undefined;
+        try {
+          return (await sessions.reload(s)) ? s.state.subscriptions : undefined;
+        } catch (err) {
+          onError(err, 'session read for a stream takeover failed');
+          return s.state.subscriptions;
+        }
+      });
 
     // Every session of the cluster, one subscription: writes anywhere invalidate the copy here.
     const ends = await bus.subscribe(
@@ -458,7 +492,13 @@ export async function startGateway(
       drain,
       ...(state.mirror === undefined
         ? {}
-        : { sharedStreams: { idPrefix: `${id}${STREAM_ID_SEPARATOR}`, mirror: state.mirror } }),
+        : {
+            sharedStreams: {
+              idPrefix: `${id}${STREAM_ID_SEPARATOR}`,
+              mirror: state.mirror,
+              gap: streamGap,
+            },
+          }),
     });
     const metricsListener = await serveMetrics(app, exposition, {
       host: config.host,

@@ -493,7 +493,7 @@ async function* finishing(
 }
 
 /** The router found no worker that could take the request (none, none owning it, none healthy). */
-function noWorkerAvailable(): ProtocolError {
+export function noWorkerAvailable(): ProtocolError {
   return ProtocolError.of('Unavailable', 'No worker available', {
     retryAfterMs: WORKER_RETRY_AFTER_MS,
   });

@@ -147,6 +147,17 @@ describe('GatewayEngine over the in-memory dispatch twin', () => {
     expect(seen.map((s) => s.worker).sort()).toEqual(['w1', 'w2']);
   });
 
+  it('a merged list whose workers all fail is a retryable -32016 with a retry hint', async () => {
+    const { engine, twin } = harness({ w1: ['a'], w2: ['b'] });
+    twin.remove('w1');
+    twin.remove('w2');
+    const request: JsonRpcRequest = { jsonrpc: '2.0', id: 6, method: 'tools/list' };
+    expect(await engine.handleRequest(request, modernCtx(6))).toMatchObject({
+      id: 6,
+      error: { code: -32016, data: { retryAfterMs: expect.any(Number) } },
+    });
+  });
+
   it('moves on when a worker is gone, and says so when none is left', async () => {
     const { engine, twin, seen } = harness({ w1: ['echo'], w2: ['echo'] });
     twin.remove('w1');

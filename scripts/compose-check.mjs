@@ -24,8 +24,17 @@
  * Exit code: non-zero when any check fails.
  */
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
-import { ROOT, RUNS, conformance, rpcResult, waitFor } from './lib/mcp-checks.mjs';
+import {
+  ROOT,
+  RUNS,
+  conformance,
+  freePort,
+  mcpSession,
+  quiet,
+  run,
+  runChecks,
+  waitFor,
+} from './lib/mcp-checks.mjs';
 
 const CORE = ['redis', 'nats', 'worker-1', 'worker-2', 'gateway-1', 'gateway-2', 'lb'];
 const THIRD_PARTY = ['redis:7', 'nats:2', 'haproxy:2.8'];
@@ -54,84 +63,6 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument ${a}`);
   }
   return opts;
-}
-
-/** podman without systemd logs an error about healthcheck timers on run/stop/rm: not ours. */
-const quiet = (text) =>
-  text
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.includes('/run/systemd/private'))
-    .join('\n');
-
-/** Runs a command, returns trimmed stdout; throws with stderr on failure. */
-function run(cmd, args, { env, inherit = false } = {}) {
-  const r = spawnSync(cmd, args, {
-    cwd: ROOT,
-    env: env ?? process.env,
-    encoding: 'utf8',
-    stdio: ['ignore', inherit ? 'inherit' : 'pipe', inherit ? 'inherit' : 'pipe'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.error) throw new Error(`cannot run ${cmd}: ${r.error.message}`);
-  if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}: ${quiet(r.stderr ?? '')}`);
-  }
-  return (r.stdout ?? '').trim();
-}
-
-/** A TCP port that was free a moment ago (the OS chose it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** An MCP session over Streamable HTTP: initialize + initialized, then `request`. */
-async function mcpSession(url) {
-  const headers = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-  };
-  let session;
-  let id = 0;
-  const post = (body) =>
-    fetch(url, {
-      method: 'POST',
-      headers: session ? { ...headers, 'mcp-session-id': session } : headers,
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-  const init = await post({
-    jsonrpc: '2.0',
-    id: ++id,
-    method: 'initialize',
-    params: {
-      protocolVersion: '2025-06-18',
-      capabilities: {},
-      clientInfo: { name: 'compose-check', version: '1' },
-    },
-  });
-  session = init.headers.get('mcp-session-id') ?? undefined;
-  const info = await rpcResult(init);
-  await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).text();
-  const request = async (method, params = {}) =>
-    rpcResult(await post({ jsonrpc: '2.0', id: ++id, method, params }));
-  /** Ends the session (DELETE): the cluster caps the sessions a principal may hold open. */
-  const close = async () => {
-    if (session === undefined) return;
-    const res = await fetch(url, {
-      method: 'DELETE',
-      headers: { 'mcp-session-id': session },
-      signal: AbortSignal.timeout(15_000),
-    });
-    await res.text();
-  };
-  return { info, request, close };
 }
 
 /** The project's containers by compose service name (podman-compose and Docker label them alike). */
@@ -184,7 +115,7 @@ async function callMany(url, calls, windowMs = Infinity) {
   const started = Date.now();
   for (; made < calls && Date.now() - started < windowMs; made++) {
     try {
-      const s = await mcpSession(url);
+      const s = await mcpSession(url, 'compose-check');
       for (let attempt = 0; ; attempt++) {
         try {
           const r = await s.request('tools/call', { name: 'test_simple_text', arguments: {} });
@@ -207,15 +138,9 @@ async function callMany(url, calls, windowMs = Infinity) {
   return { ok, firstTry, made, errors };
 }
 
-async function main() {
+async function main(report) {
   const opts = parseArgs(process.argv.slice(2));
-  const report = [];
-  let ok = true;
-  const check = (label, pass, detail) => {
-    ok &&= pass;
-    report.push(`${pass ? 'ok  ' : 'FAIL'}  ${label}: ${detail}`);
-    console.log(`${pass ? 'ok  ' : 'FAIL'}  ${label}: ${detail}`);
-  };
+  const check = report.check;
   const t0 = Date.now();
   const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
@@ -299,7 +224,7 @@ async function main() {
     await waitFor(
       'tools/list through the load balancer',
       async () => {
-        s = await mcpSession(`${base}/mcp`);
+        s = await mcpSession(`${base}/mcp`, 'compose-check');
         tools = (await s.request('tools/list')).tools ?? [];
         return tools.length > 0;
       },
@@ -309,9 +234,7 @@ async function main() {
       (x) =>
         `${x} ${run('podman', ['inspect', byService.get(x).name, '--format', '{{.RestartCount}}'])}`,
     );
-    report.push(
-      `      first tools/list at ${since()}; restarts during start-up: ${restarts.join(', ')}`,
-    );
+    report.note(`first tools/list at ${since()}; restarts during start-up: ${restarts.join(', ')}`);
     const names = new Set(tools.map((t) => t.name));
     check(
       'tools/list',
@@ -371,7 +294,7 @@ async function main() {
       `${after.ok}/${after.made} sessions with a tools/call succeeded in the ${seconds} s after the kill, ${after.firstTry} without a retry${after.errors[0] ? `; first error: ${after.errors[0]}` : ''}`,
     );
     const state = containers(project).get('worker-1')?.state ?? 'gone';
-    report.push(`      worker-1 after the checks: ${state} (restart: unless-stopped)`);
+    report.note(`worker-1 after the checks: ${state} (restart: unless-stopped)`);
   } catch (err) {
     check('stack', false, err instanceof Error ? err.message : String(err));
     for (const [service, c] of containers(project)) {
@@ -382,17 +305,7 @@ async function main() {
     teardown();
   }
 
-  console.log(`\nCompose check (${opts.image}, ${since()})\n${report.join('\n')}`);
-  console.log(ok ? '\ncompose check: OK' : '\ncompose check: FAILED');
-  return ok ? 0 : 1;
+  report.note(`image ${opts.image}, ${since()}`);
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(`compose check failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+runChecks('Compose check', main);

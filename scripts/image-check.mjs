@@ -10,22 +10,41 @@
  *   - the official conformance suites (the ones test/conformance/run.ts runs, with the same
  *     expected-failures files) pass against the container's URL;
  *   - `podman stop` (SIGTERM) ends it cleanly and quickly;
- *   - the image size, and what our layers add to the base image (budget: 100 MB).
+ *   - the image size, and what our layers add to the base image (budget: 100 MB);
+ *   - a pack project's image: the Dockerfile `mcp-cluster init` writes, built on this image,
+ *     serves the project's example tool.
  *
  * Flags: --tag <name> (default localhost/mcp-cluster:check), --no-build (check an existing
- * image), --only stable,alpha,alpha-2026 (conformance runs), --no-conformance.
+ * image), --only stable,alpha,alpha-2026 (conformance runs), --no-conformance,
+ * --no-pack-project.
  * Needs podman (rootful or rootless) and `pnpm install` (for the conformance suites).
  * Exit code: non-zero when any check fails.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { ROOT, RUNS, conformance, rpcResult, waitFor } from './lib/mcp-checks.mjs';
+import {
+  ROOT,
+  RUNS,
+  conformance,
+  mcpSession,
+  quiet,
+  run,
+  runChecks,
+  waitFor,
+} from './lib/mcp-checks.mjs';
 
 const ADDED_BUDGET = 100 * 1000 * 1000;
 
 function parseArgs(argv) {
-  const opts = { tag: 'localhost/mcp-cluster:check', build: true, conformance: true, only: null };
+  const opts = {
+    tag: 'localhost/mcp-cluster:check',
+    build: true,
+    conformance: true,
+    only: null,
+    packProject: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -36,33 +55,14 @@ function parseArgs(argv) {
     if (a === '--tag') opts.tag = next();
     else if (a === '--no-build') opts.build = false;
     else if (a === '--no-conformance') opts.conformance = false;
+    else if (a === '--no-pack-project') opts.packProject = false;
     else if (a === '--only') opts.only = new Set(next().split(','));
     else throw new Error(`unknown argument ${a}`);
   }
   return opts;
 }
 
-/** Runs podman, returns trimmed stdout; throws with stderr on failure. */
-function podman(args, { inherit = false } = {}) {
-  const r = spawnSync('podman', args, {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', inherit ? 'inherit' : 'pipe', inherit ? 'inherit' : 'pipe'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.error) throw new Error(`cannot run podman: ${r.error.message}`);
-  if (r.status !== 0) {
-    throw new Error(`podman ${args.join(' ')} exited with ${r.status}: ${quiet(r.stderr ?? '')}`);
-  }
-  return (r.stdout ?? '').trim();
-}
-
-/** podman without systemd logs an error about healthcheck timers on run/stop/rm: not ours. */
-const quiet = (stderr) =>
-  stderr
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.includes('/run/systemd/private'))
-    .join('\n');
+const podman = (args, opts) => run('podman', args, opts);
 
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 
@@ -104,49 +104,11 @@ function sizes(tag) {
   return { base, baseSize: size(base), imageSize: image, added: image - size(base) };
 }
 
-/** initialize, notifications/initialized, tools/list: what any MCP client does first. */
-async function mcpToolsList(url) {
-  const headers = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-  };
-  const post = (body, session) =>
-    fetch(url, {
-      method: 'POST',
-      headers: session ? { ...headers, 'mcp-session-id': session } : headers,
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-  const init = await post({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: {
-      protocolVersion: '2025-06-18',
-      capabilities: {},
-      clientInfo: { name: 'image-check', version: '1' },
-    },
-  });
-  const session = init.headers.get('mcp-session-id') ?? undefined;
-  const info = await rpcResult(init);
-  const ack = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session);
-  await ack.text();
-  const list = await rpcResult(
-    await post({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }, session),
-  );
-  return { server: info?.serverInfo, protocol: info?.protocolVersion, tools: list?.tools ?? [] };
-}
-
-async function main() {
+async function main(report) {
   const opts = parseArgs(process.argv.slice(2));
-  const report = [];
-  let ok = true;
-  const check = (label, pass, detail) => {
-    ok &&= pass;
-    report.push(`${pass ? 'ok  ' : 'FAIL'}  ${label}: ${detail}`);
-  };
+  const check = report.check;
 
-  if (opts.build) report.push(`      build: ${build(opts.tag).toFixed(0)} s`);
+  if (opts.build) report.note(`build: ${build(opts.tag).toFixed(0)} s`);
   const s = sizes(opts.tag);
   check(
     'size',
@@ -155,27 +117,12 @@ async function main() {
   );
 
   const name = `mcp-cluster-image-check-${process.pid}`;
-  const id = podman([
-    'run',
-    '--detach',
-    '--name',
-    name,
-    '--publish',
-    '127.0.0.1::3000',
-    opts.tag,
-    'serve',
-    '--pack',
-    'builtin:conformance',
-  ]);
   try {
-    const hostPort = podman(['port', name, '3000/tcp']).split('\n')[0].split(':').at(-1);
-    const base = `http://127.0.0.1:${hostPort}`;
-    console.log(`\ncontainer ${id.slice(0, 12)} serving at ${base}`);
-    await waitFor(
-      '/healthz',
-      async () => (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).ok,
-      60_000,
-    );
+    const { hostPort, base } = await serve(name, opts.tag, [
+      'serve',
+      '--pack',
+      'builtin:conformance',
+    ]);
     check('healthz', true, `${base}/healthz answers 200`);
     const hc = spawnSync('podman', ['healthcheck', 'run', name], { encoding: 'utf8' });
     check(
@@ -186,18 +133,21 @@ async function main() {
     const user = podman(['exec', name, 'id', '-u']);
     check('user', user !== '0', `runs as uid ${user}`);
 
-    const listed = await mcpToolsList(`${base}/mcp`);
+    const session = await mcpSession(`${base}/mcp`, 'image-check');
+    const tools = (await session.request('tools/list')).tools ?? [];
+    await session.close();
+    const server = session.info?.serverInfo;
     check(
       'tools/list',
-      listed.tools.length > 0,
-      `${listed.server?.name} ${listed.server?.version}, protocol ${listed.protocol}, ${listed.tools.length} tools`,
+      tools.length > 0,
+      `${server?.name} ${server?.version}, protocol ${session.info?.protocolVersion}, ${tools.length} tools`,
     );
 
     if (opts.conformance) {
       // dns-rebinding-protection passes only against a localhost URL (as in run.ts).
       const url = `http://localhost:${hostPort}/mcp`;
-      for (const run of RUNS.filter((r) => !opts.only || opts.only.has(r.name))) {
-        const r = await conformance(run, url, 'image');
+      for (const suite of RUNS.filter((r) => !opts.only || opts.only.has(r.name))) {
+        const r = await conformance(suite, url, 'image');
         check(
           `conformance ${r.name}`,
           r.code === 0,
@@ -220,18 +170,86 @@ async function main() {
   } finally {
     spawnSync('podman', ['rm', '--force', name], { stdio: 'ignore' });
   }
-
-  console.log(`\nImage check (${opts.tag})\n${report.join('\n')}`);
-  console.log(ok ? '\nimage check: OK' : '\nimage check: FAILED');
-  return ok ? 0 : 1;
+  if (opts.packProject) await packProject(opts.tag, check);
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(`image check failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+/** Runs the image detached on a loopback port; resolves once /healthz answers. */
+async function serve(name, tag, args) {
+  const id = podman([
+    'run',
+    '--detach',
+    '--name',
+    name,
+    '--publish',
+    '127.0.0.1::3000',
+    tag,
+    ...args,
+  ]);
+  const hostPort = podman(['port', name, '3000/tcp']).split('\n')[0].split(':').at(-1);
+  const base = `http://127.0.0.1:${hostPort}`;
+  console.log(`\ncontainer ${id.slice(0, 12)} serving at ${base}`);
+  await waitFor(
+    `${name} /healthz`,
+    async () => (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).ok,
+    60_000,
+  );
+  return { hostPort, base };
+}
+
+/**
+ * The image a pack project made by `mcp-cluster init` builds on ours (its Dockerfile,
+ * .dockerignore and example pack, as init writes them): it builds, and serves the pack's tool.
+ */
+async function packProject(tag, check) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-pack-image-'));
+  const name = `mcp-cluster-pack-check-${process.pid}`;
+  const packTag = 'localhost/mcp-cluster-pack:check';
+  try {
+    const files = JSON.parse(
+      run(process.execPath, [
+        '--import',
+        'tsx',
+        '-e',
+        "import('./services/cli/src/init.ts').then((m) => process.stdout.write(JSON.stringify(m.packImageFiles('my-pack'))))",
+      ]),
+    );
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      writeFileSync(path.join(dir, file), text);
+    }
+    console.log(`\n=== podman build -t ${packTag} (mcp-cluster init's Dockerfile, FROM ${tag})`);
+    podman(
+      [
+        'build',
+        '--format',
+        'docker',
+        '--build-arg',
+        `MCP_CLUSTER_IMAGE=${tag}`,
+        '-t',
+        packTag,
+        dir,
+      ],
+      {
+        inherit: true,
+      },
+    );
+    const { base } = await serve(name, packTag, []);
+    const session = await mcpSession(`${base}/mcp`, 'image-check');
+    const result = await session.request('tools/call', {
+      name: 'greet',
+      arguments: { name: 'Ada' },
+    });
+    await session.close();
+    const text = result?.content?.[0]?.text;
+    check(
+      'pack project image',
+      text === 'Hello, Ada!',
+      `init's Dockerfile on ${tag}: greet answered ${JSON.stringify(text)}`,
+    );
+  } finally {
+    spawnSync('podman', ['rm', '--force', name], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+runChecks('Image check', main);

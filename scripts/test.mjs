@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /* global process, console */
 /**
- * THE test command (`pnpm test`): format, lint, types, unit + integration tests, then the MCP
- * conformance suite. Steps run in order and stop at the first failure. The last line is
+ * THE test command (`pnpm test`): format, lint, types, unit + integration tests, the MCP
+ * conformance suite, then the deployment checks (scripts/deploy-check.mjs: image, compose,
+ * chart, `podman kube play`, e2e on containers). Steps run in order and stop at the first failure. The last line is
  * always `N passed, M failed`: vitest tests plus conformance checks, with each failed step
  * that has no counts of its own (format, lint, types, a crash) counted as one failure.
  *
- * Flags: --skip-conformance (the suite takes minutes; CI never passes this).
+ * Flags: --skip-conformance, --skip-deploy (each takes minutes; the deploy checks need podman,
+ * which they install as root where it is missing). CI never passes these.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -18,8 +20,10 @@ const TMP = path.join(ROOT, '.tmp');
 const BIN = path.join(ROOT, 'node_modules', '.bin');
 const VITEST_JSON = path.join(TMP, 'vitest-results.json');
 const CONFORMANCE_JSON = path.join(TMP, 'conformance-summary.json');
+const DEPLOY_JSON = path.join(TMP, 'deploy-summary.json');
 
 const skipConformance = process.argv.includes('--skip-conformance');
+const skipDeploy = process.argv.includes('--skip-deploy');
 
 const bin = (name) => path.join(BIN, name);
 
@@ -45,8 +49,16 @@ const steps = [
     cmd: bin('tsx'),
     args: ['test/conformance/run.ts', '--summary', CONFORMANCE_JSON],
     output: CONFORMANCE_JSON,
-    counts: readConformanceCounts,
+    counts: readSummaryCounts,
     skip: skipConformance,
+  },
+  {
+    name: 'deployment (scripts/deploy-check.mjs)',
+    cmd: process.execPath,
+    args: ['scripts/deploy-check.mjs', '--summary', DEPLOY_JSON],
+    output: DEPLOY_JSON,
+    counts: readSummaryCounts,
+    skip: skipDeploy,
   },
 ];
 
@@ -59,7 +71,8 @@ function readVitestCounts(file) {
   return { passed: r.numPassedTests ?? 0, failed: (r.numFailedTests ?? 0) + brokenFiles };
 }
 
-function readConformanceCounts(file) {
+/** `{ passed, failed }` as the conformance runner and the deploy checks write it. */
+function readSummaryCounts(file) {
   const r = JSON.parse(readFileSync(file, 'utf8'));
   return { passed: r.passed ?? 0, failed: r.failed ?? 0 };
 }

@@ -79,6 +79,25 @@ describe('ensureServices', () => {
     }
   });
 
+  it('with containers asked for, never falls back to the binaries or a URL', async () => {
+    // No Docker-compatible API here (DOCKER_HOST names a socket nobody serves): testcontainers
+    // must fail, although redis-server, nats-server and a URL are all available. The deploy
+    // checks run this path for real against podman's API (scripts/deploy-check.mjs).
+    await using given = await ensureServices({ env: {} });
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'unix:///nonexistent/mcp-cluster-test-docker.sock';
+    try {
+      const err = await ensureServices({
+        env: { REDIS_URL: given.redisUrl, NATS_URL: given.natsUrl },
+        containers: true,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  });
+
   it('fails loudly when a given URL does not answer', async () => {
     // Port 1 on loopback: nothing listens there.
     const err = await ensureServices({

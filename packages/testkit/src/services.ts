@@ -1,6 +1,8 @@
 /**
  * Real Redis and NATS for tests: from the environment when given, else local binaries
- * spawned on free ports; never skipped — a missing service is a loud error.
+ * spawned on free ports, else containers; never skipped — a missing service is a loud error.
+ * `MCP_TEST_SERVICES=containers` starts both in containers (testcontainers) whatever else is
+ * there: the deploy checks run the cluster e2e tests that way once per run.
  */
 import { closedPort } from '@mcp-cluster/test-support';
 import type { ChildProcess } from 'node:child_process';
@@ -34,10 +36,15 @@ export interface EnsureServicesOptions {
    * succeeds within a few seconds. Tests inject it.
    */
   readonly dockerAvailable?: () => Promise<boolean>;
+  /**
+   * Start both in containers, ignoring URLs and binaries. Default: `MCP_TEST_SERVICES` is
+   * `containers` in `env`. Needs a Docker-compatible API (`DOCKER_HOST`).
+   */
+  readonly containers?: boolean;
 }
 
-/** Images of the container fallback (NATS with JetStream, like the spawned binary). */
-export const CONTAINER_IMAGES = Object.freeze({ redis: 'redis:7-alpine', nats: 'nats:2-alpine' });
+/** Images of the containers (NATS with JetStream, like the spawned binary). */
+export const CONTAINER_IMAGES = Object.freeze({ redis: 'redis:7', nats: 'nats:2' });
 const DOCKER_PROBE_TIMEOUT_MS = 5_000;
 const CONTAINER_START_TIMEOUT_MS = 120_000;
 
@@ -72,6 +79,11 @@ export async function ensureServices(options: EnsureServicesOptions = {}): Promi
     await Promise.all(all.map((s) => s()));
   };
   try {
+    if (options.containers ?? env.MCP_TEST_SERVICES === 'containers') {
+      const redis = await startContainer('redis', timeoutMs, stops);
+      const nats = await startContainer('nats', timeoutMs, stops);
+      return services(redis, nats, stop);
+    }
     const docker = options.dockerAvailable ?? dockerDaemonAnswers;
     const redis = await provide(
       'redis',
@@ -89,17 +101,26 @@ export async function ensureServices(options: EnsureServicesOptions = {}): Promi
       stops,
       docker,
     );
-    return {
-      redisUrl: redis.url,
-      natsUrl: nats.url,
-      source: { redis: redis.source, nats: nats.source },
-      stop,
-      [Symbol.asyncDispose]: stop,
-    };
+    return services(redis, nats, stop);
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+interface Provided {
+  readonly url: string;
+  readonly source: Source;
+}
+
+function services(redis: Provided, nats: Provided, stop: () => Promise<void>): TestServices {
+  return {
+    redisUrl: redis.url,
+    natsUrl: nats.url,
+    source: { redis: redis.source, nats: nats.source },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
 
 type Kind = 'redis' | 'nats';
@@ -116,7 +137,7 @@ async function provide(
   timeoutMs: number,
   stops: (() => Promise<void>)[],
   docker: () => Promise<boolean>,
-): Promise<{ url: string; source: Source }> {
+): Promise<Provided> {
   if (envUrl !== undefined && envUrl !== '') {
     const target = parseUrl(envUrl, kind);
     await waitUntilAnswers(kind, target, timeoutMs, undefined);
@@ -147,7 +168,7 @@ async function startContainer(
   kind: Kind,
   timeoutMs: number,
   stops: (() => Promise<void>)[],
-): Promise<{ url: string; source: Source }> {
+): Promise<Provided> {
   const { GenericContainer } = await import('testcontainers');
   const port = kind === 'redis' ? 6379 : 4222;
   let spec = new GenericContainer(CONTAINER_IMAGES[kind])
@@ -180,7 +201,7 @@ async function spawnBinary(
   binary: string,
   timeoutMs: number,
   stops: (() => Promise<void>)[],
-): Promise<{ url: string; source: Source }> {
+): Promise<Provided> {
   // A free port can be taken between our probe and the server's bind: retry a few times.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {

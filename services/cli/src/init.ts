@@ -200,8 +200,46 @@ function projectFiles(name: string, packages: readonly string[]): Record<string,
     'src/pack.ts': EXAMPLE_PACK,
     'src/pack.test.ts': EXAMPLE_TEST,
     '.gitignore': 'node_modules/\n',
+    ...packImageFiles(name),
     'README.md': projectReadme(name),
   };
+}
+
+/**
+ * What a pack project needs to build its image on top of mcp-cluster's: its Dockerfile, the
+ * .dockerignore, and the pack (scripts/image-check.mjs builds exactly these).
+ */
+export function packImageFiles(name: string): Record<string, string> {
+  return {
+    Dockerfile: projectDockerfile(name),
+    '.dockerignore': 'node_modules/\nvendor/\nsrc/**/*.test.ts\n',
+    'src/pack.ts': EXAMPLE_PACK,
+  };
+}
+
+/**
+ * The pack on the mcp-cluster image: the image runs TypeScript packs through tsx, and a pack
+ * under /app/packs/ resolves @mcp-cluster/components to the image's own copy.
+ */
+function projectDockerfile(name: string): string {
+  const short = name.replace(/^@[^/]+\//, '');
+  const dir = `/app/packs/${short}`;
+  return `# ${name} on the mcp-cluster image (built from the mcp-cluster repository's Dockerfile and
+# pushed where your cluster pulls from). The image runs TypeScript packs through tsx, and a pack
+# under /app/packs/ imports the image's own @mcp-cluster/components.
+#
+#   docker build --build-arg MCP_CLUSTER_IMAGE=registry.example.com/mcp-cluster:0.1.0 -t ${short} .
+#   docker run --rm -p 3000:3000 ${short}   # one node on :3000/mcp
+#   docker run --rm -e REDIS_URL=... -e NATS_URL=... ${short} worker
+#
+# A pack with npm dependencies of its own needs them in ${dir}/node_modules: install them in a
+# build stage (npm install --omit=dev) and copy that folder in without its @mcp-cluster packages.
+ARG MCP_CLUSTER_IMAGE=mcp-cluster:latest
+FROM \${MCP_CLUSTER_IMAGE}
+COPY src/ ${dir}/
+ENV MCP_PACKS=${dir}/pack.ts
+CMD ["serve"]
+`;
 }
 
 function projectReadme(name: string): string {
@@ -219,6 +257,8 @@ npm start    # serves the pack on http://127.0.0.1:3000/mcp (and /ws, /sse)
 - \`src/pack.ts\`: the pack. Add components to its \`components\` list (\`defineTool\`,
   \`defineResource\`, \`defineResourceTemplate\`, \`definePrompt\` from \`@mcp-cluster/components\`).
 - \`src/pack.test.ts\`: its test, with \`packTransport\` from \`@mcp-cluster/testing\`.
+- \`Dockerfile\`: the pack on the mcp-cluster image, for containers, compose and Kubernetes
+  (\`serve\` by default; \`worker\` in a cluster).
 - stdio clients (Claude Desktop, IDEs): command \`npx\`, arguments
   \`mcp-cluster stdio --pack /absolute/path/to/src/pack.ts\`, run from this folder.
 - \`vendor/\`: the mcp-cluster packages this project installs (\`overrides\` in package.json

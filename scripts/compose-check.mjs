@@ -93,6 +93,22 @@ const ready = (name) =>
     "fetch('http://127.0.0.1:3000/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
   ]).status === 0;
 
+/** How many workers a gateway routes to (its /readyz `workers`), asked inside its container. */
+function routable(name) {
+  const r = spawnSync(
+    'podman',
+    [
+      'exec',
+      name,
+      'node',
+      '-e',
+      "fetch('http://127.0.0.1:3000/readyz').then((r) => r.json()).then((b) => console.log(b.workers ?? 0), () => console.log(0))",
+    ],
+    { encoding: 'utf8' },
+  );
+  return Number(r.stdout.trim()) || 0;
+}
+
 /** The retry hint of a retryable JSON-RPC error (-32016 and friends carry `data.retryAfterMs`). */
 function retryAfterMs(err) {
   const m = /^JSON-RPC error (.*)$/s.exec(err instanceof Error ? err.message : '');
@@ -230,6 +246,14 @@ async function main(report) {
       },
       60_000,
     );
+    // Both gateways route to both workers before anything is measured (start-up is over).
+    for (const g of ['gateway-1', 'gateway-2']) {
+      await waitFor(
+        `${g} routes to 2 workers`,
+        async () => routable(byService.get(g).name) === 2,
+        60_000,
+      );
+    }
     const restarts = ['worker-1', 'worker-2', 'gateway-1', 'gateway-2'].map(
       (x) =>
         `${x} ${run('podman', ['inspect', byService.get(x).name, '--format', '{{.RestartCount}}'])}`,

@@ -115,4 +115,32 @@ describe('UndiciDispatch onHung', () => {
       await clients.close();
     }
   });
+
+  it('abandonIfQuiet ends what a worker serves only when it has been silent long enough', async () => {
+    const clients = new UndiciDispatch({ firstByteTimeoutMs: 10 * FIRST_BYTE_TIMEOUT_MS });
+    try {
+      const worker = { id: 'w-slow-probes', url };
+      // It acks a first dispatch (bytes heard just now) and takes a second without a word.
+      const answered = await clients.dispatch({
+        worker,
+        body: '{}',
+        headers: headers({ 'x-test-ack': '1' }),
+      });
+      let ended = false;
+      const silent = clients
+        .dispatch({ worker, body: '{}', headers: headers() })
+        .finally(() => (ended = true));
+      // Heard within the last minute: slow probes alone end nothing, and its answer completes.
+      expect(clients.abandonIfQuiet(worker.id, 60_000)).toBe(false);
+      expect(await lastLine(answered)).toBe(ANSWER);
+      expect(ended).toBe(false);
+      // Silent for longer than asked (0 ms): its dispatches in flight end, as broken.
+      expect(clients.abandonIfQuiet(worker.id, 0)).toBe(true);
+      expect((await silent).kind).toBe('broken');
+      // Never heard from at all: ended whatever the window.
+      expect(clients.abandonIfQuiet('w-never-heard', 60_000)).toBe(true);
+    } finally {
+      await clients.close();
+    }
+  });
 });

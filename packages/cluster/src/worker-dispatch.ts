@@ -201,6 +201,8 @@ interface HungCheck {
 /** The dispatch wire over HTTP/1.1: one undici keep-alive pool per worker. */
 export class UndiciDispatch implements WorkerDispatch {
   private readonly pools = new Map<string, { url: string; pool: Pool }>();
+  /** When each worker last sent us bytes (an answer's headers or body, a probe's answer). */
+  private readonly heard = new Map<string, number>();
   /** Header-less requests per worker, when someone listens for hung workers. */
   private readonly overdue: OverdueDispatches | undefined;
 
@@ -251,7 +253,7 @@ export class UndiciDispatch implements WorkerDispatch {
             onHung,
           };
     return new Promise((resolve) => {
-      const reader = new AnswerReader(resolve, signal, check);
+      const reader = new AnswerReader(resolve, signal, check, call.worker.id, this.heard);
       try {
         this.poolFor(call.worker).dispatch(
           {
@@ -277,7 +279,21 @@ export class UndiciDispatch implements WorkerDispatch {
       signal: AbortSignal.timeout(this.options.probeTimeoutMs ?? PROBE_TIMEOUT_MS),
     });
     await res.body.dump();
+    this.heard.set(worker.id, performance.now());
     return res.statusCode === 200;
+  }
+
+  /**
+   * Ends the dispatches in flight to worker `id` as {@link abandon} does, unless it sent us
+   * bytes (an answer, a probe's reply) within the last `quietMs`: a worker whose probes time
+   * out while it keeps answering is slow (a burst of load, a slow name lookup for its probe),
+   * not gone, and what it is serving may still complete. True when they were ended.
+   */
+  abandonIfQuiet(id: string, quietMs: number): boolean {
+    const last = this.heard.get(id);
+    if (last !== undefined && performance.now() - last < quietMs) return false;
+    this.abandon(id);
+    return true;
   }
 
   /**
@@ -292,6 +308,7 @@ export class UndiciDispatch implements WorkerDispatch {
   abandon(id: string): void {
     const current = this.pools.get(id);
     this.pools.delete(id);
+    this.heard.delete(id);
     if (current !== undefined) {
       current.pool.destroy(new WorkerAbandonedError(id)).catch(() => undefined);
     }
@@ -300,6 +317,7 @@ export class UndiciDispatch implements WorkerDispatch {
   forget(id: string): void {
     const current = this.pools.get(id);
     this.pools.delete(id);
+    this.heard.delete(id);
     if (current !== undefined) current.pool.close().catch(() => undefined);
   }
 
@@ -334,6 +352,8 @@ class AnswerReader implements Dispatcher.DispatchHandler {
     private readonly resolve: (outcome: DispatchOutcome) => void,
     private readonly signal: DispatchAbort | undefined,
     private readonly check: HungCheck | undefined = undefined,
+    private readonly workerId = '',
+    private readonly heard: Map<string, number> | undefined = undefined,
   ) {
     signal?.addEventListener('abort', this, { once: true });
   }
@@ -359,6 +379,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[] | undefined>,
   ): void {
     this.unwatch();
+    this.heard?.set(this.workerId, performance.now());
     this.status = statusCode;
     const type = headers['content-type'];
     this.ndjson = statusCode === 200 && typeof type === 'string' && type.startsWith(NDJSON_TYPE);
@@ -369,6 +390,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.heard?.set(this.workerId, performance.now());
     if (this.lines !== undefined) this.lines.push(chunk);
     else this.chunks.push(chunk);
   }

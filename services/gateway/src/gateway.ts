@@ -243,10 +243,12 @@ export async function startGateway(
       changes,
     });
     const dispatchSecret = config.dispatchSecrets[0] ?? (await state.sharedDispatchSecret());
-    // A worker that looks hung between probes leaves routing at once (hung-workers.ts).
+    // A worker that looks hung between probes leaves routing at once (hung-workers.ts). What
+    // it serves is ended only when it has also been silent for a probe interval: one whose
+    // probes time out while its answers keep coming is slow, not gone.
     const hung: HungWorkers = new HungWorkers({
       markDown: (w): boolean => router.markDown(asWorkerId(w)),
-      abandon: (w): void => clients.abandon(w),
+      abandon: (w): void => void clients.abandonIfQuiet(w, config.workerProbeIntervalMs),
       unhealthyThreshold: DEFAULT_HEALTH_OPTIONS.unhealthyThreshold,
     });
     const clients = new UndiciDispatch({
@@ -282,18 +284,41 @@ export async function startGateway(
       onShed: (reason) => shed.inc({ reason }),
     });
     metrics.gauge(METRICS.queueDepth, (set) => set({}, capacity.depth));
+    // Why each worker's last probe failed, for the log line that marks it down.
+    const lastProbeFailure = new Map<string, string>();
     const router = new Router({
       strategy: config.strategy,
       pins: pinStore(store, sessions),
       matchTemplate: templateMatcher(),
-      probe: (w) => hung.probed(w.id, clients.probe(w)),
+      probe: (w) =>
+        hung.probed(
+          w.id,
+          clients.probe(w).then(
+            (ok) => {
+              if (ok) lastProbeFailure.delete(w.id);
+              else lastProbeFailure.set(w.id, 'not 200');
+              return ok;
+            },
+            (err: unknown) => {
+              // Bounded: entries go with the next good probe or the log line they explain.
+              if (lastProbeFailure.size > 1_000) lastProbeFailure.clear();
+              lastProbeFailure.set(w.id, probeFailure(err));
+              throw err;
+            },
+          ),
+        ),
       health: {
         probeIntervalMs: config.workerProbeIntervalMs,
         ...(config.breakerEnabled ? NO_PASSIVE_EJECTION : {}),
       },
       onHealthChange: (w) => {
         healthChanges.inc({ worker: w.id, state: w.health });
-        log('info', `worker ${w.id} ${w.health}`);
+        const why = w.health === HealthState.Down ? lastProbeFailure.get(w.id) : undefined;
+        lastProbeFailure.delete(w.id);
+        log(
+          'info',
+          `worker ${w.id} ${w.health}${why === undefined ? '' : ` (last probe: ${why})`}`,
+        );
         // Its probes go unanswered (hung, or its host gone): what it holds would wait until
         // the deadline. End it now; the dispatch table says what may be sent again. Down on
         // suspicion only (an overdue dispatch), it is left to answer until probes confirm it.
@@ -547,5 +572,16 @@ function hasCredentials(auth: Config['auth']): boolean {
     auth.apiKeys?.enabled === true ||
     auth.tokenService !== undefined ||
     auth.mtls !== undefined
+  );
+}
+
+/** A failed probe in a few words: the error's code (ECONNREFUSED, a timeout) and message. */
+function probeFailure(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${typeof code === 'string' ? `${code} ` : ''}${err.name}: ${err.message}${cause}`.slice(
+    0,
+    300,
   );
 }

@@ -15,7 +15,10 @@ import type { HungEvidence } from '@mcp-cluster/cluster';
 export interface HungWorkersDeps {
   /** Takes a worker out of routing; true when that changed its state (Router.markDown). */
   readonly markDown: (id: string) => boolean;
-  /** Ends the dispatches in flight to a worker (UndiciDispatch.abandon). */
+  /**
+   * Ends the dispatches in flight to a worker (UndiciDispatch.abandonIfQuiet: unless it has
+   * sent bytes within the last probe interval).
+   */
   readonly abandon: (id: string) => void;
   /** Failed probes in a row that confirm a suspected worker (the router's unhealthyThreshold). */
   readonly unhealthyThreshold: number;

@@ -22,6 +22,15 @@ export {
   taskKeys,
 } from './keys.js';
 export { LuaScript } from './lua.js';
+export type { LeaderElection, LeaderOptions, LeadStop, LeaseStore } from './leases.js';
+export {
+  DEFAULT_LEADER_OPTIONS,
+  MemoryLeaseStore,
+  RedisLeaseStore,
+  leaderElection,
+} from './leases.js';
+export type { Usage, UsageLimits, UsageStore } from './sampling-usage.js';
+export { MemoryUsageStore, RedisUsageStore } from './sampling-usage.js';
 export type { ClusterStateErrorKind, OutageOptions } from './errors.js';
 export {
   ClusterStateError,

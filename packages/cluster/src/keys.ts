@@ -65,6 +65,16 @@ export interface ClusterKeys {
    * PX TTL = the trial lock (a lost holder is bounded by it).
    */
   breakerTrial(workerId: string): string;
+  /**
+   * Hash: server-side sampling usage (`t` tokens, `c` USD) of one principal in one window
+   * (the caller's key names both); PX TTL = the rest of the window.
+   */
+  samplingUsage(key: string): string;
+  /**
+   * String: the token of the process holding the named lease (one watcher per directory,
+   * leases.ts); PX TTL = the lease, renewed by its holder only.
+   */
+  lease(name: string): string;
 }
 
 export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
@@ -84,6 +94,10 @@ export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
     dispatchNonce: (nonce) => `${prefix}:cluster:dispatch-nonce:${sha256(nonce)}`,
     breaker: (id) => `${prefix}:breaker:worker:${id}`,
     breakerTrial: (id) => `${prefix}:breaker:trial:${id}`,
+    // Principal ids are any text: hashed into a fixed, key-safe shape.
+    samplingUsage: (key) => `${prefix}:sampling:usage:${sha256(key)}`,
+    // Lease names embed paths (a watched directory): hashed into a fixed, key-safe shape.
+    lease: (name) => `${prefix}:lease:${sha256(name)}`,
   };
 }
 

@@ -10,6 +10,8 @@ import type { EventBus } from './bus/types.js';
 import type { DispatchNonceStore } from './dispatch-nonces.js';
 import { MemoryDispatchNonceStore, RedisDispatchNonceStore } from './dispatch-nonces.js';
 import { type ClusterKeys, clusterKeys } from './keys.js';
+import { MemoryLeaseStore, RedisLeaseStore } from './leases.js';
+import type { LeaseStore } from './leases.js';
 import { connectRedis } from './redis.js';
 import type { ComponentRegistry } from './registry.js';
 import { withinMs } from './within.js';
@@ -19,6 +21,8 @@ import type { SessionStore } from './sessions.js';
 import { AnnouncedSessionStore } from './sessions-announced.js';
 import { MemorySessionStore } from './sessions-memory.js';
 import { RedisSessionStore } from './sessions-redis.js';
+import { MemoryUsageStore, RedisUsageStore } from './sampling-usage.js';
+import type { UsageStore } from './sampling-usage.js';
 import { RedisStreamMirror } from './stream-mirror.js';
 
 export interface ClusterStateConfig {
@@ -61,6 +65,10 @@ export interface ClusterState extends AsyncDisposable {
   readonly dispatchNonces: DispatchNonceStore;
   /** Circuit-breaker records every gateway shares (breaker-state.ts). */
   readonly breakerStates: BreakerStateStore;
+  /** Server-side sampling usage per principal and window (sampling-usage.ts). */
+  readonly samplingUsage: UsageStore;
+  /** Named leases: one holder cluster-wide, e.g. one watcher per directory (leases.ts). */
+  readonly leases: LeaseStore;
   /** True when the store answers within `timeoutMs` (readiness checks). */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -93,6 +101,8 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       sharedDispatchSecret: () => Promise.resolve(dispatchSecret),
       dispatchNonces: new MemoryDispatchNonceStore(),
       breakerStates: new MemoryBreakerStateStore(),
+      samplingUsage: new MemoryUsageStore(),
+      leases: new MemoryLeaseStore(),
       ping: () => Promise.resolve(true),
       close,
       [Symbol.asyncDispose]: close,
@@ -135,6 +145,8 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
     sharedDispatchSecret: () => sharedSecret(keys.dispatchKey()),
     dispatchNonces: new RedisDispatchNonceStore(redis, keys),
     breakerStates: new RedisBreakerStateStore(redis, keys),
+    samplingUsage: new RedisUsageStore(redis, keys),
+    leases: new RedisLeaseStore(redis, keys),
     close,
     [Symbol.asyncDispose]: close,
   };

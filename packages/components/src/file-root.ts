@@ -32,6 +32,12 @@ export interface FileRoot {
   resolve(relative: string): Promise<string>;
   /** Whether `relative` is a plain relative path the globs admit (no file system access). */
   admits(relative: string): boolean;
+  /**
+   * Whether the directory `relative` may hold admitted paths (no file system access): it is
+   * plain, no deny glob matches it or everything under it, and an allow glob could match
+   * below it. For completers offering directories to descend into.
+   */
+  admitsDirectory(relative: string): boolean;
 }
 
 /** A glob (`*`, `**`, `?`) as an anchored RegExp over `/`-separated relative paths. */
@@ -57,6 +63,21 @@ export function globToRegExp(glob: string): RegExp {
     }
   }
   return new RegExp(`^${source}$`);
+}
+
+/**
+ * Whether `glob` could match a path below the directory `segments`: each of its leading
+ * segments matches the directory's, with a segment left over; a `**` gives up and says yes.
+ */
+function mayMatchBelow(glob: string, segments: readonly string[]): boolean {
+  const parts = glob.split('/');
+  for (const [i, seg] of segments.entries()) {
+    const part = parts[i];
+    if (part === undefined) return false;
+    if (part.includes('**')) return true;
+    if (!globToRegExp(part).test(seg)) return false;
+  }
+  return parts.length > segments.length;
 }
 
 function notAllowed(relative: string, why: string): ProtocolError {
@@ -95,7 +116,8 @@ async function realpathOrParent(p: string): Promise<string> {
 /** Files under `options.dir`, admitted by its globs (see the module comment). */
 export function fileRoot(options: FileRootOptions): FileRoot {
   const dir = path.resolve(options.dir);
-  const allow = (options.allow ?? ['**']).map(globToRegExp);
+  const allowGlobs = options.allow ?? ['**'];
+  const allow = allowGlobs.map(globToRegExp);
   const deny = (options.deny ?? []).map(globToRegExp);
   let realDir: Promise<string> | undefined;
   const problem = (relative: string): string | undefined => {
@@ -108,6 +130,13 @@ export function fileRoot(options: FileRootOptions): FileRoot {
   return {
     dir,
     admits: (relative) => problem(relative) === undefined,
+    admitsDirectory(relative) {
+      if (plainPathProblem(relative) !== undefined) return false;
+      // `private/**` covers everything under `private` (it matches `private/`).
+      if (deny.some((re) => re.test(relative) || re.test(`${relative}/`))) return false;
+      const segments = relative.split('/');
+      return allowGlobs.some((g) => mayMatchBelow(g, segments));
+    },
     async resolve(relative) {
       const why = problem(relative);
       if (why !== undefined) throw notAllowed(String(relative), why);

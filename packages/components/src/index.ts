@@ -12,7 +12,24 @@ export type { LoadPacksOptions } from './load.js';
 export { ComponentError } from './errors.js';
 export { fileRoot, globToRegExp } from './file-root.js';
 export type { FileRoot, FileRootOptions } from './file-root.js';
+export {
+  DEFAULT_FILES_OPTIONS,
+  FilesWatcher,
+  filesMount,
+  filesPack,
+  filesWatcher,
+  watchLeaseName,
+} from './packs/files/index.js';
+export type { FilesMount, FilesPackOptions, FilesWatcherOptions } from './packs/files/index.js';
+export {
+  completeFilePaths,
+  completePromptNames,
+  completeResourceUris,
+  completeToolNames,
+} from './completions.js';
+export type { FilePathCompletionOptions } from './completions.js';
 export { ToolError } from '@mcp-cluster/server';
+export type { Completer, CompletionContext } from '@mcp-cluster/server';
 export type { ComponentErrorCode } from './errors.js';
 export { UriTemplate, expand, isTemplate } from './uri-template.js';
 export type { TemplateValue, TemplateVariables } from './uri-template.js';

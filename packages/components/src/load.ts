@@ -10,9 +10,18 @@ import type { ComponentPack } from '@mcp-cluster/server';
 import { ComponentError } from './errors.js';
 import { isComponentPack } from './pack.js';
 
-/** Built-in packs, imported only when asked for. */
-const BUILTINS: Readonly<Record<string, () => Promise<ComponentPack>>> = {
-  conformance: async () => (await import('./packs/conformance/index.js')).conformancePack,
+/**
+ * Built-in packs, imported only when asked for. A reference may carry options as a query
+ * (`builtin:files?dir=/srv/docs&name=docs`); packs without options refuse one.
+ */
+const BUILTINS: Readonly<Record<string, (params: URLSearchParams) => Promise<ComponentPack>>> = {
+  conformance: async (params) => {
+    if ([...params.keys()].length > 0) {
+      throw new ComponentError('PACK_INVALID', 'builtin:conformance takes no options');
+    }
+    return (await import('./packs/conformance/index.js')).conformancePack;
+  },
+  files: async (params) => (await import('./packs/files/builtin.js')).filesPackFromQuery(params),
 };
 
 export const BUILTIN_PACKS: readonly string[] = Object.keys(BUILTINS);
@@ -48,7 +57,10 @@ export async function loadPacks(
 
 async function loadOne(ref: string, cwd: string): Promise<ComponentPack[]> {
   if (ref.startsWith('builtin:')) {
-    const name = ref.slice('builtin:'.length);
+    const rest = ref.slice('builtin:'.length);
+    const query = rest.indexOf('?');
+    const name = query < 0 ? rest : rest.slice(0, query);
+    const params = new URLSearchParams(query < 0 ? '' : rest.slice(query + 1));
     const load = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
     if (!load) {
       throw new ComponentError(
@@ -56,7 +68,7 @@ async function loadOne(ref: string, cwd: string): Promise<ComponentPack[]> {
         `unknown built-in pack ${JSON.stringify(ref)} (available: ${BUILTIN_PACKS.map((n) => `builtin:${n}`).join(', ')})`,
       );
     }
-    return [await load()];
+    return [await load(params)];
   }
   const url = await moduleUrl(ref, cwd);
   let mod: unknown;

@@ -1,6 +1,12 @@
 /** definePack: groups components into the ComponentPack a module exports. */
 import type { JsonObject } from '@mcp-cluster/protocol';
-import type { ComponentPack, ComponentSpec, MethodSpec } from '@mcp-cluster/server';
+import type {
+  ComponentPack,
+  ComponentSpec,
+  MethodSpec,
+  PackHost,
+  PackStop,
+} from '@mcp-cluster/server';
 import { ComponentError } from './errors.js';
 
 export interface PackDefinition {
@@ -13,6 +19,11 @@ export interface PackDefinition {
   readonly methods?: readonly MethodSpec[];
   /** Tools, resources, templates and prompts, in listing order. */
   readonly components: readonly ComponentSpec[];
+  /**
+   * Background work (e.g. a file watcher) started once per engine serving the pack; it may
+   * announce changes with `host.emitChange`. What it returns runs when the engine closes.
+   */
+  readonly start?: (host: PackHost) => PackStop | void;
 }
 
 const KINDS = new Set(['tool', 'resource', 'resourceTemplate', 'prompt']);
@@ -64,12 +75,16 @@ export function definePack(def: PackDefinition): ComponentPack {
     }
     methods.add(m.method);
   }
+  if (def.start !== undefined && typeof def.start !== 'function') {
+    throw new ComponentError('INVALID_DEFINITION', `${what}: start must be a function`);
+  }
   return Object.freeze({
     name: def.name,
     components: Object.freeze([...def.components]),
     ...(def.instructions !== undefined && { instructions: def.instructions }),
     ...(def.capabilities !== undefined && { capabilities: def.capabilities }),
     ...(def.methods !== undefined && { methods: Object.freeze([...def.methods]) }),
+    ...(def.start !== undefined && { start: def.start }),
   });
 }
 

@@ -85,6 +85,15 @@ export interface ResourceTemplateDefinition extends CommonFields {
   readonly encodedSeparators?: boolean;
   /** Concrete resources the template currently has, added to resources/list. */
   readonly list?: (ctx: HandlerContext) => Promise<Resource[]> | Resource[];
+  /**
+   * Vets a legacy `resources/subscribe` of a matching uri: throw what `read` would throw for
+   * a uri it refuses (a denied path). Default: every matching uri may be subscribed to.
+   */
+  readonly subscribe?: (
+    uri: string,
+    variables: TemplateVariables,
+    ctx: HandlerContext,
+  ) => Promise<void> | void;
   readonly read: (
     uri: string,
     variables: TemplateVariables,
@@ -126,6 +135,7 @@ export function defineResourceTemplate(def: ResourceTemplateDefinition): Resourc
     read: def.read,
     ...(def.complete !== undefined && { complete: def.complete }),
     ...(def.list !== undefined && { list: def.list }),
+    ...(def.subscribe !== undefined && { subscribe: def.subscribe }),
   };
   return Object.freeze(spec);
 }

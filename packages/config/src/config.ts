@@ -5,6 +5,7 @@
 import { CidrSchema } from './auth/authz.js';
 import { AuthConfigSchema } from './auth/schema.js';
 import { TlsConfigSchema } from './auth/tls.js';
+import { SamplingConfigSchema } from './sampling.js';
 import { z } from 'zod';
 
 /** Bind address; loopback unless configured (DNS-rebinding hygiene). */
@@ -162,6 +163,11 @@ export const ConfigSchema = z.strictObject({
   /** HTTPS instead of HTTP (and client certificates for mTLS). */
   tls: TlsConfigSchema.optional(),
   /**
+   * Model providers that answer `ctx.sample` for clients that cannot sample, or for every
+   * client (`mode: 'server'`): packages/sampling/README.md. Absent: only clients sample.
+   */
+  sampling: SamplingConfigSchema.optional(),
+  /**
    * Reverse proxies (addresses / CIDR ranges) whose `X-Forwarded-For` names the client: the
    * address lockouts, rate limits, cidr policies and audit lines use. Empty: the socket's peer,
    * and forwarding headers are ignored (anyone could write them).
@@ -267,7 +273,8 @@ export const ConfigSchema = z.strictObject({
   /**
    * Gateway: how often each worker's /healthz is probed (each probe times out after this, 250
    * ms to 2 s). Two failed probes in a row (a first-byte timeout counts as one) mark it down
-   * and end the dispatches in flight to it; a worker whose dispatch is overdue for its
+   * and end the dispatches in flight to it (unless it sent answers within the last interval:
+   * then it is slow, not gone); a worker whose dispatch is overdue for its
    * acknowledgement leaves routing at once, until a probe answers.
    */
   workerProbeIntervalMs: z

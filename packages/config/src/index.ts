@@ -147,3 +147,18 @@ export {
   MIN_HMAC_SECRET_LENGTH,
   TokenServiceConfigSchema,
 } from './auth/tokens.js';
+export type {
+  SamplingConfig,
+  SamplingConfigInput,
+  SamplingMode,
+  SamplingProviderType,
+} from './sampling.js';
+export {
+  DEFAULT_SAMPLING_BASE_URLS,
+  DEFAULT_SAMPLING_LIMIT_WINDOW_MS,
+  DEFAULT_SAMPLING_MODE,
+  DEFAULT_SAMPLING_TIMEOUT_MS,
+  SAMPLING_MODES,
+  SAMPLING_PROVIDER_TYPES,
+  SamplingConfigSchema,
+} from './sampling.js';

@@ -96,6 +96,29 @@ class WorkerFailed extends Error {
 /** opossum never calls its reset timer back within this: trials are timed here. */
 const NEVER_MS = 2_147_483_647;
 
+/**
+ * opossum options for a breaker that opens on the failure ratio over a rolling window
+ * (`errorRate` of at least `minRequests` in `windowMs`, 10 buckets), with opossum's own call
+ * timeout off: each call carries its own deadline. Shared by every breaker we build.
+ */
+export function rollingWindowOptions(
+  name: string,
+  o: Pick<BreakerOptions, 'errorRate' | 'minRequests' | 'windowMs'>,
+  resetMs: number,
+): CircuitBreaker.Options {
+  return {
+    name,
+    timeout: false,
+    resetTimeout: resetMs,
+    errorThresholdPercentage: o.errorRate * 100,
+    volumeThreshold: o.minRequests,
+    rollingCountTimeout: o.windowMs,
+    rollingCountBuckets: 10,
+    rollingPercentilesEnabled: false,
+    enableSnapshots: false,
+  };
+}
+
 type Action = (send: () => Promise<DispatchOutcome>) => Promise<DispatchOutcome>;
 
 /** The trial of a half-open breaker (set when its one dispatch goes). */
@@ -279,15 +302,7 @@ export class WorkerBreakers {
   ): CircuitBreaker<Parameters<Action>, DispatchOutcome> {
     const o = this.options;
     const options: CircuitBreaker.Options & { state?: Partial<CircuitBreaker.State> } = {
-      name: entry.id,
-      timeout: false,
-      resetTimeout: NEVER_MS,
-      errorThresholdPercentage: o.errorRate * 100,
-      volumeThreshold: o.minRequests,
-      rollingCountTimeout: o.windowMs,
-      rollingCountBuckets: 10,
-      rollingPercentilesEnabled: false,
-      enableSnapshots: false,
+      ...rollingWindowOptions(entry.id, o, NEVER_MS),
       ...(state === 'closed'
         ? {}
         : { state: { closed: false, halfOpen: state === 'half-open', open: state === 'open' } }),

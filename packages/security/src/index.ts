@@ -91,6 +91,8 @@ export { auditMetrics } from './guard/audit.js';
 export { jsonAuditSink } from './guard/audit.js';
 export type { EngineGuardOptions, GuardAuthorizer, GuardVerifier } from './guard/engine.js';
 export { GuardedEngine, guardEngine } from './guard/engine.js';
+export type { ListAuthorizer } from './guard/list-filter.js';
+export { installListFilter, listAuthorizer } from './guard/list-filter.js';
 export type {
   AuthorizationServerMetadataOptions,
   ResourceMetadataOptions,

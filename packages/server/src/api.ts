@@ -14,11 +14,12 @@ import type {
   Tool,
 } from '@mcp-cluster/protocol';
 import type { ChangeFeed } from './changes.js';
-import type { ComponentPack } from './components.js';
+import type { ComponentPack, Leadership } from './components.js';
 import type { Outbound, RequestContext } from './context.js';
 import type { Middleware, ParamsValidator, Stage } from './pipeline.js';
 import type { ComponentRegistry } from './registry.js';
 import type { RequestSummary } from './request-log.js';
+import type { Sampler } from './sampler.js';
 import type { TaskHost, TaskJob, TaskRun } from './tasks/api.js';
 
 /** A secret that signs MRTR requestState; the first key signs, all keys verify (rotation). */
@@ -59,6 +60,16 @@ export interface EngineOptions {
   readonly tasks?: TaskHost | false;
   /** Where changes fan out; an in-memory feed when absent. */
   readonly changes?: ChangeFeed;
+  /**
+   * Answers `ctx.sample` with a server-side model provider for clients that cannot sample
+   * (or for all, in `server` mode); closed with the engine. Absent: only clients sample.
+   */
+  readonly sampler?: Sampler;
+  /**
+   * Who leads packs' cluster-wide work (`PackHost.lead`); default `ALWAYS_LEADER`, right
+   * for one process. A worker passes a lease-backed election.
+   */
+  readonly leadership?: Leadership;
   /**
    * Built-in first pipeline stage (params shape per method and era). Defaults to
    * `validateParams` of @mcp-cluster/protocol; handlers re-check what they read either way.

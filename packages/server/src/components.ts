@@ -13,7 +13,7 @@ import type {
   ResourceTemplate,
   Tool,
 } from '@mcp-cluster/protocol';
-import type { HandlerContext } from './context.js';
+import type { ChangeEvent, HandlerContext, Principal } from './context.js';
 
 /** Outcome of validating untrusted input against a schema. */
 export type Validation<T> =
@@ -53,10 +53,31 @@ export interface ResourceSpec {
   read(uri: string, ctx: HandlerContext): Promise<ResourceReturn> | ResourceReturn;
 }
 
-/** Completes one argument: returns candidate values for the partial `value`. */
+/** The list methods a completer may read through `CompletionContext.list`. */
+export type CompletionListMethod =
+  'tools/list' | 'prompts/list' | 'resources/list' | 'resources/templates/list';
+
+/** What a completer knows of the completion/complete request it answers. */
+export interface CompletionContext {
+  /** Values the client already gave for the other arguments (`context.arguments`). */
+  readonly arguments: Readonly<Record<string, string>>;
+  /** The caller. Absent when a completer is called outside the engine (a unit test). */
+  readonly principal?: Principal;
+  /**
+   * Every item of a list method (all pages) as this caller sees it: what the registry
+   * serves, narrowed by the filter that narrows the caller's list results when
+   * authorization is on. Absent outside the engine.
+   */
+  readonly list?: (method: CompletionListMethod) => Promise<readonly JsonObject[]>;
+}
+
+/**
+ * Completes one argument: returns candidate values for the partial `value`, all of them —
+ * the engine sends the first 100 with `total` and `hasMore`.
+ */
 export type Completer = (
   value: string,
-  context: { readonly arguments: Readonly<Record<string, string>> },
+  context: CompletionContext,
 ) => Promise<readonly string[]> | readonly string[];
 
 export interface ResourceTemplateSpec {
@@ -72,6 +93,16 @@ export interface ResourceTemplateSpec {
   readonly complete?: Readonly<Record<string, Completer>>;
   /** Optional listing of concrete resources the template currently has. */
   list?(ctx: HandlerContext): Promise<Resource[]> | Resource[];
+  /**
+   * Vets a legacy `resources/subscribe` of a uri this template matches: throws the error a
+   * read of it would give for a uri it refuses (a denied path). Absent: every match may be
+   * subscribed to (the resource need not exist yet).
+   */
+  subscribe?(
+    uri: string,
+    variables: Readonly<Record<string, string | string[]>>,
+    ctx: HandlerContext,
+  ): Promise<void> | void;
   read(
     uri: string,
     variables: Readonly<Record<string, string | string[]>>,
@@ -112,4 +143,36 @@ export interface ComponentPack {
   readonly capabilities?: JsonObject;
   /** Extension methods served by this pack. */
   readonly methods?: readonly MethodSpec[];
+  /**
+   * Background work that outlives requests (a file watcher): called once when an engine
+   * serving the pack is created; what it returns is called when that engine closes.
+   */
+  readonly start?: (host: PackHost) => PackStop | void;
+}
+
+/**
+ * What a pack's `start` receives: the engine's change feed, for changes no request made, and
+ * leadership, for work one process of a cluster must do for all (watch a directory).
+ */
+export interface PackHost {
+  /** Announces a change to subscribers, like `ctx.emitChange` (the uri made canonical). */
+  emitChange(event: ChangeEvent): void;
+  /**
+   * Runs `onLead` while this process leads `name` (see {@link Leadership}); the returned
+   * function stops competing and ends the work. Call it from the pack's stop.
+   */
+  lead(name: string, onLead: () => Promise<PackStop | void> | PackStop | void): PackStop;
+}
+
+/** Stops what a pack's `start` began; the engine awaits it on close. */
+export type PackStop = () => Promise<void> | void;
+
+/**
+ * Who does cluster-wide background work. A worker elects one leader per name across the
+ * cluster (a Redis lease, taken over when its holder dies); one process alone always leads.
+ * `onLead` runs each time this process becomes the leader of `name`, what it returned runs
+ * when leadership ends (lost, or the returned function was called).
+ */
+export interface Leadership {
+  lead(name: string, onLead: () => Promise<PackStop | void> | PackStop | void): PackStop;
 }

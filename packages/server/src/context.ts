@@ -136,6 +136,10 @@ export interface HandlerContext extends Pick<
   ): Promise<Record<K, JsonObject>>;
   /** Convenience wrappers over `input` with a single key. */
   elicit(params: JsonObject, key?: string): Promise<JsonObject>;
+  /**
+   * With a server-side sampler (EngineOptions.sampler), a client that cannot sample (or any
+   * client, in its `server` mode) is not asked: a configured model provider answers.
+   */
   sample(params: JsonObject, key?: string): Promise<JsonObject>;
   listRoots(key?: string): Promise<JsonObject>;
   /** Announces a change (list_changed, resources/updated) to every subscribed client. */

@@ -13,6 +13,7 @@ import type { SignalSource } from './inflight.js';
 import { InputRequiredSignal, MrtrRound, readInputResponses } from './mrtr.js';
 import type { StateBinding, StateSigner } from './mrtr.js';
 import type { MemoryRegistry } from './registry.js';
+import type { Sampler } from './sampler.js';
 import type { MemorySession, MemorySessionManager } from './sessions.js';
 import type { TaskHost } from './tasks/api.js';
 
@@ -26,6 +27,8 @@ export interface EngineCore {
   readonly pageSize: number;
   readonly listTtlMs: number;
   readonly readTtlMs: number;
+  /** Answers `ctx.sample` on the server's side (EngineOptions.sampler). */
+  readonly sampler: Sampler | undefined;
   /** Reports an unexpected failure outside a request's answer (a task's tool run). */
   readonly reportError: (err: unknown, request: JsonRpcRequest, ctx: RequestContext) => void;
 }
@@ -112,6 +115,7 @@ export function plainContext(
     session: ctx.era === 'legacy' ? sessionOf(core, ctx) : undefined,
     input: ctx.era === 'legacy' ? { type: 'client', outbound: ctx.outbound } : undefined,
     changes: core.changes,
+    sampler: core.sampler,
   });
 }
 
@@ -146,6 +150,7 @@ export async function withInput(
     session: undefined,
     input: source,
     changes: core.changes,
+    sampler: core.sampler,
   });
   try {
     const result = await run(hctx);

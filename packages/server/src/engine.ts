@@ -19,9 +19,12 @@ import type { Engine, EngineOptions } from './api.js';
 import { createMemoryChangeFeed } from './changes.js';
 import type { ChangeFeed } from './changes.js';
 import { DEFAULT_CLIENT_REQUEST_TIMEOUT_MS } from './client-requests.js';
+import type { PackHost, PackStop } from './components.js';
 import type { RequestContext } from './context.js';
 import { EMPTY_PARAMS, plainContext, sessionOf } from './core.js';
 import type { EngineCore, MethodHandler } from './core.js';
+import { canonicalChange } from './handler-context.js';
+import { ALWAYS_LEADER } from './leadership.js';
 import {
   declareCapabilities,
   discoverHandler,
@@ -140,6 +143,8 @@ class McpEngine implements Engine {
   private readonly ownsFeed: boolean;
   private readonly unsubscribe: () => void;
   private readonly tasks: TaskHost | undefined;
+  /** What the packs' `start` began (watchers), stopped on close. */
+  private readonly packStops: PackStop[] = [];
   /** Requests without a session (modern, or legacy without one) in flight. */
   private readonly detached = new Set<InflightRequest>();
   private closed = false;
@@ -192,6 +197,7 @@ class McpEngine implements Engine {
       pageSize: options.pageSize ?? DEFAULT_ENGINE_OPTIONS.pageSize,
       listTtlMs,
       readTtlMs: options.readTtlMs ?? DEFAULT_ENGINE_OPTIONS.readTtlMs,
+      sampler: options.sampler,
       reportError: (err, request, ctx) => this.reportError(err, request, ctx),
     };
     const h = this.handlers;
@@ -218,6 +224,15 @@ class McpEngine implements Engine {
       this.listen.publish(event);
       fanOutToSessions(this.sessions, event);
     });
+    const leadership = options.leadership ?? ALWAYS_LEADER;
+    const host: PackHost = {
+      emitChange: (e) => this.changes.publish(canonicalChange(e)),
+      lead: (name, onLead) => leadership.lead(name, onLead),
+    };
+    for (const pack of options.packs) {
+      const stop = pack.start?.(host);
+      if (stop !== undefined) this.packStops.push(stop);
+    }
   }
 
   async handleRequest(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
@@ -303,10 +318,12 @@ class McpEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    await Promise.allSettled(this.packStops.map(async (stop) => stop()));
     this.listen.closeAll();
     for (const request of this.detached) request.cancel('server closing');
     this.sessions.close();
     await this.tasks?.close();
+    await this.core.sampler?.close?.();
     if (this.ownsFeed) await this.changes.close();
   }
 

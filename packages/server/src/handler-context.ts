@@ -29,6 +29,8 @@ import type {
 } from './context.js';
 import type { SignalSource } from './inflight.js';
 import type { MrtrRound } from './mrtr.js';
+import { samplesOnServer } from './sampler.js';
+import type { Sampler } from './sampler.js';
 import type { MemorySession } from './sessions.js';
 import type { TaskPort } from './tasks/api.js';
 
@@ -52,6 +54,8 @@ export interface HandlerContextInit {
   readonly session: MemorySession | undefined;
   readonly input: InputSource | undefined;
   readonly changes: ChangeFeed;
+  /** Answers `sample` for clients that cannot (see Sampler.mode); absent: clients only. */
+  readonly sampler?: Sampler | undefined;
 }
 
 export class EngineHandlerContext implements HandlerContext {
@@ -69,6 +73,7 @@ export class EngineHandlerContext implements HandlerContext {
   private readonly requestLogLevel: LoggingLevel | undefined;
   private readonly source: InputSource;
   private readonly changes: ChangeFeed;
+  private readonly sampler: Sampler | undefined;
   private readonly progressToken: string | number | undefined;
   private lastProgress = Number.NEGATIVE_INFINITY;
 
@@ -90,6 +95,7 @@ export class EngineHandlerContext implements HandlerContext {
     this.requestLogLevel = req.logLevel ?? (isLoggingLevel(metaLevel) ? metaLevel : undefined);
     this.source = init.input ?? NO_INPUT;
     this.changes = init.changes;
+    this.sampler = init.sampler;
     const token = this.meta['progressToken'];
     this.progressToken = typeof token === 'string' || typeof token === 'number' ? token : undefined;
   }
@@ -151,6 +157,10 @@ export class EngineHandlerContext implements HandlerContext {
   }
 
   async sample(params: JsonObject, key = 'sampling'): Promise<JsonObject> {
+    const sampler = this.sampler;
+    if (samplesOnServer(sampler, this.clientCapabilities.sampling !== undefined)) {
+      return sampler.createMessage(params, { principal: this.principal, signal: this.signal });
+    }
     const answers = await this.input({ [key]: { method: 'sampling/createMessage', params } });
     return answers[key] as JsonObject;
   }
@@ -166,12 +176,7 @@ export class EngineHandlerContext implements HandlerContext {
   }
 
   emitChange(event: ChangeEvent): void {
-    if (event.type === 'resources/updated') {
-      // Subscriptions hold canonical uris: announce the one they would have recorded.
-      const c = canonicalResourceUri(event.uri);
-      if (c.ok && c.uri !== event.uri) event = { ...event, uri: c.uri };
-    }
-    this.changes.publish(event);
+    this.changes.publish(canonicalChange(event));
   }
 
   closeStream(): void {
@@ -186,6 +191,13 @@ export class EngineHandlerContext implements HandlerContext {
     const min = this.session?.state.logLevel;
     return min === undefined || levelAtLeast(level, min);
   }
+}
+
+/** `event` with its uri in canonical form: subscriptions hold canonical uris. */
+export function canonicalChange(event: ChangeEvent): ChangeEvent {
+  if (event.type !== 'resources/updated') return event;
+  const c = canonicalResourceUri(event.uri);
+  return c.ok && c.uri !== event.uri ? { ...event, uri: c.uri } : event;
 }
 
 /** -32021 unless the client declared what every request needs. */

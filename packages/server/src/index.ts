@@ -12,7 +12,12 @@ export type {
   ComponentPack,
   ComponentSpec,
   Completer,
+  CompletionContext,
+  CompletionListMethod,
+  Leadership,
   MethodSpec,
+  PackHost,
+  PackStop,
   PromptReturn,
   PromptSpec,
   ResourceReturn,
@@ -34,7 +39,10 @@ export type {
 export { ANONYMOUS, ANONYMOUS_CALLER } from './context.js';
 export type { ChangeFeed, ChangeListener } from './changes.js';
 export { createMemoryChangeFeed } from './changes.js';
+export { ALWAYS_LEADER } from './leadership.js';
 export type { LocalEngine } from './engine.js';
+export type { ListFilter } from './list-filter.js';
+export { listFilterOf, setListFilter } from './list-filter.js';
 export type { MemorySession, MemorySessionManager, StoredSessionState } from './sessions.js';
 export type { SessionLimit, SessionLimits } from './sessions.js';
 export { DEFAULT_SESSION_LIMITS, legacySessionState, sessionLimitError } from './sessions.js';
@@ -60,6 +68,8 @@ export {
 export { RequestAbort } from './inflight.js';
 export type { AbortSource } from './inflight.js';
 export { ToolError } from './tool-error.js';
+export type { Sampler, SamplerRequest } from './sampler.js';
+export { samplesOnServer } from './sampler.js';
 export { messageText, relayedAs } from './wire-text.js';
 export type { EngineLog, RequestSummary } from './request-log.js';
 export { componentOf, engineLogHooks, errorLogFields } from './request-log.js';

@@ -1,12 +1,15 @@
 /** prompts/list, prompts/get and completion/complete. */
 import { ProtocolError } from '@mcp-cluster/protocol';
 import type { JsonObject } from '@mcp-cluster/protocol';
-import type { Completer } from './components.js';
+import type { Completer, CompletionListMethod } from './components.js';
+import type { RequestContext } from './context.js';
 import { complete, listPage, optionalObject, requireString, withInput } from './core.js';
-import type { MethodHandler } from './core.js';
+import type { EngineCore, MethodHandler } from './core.js';
+import type { SignalSource } from './inflight.js';
+import { listFilterOf } from './list-filter.js';
 import { isJsonObject } from './mrtr.js';
 import { normalizePromptReturn } from './normalize.js';
-import { templateVariablesProblem } from './resources.js';
+import { allResources, templateVariablesProblem } from './resources.js';
 
 const MAX_COMPLETIONS = 100;
 
@@ -41,7 +44,7 @@ export const getPrompt: MethodHandler = (core, params, ctx, abort) => {
   );
 };
 
-export const completeArgument: MethodHandler = async (core, params, ctx) => {
+export const completeArgument: MethodHandler = async (core, params, ctx, abort) => {
   const ref = params['ref'];
   const argument = params['argument'];
   if (!isJsonObject(ref) || !isJsonObject(argument)) {
@@ -80,10 +83,59 @@ export const completeArgument: MethodHandler = async (core, params, ctx) => {
   if (completer === undefined) {
     return complete({ completion: { values: [], total: 0, hasMore: false } }, ctx);
   }
-  const all = await completer(value, { arguments: given });
+  const all = await completer(value, {
+    arguments: given,
+    principal: ctx.principal,
+    list: (method) => visibleItems(core, params, ctx, abort, method),
+  });
   const values = all.length > MAX_COMPLETIONS ? all.slice(0, MAX_COMPLETIONS) : [...all];
   return complete(
     { completion: { values, total: all.length, hasMore: all.length > MAX_COMPLETIONS } },
     ctx,
   );
 };
+
+/** Where each list method's result holds its items. */
+const LIST_FIELDS: Readonly<Record<CompletionListMethod, string>> = {
+  'tools/list': 'tools',
+  'prompts/list': 'prompts',
+  'resources/list': 'resources',
+  'resources/templates/list': 'resourceTemplates',
+};
+
+/**
+ * Every item of a list method as the caller sees it: the registry's, through the list
+ * filter an authorization layer installed for this request (the one its list results pass).
+ */
+async function visibleItems(
+  core: EngineCore,
+  params: JsonObject,
+  ctx: RequestContext,
+  abort: SignalSource,
+  method: CompletionListMethod,
+): Promise<readonly JsonObject[]> {
+  const r = core.registry;
+  let items: readonly unknown[];
+  switch (method) {
+    case 'tools/list':
+      items = r.toolDescriptors;
+      break;
+    case 'prompts/list':
+      items = r.promptDescriptors;
+      break;
+    case 'resources/list':
+      items = await allResources(core, params, ctx, abort);
+      break;
+    case 'resources/templates/list':
+      items = r.templateDescriptors;
+      break;
+  }
+  const filter = listFilterOf(ctx);
+  if (filter !== undefined) {
+    const field = LIST_FIELDS[method];
+    const kept = filter(method, { [field]: items })[field];
+    // A filter that answers in another shape shows nothing rather than everything.
+    items = Array.isArray(kept) ? kept : [];
+  }
+  return items.filter(isJsonObject);
+}

@@ -3,21 +3,29 @@ import { ProtocolError, hasDotSegment, hasEncodedSeparator } from '@mcp-cluster/
 import type { JsonObject, Resource } from '@mcp-cluster/protocol';
 import type { ResourceTemplateSpec } from './components.js';
 import { listPage, plainContext, requireString, sessionOf, withInput } from './core.js';
-import type { MethodHandler } from './core.js';
+import type { EngineCore, MethodHandler } from './core.js';
+import type { RequestContext } from './context.js';
+import type { SignalSource } from './inflight.js';
 import { normalizeResourceReturn } from './normalize.js';
 
 export const listResources: MethodHandler = async (core, params, ctx, abort) => {
-  const registry = core.registry;
-  let all: readonly Resource[] = registry.resourceDescriptors;
-  const listing = registry.templates.filter((t) => t.list !== undefined);
-  if (listing.length > 0) {
-    // Templates that enumerate concrete resources add them after the static ones.
-    const hctx = plainContext(core, params, ctx, abort);
-    const extra = await Promise.all(listing.map(async (t) => (await t.list?.(hctx)) ?? []));
-    all = [...all, ...extra.flat()];
-  }
-  return listPage(core, 'resources', all, params, ctx);
+  return listPage(core, 'resources', await allResources(core, params, ctx, abort), params, ctx);
 };
+
+/** Every resource resources/list pages through: the fixed ones, then templates' listings. */
+export async function allResources(
+  core: EngineCore,
+  params: JsonObject,
+  ctx: RequestContext,
+  abort: SignalSource,
+): Promise<readonly Resource[]> {
+  const registry = core.registry;
+  const listing = registry.templates.filter((t) => t.list !== undefined);
+  if (listing.length === 0) return registry.resourceDescriptors;
+  const hctx = plainContext(core, params, ctx, abort);
+  const extra = await Promise.all(listing.map(async (t) => (await t.list?.(hctx)) ?? []));
+  return [...registry.resourceDescriptors, ...extra.flat()];
+}
 
 export const listResourceTemplates: MethodHandler = (core, params, ctx) => {
   return listPage(core, 'resourceTemplates', core.registry.templateDescriptors, params, ctx);
@@ -59,11 +67,37 @@ export const readResource: MethodHandler = (core, params, ctx, abort) => {
     : ProtocolError.of('ResourceNotFound', `Resource not found: ${uri}`, { uri });
 };
 
-export const subscribe: MethodHandler = (core, params, ctx) => {
+export const subscribe: MethodHandler = async (core, params, ctx, abort) => {
   const uri = requireString(params, 'uri', 'resources/subscribe');
+  // A uri a template would refuse to read is refused here too, with the read's error: a
+  // subscription must not stand for a path the resource's owner never serves.
+  const template = core.registry.resource(uri) === undefined ? matching(core, uri) : undefined;
+  if (template !== undefined) {
+    const problem = templateVariablesProblem(
+      template.spec,
+      template.vars,
+      hasEncodedSeparator(uri),
+    );
+    if (problem !== undefined) {
+      throw ProtocolError.of('InvalidParams', `Invalid resource uri: ${problem}`, { uri });
+    }
+    await template.spec.subscribe?.(uri, template.vars, plainContext(core, params, ctx, abort));
+  }
   sessionOf(core, ctx)?.state.subscriptions.add(uri);
   return {};
 };
+
+/** The first template matching `uri` (as resources/read picks it), with its variables. */
+function matching(
+  core: EngineCore,
+  uri: string,
+): { spec: ResourceTemplateSpec; vars: Readonly<Record<string, string | string[]>> } | undefined {
+  for (const spec of core.registry.templates) {
+    const vars = spec.match(uri);
+    if (vars !== undefined) return { spec, vars };
+  }
+  return undefined;
+}
 
 export const unsubscribe: MethodHandler = (core, params, ctx) => {
   const uri = requireString(params, 'uri', 'resources/unsubscribe');

@@ -197,6 +197,7 @@ function runInTask(
     session: undefined,
     input: { type: 'task', port },
     changes: core.changes,
+    sampler: core.sampler,
   });
   return invokeTool(spec, args, hctx, prepared).catch((err: unknown) => {
     // The task fails either way; an unexpected error is also the operator's to see.

@@ -16,6 +16,11 @@ export async function createNodeEngine(
   log: ProcessLogger = processLogger(config.logLevel),
 ): Promise<Engine> {
   const packs = await loadPacks(config.packs);
+  // Imported only when configured: undici and opossum stay out of a node that does not sample.
+  const sampler =
+    config.sampling === undefined
+      ? undefined
+      : (await import('@mcp-cluster/sampling')).createSamplingService(config.sampling, { log });
   return createEngine({
     serverInfo: { name: config.serverName, version: config.serverVersion },
     packs,
@@ -23,6 +28,7 @@ export async function createNodeEngine(
     sessionIdleMs: config.sessionIdleMs,
     maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
     maxSessions: config.maxSessions,
+    ...(sampler !== undefined && { sampler }),
     ...engineLogHooks(log),
   });
 }

@@ -14,6 +14,7 @@ import {
   READY_PATH,
   clientRequestIdPrefix,
   createBusChangeFeed,
+  leaderElection,
   openClusterConnections,
   outageAsUnavailable,
   readiness,
@@ -24,6 +25,8 @@ import { loadPacks } from '@mcp-cluster/components';
 import { nodeLog, processLogger, requireCluster } from '@mcp-cluster/config';
 import type { Config, NodeLog } from '@mcp-cluster/config';
 import { createDurableTaskHost } from '@mcp-cluster/queue';
+import { createSamplingService } from '@mcp-cluster/sampling';
+import { listAuthorizer } from '@mcp-cluster/security';
 import {
   METRICS,
   STATUS_PATH,
@@ -42,6 +45,7 @@ import type { LocalEngine } from '@mcp-cluster/server';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { Dispatcher } from './dispatch.js';
+import { filterListsFor } from './list-filter.js';
 
 export interface RunningWorker {
   readonly id: string;
@@ -88,6 +92,8 @@ export async function startWorker(
   const instance = randomBytes(16).toString('base64url');
   const prefix = config.clusterPrefix;
   const packs = await loadPacks(config.packs);
+  // The gateways' auth.authz: completion values hide what their lists hide from the caller.
+  const authorizer = listAuthorizer(config.auth, (err, what) => log('warn', what, err));
   const startedAt = new Date();
   const { metrics, exposition } = processMetrics({
     enabled: config.metricsEnabled,
@@ -123,14 +129,32 @@ export async function startWorker(
       onError: (err, what) => log('warn', what, err),
     });
     node.defer(() => tasks.close());
+    // Providers answering ctx.sample (config `sampling`); the engine closes it.
+    const sampler =
+      config.sampling === undefined
+        ? undefined
+        : createSamplingService(config.sampling, {
+            // Usage limits in Redis: every worker counts against the same budget.
+            store: state.samplingUsage,
+            log: {
+              warn: (msg, fields) => log('warn', msg, undefined, fields),
+              info: (msg, fields) => log('info', msg, undefined, fields),
+            },
+          });
     const engine = createEngine({
       serverInfo: { name: config.serverName, version: config.serverVersion },
       packs,
       stateKeys,
       sessionIdleMs: config.sessionIdleMs,
       changes,
+      // Packs' cluster-wide work (a directory's watcher) runs on the worker holding its lease.
+      leadership: leaderElection(state.leases, {
+        holder: id,
+        onError: (err, what) => log('warn', what, err),
+      }),
       clientRequestIdPrefix: clientRequestIdPrefix(id),
       tasks,
+      ...(sampler !== undefined && { sampler }),
       // A tool that throws: logged with its stack, tool name and request id.
       ...engineLogHooks({
         error: (msg, fields) => log('error', msg, undefined, fields),
@@ -140,9 +164,10 @@ export async function startWorker(
     late.engine = engine;
     node.defer(() => engine.close());
 
+    const filtered = authorizer === undefined ? engine : filterListsFor(engine, authorizer);
     const dispatcher = new Dispatcher({
       workerId: id,
-      messages: observeEngine(engine, {
+      messages: observeEngine(filtered, {
         metrics,
         networkTransport: 'tcp',
         traceParent: 'active',

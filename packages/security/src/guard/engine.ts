@@ -16,6 +16,7 @@ import { canonicalRequest } from '@mcp-cluster/server';
 import { quoteParam } from '../authn/types.js';
 import type { RateLimiter } from '../stores/types.js';
 import type { AuditSink } from './audit.js';
+import { installListFilter } from './list-filter.js';
 
 /** What the guard needs of an authorizer (see createAuthorizer). */
 export interface GuardAuthorizer {
@@ -113,6 +114,8 @@ export class GuardedEngine implements MessageEngine {
       return failure(request.id, securityUnavailable());
     }
     if (refusal !== undefined) return failure(request.id, refusal);
+    // What the engine derives from its lists (completion values) hides the same items.
+    if (this.o.authorizer !== undefined) installListFilter(ctx, this.o.authorizer);
     const response = await this.inner.handleRequest(request, ctx);
     if (
       this.o.authorizer !== undefined &&

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-/* global process, console */
+/* global console */
 /**
  * `node scripts/chart-check.mjs`: checks the Helm chart helm/mcp-cluster offline (no cluster).
  *
- *   - helm/mcp-cluster/files/ holds copies of deploy/grafana/dashboards/*.json and
- *     deploy/prometheus/rules/*.yaml (helm reads no file outside the chart); they must be
- *     identical to deploy/ (`--sync` copies them over first);
+ *   - helm/mcp-cluster/files/dashboards and files/rules are symbolic links to
+ *     deploy/grafana/dashboards and deploy/prometheus/rules: one copy of each file (helm
+ *     follows the links when it reads, lints and packages the chart);
  *   - `helm lint --strict` with the default values and with each ci/*-values.yaml (helm also
  *     validates the values against values.schema.json);
  *   - `helm template` of each, and every rendered object validated against the Kubernetes
@@ -24,7 +24,7 @@
  * is on PATH or HELM names it. Needs npm, and unzip or python3. Exit code: non-zero when any
  * check fails.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import {
   CHART,
@@ -36,51 +36,28 @@ import {
   renderK8s,
 } from './lib/chart-tools.mjs';
 import { ROOT, runChecks } from './lib/mcp-checks.mjs';
-/** deploy/ sources and their copies in the chart. */
-const SYNCED = [
+/** deploy/ folders the chart reads through links in files/. */
+const LINKED = [
   {
     from: path.join(ROOT, 'deploy', 'grafana', 'dashboards'),
     to: path.join(CHART, 'files', 'dashboards'),
-    ext: '.json',
   },
   {
     from: path.join(ROOT, 'deploy', 'prometheus', 'rules'),
     to: path.join(CHART, 'files', 'rules'),
-    ext: '.yaml',
   },
 ];
 
 /** Set by main: the report's check, with the condition first. */
 let check;
 
-function syncFiles(write) {
-  console.log(
-    write ? 'sync deploy/ -> helm/mcp-cluster/files/' : 'chart files identical to deploy/',
-  );
-  for (const { from, to, ext } of SYNCED) {
-    mkdirSync(to, { recursive: true });
-    const src = readdirSync(from)
-      .filter((f) => f.endsWith(ext))
-      .sort();
-    const dst = readdirSync(to)
-      .filter((f) => f.endsWith(ext))
-      .sort();
-    if (write) for (const f of src) copyFileSync(path.join(from, f), path.join(to, f));
-    const now = write
-      ? readdirSync(to)
-          .filter((f) => f.endsWith(ext))
-          .sort()
-      : dst;
+function checkLinks() {
+  for (const { from, to } of LINKED) {
+    const link = lstatSync(to, { throwIfNoEntry: false });
     check(
-      JSON.stringify(now) === JSON.stringify(src),
-      `${path.relative(ROOT, to)}: same files as ${path.relative(ROOT, from)} (${src.join(', ')})`,
+      link?.isSymbolicLink() === true && realpathSync(to) === realpathSync(from),
+      `${path.relative(ROOT, to)} links to ${path.relative(ROOT, from)} (one copy)`,
     );
-    for (const f of src) {
-      const same =
-        existsSync(path.join(to, f)) &&
-        readFileSync(path.join(to, f), 'utf8') === readFileSync(path.join(from, f), 'utf8');
-      check(same, `${path.relative(ROOT, path.join(to, f))} identical`);
-    }
   }
 }
 
@@ -274,8 +251,7 @@ function assertObjects(objs, name, expect, YAML) {
 
 async function main(report) {
   check = (ok, what) => report.check(what, ok);
-  const sync = process.argv.includes('--sync');
-  syncFiles(sync);
+  checkLinks();
   const helm = ensureTools();
   const YAML = await loadYaml();
   report.note(`helm ${run(helm, ['version', '--short']).stdout.trim()}`);

@@ -218,7 +218,7 @@ async function recovered(c: TestCluster): Promise<string> {
       (s) =>
         s.status === 200 &&
         s.body?.ready === true &&
-        s.body.workers === SCENARIO_WORKERS &&
+        s.body.workers - (s.body.held ?? 0) === SCENARIO_WORKERS &&
         s.body.redis !== false &&
         s.body.nats !== false,
     );

@@ -23,6 +23,14 @@ describe('readiness', () => {
     });
   });
 
+  it('counts a held worker as capacity, degraded: a gateway must stay in line for its trial', () => {
+    expect(readiness({ draining: false, redis: true, nats: true, workers: 2, held: 2 })).toEqual({
+      ready: true,
+      reasons: [],
+      degraded: [READINESS_REASONS.held],
+    });
+  });
+
   it('counts workers only when given (workers have none to count)', () => {
     expect(readiness({ draining: false, redis: true, nats: true }).ready).toBe(true);
   });

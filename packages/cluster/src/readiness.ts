@@ -7,6 +7,10 @@
  * still routed and answered, the registry is polled, session copies are re-read from Redis,
  * and what events would have said is reconciled on reconnect. Taking every node out of a
  * load balancer during a NATS restart would turn a degradation into an outage.
+ *
+ * A worker its circuit breaker holds back still counts as capacity, reported as degraded: the
+ * breaker lets it back only after a trial request, and a gateway whose workers were all held
+ * would otherwise leave every load balancer and never receive the request for that trial.
  */
 
 /** The reason strings, stable: dashboards and alerts may match them. */
@@ -15,14 +19,17 @@ export const READINESS_REASONS = {
   redis: 'redis unreachable',
   nats: 'nats disconnected',
   workers: 'no workers',
+  held: 'workers held by circuit breakers',
 } as const;
 
 export interface ReadinessInput {
   readonly draining: boolean;
   readonly redis: boolean;
   readonly nats: boolean;
-  /** Routable workers (gateways only). */
+  /** Workers not down, held back or not (gateways only). */
   readonly workers?: number;
+  /** Of those, the ones a circuit breaker holds back until its trial (gateways only). */
+  readonly held?: number;
 }
 
 export interface Readiness {
@@ -40,5 +47,6 @@ export function readiness(input: ReadinessInput): Readiness {
   if (!input.redis) reasons.push(READINESS_REASONS.redis);
   if (input.workers !== undefined && input.workers <= 0) reasons.push(READINESS_REASONS.workers);
   if (!input.nats) degraded.push(READINESS_REASONS.nats);
+  if (input.held !== undefined && input.held > 0) degraded.push(READINESS_REASONS.held);
   return { ready: reasons.length === 0, reasons, degraded };
 }

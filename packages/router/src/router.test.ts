@@ -362,10 +362,10 @@ describe('workers held back by an outside policy', () => {
     for (let i = 0; i < 4; i++) expect(r.pick({ method: 'ping' }).id).toBe('b');
     const moved = await r.route({ method: 'ping', sessionId: 's1' });
     expect(moved).toMatchObject({ worker: { id: 'b' }, migratedFrom: 'a' });
-    expect(r.routableCount()).toBe(1);
+    expect(r.workerCounts()).toEqual({ up: 2, held: 1 });
     r.hold(wid('b'), true);
     expect(codeOf(() => r.pick({ method: 'ping' }))).toBe('NO_WORKER:no-healthy');
-    expect(r.routableCount()).toBe(0);
+    expect(r.workerCounts()).toEqual({ up: 2, held: 2 });
     r.hold(wid('a'), false);
     expect(r.pick({ method: 'ping' }).id).toBe('a');
     expect(r.hold(wid('zombie'), true)).toBe(false);

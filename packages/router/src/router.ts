@@ -178,13 +178,18 @@ export class Router {
   }
 
   /**
-   * Workers requests may go to, busy or not: neither down nor held back (what a gateway's
-   * readiness counts; a worker every breaker holds is no capacity).
+   * Workers not down (what a gateway's readiness counts), and of those the ones held back by
+   * an outside policy (a circuit breaker) until it lets them back.
    */
-  routableCount(): number {
-    let n = 0;
-    for (const w of this.pool.workers()) if (!w.held && w.health !== 'down') n++;
-    return n;
+  workerCounts(): { readonly up: number; readonly held: number } {
+    let up = 0;
+    let held = 0;
+    for (const w of this.pool.workers()) {
+      if (w.health === 'down') continue;
+      up++;
+      if (w.held) held++;
+    }
+    return { up, held };
   }
 
   /** Removes a worker and forgets any affinity to it. */

@@ -8,11 +8,14 @@ export interface Readiness {
   readonly ready: boolean;
   /** Why it is not ready (`draining`, `redis unreachable`, `no workers`). */
   readonly reasons?: readonly string[];
-  /** What is wrong without making it unready (`nats disconnected`). */
+  /** What is wrong without making it unready (`nats disconnected`, held workers). */
   readonly degraded?: readonly string[];
   /** True once the gateway was asked to stop (it still serves during its drain delay). */
   readonly draining?: boolean;
+  /** Workers not down (gateways), held back by a breaker or not. */
   readonly workers: number;
+  /** Of those, the ones a circuit breaker holds back until its trial. */
+  readonly held?: number;
   readonly redis?: boolean;
   readonly nats?: boolean;
   readonly id: string;

@@ -483,13 +483,13 @@ export async function startGateway(
     let closing: Promise<void> | undefined;
     const drain = new TransportDrain();
     app.get('/readyz', async (_req, reply) => {
-      const workers = router.routableCount();
+      const { up: workers, held } = router.workerCounts();
       const redis = await state.ping();
       const nats = bus.connected;
-      const { ready, reasons, degraded } = readiness({ draining, redis, nats, workers });
+      const { ready, reasons, degraded } = readiness({ draining, redis, nats, workers, held });
       return reply
         .code(ready ? 200 : 503)
-        .send({ ready, reasons, degraded, draining, workers, redis, nats, id });
+        .send({ ready, reasons, degraded, draining, workers, held, redis, nats, id });
     });
     await app.register(mcpTransports, {
       // Checked here, before dispatch: a refused request reaches no worker. Observed

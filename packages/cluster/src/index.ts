@@ -135,6 +135,7 @@ export {
   UndiciDispatch,
   WorkerAbandonedError,
   isFirstByteTimeout,
+  unreachableForNow,
   probeTimeoutMs,
   workerAnswered,
 } from './worker-dispatch.js';

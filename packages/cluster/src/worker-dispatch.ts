@@ -109,6 +109,18 @@ const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
 // Every other code is `broken`, UND_ERR_HEADERS_TIMEOUT (the first-byte timeout) included:
 // the request was written, so the worker may have run it.
 
+/**
+ * Whether a dispatch that was not sent failed on the way to its worker (a connect timeout, no
+ * route to the host) rather than on the worker itself (a refused connection: nothing listens).
+ * The network may be back in a moment (a container network reconfigured, a blip): its probes
+ * decide about the worker, where a refused connection takes it out until it registers again.
+ */
+export function unreachableForNow(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && UNREACHABLE_CODES.has(code);
+}
+const UNREACHABLE_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /** Whether a dispatch broke because its worker sent no first byte in time (hung). */
 export function isFirstByteTimeout(error: unknown): boolean {
   return errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT';

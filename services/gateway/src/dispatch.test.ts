@@ -89,12 +89,30 @@ function plan(
 const nonceOf = (call: DispatchCall | undefined): string | undefined =>
   call?.headers[DISPATCH_NONCE_HEADER];
 
+/** A connection error as node and undici raise them: a code. */
+const econn = (code: string): Error => Object.assign(new Error(code), { code });
+
 describe('verdictOf: the closed outcome -> protocol table', () => {
   const cases: [string, DispatchOutcome, string | undefined, boolean, string][] = [
     ['a response', message(), 'tools/call', false, 'answer'],
     ['202 to a request', { kind: 'accepted' }, 'tools/call', false, 'fail -32603'],
     ['202 to a notification', { kind: 'accepted' }, undefined, false, 'answer'],
     ['not sent', { kind: 'not-sent', error: 0 }, 'tools/call', false, 'retry gone'],
+    [
+      'refused connection',
+      { kind: 'not-sent', error: econn('ECONNREFUSED') },
+      'x',
+      false,
+      'retry gone',
+    ],
+    [
+      'connect timeout',
+      { kind: 'not-sent', error: econn('UND_ERR_CONNECT_TIMEOUT') },
+      'x',
+      false,
+      'retry',
+    ],
+    ['no route to host', { kind: 'not-sent', error: econn('EHOSTUNREACH') }, 'x', false, 'retry'],
     ['breaker open', { kind: 'rejected', reason: 'open' }, 'tools/call', false, 'retry'],
     ['reset, unsafe', { kind: 'reset', error: 0 }, 'tools/call', false, 'fail -32016'],
     ['reset, safe', { kind: 'reset', error: 0 }, 'tools/list', false, 'retry'],

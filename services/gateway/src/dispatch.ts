@@ -9,6 +9,7 @@ import {
   ENVELOPE_HEADERS,
   STORE_RETRY_AFTER_MS,
   signDispatch,
+  unreachableForNow,
   workerAnswered,
 } from '@mcp-cluster/cluster';
 import type {
@@ -96,7 +97,13 @@ export function verdictOf(
         ? { next: 'answer', answer: outcome }
         : { next: 'fail', error: ProtocolError.of('InternalError') };
     case 'not-sent':
-      return { next: 'retry', reason: 'Worker unreachable', workerGone: true };
+      // Nothing listens there: out until it registers again. A connect timeout or no route
+      // (the network, for now): retried elsewhere, and the worker's probes decide about it.
+      return {
+        next: 'retry',
+        reason: 'Worker unreachable',
+        workerGone: !unreachableForNow(outcome.error),
+      };
     case 'rejected':
       // Held back before sending (its circuit breaker is open): nothing ran, and the worker
       // is not gone (the breaker lets a trial through later), so it is not marked dead.

@@ -25,8 +25,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import {
+  CHECK_IMAGE,
   ROOT,
   RUNS,
+  asSet,
+  asText,
+  parseFlags,
   conformance,
   freePort,
   mcpSession,
@@ -41,28 +45,17 @@ const THIRD_PARTY = ['redis:7', 'nats:2', 'haproxy:2.8'];
 const PROMETHEUS = 'prom/prometheus:v2.55.1';
 
 function parseArgs(argv) {
-  const opts = {
-    image: 'localhost/mcp-cluster:check',
-    conformance: true,
-    only: null,
-    observability: false,
-    keep: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--image') opts.image = next();
-    else if (a === '--no-conformance') opts.conformance = false;
-    else if (a === '--only') opts.only = new Set(next().split(','));
-    else if (a === '--observability') opts.observability = true;
-    else if (a === '--keep') opts.keep = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return opts;
+  return parseFlags(
+    argv,
+    { image: CHECK_IMAGE, conformance: true, only: null, observability: false, keep: false },
+    {
+      '--image': ['image', asText],
+      '--no-conformance': ['conformance', false],
+      '--only': ['only', asSet],
+      '--observability': ['observability', true],
+      '--keep': ['keep', true],
+    },
+  );
 }
 
 /** The project's containers by compose service name (podman-compose and Docker label them alike). */
@@ -83,21 +76,11 @@ function containers(project) {
   return byService;
 }
 
-/** /readyz inside a container, as compose's healthcheck asks it (older podman-compose mangles it). */
-const ready = (name) =>
-  spawnSync('podman', [
-    'exec',
-    name,
-    'node',
-    '-e',
-    "fetch('http://127.0.0.1:3000/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
-  ]).status === 0;
-
 /**
- * How many workers a gateway routes to now (its /readyz `workers` not held by a circuit
- * breaker), asked inside its container.
+ * A container's /readyz, asked inside it as compose's healthcheck asks it (older podman-compose
+ * mangles the healthcheck itself): `{ ok, body }`, body undefined when nothing answered.
  */
-function routable(name) {
+function readyzIn(name) {
   const r = spawnSync(
     'podman',
     [
@@ -105,11 +88,23 @@ function routable(name) {
       name,
       'node',
       '-e',
-      "fetch('http://127.0.0.1:3000/readyz').then((r) => r.json()).then((b) => console.log((b.workers ?? 0) - (b.held ?? 0)), () => console.log(0))",
+      "fetch('http://127.0.0.1:3000/readyz').then(async (r) => console.log(JSON.stringify({ ok: r.ok, body: await r.json().catch(() => null) })), () => console.log('{}'))",
     ],
     { encoding: 'utf8' },
   );
-  return Number(r.stdout.trim()) || 0;
+  try {
+    return JSON.parse(r.stdout.trim() || '{}');
+  } catch {
+    return {};
+  }
+}
+
+const ready = (name) => readyzIn(name).ok === true;
+
+/** How many workers a gateway routes to now: its /readyz `workers` no breaker holds back. */
+function routable(name) {
+  const body = readyzIn(name).body;
+  return (body?.workers ?? 0) - (body?.held ?? 0);
 }
 
 /** The retry hint of a retryable JSON-RPC error (-32016 and friends carry `data.retryAfterMs`). */

@@ -24,12 +24,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './lib/mcp-checks.mjs';
+import { CHECK_IMAGE, ROOT, readVitestCounts } from './lib/mcp-checks.mjs';
 
 const TMP = path.join(ROOT, '.tmp');
 const CHECKS = path.join(TMP, 'deploy-checks.jsonl');
 const E2E_JSON = path.join(TMP, 'deploy-e2e-results.json');
-const IMAGE = 'localhost/mcp-cluster:check';
 /** The cluster e2e files whose Redis and NATS come from the vitest global setup. */
 const CONTAINER_E2E = [
   'test/e2e/legacy-sessions.test.ts',
@@ -72,15 +71,6 @@ function dockerEnv(printed) {
   return env;
 }
 
-function vitestCounts() {
-  if (!existsSync(E2E_JSON)) return undefined;
-  const r = JSON.parse(readFileSync(E2E_JSON, 'utf8'));
-  const broken = (r.testResults ?? []).filter(
-    (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
-  ).length;
-  return { passed: r.numPassedTests ?? 0, failed: (r.numFailedTests ?? 0) + broken };
-}
-
 async function main() {
   mkdirSync(TMP, { recursive: true });
   rmSync(CHECKS, { force: true });
@@ -89,12 +79,12 @@ async function main() {
   const steps = [
     { name: 'containers', cmd: 'bash', args: ['scripts/containers.sh', 'standins'] },
     { name: 'chart', ...node('scripts/chart-check.mjs') },
-    { name: 'image', ...node('scripts/image-check.mjs', '--tag', IMAGE) },
+    { name: 'image', ...node('scripts/image-check.mjs', '--tag', CHECK_IMAGE) },
     {
       name: 'compose',
-      ...node('scripts/compose-check.mjs', '--image', IMAGE, '--observability'),
+      ...node('scripts/compose-check.mjs', '--image', CHECK_IMAGE, '--observability'),
     },
-    { name: 'kube', ...node('scripts/kube-check.mjs', '--image', IMAGE) },
+    { name: 'kube', ...node('scripts/kube-check.mjs', '--image', CHECK_IMAGE) },
     { name: 'containers e2e', e2e: true },
   ];
   let passed = 0;
@@ -120,7 +110,7 @@ async function main() {
               { env: dockerEnv(api.out) },
             )
           : api;
-      const c = vitestCounts();
+      const c = existsSync(E2E_JSON) ? readVitestCounts(E2E_JSON) : undefined;
       passed += c?.passed ?? 0;
       failed += c?.failed ?? 0;
       if (result.code !== 0 && !c?.failed) failed++;

@@ -25,8 +25,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import {
+  CHECK_IMAGE,
   ROOT,
   RUNS,
+  asSet,
+  asText,
+  parseFlags,
   conformance,
   mcpSession,
   quiet,
@@ -38,28 +42,17 @@ import {
 const ADDED_BUDGET = 100 * 1000 * 1000;
 
 function parseArgs(argv) {
-  const opts = {
-    tag: 'localhost/mcp-cluster:check',
-    build: true,
-    conformance: true,
-    only: null,
-    packProject: true,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--tag') opts.tag = next();
-    else if (a === '--no-build') opts.build = false;
-    else if (a === '--no-conformance') opts.conformance = false;
-    else if (a === '--no-pack-project') opts.packProject = false;
-    else if (a === '--only') opts.only = new Set(next().split(','));
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return opts;
+  return parseFlags(
+    argv,
+    { tag: CHECK_IMAGE, build: true, conformance: true, only: null, packProject: true },
+    {
+      '--tag': ['tag', asText],
+      '--no-build': ['build', false],
+      '--no-conformance': ['conformance', false],
+      '--no-pack-project': ['packProject', false],
+      '--only': ['only', asSet],
+    },
+  );
 }
 
 const podman = (args, opts) => run('podman', args, opts);

@@ -30,19 +30,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureTools, loadYaml, template } from './lib/chart-tools.mjs';
-import { freePort, mcpSession, quiet, run, runChecks, waitFor } from './lib/mcp-checks.mjs';
+import {
+  CHECK_IMAGE,
+  asText,
+  freePort,
+  mcpSession,
+  parseFlags,
+  quiet,
+  run,
+  runChecks,
+  waitFor,
+} from './lib/mcp-checks.mjs';
 
 function parseArgs(argv) {
-  const opts = { image: 'localhost/mcp-cluster:check', keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--image') {
-      opts.image = argv[++i];
-      if (opts.image === undefined) throw new Error('--image needs a value');
-    } else if (a === '--keep') opts.keep = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return opts;
+  return parseFlags(
+    argv,
+    { image: CHECK_IMAGE, keep: false },
+    { '--image': ['image', asText], '--keep': ['keep', true] },
+  );
 }
 
 const component = (o) => o.metadata?.labels?.['app.kubernetes.io/component'];

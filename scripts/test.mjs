@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readVitestCounts } from './lib/mcp-checks.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TMP = path.join(ROOT, '.tmp');
@@ -61,15 +62,6 @@ const steps = [
     skip: skipDeploy,
   },
 ];
-
-function readVitestCounts(file) {
-  const r = JSON.parse(readFileSync(file, 'utf8'));
-  // A suite that fails to load has no tests; count it so a broken file is never silent.
-  const brokenFiles = (r.testResults ?? []).filter(
-    (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
-  ).length;
-  return { passed: r.numPassedTests ?? 0, failed: (r.numFailedTests ?? 0) + brokenFiles };
-}
 
 /** `{ passed, failed }` as the conformance runner and the deploy checks write it. */
 function readSummaryCounts(file) {

@@ -15,6 +15,47 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const CONFORMANCE = path.join(ROOT, 'test', 'conformance');
 const RESULTS = path.join(ROOT, '.conformance-results');
 
+/** The image the checks build (image-check) and run (compose-check, kube-check). */
+export const CHECK_IMAGE = 'localhost/mcp-cluster:check';
+
+/**
+ * A check script's flags: `spec` maps each flag to `[option, how]`, where `how` is a function
+ * of the flag's value (`--tag <name>`) or the constant a flag without a value sets (`--keep`).
+ * An unknown flag or a missing value throws.
+ */
+export function parseFlags(argv, defaults, spec) {
+  const opts = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (!Object.hasOwn(spec, flag)) throw new Error(`unknown argument ${flag}`);
+    const [key, how] = spec[flag];
+    if (typeof how !== 'function') {
+      opts[key] = how;
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    opts[key] = how(value);
+  }
+  return opts;
+}
+
+/** Flag value helpers for parseFlags: the text as given, or a comma-separated set. */
+export const asText = (v) => v;
+export const asSet = (v) => new Set(v.split(','));
+
+/**
+ * `{ passed, failed }` of a vitest JSON report; a test file that failed to load has no tests
+ * and counts as one failure, so a broken file is never silent.
+ */
+export function readVitestCounts(file) {
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
+  ).length;
+  return { passed: r.numPassedTests ?? 0, failed: (r.numFailedTests ?? 0) + brokenFiles };
+}
+
 /** The three conformance runs of the test command. */
 export const RUNS = [
   { name: 'stable', suite: 'conformance-stable', extraArgs: [] },

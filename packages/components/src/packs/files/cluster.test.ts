@@ -6,30 +6,11 @@
  */
 import { symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { JsonObject, JsonRpcResponse } from '@mcp-cluster/protocol';
-import type { Engine, Leadership, LocalEngine, PackStop } from '@mcp-cluster/server';
-import { createEngine, legacyRequestContext } from '@mcp-cluster/server';
+import type { Engine, Leadership, PackStop } from '@mcp-cluster/server';
+import { createEngine } from '@mcp-cluster/server';
 import { describe, expect, it } from 'vitest';
-import { EventLog, errorOf, plant, tempDir, updated } from './files.testkit.js';
+import { EventLog, errorOf, legacyClient, plant, tempDir, updated } from './files.testkit.js';
 import { filesMount, filesPack, watchLeaseName } from './index.js';
-
-/** A legacy (2025-11-25) client of `engine` with an initialized session. */
-async function legacyClient(engine: LocalEngine) {
-  const session = engine.sessions.create();
-  let id = 0;
-  const request = (method: string, params: JsonObject = {}): Promise<JsonRpcResponse> => {
-    id += 1;
-    const outbound = session.outbound(() => undefined);
-    const ctx = legacyRequestContext(session, id, new AbortController().signal, outbound);
-    return engine.handleRequest({ jsonrpc: '2.0', id, method, params }, ctx);
-  };
-  await request('initialize', {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 't', version: '1' },
-  });
-  return { request, session };
-}
 
 describe('files pack: resources/subscribe', () => {
   it('refuses what a read refuses, with the same error, and records nothing', async () => {

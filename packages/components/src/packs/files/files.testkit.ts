@@ -1,10 +1,18 @@
-/** Shared by the files pack tests: temp trees, a modern-era client, waiting on change events. */
+/**
+ * Shared by the files pack tests: temp trees, modern and legacy clients, waiting on change
+ * events.
+ */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { JsonObject, JsonRpcResponse } from '@mcp-cluster/protocol';
-import type { ChangeEvent, MessageEngine, Principal } from '@mcp-cluster/server';
-import { ANONYMOUS, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
+import type { ChangeEvent, LocalEngine, MessageEngine, Principal } from '@mcp-cluster/server';
+import {
+  ANONYMOUS,
+  legacyRequestContext,
+  modernOutbound,
+  modernRequestContext,
+} from '@mcp-cluster/server';
 
 /** A temp directory removed by `await using`. */
 export async function tempDir(): Promise<AsyncDisposable & { readonly dir: string }> {
@@ -46,6 +54,24 @@ export function client(engine: MessageEngine, principal: Principal = ANONYMOUS) 
       ctx,
     );
   };
+}
+
+/** A legacy (2025-11-25) client of `engine` with an initialized session. */
+export async function legacyClient(engine: LocalEngine) {
+  const session = engine.sessions.create();
+  let id = 0;
+  const request = (method: string, params: JsonObject = {}): Promise<JsonRpcResponse> => {
+    id += 1;
+    const outbound = session.outbound(() => undefined);
+    const ctx = legacyRequestContext(session, id, new AbortController().signal, outbound);
+    return engine.handleRequest({ jsonrpc: '2.0', id, method, params }, ctx);
+  };
+  await request('initialize', {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 't', version: '1' },
+  });
+  return { request, session };
 }
 
 export function resultOf(res: JsonRpcResponse): JsonObject {

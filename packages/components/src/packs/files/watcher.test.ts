@@ -6,12 +6,12 @@
  */
 import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { JsonObject, JsonRpcMessage } from '@mcp-cluster/protocol';
+import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { LocalEngine } from '@mcp-cluster/server';
-import { createEngine, legacyRequestContext } from '@mcp-cluster/server';
+import { createEngine } from '@mcp-cluster/server';
 import { describe, expect, it } from 'vitest';
 import { fileRoot } from '../../file-root.js';
-import { EventLog, listChanged, plant, tempDir, updated } from './files.testkit.js';
+import { EventLog, legacyClient, listChanged, plant, tempDir, updated } from './files.testkit.js';
 import { filesPack } from './index.js';
 import { uriOf } from './options.js';
 import { FilesWatcher } from './watcher.js';
@@ -148,24 +148,12 @@ describe('files pack watcher in an engine', () => {
 
 /** A legacy (2025-11-25) session of `engine` whose standalone stream is recorded. */
 async function legacySession(engine: LocalEngine) {
-  const session = engine.sessions.create();
+  const { request, session } = await legacyClient(engine);
   const stream: JsonRpcMessage[] = [];
   const wake: (() => void)[] = [];
   session.attach((m) => {
     stream.push(m);
     for (const w of wake.splice(0)) w();
-  });
-  let id = 0;
-  const request = async (method: string, params: JsonObject) => {
-    id += 1;
-    const outbound = session.outbound(() => undefined);
-    const ctx = legacyRequestContext(session, id, new AbortController().signal, outbound);
-    return engine.handleRequest({ jsonrpc: '2.0', id, method, params }, ctx);
-  };
-  await request('initialize', {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 't', version: '1' },
   });
   /** Resolves with the first recorded message `match` accepts; rejects after 5 s. */
   const next = async (match: (m: JsonRpcMessage) => boolean): Promise<JsonRpcMessage> => {

@@ -1,7 +1,11 @@
 /**
  * Scenario 3: restarting a gateway (SIGTERM + restart, SIGKILL + restart) loses no session.
- * Sessions live in Redis; a restarted gateway on the same port serves them as before.
+ * Sessions live in Redis; a restarted gateway on the same port serves them as before. A write
+ * in flight on a gateway that is SIGKILLed is answered through the other one.
  */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { LegacySession, textOf } from '@mcp-cluster/testkit';
 import {
@@ -78,6 +82,73 @@ describe('scenario 3: gateway restarts lose no session', () => {
         }
       } finally {
         await client.close();
+      }
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'a write in flight when its gateway is SIGKILLed gets a retryable error with its id through the other gateway',
+    async () => {
+      const { cluster } = scenario;
+      const [gw1, gw2] = cluster.gateways as [
+        (typeof cluster.gateways)[0],
+        (typeof cluster.gateways)[0],
+      ];
+      // Everything goes to g1 until it is killed, then to g2, as a load balancer would.
+      let via = gw1;
+      let postAnswered: (contentType: string) => void = () => undefined;
+      const writeAnswered = new Promise<string>((resolve) => (postAnswered = resolve));
+      const resumed: string[] = [];
+      const fetchVia = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+        const target = new URL(String(input));
+        target.host = new URL(via.url).host;
+        const lastEventId = new Headers(init?.headers).get('last-event-id');
+        if (lastEventId !== null) resumed.push(lastEventId);
+        const res = await fetch(target, init);
+        if (typeof init?.body === 'string' && init.body.includes('e2e_slow_write')) {
+          postAnswered(res.headers.get('content-type') ?? '');
+        }
+        return res;
+      };
+      const client = new Client({ name: 'e2e-cut-write', version: '1.0.0' }, { capabilities: {} });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(gw1.url), { fetch: fetchVia }),
+      );
+      try {
+        let primed: (token: string) => void = () => undefined;
+        const resumable = new Promise<string>((resolve) => (primed = resolve));
+        const call = client.callTool(
+          { name: 'e2e_slow_write', arguments: { ms: 30_000 } },
+          undefined,
+          { timeout: 60_000, onresumptiontoken: (token) => primed(token) },
+        );
+        const outcome = call.then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        // The answer's stream is primed before the call runs: a break leaves a resumable stream.
+        expect(await writeAnswered).toMatch(/^text\/event-stream/);
+        expect(await resumable).toMatch(/~[1-9]\d*:0$/);
+        via = gw2;
+        const killedAt = Date.now();
+        await gw1.kill('SIGKILL');
+        const err = await outcome;
+        expect(err).toBeInstanceOf(McpError);
+        expect((err as McpError).code).toBe(-32016);
+        expect((err as McpError).message).toMatch(/may have run/);
+        expect((err as McpError).data).toMatchObject({ retryAfterMs: expect.any(Number) });
+        // Well before the call itself would have answered (30 s).
+        expect(Date.now() - killedAt).toBeLessThan(15_000);
+        // The call's stream (not the standalone one, "~0") resumed after its priming event.
+        expect(resumed).toContainEqual(expect.stringMatching(/~[1-9]\d*:0$/));
+        // The session lives on through g2.
+        const r = await client.callTool({ name: 'test_simple_text', arguments: {} });
+        expect(textOf(r)).toMatch(/simple text/i);
+      } finally {
+        await client.close();
+        await gw1.restart();
+        await cluster.waitForWorkers(SCENARIO_WORKERS);
       }
     },
     SCENARIO_TIMEOUT_MS,

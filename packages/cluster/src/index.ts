@@ -191,7 +191,8 @@ export {
 } from './breaker-state.js';
 export type { DispatchNonceStore } from './dispatch-nonces.js';
 export { MemoryDispatchNonceStore, RedisDispatchNonceStore } from './dispatch-nonces.js';
-export { RedisStreamMirror } from './stream-mirror.js';
+export { PRESENCE_REFRESH_MS, PRESENCE_TTL_MS, RedisStreamMirror } from './stream-mirror.js';
+export type { ResumeOutcome } from './stream-mirror.js';
 export { withinMs } from './within.js';
 export type { ClusterConnections, ClusterConnectionsOptions } from './connections.js';
 export { openClusterConnections } from './connections.js';

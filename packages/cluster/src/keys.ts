@@ -43,6 +43,11 @@ export interface ClusterKeys {
   sessionIndex(): string;
   /** Stream of SSE events for one response / GET stream. */
   replay(streamId: string): string;
+  /**
+   * String: present while the process `instance` runs and has pending streams (stream-mirror.ts);
+   * PX TTL = PRESENCE_TTL_MS, refreshed by that process only.
+   */
+  presence(instance: string): string;
   /** String: worker record JSON; its TTL is the heartbeat. */
   worker(workerId: string): string;
   /** Set of registered worker ids (may hold stale ids until cleanup). */
@@ -85,6 +90,7 @@ export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
     sessionOwner: (ownerId) => `${prefix}:sessions:owner:${sha256(ownerId)}`,
     sessionIndex: () => `${prefix}:sessions:index`,
     replay: (id) => `${prefix}:replay:${id}`,
+    presence: (instance) => `${prefix}:presence:${instance}`,
     worker: (id) => `${prefix}:registry:worker:${id}`,
     workerIndex: () => `${prefix}:registry:workers`,
     registryRevision: () => `${prefix}:registry:revision`,

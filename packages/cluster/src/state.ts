@@ -109,7 +109,14 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
     };
   }
   const onError = config.onError;
-  const { redis, close } = await connectRedis(config.redisUrl, onError);
+  const { redis, close: disconnect } = await connectRedis(config.redisUrl, onError);
+  const mirror = new RedisStreamMirror(redis, keys, (err) =>
+    onError?.(err instanceof Error ? err : new Error(String(err))),
+  );
+  const close = (): Promise<void> => {
+    mirror.stop();
+    return disconnect();
+  };
   // SET NX then GET: whoever wrote first, every node reads the same secret.
   const sharedSecret = async (key: string): Promise<string> => {
     await redis.set(key, newSecret(), 'NX');
@@ -129,9 +136,7 @@ export async function createClusterState(config: ClusterStateConfig = {}): Promi
       config.bus,
     ),
     registry: new RedisComponentRegistry(redis, keys),
-    mirror: new RedisStreamMirror(redis, keys, (err) =>
-      onError?.(err instanceof Error ? err : new Error(String(err))),
-    ),
+    mirror,
     async ping(timeoutMs = PING_TIMEOUT_MS) {
       const pong = redis.ping().then(
         (r) => r === 'PONG',

@@ -8,7 +8,16 @@
  * event id `<streamId>:<seq>` maps to an entry without a lookup table. Each entry carries the
  * recording gateway's wall-clock time (`t`): a gateway taking a standalone stream over tells
  * from the last one since when the origin delivered nothing (see `lastAt`).
+ *
+ * A POST stream opened before its request ran (`pending`) names that request's id and the
+ * recording process; while such a stream is open, the process keeps a presence key alive
+ * (refreshed every PRESENCE_REFRESH_MS, lapsing PRESENCE_TTL_MS after its last refresh). A
+ * gateway following the stream for a resuming client learns from that key whether the origin
+ * still runs: one that died (SIGKILL, a crash) will never record the answer, so `resume` says
+ * which request was orphaned instead of following the stream for ever.
  */
+import { randomUUID } from 'node:crypto';
+
 import type { JsonRpcMessage } from '@mcp-cluster/protocol';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -30,7 +39,15 @@ function decodeMessage(text: string, id: string): JsonRpcMessage {
 }
 
 const BLOCK_MS = 1_000;
+/** How often a process with pending streams refreshes its presence key. */
+export const PRESENCE_REFRESH_MS = 1_000;
+/** A process whose presence key lapsed (no refresh for this long) is taken to be gone. */
+export const PRESENCE_TTL_MS = 3_000;
 type Entry = [id: string, fields: string[]];
+type RequestId = string | number;
+
+/** How following a stream ended; `orphaned`: its origin died before answering that request. */
+export type ResumeOutcome = 'unknown' | 'ended' | 'open' | { readonly orphaned: RequestId };
 
 /**
  * Implements the StreamMirror contract of @mcp-cluster/transports (structurally: this package
@@ -39,11 +56,20 @@ type Entry = [id: string, fields: string[]];
  * stream until its end, `signal` or `maxMs`: 'unknown' when nothing was recorded for it.
  */
 export class RedisStreamMirror {
+  /** This process, as named in the pending markers it records (unique per start). */
+  readonly instance = randomUUID();
+  private presence: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: ClusterKeys,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
+
+  private report = (res: [Error | null, unknown][] | null): void => {
+    const failure = res?.find(([err]) => err !== null)?.[0];
+    if (failure) this.onError(failure);
+  };
 
   private key(sessionId: string, streamId: string): string {
     return this.keys.replay(`${sessionId}/${streamId}`);
@@ -67,10 +93,56 @@ export class RedisStreamMirror {
       .xadd(key, 'MAXLEN', '~', REPLAY_MAX_LEN, id, ...fields)
       .pexpire(key, REPLAY_TTL_MS)
       .exec()
-      .then((res) => {
-        const failure = res?.find(([err]) => err !== null)?.[0];
-        if (failure) this.onError(failure);
-      }, this.onError);
+      .then(this.report, this.onError);
+  }
+
+  /**
+   * Marks stream `streamId` (its last event so far `seq`, the priming one) as carrying the
+   * answer to `requestId`, recorded by this process; from now on this process keeps its
+   * presence key alive until `stop`.
+   */
+  pending(sessionId: string, streamId: string, seq: number, requestId: RequestId): void {
+    const key = this.key(sessionId, streamId);
+    const fields = ['p', JSON.stringify(requestId), 'o', this.instance, 't', String(Date.now())];
+    const pipeline = this.redis.pipeline();
+    if (this.presence === undefined) {
+      this.presence = setInterval(() => this.beat(), PRESENCE_REFRESH_MS);
+      this.presence.unref();
+      pipeline.set(this.keys.presence(this.instance), '1', 'PX', PRESENCE_TTL_MS);
+    }
+    // After the priming event's own entry (`<seq>-1`) and any end marker (`<seq>-2`).
+    pipeline
+      .xadd(key, 'MAXLEN', '~', REPLAY_MAX_LEN, `${seq}-3`, ...fields)
+      .pexpire(key, REPLAY_TTL_MS)
+      .exec()
+      .then(this.report, this.onError);
+  }
+
+  private beat(): void {
+    this.redis
+      .set(this.keys.presence(this.instance), '1', 'PX', PRESENCE_TTL_MS)
+      .catch(this.onError);
+  }
+
+  /** Stops refreshing this process's presence key (it lapses by itself). */
+  stop(): void {
+    clearInterval(this.presence);
+    this.presence = undefined;
+  }
+
+  /**
+   * The request a stream was pending on when its origin is gone (its presence key lapsed);
+   * undefined while the origin runs, or for a stream never marked pending.
+   */
+  private async orphaned(key: string): Promise<RequestId | undefined> {
+    const entries = await this.redis.xrange(key, '-', '+', 'COUNT', 8);
+    const fields = entries.find(([, f]) => f[0] === 'p')?.[1];
+    const at = fields?.indexOf('o') ?? -1;
+    const origin = at > 0 && at % 2 === 0 ? fields?.[at + 1] : undefined;
+    if (fields === undefined || origin === undefined) return undefined;
+    if ((await this.redis.exists(this.keys.presence(origin))) === 1) return undefined;
+    const id = parseStored(fields[1] ?? '', `pending marker of ${key}`);
+    return typeof id === 'string' || typeof id === 'number' ? id : undefined;
   }
 
   /**
@@ -93,7 +165,7 @@ export class RedisStreamMirror {
     write: (seq: number, message: JsonRpcMessage) => boolean,
     signal: AbortSignal,
     maxMs: number,
-  ): Promise<'unknown' | 'ended' | 'open'> {
+  ): Promise<ResumeOutcome> {
     const key = this.key(sessionId, streamId);
     if ((await this.redis.exists(key)) === 0) return 'unknown';
     let cursor = `${afterSeq}-1`;
@@ -115,7 +187,16 @@ export class RedisStreamMirror {
     try {
       while (!signal.aborted && Date.now() < deadline) {
         const res = await follower.xread('BLOCK', BLOCK_MS, 'STREAMS', key, cursor);
-        if (res !== null && emit(res[0]?.[1] ?? [])) return 'ended';
+        if (res !== null) {
+          if (emit(res[0]?.[1] ?? [])) return 'ended';
+          continue;
+        }
+        // A quiet second: is anyone still going to answer?
+        const orphan = await this.orphaned(key);
+        if (orphan === undefined) continue;
+        // What the origin recorded just before it died is still delivered first.
+        if (emit(await this.redis.xrange(key, `(${cursor}`, '+'))) return 'ended';
+        return { orphaned: orphan };
       }
       return 'open';
     } finally {

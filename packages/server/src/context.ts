@@ -62,6 +62,14 @@ export interface Outbound {
    */
   closeStream?(): void;
   /**
+   * Answers this request on a resumable stream from now on, opened before it runs (a cluster
+   * gateway does this for calls it must never send twice): a client whose connection breaks
+   * before the answer resumes the stream with GET + Last-Event-ID, on any gateway, and gets
+   * the answer, or a retryable error saying the call may have run when the gateway serving it
+   * died. Absent where the transport cannot.
+   */
+  answerResumably?(): void;
+  /**
    * Writes a message as-is on the request's stream (a cluster gateway relaying what a worker
    * sent: its server->client requests keep the worker's ids). Absent where not needed.
    */

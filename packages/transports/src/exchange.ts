@@ -1,7 +1,8 @@
 /**
  * The answer to one POST: JSON when only the response is written, SSE as soon as anything
- * else (progress, logging, a server->client request) comes first. Plain calls therefore pay
- * for one JSON write and nothing else.
+ * else (progress, logging, a server->client request) comes first, or when the engine asks for
+ * a resumable answer before the request runs (`resumable`: a cluster gateway's calls that must
+ * never be sent twice). Plain calls therefore pay for one JSON write and nothing else.
  */
 import type { FastifyReply } from 'fastify';
 import type { JsonRpcMessage, JsonRpcResponse } from '@mcp-cluster/protocol';
@@ -70,6 +71,21 @@ export class PostExchange {
       }
     }
     return this.writer;
+  }
+
+  /**
+   * Answers on a primed, resumable stream from now on (before the request runs): a client
+   * whose connection breaks before the answer resumes with GET + Last-Event-ID, on any node
+   * sharing the stream. Only where the stream is resumable (legacy, SSE accepted, primed);
+   * false elsewhere.
+   */
+  resumable(requestId: string | number): boolean {
+    if (this.committed || !this.options.sse || this.options.primeRetryMs === undefined)
+      return false;
+    if (this.options.streams === undefined) return false;
+    this.openSse();
+    this.stream?.pending(requestId);
+    return true;
   }
 
   /**

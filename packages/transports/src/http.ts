@@ -50,7 +50,13 @@ import { callerOf, followCredential, messageBudget, ownsSession, streamRefusal }
 import type { StreamHolder, TransportGuard } from './guard.js';
 import { parseLimits } from './settings.js';
 import type { TransportSettings } from './settings.js';
-import type { EventStream, SessionStreams, SharedStreams, StreamRegistry } from './sse.js';
+import type {
+  EventStream,
+  ResumeOutcome,
+  SessionStreams,
+  SharedStreams,
+  StreamRegistry,
+} from './sse.js';
 import { SseWriter, eventFrame, isStandaloneStreamId, parseEventId } from './sse.js';
 import { errorResponse, removedMethodError, statusOf } from './wire.js';
 
@@ -393,7 +399,9 @@ class StreamableHttp {
       const response = await this.legacyRequest(
         session,
         message,
-        outbound,
+        accept.sse
+          ? { ...outbound, answerResumably: () => void ex.resumable(message.id) }
+          : outbound,
         caller,
         { message, text },
         traceparentOf(req),
@@ -572,7 +580,18 @@ class StreamableHttp {
         return this.takeOver(session, streams, last, shared, writer, alive);
       }
       // A POST's response stream: replayed and followed until its request answers.
-      const outcome = await followMirror(shared, session.id, last, writer, MAX_FOLLOW_MS);
+      let seq = last.seq;
+      const outcome = await followMirror(shared, session.id, last, writer, MAX_FOLLOW_MS, (n) => {
+        seq = n;
+      });
+      if (typeof outcome === 'object') {
+        // The node serving the request died before answering: nobody ever will.
+        const answer = errorResponse(outcome.orphaned, originLost());
+        writer.write(eventFrame(last.stream, seq + 1, answer));
+        shared.mirror.record(session.id, last.stream, seq + 1, answer);
+        shared.mirror.record(session.id, last.stream, seq + 1, undefined);
+        return writer.end();
+      }
       if (outcome !== 'unknown') return writer.end();
       if (!writer.isOpen) return;
     }
@@ -753,15 +772,31 @@ function followMirror(
   last: { readonly stream: string; readonly seq: number },
   writer: SseWriter,
   followMs: number,
-): ReturnType<SharedStreams['mirror']['resume']> {
+  wrote: (seq: number) => void = noop,
+): Promise<ResumeOutcome> {
   const ac = new AbortController();
   writer.onClose(() => ac.abort());
   return shared.mirror.resume(
     sessionId,
     last.stream,
     last.seq,
-    (seq, message) => writer.write(eventFrame(last.stream, seq, message)),
+    (seq, message) => {
+      wrote(seq);
+      return writer.write(eventFrame(last.stream, seq, message));
+    },
     ac.signal,
     followMs,
+  );
+}
+
+/** How long a client told its call may have run waits before trying again. */
+const ORIGIN_LOST_RETRY_AFTER_MS = 1_000;
+
+/** The answer to a request whose resumable stream lost the node serving it. */
+function originLost(): ProtocolError {
+  return ProtocolError.of(
+    'Unavailable',
+    'The gateway serving the request stopped before it answered; the call may have run',
+    { retryAfterMs: ORIGIN_LOST_RETRY_AFTER_MS },
   );
 }

@@ -41,7 +41,7 @@ export { DEFAULT_TRANSPORT_SETTINGS } from './settings.js';
 export type { StdioOptions, StdioTransport } from './stdio.js';
 export { DEFAULT_STDIO_DRAIN_MS, StdioFramer, serveStdio } from './stdio.js';
 export { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH } from './legacy-sse.js';
-export type { SharedStreams, StreamGap, StreamMirror } from './sse.js';
+export type { ResumeOutcome, SharedStreams, StreamGap, StreamMirror } from './sse.js';
 export { STREAM_ID_SEPARATOR } from './sse.js';
 export { CREDENTIAL_CLOSE_CODE, WEBSOCKET_PATH } from './websocket.js';
 export {

@@ -142,10 +142,21 @@ export interface StreamMirror {
     write: (seq: number, message: JsonRpcMessage) => boolean,
     signal: AbortSignal,
     maxMs: number,
-  ): Promise<'unknown' | 'ended' | 'open'>;
+  ): Promise<ResumeOutcome>;
   /** When the stream's last event (or end) was recorded, on its recorder's clock (ms). */
   lastAt(sessionId: string, streamId: string): Promise<number | undefined>;
+  /**
+   * Marks a POST stream, opened before its request ran, as carrying the answer to `requestId`
+   * from this process: a node resuming it learns if this process dies before answering.
+   */
+  pending(sessionId: string, streamId: string, seq: number, requestId: string | number): void;
 }
+
+/**
+ * How following a mirrored stream ended: nothing known of it, its end reached, still open when
+ * following stopped, or orphaned: the process that was to answer `orphaned` is gone.
+ */
+export type ResumeOutcome = 'unknown' | 'ended' | 'open' | { readonly orphaned: string | number };
 
 /**
  * What a node delivered nowhere while a session's standalone stream was attached nowhere: the
@@ -209,6 +220,11 @@ export class EventStream {
   end(): void {
     this.done = true;
     this.mirror?.to.record(this.mirror.sessionId, this.id, this.seq, undefined);
+  }
+
+  /** This stream will carry the answer to `requestId` (see StreamMirror.pending). */
+  pending(requestId: string | number): void {
+    this.mirror?.to.pending(this.mirror.sessionId, this.id, this.seq, requestId);
   }
 
   /** The priming event (an id and empty data) plus `retry:`, so a client can resume at once. */

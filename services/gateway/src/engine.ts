@@ -148,14 +148,18 @@ export class GatewayEngine implements MessageEngine, AsyncDisposable {
       if (workers.length > 1) return this.mergedList(request, ctx, session, workers, list);
     }
     const name = request.params?.['name'];
+    const repeatable =
+      SAFE_TO_RETRY.has(request.method) ||
+      (request.method === 'tools/call' &&
+        typeof name === 'string' &&
+        this.o.membership.repeatableTool(name));
+    // A call a client must never send twice: should this gateway die before answering, the
+    // client resumes the stream elsewhere and learns that the call may have run.
+    if (!repeatable && request.method === 'tools/call') ctx.outbound.answerResumably?.();
     const result = await dispatchWithRetry(this.deps, {
       method: request.method,
       target: typeof name === 'string' ? name : undefined,
-      repeatable:
-        SAFE_TO_RETRY.has(request.method) ||
-        (request.method === 'tools/call' &&
-          typeof name === 'string' &&
-          this.o.membership.repeatableTool(name)),
+      repeatable,
       deadlineAt: Date.now() + this.o.dispatchTimeoutMs,
       // The client's bytes when the request is the message as it arrived (forwarded once).
       body: ctx.wire?.message === request ? ctx.wire.text : JSON.stringify(request),

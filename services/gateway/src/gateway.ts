@@ -519,7 +519,9 @@ export async function startGateway(
         ? {}
         : {
             sharedStreams: {
-              idPrefix: `${id}${STREAM_ID_SEPARATOR}`,
+              // Unique per start: a gateway restarted under the same id never reuses the
+              // stream ids (and mirror keys) of the process before it.
+              idPrefix: `${id}.${state.mirror.instance.slice(0, 8)}${STREAM_ID_SEPARATOR}`,
               mirror: state.mirror,
               gap: streamGap,
             },

@@ -61,7 +61,7 @@ async function takeover(
   const stream = await session.openGetStream();
   await triggerTools(onG2);
   const first = await stream.until<Loose>(isToolsChanged, STEP_MS);
-  expect(first.id).toMatch(new RegExp(`^${g1.id}~0:\\d+$`));
+  expect(first.id).toMatch(new RegExp(`^${g1.id}\\.[0-9a-f]+~0:\\d+$`));
 
   const lastId = (await stop(g1, stream)) ?? first.id!;
   // Raised while the stream is attached nowhere.
@@ -75,7 +75,7 @@ async function takeover(
     const live = await resumed.until<Loose>(isToolsChanged, STEP_MS);
     expect(Date.now() - raisedAt).toBeLessThan(LIVE_MS);
     // Served by g2's own stream from now on.
-    expect(live.id).toMatch(new RegExp(`^${g2.id}~0:\\d+$`));
+    expect(live.id).toMatch(new RegExp(`^${g2.id}\\.[0-9a-f]+~0:\\d+$`));
   } finally {
     await resumed.cancel();
     await onG2.close();

@@ -5,3 +5,5 @@ import { fileURLToPath } from 'node:url';
 export const ALPHA_PACK = fileURLToPath(new URL('./alpha-pack.ts', import.meta.url));
 /** Owns BETA_TOOL only. */
 export const BETA_PACK = fileURLToPath(new URL('./beta-pack.ts', import.meta.url));
+/** Owns READ_TOOL (annotated read-only) and WRITE_TOOL (not annotated). */
+export const WRITES_PACK = fileURLToPath(new URL('./writes-pack.ts', import.meta.url));

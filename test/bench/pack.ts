@@ -9,6 +9,9 @@ const echo = defineTool({
   name: 'echo',
   description: 'Returns its text argument.',
   input: z.object({ text: z.string() }),
+  // What it is: a read. Through a cluster gateway a legacy call of a tool that is neither
+  // read-only nor idempotent is answered on a resumable SSE stream (three Redis writes more).
+  annotations: { readOnlyHint: true },
   // The full CallToolResult, like the SDK targets return, so no target gets a shortcut.
   handler: ({ text }) => ({ content: [{ type: 'text' as const, text }] }),
 });

@@ -7,7 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { LegacySession, textOf } from '@mcp-cluster/testkit';
+import { LegacySession, eventually, textOf } from '@mcp-cluster/testkit';
 import {
   SCENARIO_TIMEOUT_MS,
   SCENARIO_WORKERS,
@@ -100,12 +100,14 @@ describe('scenario 3: gateway restarts lose no session', () => {
       let postAnswered: (contentType: string) => void = () => undefined;
       const writeAnswered = new Promise<string>((resolve) => (postAnswered = resolve));
       const resumed: string[] = [];
+      const resumes: { id: string; status: number }[] = [];
       const fetchVia = async (input: string | URL, init?: RequestInit): Promise<Response> => {
         const target = new URL(String(input));
         target.host = new URL(via.url).host;
         const lastEventId = new Headers(init?.headers).get('last-event-id');
         if (lastEventId !== null) resumed.push(lastEventId);
         const res = await fetch(target, init);
+        if (lastEventId !== null) resumes.push({ id: lastEventId, status: res.status });
         if (typeof init?.body === 'string' && init.body.includes('e2e_slow_write')) {
           postAnswered(res.headers.get('content-type') ?? '');
         }
@@ -142,6 +144,14 @@ describe('scenario 3: gateway restarts lose no session', () => {
         expect(Date.now() - killedAt).toBeLessThan(15_000);
         // The call's stream (not the standalone one, "~0") resumed after its priming event.
         expect(resumed).toContainEqual(expect.stringMatching(/~[1-9]\d*:0$/));
+        // After the answer the client resumes once more (its last message was an error) and is
+        // told there is nothing more (204), which stops its reconnecting.
+        const callStream = resumed.find((id) => /~[1-9]\d*:0$/.test(id))!.split(':')[0]!;
+        await eventually('the call stream resumed, then answered 204', () => {
+          const statuses = resumes.filter((r) => r.id.startsWith(`${callStream}:`));
+          expect(statuses.map((r) => r.status)).toEqual([200, 204]);
+          return true;
+        });
         // The session lives on through g2.
         const r = await client.callTool({ name: 'test_simple_text', arguments: {} });
         expect(textOf(r)).toMatch(/simple text/i);

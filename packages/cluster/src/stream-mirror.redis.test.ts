@@ -94,6 +94,11 @@ describe('RedisStreamMirror: a pending stream whose origin dies', () => {
     const answered = await follow(other, 'g1.c~1', 10_000);
     expect(answered.outcome).toBe('ended');
     expect(answered.seen).toEqual([[1, { jsonrpc: '2.0', id: 4, result: {} }]]);
+    // Finished: ended, and nothing after the client's last event.
+    expect(await other.finished('s', 'g1.c~1', 1)).toBe(true);
+    expect(await other.finished('s', 'g1.c~1', 0)).toBe(false);
+    expect(await other.finished('s', 'g1.b~1', 1)).toBe(false); // never ended
+    expect(await other.finished('s', 'nothing~1', 0)).toBe(false);
   });
 
   it('keeps the presence key alive while the process runs, and lets it lapse after stop', async () => {

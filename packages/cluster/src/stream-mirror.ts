@@ -145,6 +145,14 @@ export class RedisStreamMirror {
     return typeof id === 'string' || typeof id === 'number' ? id : undefined;
   }
 
+  /** True when the stream ended (its end marker is its last entry) after no event past `afterSeq`. */
+  async finished(sessionId: string, streamId: string, afterSeq: number): Promise<boolean> {
+    const key = this.key(sessionId, streamId);
+    const [last] = await this.redis.xrevrange(key, '+', '-', 'COUNT', 1);
+    if (last === undefined || last[1][0] !== 'end') return false;
+    return Number(last[0].split('-')[0]) <= afterSeq;
+  }
+
   /**
    * When the stream's last entry was recorded (the recording gateway's clock, ms); undefined
    * when nothing is recorded for it.

@@ -565,12 +565,22 @@ class StreamableHttp {
     const alive = (): boolean => this.engine.sessions.get(session.id) === session;
     const last = parseEventId(header(h, Header.LastEventId));
     const resumed = last === undefined ? undefined : streams.get(last.stream);
+    const shared = this.registry.shared;
+    // A POST stream the client has read to its end: 204 tells it to stop reconnecting (as
+    // for EventSource). Clients resume a stream whose last message was an error response.
+    if (last !== undefined && !isStandaloneStreamId(last.stream)) {
+      const finished =
+        resumed !== undefined
+          ? resumed.finishedBy(last.seq)
+          : shared !== undefined &&
+            (await shared.mirror.finished(session.id, last.stream, last.seq));
+      if (finished) return void reply.code(204).send();
+    }
 
     reply.hijack();
     const writer = new SseWriter(reply.raw, this.registry.open);
     // The stream ends when the credential it was opened with expires or is revoked.
     followCredential(caller, reply.raw, () => writer.end());
-    const shared = this.registry.shared;
     if (last !== undefined && resumed === undefined && shared !== undefined) {
       // A stream another gateway held (or this one before it restarted).
       // What it follows runs on another node: a drain here sends the client on at once.

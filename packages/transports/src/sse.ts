@@ -150,6 +150,8 @@ export interface StreamMirror {
    * from this process: a node resuming it learns if this process dies before answering.
    */
   pending(sessionId: string, streamId: string, seq: number, requestId: string | number): void;
+  /** True when the stream ended and holds nothing after event `afterSeq`. */
+  finished(sessionId: string, streamId: string, afterSeq: number): Promise<boolean>;
 }
 
 /**
@@ -220,6 +222,11 @@ export class EventStream {
   end(): void {
     this.done = true;
     this.mirror?.to.record(this.mirror.sessionId, this.id, this.seq, undefined);
+  }
+
+  /** True when the stream got its response and holds nothing after event `seq`. */
+  finishedBy(seq: number): boolean {
+    return this.done && this.seq <= seq;
   }
 
   /** This stream will carry the answer to `requestId` (see StreamMirror.pending). */

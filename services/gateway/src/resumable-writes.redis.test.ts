@@ -57,6 +57,19 @@ describe('how a gateway answers a legacy tools/call', () => {
     // The priming event (an id, `retry:` and empty data) comes before anything else.
     expect(write.text).toMatch(/^id: [^\n]+~[1-9]\d*:0\nretry: \d+\ndata: \n\n/);
     expect(write.result).toMatchObject({ content: [{ type: 'text', text: 'written' }] });
+    // Resuming the stream after its last event: nothing more will come, and 204 says so (a
+    // client resumes a stream whose last message was an error; it must not loop).
+    const ids = [...write.text.matchAll(/^id: (\S+)$/gm)].map((m) => m[1]!);
+    expect(ids).toHaveLength(2); // priming, then the response
+    const resume = (lastEventId: string): Promise<Response> =>
+      fetch(gateway.url, {
+        headers: { ...current, accept: 'text/event-stream', 'last-event-id': lastEventId },
+      });
+    expect((await resume(ids[1]!)).status).toBe(204);
+    // From the priming event on, the response is replayed.
+    const replay = await resume(ids[0]!);
+    expect(replay.status).toBe(200);
+    expect(await replay.text()).toContain('"written"');
 
     const read = await call(current, READ_TOOL);
     expect(read.contentType).toMatch(/^application\/json/);

@@ -573,7 +573,8 @@ class StreamableHttp {
         resumed !== undefined
           ? resumed.finishedBy(last.seq)
           : shared !== undefined &&
-            (await shared.mirror.finished(session.id, last.stream, last.seq));
+            // Unknown while the store is down: the stream is served (and followed) as before.
+            (await shared.mirror.finished(session.id, last.stream, last.seq).catch(() => false));
       if (finished) return void reply.code(204).send();
     }
 
@@ -591,9 +592,17 @@ class StreamableHttp {
       }
       // A POST's response stream: replayed and followed until its request answers.
       let seq = last.seq;
-      const outcome = await followMirror(shared, session.id, last, writer, MAX_FOLLOW_MS, (n) => {
-        seq = n;
-      });
+      let outcome: ResumeOutcome;
+      try {
+        outcome = await followMirror(shared, session.id, last, writer, MAX_FOLLOW_MS, (n) => {
+          seq = n;
+        });
+      } catch {
+        // The store failed mid-follow: the client comes back after `retry:` with the id of
+        // the last event it read here.
+        writer.lastEventId = () => `${last.stream}:${seq}`;
+        return writer.farewell(this.settings.sseRetryMs);
+      }
       if (typeof outcome === 'object') {
         // The node serving the request died before answering: nobody ever will.
         const answer = errorResponse(outcome.orphaned, originLost());

@@ -3,30 +3,19 @@
  * connections (two gateways), a TTL on every key, one trial lock for the cluster that a
  * closing or opening write frees, and a lost holder bounded by the lock's expiry.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisPair } from './redis.testkit.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RedisBreakerStateStore } from './breaker-state.js';
-import { BREAKER_RECORD_TTL_MS, clusterKeys } from './keys.js';
-import { eventually, purgePrefix, testKeyPrefix, testRedisUrl } from '@mcp-cluster/test-support';
+import { BREAKER_RECORD_TTL_MS } from './keys.js';
+import { eventually } from '@mcp-cluster/test-support';
 
-const prefix = testKeyPrefix();
-const keys = clusterKeys(prefix);
-let a: Redis;
-let b: Redis;
+const { keys, a, b } = redisPair();
 let storeA: RedisBreakerStateStore;
 let storeB: RedisBreakerStateStore;
 
 beforeAll(() => {
-  a = new Redis(testRedisUrl());
-  b = new Redis(testRedisUrl());
   storeA = new RedisBreakerStateStore(a, keys);
   storeB = new RedisBreakerStateStore(b, keys);
-});
-
-afterAll(async () => {
-  await purgePrefix(a, prefix);
-  a.disconnect();
-  b.disconnect();
 });
 
 describe('redis breaker state store', () => {

@@ -3,15 +3,14 @@
  * workers are), the key under the cluster's prefix with the replay window as its TTL, and a
  * verifier that fails closed when Redis is gone.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisPair } from './redis.testkit.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DispatchVerifier, signDispatch } from './dispatch-auth.js';
 import { RedisDispatchNonceStore } from './dispatch-nonces.js';
 import { ENVELOPE_HEADERS } from './envelope.js';
-import { clusterKeys } from './keys.js';
 import { createClusterState } from './state.js';
 import type { ClusterState } from './state.js';
-import { purgePrefix, testKeyPrefix, testRedisUrl } from '@mcp-cluster/test-support';
+import { testRedisUrl } from '@mcp-cluster/test-support';
 
 const SECRET = 's'.repeat(43);
 const BODY = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
@@ -20,21 +19,7 @@ const FRESHNESS = { validityMs: 30_000, clockSkewMs: 5_000 };
 /** Workers racing for one nonce. */
 const RACERS = 8;
 
-const prefix = testKeyPrefix();
-const keys = clusterKeys(prefix);
-let a: Redis;
-let b: Redis;
-
-beforeAll(() => {
-  a = new Redis(testRedisUrl());
-  b = new Redis(testRedisUrl());
-});
-
-afterAll(async () => {
-  await purgePrefix(a, prefix);
-  a.disconnect();
-  b.disconnect();
-});
+const { keys, a, b } = redisPair();
 
 describe('redis dispatch nonce store', () => {
   it('claims a nonce once, across connections; the key lives for the given ttl', async () => {
@@ -48,7 +33,7 @@ describe('redis dispatch nonce store', () => {
     expect(await second.claim('nonce-2', 40_000)).toBe(true);
 
     const key = keys.dispatchNonce('nonce-1');
-    expect(key).toMatch(new RegExp(`^${prefix}:cluster:dispatch-nonce:[\\w-]{43}$`));
+    expect(key).toMatch(new RegExp(`^${keys.prefix}:cluster:dispatch-nonce:[\\w-]{43}$`));
     const ttl = await a.pttl(key);
     expect(ttl).toBeGreaterThan(30_000);
     expect(ttl).toBeLessThanOrEqual(40_000);
@@ -82,7 +67,7 @@ describe('dispatch verifiers of two workers on one Redis', () => {
   });
 
   async function verifier(): Promise<DispatchVerifier> {
-    const state = await createClusterState({ redisUrl: testRedisUrl(), prefix });
+    const state = await createClusterState({ redisUrl: testRedisUrl(), prefix: keys.prefix });
     states.push(state);
     return new DispatchVerifier({ secrets: [SECRET], nonces: state.dispatchNonces, ...FRESHNESS });
   }
@@ -99,7 +84,7 @@ describe('dispatch verifiers of two workers on one Redis', () => {
   });
 
   it('fails closed (replay-check-unavailable) when Redis is unreachable', async () => {
-    const state = await createClusterState({ redisUrl: testRedisUrl(), prefix });
+    const state = await createClusterState({ redisUrl: testRedisUrl(), prefix: keys.prefix });
     const w = new DispatchVerifier({
       secrets: [SECRET],
       nonces: state.dispatchNonces,

@@ -4,31 +4,19 @@
  * one leader among candidates, takeover when the leader stops (at once) or dies (after the
  * TTL), and a leader that loses its lease stepping down.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterKeys } from './keys.js';
+import { redisPair } from './redis.testkit.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLeaseStore, RedisLeaseStore, leaderElection } from './leases.js';
 import type { LeaseStore } from './leases.js';
-import { eventually, purgePrefix, testKeyPrefix, testRedisUrl } from '@mcp-cluster/test-support';
+import { eventually } from '@mcp-cluster/test-support';
 
-const prefix = testKeyPrefix();
-const keys = clusterKeys(prefix);
-let a: Redis;
-let b: Redis;
+const { keys, a, b } = redisPair();
 let storeA: RedisLeaseStore;
 let storeB: RedisLeaseStore;
 
 beforeAll(() => {
-  a = new Redis(testRedisUrl());
-  b = new Redis(testRedisUrl());
   storeA = new RedisLeaseStore(a, keys);
   storeB = new RedisLeaseStore(b, keys);
-});
-
-afterAll(async () => {
-  await purgePrefix(a, prefix);
-  a.disconnect();
-  b.disconnect();
 });
 
 /** Waits until `check` stops throwing (bounded). */
@@ -67,7 +55,7 @@ describe('redis lease store', () => {
 
   it('hashes the name into the key and lets an expired lease be taken', async () => {
     const name = 'files:/srv/a dir/with:colons';
-    expect(keys.lease(name)).toMatch(new RegExp(`^${prefix}:lease:[A-Za-z0-9_-]{43}$`));
+    expect(keys.lease(name)).toMatch(new RegExp(`^${keys.prefix}:lease:[A-Za-z0-9_-]{43}$`));
     expect(await storeA.acquire(name, 'tok-a', 50)).toBe(true);
     await until('expired lease taken', async () =>
       expect(await storeB.acquire(name, 'tok-b', 5_000)).toBe(true),

@@ -2,27 +2,11 @@
  * Sampling usage counters on a real Redis: two connections (two workers) share one budget,
  * a reservation that would pass a limit changes nothing, and every key has a TTL.
  */
-import { purgePrefix, testKeyPrefix, testRedisUrl } from '@mcp-cluster/test-support';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterKeys } from './keys.js';
+import { redisPair } from './redis.testkit.js';
+import { describe, expect, it } from 'vitest';
 import { RedisUsageStore } from './sampling-usage.js';
 
-const prefix = testKeyPrefix();
-const keys = clusterKeys(prefix);
-let a: Redis;
-let b: Redis;
-
-beforeAll(() => {
-  a = new Redis(testRedisUrl());
-  b = new Redis(testRedisUrl());
-});
-
-afterAll(async () => {
-  await purgePrefix(a, prefix);
-  a.disconnect();
-  b.disconnect();
-});
+const { keys, a, b } = redisPair();
 
 describe('redis sampling usage store', () => {
   it('two workers share one budget; a refused reservation changes nothing', async () => {
@@ -55,7 +39,7 @@ describe('redis sampling usage store', () => {
     const store = new RedisUsageStore(a, keys);
     await store.reserve('9:carol', { tokens: 1, cost: 0 }, { tokens: 10 }, 5_000);
     const key = keys.samplingUsage('9:carol');
-    expect(key.startsWith(`${prefix}:sampling:usage:`)).toBe(true);
+    expect(key.startsWith(`${keys.prefix}:sampling:usage:`)).toBe(true);
     expect(key).not.toContain('carol');
     const ttl = await a.pttl(key);
     expect(ttl).toBeGreaterThan(0);

@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { describeContract } from './contract.testkit.js';
 import { ClusterStateError } from './errors.js';
-import {
-  clusterKeys,
-  REPLAY_MAX_LEN,
-  REPLAY_TTL_MS,
-  SESSION_TTL_MS,
-  WORKER_HEARTBEAT_TTL_MS,
-} from './keys.js';
+import { REPLAY_MAX_LEN, REPLAY_TTL_MS, SESSION_TTL_MS, WORKER_HEARTBEAT_TTL_MS } from './keys.js';
+import { redisPair } from './redis.testkit.js';
 import { RedisComponentRegistry } from './registry-redis.js';
 import { RedisSessionStore } from './sessions-redis.js';
 import { createClusterState } from './state.js';
@@ -39,15 +34,7 @@ describeContract('redis', async () => {
 });
 
 describe('redis specifics', () => {
-  const keys = clusterKeys(`test:${randomUUID()}`);
-  let redis: Redis;
-  beforeAll(() => {
-    redis = new Redis(redisUrl());
-  });
-  afterAll(async () => {
-    await purge(redis, keys.prefix);
-    await redis.quit();
-  });
+  const { keys, a: redis } = redisPair();
 
   it('puts sliding TTLs on sessions, tombstones, replay streams and heartbeats', async () => {
     const sessions = new RedisSessionStore(redis, keys, { ttlMs: 60_000, tombstoneTtlMs: 5_000 });

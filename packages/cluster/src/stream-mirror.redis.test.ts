@@ -1,21 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-import { clusterKeys } from './keys.js';
+import { redisPair } from './redis.testkit.js';
 import { PRESENCE_TTL_MS, RedisStreamMirror } from './stream-mirror.js';
-import { testRedisUrl as redisUrl, purgePrefix as purge } from '@mcp-cluster/test-support';
 
-const keys = clusterKeys(`test:${randomUUID()}`);
-let redis: Redis;
-beforeAll(() => {
-  redis = new Redis(redisUrl());
-});
-afterAll(async () => {
-  await purge(redis, keys.prefix);
-  await redis.quit();
-});
+const { keys, a: redis } = redisPair();
 
 describe('RedisStreamMirror.lastAt', () => {
   it('tells when the last event or end marker was recorded; undefined for an unknown stream', async () => {

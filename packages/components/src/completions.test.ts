@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { JsonObject, JsonRpcResponse } from '@mcp-cluster/protocol';
 import type { CompletionContext, Engine, RequestContext } from '@mcp-cluster/server';
-import { createEngine, modernRequestContext, setListFilter } from '@mcp-cluster/server';
+import { createEngine, setListFilter } from '@mcp-cluster/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   completeFilePaths,
@@ -20,6 +20,7 @@ import { fileRoot } from './file-root.js';
 import { definePack } from './pack.js';
 import { definePrompt } from './prompt.js';
 import { defineResource, defineResourceTemplate } from './resource.js';
+import { modernClient } from './test-helpers.js';
 import { defineTool } from './tool.js';
 
 const NO_ARGS: CompletionContext = { arguments: {} };
@@ -187,30 +188,6 @@ describe('registry completers without an engine', () => {
 // ---------------------------------------------------------------------------------------
 // End to end: completion/complete through the engine.
 
-const CAPS = {};
-
-function client(engine: Engine, prepare?: (ctx: RequestContext) => void) {
-  let id = 0;
-  return async (method: string, params: JsonObject = {}): Promise<JsonRpcResponse> => {
-    id += 1;
-    const meta = {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientCapabilities': CAPS,
-    };
-    const ctx = modernRequestContext(
-      { protocolVersion: '2026-07-28', clientCapabilities: CAPS },
-      id,
-      new AbortController().signal,
-      { notify: () => undefined, request: () => Promise.reject(new Error('stateless')) },
-    );
-    prepare?.(ctx);
-    return engine.handleRequest(
-      { jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } },
-      ctx,
-    );
-  };
-}
-
 function completion(r: JsonRpcResponse): { values: string[]; total: number; hasMore: boolean } {
   if (!('result' in r)) throw new Error(`expected a result: ${JSON.stringify(r)}`);
   return r.result['completion'] as { values: string[]; total: number; hasMore: boolean };
@@ -261,7 +238,7 @@ describe('completion/complete end to end', () => {
     });
     const engine = createEngine({ serverInfo: { name: 'test', version: '0' }, packs: [pack] });
     engines.push(engine);
-    return client(engine, prepare);
+    return modernClient(engine, { prepare });
   };
   const pick = (name: string, value: string) => ({
     ref: { type: 'ref/prompt', name: 'pick' },

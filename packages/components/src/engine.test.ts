@@ -3,34 +3,14 @@
  * the specs defined here and the engine that serves them.
  */
 import { resolve } from 'node:path';
-import type { JsonObject, JsonRpcResponse } from '@mcp-cluster/protocol';
+import type { JsonObject } from '@mcp-cluster/protocol';
 import type { ComponentPack, Engine } from '@mcp-cluster/server';
-import { createEngine, modernRequestContext } from '@mcp-cluster/server';
+import { createEngine } from '@mcp-cluster/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPacks } from './load.js';
+import { modernClient } from './test-helpers.js';
 
 const CAPS = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
-
-function client(engine: Engine) {
-  let id = 0;
-  return async (method: string, params: JsonObject = {}): Promise<JsonRpcResponse> => {
-    id += 1;
-    const meta = {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientCapabilities': CAPS,
-    };
-    const ctx = modernRequestContext(
-      { protocolVersion: '2026-07-28', clientCapabilities: CAPS },
-      id,
-      new AbortController().signal,
-      { notify: () => undefined, request: () => Promise.reject(new Error('stateless')) },
-    );
-    return engine.handleRequest(
-      { jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } },
-      ctx,
-    );
-  };
-}
 
 describe('packs served by the engine', () => {
   let hello: ComponentPack;
@@ -51,7 +31,7 @@ describe('packs served by the engine', () => {
   const serve = (pack: ComponentPack) => {
     const engine = createEngine({ serverInfo: { name: 'test', version: '0' }, packs: [pack] });
     engines.push(engine);
-    return client(engine);
+    return modernClient(engine, { capabilities: CAPS });
   };
 
   it('serves the example pack: structured output, completion, not-found, prompt', async () => {

@@ -1,12 +1,22 @@
-/** A hand-made HandlerContext for unit tests (not exported from the package). */
+/**
+ * Unit-test helpers (not exported from the package): a hand-made HandlerContext and a modern
+ * in-process client of an engine.
+ */
 import type {
   ClientCapabilities,
   InputRequest,
   JsonObject,
+  JsonRpcResponse,
   LoggingLevel,
 } from '@mcp-cluster/protocol';
-import type { ChangeEvent, HandlerContext } from '@mcp-cluster/server';
-import { ANONYMOUS } from '@mcp-cluster/server';
+import type {
+  ChangeEvent,
+  HandlerContext,
+  MessageEngine,
+  Principal,
+  RequestContext,
+} from '@mcp-cluster/server';
+import { ANONYMOUS, modernOutbound, modernRequestContext } from '@mcp-cluster/server';
 
 export interface StubContext extends HandlerContext {
   readonly logs: { level: LoggingLevel; data: unknown }[];
@@ -85,3 +95,42 @@ export function stubContext(options: StubOptions = {}): StubContext {
   };
   return ctx;
 }
+
+export interface ModernClientOptions {
+  /** The client's capabilities in `_meta` (default none). */
+  readonly capabilities?: ClientCapabilities;
+  /** Who calls (default anonymous). */
+  readonly principal?: Principal;
+  /** Adjusts each request's context before the engine sees it. */
+  readonly prepare?: (ctx: RequestContext) => void;
+}
+
+/**
+ * A modern (2026-07-28) in-process client of `engine`: each call one request with a fresh id
+ * and the `_meta` that revision requires.
+ */
+export function modernClient(engine: MessageEngine, options: ModernClientOptions = {}) {
+  const capabilities = options.capabilities ?? {};
+  let id = 0;
+  return (method: string, params: JsonObject = {}): Promise<JsonRpcResponse> => {
+    id += 1;
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
+      'io.modelcontextprotocol/clientCapabilities': capabilities,
+    };
+    const ctx = modernRequestContext(
+      { protocolVersion: MODERN_REVISION, clientCapabilities: capabilities },
+      id,
+      new AbortController().signal,
+      modernOutbound(() => undefined),
+      { principal: options.principal ?? ANONYMOUS },
+    );
+    options.prepare?.(ctx);
+    return engine.handleRequest(
+      { jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } },
+      ctx,
+    );
+  };
+}
+
+const MODERN_REVISION = '2026-07-28';

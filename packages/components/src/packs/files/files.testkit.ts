@@ -7,12 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { JsonObject, JsonRpcResponse } from '@mcp-cluster/protocol';
 import type { ChangeEvent, LocalEngine, MessageEngine, Principal } from '@mcp-cluster/server';
-import {
-  ANONYMOUS,
-  legacyRequestContext,
-  modernOutbound,
-  modernRequestContext,
-} from '@mcp-cluster/server';
+import { ANONYMOUS, legacyRequestContext } from '@mcp-cluster/server';
+import { modernClient } from '../../test-helpers.js';
 
 /** A temp directory removed by `await using`. */
 export async function tempDir(): Promise<AsyncDisposable & { readonly dir: string }> {
@@ -34,26 +30,7 @@ export async function plant(
 
 /** A modern (2026-07-28) client of `engine` acting as `principal`. */
 export function client(engine: MessageEngine, principal: Principal = ANONYMOUS) {
-  let id = 0;
-  const caps = {};
-  return (method: string, params: JsonObject = {}): Promise<JsonRpcResponse> => {
-    id += 1;
-    const meta = {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientCapabilities': caps,
-    };
-    const ctx = modernRequestContext(
-      { protocolVersion: '2026-07-28', clientCapabilities: caps },
-      id,
-      new AbortController().signal,
-      modernOutbound(() => undefined),
-      { principal },
-    );
-    return engine.handleRequest(
-      { jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } },
-      ctx,
-    );
-  };
+  return modernClient(engine, { principal });
 }
 
 /** A legacy (2025-11-25) client of `engine` with an initialized session. */

@@ -7,8 +7,15 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VISIBLE, onePage } from './fixtures/completions-pack.js';
-import type { ConfigInput } from '@mcp-cluster/config';
+import {
+  ADMIN,
+  ARGUMENTS,
+  AUTH,
+  READER,
+  VISIBLE,
+  completeParams,
+  onePage,
+} from './fixtures/completions-pack.js';
 import {
   InProcessCluster,
   LEGACY_VERSION,
@@ -20,25 +27,6 @@ import {
 import type { RunningGateway } from '@mcp-cluster/testkit';
 
 const PACK = path.join(REPO_ROOT, 'test', 'integration', 'fixtures', 'completions-pack.ts');
-const ADMIN = 'Bearer cluster-completion-admin-token-0123456789';
-const READER = 'Bearer cluster-completion-reader-token-0123456789';
-const ARGUMENTS = ['tool', 'prompt', 'uri'] as const;
-
-/** The `auth` section of every node: gateways and workers read the same configuration. */
-const AUTH: ConfigInput['auth'] = {
-  allowAnonymous: false,
-  staticTokens: [
-    { token: ADMIN.slice(7), principal: { id: 'ops', kind: 'user', roles: ['admin'] } },
-    { token: READER.slice(7), principal: { id: 'rita', kind: 'user', roles: ['reader'] } },
-  ],
-  authz: {
-    roles: {
-      admin: ['*'],
-      reader: ['tools:call:greet', 'resources:read:mem://public/*', 'prompts:get:pick'],
-    },
-  },
-};
-
 let cluster: InProcessCluster;
 let gateway: RunningGateway;
 
@@ -52,11 +40,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster[Symbol.asyncDispose]();
-});
-
-const COMPLETE = (argument: string): Record<string, unknown> => ({
-  ref: { type: 'ref/prompt', name: 'pick' },
-  argument: { name: argument, value: '' },
 });
 
 /** A modern request through the gateway as `who`; the JSON-RPC response. */
@@ -73,7 +56,7 @@ async function call(
 }
 
 async function complete(argument: string, who: string): Promise<unknown> {
-  const body = await call('completion/complete', COMPLETE(argument), who);
+  const body = await call('completion/complete', completeParams(argument), who);
   return (body['result'] as { completion: unknown } | undefined)?.completion ?? body;
 }
 
@@ -118,7 +101,12 @@ async function legacySession(who: string): Promise<(argument: string) => Promise
     const requestId = id++;
     const answer = await postMcp(
       gateway.url,
-      { jsonrpc: '2.0', id: requestId, method: 'completion/complete', params: COMPLETE(argument) },
+      {
+        jsonrpc: '2.0',
+        id: requestId,
+        method: 'completion/complete',
+        params: completeParams(argument),
+      },
       headers,
     );
     const body = findResponse(answer.messages, requestId) ?? { status: answer.status };

@@ -5,15 +5,20 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VISIBLE, onePage } from './fixtures/completions-pack.js';
+import {
+  ADMIN,
+  ARGUMENTS,
+  AUTH,
+  READER,
+  VISIBLE,
+  completeParams,
+  onePage,
+} from './fixtures/completions-pack.js';
 import { startEmbedded } from '@mcp-cluster/cli';
 import type { EmbeddedNode } from '@mcp-cluster/cli';
 import { REPO_ROOT, modernRequest, readMcpResponse } from '@mcp-cluster/testkit';
 
 const PACK = path.join(REPO_ROOT, 'test', 'integration', 'fixtures', 'completions-pack.ts');
-const ADMIN = 'Bearer completion-admin-token-0123456789';
-const READER = 'Bearer completion-reader-token-0123456789';
-const ARGUMENTS = ['tool', 'prompt', 'uri'] as const;
 
 let node: EmbeddedNode;
 
@@ -21,19 +26,7 @@ beforeAll(async () => {
   node = await startEmbedded({
     host: '127.0.0.1',
     packs: [PACK],
-    auth: {
-      allowAnonymous: false,
-      staticTokens: [
-        { token: ADMIN.slice(7), principal: { id: 'ops', kind: 'user', roles: ['admin'] } },
-        { token: READER.slice(7), principal: { id: 'rita', kind: 'user', roles: ['reader'] } },
-      ],
-      authz: {
-        roles: {
-          admin: ['*'],
-          reader: ['tools:call:greet', 'resources:read:mem://public/*', 'prompts:get:pick'],
-        },
-      },
-    },
+    auth: AUTH,
   });
 });
 
@@ -57,11 +50,7 @@ async function call(
 }
 
 async function complete(argument: string, who: string): Promise<unknown> {
-  const body = await call(
-    'completion/complete',
-    { ref: { type: 'ref/prompt', name: 'pick' }, argument: { name: argument, value: '' } },
-    who,
-  );
+  const body = await call('completion/complete', completeParams(argument), who);
   return (body['result'] as { completion: unknown } | undefined)?.completion ?? body;
 }
 

@@ -19,8 +19,9 @@
  * id. A legacy write in flight on the gateway that is SIGKILLed is answered too: the gateway
  * answers such calls on a primed, resumable stream, the SDK resumes it on the other gateway, and
  * that one answers -32016 "may have run" once the dead gateway's presence lapses. One exception,
- * named apart and still counted in the ratio: a modern (2026-07-28) write in flight on that
- * gateway gets no answer at all — that revision's POST has no resumable stream. The client
+ * named apart and still counted in the ratio: a write in flight on that gateway that got no
+ * answer at all — a modern (2026-07-28) one (that revision's POST has no resumable stream), or a
+ * legacy one cut before its stream's headers reached the client. The client
  * behaves as HTTP clients do (RFC 9110, 9.2.2): it sends a read-only or idempotent call once more
  * when its connection breaks before any answer, and never a write.
  */
@@ -781,13 +782,15 @@ describe('scenario 9: chaos under mixed load', () => {
           f.kind.startsWith('legacy-') &&
           f.rpcCode === RETRYABLE_CODE &&
           f.idMatch === true);
-      // A modern write in flight on a connection to the gateway that was SIGKILLed has no answer
-      // at all: the 2026-07-28 POST has no resumable stream, so nothing can give it a status.
-      // Counted in the ratio, named apart; a safe call is sent again by the client instead
-      // (RFC 9110, 9.2.2), so none of those may be here. A legacy write resumes its stream
-      // on the other gateway and gets -32016 there.
+      // A write in flight on a connection to the gateway that was SIGKILLed, cut before any
+      // answer reached the client, has no answer at all: a modern one ever (the 2026-07-28 POST
+      // has no resumable stream), a legacy one when the gateway died before its primed stream's
+      // headers arrived (no HTTP status recorded). Counted in the ratio, named apart; a safe
+      // call is sent again by the client instead (RFC 9110, 9.2.2), so none of those may be
+      // here. A legacy write whose stream was opened resumes it on the other gateway and gets
+      // -32016 there.
       const cutByGatewayDeath = (f: RequestRecord): boolean =>
-        f.kind.startsWith('modern-') &&
+        (f.kind.startsWith('modern-') || f.status === undefined) &&
         f.failure === 'transport' &&
         gatewayKilled !== undefined &&
         f.gateway === gatewayKilled.id &&
